@@ -1,0 +1,58 @@
+# The one command surface for people and CI. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST := $(BIN)/python -m pytest
+# The PostgreSQL suite uses this server unless told otherwise (this machine's default).
+POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.DEFAULT_GOAL := help
+.PHONY: help run serve test test-postgres test-browser test-api lint format bench clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.runtime: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "smartcity needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.dev: pyproject.toml $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: $(VENV)/.runtime  ## Install, migrate, load the demo city and serve http://127.0.0.1:8000
+	$(BIN)/smartcity db upgrade
+	$(BIN)/smartcity demo load
+	SMARTCITY_ENVIRONMENT=demo $(BIN)/smartcity serve --host 127.0.0.1 --port 8000
+
+test: $(VENV)/.dev  ## Run the whole suite on SQLite (parallel)
+	$(PYTEST) -n auto -m "not browser and not postgres and not mqtt"
+
+test-postgres: $(VENV)/.dev  ## Run the suite again on PostgreSQL, with its concurrency tests
+	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -n 2 -m "not browser and not mqtt"
+
+test-browser: $(VENV)/.dev  ## Browser tests in Debian's Chromium (screenshots in test-artifacts/)
+	$(PYTEST) -m browser -p no:xdist
+
+test-api: $(VENV)/.dev  ## schemathesis over /openapi.json, bounded in time
+	$(BIN)/python tests/api_fuzz.py
+
+lint: $(VENV)/.dev  ## ruff, mypy and import-linter
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(VENV)/.dev  ## Format and fix what ruff can
+	$(BIN)/ruff format src tests bench tools
+	$(BIN)/ruff check --fix src tests bench tools
+
+bench: $(VENV)/.dev  ## Run every benchmark in bench/ and print its figures
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:  ## Remove the virtualenv, the local database and test artefacts
+	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The kernel every module stands on. It never imports a module."""

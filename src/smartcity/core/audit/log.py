@@ -1,0 +1,328 @@
+"""The audit transparency log: append in the writer's transaction, prove, verify.
+
+Every audited change becomes a leaf of an RFC 9162 Merkle tree. The public
+`leaf_input` holds keyed digests of who and what (never names or ids), so
+anyone can check the log's history without learning who did what to whom.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from smartcity.core.audit import merkle
+from smartcity.core.audit.models import AuditEntry, AuditNode, TreeHead
+from smartcity.core.errors import InvalidInput
+from smartcity.core.keys import KeyRing
+from smartcity.core.time import isoformat_z, utcnow
+
+HEAD_ID = 1
+MAX_ENTRIES_PER_PAGE = 1000
+LEAF_VERSION = 1
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """An audit entry queued by a unit of work, written when it commits."""
+
+    occurred_at: datetime
+    actor_type: str
+    actor_id: str
+    action: str
+    object_type: str
+    object_id: str
+    request_id: str
+    change_json: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed tree head in the C2SP tlog-checkpoint form."""
+
+    tree_size: int
+    root_hash: bytes
+    timestamp_ms: int
+    text: str
+    signature: bytes
+    public_key: bytes
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something `verify` found wrong, naming the entry it concerns."""
+
+    index: int | None
+    message: str
+
+
+def _frontier_from_bytes(tree_size: int, blob: bytes) -> dict[tuple[int, int], bytes]:
+    """Map the right-edge perfect subtrees (largest first) to their (level, index)."""
+    hashes = [blob[i : i + merkle.HASH_SIZE] for i in range(0, len(blob), merkle.HASH_SIZE)]
+    levels = [bit for bit in range(tree_size.bit_length() - 1, -1, -1) if tree_size >> bit & 1]
+    if len(levels) != len(hashes):
+        raise ValueError("stored frontier does not match the tree size")
+    frontier: dict[tuple[int, int], bytes] = {}
+    start = 0
+    for level, digest in zip(levels, hashes, strict=True):
+        frontier[(level, start >> level)] = digest
+        start += 1 << level
+    return frontier
+
+
+def _frontier_to_bytes(frontier: Mapping[tuple[int, int], bytes]) -> bytes:
+    return b"".join(frontier[key] for key in sorted(frontier, key=lambda k: -k[0]))
+
+
+def _root_from_frontier(frontier: Mapping[tuple[int, int], bytes]) -> bytes:
+    ordered = [frontier[key] for key in sorted(frontier, key=lambda k: -k[0])]
+    if not ordered:
+        return merkle.EMPTY_ROOT
+    root = ordered[-1]
+    for digest in reversed(ordered[:-1]):
+        root = merkle.node_hash(digest, root)
+    return root
+
+
+class TransparencyLog:
+    """Appends, serves and verifies the log; one per platform."""
+
+    def __init__(self, keys: KeyRing, origin: str) -> None:
+        self.keys = keys
+        self.origin = origin
+
+    # -- writing ---------------------------------------------------------
+
+    def leaf_input(self, entry: PendingEntry | AuditEntry) -> bytes:
+        """The exact public bytes hashed into a leaf, with personal data as keyed digests."""
+        document = {
+            "v": LEAF_VERSION,
+            "time": isoformat_z(entry.occurred_at),
+            "actor_type": entry.actor_type,
+            "actor": self.keys.pseudonym("audit-actor", entry.actor_id),
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object": self.keys.pseudonym("audit-object", entry.object_id),
+            "request": entry.request_id,
+            "change": hashlib.sha256(entry.change_json.encode()).hexdigest(),
+        }
+        return canonical_json(document).encode()
+
+    def append(self, session: Session, entries: Sequence[PendingEntry]) -> list[int]:
+        """Write `entries` as the next leaves, inside the caller's transaction."""
+        if not entries:
+            return []
+        # The head row is the lock that gives leaves their order (SQLite is
+        # already serialised by BEGIN IMMEDIATE; FOR UPDATE is a no-op there).
+        head = session.execute(
+            select(TreeHead).where(TreeHead.id == HEAD_ID).with_for_update()
+        ).scalar_one()
+        size = head.tree_size
+        frontier = _frontier_from_bytes(size, head.frontier)
+        indices: list[int] = []
+        rows: list[dict[str, Any]] = []
+        nodes: list[dict[str, Any]] = []
+        for entry in entries:
+            leaf_input = self.leaf_input(entry)
+            digest = merkle.leaf_hash(leaf_input)
+            created = merkle.nodes_created_by_append(
+                lambda level, index: frontier[(level, index)], size, digest
+            )
+            for level, index, node in created:
+                nodes.append({"level": level, "index": index, "hash": node})
+                if level > 0:
+                    # The two children merged into this node leave the frontier.
+                    frontier.pop((level - 1, 2 * index), None)
+            top_level, top_index, top_hash = created[-1]
+            frontier[(top_level, top_index)] = top_hash
+            rows.append(
+                {
+                    "index": size,
+                    "occurred_at": entry.occurred_at,
+                    "actor_type": entry.actor_type,
+                    "actor_id": entry.actor_id,
+                    "action": entry.action,
+                    "object_type": entry.object_type,
+                    "object_id": entry.object_id,
+                    "request_id": entry.request_id,
+                    "change_json": entry.change_json,
+                    "leaf_input": leaf_input,
+                    "leaf_hash": digest,
+                }
+            )
+            indices.append(size)
+            size += 1
+        session.execute(AuditEntry.__table__.insert(), rows)
+        session.execute(AuditNode.__table__.insert(), nodes)
+        head.tree_size = size
+        head.frontier = _frontier_to_bytes(frontier)
+        head.root_hash = _root_from_frontier(frontier)
+        head.updated_at = utcnow()
+        return indices
+
+    # -- reading ---------------------------------------------------------
+
+    def head(self, session: Session) -> TreeHead:
+        """The current tree head."""
+        return session.execute(select(TreeHead).where(TreeHead.id == HEAD_ID)).scalar_one()
+
+    def checkpoint(self, session: Session) -> Checkpoint:
+        """Sign the current tree head as a C2SP tlog-checkpoint body."""
+        head = self.head(session)
+        text = f"{self.origin}\n{head.tree_size}\n{base64.b64encode(head.root_hash).decode()}\n"
+        return Checkpoint(
+            tree_size=head.tree_size,
+            root_hash=head.root_hash,
+            timestamp_ms=int(utcnow().timestamp() * 1000),
+            text=text,
+            signature=self.keys.log_key.sign(text.encode()),
+            public_key=self.keys.log_public_key_raw,
+        )
+
+    def _node_reader(self, session: Session) -> Callable[[int, int], bytes]:
+        cache: dict[tuple[int, int], bytes] = {}
+
+        def get(level: int, index: int) -> bytes:
+            key = (level, index)
+            if key not in cache:
+                found = session.get(AuditNode, key)
+                if found is None:
+                    raise KeyError(key)
+                cache[key] = found.hash
+            return cache[key]
+
+        return get
+
+    def _check_size(self, session: Session, tree_size: int) -> None:
+        current = self.head(session).tree_size
+        if tree_size > current:
+            raise InvalidInput(
+                f"tree_size {tree_size} is larger than the log ({current} entries)",
+                code="tree_size_too_large",
+            )
+
+    def inclusion_proof(self, session: Session, leaf_index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
+        """The leaf hash and its audit path in the tree of `tree_size` leaves."""
+        self._check_size(session, tree_size)
+        if not 0 <= leaf_index < tree_size:
+            raise InvalidInput(
+                f"leaf_index must be in [0, tree_size); got {leaf_index} for size {tree_size}",
+                code="leaf_index_out_of_range",
+            )
+        get = self._node_reader(session)
+        return get(0, leaf_index), merkle.inclusion_proof(get, leaf_index, tree_size)
+
+    def consistency_proof(self, session: Session, first: int, second: int) -> list[bytes]:
+        """Proof that the tree of `first` leaves is a prefix of the one of `second`."""
+        self._check_size(session, second)
+        if not 1 <= first <= second:
+            raise InvalidInput(
+                f"need 1 <= first <= second; got first={first}, second={second}",
+                code="invalid_tree_sizes",
+            )
+        return merkle.consistency_proof(self._node_reader(session), first, second)
+
+    def entries(self, session: Session, start: int, end: int) -> list[AuditEntry]:
+        """Entries `start` to `end` inclusive (as RFC 6962 get-entries), at most one page."""
+        if start < 0 or end < start:
+            raise InvalidInput("need 0 <= start <= end", code="invalid_range")
+        end = min(end, start + MAX_ENTRIES_PER_PAGE - 1)
+        return list(
+            session.execute(
+                select(AuditEntry)
+                .where(AuditEntry.index >= start, AuditEntry.index <= end)
+                .order_by(AuditEntry.index)
+            ).scalars()
+        )
+
+    # -- verifying -------------------------------------------------------
+
+    def verify(
+        self, session: Session, progress: Callable[[int], None] | None = None, batch: int = 2000
+    ) -> list[Problem]:
+        """Recompute the whole tree from the stored rows; list every mismatch."""
+        problems: list[Problem] = []
+        head = self.head(session)
+        tree = merkle.InMemoryTree()
+        expected = 0
+        for entry in self._stream(session, batch):
+            while expected < entry.index:
+                problems.append(Problem(expected, f"entry {expected} is missing"))
+                # A placeholder keeps later leaves at their true positions.
+                tree.append(b"\x00missing")
+                expected += 1
+            recomputed = self.leaf_input(entry)
+            if recomputed != entry.leaf_input:
+                problems.append(
+                    Problem(entry.index, f"entry {entry.index} ({entry.action}) was altered: "
+                            "its stored fields no longer produce its leaf")
+                )
+            if merkle.leaf_hash(entry.leaf_input) != entry.leaf_hash:
+                problems.append(Problem(entry.index, f"entry {entry.index}: leaf hash mismatch"))
+            tree.append(recomputed)
+            expected += 1
+            if progress:
+                progress(1)
+        if expected < head.tree_size:
+            for missing in range(expected, head.tree_size):
+                problems.append(Problem(missing, f"entry {missing} is missing"))
+        elif expected > head.tree_size:
+            problems.append(
+                Problem(None, f"{expected - head.tree_size} entries lie beyond the tree head")
+            )
+        if not problems and tree.root(head.tree_size) != head.root_hash:
+            problems.append(Problem(None, "the tree head's root does not match the entries"))
+        problems.extend(self._verify_nodes(session, tree, min(expected, head.tree_size)))
+        return problems
+
+    def _stream(self, session: Session, batch: int) -> Iterator[AuditEntry]:
+        last = -1
+        while True:
+            chunk = list(
+                session.execute(
+                    select(AuditEntry)
+                    .where(AuditEntry.index > last)
+                    .order_by(AuditEntry.index)
+                    .limit(batch)
+                ).scalars()
+            )
+            if not chunk:
+                return
+            yield from chunk
+            last = chunk[-1].index
+            session.expunge_all()
+
+    def _verify_nodes(self, session: Session, tree: merkle.InMemoryTree, size: int) -> list[Problem]:
+        """Compare the stored interior nodes (used for proofs) with the recomputed ones."""
+        problems: list[Problem] = []
+        stored = session.execute(
+            select(AuditNode.level, AuditNode.index, AuditNode.hash)
+        )
+        for level, index, digest in stored:
+            first_leaf = index << level
+            if first_leaf + (1 << level) > size:
+                continue
+            if tree.get(level, index) != digest:
+                problems.append(
+                    Problem(first_leaf, f"stored node covering entries {first_leaf}–"
+                            f"{first_leaf + (1 << level) - 1} was altered")
+                )
+        return problems
+
+    def count(self, session: Session) -> int:
+        """How many entries are stored."""
+        return int(session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+
+

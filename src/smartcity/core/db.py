@@ -1,0 +1,115 @@
+"""The database: one engine per app, chosen by URL scheme.
+
+SQLite (the embedded default) gets WAL, foreign keys, a busy timeout and
+`BEGIN IMMEDIATE` for write transactions, so two writers queue instead of
+failing half-way. PostgreSQL is reached through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+# Stable constraint names, so migrations can drop and alter them on every engine.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+WRITE_OPTION = "smartcity_write"
+"""Execution option that marks a connection as a writer (SQLite: BEGIN IMMEDIATE)."""
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every module's tables (each prefixed by its module)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain `postgresql://` URLs and route them through psycopg 3."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine for `url`, configured for its backend."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+    )
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        # The driver's own transaction handling is switched off so that we can
+        # choose BEGIN or BEGIN IMMEDIATE ourselves (SQLAlchemy's documented recipe).
+        connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
+        poolclass=NullPool if not database or database == ":memory:" else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A writer takes the write lock up front: a deferred transaction that
+        # reads first and writes later can fail with SQLITE_BUSY mid-way.
+        if connection.get_execution_options().get(WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+class Database:
+    """The engine and the two kinds of session a request or command can open."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine = create_db_engine(self.url)
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
+
+    def read_session(self) -> Session:
+        """A session for reading; it is never committed."""
+        return self._reader()
+
+    def write_session(self) -> Session:
+        """A session for one write transaction (use through a UnitOfWork)."""
+        return self._writer()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

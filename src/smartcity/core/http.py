@@ -1,0 +1,441 @@
+"""The web edge shared by every module: request context, authorisation, errors, middleware."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from smartcity.core.auth import ANONYMOUS, Principal, Rule
+from smartcity.core.errors import (
+    PROBLEM_JSON,
+    BadRequest,
+    DomainError,
+    NotAuthenticated,
+    PermissionDenied,
+    TooLarge,
+    problem_document,
+)
+from smartcity.core.i18n import pick_locale
+from smartcity.core.platform import Platform
+from smartcity.core.uow import UnitOfWork
+
+log = logging.getLogger("smartcity.http")
+access_log = logging.getLogger("smartcity.access")
+
+SESSION_COOKIE = "sc_session"
+LOCALE_COOKIE = "sc_lang"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def platform_of(request: Request) -> Platform:
+    """The platform serving this request."""
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+def request_id_of(request: Request) -> str:
+    """The id of this request (from X-Request-ID, or made up)."""
+    return str(request.scope.get("state", {}).get("request_id") or "-")
+
+
+@dataclass
+class RequestContext:
+    """What a route needs: the platform, the caller and a way to open a transaction."""
+
+    request: Request
+    platform: Platform
+    principal: Principal
+    request_id: str
+
+    def write(self) -> UnitOfWork:
+        """A unit of work acting as the caller; use as `with ctx.write() as uow:`."""
+        return self.platform.unit_of_work(self.principal, self.request_id)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session, closed at the end of the block."""
+        session = self.platform.db.read_session()
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+def _credentials(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer" and value.strip():
+        return value.strip()
+    if scheme == "basic":
+        # SensorThings clients (FROST) only speak Basic: the token is the password.
+        import base64
+        import binascii
+
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise NotAuthenticated("malformed Basic credentials", code="invalid_credentials")
+        return decoded.partition(":")[2] or None
+    raise NotAuthenticated(
+        "use 'Authorization: Bearer <token>'", code="unsupported_auth_scheme"
+    )
+
+
+def resolve_bearer(request: Request) -> Principal:
+    """The caller named by the Authorization header (anonymous without one)."""
+    token = _credentials(request)
+    if token is None:
+        return ANONYMOUS
+    platform = platform_of(request)
+    if platform.authenticator is None:
+        raise NotAuthenticated("no identity module is enabled", code="invalid_token")
+    session = platform.db.read_session()
+    try:
+        principal = platform.authenticator.from_bearer(session, token)
+    finally:
+        session.close()
+    if principal is None:
+        raise NotAuthenticated("the token is unknown, expired or revoked", code="invalid_token")
+    return principal
+
+
+def check_rule(rule: Rule, principal: Principal) -> None:
+    """Raise 401 or 403 unless `principal` passes `rule`."""
+    if rule.allows(principal):
+        return
+    if not principal.is_authenticated:
+        raise NotAuthenticated("sign in or send a bearer token")
+    raise PermissionDenied(f"this needs one of: {', '.join(sorted(rule.roles or ()))}"
+                           + (f" with scope {rule.scope}" if rule.scope else ""))
+
+
+def authorize(rule: Rule) -> Callable[[Request], RequestContext]:
+    """Dependency for an API route: resolve the caller and apply `rule` before anything else."""
+
+    def dependency(request: Request) -> RequestContext:
+        principal = resolve_bearer(request)
+        check_rule(rule, principal)
+        return RequestContext(request, platform_of(request), principal, request_id_of(request))
+
+    dependency.rule = rule  # type: ignore[attr-defined]  # read by the authorisation matrix
+    return dependency
+
+
+# -- pages -----------------------------------------------------------------
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in person; the handler redirects to sign-in."""
+
+
+@dataclass
+class PageContext(RequestContext):
+    """A request context for a page: language, CSRF token and rendering."""
+
+    locale: str = "zh_Hant"
+    csrf_token: str = ""
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """Render a page in the person's language."""
+        renderer = self.platform.services["pages"]
+        html = renderer.render(
+            template,
+            self.locale,
+            {
+                "request": self.request,
+                "principal": self.principal,
+                "csrf_token": self.csrf_token,
+                "settings": self.platform.settings,
+                "modules": self.platform.modules,
+                **context,
+            },
+        )
+        return HTMLResponse(html, status_code=status_code)
+
+    def _(self, text: str) -> str:
+        """Translate `text` into the person's language."""
+        translate: Callable[[str], str] = self.platform.services["pages"].translator(self.locale)
+        return translate(text)
+
+
+def page_principal(request: Request) -> tuple[Principal, str]:
+    """The person signed in to the portal, and their CSRF token."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    platform = platform_of(request)
+    if not cookie or platform.authenticator is None:
+        return ANONYMOUS, ""
+    session = platform.db.read_session()
+    try:
+        found = platform.authenticator.from_session_cookie(session, cookie)
+    finally:
+        session.close()
+    return found if found else (ANONYMOUS, "")
+
+
+def page_access(rule: Rule, *, csrf: bool = True) -> Callable[[Request], Awaitable[PageContext]]:
+    """Dependency for a page: the portal session, `rule`, and CSRF on every unsafe method.
+
+    `csrf=False` is for the sign-in forms, which carry their own double-submit token
+    because nobody is signed in yet.
+    """
+
+    async def dependency(request: Request) -> PageContext:
+        principal, session_csrf = page_principal(request)
+        if not rule.allows(principal):
+            if not principal.is_authenticated:
+                raise LoginRequired()
+            check_rule(rule, principal)
+        if csrf and request.method not in ("GET", "HEAD", "OPTIONS"):
+            form = await request.form()
+            sent = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD) or "")
+            if not session_csrf or not secrets.compare_digest(sent, session_csrf):
+                raise PermissionDenied(
+                    "the form has expired; reload the page and try again", code="csrf_failed"
+                )
+        locale = pick_locale(
+            request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language")
+        )
+        return PageContext(
+            request, platform_of(request), principal, request_id_of(request), locale,
+            session_csrf,
+        )
+
+    dependency.rule = rule  # type: ignore[attr-defined]  # read by the authorisation matrix
+    return dependency
+
+
+# -- errors ------------------------------------------------------------------
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/sta/", "/oauth/token", "/.well-known/")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def problem_response(request: Request, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    """A problem+json response, or an HTML error page for a browser on a page route."""
+    body.setdefault("instance", request.url.path)
+    body["request_id"] = request_id_of(request)
+    if _wants_html(request) and "pages" in platform_of(request).services:
+        locale = pick_locale(
+            request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language")
+        )
+        renderer = platform_of(request).services["pages"]
+        principal, _csrf = page_principal(request)
+        html = renderer.render(
+            "error.html",
+            locale,
+            {"request": request, "problem": body, "principal": principal,
+             "settings": platform_of(request).settings, "csrf_token": ""},
+        )
+        return HTMLResponse(html, status_code=body["status"], headers=headers)
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
+
+
+_STATUS_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("not_authenticated", "Authentication required"),
+    403: ("permission_denied", "Permission denied"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    413: ("too_large", "Request too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+}
+
+
+def install_error_handlers(app: Any) -> None:
+    """Render every error as problem+json with a stable code; never leak a traceback."""
+
+    async def domain_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DomainError)
+        headers = {"WWW-Authenticate": 'Bearer realm="smartcity"'} if exc.status == 401 else None
+        return problem_response(request, exc.problem(), headers)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"loc": [str(part) for part in error.get("loc", ())], "msg": error.get("msg", ""),
+             "type": error.get("type", "")}
+            for error in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        detail = f"{'.'.join(first['loc'])}: {first['msg']}" if first["loc"] else str(first["msg"])
+        body = problem_document(422, "validation_error", "Invalid request", detail, errors=errors)
+        return problem_response(request, body)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        body = problem_document(exc.status_code, code, title, detail)
+        return problem_response(request, body, dict(exc.headers or {}))
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        body = problem_document(
+            500, "internal_error", "Internal error",
+            "something went wrong on our side; the request id helps us find it",
+        )
+        return problem_response(request, body)
+
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(Exception, unexpected)
+
+
+# -- middleware ----------------------------------------------------------------
+
+
+class Metrics:
+    """Prometheus metrics of one app (its own registry, so tests can build many apps)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "smartcity_http_requests_total", "HTTP requests by route and status",
+            ["method", "route", "status"], registry=self.registry,
+        )
+        self.latency = Histogram(
+            "smartcity_http_request_seconds", "HTTP request latency by route",
+            ["method", "route"], registry=self.registry,
+        )
+
+
+class EdgeMiddleware:
+    """Request ids, body limits, security headers, metrics and one JSON log line per request."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, metrics: Metrics, log_requests: bool) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.metrics = metrics
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                extra = [
+                    (b"x-request-id", request_id.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        rejection = self._reject(scope, headers)
+        if rejection is not None:
+            status, code, detail = rejection
+            body = problem_document(status, code, _STATUS_CODES.get(status, (code, "Bad request"))[1]
+                                    if status in _STATUS_CODES else "Bad request", detail,
+                                    instance=scope.get("path", ""), request_id=request_id)
+            response = JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+            await response(scope, receive, send_wrapper)
+        else:
+            textual = headers.get("content-type", "").startswith(
+                ("application/json", "application/x-www-form-urlencoded", "text/")
+            )
+            await self.app(scope, self._limited(receive, textual), send_wrapper)
+        elapsed = time.perf_counter() - started
+        route = scope.get("route")
+        route_name = getattr(route, "path", "unmatched")
+        self.metrics.requests.labels(scope["method"], route_name, status_holder["status"]).inc()
+        self.metrics.latency.labels(scope["method"], route_name).observe(elapsed)
+        if self.log_requests:
+            access_log.info(json.dumps({
+                "request_id": request_id, "method": scope["method"], "path": scope["path"],
+                "route": route_name, "status": status_holder["status"],
+                "ms": round(elapsed * 1000, 2),
+            }))
+
+    def _reject(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, str] | None:
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return 400, "invalid_content_length", "Content-Length must be a number"
+            if int(length) > self.max_body:
+                return 413, "too_large", f"the body is larger than {self.max_body} bytes"
+        query = scope.get("query_string", b"")
+        # PostgreSQL cannot store NUL characters; refuse them at the door.
+        if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
+            return 400, "invalid_character", "NUL characters are not allowed"
+        try:
+            query.decode("utf-8")
+        except UnicodeDecodeError:
+            return 400, "invalid_encoding", "the query string must be UTF-8"
+        return None
+
+    def _limited(self, receive: Receive, textual: bool) -> Receive:
+        seen = 0
+        limit = self.max_body
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                body = message.get("body", b"")
+                seen += len(body)
+                if seen > limit:
+                    raise TooLarge(f"the body is larger than {limit} bytes")
+                # PostgreSQL text cannot hold NUL; binary uploads may.
+                if textual and (b"\x00" in body or b"\\u0000" in body):
+                    raise BadRequest("NUL characters are not allowed", code="invalid_character")
+            return message
+
+        return wrapped
+
+
+def unauthenticated(rule: Rule) -> Callable[[Request], RequestContext]:
+    """Dependency for a public route that reads no credentials (token endpoint, health).
+
+    Such a route may receive an Authorization header meant for something else
+    (OAuth client authentication), so it must not be taken for a bearer token.
+    """
+    if rule.roles is not None:
+        raise ValueError("only a public rule can skip authentication")
+
+    def dependency(request: Request) -> RequestContext:
+        return RequestContext(request, platform_of(request), ANONYMOUS, request_id_of(request))
+
+    dependency.rule = rule  # type: ignore[attr-defined]  # read by the authorisation matrix
+    return dependency

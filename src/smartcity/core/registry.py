@@ -1,0 +1,98 @@
+"""The module registry: each module describes itself in one manifest.
+
+Manifests hold factories, not objects, so that importing a module does
+nothing; `create_app()` calls the factories.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smartcity.core.auth import Principal, Rule
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+    from typer import Typer
+
+    from smartcity.core.platform import Platform
+    from smartcity.core.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class PortalCard:
+    """A tile on the citizen's "my services" page or the staff console."""
+
+    title: str
+    description: str
+    href: str
+    icon: str = "•"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a module brings to the platform."""
+
+    name: str
+    title: str
+    """Traditional Chinese first, English second: `身分 Identity`."""
+    depends_on: tuple[str, ...] = ()
+    api: Callable[[], APIRouter] | None = None
+    """Router mounted at /api/v1/<name>."""
+    pages: Callable[[], APIRouter] | None = None
+    """Router of server-rendered pages, mounted at the site root."""
+    cli: Callable[[], Typer] | None = None
+    """Sub-commands: `smartcity <cli_name or name> …`."""
+    cli_name: str | None = None
+    migrations: Path | None = None
+    """Folder of this module's Alembic revisions (branch label = module name)."""
+    templates: Path | None = None
+    rules: Sequence[Rule] = ()
+    """Every authorisation rule this module's routes use (documented, matrix-tested)."""
+    seed: Callable[[UnitOfWork, Platform], None] | None = None
+    """Loads this module's part of the demo city."""
+    citizen_cards: Callable[[Principal], list[PortalCard]] | None = None
+    staff_cards: Callable[[Principal], list[PortalCard]] | None = None
+    on_startup: Callable[[Platform], None] | None = None
+    """Wires services into the platform (an authenticator, event handlers)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class UnknownModule(LookupError):
+    """A module named in settings that does not exist."""
+
+
+def load_manifests(names: Sequence[str]) -> list[Manifest]:
+    """Import the named modules and order them so that dependencies come first."""
+    manifests: dict[str, Manifest] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in manifests:
+            continue
+        try:
+            package = importlib.import_module(f"smartcity.modules.{name}")
+        except ModuleNotFoundError as exc:
+            raise UnknownModule(f"no module called {name!r}") from exc
+        manifest: Manifest = package.manifest
+        manifests[name] = manifest
+        pending.extend(manifest.depends_on)
+    ordered: list[Manifest] = []
+    placed: set[str] = set()
+
+    def place(manifest: Manifest, trail: tuple[str, ...]) -> None:
+        if manifest.name in placed:
+            return
+        if manifest.name in trail:
+            raise ValueError(f"modules depend on each other in a cycle: {' → '.join(trail)}")
+        for dependency in manifest.depends_on:
+            place(manifests[dependency], (*trail, manifest.name))
+        placed.add(manifest.name)
+        ordered.append(manifest)
+
+    for manifest in sorted(manifests.values(), key=lambda m: m.name):
+        place(manifest, ())
+    return ordered

@@ -1,0 +1,75 @@
+"""Platform settings, read from `SMARTCITY_*` environment variables and `.env`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from typing import Annotated
+
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MODULES = ("identity",)
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set; each field is documented in docs/operations.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SMARTCITY_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: str = Field(
+        "development", description="development, test, demo or production"
+    )
+    data_dir: Path = Field(Path("var"), description="Where the SQLite file and keys live.")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means SQLite at <data_dir>/smartcity.db."
+    )
+    modules: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_MODULES, description="Enabled modules, comma separated, in any order."
+    )
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL of this instance.")
+    city_name: str = Field("臺北市", description="Shown in the portal header.")
+    transparency_origin: str = Field(
+        "smartcity.local/transparency",
+        description="Origin line of signed checkpoints (C2SP tlog-checkpoint).",
+    )
+    secure_cookies: bool = Field(False, description="Mark cookies Secure (behind HTTPS).")
+    session_hours: int = Field(12, ge=1, le=24 * 30, description="Portal session lifetime.")
+    access_token_minutes: int = Field(60, ge=1, le=24 * 60, description="JWT lifetime.")
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="Larger request bodies get 413.")
+    log_requests: bool = Field(True, description="One JSON log line per request.")
+    # Federation to an outside OAuth 2.0 identity provider (TaipeiPASS in Taipei).
+    federation_name: str = Field("", description="Button label; empty disables federation.")
+    federation_authorize_url: str = ""
+    federation_token_url: str = ""
+    federation_userinfo_url: str = ""
+    federation_client_id: str = ""
+    federation_client_secret: str = ""
+    federation_scope: str = "openid profile"
+
+    @field_validator("modules", mode="before")
+    @classmethod
+    def _split_modules(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'smartcity.db').as_posix()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where signing and pseudonymisation keys are kept when not given otherwise."""
+        return self.data_dir / "keys"
+
+    @property
+    def federation_enabled(self) -> bool:
+        """Whether the portal offers sign-in through an outside identity provider."""
+        return bool(self.federation_name and self.federation_authorize_url)

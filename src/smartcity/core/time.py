@@ -1,0 +1,73 @@
+"""Times are stored in UTC and shown in Asia/Taipei."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import DateTime, TypeDecorator
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """`value` in UTC; a naive value is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def to_taipei(value: datetime) -> datetime:
+    """`value` in Taipei time, for display."""
+    return as_utc(value).astimezone(TAIPEI)
+
+
+def format_taipei(value: datetime | None, with_seconds: bool = False) -> str:
+    """Taipei local time as people there write it: 2026-11-26 15:04."""
+    if value is None:
+        return ""
+    pattern = "%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M"
+    return to_taipei(value).strftime(pattern)
+
+
+def taipei_today() -> date:
+    """Today's date in Taipei (a day starts at local midnight, not UTC's)."""
+    return utcnow().astimezone(TAIPEI).date()
+
+
+def isoformat_z(value: datetime) -> str:
+    """RFC 3339 UTC text with a Z, the form used in logs and public records."""
+    return as_utc(value).isoformat().replace("+00:00", "Z")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp column that always goes in and comes out as aware UTC.
+
+    SQLite has no time zone type, so values are stored naive in UTC there;
+    PostgreSQL gets `timestamp with time zone`.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError("UTCDateTime needs a datetime")
+        utc = as_utc(value)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError("UTCDateTime read a non-datetime")
+        return as_utc(value)

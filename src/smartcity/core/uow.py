@@ -1,0 +1,134 @@
+"""One unit of work: one transaction, its audit entries inside it, its events after it.
+
+Services receive a `UnitOfWork`, change state through `uow.session`, call
+`uow.audit(...)` for every change and `uow.emit(...)` for what others may
+react to. Only the edge (an API route, a CLI command) commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from smartcity.core.audit.log import PendingEntry, TransparencyLog, canonical_json
+from smartcity.core.auth import Principal
+from smartcity.core.events import Event, EventBus
+from smartcity.core.time import utcnow
+
+_WROTE = "smartcity_wrote_state"
+
+
+class UnauditedChange(RuntimeError):
+    """A transaction changed state but wrote no audit entry: a programming error."""
+
+
+@event.listens_for(Session, "before_flush")
+def _note_state_change(session: Session, _context: Any, _instances: Any) -> None:
+    # Remember whether anything other than bookkeeping rows is being written,
+    # so that commit can refuse a state change without an audit entry.
+    for obj in (*session.new, *session.deleted):
+        if not getattr(type(obj), "__audit_exempt__", False):
+            session.info[_WROTE] = True
+            return
+    for obj in session.dirty:
+        if not getattr(type(obj), "__audit_exempt__", False) and session.is_modified(obj):
+            session.info[_WROTE] = True
+            return
+
+
+def new_request_id() -> str:
+    """A short random id that ties logs, audit entries and responses together."""
+    return secrets.token_hex(8)
+
+
+class UnitOfWork:
+    """A write transaction with its audit entries and deferred events."""
+
+    def __init__(
+        self,
+        session: Session,
+        log: TransparencyLog,
+        bus: EventBus,
+        actor: Principal,
+        request_id: str | None = None,
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self.request_id = request_id or new_request_id()
+        self._log = log
+        self._bus = bus
+        self._audit: list[PendingEntry] = []
+        self._events: list[Event] = []
+        self._closed = False
+
+    def audit(
+        self,
+        action: str,
+        object_type: str,
+        object_id: object,
+        change: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record that `action` happened to an object; written in this transaction."""
+        self._audit.append(
+            PendingEntry(
+                occurred_at=utcnow(),
+                actor_type=self.actor.audit_type,
+                actor_id=str(self.actor.id or self.actor.kind),
+                action=action,
+                object_type=object_type,
+                object_id=str(object_id),
+                request_id=self.request_id,
+                change_json=canonical_json(dict(change or {})),
+            )
+        )
+
+    def emit(self, event: Event) -> None:
+        """Queue an event for dispatch after a successful commit."""
+        self._events.append(event)
+
+    def commit(self) -> None:
+        """Write the audit entries, commit, then dispatch the events."""
+        self.session.flush()
+        if self.session.info.get(_WROTE) and not self._audit:
+            raise UnauditedChange("this transaction changed state without an audit entry")
+        self._log.append(self.session, self._audit)
+        self.session.commit()
+        self._audit.clear()
+        self.session.info.pop(_WROTE, None)
+        events, self._events = self._events, []
+        self._bus.dispatch(events)
+
+    def rollback(self) -> None:
+        """Abandon everything this unit of work did."""
+        self.session.rollback()
+        self._audit.clear()
+        self._events.clear()
+        self.session.info.pop(_WROTE, None)
+
+    def close(self) -> None:
+        """Release the connection."""
+        if not self._closed:
+            self.session.close()
+            self._closed = True
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.rollback()
+        finally:
+            self.close()

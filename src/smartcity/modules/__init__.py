@@ -1,0 +1,1 @@
+"""Feature modules; each exports a `manifest` and is wired in by `smartcity.app`."""

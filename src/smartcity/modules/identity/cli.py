@@ -1,0 +1,118 @@
+"""`smartcity admin …`: people, organisations and tokens from the command line."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import typer
+
+from smartcity.core.auth import Role, system_actor
+from smartcity.core.console import fail_cleanly
+from smartcity.core.errors import InvalidInput
+from smartcity.core.platform import Platform
+from smartcity.core.uow import UnitOfWork
+from smartcity.modules.identity import service
+from smartcity.modules.identity.models import User
+from smartcity.modules.identity.values import OrganisationKind, VerificationLevel
+
+
+def build_cli() -> typer.Typer:
+    """The `admin` command group."""
+    app = typer.Typer(help="管理 Administration: citizens, staff, organisations and tokens.",
+                      no_args_is_help=True)
+
+    @app.command("create-citizen")
+    def create_citizen(
+        ctx: typer.Context,
+        national_id: Annotated[str, typer.Option("--national-id", help="e.g. A123456789")],
+        name: Annotated[str, typer.Option(help="Full name")],
+        email: Annotated[str | None, typer.Option(help="E-mail address")] = None,
+        phone: Annotated[str | None, typer.Option(help="Phone number")] = None,
+        password: Annotated[str | None, typer.Option(help="Portal password")] = None,
+        verified: Annotated[bool, typer.Option(help="Identity checked (gold tier)")] = False,
+    ) -> None:
+        """Give a citizen a digital ID; prints the citizen's id."""
+        platform: Platform = ctx.obj
+        with fail_cleanly(), platform.unit_of_work(system_actor("cli")) as uow:
+            user = service.register_citizen(
+                uow, platform.keys, national_id=national_id, name=name, email=email,
+                phone=phone, password=password,
+                verification_level=VerificationLevel.VERIFIED if verified
+                else VerificationLevel.BASIC,
+            )
+            user_id = user.id
+        typer.echo(str(user_id))
+
+    @app.command("create-token")
+    def create_token(
+        ctx: typer.Context,
+        role: Annotated[Role, typer.Option(help="Who the token acts as")],
+        department: Annotated[str | None, typer.Option(help="Department code (officer)")] = None,
+        provider: Annotated[str | None, typer.Option(help="Provider code (provider)")] = None,
+        citizen: Annotated[str | None, typer.Option(help="Citizen id or national ID")] = None,
+        organisation: Annotated[str | None, typer.Option(
+            help="Organisation code (device owner or vendor)")] = None,
+        label: Annotated[str, typer.Option(help="What the token is for")] = "created on the CLI",
+    ) -> None:
+        """Print only a bearer token for the API (creating the organisation if missing)."""
+        platform: Platform = ctx.obj
+        with fail_cleanly(), platform.unit_of_work(system_actor("cli")) as uow:
+            issued = _issue(uow, platform, role, department=department, provider=provider,
+                            citizen=citizen, organisation=organisation, label=label)
+        typer.echo(issued)
+
+    @app.command("create-staff")
+    def create_staff(
+        ctx: typer.Context,
+        role: Annotated[Role, typer.Option(help="officer or admin")],
+        name: Annotated[str, typer.Option(help="Full name")],
+        email: Annotated[str, typer.Option(help="Sign-in e-mail")],
+        password: Annotated[str, typer.Option(help="Portal password", prompt=True,
+                                              hide_input=True)],
+        department: Annotated[str | None, typer.Option(help="Department code")] = None,
+    ) -> None:
+        """Create an officer or an administrator who signs in to the portal."""
+        platform: Platform = ctx.obj
+        with fail_cleanly(), platform.unit_of_work(system_actor("cli")) as uow:
+            if department:
+                service.ensure_organisation(uow, department, OrganisationKind.DEPARTMENT)
+            user = service.create_staff(uow, role=role, name=name, email=email,
+                                        password=password, department_code=department)
+            user_id = user.id
+        typer.echo(str(user_id))
+
+    return app
+
+
+def _issue(
+    uow: UnitOfWork, platform: Platform, role: Role, *, department: str | None,
+    provider: str | None, citizen: str | None, organisation: str | None, label: str,
+) -> str:
+    if role == Role.CITIZEN:
+        if not citizen:
+            raise InvalidInput("--citizen is required for a citizen token", code="citizen_required")
+        user = _citizen(uow, platform, citizen)
+        return service.issue_api_key(uow, role=role, label=label, user=user).token
+    if role == Role.ADMIN:
+        admin = service.create_staff(uow, role=Role.ADMIN, name="CLI administrator",
+                                     email=f"admin-{uuid.uuid4().hex[:8]}@cli.invalid")
+        return service.issue_api_key(uow, role=role, label=label, user=admin).token
+    kind = service.ROLE_ORGANISATION[role]
+    code = {Role.OFFICER: department, Role.PROVIDER: provider}.get(role) or organisation
+    if not code:
+        flag = {Role.OFFICER: "--department", Role.PROVIDER: "--provider"}.get(role,
+                                                                              "--organisation")
+        raise InvalidInput(f"{flag} is required for a {role.value} token", code="owner_required")
+    owner = service.ensure_organisation(uow, code, kind)
+    return service.issue_api_key(uow, role=role, label=label, organisation=owner).token
+
+
+def _citizen(uow: UnitOfWork, platform: Platform, reference: str) -> User:
+    try:
+        return service.get_user(uow.session, str(uuid.UUID(reference)))
+    except ValueError:
+        found = service.find_citizen(uow.session, platform.keys, reference)
+        if found is None:
+            raise InvalidInput(f"no citizen {reference}", code="citizen_not_found") from None
+        return found

@@ -1,0 +1,141 @@
+"""Sign-in through an outside OAuth 2.0 identity provider (TaipeiPASS in Taipei).
+
+The platform is then a client: authorisation code with PKCE and state
+(RFC 6749 §4.1, RFC 7636), the code redeemed at the provider's token endpoint
+and the person read from its userinfo endpoint.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from smartcity.core.errors import DomainError
+from smartcity.core.keys import KeyRing
+from smartcity.core.settings import Settings
+from smartcity.core.uow import UnitOfWork
+from smartcity.modules.identity import repository as repo
+from smartcity.modules.identity import service
+from smartcity.modules.identity.models import ExternalAccount, User
+from smartcity.modules.identity.oauth.server import s256
+from smartcity.modules.identity.values import VerificationLevel
+
+TIMEOUT = httpx.Timeout(10.0)
+
+
+class FederationFailed(DomainError):
+    """The outside provider refused, failed or sent something unusable."""
+
+    status = 502
+    code = "federation_failed"
+    title = "Sign-in through the identity provider failed"
+
+
+@dataclass(frozen=True)
+class FederationStart:
+    """Where to send the browser, and what to remember until it comes back."""
+
+    url: str
+    state: str
+    verifier: str
+
+
+@dataclass(frozen=True)
+class ExternalPerson:
+    """The person as the outside provider describes them."""
+
+    subject: str
+    name: str
+    national_id: str | None
+    email: str | None
+    verified: bool
+
+
+class FederationClient:
+    """The client side of sign-in through an outside provider."""
+
+    def __init__(self, settings: Settings, transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        self.provider = settings.federation_name
+        self._transport = transport
+
+    def start(self, redirect_uri: str) -> FederationStart:
+        """A fresh state and PKCE verifier, and the provider's authorisation URL."""
+        state = secrets.token_urlsafe(24)
+        verifier = secrets.token_urlsafe(48)
+        query = urlencode({
+            "response_type": "code", "client_id": self.settings.federation_client_id,
+            "redirect_uri": redirect_uri, "scope": self.settings.federation_scope,
+            "state": state, "code_challenge": s256(verifier), "code_challenge_method": "S256",
+        })
+        separator = "&" if "?" in self.settings.federation_authorize_url else "?"
+        return FederationStart(f"{self.settings.federation_authorize_url}{separator}{query}",
+                               state, verifier)
+
+    def fetch_person(self, code: str, verifier: str, redirect_uri: str) -> ExternalPerson:
+        """Redeem the code and read who signed in."""
+        try:
+            with httpx.Client(timeout=TIMEOUT, transport=self._transport) as client:
+                token_response = client.post(
+                    self.settings.federation_token_url,
+                    data={"grant_type": "authorization_code", "code": code,
+                          "redirect_uri": redirect_uri, "code_verifier": verifier,
+                          "client_id": self.settings.federation_client_id},
+                    auth=(self.settings.federation_client_id,
+                          self.settings.federation_client_secret)
+                    if self.settings.federation_client_secret else None,
+                    headers={"Accept": "application/json"},
+                )
+                if token_response.status_code != 200:
+                    raise FederationFailed(
+                        f"the provider refused the code ({token_response.status_code})")
+                access_token = token_response.json().get("access_token")
+                if not isinstance(access_token, str) or not access_token:
+                    raise FederationFailed("the provider sent no access token")
+                info_response = client.get(
+                    self.settings.federation_userinfo_url,
+                    headers={"Authorization": f"Bearer {access_token}",
+                             "Accept": "application/json"},
+                )
+                if info_response.status_code != 200:
+                    raise FederationFailed(
+                        f"the provider's userinfo failed ({info_response.status_code})")
+                claims: dict[str, Any] = info_response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise FederationFailed(f"could not talk to the identity provider: {exc}") from exc
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise FederationFailed("the provider sent no subject")
+        return ExternalPerson(
+            subject=subject,
+            name=str(claims.get("name") or claims.get("preferred_username") or subject)[:100],
+            national_id=claims.get("national_id") or claims.get("twid"),
+            email=claims.get("email"),
+            verified=bool(claims.get("identity_verified") or claims.get("verified")),
+        )
+
+
+def link_person(uow: UnitOfWork, keys: KeyRing, provider: str, person: ExternalPerson) -> User:
+    """The citizen for an outside identity: linked before, found by national ID, or new."""
+    link = repo.external_account(uow.session, provider, person.subject)
+    if link is not None:
+        return service.get_user(uow.session, link.user_id)
+    user = None
+    if person.national_id:
+        user = service.find_citizen(uow.session, keys, person.national_id)
+    if user is None:
+        if not person.national_id:
+            raise FederationFailed("the provider did not share a national ID, so no digital ID "
+                                   "can be made", code="federation_no_national_id")
+        user = service.register_citizen(
+            uow, keys, national_id=person.national_id, name=person.name, email=person.email,
+            verification_level=VerificationLevel.VERIFIED if person.verified
+            else VerificationLevel.BASIC,
+        )
+    uow.session.add(ExternalAccount(provider=provider, subject=person.subject, user_id=user.id))
+    uow.audit("identity.external_account.linked", "user", user.id, {"provider": provider})
+    return user

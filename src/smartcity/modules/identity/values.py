@@ -1,0 +1,127 @@
+"""Identity's vocabularies and the rules for the identifiers people type."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from smartcity.core.errors import InvalidInput
+
+
+class VerificationLevel(StrEnum):
+    """How sure the city is that a citizen is who they say (TaipeiPASS general / gold)."""
+
+    BASIC = "basic"
+    """Registered with a phone or e-mail; enough for looking things up."""
+    VERIFIED = "verified"
+    """Identity checked against a national ID card or citizen certificate."""
+
+
+class OrganisationKind(StrEnum):
+    """What an organisation is to the platform."""
+
+    DEPARTMENT = "department"
+    """A city department or agency: issues bills, answers questions, hosts pilots."""
+    PROVIDER = "provider"
+    """A bank, convenience store or wallet that collects payments."""
+    DEVICE_OWNER = "device_owner"
+    """Runs sensors that report to the hub (a school, a maker group, a vendor)."""
+    VENDOR = "vendor"
+    """A company, start-up, community group or university proposing pilots."""
+
+
+class BindingKind(StrEnum):
+    """Identifiers a citizen can bind to their digital ID."""
+
+    PLATE = "plate"
+    """A vehicle licence plate, e.g. ABC-1234."""
+    UTILITY_ACCOUNT = "utility_account"
+    """A water, gas or other utility account number."""
+    STUDENT_NUMBER = "student_number"
+    """A child's school and student number."""
+    PAYMENT_METHOD = "payment_method"
+    """A card or wallet token held at a payment provider."""
+    BANK_ACCOUNT = "bank_account"
+    """A receiving bank account for refunds and subsidies (bank code + account)."""
+
+
+class BindingState(StrEnum):
+    """Where a binding stands."""
+
+    PENDING = "pending"
+    """Asked for; waits for the owner department or provider to confirm."""
+    VERIFIED = "verified"
+    """Confirmed; other services may rely on it within its effective dates."""
+    REJECTED = "rejected"
+    """Refused by the department or provider."""
+    REVOKED = "revoked"
+    """Ended by the citizen or the city."""
+
+
+# Taiwan national ID / resident certificate: the letter stands for a two-digit code.
+_LETTER_CODES = {
+    letter: code
+    for letter, code in zip(
+        "ABCDEFGHJKLMNPQRSTUVXYWZIO",
+        range(10, 36),
+        strict=True,
+    )
+}
+_NATIONAL_ID = re.compile(r"^[A-Z][1289]\d{8}$")
+
+
+def normalise_national_id(value: str) -> str:
+    """Upper-case and check a national ID (or 2021-style resident certificate) number."""
+    candidate = value.strip().upper()
+    if not _NATIONAL_ID.match(candidate):
+        raise InvalidInput(
+            "a national ID is one letter then 9 digits, e.g. A123456789",
+            code="invalid_national_id",
+        )
+    code = _LETTER_CODES[candidate[0]]
+    digits = [code // 10, code % 10] + [int(c) for c in candidate[1:]]
+    weights = [1, 9, 8, 7, 6, 5, 4, 3, 2, 1, 1]
+    if sum(d * w for d, w in zip(digits, weights, strict=True)) % 10:
+        raise InvalidInput("the national ID's check digit is wrong", code="invalid_national_id")
+    return candidate
+
+
+def mask_national_id(national_id: str) -> str:
+    """The form shown to people and officers: A123****89."""
+    return national_id[:4] + "****" + national_id[-2:]
+
+
+_PATTERNS: dict[BindingKind, tuple[re.Pattern[str], str]] = {
+    BindingKind.PLATE: (
+        re.compile(r"^[A-Z0-9]{2,4}-[A-Z0-9]{2,4}$"),
+        "a plate looks like ABC-1234 (letters and digits around one hyphen)",
+    ),
+    BindingKind.UTILITY_ACCOUNT: (
+        re.compile(r"^[A-Z0-9-]{6,20}$"),
+        "an account number has 6 to 20 letters, digits or hyphens",
+    ),
+    BindingKind.STUDENT_NUMBER: (
+        re.compile(r"^[A-Z0-9-]{4,24}$"),
+        "a student number has 4 to 24 letters, digits or hyphens (school code first)",
+    ),
+    BindingKind.PAYMENT_METHOD: (
+        re.compile(r"^[A-Za-z0-9_.:-]{4,64}$"),
+        "a payment method token has 4 to 64 letters, digits or _.:-",
+    ),
+    BindingKind.BANK_ACCOUNT: (
+        re.compile(r"^\d{3}-\d{10,16}$"),
+        "a bank account is the 3-digit bank code, a hyphen and 10 to 16 digits",
+    ),
+}
+
+
+def normalise_binding_value(kind: BindingKind, value: str) -> str:
+    """The canonical form of an identifier, or a clear error."""
+    text = re.sub(r"\s+", "", value)
+    text = text.replace("－", "-").replace("—", "-").replace("‐", "-")
+    if kind != BindingKind.PAYMENT_METHOD:
+        text = text.upper()
+    pattern, message = _PATTERNS[kind]
+    if not pattern.match(text):
+        raise InvalidInput(message, code=f"invalid_{kind.value}")
+    return text

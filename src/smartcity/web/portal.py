@@ -1,0 +1,79 @@
+"""The portal shell: home, language switch, "my services", the staff console, transparency."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from smartcity.core.audit.models import AuditEntry
+from smartcity.core.auth import PUBLIC, Role
+from smartcity.core.http import LOCALE_COOKIE, PageContext, page_access
+from smartcity.core.i18n import LOCALES
+from smartcity.web import rules
+
+Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
+LanguageSwitch = Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))]
+SignedIn = Annotated[PageContext, Depends(page_access(rules.SIGNED_IN))]
+Staff = Annotated[PageContext, Depends(page_access(rules.STAFF_CONSOLE))]
+
+
+def build_router() -> APIRouter:
+    """The shell's pages."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/", response_class=HTMLResponse)
+    def home(ctx: Public) -> Response:
+        return ctx.render("web/home.html")
+
+    @router.post("/lang", response_class=HTMLResponse)
+    def switch_language(
+        ctx: LanguageSwitch,
+        locale: Annotated[str, Form(max_length=10)],
+        back: Annotated[str, Form(max_length=500)] = "/",
+    ) -> Response:
+        # Choosing a language changes nothing but a cookie, so it needs no CSRF token.
+        target = back if back.startswith("/") and not back.startswith("//") else "/"
+        response = RedirectResponse(target, status_code=303)
+        if locale in LOCALES:
+            response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="lax",
+                                httponly=True, secure=ctx.platform.settings.secure_cookies)
+        return response
+
+    @router.get("/me", response_class=HTMLResponse)
+    def my_services(ctx: SignedIn) -> Response:
+        if ctx.principal.role in (Role.OFFICER, Role.ADMIN):
+            return RedirectResponse("/staff", status_code=303)
+        cards = [card for module in ctx.platform.modules if module.citizen_cards
+                 for card in module.citizen_cards(ctx.principal)]
+        return ctx.render("web/me.html", cards=cards)
+
+    @router.get("/staff", response_class=HTMLResponse)
+    def staff_console(ctx: Staff) -> Response:
+        cards = [card for module in ctx.platform.modules if module.staff_cards
+                 for card in module.staff_cards(ctx.principal)]
+        return ctx.render("web/staff.html", cards=cards)
+
+    @router.get("/staff/audit", response_class=HTMLResponse)
+    def audit_log(ctx: Staff, before: int | None = None) -> Response:
+        with ctx.read() as session:
+            query = select(AuditEntry).order_by(AuditEntry.index.desc()).limit(50)
+            if before is not None:
+                query = query.where(AuditEntry.index < before)
+            rows = list(session.execute(query).scalars())
+            head = ctx.platform.log.head(session)
+            return ctx.render("web/staff_audit.html", entries=rows, head=head)
+
+    @router.get("/transparency", response_class=HTMLResponse)
+    def transparency(ctx: Public) -> Response:
+        with ctx.read() as session:
+            signed = ctx.platform.log.checkpoint(session)
+            start = max(0, signed.tree_size - 20)
+            recent = ctx.platform.log.entries(session, start, signed.tree_size - 1) \
+                if signed.tree_size else []
+            return ctx.render("web/transparency.html", checkpoint=signed,
+                              entries=list(reversed(recent)))
+
+    return router
