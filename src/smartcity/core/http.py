@@ -24,11 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smartcity.core.auth import ANONYMOUS, Principal, Rule
 from smartcity.core.errors import (
     PROBLEM_JSON,
-    BadRequest,
     DomainError,
     NotAuthenticated,
     PermissionDenied,
-    TooLarge,
     problem_document,
 )
 from smartcity.core.i18n import pick_locale
@@ -139,6 +137,7 @@ def authorize(rule: Rule) -> Callable[[Request], RequestContext]:
         return RequestContext(request, platform_of(request), principal, request_id_of(request))
 
     dependency.rule = rule  # type: ignore[attr-defined]  # read by the authorisation matrix
+    dependency.surface = "api"  # type: ignore[attr-defined]  # credentials: bearer token
     return dependency
 
 
@@ -222,6 +221,7 @@ def page_access(rule: Rule, *, csrf: bool = True) -> Callable[[Request], Awaitab
         )
 
     dependency.rule = rule  # type: ignore[attr-defined]  # read by the authorisation matrix
+    dependency.surface = "page"  # type: ignore[attr-defined]  # credentials: session cookie
     return dependency
 
 
@@ -349,11 +349,12 @@ class EdgeMiddleware:
         request_id = given if _REQUEST_ID.match(given) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder: dict[str, Any] = {"status": 500}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 extra = [
                     (b"x-request-id", request_id.encode()),
                     (b"x-content-type-options", b"nosniff"),
@@ -364,18 +365,27 @@ class EdgeMiddleware:
             await send(message)
 
         rejection = self._reject(scope, headers)
-        if rejection is not None:
-            status, code, detail = rejection
-            body = problem_document(status, code, _STATUS_CODES.get(status, (code, "Bad request"))[1]
-                                    if status in _STATUS_CODES else "Bad request", detail,
-                                    instance=scope.get("path", ""), request_id=request_id)
-            response = JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
-            await response(scope, receive, send_wrapper)
-        else:
+        replay: Receive = receive
+        if rejection is None and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
             textual = headers.get("content-type", "").startswith(
                 ("application/json", "application/x-www-form-urlencoded", "text/")
             )
-            await self.app(scope, self._limited(receive, textual), send_wrapper)
+            body, rejection = await self._read_body(receive, textual)
+            replay = _replay(body, receive)
+        if rejection is not None:
+            status, code, detail = rejection
+            await self._problem(scope, receive, send_wrapper, status, code, detail, request_id)
+        else:
+            try:
+                await self.app(scope, replay, send_wrapper)
+            except Exception:
+                # Reported here rather than by Starlette's outermost handler, so that
+                # the 500 still carries the request id and is counted and logged.
+                log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                if not status_holder.get("started"):
+                    await self._problem(scope, receive, send_wrapper, 500, "internal_error",
+                                        "something went wrong on our side; the request id "
+                                        "helps us find it", request_id)
         elapsed = time.perf_counter() - started
         route = scope.get("route")
         route_name = getattr(route, "path", "unmatched")
@@ -405,24 +415,50 @@ class EdgeMiddleware:
             return 400, "invalid_encoding", "the query string must be UTF-8"
         return None
 
-    def _limited(self, receive: Receive, textual: bool) -> Receive:
+    async def _read_body(
+        self, receive: Receive, textual: bool
+    ) -> tuple[bytes, tuple[int, str, str] | None]:
+        """The whole body (bounded by the limit), or why it is refused."""
+        chunks: list[bytes] = []
         seen = 0
-        limit = self.max_body
-
-        async def wrapped() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                body = message.get("body", b"")
-                seen += len(body)
-                if seen > limit:
-                    raise TooLarge(f"the body is larger than {limit} bytes")
-                # PostgreSQL text cannot hold NUL; binary uploads may.
-                if textual and (b"\x00" in body or b"\\u0000" in body):
-                    raise BadRequest("NUL characters are not allowed", code="invalid_character")
-            return message
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_body:
+                return b"", (413, "too_large", f"the body is larger than {self.max_body} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        # PostgreSQL text cannot hold NUL; binary uploads may.
+        if textual and (b"\x00" in body or b"\\u0000" in body):
+            return b"", (400, "invalid_character", "NUL characters are not allowed")
+        return body, None
 
-        return wrapped
+    async def _problem(self, scope: Scope, receive: Receive, send: Send, status: int, code: str,
+                       detail: str, request_id: str) -> None:
+        title = _STATUS_CODES.get(status, (code, "Internal error" if status == 500
+                                           else "Bad request"))[1]
+        body = problem_document(status, code, title, detail, instance=scope.get("path", ""),
+                                request_id=request_id)
+        await JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that hands the app the body already read, then the real channel."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
 
 
 def unauthenticated(rule: Rule) -> Callable[[Request], RequestContext]:
@@ -438,4 +474,5 @@ def unauthenticated(rule: Rule) -> Callable[[Request], RequestContext]:
         return RequestContext(request, platform_of(request), ANONYMOUS, request_id_of(request))
 
     dependency.rule = rule  # type: ignore[attr-defined]  # read by the authorisation matrix
+    dependency.surface = "open"  # type: ignore[attr-defined]  # reads no credentials
     return dependency

@@ -30,7 +30,7 @@ from smartcity.modules.identity.schemas import (
     StaffOut,
     VerificationIn,
 )
-from smartcity.modules.identity.values import BindingKind, OrganisationKind
+from smartcity.modules.identity.values import BindingKind, OrganisationKind, VerificationLevel
 
 
 def build_router() -> APIRouter:
@@ -48,7 +48,7 @@ def build_router() -> APIRouter:
         if principal.kind == "user" and principal.role == Role.CITIZEN:
             with ctx.read() as session:
                 user = service.get_user(session, str(principal.id))
-                result.verification_level = user.verification_level  # type: ignore[assignment]
+                result.verification_level = VerificationLevel(user.verification_level)
                 result.national_id_masked = user.national_id_masked
         return result
 
