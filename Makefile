@@ -30,16 +30,16 @@ run: $(VENV)/.runtime  ## Install, migrate, load the demo city and serve http://
 	SMARTCITY_ENVIRONMENT=demo $(BIN)/smartcity serve --host 127.0.0.1 --port 8000
 
 test: $(VENV)/.dev  ## Run the whole suite on SQLite (parallel)
-	$(PYTEST) -n auto -m "not browser and not postgres and not mqtt"
+	$(PYTEST) -n auto -m "not browser and not postgres and not mqtt and not fuzz"
 
 test-postgres: $(VENV)/.dev  ## Run the suite again on PostgreSQL, with its concurrency tests
-	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -n 2 -m "not browser and not mqtt"
+	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -n 2 -m "not browser and not mqtt and not fuzz"
 
 test-browser: $(VENV)/.dev  ## Browser tests in Debian's Chromium (screenshots in test-artifacts/)
 	$(PYTEST) -m browser -p no:xdist
 
 test-api: $(VENV)/.dev  ## schemathesis over /openapi.json, bounded in time
-	$(BIN)/python tests/api_fuzz.py
+	$(PYTEST) -m fuzz -n 2 tests/api
 
 lint: $(VENV)/.dev  ## ruff, mypy and import-linter
 	$(BIN)/ruff check src tests bench tools

@@ -25,12 +25,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not POSTGRES_URL:
         for item in items:
             if item.get_closest_marker("postgres"):
-                item.add_marker(pytest.mark.xfail(
-                    reason="needs SMARTCITY_TEST_DATABASE_URL", run=False, strict=True))
+                item.add_marker(
+                    pytest.mark.xfail(
+                        reason="needs SMARTCITY_TEST_DATABASE_URL", run=False, strict=True
+                    )
+                )
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[TemplateDatabase]:
+def template_db(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Iterator[TemplateDatabase]:
     template = TemplateDatabase(POSTGRES_URL or None, tmp_path_factory.mktemp("db"), worker_id)
     yield template
     template.close()
@@ -40,8 +45,11 @@ def template_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Ite
 def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
     def make(database_url: str, **overrides: object) -> Settings:
         values: dict[str, object] = {
-            "database_url": database_url, "data_dir": tmp_path / "var", "environment": "test",
-            "log_requests": False, "base_url": "http://testserver",
+            "database_url": database_url,
+            "data_dir": tmp_path / "var",
+            "environment": "test",
+            "log_requests": False,
+            "base_url": "http://testserver",
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
@@ -92,9 +100,12 @@ class Actors:
 
         with self.platform.unit_of_work(system_actor("test")) as uow:
             user = service.register_citizen(
-                uow, self.platform.keys, national_id=str(extra.pop("national_id", None)
-                                                         or self._next_national_id()),
-                name=name, **extra)  # type: ignore[arg-type]
+                uow,
+                self.platform.keys,
+                national_id=str(extra.pop("national_id", None) or self._next_national_id()),
+                name=name,
+                **extra,
+            )  # type: ignore[arg-type]
             token = service.issue_api_key(uow, role=Role.CITIZEN, label="test", user=user).token
             return str(user.id), token
 
@@ -108,16 +119,23 @@ class Actors:
                 pass
             elif role == Role.ADMIN:
                 self._counter += 1
-                admin = service.create_staff(uow, role=Role.ADMIN, name="Test admin",
-                                             email=f"admin{self._counter}@test.invalid")
+                admin = service.create_staff(
+                    uow,
+                    role=Role.ADMIN,
+                    name="Test admin",
+                    email=f"admin{self._counter}@test.invalid",
+                )
                 return service.issue_api_key(uow, role=role, label="test", user=admin).token
             else:
                 kind = service.ROLE_ORGANISATION[role]
-                default = {OrganisationKind.DEPARTMENT: "DOT", OrganisationKind.PROVIDER: "BANK1",
-                           OrganisationKind.DEVICE_OWNER: "DEVS", OrganisationKind.VENDOR: "VEND"}
+                default = {
+                    OrganisationKind.DEPARTMENT: "DOT",
+                    OrganisationKind.PROVIDER: "BANK1",
+                    OrganisationKind.DEVICE_OWNER: "DEVS",
+                    OrganisationKind.VENDOR: "VEND",
+                }
                 owner = service.ensure_organisation(uow, code or default[kind], kind)
-                return service.issue_api_key(uow, role=role, label="test",
-                                             organisation=owner).token
+                return service.issue_api_key(uow, role=role, label="test", organisation=owner).token
         return self.citizen()[1]
 
 

@@ -22,8 +22,7 @@ SHELL = {
     "Transparency log": "透明稽核紀錄",
     "Sign out": "登出",
     "Sign in": "登入",
-    "Every change on this platform is recorded in a public, verifiable log.":
-        "本平台的每一筆異動都記錄在公開、可驗證的紀錄中。",
+    "Every change on this platform is recorded in a public, verifiable log.": "本平台的每一筆異動都記錄在公開、可驗證的紀錄中。",
     "See the log": "查看紀錄",
     "Error code": "錯誤代碼",
     "Request": "請求",
@@ -45,9 +44,8 @@ SHELL = {
     "Object": "對象",
     "Older entries": "較舊的紀錄",
     "Every change on this platform is a leaf of a Merkle tree (RFC 9162). The platform signs the "
-    "tree head; anyone can ask for proofs that an entry is in the log and that the log only grows.":
-        "本平台的每一筆異動都是默克爾樹（RFC 9162）的一片葉子。平台簽署樹根；任何人都能索取證明，"
-        "確認某筆紀錄在其中，且紀錄只增不改。",
+    "tree head; anyone can ask for proofs that an entry is in the log and that the log only grows.": "本平台的每一筆異動都是默克爾樹（RFC 9162）的一片葉子。平台簽署樹根；任何人都能索取證明，"
+    "確認某筆紀錄在其中，且紀錄只增不改。",
     "Signed tree head": "已簽署的樹根",
     "Entries": "筆數",
     "Checkpoint": "檢查點",
@@ -102,12 +100,10 @@ IDENTITY = {
     "End": "解除",
     "You have not bound anything yet.": "您尚未綁定任何項目。",
     "Bind a licence plate, a utility account, a student number, a payment method or a receiving "
-    "bank account to your digital ID, so that city services find what is yours.":
-        "將車牌、水號、學號、付款工具或收款帳戶綁定到您的數位身分，市政服務就能找到屬於您的項目。",
+    "bank account to your digital ID, so that city services find what is yours.": "將車牌、水號、學號、付款工具或收款帳戶綁定到您的數位身分，市政服務就能找到屬於您的項目。",
     "Add a binding": "新增綁定",
     "What to bind": "綁定項目",
-    "e.g. ABC-1234 for a plate; 004-0012345678901 for a bank account":
-        "例如車牌 ABC-1234；銀行帳戶 004-0012345678901",
+    "e.g. ABC-1234 for a plate; 004-0012345678901 for a bank account": "例如車牌 ABC-1234；銀行帳戶 004-0012345678901",
     "Label (optional)": "標籤（選填）",
     "Payment provider (payment methods only)": "支付業者（僅付款工具）",
     "Effective from (optional)": "生效日（選填）",
@@ -181,7 +177,11 @@ def write(folder: Path, table: dict[str, str]) -> None:
             "",
         ]
         for msgid in sorted(table):
-            lines += [f"msgid {_quote(msgid)}", f"msgstr {_quote(table[msgid] if translate else msgid)}", ""]
+            lines += [
+                f"msgid {_quote(msgid)}",
+                f"msgstr {_quote(table[msgid] if translate else msgid)}",
+                "",
+            ]
         target.write_text("\n".join(lines), encoding="utf-8")
 
 

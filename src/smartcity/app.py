@@ -67,7 +67,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     platform.services["metrics"] = metrics
     install_error_handlers(app)
     app.add_middleware(
-        EdgeMiddleware, max_body=settings.max_body_bytes, metrics=metrics,
+        EdgeMiddleware,
+        max_body=settings.max_body_bytes,
+        metrics=metrics,
         log_requests=settings.log_requests,
     )
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")

@@ -15,8 +15,11 @@ def build_cli() -> typer.Typer:
     from smartcity.app import build_platform
     from smartcity.core.registry import load_manifests
 
-    root = typer.Typer(help="smartcity — 城市即平台 the city government as a platform.",
-                       no_args_is_help=True, add_completion=False)
+    root = typer.Typer(
+        help="smartcity — 城市即平台 the city government as a platform.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
     settings = Settings()
 
     @root.callback()
@@ -84,8 +87,15 @@ def build_cli() -> typer.Typer:
         """Serve the web app and API."""
         import uvicorn
 
-        uvicorn.run("smartcity.app:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, proxy_headers=True, log_level="info")
+        uvicorn.run(
+            "smartcity.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            log_level="info",
+        )
 
     for manifest in load_manifests(settings.modules):
         if manifest.cli:

@@ -59,8 +59,11 @@ def _app_routes(app: Any) -> list[tuple[str, APIRoute]]:
 
 
 def test_every_route_declares_exactly_one_rule(app: Any) -> None:
-    missing = [f"{sorted(r.methods)} {path}" for path, r in _app_routes(app)
-               if len(_rule_dependencies(r)) != 1]
+    missing = [
+        f"{sorted(r.methods)} {path}"
+        for path, r in _app_routes(app)
+        if len(_rule_dependencies(r)) != 1
+    ]
     assert not missing, f"routes without exactly one authorisation rule: {missing}"
 
 
@@ -69,8 +72,7 @@ def test_every_rule_is_documented_in_a_manifest(app: Any, platform: Platform) ->
 
     declared = {rule.name for module in platform.modules for rule in module.rules}
     declared |= {rule.name for rule in web_rules.ALL_RULES} | {"public"}
-    used = {dep.rule.name for _path, route in _app_routes(app)
-            for dep in _rule_dependencies(route)}
+    used = {dep.rule.name for _path, route in _app_routes(app) for dep in _rule_dependencies(route)}
     assert used <= declared, f"rules used by routes but not declared: {used - declared}"
 
 
@@ -90,23 +92,29 @@ def credentials(platform: Platform, actors: Actors) -> dict[str, dict[str, Any]]
         made[role.value] = {"bearer": actors.token(role), "cookie": None}
     with platform.unit_of_work(system_actor("test")) as uow:
         users = {
-            Role.CITIZEN: service.register_citizen(uow, platform.keys, national_id="A123456789",
-                                                   name="矩陣"),
-            Role.OFFICER: service.create_staff(uow, role=Role.OFFICER, name="o",
-                                               email="o@test.invalid", department_code="DOT"),
-            Role.ADMIN: service.create_staff(uow, role=Role.ADMIN, name="a",
-                                             email="a@test.invalid"),
+            Role.CITIZEN: service.register_citizen(
+                uow, platform.keys, national_id="A123456789", name="矩陣"
+            ),
+            Role.OFFICER: service.create_staff(
+                uow, role=Role.OFFICER, name="o", email="o@test.invalid", department_code="DOT"
+            ),
+            Role.ADMIN: service.create_staff(
+                uow, role=Role.ADMIN, name="a", email="a@test.invalid"
+            ),
         }
         for role, user in users.items():
-            token, row = service.open_session(uow.session, user, kind="portal",
-                                              scope="openid profile bindings payments services",
-                                              hours=1)
+            token, row = service.open_session(
+                uow.session,
+                user,
+                kind="portal",
+                scope="openid profile bindings payments services",
+                hours=1,
+            )
             made[role.value]["cookie"] = (token, row.csrf_token)
     return made
 
 
-def _call(client: TestClient, method: str, path: str, surface: str,
-          creds: dict[str, Any]) -> Any:
+def _call(client: TestClient, method: str, path: str, surface: str, creds: dict[str, Any]) -> Any:
     headers: dict[str, str] = {}
     cookies: dict[str, str] = {}
     if surface == "api" and creds["bearer"]:
@@ -150,8 +158,10 @@ def test_matrix(client: TestClient, app: Any, credentials: dict[str, dict[str, A
                 response = _call(client, method, path, surface, creds)
                 allowed = _expected_allowed(rule, role) or surface == "open"
                 if allowed == _denied(response, surface):
-                    failures.append(f"{method} {route_path} as {role or 'anonymous'}: "
-                                    f"{response.status_code} (rule {rule.name})")
+                    failures.append(
+                        f"{method} {route_path} as {role or 'anonymous'}: "
+                        f"{response.status_code} (rule {rule.name})"
+                    )
                 checked += 1
     assert checked > 100
     assert not failures, "\n".join(failures)

@@ -28,57 +28,96 @@ def test_unknown_route_and_method(client: TestClient) -> None:
 
 def test_malformed_json_and_wrong_types(client: TestClient, actors: Actors) -> None:
     admin = bearer(actors.token(Role.ADMIN))
-    response = client.post("/api/v1/identity/organisations", content=b"{not json",
-                           headers={**admin, "content-type": "application/json"})
+    response = client.post(
+        "/api/v1/identity/organisations",
+        content=b"{not json",
+        headers={**admin, "content-type": "application/json"},
+    )
     _problem(response, 422, "validation_error")
-    body = _problem(client.post("/api/v1/identity/organisations",
-                                json={"code": "X", "kind": "planet", "name": "x"}, headers=admin),
-                    422, "validation_error")
+    body = _problem(
+        client.post(
+            "/api/v1/identity/organisations",
+            json={"code": "X", "kind": "planet", "name": "x"},
+            headers=admin,
+        ),
+        422,
+        "validation_error",
+    )
     assert any(error["loc"][-1] == "kind" for error in body["errors"])
-    _problem(client.post("/api/v1/identity/organisations", json={"code": "X", "kind": "vendor",
-                         "name": "x", "extra": 1}, headers=admin), 422, "validation_error")
+    _problem(
+        client.post(
+            "/api/v1/identity/organisations",
+            json={"code": "X", "kind": "vendor", "name": "x", "extra": 1},
+            headers=admin,
+        ),
+        422,
+        "validation_error",
+    )
 
 
 def test_domain_errors_carry_their_own_codes(client: TestClient, actors: Actors) -> None:
     admin = bearer(actors.token(Role.ADMIN))
-    _problem(client.post("/api/v1/identity/citizens",
-                         json={"national_id": "A123456788", "name": "x"}, headers=admin),
-             422, "invalid_national_id")
-    client.post("/api/v1/identity/citizens", json={"national_id": "A123456789", "name": "x"},
-                headers=admin)
-    _problem(client.post("/api/v1/identity/citizens",
-                         json={"national_id": "A123456789", "name": "y"}, headers=admin),
-             409, "citizen_exists")
-    _problem(client.get("/api/v1/identity/citizens/00000000-0000-0000-0000-000000000000",
-                        headers=admin), 404, "citizen_not_found")
+    _problem(
+        client.post(
+            "/api/v1/identity/citizens",
+            json={"national_id": "A123456788", "name": "x"},
+            headers=admin,
+        ),
+        422,
+        "invalid_national_id",
+    )
+    client.post(
+        "/api/v1/identity/citizens", json={"national_id": "A123456789", "name": "x"}, headers=admin
+    )
+    _problem(
+        client.post(
+            "/api/v1/identity/citizens",
+            json={"national_id": "A123456789", "name": "y"},
+            headers=admin,
+        ),
+        409,
+        "citizen_exists",
+    )
+    _problem(
+        client.get("/api/v1/identity/citizens/00000000-0000-0000-0000-000000000000", headers=admin),
+        404,
+        "citizen_not_found",
+    )
 
 
 def test_authentication_problems(client: TestClient) -> None:
     response = client.get("/api/v1/identity/me")
     _problem(response, 401, "not_authenticated")
     assert response.headers["www-authenticate"].startswith("Bearer")
-    _problem(client.get("/api/v1/identity/me", headers=bearer("sck_nope_nope")), 401,
-             "invalid_token")
-    _problem(client.get("/api/v1/identity/me", headers={"Authorization": "Digest x"}), 401,
-             "unsupported_auth_scheme")
-    _problem(client.get("/api/v1/identity/me", headers={"Authorization": "Basic %%%"}), 401,
-             "invalid_credentials")
+    _problem(
+        client.get("/api/v1/identity/me", headers=bearer("sck_nope_nope")), 401, "invalid_token"
+    )
+    _problem(
+        client.get("/api/v1/identity/me", headers={"Authorization": "Digest x"}),
+        401,
+        "unsupported_auth_scheme",
+    )
+    _problem(
+        client.get("/api/v1/identity/me", headers={"Authorization": "Basic %%%"}),
+        401,
+        "invalid_credentials",
+    )
 
 
 @pytest.mark.parametrize(
     ("query", "status", "code"),
-    [("start=0%00&end=1", 400, "invalid_character"),
-     ("start=%ff&end=1", 422, "validation_error")],
+    [("start=0%00&end=1", 400, "invalid_character"), ("start=%ff&end=1", 422, "validation_error")],
 )
 def test_unreadable_query_strings(client: TestClient, query: str, status: int, code: str) -> None:
     _problem(client.get(f"/api/v1/transparency/entries?{query}"), status, code)
 
 
 def test_nul_in_a_json_body_is_refused(client: TestClient, actors: Actors) -> None:
-    response = client.post("/api/v1/identity/organisations",
-                           content=b'{"code":"A","kind":"vendor","name":"a\\u0000b"}',
-                           headers={**bearer(actors.token(Role.ADMIN)),
-                                    "content-type": "application/json"})
+    response = client.post(
+        "/api/v1/identity/organisations",
+        content=b'{"code":"A","kind":"vendor","name":"a\\u0000b"}',
+        headers={**bearer(actors.token(Role.ADMIN)), "content-type": "application/json"},
+    )
     _problem(response, 400, "invalid_character")
 
 
@@ -86,16 +125,22 @@ def test_oversized_bodies(client: TestClient, actors: Actors, platform) -> None:
     limit = platform.settings.max_body_bytes
     big = b'{"code":"A","kind":"vendor","name":"' + b"x" * limit + b'"}'
     headers = {**bearer(actors.token(Role.ADMIN)), "content-type": "application/json"}
-    _problem(client.post("/api/v1/identity/organisations", content=big, headers=headers),
-             413, "too_large")
+    _problem(
+        client.post("/api/v1/identity/organisations", content=big, headers=headers),
+        413,
+        "too_large",
+    )
 
     def chunks():  # type: ignore[no-untyped-def]
         # No Content-Length: the limit must hold while streaming too.
         for _ in range(limit // 65536 + 2):
             yield b"x" * 65536
 
-    _problem(client.post("/api/v1/identity/organisations", content=chunks(), headers=headers),
-             413, "too_large")
+    _problem(
+        client.post("/api/v1/identity/organisations", content=chunks(), headers=headers),
+        413,
+        "too_large",
+    )
 
 
 def test_unexpected_errors_are_500_problems_without_details(app, client: TestClient) -> None:  # type: ignore[no-untyped-def]

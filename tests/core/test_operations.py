@@ -27,14 +27,19 @@ def test_metrics_count_requests_by_route(client: TestClient) -> None:
     client.get("/healthz")
     client.get("/healthz")
     body = client.get("/metrics").text
-    line = next(line for line in body.splitlines()
-                if line.startswith("smartcity_http_requests_total") and 'route="/healthz"' in line)
+    line = next(
+        line
+        for line in body.splitlines()
+        if line.startswith("smartcity_http_requests_total") and 'route="/healthz"' in line
+    )
     assert float(line.rsplit(" ", 1)[1]) >= 2
 
 
 def test_request_ids_are_echoed_or_made(client: TestClient) -> None:
-    assert client.get("/healthz", headers={"x-request-id": "abc-123"}).headers["x-request-id"] \
+    assert (
+        client.get("/healthz", headers={"x-request-id": "abc-123"}).headers["x-request-id"]
         == "abc-123"
+    )
     made = client.get("/healthz", headers={"x-request-id": "bad id with spaces"})
     assert made.headers["x-request-id"] != "bad id with spaces"
     assert len(made.headers["x-request-id"]) == 16
@@ -49,9 +54,14 @@ def test_security_headers(client: TestClient) -> None:
 def test_openapi_documents_the_api(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
-    for path in ("/api/v1/identity/me", "/api/v1/transparency/checkpoint",
-                 "/api/v1/transparency/proof/inclusion", "/api/v1/transparency/proof/consistency",
-                 "/api/v1/transparency/entries", "/oauth/token"):
+    for path in (
+        "/api/v1/identity/me",
+        "/api/v1/transparency/checkpoint",
+        "/api/v1/transparency/proof/inclusion",
+        "/api/v1/transparency/proof/consistency",
+        "/api/v1/transparency/entries",
+        "/oauth/token",
+    ):
         assert path in paths, path
     assert client.get("/docs").status_code == 200
 

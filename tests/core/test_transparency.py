@@ -27,22 +27,30 @@ def _change_state(client: TestClient, actors: Actors, rng: random.Random, steps:
         choice = rng.choice(["citizen", "binding", "organisation", "key"])
         if choice == "citizen" or not citizens:
             name = f"市民{step}號"
-            user_id, token = actors.citizen(name=name)
+            _user_id, token = actors.citizen(name=name)
             names.append(name)
             citizens.append(token)
         elif choice == "binding":
             plate = f"T{rng.randrange(10, 99)}-{rng.randrange(1000, 9999)}"
-            client.post("/api/v1/identity/me/bindings", json={"kind": "plate", "value": plate},
-                        headers=bearer(rng.choice(citizens)))
+            client.post(
+                "/api/v1/identity/me/bindings",
+                json={"kind": "plate", "value": plate},
+                headers=bearer(rng.choice(citizens)),
+            )
         elif choice == "organisation":
-            client.post("/api/v1/identity/organisations",
-                        json={"code": f"ORG{step}", "kind": "vendor", "name": f"廠商{step}"},
-                        headers=bearer(admin))
+            client.post(
+                "/api/v1/identity/organisations",
+                json={"code": f"ORG{step}", "kind": "vendor", "name": f"廠商{step}"},
+                headers=bearer(admin),
+            )
         else:
-            client.post("/api/v1/identity/api-keys",
-                        json={"role": "vendor", "organisation": "VEND", "label": "k"}
-                        if step % 2 else {"role": "officer", "organisation": "DOT"},
-                        headers=bearer(admin))
+            client.post(
+                "/api/v1/identity/api-keys",
+                json={"role": "vendor", "organisation": "VEND", "label": "k"}
+                if step % 2
+                else {"role": "officer", "organisation": "DOT"},
+                headers=bearer(admin),
+            )
             actors.token(Role.VENDOR)
     return names
 
@@ -63,15 +71,15 @@ def _checkpoint(client: TestClient) -> tuple[int, bytes]:
 def _all_leaves(client: TestClient, size: int) -> list[bytes]:
     leaves: list[bytes] = []
     while len(leaves) < size:
-        page = client.get("/api/v1/transparency/entries",
-                          params={"start": len(leaves), "end": size - 1}).json()["entries"]
+        page = client.get(
+            "/api/v1/transparency/entries", params={"start": len(leaves), "end": size - 1}
+        ).json()["entries"]
         assert page, "the log returned no entries before the tree size"
         leaves.extend(base64.b64decode(e["leaf_input"]) for e in page)
     return leaves[:size]
 
 
-def test_every_proof_verifies_independently(client: TestClient, actors: Actors,
-                                             platform) -> None:  # type: ignore[no-untyped-def]
+def test_every_proof_verifies_independently(client: TestClient, actors: Actors, platform) -> None:  # type: ignore[no-untyped-def]
     rng = random.Random(9162)
     early_size = None
     names = _change_state(client, actors, rng, 12)
@@ -85,29 +93,41 @@ def test_every_proof_verifies_independently(client: TestClient, actors: Actors,
     assert rfc9162.mth(leaves[:early_size]) == early_root
 
     for index in range(size):
-        proof = client.get("/api/v1/transparency/proof/inclusion",
-                           params={"leaf_index": index, "tree_size": size}).json()
+        proof = client.get(
+            "/api/v1/transparency/proof/inclusion", params={"leaf_index": index, "tree_size": size}
+        ).json()
         path = [base64.b64decode(p) for p in proof["audit_path"]]
         leaf_hash = base64.b64decode(proof["leaf_hash"])
         assert leaf_hash == rfc9162.leaf(leaves[index])
         assert rfc9162.verify_inclusion(leaf_hash, index, size, path, root), index
     for older in (1, 2, early_size, size - 1):
         for index in range(0, older, max(1, older // 7)):
-            proof = client.get("/api/v1/transparency/proof/inclusion",
-                               params={"leaf_index": index, "tree_size": older}).json()
+            proof = client.get(
+                "/api/v1/transparency/proof/inclusion",
+                params={"leaf_index": index, "tree_size": older},
+            ).json()
             assert rfc9162.verify_inclusion(
-                base64.b64decode(proof["leaf_hash"]), index, older,
-                [base64.b64decode(p) for p in proof["audit_path"]], rfc9162.mth(leaves[:older]))
+                base64.b64decode(proof["leaf_hash"]),
+                index,
+                older,
+                [base64.b64decode(p) for p in proof["audit_path"]],
+                rfc9162.mth(leaves[:older]),
+            )
 
     for first in range(1, size + 1):
-        proof = client.get("/api/v1/transparency/proof/consistency",
-                           params={"first": first, "second": size}).json()
+        proof = client.get(
+            "/api/v1/transparency/proof/consistency", params={"first": first, "second": size}
+        ).json()
         path = [base64.b64decode(p) for p in proof["consistency"]]
-        assert rfc9162.verify_consistency(first, size, rfc9162.mth(leaves[:first]), root, path), first
-    proof = client.get("/api/v1/transparency/proof/consistency",
-                       params={"first": early_size, "second": size}).json()
-    assert rfc9162.verify_consistency(early_size, size, early_root, root,
-                                      [base64.b64decode(p) for p in proof["consistency"]])
+        assert rfc9162.verify_consistency(first, size, rfc9162.mth(leaves[:first]), root, path), (
+            first
+        )
+    proof = client.get(
+        "/api/v1/transparency/proof/consistency", params={"first": early_size, "second": size}
+    ).json()
+    assert rfc9162.verify_consistency(
+        early_size, size, early_root, root, [base64.b64decode(p) for p in proof["consistency"]]
+    )
 
     # The public log names nobody: no name, user id or plate in any leaf.
     public = b"".join(leaves).decode()
@@ -121,8 +141,9 @@ def test_every_proof_verifies_independently(client: TestClient, actors: Actors,
 def test_a_tampered_proof_does_not_verify(client: TestClient, actors: Actors) -> None:
     _change_state(client, actors, random.Random(1), 6)
     size, root = _checkpoint(client)
-    proof = client.get("/api/v1/transparency/proof/inclusion",
-                       params={"leaf_index": 1, "tree_size": size}).json()
+    proof = client.get(
+        "/api/v1/transparency/proof/inclusion", params={"leaf_index": 1, "tree_size": size}
+    ).json()
     path = [base64.b64decode(p) for p in proof["audit_path"]]
     path[0] = bytes([path[0][0] ^ 1]) + path[0][1:]
     assert not rfc9162.verify_inclusion(base64.b64decode(proof["leaf_hash"]), 1, size, path, root)
@@ -132,16 +153,24 @@ def test_bad_proof_requests_are_problems(client: TestClient, actors: Actors) -> 
     actors.citizen()
     size, _root = _checkpoint(client)
     cases = [
-        ("/api/v1/transparency/proof/inclusion", {"leaf_index": size, "tree_size": size},
-         "leaf_index_out_of_range"),
-        ("/api/v1/transparency/proof/inclusion", {"leaf_index": 0, "tree_size": size + 5},
-         "tree_size_too_large"),
-        ("/api/v1/transparency/proof/consistency", {"first": 3, "second": 2},
-         "invalid_tree_sizes"),
+        (
+            "/api/v1/transparency/proof/inclusion",
+            {"leaf_index": size, "tree_size": size},
+            "leaf_index_out_of_range",
+        ),
+        (
+            "/api/v1/transparency/proof/inclusion",
+            {"leaf_index": 0, "tree_size": size + 5},
+            "tree_size_too_large",
+        ),
+        ("/api/v1/transparency/proof/consistency", {"first": 3, "second": 2}, "invalid_tree_sizes"),
         ("/api/v1/transparency/proof/consistency", {"first": 0, "second": 2}, "validation_error"),
         ("/api/v1/transparency/entries", {"start": 5, "end": 1}, "invalid_range"),
-        ("/api/v1/transparency/proof/inclusion", {"leaf_index": "x", "tree_size": 1},
-         "validation_error"),
+        (
+            "/api/v1/transparency/proof/inclusion",
+            {"leaf_index": "x", "tree_size": 1},
+            "validation_error",
+        ),
     ]
     for path, params, code in cases:
         response = client.get(path, params=params)
@@ -174,8 +203,11 @@ def test_audit_verify_names_an_altered_entry(database_url, settings_factory, mon
     assert code == 0, output
 
     with platform.db.engine.begin() as connection:
-        connection.execute(update(AuditEntry).where(AuditEntry.index == 5)
-                           .values(action="identity.citizen.deleted"))
+        connection.execute(
+            update(AuditEntry)
+            .where(AuditEntry.index == 5)
+            .values(action="identity.citizen.deleted")
+        )
     code, output = _verify(platform, monkeypatch)
     assert code == 1
     assert "entry 5 " in output
@@ -184,7 +216,9 @@ def test_audit_verify_names_an_altered_entry(database_url, settings_factory, mon
 
 
 def test_audit_verify_names_a_rewritten_leaf_and_a_missing_entry(
-    database_url, settings_factory, monkeypatch,  # type: ignore[no-untyped-def]
+    database_url,
+    settings_factory,
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     platform = _cli_platform(database_url, settings_factory)
     actors = Actors(platform)
@@ -192,8 +226,9 @@ def test_audit_verify_names_a_rewritten_leaf_and_a_missing_entry(
         actors.citizen(name=f"乙{number}")
     # Rewriting the public leaf together with its fields is caught by the stored tree nodes.
     with platform.db.engine.begin() as connection:
-        connection.execute(update(AuditEntry).where(AuditEntry.index == 2)
-                           .values(leaf_input=b'{"forged":true}'))
+        connection.execute(
+            update(AuditEntry).where(AuditEntry.index == 2).values(leaf_input=b'{"forged":true}')
+        )
     code, output = _verify(platform, monkeypatch)
     assert code == 1 and "entry 2" in output
 

@@ -23,8 +23,8 @@ from smartcity.core.settings import DEFAULT_MODULES
 
 
 def _admin_url(url: str) -> str:
-    return make_url(normalise_url(url)).set(database="postgres").render_as_string(
-        hide_password=False
+    return (
+        make_url(normalise_url(url)).set(database="postgres").render_as_string(hide_password=False)
     )
 
 
@@ -53,8 +53,10 @@ class TemplateDatabase:
 
     def _url_for(self, name: str) -> str:
         assert self.base_url
-        return make_url(normalise_url(self.base_url)).set(database=name).render_as_string(
-            hide_password=False
+        return (
+            make_url(normalise_url(self.base_url))
+            .set(database=name)
+            .render_as_string(hide_password=False)
         )
 
     def _admin(self):  # type: ignore[no-untyped-def]

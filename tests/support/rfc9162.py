@@ -32,8 +32,9 @@ def mth(entries: Sequence[bytes]) -> bytes:
     return node(mth(entries[:k]), mth(entries[k:]))
 
 
-def verify_inclusion(leaf_hash: bytes, index: int, size: int, path: Sequence[bytes],
-                     root: bytes) -> bool:
+def verify_inclusion(
+    leaf_hash: bytes, index: int, size: int, path: Sequence[bytes], root: bytes
+) -> bool:
     """§2.1.3.2, step by step."""
     if index >= size:
         return False
@@ -54,8 +55,9 @@ def verify_inclusion(leaf_hash: bytes, index: int, size: int, path: Sequence[byt
     return sn == 0 and r == root
 
 
-def verify_consistency(first: int, second: int, first_hash: bytes, second_hash: bytes,
-                       path: Sequence[bytes]) -> bool:
+def verify_consistency(
+    first: int, second: int, first_hash: bytes, second_hash: bytes, path: Sequence[bytes]
+) -> bool:
     """§2.1.4.2, step by step (an equal pair has an empty proof and equal roots)."""
     if first == second:
         return not path and first_hash == second_hash

@@ -49,9 +49,7 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
-    )
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import re
@@ -87,17 +89,14 @@ def _credentials(request: Request) -> str | None:
         return value.strip()
     if scheme == "basic":
         # SensorThings clients (FROST) only speak Basic: the token is the password.
-        import base64
-        import binascii
-
         try:
             decoded = base64.b64decode(value.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
-            raise NotAuthenticated("malformed Basic credentials", code="invalid_credentials")
+            raise NotAuthenticated(
+                "malformed Basic credentials", code="invalid_credentials"
+            ) from None
         return decoded.partition(":")[2] or None
-    raise NotAuthenticated(
-        "use 'Authorization: Bearer <token>'", code="unsupported_auth_scheme"
-    )
+    raise NotAuthenticated("use 'Authorization: Bearer <token>'", code="unsupported_auth_scheme")
 
 
 def resolve_bearer(request: Request) -> Principal:
@@ -124,8 +123,10 @@ def check_rule(rule: Rule, principal: Principal) -> None:
         return
     if not principal.is_authenticated:
         raise NotAuthenticated("sign in or send a bearer token")
-    raise PermissionDenied(f"this needs one of: {', '.join(sorted(rule.roles or ()))}"
-                           + (f" with scope {rule.scope}" if rule.scope else ""))
+    raise PermissionDenied(
+        f"this needs one of: {', '.join(sorted(rule.roles or ()))}"
+        + (f" with scope {rule.scope}" if rule.scope else "")
+    )
 
 
 def authorize(rule: Rule) -> Callable[[Request], RequestContext]:
@@ -216,7 +217,11 @@ def page_access(rule: Rule, *, csrf: bool = True) -> Callable[[Request], Awaitab
             request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language")
         )
         return PageContext(
-            request, platform_of(request), principal, request_id_of(request), locale,
+            request,
+            platform_of(request),
+            principal,
+            request_id_of(request),
+            locale,
             session_csrf,
         )
 
@@ -235,7 +240,9 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def problem_response(request: Request, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def problem_response(
+    request: Request, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
     """A problem+json response, or an HTML error page for a browser on a page route."""
     body.setdefault("instance", request.url.path)
     body["request_id"] = request_id_of(request)
@@ -248,8 +255,13 @@ def problem_response(request: Request, body: dict[str, Any], headers: dict[str, 
         html = renderer.render(
             "error.html",
             locale,
-            {"request": request, "problem": body, "principal": principal,
-             "settings": platform_of(request).settings, "csrf_token": ""},
+            {
+                "request": request,
+                "problem": body,
+                "principal": principal,
+                "settings": platform_of(request).settings,
+                "csrf_token": "",
+            },
         )
         return HTMLResponse(html, status_code=body["status"], headers=headers)
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
@@ -270,16 +282,17 @@ _STATUS_CODES = {
 def install_error_handlers(app: Any) -> None:
     """Render every error as problem+json with a stable code; never leak a traceback."""
 
-    async def domain_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="smartcity"'} if exc.status == 401 else None
         return problem_response(request, exc.problem(), headers)
 
-    async def validation_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [
-            {"loc": [str(part) for part in error.get("loc", ())], "msg": error.get("msg", ""),
-             "type": error.get("type", "")}
+            {
+                "loc": [str(part) for part in error.get("loc", ())],
+                "msg": error.get("msg", ""),
+                "type": error.get("type", ""),
+            }
             for error in exc.errors()
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
@@ -287,8 +300,7 @@ def install_error_handlers(app: Any) -> None:
         body = problem_document(422, "validation_error", "Invalid request", detail, errors=errors)
         return problem_response(request, body)
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         body = problem_document(exc.status_code, code, title, detail)
@@ -301,7 +313,9 @@ def install_error_handlers(app: Any) -> None:
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         body = problem_document(
-            500, "internal_error", "Internal error",
+            500,
+            "internal_error",
+            "Internal error",
             "something went wrong on our side; the request id helps us find it",
         )
         return problem_response(request, body)
@@ -322,19 +336,25 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "smartcity_http_requests_total", "HTTP requests by route and status",
-            ["method", "route", "status"], registry=self.registry,
+            "smartcity_http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "smartcity_http_request_seconds", "HTTP request latency by route",
-            ["method", "route"], registry=self.registry,
+            "smartcity_http_request_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            registry=self.registry,
         )
 
 
 class EdgeMiddleware:
     """Request ids, body limits, security headers, metrics and one JSON log line per request."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, metrics: Metrics, log_requests: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body: int, metrics: Metrics, log_requests: bool
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.metrics = metrics
@@ -383,20 +403,33 @@ class EdgeMiddleware:
                 # the 500 still carries the request id and is counted and logged.
                 log.exception("unhandled error on %s %s", scope["method"], scope["path"])
                 if not status_holder.get("started"):
-                    await self._problem(scope, receive, send_wrapper, 500, "internal_error",
-                                        "something went wrong on our side; the request id "
-                                        "helps us find it", request_id)
+                    await self._problem(
+                        scope,
+                        receive,
+                        send_wrapper,
+                        500,
+                        "internal_error",
+                        "something went wrong on our side; the request id helps us find it",
+                        request_id,
+                    )
         elapsed = time.perf_counter() - started
         route = scope.get("route")
         route_name = getattr(route, "path", "unmatched")
         self.metrics.requests.labels(scope["method"], route_name, status_holder["status"]).inc()
         self.metrics.latency.labels(scope["method"], route_name).observe(elapsed)
         if self.log_requests:
-            access_log.info(json.dumps({
-                "request_id": request_id, "method": scope["method"], "path": scope["path"],
-                "route": route_name, "status": status_holder["status"],
-                "ms": round(elapsed * 1000, 2),
-            }))
+            access_log.info(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "route": route_name,
+                        "status": status_holder["status"],
+                        "ms": round(elapsed * 1000, 2),
+                    }
+                )
+            )
 
     def _reject(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, str] | None:
         length = headers.get("content-length")
@@ -438,12 +471,22 @@ class EdgeMiddleware:
             return b"", (400, "invalid_character", "NUL characters are not allowed")
         return body, None
 
-    async def _problem(self, scope: Scope, receive: Receive, send: Send, status: int, code: str,
-                       detail: str, request_id: str) -> None:
-        title = _STATUS_CODES.get(status, (code, "Internal error" if status == 500
-                                           else "Bad request"))[1]
-        body = problem_document(status, code, title, detail, instance=scope.get("path", ""),
-                                request_id=request_id)
+    async def _problem(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        status: int,
+        code: str,
+        detail: str,
+        request_id: str,
+    ) -> None:
+        title = _STATUS_CODES.get(
+            status, (code, "Internal error" if status == 500 else "Bad request")
+        )[1]
+        body = problem_document(
+            status, code, title, detail, instance=scope.get("path", ""), request_id=request_id
+        )
         await JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)(scope, receive, send)
 
 

@@ -67,7 +67,9 @@ class KeyRing:
     @classmethod
     def ephemeral(cls) -> KeyRing:
         """Fresh keys that live only in memory (tests, throwaway apps)."""
-        return cls(Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate(), secrets.token_bytes(32))
+        return cls(
+            Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate(), secrets.token_bytes(32)
+        )
 
     def pseudonym(self, purpose: str, value: str) -> str:
         """A keyed digest of `value`: stable for lookups, meaningless without the key."""

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-
-from pydantic import Field, field_validator
 from typing import Annotated
 
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODULES = ("identity",)
@@ -20,9 +19,7 @@ class Settings(BaseSettings):
         env_prefix="SMARTCITY_", env_file=".env", extra="ignore", frozen=True
     )
 
-    environment: str = Field(
-        "development", description="development, test, demo or production"
-    )
+    environment: str = Field("development", description="development, test, demo or production")
     data_dir: Path = Field(Path("var"), description="Where the SQLite file and keys live.")
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means SQLite at <data_dir>/smartcity.db."

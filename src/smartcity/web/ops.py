@@ -32,12 +32,20 @@ def build_router() -> APIRouter:
             with platform.db.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
             missing = pending(platform.db.engine, platform.modules)
-        except Exception as exc:  # noqa: BLE001  # any failure means "not ready", reported below
-            return JSONResponse({"status": "unavailable", "database": "unreachable",
-                                 "detail": type(exc).__name__}, status_code=503)
+        except Exception as exc:  # any failure means "not ready", reported below
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__},
+                status_code=503,
+            )
         if missing:
-            return JSONResponse({"status": "unavailable", "database": "needs migration",
-                                 "pending": sorted(missing)}, status_code=503)
+            return JSONResponse(
+                {
+                    "status": "unavailable",
+                    "database": "needs migration",
+                    "pending": sorted(missing),
+                },
+                status_code=503,
+            )
         return JSONResponse({"status": "ok", "database": platform.db.dialect})
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

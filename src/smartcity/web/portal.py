@@ -38,22 +38,36 @@ def build_router() -> APIRouter:
         target = back if back.startswith("/") and not back.startswith("//") else "/"
         response = RedirectResponse(target, status_code=303)
         if locale in LOCALES:
-            response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="lax",
-                                httponly=True, secure=ctx.platform.settings.secure_cookies)
+            response.set_cookie(
+                LOCALE_COOKIE,
+                locale,
+                max_age=365 * 24 * 3600,
+                samesite="lax",
+                httponly=True,
+                secure=ctx.platform.settings.secure_cookies,
+            )
         return response
 
     @router.get("/me", response_class=HTMLResponse)
     def my_services(ctx: SignedIn) -> Response:
         if ctx.principal.role in (Role.OFFICER, Role.ADMIN):
             return RedirectResponse("/staff", status_code=303)
-        cards = [card for module in ctx.platform.modules if module.citizen_cards
-                 for card in module.citizen_cards(ctx.principal)]
+        cards = [
+            card
+            for module in ctx.platform.modules
+            if module.citizen_cards
+            for card in module.citizen_cards(ctx.principal)
+        ]
         return ctx.render("web/me.html", cards=cards)
 
     @router.get("/staff", response_class=HTMLResponse)
     def staff_console(ctx: Staff) -> Response:
-        cards = [card for module in ctx.platform.modules if module.staff_cards
-                 for card in module.staff_cards(ctx.principal)]
+        cards = [
+            card
+            for module in ctx.platform.modules
+            if module.staff_cards
+            for card in module.staff_cards(ctx.principal)
+        ]
         return ctx.render("web/staff.html", cards=cards)
 
     @router.get("/staff/audit", response_class=HTMLResponse)
@@ -71,9 +85,13 @@ def build_router() -> APIRouter:
         with ctx.read() as session:
             signed = ctx.platform.log.checkpoint(session)
             start = max(0, signed.tree_size - 20)
-            recent = ctx.platform.log.entries(session, start, signed.tree_size - 1) \
-                if signed.tree_size else []
-            return ctx.render("web/transparency.html", checkpoint=signed,
-                              entries=list(reversed(recent)))
+            recent = (
+                ctx.platform.log.entries(session, start, signed.tree_size - 1)
+                if signed.tree_size
+                else []
+            )
+            return ctx.render(
+                "web/transparency.html", checkpoint=signed, entries=list(reversed(recent))
+            )
 
     return router

@@ -73,9 +73,12 @@ def build_router() -> APIRouter:
         with ctx.read() as session:
             signed = ctx.platform.log.checkpoint(session)
         return CheckpointOut(
-            tree_size=signed.tree_size, root_hash=_b64(signed.root_hash),
-            timestamp=signed.timestamp_ms, checkpoint=signed.text,
-            signature=_b64(signed.signature), public_key=_b64(signed.public_key),
+            tree_size=signed.tree_size,
+            root_hash=_b64(signed.root_hash),
+            timestamp=signed.timestamp_ms,
+            checkpoint=signed.text,
+            signature=_b64(signed.signature),
+            public_key=_b64(signed.public_key),
             origin=ctx.platform.log.origin,
         )
 
@@ -87,8 +90,12 @@ def build_router() -> APIRouter:
     ) -> InclusionOut:
         with ctx.read() as session:
             leaf, path = ctx.platform.log.inclusion_proof(session, leaf_index, tree_size)
-        return InclusionOut(leaf_index=leaf_index, tree_size=tree_size, leaf_hash=_b64(leaf),
-                            audit_path=[_b64(node) for node in path])
+        return InclusionOut(
+            leaf_index=leaf_index,
+            tree_size=tree_size,
+            leaf_hash=_b64(leaf),
+            audit_path=[_b64(node) for node in path],
+        )
 
     @router.get("/proof/consistency", response_model=ConsistencyOut, summary="Consistency proof")
     def consistency(
@@ -98,11 +105,15 @@ def build_router() -> APIRouter:
     ) -> ConsistencyOut:
         with ctx.read() as session:
             proof = ctx.platform.log.consistency_proof(session, first, second)
-        return ConsistencyOut(first=first, second=second,
-                              consistency=[_b64(node) for node in proof])
+        return ConsistencyOut(
+            first=first, second=second, consistency=[_b64(node) for node in proof]
+        )
 
-    @router.get("/entries", response_model=EntriesOut,
-                summary="Entries start..end inclusive (at most 1000 a page)")
+    @router.get(
+        "/entries",
+        response_model=EntriesOut,
+        summary="Entries start..end inclusive (at most 1000 a page)",
+    )
     def entries(
         ctx: Public,
         start: Annotated[int, Query(ge=0, le=MAX_INDEX)],
@@ -110,11 +121,17 @@ def build_router() -> APIRouter:
     ) -> EntriesOut:
         with ctx.read() as session:
             rows = ctx.platform.log.entries(session, start, end)
-            return EntriesOut(entries=[
-                EntryOut(index=row.index, leaf_input=_b64(row.leaf_input),
-                         leaf_hash=_b64(row.leaf_hash), action=row.action,
-                         timestamp=row.occurred_at.isoformat().replace("+00:00", "Z"))
-                for row in rows
-            ])
+            return EntriesOut(
+                entries=[
+                    EntryOut(
+                        index=row.index,
+                        leaf_input=_b64(row.leaf_input),
+                        leaf_hash=_b64(row.leaf_hash),
+                        action=row.action,
+                        timestamp=row.occurred_at.isoformat().replace("+00:00", "Z"),
+                    )
+                    for row in rows
+                ]
+            )
 
     return router

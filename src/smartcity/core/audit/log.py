@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.audit import merkle
@@ -164,8 +164,8 @@ class TransparencyLog:
             )
             indices.append(size)
             size += 1
-        session.execute(AuditEntry.__table__.insert(), rows)
-        session.execute(AuditNode.__table__.insert(), nodes)
+        session.execute(insert(AuditEntry), rows)
+        session.execute(insert(AuditNode), nodes)
         head.tree_size = size
         head.frontier = _frontier_to_bytes(frontier)
         head.root_hash = _root_from_frontier(frontier)
@@ -213,7 +213,9 @@ class TransparencyLog:
                 code="tree_size_too_large",
             )
 
-    def inclusion_proof(self, session: Session, leaf_index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
+    def inclusion_proof(
+        self, session: Session, leaf_index: int, tree_size: int
+    ) -> tuple[bytes, list[bytes]]:
         """The leaf hash and its audit path in the tree of `tree_size` leaves."""
         self._check_size(session, tree_size)
         if not 0 <= leaf_index < tree_size:
@@ -266,8 +268,11 @@ class TransparencyLog:
             recomputed = self.leaf_input(entry)
             if recomputed != entry.leaf_input:
                 problems.append(
-                    Problem(entry.index, f"entry {entry.index} ({entry.action}) was altered: "
-                            "its stored fields no longer produce its leaf")
+                    Problem(
+                        entry.index,
+                        f"entry {entry.index} ({entry.action}) was altered: "
+                        "its stored fields no longer produce its leaf",
+                    )
                 )
             if merkle.leaf_hash(entry.leaf_input) != entry.leaf_hash:
                 problems.append(Problem(entry.index, f"entry {entry.index}: leaf hash mismatch"))
@@ -304,25 +309,26 @@ class TransparencyLog:
             last = chunk[-1].index
             session.expunge_all()
 
-    def _verify_nodes(self, session: Session, tree: merkle.InMemoryTree, size: int) -> list[Problem]:
+    def _verify_nodes(
+        self, session: Session, tree: merkle.InMemoryTree, size: int
+    ) -> list[Problem]:
         """Compare the stored interior nodes (used for proofs) with the recomputed ones."""
         problems: list[Problem] = []
-        stored = session.execute(
-            select(AuditNode.level, AuditNode.index, AuditNode.hash)
-        )
+        stored = session.execute(select(AuditNode.level, AuditNode.index, AuditNode.hash))
         for level, index, digest in stored:
             first_leaf = index << level
             if first_leaf + (1 << level) > size:
                 continue
             if tree.get(level, index) != digest:
                 problems.append(
-                    Problem(first_leaf, f"stored node covering entries {first_leaf}–"
-                            f"{first_leaf + (1 << level) - 1} was altered")
+                    Problem(
+                        first_leaf,
+                        f"stored node covering entries {first_leaf}–"
+                        f"{first_leaf + (1 << level) - 1} was altered",
+                    )
                 )
         return problems
 
     def count(self, session: Session) -> int:
         """How many entries are stored."""
         return int(session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
-
-

@@ -41,9 +41,14 @@ def build_router() -> APIRouter:
     def me(ctx: Annotated[RequestContext, Depends(authorize(rules.SIGNED_IN))]) -> Me:
         principal = ctx.principal
         result = Me(
-            id=principal.id, kind=principal.kind, role=principal.role, name=principal.name,
-            department=principal.department, organisation=principal.organisation,
-            scopes=sorted(principal.scopes), credential=principal.credential,
+            id=principal.id,
+            kind=principal.kind,
+            role=principal.role,
+            name=principal.name,
+            department=principal.department,
+            organisation=principal.organisation,
+            scopes=sorted(principal.scopes),
+            credential=principal.credential,
         )
         if principal.kind == "user" and principal.role == Role.CITIZEN:
             with ctx.read() as session:
@@ -62,8 +67,12 @@ def build_router() -> APIRouter:
             rows = service.bindings_of(session, uuid.UUID(str(ctx.principal.id)))
             return [BindingOut.model_validate(row) for row in rows]
 
-    @router.post("/me/bindings", response_model=BindingOut, status_code=201,
-                 summary="Bind an identifier to my ID")
+    @router.post(
+        "/me/bindings",
+        response_model=BindingOut,
+        status_code=201,
+        summary="Bind an identifier to my ID",
+    )
     def add_binding(
         body: BindingIn,
         ctx: Annotated[RequestContext, Depends(authorize(rules.CITIZEN_BINDINGS))],
@@ -71,13 +80,19 @@ def build_router() -> APIRouter:
         with ctx.write() as uow:
             user = service.get_user(uow.session, str(ctx.principal.id))
             binding = service.add_binding(
-                uow, user, kind=body.kind, value=body.value, label=body.label,
-                provider_code=body.provider, effective_from=body.effective_from,
+                uow,
+                user,
+                kind=body.kind,
+                value=body.value,
+                label=body.label,
+                provider_code=body.provider,
+                effective_from=body.effective_from,
             )
             return BindingOut.model_validate(binding)
 
-    @router.delete("/me/bindings/{binding_id}", response_model=BindingOut,
-                   summary="End one of my bindings")
+    @router.delete(
+        "/me/bindings/{binding_id}", response_model=BindingOut, summary="End one of my bindings"
+    )
     def revoke_binding(
         binding_id: uuid.UUID,
         ctx: Annotated[RequestContext, Depends(authorize(rules.CITIZEN_BINDINGS))],
@@ -88,8 +103,11 @@ def build_router() -> APIRouter:
 
     # -- deciding bindings ------------------------------------------------------------
 
-    @router.get("/bindings/pending", response_model=list[BindingOut],
-                summary="Bindings waiting for my decision")
+    @router.get(
+        "/bindings/pending",
+        response_model=list[BindingOut],
+        summary="Bindings waiting for my decision",
+    )
     def pending_bindings(
         ctx: Annotated[RequestContext, Depends(authorize(rules.BINDING_DECIDERS))],
     ) -> list[BindingOut]:
@@ -102,29 +120,40 @@ def build_router() -> APIRouter:
                 rows = [r for r in rows if r.kind != BindingKind.PAYMENT_METHOD]
             return [BindingOut.model_validate(row) for row in rows[:100]]
 
-    @router.post("/bindings/{binding_id}/decision", response_model=BindingOut,
-                 summary="Confirm or refuse a binding")
+    @router.post(
+        "/bindings/{binding_id}/decision",
+        response_model=BindingOut,
+        summary="Confirm or refuse a binding",
+    )
     def decide_binding(
         binding_id: uuid.UUID,
         body: BindingDecisionIn,
         ctx: Annotated[RequestContext, Depends(authorize(rules.BINDING_DECIDERS))],
     ) -> BindingOut:
         with ctx.write() as uow:
-            binding = service.decide_binding(uow, binding_id, verified=body.verified,
-                                             reason=body.reason)
+            binding = service.decide_binding(
+                uow, binding_id, verified=body.verified, reason=body.reason
+            )
             return BindingOut.model_validate(binding)
 
     # -- citizens ------------------------------------------------------------------------
 
-    @router.post("/citizens", response_model=CitizenOut, status_code=201,
-                 summary="Register a citizen")
+    @router.post(
+        "/citizens", response_model=CitizenOut, status_code=201, summary="Register a citizen"
+    )
     def register_citizen(
-        body: CitizenIn, ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
+        body: CitizenIn,
+        ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
     ) -> CitizenOut:
         with ctx.write() as uow:
             user = service.register_citizen(
-                uow, ctx.platform.keys, national_id=body.national_id, name=body.name,
-                phone=body.phone, email=body.email, verification_level=body.verification_level,
+                uow,
+                ctx.platform.keys,
+                national_id=body.national_id,
+                name=body.name,
+                phone=body.phone,
+                email=body.email,
+                verification_level=body.verification_level,
             )
             return CitizenOut.model_validate(user)
 
@@ -140,21 +169,25 @@ def build_router() -> APIRouter:
             if national_id:
                 found = service.find_citizen(session, ctx.platform.keys, national_id)
                 return [CitizenOut.model_validate(found)] if found else []
-            rows = repo.users(session, role=Role.CITIZEN, search=search, limit=limit,
-                              offset=offset)
+            rows = repo.users(session, role=Role.CITIZEN, search=search, limit=limit, offset=offset)
             return [CitizenOut.model_validate(row) for row in rows]
 
     @router.get("/citizens/{user_id}", response_model=CitizenOut, summary="One citizen")
     def get_citizen(
-        user_id: uuid.UUID, ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+        user_id: uuid.UUID,
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
     ) -> CitizenOut:
         with ctx.read() as session:
             return CitizenOut.model_validate(_citizen(session, user_id))
 
-    @router.post("/citizens/{user_id}/verification", response_model=CitizenOut,
-                 summary="Set a citizen's verification level")
+    @router.post(
+        "/citizens/{user_id}/verification",
+        response_model=CitizenOut,
+        summary="Set a citizen's verification level",
+    )
     def set_verification(
-        user_id: uuid.UUID, body: VerificationIn,
+        user_id: uuid.UUID,
+        body: VerificationIn,
         ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
     ) -> CitizenOut:
         with ctx.write() as uow:
@@ -164,8 +197,11 @@ def build_router() -> APIRouter:
 
     # -- organisations and staff ------------------------------------------------------------
 
-    @router.get("/organisations", response_model=list[OrganisationOut],
-                summary="Departments, providers, device owners and vendors")
+    @router.get(
+        "/organisations",
+        response_model=list[OrganisationOut],
+        summary="Departments, providers, device owners and vendors",
+    )
     def list_organisations(
         ctx: Annotated[RequestContext, Depends(authorize(rules.SIGNED_IN))],
         kind: OrganisationKind | None = None,
@@ -174,28 +210,47 @@ def build_router() -> APIRouter:
             rows = repo.organisations(session, kind.value if kind else None)
             return [OrganisationOut.model_validate(row) for row in rows]
 
-    @router.post("/organisations", response_model=OrganisationOut, status_code=201,
-                 summary="Register an organisation")
+    @router.post(
+        "/organisations",
+        response_model=OrganisationOut,
+        status_code=201,
+        summary="Register an organisation",
+    )
     def create_organisation(
-        body: OrganisationIn, ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
+        body: OrganisationIn,
+        ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
     ) -> OrganisationOut:
         with ctx.write() as uow:
-            organisation = service.create_organisation(uow, body.code, body.kind, body.name,
-                                                       body.name_en)
+            organisation = service.create_organisation(
+                uow, body.code, body.kind, body.name, body.name_en
+            )
             return OrganisationOut.model_validate(organisation)
 
-    @router.post("/staff", response_model=StaffOut, status_code=201,
-                 summary="Create an officer or administrator")
+    @router.post(
+        "/staff",
+        response_model=StaffOut,
+        status_code=201,
+        summary="Create an officer or administrator",
+    )
     def create_staff(
-        body: StaffIn, ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
+        body: StaffIn,
+        ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
     ) -> StaffOut:
         with ctx.write() as uow:
             user = service.create_staff(
-                uow, role=body.role, name=body.name, email=body.email, password=body.password,
-                department_code=body.department, staff_roles=body.staff_roles,
+                uow,
+                role=body.role,
+                name=body.name,
+                email=body.email,
+                password=body.password,
+                department_code=body.department,
+                staff_roles=body.staff_roles,
             )
             return StaffOut(
-                id=user.id, role=Role(user.role), name=user.name, email=user.email,
+                id=user.id,
+                role=Role(user.role),
+                name=user.name,
+                email=user.email,
                 department=service.department_code_of(uow.session, user),
                 staff_roles=list(user.staff_roles),
             )
@@ -209,10 +264,15 @@ def build_router() -> APIRouter:
         with ctx.read() as session:
             return [ApiKeyOut.model_validate(row) for row in repo.api_keys(session)]
 
-    @router.post("/api-keys", response_model=IssuedApiKey, status_code=201,
-                 summary="Issue an API key (the token is shown once)")
+    @router.post(
+        "/api-keys",
+        response_model=IssuedApiKey,
+        status_code=201,
+        summary="Issue an API key (the token is shown once)",
+    )
     def issue_api_key(
-        body: ApiKeyIn, ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
+        body: ApiKeyIn,
+        ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
     ) -> IssuedApiKey:
         if (body.organisation is None) == (body.user_id is None):
             raise InvalidInput("name either an organisation or a user_id", code="invalid_key_owner")
@@ -223,15 +283,22 @@ def build_router() -> APIRouter:
                 organisation = service.get_organisation(uow.session, body.organisation)
             else:
                 user = service.get_user(uow.session, str(body.user_id))
-            issued = service.issue_api_key(uow, role=body.role, label=body.label,
-                                           scopes=body.scopes, user=user,
-                                           organisation=organisation)
-            return IssuedApiKey(**ApiKeyOut.model_validate(issued.key).model_dump(),
-                                token=issued.token)
+            issued = service.issue_api_key(
+                uow,
+                role=body.role,
+                label=body.label,
+                scopes=body.scopes,
+                user=user,
+                organisation=organisation,
+            )
+            return IssuedApiKey(
+                **ApiKeyOut.model_validate(issued.key).model_dump(), token=issued.token
+            )
 
     @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut, summary="Revoke an API key")
     def revoke_api_key(
-        key_id: uuid.UUID, ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
+        key_id: uuid.UUID,
+        ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
     ) -> ApiKeyOut:
         with ctx.write() as uow:
             return ApiKeyOut.model_validate(service.revoke_api_key(uow, key_id))
@@ -244,4 +311,3 @@ def _citizen(session: Session, user_id: uuid.UUID) -> User:
     if user is None or user.role != Role.CITIZEN:
         raise NotFound("no such citizen", code="citizen_not_found")
     return user
-

@@ -19,8 +19,9 @@ from smartcity.modules.identity.values import OrganisationKind, VerificationLeve
 
 def build_cli() -> typer.Typer:
     """The `admin` command group."""
-    app = typer.Typer(help="管理 Administration: citizens, staff, organisations and tokens.",
-                      no_args_is_help=True)
+    app = typer.Typer(
+        help="管理 Administration: citizens, staff, organisations and tokens.", no_args_is_help=True
+    )
 
     @app.command("create-citizen")
     def create_citizen(
@@ -36,9 +37,15 @@ def build_cli() -> typer.Typer:
         platform: Platform = ctx.obj
         with fail_cleanly(), platform.unit_of_work(system_actor("cli")) as uow:
             user = service.register_citizen(
-                uow, platform.keys, national_id=national_id, name=name, email=email,
-                phone=phone, password=password,
-                verification_level=VerificationLevel.VERIFIED if verified
+                uow,
+                platform.keys,
+                national_id=national_id,
+                name=name,
+                email=email,
+                phone=phone,
+                password=password,
+                verification_level=VerificationLevel.VERIFIED
+                if verified
                 else VerificationLevel.BASIC,
             )
             user_id = user.id
@@ -51,15 +58,24 @@ def build_cli() -> typer.Typer:
         department: Annotated[str | None, typer.Option(help="Department code (officer)")] = None,
         provider: Annotated[str | None, typer.Option(help="Provider code (provider)")] = None,
         citizen: Annotated[str | None, typer.Option(help="Citizen id or national ID")] = None,
-        organisation: Annotated[str | None, typer.Option(
-            help="Organisation code (device owner or vendor)")] = None,
+        organisation: Annotated[
+            str | None, typer.Option(help="Organisation code (device owner or vendor)")
+        ] = None,
         label: Annotated[str, typer.Option(help="What the token is for")] = "created on the CLI",
     ) -> None:
         """Print only a bearer token for the API (creating the organisation if missing)."""
         platform: Platform = ctx.obj
         with fail_cleanly(), platform.unit_of_work(system_actor("cli")) as uow:
-            issued = _issue(uow, platform, role, department=department, provider=provider,
-                            citizen=citizen, organisation=organisation, label=label)
+            issued = _issue(
+                uow,
+                platform,
+                role,
+                department=department,
+                provider=provider,
+                citizen=citizen,
+                organisation=organisation,
+                label=label,
+            )
         typer.echo(issued)
 
     @app.command("create-staff")
@@ -68,8 +84,9 @@ def build_cli() -> typer.Typer:
         role: Annotated[Role, typer.Option(help="officer or admin")],
         name: Annotated[str, typer.Option(help="Full name")],
         email: Annotated[str, typer.Option(help="Sign-in e-mail")],
-        password: Annotated[str, typer.Option(help="Portal password", prompt=True,
-                                              hide_input=True)],
+        password: Annotated[
+            str, typer.Option(help="Portal password", prompt=True, hide_input=True)
+        ],
         department: Annotated[str | None, typer.Option(help="Department code")] = None,
     ) -> None:
         """Create an officer or an administrator who signs in to the portal."""
@@ -77,8 +94,14 @@ def build_cli() -> typer.Typer:
         with fail_cleanly(), platform.unit_of_work(system_actor("cli")) as uow:
             if department:
                 service.ensure_organisation(uow, department, OrganisationKind.DEPARTMENT)
-            user = service.create_staff(uow, role=role, name=name, email=email,
-                                        password=password, department_code=department)
+            user = service.create_staff(
+                uow,
+                role=role,
+                name=name,
+                email=email,
+                password=password,
+                department_code=department,
+            )
             user_id = user.id
         typer.echo(str(user_id))
 
@@ -86,8 +109,15 @@ def build_cli() -> typer.Typer:
 
 
 def _issue(
-    uow: UnitOfWork, platform: Platform, role: Role, *, department: str | None,
-    provider: str | None, citizen: str | None, organisation: str | None, label: str,
+    uow: UnitOfWork,
+    platform: Platform,
+    role: Role,
+    *,
+    department: str | None,
+    provider: str | None,
+    citizen: str | None,
+    organisation: str | None,
+    label: str,
 ) -> str:
     if role == Role.CITIZEN:
         if not citizen:
@@ -95,14 +125,19 @@ def _issue(
         user = _citizen(uow, platform, citizen)
         return service.issue_api_key(uow, role=role, label=label, user=user).token
     if role == Role.ADMIN:
-        admin = service.create_staff(uow, role=Role.ADMIN, name="CLI administrator",
-                                     email=f"admin-{uuid.uuid4().hex[:8]}@cli.invalid")
+        admin = service.create_staff(
+            uow,
+            role=Role.ADMIN,
+            name="CLI administrator",
+            email=f"admin-{uuid.uuid4().hex[:8]}@cli.invalid",
+        )
         return service.issue_api_key(uow, role=role, label=label, user=admin).token
     kind = service.ROLE_ORGANISATION[role]
     code = {Role.OFFICER: department, Role.PROVIDER: provider}.get(role) or organisation
     if not code:
-        flag = {Role.OFFICER: "--department", Role.PROVIDER: "--provider"}.get(role,
-                                                                              "--organisation")
+        flag = {Role.OFFICER: "--department", Role.PROVIDER: "--provider"}.get(
+            role, "--organisation"
+        )
         raise InvalidInput(f"{flag} is required for a {role.value} token", code="owner_required")
     owner = service.ensure_organisation(uow, code, kind)
     return service.issue_api_key(uow, role=role, label=label, organisation=owner).token

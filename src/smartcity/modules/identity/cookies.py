@@ -50,11 +50,13 @@ def unsign(keys: KeyRing, purpose: str, value: str | None) -> dict[str, Any] | N
     return payload
 
 
-def set_cookie(response: Response, name: str, value: str, *, secure: bool,
-               max_age: int | None = None) -> None:
+def set_cookie(
+    response: Response, name: str, value: str, *, secure: bool, max_age: int | None = None
+) -> None:
     """Set an http-only, same-site cookie for the whole site."""
-    response.set_cookie(name, value, max_age=max_age, httponly=True, secure=secure,
-                        samesite="lax", path="/")
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, secure=secure, samesite="lax", path="/"
+    )
 
 
 def clear_cookie(response: Response, name: str, *, secure: bool) -> None:

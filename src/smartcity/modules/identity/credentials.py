@@ -31,8 +31,14 @@ def hash_password(password: str) -> str:
         password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
     )
     return "$".join(
-        ["scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P),
-         base64.b64encode(salt).decode(), base64.b64encode(digest).decode()]
+        [
+            "scrypt",
+            str(_SCRYPT_N),
+            str(_SCRYPT_R),
+            str(_SCRYPT_P),
+            base64.b64encode(salt).decode(),
+            base64.b64encode(digest).decode(),
+        ]
     )
 
 
@@ -77,7 +83,7 @@ def split_api_key(token: str) -> tuple[str, str] | None:
     """(prefix, secret) of an API key token, or None if it is not one."""
     if not token.startswith(API_KEY_PREFIX):
         return None
-    prefix, sep, secret = token[len(API_KEY_PREFIX):].partition("_")
+    prefix, sep, secret = token[len(API_KEY_PREFIX) :].partition("_")
     if not sep or not prefix or not secret:
         return None
     return prefix, secret

@@ -52,23 +52,43 @@ def _startup(platform: Platform) -> None:
 
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
     return [
-        PortalCard("我的資料 My profile", "數位身分、驗證等級 Digital ID and verification level",
-                   "/me/profile", "🪪"),
-        PortalCard("綁定管理 Bindings", "車牌、水號、學號、付款工具、收款帳戶 Plates, accounts, "
-                   "student numbers, payment methods", "/me/bindings", "🔗"),
+        PortalCard(
+            "我的資料 My profile",
+            "數位身分、驗證等級 Digital ID and verification level",
+            "/me/profile",
+            "🪪",
+        ),
+        PortalCard(
+            "綁定管理 Bindings",
+            "車牌、水號、學號、付款工具、收款帳戶 Plates, accounts, "
+            "student numbers, payment methods",
+            "/me/bindings",
+            "🔗",
+        ),
     ]
 
 
 def _staff_cards(principal: Principal) -> list[PortalCard]:
     cards = [
-        PortalCard("市民查詢 Citizens", "查詢市民數位身分 Look up digital IDs", "/staff/citizens",
-                   "👥"),
-        PortalCard("綁定審核 Bindings to review", "確認或退回綁定 Confirm or refuse bindings",
-                   "/staff/bindings", "✅"),
+        PortalCard(
+            "市民查詢 Citizens", "查詢市民數位身分 Look up digital IDs", "/staff/citizens", "👥"
+        ),
+        PortalCard(
+            "綁定審核 Bindings to review",
+            "確認或退回綁定 Confirm or refuse bindings",
+            "/staff/bindings",
+            "✅",
+        ),
     ]
     if principal.role == Role.ADMIN:
-        cards.append(PortalCard("API 金鑰 API keys", "業者、裝置與廠商的金鑰 Keys of providers, "
-                                "devices and vendors", "/staff/api-keys", "🔑"))
+        cards.append(
+            PortalCard(
+                "API 金鑰 API keys",
+                "業者、裝置與廠商的金鑰 Keys of providers, devices and vendors",
+                "/staff/api-keys",
+                "🔑",
+            )
+        )
     return cards
 
 

@@ -73,8 +73,9 @@ class ExternalAccount(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_users.id"), nullable=False)
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
-    __table_args__ = (Index("uq_identity_external_accounts_provider_subject", "provider", "subject",
-                            unique=True),)
+    __table_args__ = (
+        Index("uq_identity_external_accounts_provider_subject", "provider", "subject", unique=True),
+    )
 
 
 class ApiKey(Base):
@@ -103,8 +104,9 @@ class Binding(Base):
     __tablename__ = "identity_bindings"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_users.id"), nullable=False,
-                                               index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("identity_users.id"), nullable=False, index=True
+    )
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     value: Mapped[str] = mapped_column(String(100), nullable=False)
     """Normalised identifier (upper case, no spaces)."""
@@ -142,8 +144,9 @@ class AuthorizationCode(Base):
     __audit_exempt__ = True  # sign-in bookkeeping; the sign-in itself is audited
 
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    client_id: Mapped[str] = mapped_column(ForeignKey("identity_oauth_clients.client_id"),
-                                           nullable=False)
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("identity_oauth_clients.client_id"), nullable=False
+    )
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_users.id"), nullable=False)
     redirect_uri: Mapped[str] = mapped_column(String(500), nullable=False)
     scope: Mapped[str] = mapped_column(String(500), nullable=False)
@@ -163,8 +166,9 @@ class PortalSession(Base):
     __audit_exempt__ = True  # sign-in bookkeeping; the sign-in itself is audited
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_users.id"), nullable=False,
-                                               index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("identity_users.id"), nullable=False, index=True
+    )
     kind: Mapped[str] = mapped_column(String(16), nullable=False, default="portal")
     csrf_token: Mapped[str] = mapped_column(String(64), nullable=False)
     scope: Mapped[str] = mapped_column(String(500), nullable=False, default="")

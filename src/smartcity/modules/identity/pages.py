@@ -35,15 +35,25 @@ def build_router() -> APIRouter:
             user = service.get_user(session, str(ctx.principal.id))
             return ctx.render("identity/profile.html", user=user)
 
-    def _bindings_page(ctx: PageContext, error: str = "", status_code: int = 200,
-                       form: dict[str, str] | None = None) -> Response:
+    def _bindings_page(
+        ctx: PageContext,
+        error: str = "",
+        status_code: int = 200,
+        form: dict[str, str] | None = None,
+    ) -> Response:
         with ctx.read() as session:
             rows = service.bindings_of(session, uuid.UUID(str(ctx.principal.id)))
             providers = repo.organisations(session, OrganisationKind.PROVIDER.value)
             template = "identity/_bindings.html" if _is_htmx(ctx) else "identity/bindings.html"
-            return ctx.render(template, status_code=status_code, bindings=rows,
-                              kinds=list(BindingKind), providers=providers, error=error,
-                              form=form or {})
+            return ctx.render(
+                template,
+                status_code=status_code,
+                bindings=rows,
+                kinds=list(BindingKind),
+                providers=providers,
+                error=error,
+                form=form or {},
+            )
 
     @router.get("/me/bindings", response_class=HTMLResponse)
     def bindings(ctx: Citizen) -> Response:
@@ -58,8 +68,13 @@ def build_router() -> APIRouter:
         provider: Annotated[str, Form(max_length=32)] = "",
         effective_from: Annotated[str, Form(max_length=10)] = "",
     ) -> Response:
-        form = {"kind": kind, "value": value, "label": label, "provider": provider,
-                "effective_from": effective_from}
+        form = {
+            "kind": kind,
+            "value": value,
+            "label": label,
+            "provider": provider,
+            "effective_from": effective_from,
+        }
         try:
             binding_kind = BindingKind(kind)
             start = date.fromisoformat(effective_from) if effective_from else None
@@ -68,8 +83,15 @@ def build_router() -> APIRouter:
         try:
             with ctx.write() as uow:
                 user = service.get_user(uow.session, str(ctx.principal.id))
-                service.add_binding(uow, user, kind=binding_kind, value=value, label=label,
-                                    provider_code=provider or None, effective_from=start)
+                service.add_binding(
+                    uow,
+                    user,
+                    kind=binding_kind,
+                    value=value,
+                    label=label,
+                    provider_code=provider or None,
+                    effective_from=start,
+                )
         except DomainError as exc:
             return _bindings_page(ctx, exc.detail, exc.status, form)
         if _is_htmx(ctx):
@@ -96,13 +118,18 @@ def build_router() -> APIRouter:
     @router.get("/staff/bindings", response_class=HTMLResponse)
     def pending(ctx: Staff) -> Response:
         with ctx.read() as session:
-            rows = [b for b in repo.pending_bindings(session, limit=200)
-                    if b.kind != BindingKind.PAYMENT_METHOD or ctx.principal.role == Role.ADMIN]
+            rows = [
+                b
+                for b in repo.pending_bindings(session, limit=200)
+                if b.kind != BindingKind.PAYMENT_METHOD or ctx.principal.role == Role.ADMIN
+            ]
             return ctx.render("identity/staff_bindings.html", bindings=rows)
 
     @router.post("/staff/bindings/{binding_id}/decision", response_class=HTMLResponse)
     def decide(
-        binding_id: uuid.UUID, ctx: Staff, decision: Annotated[str, Form(max_length=10)],
+        binding_id: uuid.UUID,
+        ctx: Staff,
+        decision: Annotated[str, Form(max_length=10)],
     ) -> Response:
         with ctx.write() as uow:
             service.decide_binding(uow, binding_id, verified=decision == "verify")
@@ -111,9 +138,13 @@ def build_router() -> APIRouter:
     @router.get("/staff/api-keys", response_class=HTMLResponse)
     def api_keys(ctx: Admin) -> Response:
         with ctx.read() as session:
-            return ctx.render("identity/staff_api_keys.html", keys=repo.api_keys(session),
-                              organisations=repo.organisations(session), issued=None,
-                              roles=[Role.PROVIDER, Role.DEVICE, Role.VENDOR, Role.OFFICER])
+            return ctx.render(
+                "identity/staff_api_keys.html",
+                keys=repo.api_keys(session),
+                organisations=repo.organisations(session),
+                issued=None,
+                roles=[Role.PROVIDER, Role.DEVICE, Role.VENDOR, Role.OFFICER],
+            )
 
     @router.post("/staff/api-keys", response_class=HTMLResponse)
     def issue_api_key(
@@ -131,9 +162,13 @@ def build_router() -> APIRouter:
             issued = service.issue_api_key(uow, role=key_role, label=label, organisation=owner)
             token = issued.token
         with ctx.read() as session:
-            return ctx.render("identity/staff_api_keys.html", keys=repo.api_keys(session),
-                              organisations=repo.organisations(session), issued=token,
-                              roles=[Role.PROVIDER, Role.DEVICE, Role.VENDOR, Role.OFFICER])
+            return ctx.render(
+                "identity/staff_api_keys.html",
+                keys=repo.api_keys(session),
+                organisations=repo.organisations(session),
+                issued=token,
+                roles=[Role.PROVIDER, Role.DEVICE, Role.VENDOR, Role.OFFICER],
+            )
 
     @router.post("/staff/api-keys/{key_id}/revoke", response_class=HTMLResponse)
     def revoke_api_key(key_id: uuid.UUID, ctx: Admin) -> Response:

@@ -36,9 +36,7 @@ def organisations(session: Session, kind: str | None = None) -> Sequence[Organis
 
 def user_by_national_id_hash(session: Session, digest: str) -> User | None:
     """The citizen with this keyed national-ID digest."""
-    return session.execute(
-        select(User).where(User.national_id_hash == digest)
-    ).scalar_one_or_none()
+    return session.execute(select(User).where(User.national_id_hash == digest)).scalar_one_or_none()
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -49,7 +47,10 @@ def user_by_email(session: Session, email: str) -> User | None:
 
 
 def users(
-    session: Session, role: str | None = None, search: str | None = None, limit: int = 50,
+    session: Session,
+    role: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
     offset: int = 0,
 ) -> Sequence[User]:
     """People, newest first, optionally filtered by role and a name or e-mail fragment."""
@@ -74,41 +75,60 @@ def api_keys(session: Session) -> Sequence[ApiKey]:
 
 def bindings_of(session: Session, user_id: uuid.UUID) -> Sequence[Binding]:
     """A citizen's bindings, newest first."""
-    return session.execute(
-        select(Binding).where(Binding.user_id == user_id).order_by(Binding.created_at.desc())
-    ).scalars().all()
+    return (
+        session.execute(
+            select(Binding).where(Binding.user_id == user_id).order_by(Binding.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
 
 
 def live_bindings(session: Session, kind: str, value: str, on: date) -> Sequence[Binding]:
     """Verified bindings of `kind`/`value` in force on `on`."""
-    return session.execute(
-        select(Binding).where(
-            Binding.kind == kind,
-            Binding.value == value,
-            Binding.state == "verified",
-            Binding.effective_from <= on,
-            or_(Binding.effective_to.is_(None), Binding.effective_to >= on),
+    return (
+        session.execute(
+            select(Binding).where(
+                Binding.kind == kind,
+                Binding.value == value,
+                Binding.state == "verified",
+                Binding.effective_from <= on,
+                or_(Binding.effective_to.is_(None), Binding.effective_to >= on),
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
 
 
 def open_bindings(session: Session, user_id: uuid.UUID, kind: str, value: str) -> Sequence[Binding]:
     """A citizen's pending or verified bindings of one identifier."""
-    return session.execute(
-        select(Binding).where(
-            Binding.user_id == user_id,
-            Binding.kind == kind,
-            Binding.value == value,
-            Binding.state.in_(("pending", "verified")),
+    return (
+        session.execute(
+            select(Binding).where(
+                Binding.user_id == user_id,
+                Binding.kind == kind,
+                Binding.value == value,
+                Binding.state.in_(("pending", "verified")),
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
 
 
 def pending_bindings(session: Session, limit: int = 100) -> Sequence[Binding]:
     """Bindings waiting for a decision, oldest first."""
-    return session.execute(
-        select(Binding).where(Binding.state == "pending").order_by(Binding.created_at).limit(limit)
-    ).scalars().all()
+    return (
+        session.execute(
+            select(Binding)
+            .where(Binding.state == "pending")
+            .order_by(Binding.created_at)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def external_account(session: Session, provider: str, subject: str) -> ExternalAccount | None:

@@ -74,7 +74,9 @@ class OrganisationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+    code: Annotated[
+        str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    ]
     kind: OrganisationKind
     name: Text200
     name_en: Annotated[str, StringConstraints(max_length=200)] = ""
@@ -103,7 +105,8 @@ class StaffIn(BaseModel):
     email: Annotated[str, StringConstraints(min_length=3, max_length=200)]
     department: Annotated[str, StringConstraints(max_length=32)] | None = None
     staff_roles: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] = Field(
-        default_factory=list, max_length=20)
+        default_factory=list, max_length=20
+    )
     password: Annotated[str, StringConstraints(min_length=8, max_length=200)] | None = None
 
 
@@ -126,9 +129,11 @@ class ApiKeyIn(BaseModel):
     role: Role
     label: Annotated[str, StringConstraints(max_length=200)] = ""
     scopes: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
-        default_factory=lambda: ["*"], min_length=1, max_length=20)
+        default_factory=lambda: ["*"], min_length=1, max_length=20
+    )
     organisation: Annotated[str, StringConstraints(max_length=32)] | None = Field(
-        None, description="Organisation code (for provider, device, vendor, officer keys)")
+        None, description="Organisation code (for provider, device, vendor, officer keys)"
+    )
     user_id: uuid.UUID | None = Field(None, description="A person (for personal keys)")
 
 
@@ -164,7 +169,8 @@ class BindingIn(BaseModel):
     value: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     label: Annotated[str, StringConstraints(max_length=100)] = ""
     provider: Annotated[str, StringConstraints(max_length=32)] | None = Field(
-        None, description="Provider code, for payment methods")
+        None, description="Provider code, for payment methods"
+    )
     effective_from: date | None = Field(None, description="Defaults to today (Taipei)")
 
 

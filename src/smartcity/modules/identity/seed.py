@@ -20,7 +20,7 @@ from smartcity.modules.identity.values import (
     VerificationLevel,
 )
 
-DEMO_PASSWORD = "demo1234"
+DEMO_PASSWORD = "demo1234"  # noqa: S105  # the demo city's published password
 DEMO_CITIZEN_ID = "A123456789"
 DEMO_ADMIN_EMAIL = "admin@demo.city"
 
@@ -82,8 +82,28 @@ VENDORS = [
     ("V-NTU-LAB", "大學城市科學實驗室（虛構）", "University Urban Science Lab (fictional)"),
 ]
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周"
-GIVEN = ["怡君", "志明", "淑芬", "家豪", "雅婷", "俊傑", "美玲", "建宏", "佳穎", "宗翰",
-         "思妤", "冠宇", "欣怡", "承恩", "詩涵", "柏翰", "郁婷", "彥廷", "佩珊", "品妤"]
+GIVEN = [
+    "怡君",
+    "志明",
+    "淑芬",
+    "家豪",
+    "雅婷",
+    "俊傑",
+    "美玲",
+    "建宏",
+    "佳穎",
+    "宗翰",
+    "思妤",
+    "冠宇",
+    "欣怡",
+    "承恩",
+    "詩涵",
+    "柏翰",
+    "郁婷",
+    "彥廷",
+    "佩珊",
+    "品妤",
+]
 _LETTER_CODES = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36), strict=True))
 
 
@@ -99,62 +119,99 @@ def national_id(letter: str, sex: int, body: int) -> str:
 
 def seed(uow: UnitOfWork, platform: Platform) -> None:
     """Load the demo organisations, staff, citizens and bindings."""
-    rng = random.Random(2017)
+    rng = random.Random(2017)  # noqa: S311  # demo data must be the same on every load
     for kind, rows in (
-        (OrganisationKind.DEPARTMENT, DEPARTMENTS), (OrganisationKind.PROVIDER, PROVIDERS),
-        (OrganisationKind.DEVICE_OWNER, DEVICE_OWNERS), (OrganisationKind.VENDOR, VENDORS),
+        (OrganisationKind.DEPARTMENT, DEPARTMENTS),
+        (OrganisationKind.PROVIDER, PROVIDERS),
+        (OrganisationKind.DEVICE_OWNER, DEVICE_OWNERS),
+        (OrganisationKind.VENDOR, VENDORS),
     ):
         for code, name, name_en in rows:
             service.create_organisation(uow, code, kind, name, name_en)
-    service.create_staff(uow, role=Role.ADMIN, name="平台管理員", email=DEMO_ADMIN_EMAIL,
-                         password=DEMO_PASSWORD)
+    service.create_staff(
+        uow, role=Role.ADMIN, name="平台管理員", email=DEMO_ADMIN_EMAIL, password=DEMO_PASSWORD
+    )
     for index, (code, name, _en) in enumerate(DEPARTMENTS):
         service.create_staff(
-            uow, role=Role.OFFICER, name=f"{SURNAMES[index % len(SURNAMES)]}專員（{name}）",
+            uow,
+            role=Role.OFFICER,
+            name=f"{SURNAMES[index % len(SURNAMES)]}專員（{name}）",
             email=f"officer.{code.lower()}@demo.city",
             password=DEMO_PASSWORD if index < 8 else None,
-            department_code=code, staff_roles=["clerk"] if index % 3 else ["clerk", "supervisor"],
+            department_code=code,
+            staff_roles=["clerk"] if index % 3 else ["clerk", "supervisor"],
         )
     demo = service.register_citizen(
-        uow, platform.keys, national_id=DEMO_CITIZEN_ID, name="王小明", phone="0912345678",
-        email="xiaoming@demo.city", password=DEMO_PASSWORD,
+        uow,
+        platform.keys,
+        national_id=DEMO_CITIZEN_ID,
+        name="王小明",
+        phone="0912345678",
+        email="xiaoming@demo.city",
+        password=DEMO_PASSWORD,
         verification_level=VerificationLevel.VERIFIED,
     )
     today = taipei_today()
-    plate = service.add_binding(uow, demo, kind=BindingKind.PLATE, value="ABC-1234",
-                                label="家用車 Family car")
-    service.add_binding(uow, demo, kind=BindingKind.UTILITY_ACCOUNT, value="2-13-045678-9",
-                        label="自來水 Water")
-    bank = service.add_binding(uow, demo, kind=BindingKind.BANK_ACCOUNT, value="004-0012345678901",
-                               label="薪轉帳戶 Salary account")
-    card = service.add_binding(uow, demo, kind=BindingKind.PAYMENT_METHOD, value="tok_demo_4242",
-                               label="信用卡末四碼 4242", provider_code="SANDBOX",
-                               effective_from=today + timedelta(days=1))
+    plate = service.add_binding(
+        uow, demo, kind=BindingKind.PLATE, value="ABC-1234", label="家用車 Family car"
+    )
+    service.add_binding(
+        uow, demo, kind=BindingKind.UTILITY_ACCOUNT, value="2-13-045678-9", label="自來水 Water"
+    )
+    bank = service.add_binding(
+        uow,
+        demo,
+        kind=BindingKind.BANK_ACCOUNT,
+        value="004-0012345678901",
+        label="薪轉帳戶 Salary account",
+    )
+    card = service.add_binding(
+        uow,
+        demo,
+        kind=BindingKind.PAYMENT_METHOD,
+        value="tok_demo_4242",
+        label="信用卡末四碼 4242",
+        provider_code="SANDBOX",
+        effective_from=today + timedelta(days=1),
+    )
     for binding in (plate, bank, card):
         service.decide_binding(uow, binding.id, verified=True, reason="demo")
     letters = "ABCDEFGHJKLMNPQ"
     for index in range(60):
         name = SURNAMES[rng.randrange(len(SURNAMES))] + GIVEN[rng.randrange(len(GIVEN))]
         citizen = service.register_citizen(
-            uow, platform.keys,
-            national_id=national_id(letters[index % len(letters)], 1 + index % 2,
-                                    1_000_000 + index * 7919),
-            name=name, phone=f"09{rng.randrange(10**8):08d}",
+            uow,
+            platform.keys,
+            national_id=national_id(
+                letters[index % len(letters)], 1 + index % 2, 1_000_000 + index * 7919
+            ),
+            name=name,
+            phone=f"09{rng.randrange(10**8):08d}",
             password=DEMO_PASSWORD if index < 3 else None,
-            verification_level=VerificationLevel.VERIFIED if index % 3 == 0
+            verification_level=VerificationLevel.VERIFIED
+            if index % 3 == 0
             else VerificationLevel.BASIC,
         )
         if index % 2 == 0:
-            plate_value = f"{rng.choice('ABKRT')}{rng.choice('ACDE')}{rng.choice('BFHK')}-" \
-                          f"{rng.randrange(1000, 9999)}"
+            plate_value = (
+                f"{rng.choice('ABKRT')}{rng.choice('ACDE')}{rng.choice('BFHK')}-"
+                f"{rng.randrange(1000, 9999)}"
+            )
             binding = service.add_binding(uow, citizen, kind=BindingKind.PLATE, value=plate_value)
             if index % 4 == 0:
                 service.decide_binding(uow, binding.id, verified=True, reason="demo")
         if index % 5 == 0:
-            service.add_binding(uow, citizen, kind=BindingKind.STUDENT_NUMBER,
-                                value=f"TP{353600 + index}-{rng.randrange(10**5):05d}",
-                                label="子女學號 Child's student number")
+            service.add_binding(
+                uow,
+                citizen,
+                kind=BindingKind.STUDENT_NUMBER,
+                value=f"TP{353600 + index}-{rng.randrange(10**5):05d}",
+                label="子女學號 Child's student number",
+            )
     server.register_client(
-        uow, client_id="demo-parking-app", name="停車繳費 App（示範） Parking app (demo)",
-        redirect_uris=["http://127.0.0.1:8765/callback"], scopes=["openid", "profile", "payments"],
+        uow,
+        client_id="demo-parking-app",
+        name="停車繳費 App（示範） Parking app (demo)",
+        redirect_uris=["http://127.0.0.1:8765/callback"],
+        scopes=["openid", "profile", "payments"],
     )

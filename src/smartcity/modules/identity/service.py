@@ -60,15 +60,20 @@ def create_organisation(
     """Register a department, provider, device owner or vendor."""
     code = code.strip().upper()
     if not code or len(code) > 32 or not code.replace("-", "").replace("_", "").isalnum():
-        raise InvalidInput("an organisation code is 1–32 letters, digits, - or _",
-                           code="invalid_organisation_code")
+        raise InvalidInput(
+            "an organisation code is 1–32 letters, digits, - or _", code="invalid_organisation_code"
+        )
     if repo.organisation_by_code(uow.session, code):
         raise Conflict(f"organisation {code} already exists", code="organisation_exists")
     organisation = Organisation(code=code, kind=kind.value, name=name, name_en=name_en)
     uow.session.add(organisation)
     uow.session.flush()
-    uow.audit("identity.organisation.created", "organisation", organisation.id,
-              {"code": code, "kind": kind.value, "name": name})
+    uow.audit(
+        "identity.organisation.created",
+        "organisation",
+        organisation.id,
+        {"code": code, "kind": kind.value, "name": name},
+    )
     return organisation
 
 
@@ -80,8 +85,9 @@ def ensure_organisation(
     if found is None:
         return create_organisation(uow, code, kind, name or code.upper())
     if found.kind != kind.value:
-        raise Conflict(f"{found.code} is a {found.kind}, not a {kind.value}",
-                       code="organisation_kind_mismatch")
+        raise Conflict(
+            f"{found.code} is a {found.kind}, not a {kind.value}", code="organisation_kind_mismatch"
+        )
     return found
 
 
@@ -120,15 +126,24 @@ def register_citizen(
     email = _check_email(uow.session, email)
     name = _check_name(name)
     user = User(
-        role=Role.CITIZEN.value, name=name, national_id_hash=digest,
-        national_id_masked=mask_national_id(number), email=email, phone=_check_phone(phone),
+        role=Role.CITIZEN.value,
+        name=name,
+        national_id_hash=digest,
+        national_id_masked=mask_national_id(number),
+        email=email,
+        phone=_check_phone(phone),
         verification_level=verification_level.value,
-        password_hash=hash_password(password) if password else None, staff_roles=[],
+        password_hash=hash_password(password) if password else None,
+        staff_roles=[],
     )
     uow.session.add(user)
     uow.session.flush()
-    uow.audit("identity.citizen.registered", "user", user.id,
-              {"verification_level": verification_level.value})
+    uow.audit(
+        "identity.citizen.registered",
+        "user",
+        user.id,
+        {"verification_level": verification_level.value},
+    )
     uow.emit(CitizenRegistered(user.id))
     return user
 
@@ -154,15 +169,22 @@ def create_staff(
         if department.kind != OrganisationKind.DEPARTMENT:
             raise InvalidInput(f"{department.code} is not a department", code="not_a_department")
     user = User(
-        role=role.value, name=_check_name(name), email=_check_email(uow.session, email),
-        department_id=department.id if department else None, staff_roles=list(staff_roles),
+        role=role.value,
+        name=_check_name(name),
+        email=_check_email(uow.session, email),
+        department_id=department.id if department else None,
+        staff_roles=list(staff_roles),
         password_hash=hash_password(password) if password else None,
         verification_level=VerificationLevel.VERIFIED.value,
     )
     uow.session.add(user)
     uow.session.flush()
-    uow.audit("identity.staff.created", "user", user.id,
-              {"role": role.value, "department": department.code if department else None})
+    uow.audit(
+        "identity.staff.created",
+        "user",
+        user.id,
+        {"role": role.value, "department": department.code if department else None},
+    )
     return user
 
 
@@ -171,7 +193,7 @@ def get_user(session: Session, user_id: uuid.UUID | str) -> User:
     try:
         key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
     except ValueError:
-        raise NotFound("no such person", code="user_not_found")
+        raise NotFound("no such person", code="user_not_found") from None
     user = session.get(User, key)
     if user is None:
         raise NotFound("no such person", code="user_not_found")
@@ -202,8 +224,12 @@ def set_verification_level(uow: UnitOfWork, user: User, level: VerificationLevel
         raise InvalidInput("only citizens have verification levels", code="not_a_citizen")
     before = user.verification_level
     user.verification_level = level.value
-    uow.audit("identity.citizen.verification_changed", "user", user.id,
-              {"from": before, "to": level.value})
+    uow.audit(
+        "identity.citizen.verification_changed",
+        "user",
+        user.id,
+        {"from": before, "to": level.value},
+    )
 
 
 def department_code_of(session: Session, user: User) -> str | None:
@@ -214,19 +240,26 @@ def department_code_of(session: Session, user: User) -> str | None:
     return department.code if department else None
 
 
-def principal_for_user(session: Session, user: User, *, scopes: frozenset[str],
-                       credential: str) -> Principal:
+def principal_for_user(
+    session: Session, user: User, *, scopes: frozenset[str], credential: str
+) -> Principal:
     """The principal a person acts as."""
     return Principal(
-        kind="user", id=str(user.id), role=Role(user.role), name=user.name,
-        department=department_code_of(session, user), scopes=scopes, credential=credential,
+        kind="user",
+        id=str(user.id),
+        role=Role(user.role),
+        name=user.name,
+        department=department_code_of(session, user),
+        scopes=scopes,
+        credential=credential,
     )
 
 
 def user_actor(user: User) -> Principal:
     """The audit actor for something a person does while signing in."""
-    return Principal(kind="user", id=str(user.id), role=Role(user.role), name=user.name,
-                     credential="session")
+    return Principal(
+        kind="user", id=str(user.id), role=Role(user.role), name=user.name, credential="session"
+    )
 
 
 def _check_name(name: str) -> str:
@@ -279,26 +312,38 @@ def issue_api_key(
 ) -> IssuedKey:
     """Make an API key for a person or an organisation; only its digest is stored."""
     if (user is None) == (organisation is None):
-        raise InvalidInput("a key belongs to exactly one person or organisation",
-                           code="invalid_key_owner")
+        raise InvalidInput(
+            "a key belongs to exactly one person or organisation", code="invalid_key_owner"
+        )
     if organisation is not None:
         expected = ROLE_ORGANISATION.get(role)
         if expected is None or organisation.kind != expected:
-            raise InvalidInput(f"a {role.value} key cannot belong to a {organisation.kind}",
-                               code="invalid_key_owner")
+            raise InvalidInput(
+                f"a {role.value} key cannot belong to a {organisation.kind}",
+                code="invalid_key_owner",
+            )
     if user is not None and user.role != role.value:
-        raise InvalidInput(f"this person is a {user.role}, not a {role.value}",
-                           code="invalid_key_owner")
+        raise InvalidInput(
+            f"this person is a {user.role}, not a {role.value}", code="invalid_key_owner"
+        )
     made = make_api_key()
     key = ApiKey(
-        prefix=made.prefix, secret_hash=made.secret_hash, label=label[:200], role=role.value,
-        scopes=list(scopes), user_id=user.id if user else None,
+        prefix=made.prefix,
+        secret_hash=made.secret_hash,
+        label=label[:200],
+        role=role.value,
+        scopes=list(scopes),
+        user_id=user.id if user else None,
         organisation_id=organisation.id if organisation else None,
     )
     uow.session.add(key)
     uow.session.flush()
-    uow.audit("identity.api_key.issued", "api_key", key.id,
-              {"role": role.value, "label": key.label, "scopes": key.scopes})
+    uow.audit(
+        "identity.api_key.issued",
+        "api_key",
+        key.id,
+        {"role": role.value, "label": key.label, "scopes": key.scopes},
+    )
     return IssuedKey(key, made.token)
 
 
@@ -314,7 +359,9 @@ def revoke_api_key(uow: UnitOfWork, key_id: uuid.UUID) -> ApiKey:
     return key
 
 
-def principal_for_token(session: Session, keys: KeyRing, issuer: str, token: str) -> Principal | None:
+def principal_for_token(
+    session: Session, keys: KeyRing, issuer: str, token: str
+) -> Principal | None:
     """The principal behind an API key or a JWT access token, or None."""
     parts = split_api_key(token)
     if parts is not None:
@@ -325,8 +372,9 @@ def principal_for_token(session: Session, keys: KeyRing, issuer: str, token: str
     user = session.get(User, uuid.UUID(claims["sub"])) if _is_uuid(claims["sub"]) else None
     if user is None or not user.active:
         return None
-    return principal_for_user(session, user, scopes=frozenset(str(claims.get("scope", "")).split()),
-                              credential="jwt")
+    return principal_for_user(
+        session, user, scopes=frozenset(str(claims.get("scope", "")).split()), credential="jwt"
+    )
 
 
 def _principal_for_api_key(session: Session, prefix: str, secret: str) -> Principal | None:
@@ -352,10 +400,15 @@ def _principal_for_api_key(session: Session, prefix: str, secret: str) -> Princi
         return None
     role = Role(key.role)
     return Principal(
-        kind="organisation", id=str(organisation.id), role=role, name=organisation.name,
+        kind="organisation",
+        id=str(organisation.id),
+        role=role,
+        name=organisation.name,
         # A department's machine key acts for that department like its officers.
         department=organisation.code if role == Role.OFFICER else None,
-        organisation=organisation.code, scopes=scopes, credential="api_key",
+        organisation=organisation.code,
+        scopes=scopes,
+        credential="api_key",
     )
 
 
@@ -387,12 +440,12 @@ def add_binding(
     provider = None
     if kind == BindingKind.PAYMENT_METHOD:
         if not provider_code:
-            raise InvalidInput("a payment method needs the provider that holds it",
-                               code="provider_required")
+            raise InvalidInput(
+                "a payment method needs the provider that holds it", code="provider_required"
+            )
         provider = get_organisation(uow.session, provider_code)
         if provider.kind != OrganisationKind.PROVIDER:
-            raise InvalidInput(f"{provider.code} is not a payment provider",
-                               code="not_a_provider")
+            raise InvalidInput(f"{provider.code} is not a payment provider", code="not_a_provider")
     elif provider_code:
         raise InvalidInput("only payment methods name a provider", code="unexpected_provider")
     if repo.open_bindings(uow.session, user.id, kind.value, normalised):
@@ -402,15 +455,22 @@ def add_binding(
     if start < today:
         raise InvalidInput("a binding cannot start in the past", code="invalid_effective_from")
     binding = Binding(
-        user_id=user.id, kind=kind.value, value=normalised, label=label.strip()[:100],
-        provider_id=provider.id if provider else None, state=BindingState.PENDING.value,
+        user_id=user.id,
+        kind=kind.value,
+        value=normalised,
+        label=label.strip()[:100],
+        provider_id=provider.id if provider else None,
+        state=BindingState.PENDING.value,
         effective_from=start,
     )
     uow.session.add(binding)
     uow.session.flush()
-    uow.audit("identity.binding.requested", "binding", binding.id,
-              {"kind": kind.value, "value": normalised,
-               "provider": provider.code if provider else None})
+    uow.audit(
+        "identity.binding.requested",
+        "binding",
+        binding.id,
+        {"kind": kind.value, "value": normalised, "provider": provider.code if provider else None},
+    )
     return binding
 
 
@@ -425,7 +485,8 @@ def decide_binding(
     elif binding.kind == BindingKind.PAYMENT_METHOD:
         provider = uow.session.get(Organisation, binding.provider_id)
         allowed = actor.role == Role.ADMIN or (
-            actor.role == Role.PROVIDER and provider is not None
+            actor.role == Role.PROVIDER
+            and provider is not None
             and actor.organisation == provider.code
         )
     else:
@@ -436,8 +497,12 @@ def decide_binding(
         raise Conflict(f"this binding is already {binding.state}", code="binding_decided")
     binding.state = (BindingState.VERIFIED if verified else BindingState.REJECTED).value
     binding.decided_at = utcnow()
-    uow.audit("identity.binding.decided", "binding", binding.id,
-              {"state": binding.state, "reason": reason[:500]})
+    uow.audit(
+        "identity.binding.decided",
+        "binding",
+        binding.id,
+        {"state": binding.state, "reason": reason[:500]},
+    )
     event_type = BindingVerified if verified else BindingEnded
     uow.emit(event_type(binding.id, binding.user_id, binding.kind, binding.value))
     return binding
@@ -476,8 +541,9 @@ def citizens_bound_to(
 ) -> list[uuid.UUID]:
     """*Public service.* Citizens with a verified binding of this identifier in force on `on`."""
     normalised = normalise_binding_value(kind, value)
-    return [b.user_id for b in repo.live_bindings(session, kind.value, normalised,
-                                                   on or taipei_today())]
+    return [
+        b.user_id for b in repo.live_bindings(session, kind.value, normalised, on or taipei_today())
+    ]
 
 
 # -- portal sessions -----------------------------------------------------------------
@@ -489,8 +555,11 @@ def open_session(
     """Start a browser session; returns the cookie token (only its digest is kept)."""
     token = secrets.token_urlsafe(32)
     row = PortalSession(
-        token_hash=sha256_hex(token), user_id=user.id, kind=kind,
-        csrf_token=secrets.token_urlsafe(24), scope=scope,
+        token_hash=sha256_hex(token),
+        user_id=user.id,
+        kind=kind,
+        csrf_token=secrets.token_urlsafe(24),
+        scope=scope,
         expires_at=utcnow() + timedelta(hours=hours),
     )
     session.add(row)

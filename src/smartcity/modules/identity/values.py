@@ -59,14 +59,7 @@ class BindingState(StrEnum):
 
 
 # Taiwan national ID / resident certificate: the letter stands for a two-digit code.
-_LETTER_CODES = {
-    letter: code
-    for letter, code in zip(
-        "ABCDEFGHJKLMNPQRSTUVXYWZIO",
-        range(10, 36),
-        strict=True,
-    )
-}
+_LETTER_CODES = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36), strict=True))
 _NATIONAL_ID = re.compile(r"^[A-Z][1289]\d{8}$")
 
 

@@ -56,10 +56,15 @@ def upgrade() -> None:
     # The one head row exists from the start, so appends only ever lock it.
     op.bulk_insert(
         head,
-        [{
-            "id": 1, "tree_size": 0, "root_hash": hashlib.sha256(b"").digest(),
-            "frontier": b"", "updated_at": datetime.now(UTC),
-        }],
+        [
+            {
+                "id": 1,
+                "tree_size": 0,
+                "root_hash": hashlib.sha256(b"").digest(),
+                "frontier": b"",
+                "updated_at": datetime.now(UTC),
+            }
+        ],
     )
     op.create_table(
         "core_meta",

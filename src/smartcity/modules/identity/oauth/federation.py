@@ -10,11 +10,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import httpx
 
-from smartcity.core.errors import DomainError
+from smartcity.core.errors import DomainError, InvalidInput
 from smartcity.core.keys import KeyRing
 from smartcity.core.settings import Settings
 from smartcity.core.uow import UnitOfWork
@@ -85,15 +85,17 @@ class FederationClient:
                     data={"grant_type": "authorization_code", "code": code,
                           "redirect_uri": redirect_uri, "code_verifier": verifier,
                           "client_id": self.settings.federation_client_id},
-                    auth=(self.settings.federation_client_id,
-                          self.settings.federation_client_secret)
+                    auth=_basic_credentials(self.settings.federation_client_id,
+                                            self.settings.federation_client_secret)
                     if self.settings.federation_client_secret else None,
                     headers={"Accept": "application/json"},
                 )
                 if token_response.status_code != 200:
                     raise FederationFailed(
                         f"the provider refused the code ({token_response.status_code})")
-                access_token = token_response.json().get("access_token")
+                token_body = token_response.json()
+                access_token = (token_body.get("access_token")
+                                if isinstance(token_body, dict) else None)
                 if not isinstance(access_token, str) or not access_token:
                     raise FederationFailed("the provider sent no access token")
                 info_response = client.get(
@@ -107,16 +109,32 @@ class FederationClient:
                 claims: dict[str, Any] = info_response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise FederationFailed(f"could not talk to the identity provider: {exc}") from exc
+        if not isinstance(claims, dict):
+            raise FederationFailed("the provider's userinfo is not a JSON object")
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise FederationFailed("the provider sent no subject")
         return ExternalPerson(
             subject=subject,
             name=str(claims.get("name") or claims.get("preferred_username") or subject)[:100],
-            national_id=claims.get("national_id") or claims.get("twid"),
-            email=claims.get("email"),
-            verified=bool(claims.get("identity_verified") or claims.get("verified")),
+            national_id=_text_claim(claims, "national_id", "twid"),
+            email=_text_claim(claims, "email"),
+            verified=claims.get("identity_verified", claims.get("verified")) is True,
         )
+
+
+def _basic_credentials(client_id: str, secret: str) -> tuple[str, str]:
+    """Client id and secret for HTTP Basic, form-encoded first (RFC 6749 §2.3.1)."""
+    return quote_plus(client_id), quote_plus(secret)
+
+
+def _text_claim(claims: dict[str, Any], *names: str) -> str | None:
+    """The first of `names` the provider sent as non-empty text."""
+    for name in names:
+        value = claims.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
 
 
 def link_person(uow: UnitOfWork, keys: KeyRing, provider: str, person: ExternalPerson) -> User:
@@ -126,7 +144,18 @@ def link_person(uow: UnitOfWork, keys: KeyRing, provider: str, person: ExternalP
         return service.get_user(uow.session, link.user_id)
     user = None
     if person.national_id:
-        user = service.find_citizen(uow.session, keys, person.national_id)
+        try:
+            user = service.find_citizen(uow.session, keys, person.national_id)
+        except InvalidInput as exc:
+            raise FederationFailed(
+                f"the provider sent an invalid national ID: {exc.detail}") from exc
+    if user is not None and not person.verified:
+        # Only a provider that vouches for the number may sign someone in as its citizen;
+        # otherwise anyone could claim a neighbour's national ID and take over their account.
+        raise FederationFailed(
+            f"{provider} has not verified this person's identity, so it cannot be linked to "
+            "an existing digital ID; sign in with your password or verify your identity at "
+            f"{provider} first", code="federation_unverified")
     if user is None:
         if not person.national_id:
             raise FederationFailed("the provider did not share a national ID, so no digital ID "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import secrets
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -133,9 +133,14 @@ def _continue(ctx: PageContext, params: dict[str, str], login_token: str | None 
     return response
 
 
+def _same(expected: str, sent: str) -> bool:
+    """Constant-time comparison of a secret with what the browser sent (any characters)."""
+    return secrets.compare_digest(expected.encode(), sent.encode())
+
+
 def _check_login_csrf(request: Request, sent: str) -> None:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not secrets.compare_digest(expected, sent):
+    if not expected or not _same(expected, sent):
         raise PermissionDenied("the sign-in form has expired; please try again",
                                code="csrf_failed")
 
@@ -164,7 +169,8 @@ def build_router() -> APIRouter:
         ctx: Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))],
         login: Annotated[str, Form(max_length=200)],
         password: Annotated[str, Form(max_length=200)],
-        login_csrf: Annotated[str, Form(max_length=100)],
+        # Optional here so a missing token is a CSRF failure (403), not a validation error.
+        login_csrf: Annotated[str, Form(max_length=100)] = "",
         response_type: Annotated[str, Form(max_length=20)] = "",
         client_id: Annotated[str, Form(max_length=64)] = "",
         redirect_uri: Annotated[str, Form(max_length=500)] = "",
@@ -201,8 +207,8 @@ def build_router() -> APIRouter:
     def consent(
         request: Request,
         ctx: Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))],
-        consent_csrf: Annotated[str, Form(max_length=100)],
         decision: Annotated[str, Form(max_length=10)],
+        consent_csrf: Annotated[str, Form(max_length=100)] = "",
         client_id: Annotated[str, Form(max_length=64)] = "",
         redirect_uri: Annotated[str, Form(max_length=500)] = "",
         scope: Annotated[str, Form(max_length=500)] = "",
@@ -276,7 +282,7 @@ def build_router() -> APIRouter:
     def callback(request: Request, ctx: Public, code: str = "", state: str = "",
                  error: str = "") -> Response:
         flow = unsign(ctx.platform.keys, FLOW_COOKIE, request.cookies.get(FLOW_COOKIE))
-        if flow is None or not state or not secrets.compare_digest(str(flow["state"]), state):
+        if flow is None or not state or not _same(str(flow["state"]), state):
             raise PermissionDenied("this sign-in has expired or was not started here; "
                                    "please sign in again", code="oauth_state_mismatch")
         if error:
@@ -335,7 +341,7 @@ def build_router() -> APIRouter:
                            error: str = "") -> Response:
         settings = ctx.platform.settings
         saved = unsign(ctx.platform.keys, FEDERATION_COOKIE, request.cookies.get(FEDERATION_COOKIE))
-        if saved is None or not state or not secrets.compare_digest(str(saved["state"]), state):
+        if saved is None or not state or not _same(str(saved["state"]), state):
             raise PermissionDenied("this sign-in has expired or was not started here",
                                    code="oauth_state_mismatch")
         if error or not code:
@@ -372,5 +378,6 @@ def _client_basic(request: Request) -> tuple[str, str]:
     except (ValueError, UnicodeDecodeError):
         raise OAuthError("invalid_client", "malformed Basic credentials", status=401)
     client_id, _, secret = decoded.partition(":")
-    return client_id, secret
+    # Both halves are form-encoded before Basic encoding (RFC 6749 §2.3.1).
+    return unquote_plus(client_id), unquote_plus(secret)
 

@@ -158,7 +158,9 @@ def exchange_code(
         client_secret and secrets.compare_digest(client.secret_hash, sha256_hex(client_secret))
     ):
         raise OAuthError("invalid_client", "client authentication failed", status=401)
-    row = uow.session.get(AuthorizationCode, sha256_hex(code)) if code else None
+    # Locked until commit, so two concurrent redemptions cannot both see it unused.
+    row = (uow.session.get(AuthorizationCode, sha256_hex(code), with_for_update=True)
+           if code else None)
     if row is None or row.client_id != client_id:
         raise OAuthError("invalid_grant", "the code is unknown")
     if row.used_at is not None:
