@@ -1,19 +1,20 @@
-"""Test databases: a migrated template per worker, a fresh copy per test.
+"""Test databases: a migrated database per worker, reset to its just-migrated state per test.
 
-SQLite copies the template file; PostgreSQL clones a template database
-(CREATE DATABASE … TEMPLATE), so every test starts from the migrated schema
-with real commits and no shared state.
+SQLite copies a migrated template file. PostgreSQL keeps one migrated database per
+worker and, before each test, truncates every table and puts back the rows the
+migrations wrote (cheaper than CREATE DATABASE … TEMPLATE, which costs ~0.3 s).
+Either way every test starts from the migrated schema, commits for real and
+shares nothing.
 """
 
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from smartcity.core.db import create_db_engine, normalise_url
@@ -29,7 +30,7 @@ def _admin_url(url: str) -> str:
 
 
 class TemplateDatabase:
-    """A migrated database that tests clone."""
+    """A migrated database that every test starts from."""
 
     def __init__(self, base_url: str | None, folder: Path, worker: str) -> None:
         self.base_url = base_url
@@ -37,14 +38,22 @@ class TemplateDatabase:
         self.worker = worker
         modules = load_manifests(DEFAULT_MODULES)
         if base_url:
-            self.template_name = f"smartcity_tpl_{worker}"
-            self._recreate(self.template_name)
-            engine = create_db_engine(self._url_for(self.template_name))
+            self.database_name = f"smartcity_test_{worker}"
+            self._recreate(self.database_name)
+            self.engine = create_db_engine(self._url_for(self.database_name), pool_size=1)
+            upgrade(self.engine, modules)
+            self.tables = MetaData()
+            self.tables.reflect(self.engine)
+            with self.engine.connect() as connection:
+                self.baseline = {
+                    table.name: [dict(row) for row in connection.execute(table.select()).mappings()]
+                    for table in self.tables.sorted_tables
+                }
         else:
             self.template_file = folder / "template.db"
             engine = create_db_engine(f"sqlite:///{self.template_file}")
-        upgrade(engine, modules)
-        engine.dispose()
+            upgrade(engine, modules)
+            engine.dispose()
 
     @property
     def dialect(self) -> str:
@@ -63,12 +72,11 @@ class TemplateDatabase:
         assert self.base_url
         return create_engine(_admin_url(self.base_url), isolation_level="AUTOCOMMIT")
 
-    def _recreate(self, name: str, template: str | None = None) -> None:
+    def _recreate(self, name: str) -> None:
         engine = self._admin()
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            suffix = f' TEMPLATE "{template}"' if template else ""
-            connection.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
         engine.dispose()
 
     def _drop(self, name: str) -> None:
@@ -77,22 +85,29 @@ class TemplateDatabase:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
 
+    def _reset(self) -> None:
+        names = ", ".join(f'"{table.name}"' for table in self.tables.sorted_tables)
+        with self.engine.begin() as connection:
+            # A test that leaked an open transaction should fail here, not hang the suite.
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for table in self.tables.sorted_tables:
+                if self.baseline[table.name]:
+                    connection.execute(insert(table), self.baseline[table.name])
+
     @contextmanager
     def fresh(self, folder: Path) -> Iterator[str]:
-        """A URL of a new database cloned from the template, removed afterwards."""
+        """The URL of a database in its just-migrated state."""
         if self.base_url:
-            name = f"smartcity_t_{self.worker}_{uuid.uuid4().hex[:8]}"
-            self._recreate(name, template=self.template_name)
-            try:
-                yield self._url_for(name)
-            finally:
-                self._drop(name)
+            self._reset()
+            yield self._url_for(self.database_name)
         else:
             target = folder / "smartcity.db"
             shutil.copyfile(self.template_file, target)
             yield f"sqlite:///{target}"
 
     def close(self) -> None:
-        """Remove the template."""
+        """Remove the worker's database."""
         if self.base_url:
-            self._drop(self.template_name)
+            self.engine.dispose()
+            self._drop(self.database_name)

@@ -85,9 +85,10 @@ class FederationClient:
                     data={"grant_type": "authorization_code", "code": code,
                           "redirect_uri": redirect_uri, "code_verifier": verifier,
                           "client_id": self.settings.federation_client_id},
-                    auth=_basic_credentials(self.settings.federation_client_id,
-                                            self.settings.federation_client_secret)
-                    if self.settings.federation_client_secret else None,
+                    auth=httpx.BasicAuth(*_basic_credentials(
+                        self.settings.federation_client_id,
+                        self.settings.federation_client_secret))
+                    if self.settings.federation_client_secret else httpx.USE_CLIENT_DEFAULT,
                     headers={"Accept": "application/json"},
                 )
                 if token_response.status_code != 200:
