@@ -42,14 +42,14 @@ test-api: $(VENV)/.dev  ## schemathesis over /openapi.json, bounded in time
 	$(PYTEST) -m fuzz -n 2 tests/api
 
 lint: $(VENV)/.dev  ## ruff, mypy and import-linter
-	$(BIN)/ruff check src tests bench tools
-	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(VENV)/.dev  ## Format and fix what ruff can
-	$(BIN)/ruff format src tests bench tools
-	$(BIN)/ruff check --fix src tests bench tools
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 bench: $(VENV)/.dev  ## Run every benchmark in bench/ and print its figures
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -43,6 +43,9 @@ def build_platform(settings: Settings, keys: KeyRing | None = None) -> Platform:
     ]
     platform.services["pages"] = PageRenderer(template_dirs, Catalogues(locale_dirs))
     for module in modules:
+        if module.settings is not None:
+            platform.module_settings[module.name] = module.settings()
+    for module in modules:
         if module.on_startup:
             module.on_startup(platform)
     return platform

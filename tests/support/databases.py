@@ -20,7 +20,6 @@ from sqlalchemy.engine import make_url
 from smartcity.core.db import create_db_engine, normalise_url
 from smartcity.core.migrate import upgrade
 from smartcity.core.registry import load_manifests
-from smartcity.core.settings import DEFAULT_MODULES
 
 
 def _admin_url(url: str) -> str:
@@ -36,7 +35,7 @@ class TemplateDatabase:
         self.base_url = base_url
         self.folder = folder
         self.worker = worker
-        modules = load_manifests(DEFAULT_MODULES)
+        modules = load_manifests(())
         if base_url:
             self.database_name = f"smartcity_test_{worker}"
             self._recreate(self.database_name)

@@ -27,7 +27,9 @@ class Platform:
     modules: list[Manifest]
     authenticator: Authenticator | None = None
     services: dict[str, Any] = field(default_factory=dict)
-    """Objects a module publishes for the edge to use (e.g. identity's OAuth server)."""
+    """Objects the edge uses: the page renderer, metrics, test transports."""
+    module_settings: dict[str, Any] = field(default_factory=dict)
+    """Each module's own settings object, by module name."""
 
     def unit_of_work(self, actor: Principal, request_id: str | None = None) -> UnitOfWork:
         """A new write transaction acting as `actor`."""

@@ -7,6 +7,7 @@ nothing; `create_app()` calls the factories.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from smartcity.core.auth import Principal, Rule
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
+    from pydantic_settings import BaseSettings
     from typer import Typer
 
     from smartcity.core.platform import Platform
@@ -58,6 +60,8 @@ class Manifest:
     staff_cards: Callable[[Principal], list[PortalCard]] | None = None
     on_startup: Callable[[Platform], None] | None = None
     """Wires services into the platform (an authenticator, event handlers)."""
+    settings: type[BaseSettings] | None = None
+    """This module's own settings (`SMARTCITY_<NAME>_*`), documented in docs/<name>.md."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -65,10 +69,16 @@ class UnknownModule(LookupError):
     """A module named in settings that does not exist."""
 
 
+def shipped_modules() -> tuple[str, ...]:
+    """Every module package under `smartcity.modules`, by name."""
+    package = importlib.import_module("smartcity.modules")
+    return tuple(sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.ispkg))
+
+
 def load_manifests(names: Sequence[str]) -> list[Manifest]:
-    """Import the named modules and order them so that dependencies come first."""
+    """Import the named modules (all shipped ones when empty), dependencies first."""
     manifests: dict[str, Manifest] = {}
-    pending = list(names)
+    pending = list(names) or list(shipped_modules())
     while pending:
         name = pending.pop()
         if name in manifests:

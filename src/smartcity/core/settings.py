@@ -9,8 +9,6 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_MODULES = ("identity",)
-
 
 class Settings(BaseSettings):
     """Everything an operator may set; each field is documented in docs/operations.md."""
@@ -25,7 +23,7 @@ class Settings(BaseSettings):
         "", description="SQLAlchemy URL; empty means SQLite at <data_dir>/smartcity.db."
     )
     modules: Annotated[tuple[str, ...], NoDecode] = Field(
-        DEFAULT_MODULES, description="Enabled modules, comma separated, in any order."
+        (), description="Enabled modules, comma separated; empty enables every shipped module."
     )
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL of this instance.")
     city_name: str = Field("臺北市", description="Shown in the portal header.")
