@@ -12,7 +12,7 @@ from smartcity.core.i18n import Catalogues
 from smartcity.core.platform import Platform
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "smartcity"
-_TEXT = re.compile(r"""_\(\s*(?:"([^"]+)"|'([^']+)')\s*\)""")
+_TEXT = re.compile(r"""\bN?_\(\s*(?:"([^"]+)"|'([^']+)')\s*[,)]""")
 
 
 def _used_texts() -> set[str]:

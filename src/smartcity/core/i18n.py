@@ -47,6 +47,11 @@ class Catalogues:
         return self._translations.get(locale) or self._translations[DEFAULT_LOCALE]
 
 
+def N_(text: str) -> str:  # the gettext convention for "mark, translate later"
+    """Mark `text` for translation where it is defined; templates translate it when shown."""
+    return text
+
+
 def pick_locale(cookie: str | None, accept_language: str | None) -> str:
     """The person's choice, else their browser's if English is preferred, else Chinese."""
     if cookie in LOCALES:

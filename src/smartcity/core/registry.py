@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PortalCard:
-    """A tile on the citizen's "my services" page or the staff console."""
+    """A tile on the citizen's "my services" page or the staff console.
+
+    Title and description are English message ids marked with `N_()`; the page translates them.
+    """
 
     title: str
     description: str

@@ -115,7 +115,13 @@ def issue_access_token(
     }
     if department:
         claims["department"] = department
-    return jwt.encode(claims, keys.token_key, algorithm="EdDSA", headers={"typ": "at+jwt"})
+    # RFC 9068 §2.1: typ at+jwt; the kid lets resource servers pick the key from the JWKS.
+    return jwt.encode(
+        claims,
+        keys.token_key,
+        algorithm="EdDSA",
+        headers={"typ": "at+jwt", "kid": public_jwk(keys)["kid"]},
+    )
 
 
 def decode_access_token(keys: KeyRing, issuer: str, token: str) -> dict[str, Any] | None:

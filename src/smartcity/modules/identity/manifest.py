@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from smartcity.core.auth import Principal, Role
+from smartcity.core.i18n import N_
 from smartcity.core.platform import Platform
 from smartcity.core.registry import Manifest, PortalCard
 from smartcity.modules.identity import rules
@@ -53,15 +54,11 @@ def _startup(platform: Platform) -> None:
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
     return [
         PortalCard(
-            "我的資料 My profile",
-            "數位身分、驗證等級 Digital ID and verification level",
-            "/me/profile",
-            "🪪",
+            N_("My profile"), N_("Your digital ID and its verification level"), "/me/profile", "🪪"
         ),
         PortalCard(
-            "綁定管理 Bindings",
-            "車牌、水號、學號、付款工具、收款帳戶 Plates, accounts, "
-            "student numbers, payment methods",
+            N_("My bindings"),
+            N_("Plates, utility accounts, student numbers, payment methods, bank accounts"),
             "/me/bindings",
             "🔗",
         ),
@@ -70,21 +67,16 @@ def _citizen_cards(principal: Principal) -> list[PortalCard]:
 
 def _staff_cards(principal: Principal) -> list[PortalCard]:
     cards = [
+        PortalCard(N_("Citizens"), N_("Look up digital IDs"), "/staff/citizens", "👥"),
         PortalCard(
-            "市民查詢 Citizens", "查詢市民數位身分 Look up digital IDs", "/staff/citizens", "👥"
-        ),
-        PortalCard(
-            "綁定審核 Bindings to review",
-            "確認或退回綁定 Confirm or refuse bindings",
-            "/staff/bindings",
-            "✅",
+            N_("Bindings to review"), N_("Confirm or refuse bindings"), "/staff/bindings", "✅"
         ),
     ]
     if principal.role == Role.ADMIN:
         cards.append(
             PortalCard(
-                "API 金鑰 API keys",
-                "業者、裝置與廠商的金鑰 Keys of providers, devices and vendors",
+                N_("API keys"),
+                N_("Keys of payment providers, devices and vendors"),
                 "/staff/api-keys",
                 "🔑",
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -93,7 +93,7 @@ def build_router() -> APIRouter:
                     effective_from=start,
                 )
         except DomainError as exc:
-            return _bindings_page(ctx, exc.detail, exc.status, form)
+            return _bindings_page(ctx, ctx._(exc.detail), exc.status, form)
         if _is_htmx(ctx):
             return _bindings_page(ctx)
         return RedirectResponse("/me/bindings", status_code=303)
@@ -123,13 +123,14 @@ def build_router() -> APIRouter:
                 for b in repo.pending_bindings(session, limit=200)
                 if b.kind != BindingKind.PAYMENT_METHOD or ctx.principal.role == Role.ADMIN
             ]
-            return ctx.render("identity/staff_bindings.html", bindings=rows)
+            owners = {b.user_id: service.get_user(session, b.user_id) for b in rows}
+            return ctx.render("identity/staff_bindings.html", bindings=rows, owners=owners)
 
     @router.post("/staff/bindings/{binding_id}/decision", response_class=HTMLResponse)
     def decide(
         binding_id: uuid.UUID,
         ctx: Staff,
-        decision: Annotated[str, Form(max_length=10)],
+        decision: Annotated[Literal["verify", "reject"], Form()],
     ) -> Response:
         with ctx.write() as uow:
             service.decide_binding(uow, binding_id, verified=decision == "verify")

@@ -67,14 +67,21 @@ class FederationClient:
         """A fresh state and PKCE verifier, and the provider's authorisation URL."""
         state = secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(48)
-        query = urlencode({
-            "response_type": "code", "client_id": self.settings.federation_client_id,
-            "redirect_uri": redirect_uri, "scope": self.settings.federation_scope,
-            "state": state, "code_challenge": s256(verifier), "code_challenge_method": "S256",
-        })
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.settings.federation_client_id,
+                "redirect_uri": redirect_uri,
+                "scope": self.settings.federation_scope,
+                "state": state,
+                "code_challenge": s256(verifier),
+                "code_challenge_method": "S256",
+            }
+        )
         separator = "&" if "?" in self.settings.federation_authorize_url else "?"
-        return FederationStart(f"{self.settings.federation_authorize_url}{separator}{query}",
-                               state, verifier)
+        return FederationStart(
+            f"{self.settings.federation_authorize_url}{separator}{query}", state, verifier
+        )
 
     def fetch_person(self, code: str, verifier: str, redirect_uri: str) -> ExternalPerson:
         """Redeem the code and read who signed in."""
@@ -82,31 +89,44 @@ class FederationClient:
             with httpx.Client(timeout=TIMEOUT, transport=self._transport) as client:
                 token_response = client.post(
                     self.settings.federation_token_url,
-                    data={"grant_type": "authorization_code", "code": code,
-                          "redirect_uri": redirect_uri, "code_verifier": verifier,
-                          "client_id": self.settings.federation_client_id},
-                    auth=httpx.BasicAuth(*_basic_credentials(
-                        self.settings.federation_client_id,
-                        self.settings.federation_client_secret))
-                    if self.settings.federation_client_secret else httpx.USE_CLIENT_DEFAULT,
+                    data={
+                        "grant_type": "authorization_code",
+                        "code": code,
+                        "redirect_uri": redirect_uri,
+                        "code_verifier": verifier,
+                        "client_id": self.settings.federation_client_id,
+                    },
+                    auth=httpx.BasicAuth(
+                        *_basic_credentials(
+                            self.settings.federation_client_id,
+                            self.settings.federation_client_secret,
+                        )
+                    )
+                    if self.settings.federation_client_secret
+                    else httpx.USE_CLIENT_DEFAULT,
                     headers={"Accept": "application/json"},
                 )
                 if token_response.status_code != 200:
                     raise FederationFailed(
-                        f"the provider refused the code ({token_response.status_code})")
+                        f"the provider refused the code ({token_response.status_code})"
+                    )
                 token_body = token_response.json()
-                access_token = (token_body.get("access_token")
-                                if isinstance(token_body, dict) else None)
+                access_token = (
+                    token_body.get("access_token") if isinstance(token_body, dict) else None
+                )
                 if not isinstance(access_token, str) or not access_token:
                     raise FederationFailed("the provider sent no access token")
                 info_response = client.get(
                     self.settings.federation_userinfo_url,
-                    headers={"Authorization": f"Bearer {access_token}",
-                             "Accept": "application/json"},
+                    headers={
+                        "Authorization": f"Bearer {access_token}",
+                        "Accept": "application/json",
+                    },
                 )
                 if info_response.status_code != 200:
                     raise FederationFailed(
-                        f"the provider's userinfo failed ({info_response.status_code})")
+                        f"the provider's userinfo failed ({info_response.status_code})"
+                    )
                 claims: dict[str, Any] = info_response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise FederationFailed(f"could not talk to the identity provider: {exc}") from exc
@@ -149,21 +169,31 @@ def link_person(uow: UnitOfWork, keys: KeyRing, provider: str, person: ExternalP
             user = service.find_citizen(uow.session, keys, person.national_id)
         except InvalidInput as exc:
             raise FederationFailed(
-                f"the provider sent an invalid national ID: {exc.detail}") from exc
+                f"the provider sent an invalid national ID: {exc.detail}"
+            ) from exc
     if user is not None and not person.verified:
         # Only a provider that vouches for the number may sign someone in as its citizen;
         # otherwise anyone could claim a neighbour's national ID and take over their account.
         raise FederationFailed(
             f"{provider} has not verified this person's identity, so it cannot be linked to "
             "an existing digital ID; sign in with your password or verify your identity at "
-            f"{provider} first", code="federation_unverified")
+            f"{provider} first",
+            code="federation_unverified",
+        )
     if user is None:
         if not person.national_id:
-            raise FederationFailed("the provider did not share a national ID, so no digital ID "
-                                   "can be made", code="federation_no_national_id")
+            raise FederationFailed(
+                "the provider did not share a national ID, so no digital ID can be made",
+                code="federation_no_national_id",
+            )
         user = service.register_citizen(
-            uow, keys, national_id=person.national_id, name=person.name, email=person.email,
-            verification_level=VerificationLevel.VERIFIED if person.verified
+            uow,
+            keys,
+            national_id=person.national_id,
+            name=person.name,
+            email=person.email,
+            verification_level=VerificationLevel.VERIFIED
+            if person.verified
             else VerificationLevel.BASIC,
         )
     uow.session.add(ExternalAccount(provider=provider, subject=person.subject, user_id=user.id))

@@ -46,8 +46,15 @@ from smartcity.modules.identity.oauth.server import (
 
 PORTAL_REDIRECT = "/auth/callback"
 PORTAL_SCOPE = "openid profile bindings payments services"
-AUTHORIZE_FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state",
-                    "code_challenge", "code_challenge_method")
+AUTHORIZE_FIELDS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
 Open = Annotated[RequestContext, Depends(unauthenticated(PUBLIC))]
@@ -82,25 +89,42 @@ def _finish(ctx: PageContext, request: AuthorizeRequest, user: User) -> Response
     return _redirect_with(request.redirect_uri, {"code": code, "state": request.state})
 
 
-def _login_page(ctx: PageContext, request: AuthorizeRequest, error: str = "",
-                status_code: int = 200) -> Response:
+def _login_page(
+    ctx: PageContext,
+    request: AuthorizeRequest,
+    error: str = "",
+    status_code: int = 200,
+    login: str = "",
+) -> Response:
     csrf = secrets.token_urlsafe(24)
     response = ctx.render(
-        "identity/login.html", status_code=status_code, params=request.as_params(),
-        login_csrf=csrf, error=error, client=request.client,
+        "identity/login.html",
+        status_code=status_code,
+        params=request.as_params(),
+        login_csrf=csrf,
+        error=error,
+        client=request.client,
+        login=login,
         federation=ctx.platform.settings.federation_name
-        if ctx.platform.settings.federation_enabled else "",
+        if ctx.platform.settings.federation_enabled
+        else "",
         demo=ctx.platform.settings.environment == "demo",
     )
-    set_cookie(response, LOGIN_CSRF_COOKIE, csrf, secure=ctx.platform.settings.secure_cookies,
-               max_age=3600)
+    set_cookie(
+        response, LOGIN_CSRF_COOKIE, csrf, secure=ctx.platform.settings.secure_cookies, max_age=3600
+    )
     return response
 
 
 def _consent_page(ctx: PageContext, request: AuthorizeRequest, user: User, csrf: str) -> Response:
-    return ctx.render("identity/consent.html", params=request.as_params(), client=request.client,
-                      scopes=[(s, SCOPES[s]) for s in request.scope.split()], user=user,
-                      consent_csrf=csrf)
+    return ctx.render(
+        "identity/consent.html",
+        params=request.as_params(),
+        client=request.client,
+        scopes=[(s, SCOPES[s]) for s in request.scope.split()],
+        user=user,
+        consent_csrf=csrf,
+    )
 
 
 def _checked(ctx: PageContext, params: dict[str, str]) -> AuthorizeRequest | Response:
@@ -110,9 +134,10 @@ def _checked(ctx: PageContext, params: dict[str, str]) -> AuthorizeRequest | Res
             request = server.check_authorize_request(session, params)
             session.expunge_all()
     except RedirectableError as exc:
-        return _redirect_with(exc.redirect_uri, {"error": exc.error,
-                                                 "error_description": exc.description,
-                                                 "state": exc.state})
+        return _redirect_with(
+            exc.redirect_uri,
+            {"error": exc.error, "error_description": exc.description, "state": exc.state},
+        )
     return request
 
 
@@ -128,8 +153,9 @@ def _continue(ctx: PageContext, params: dict[str, str], login_token: str | None 
         return _finish(ctx, request, user)
     csrf = secrets.token_urlsafe(24)
     response = _consent_page(ctx, request, user, csrf)
-    set_cookie(response, LOGIN_CSRF_COOKIE, csrf, secure=ctx.platform.settings.secure_cookies,
-               max_age=3600)
+    set_cookie(
+        response, LOGIN_CSRF_COOKIE, csrf, secure=ctx.platform.settings.secure_cookies, max_age=3600
+    )
     return response
 
 
@@ -141,8 +167,7 @@ def _same(expected: str, sent: str) -> bool:
 def _check_login_csrf(request: Request, sent: str) -> None:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not _same(expected, sent):
-        raise PermissionDenied("the sign-in form has expired; please try again",
-                               code="csrf_failed")
+        raise PermissionDenied("the sign-in form has expired; please try again", code="csrf_failed")
 
 
 def build_router() -> APIRouter:
@@ -162,8 +187,12 @@ def build_router() -> APIRouter:
         params = {key: request.query_params.get(key, "") for key in AUTHORIZE_FIELDS}
         return _continue(ctx, params)
 
-    @router.post("/oauth/authorize", response_class=HTMLResponse, summary="Sign in and authorise",
-                 include_in_schema=False)
+    @router.post(
+        "/oauth/authorize",
+        response_class=HTMLResponse,
+        summary="Sign in and authorise",
+        include_in_schema=False,
+    )
     def authorize_post(
         request: Request,
         ctx: Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))],
@@ -180,9 +209,15 @@ def build_router() -> APIRouter:
         code_challenge_method: Annotated[str, Form(max_length=10)] = "",
     ) -> Response:
         _check_login_csrf(request, login_csrf)
-        params = {"response_type": response_type, "client_id": client_id,
-                  "redirect_uri": redirect_uri, "scope": scope, "state": state,
-                  "code_challenge": code_challenge, "code_challenge_method": code_challenge_method}
+        params = {
+            "response_type": response_type,
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": code_challenge_method,
+        }
         checked = _checked(ctx, params)
         if isinstance(checked, Response):
             return checked
@@ -190,20 +225,30 @@ def build_router() -> APIRouter:
             user = service.find_login(session, ctx.platform.keys, login)
             session.expunge_all()
         if user is None or not user.active or not check_password(password, user.password_hash):
-            return _login_page(ctx, checked, error=ctx._("The ID or password is not right."),
-                               status_code=401)
+            return _login_page(
+                ctx,
+                checked,
+                error=ctx._("The ID or password is not right."),
+                login=login,
+                status_code=401,
+            )
         settings = ctx.platform.settings
         with ctx.platform.unit_of_work(service.user_actor(user), ctx.request_id) as uow:
-            token, _row = service.open_session(uow.session, user, kind="login", scope="",
-                                               hours=settings.session_hours)
+            token, _row = service.open_session(
+                uow.session, user, kind="login", scope="", hours=settings.session_hours
+            )
             uow.audit("identity.signed_in", "user", user.id, {"method": "password"})
         response = _continue(ctx, params, login_token=token)
-        set_cookie(response, LOGIN_COOKIE, token, secure=settings.secure_cookies,
-                   max_age=settings.session_hours * 3600)
+        set_cookie(
+            response,
+            LOGIN_COOKIE,
+            token,
+            secure=settings.secure_cookies,
+            max_age=settings.session_hours * 3600,
+        )
         return response
 
-    @router.post("/oauth/authorize/consent", response_class=HTMLResponse,
-                 include_in_schema=False)
+    @router.post("/oauth/authorize/consent", response_class=HTMLResponse, include_in_schema=False)
     def consent(
         request: Request,
         ctx: Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))],
@@ -216,9 +261,15 @@ def build_router() -> APIRouter:
         code_challenge: Annotated[str, Form(max_length=128)] = "",
     ) -> Response:
         _check_login_csrf(request, consent_csrf)
-        params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
-                  "scope": scope, "state": state, "code_challenge": code_challenge,
-                  "code_challenge_method": "S256"}
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": code_challenge,
+            "code_challenge_method": "S256",
+        }
         checked = _checked(ctx, params)
         if isinstance(checked, Response):
             return checked
@@ -226,8 +277,9 @@ def build_router() -> APIRouter:
         if user is None:
             return _login_page(ctx, checked)
         if decision != "allow":
-            return _redirect_with(checked.redirect_uri, {"error": "access_denied",
-                                                         "state": checked.state})
+            return _redirect_with(
+                checked.redirect_uri, {"error": "access_denied", "state": checked.state}
+            )
         return _finish(ctx, checked, user)
 
     @router.post("/oauth/token", summary="Token endpoint (authorisation code + PKCE)")
@@ -245,21 +297,33 @@ def build_router() -> APIRouter:
         settings = ctx.platform.settings
         with ctx.platform.unit_of_work(ctx.principal, ctx.request_id) as uow:
             grant = server.exchange_code(
-                uow, ctx.platform.keys, _issuer(ctx.platform), settings.access_token_minutes,
-                grant_type=grant_type, code=code, redirect_uri=redirect_uri,
-                client_id=basic_id or client_id, code_verifier=code_verifier,
+                uow,
+                ctx.platform.keys,
+                _issuer(ctx.platform),
+                settings.access_token_minutes,
+                grant_type=grant_type,
+                code=code,
+                redirect_uri=redirect_uri,
+                client_id=basic_id or client_id,
+                code_verifier=code_verifier,
                 client_secret=basic_secret or client_secret or None,
             )
         # RFC 6749 §5.1: token responses must not be cached.
-        return JSONResponse(grant.as_response(),
-                            headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        return JSONResponse(
+            grant.as_response(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+        )
 
     @router.get("/oauth/userinfo", summary="The signed-in person (OpenID Connect style)")
-    def userinfo(ctx: Annotated[RequestContext, Depends(authorize(rules.SIGNED_IN))]) -> dict[str, Any]:
+    def userinfo(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.SIGNED_IN))],
+    ) -> dict[str, Any]:
         principal: Principal = ctx.principal
-        return {"sub": principal.id, "name": principal.name,
-                "role": principal.role.value if principal.role else None,
-                "department": principal.department}
+        return {
+            "sub": principal.id,
+            "name": principal.name,
+            "role": principal.role.value if principal.role else None,
+            "department": principal.department,
+        }
 
     # -- the portal as an OAuth client of this server ------------------------------------
 
@@ -269,45 +333,74 @@ def build_router() -> APIRouter:
             return RedirectResponse(safe_next(next), status_code=303)
         state = secrets.token_urlsafe(24)
         verifier = secrets.token_urlsafe(48)
-        params = {"response_type": "code", "client_id": PORTAL_CLIENT_ID,
-                  "redirect_uri": PORTAL_REDIRECT, "scope": PORTAL_SCOPE, "state": state,
-                  "code_challenge": server.s256(verifier), "code_challenge_method": "S256"}
+        params = {
+            "response_type": "code",
+            "client_id": PORTAL_CLIENT_ID,
+            "redirect_uri": PORTAL_REDIRECT,
+            "scope": PORTAL_SCOPE,
+            "state": state,
+            "code_challenge": server.s256(verifier),
+            "code_challenge_method": "S256",
+        }
         response = RedirectResponse(f"/oauth/authorize?{urlencode(params)}", status_code=303)
-        flow = sign(ctx.platform.keys, FLOW_COOKIE,
-                    {"state": state, "verifier": verifier, "next": safe_next(next)})
+        flow = sign(
+            ctx.platform.keys,
+            FLOW_COOKIE,
+            {"state": state, "verifier": verifier, "next": safe_next(next)},
+        )
         set_cookie(response, FLOW_COOKIE, flow, secure=ctx.platform.settings.secure_cookies)
         return response
 
     @router.get("/auth/callback", response_class=HTMLResponse, include_in_schema=False)
-    def callback(request: Request, ctx: Public, code: str = "", state: str = "",
-                 error: str = "") -> Response:
+    def callback(
+        request: Request, ctx: Public, code: str = "", state: str = "", error: str = ""
+    ) -> Response:
         flow = unsign(ctx.platform.keys, FLOW_COOKIE, request.cookies.get(FLOW_COOKIE))
         if flow is None or not state or not _same(str(flow["state"]), state):
-            raise PermissionDenied("this sign-in has expired or was not started here; "
-                                   "please sign in again", code="oauth_state_mismatch")
+            raise PermissionDenied(
+                "this sign-in has expired or was not started here; please sign in again",
+                code="oauth_state_mismatch",
+            )
         if error:
             raise PermissionDenied(f"sign-in was not completed ({error})", code="oauth_denied")
         settings = ctx.platform.settings
         with ctx.platform.unit_of_work(ctx.principal, ctx.request_id) as uow:
             grant = server.exchange_code(
-                uow, ctx.platform.keys, _issuer(ctx.platform), settings.access_token_minutes,
-                grant_type="authorization_code", code=code, redirect_uri=PORTAL_REDIRECT,
-                client_id=PORTAL_CLIENT_ID, code_verifier=str(flow["verifier"]),
+                uow,
+                ctx.platform.keys,
+                _issuer(ctx.platform),
+                settings.access_token_minutes,
+                grant_type="authorization_code",
+                code=code,
+                redirect_uri=PORTAL_REDIRECT,
+                client_id=PORTAL_CLIENT_ID,
+                code_verifier=str(flow["verifier"]),
             )
-            token, _row = service.open_session(uow.session, grant.user, kind="portal",
-                                               scope=grant.scope, hours=settings.session_hours)
+            token, _row = service.open_session(
+                uow.session,
+                grant.user,
+                kind="portal",
+                scope=grant.scope,
+                hours=settings.session_hours,
+            )
         target = str(flow["next"])
         if target == "/me" and grant.user.role in ("officer", "admin"):
             target = "/staff"
         response = RedirectResponse(target, status_code=303)
-        set_cookie(response, SESSION_COOKIE, token, secure=settings.secure_cookies,
-                   max_age=settings.session_hours * 3600)
+        set_cookie(
+            response,
+            SESSION_COOKIE,
+            token,
+            secure=settings.secure_cookies,
+            max_age=settings.session_hours * 3600,
+        )
         clear_cookie(response, FLOW_COOKIE, secure=settings.secure_cookies)
         return response
 
     @router.post("/logout", response_class=HTMLResponse, summary="Sign out")
-    def logout(request: Request,
-               ctx: Annotated[PageContext, Depends(page_access(rules.SIGNED_IN))]) -> Response:
+    def logout(
+        request: Request, ctx: Annotated[PageContext, Depends(page_access(rules.SIGNED_IN))]
+    ) -> Response:
         with ctx.write() as uow:
             for cookie, kind in ((SESSION_COOKIE, "portal"), (LOGIN_COOKIE, "login")):
                 value = request.cookies.get(cookie)
@@ -325,42 +418,55 @@ def build_router() -> APIRouter:
     def federated_start(request: Request, ctx: Public) -> Response:
         settings = ctx.platform.settings
         if not settings.federation_enabled:
-            raise PermissionDenied("sign-in through another provider is not set up",
-                                   code="federation_disabled")
+            raise PermissionDenied(
+                "sign-in through another provider is not set up", code="federation_disabled"
+            )
         params = {key: request.query_params.get(key, "") for key in AUTHORIZE_FIELDS}
         client = federation.FederationClient(settings, ctx.platform.services.get("http_transport"))
         start = client.start(f"{_issuer(ctx.platform)}/auth/federated/callback")
         response = RedirectResponse(start.url, status_code=303)
-        cookie = sign(ctx.platform.keys, FEDERATION_COOKIE,
-                      {"state": start.state, "verifier": start.verifier, "params": params})
+        cookie = sign(
+            ctx.platform.keys,
+            FEDERATION_COOKIE,
+            {"state": start.state, "verifier": start.verifier, "params": params},
+        )
         set_cookie(response, FEDERATION_COOKIE, cookie, secure=settings.secure_cookies)
         return response
 
     @router.get("/auth/federated/callback", response_class=HTMLResponse, include_in_schema=False)
-    def federated_callback(request: Request, ctx: Public, code: str = "", state: str = "",
-                           error: str = "") -> Response:
+    def federated_callback(
+        request: Request, ctx: Public, code: str = "", state: str = "", error: str = ""
+    ) -> Response:
         settings = ctx.platform.settings
         saved = unsign(ctx.platform.keys, FEDERATION_COOKIE, request.cookies.get(FEDERATION_COOKIE))
         if saved is None or not state or not _same(str(saved["state"]), state):
-            raise PermissionDenied("this sign-in has expired or was not started here",
-                                   code="oauth_state_mismatch")
+            raise PermissionDenied(
+                "this sign-in has expired or was not started here", code="oauth_state_mismatch"
+            )
         if error or not code:
-            raise PermissionDenied(f"the identity provider did not sign you in ({error})",
-                                   code="federation_denied")
+            raise PermissionDenied(
+                f"the identity provider did not sign you in ({error})", code="federation_denied"
+            )
         client = federation.FederationClient(settings, ctx.platform.services.get("http_transport"))
-        person = client.fetch_person(code, str(saved["verifier"]),
-                                     f"{_issuer(ctx.platform)}/auth/federated/callback")
+        person = client.fetch_person(
+            code, str(saved["verifier"]), f"{_issuer(ctx.platform)}/auth/federated/callback"
+        )
         with ctx.platform.unit_of_work(ctx.principal, ctx.request_id) as uow:
             user = federation.link_person(uow, ctx.platform.keys, settings.federation_name, person)
-            token, _row = service.open_session(uow.session, user, kind="login", scope="",
-                                               hours=settings.session_hours)
+            token, _row = service.open_session(
+                uow.session, user, kind="login", scope="", hours=settings.session_hours
+            )
             uow.audit("identity.signed_in", "user", user.id, {"method": settings.federation_name})
         params: dict[str, str] = saved.get("params") or {}
-        target = (f"/oauth/authorize?{urlencode(params)}" if params.get("client_id")
-                  else "/login")
+        target = f"/oauth/authorize?{urlencode(params)}" if params.get("client_id") else "/login"
         response = RedirectResponse(target, status_code=303)
-        set_cookie(response, LOGIN_COOKIE, token, secure=settings.secure_cookies,
-                   max_age=settings.session_hours * 3600)
+        set_cookie(
+            response,
+            LOGIN_COOKIE,
+            token,
+            secure=settings.secure_cookies,
+            max_age=settings.session_hours * 3600,
+        )
         clear_cookie(response, FEDERATION_COOKIE, secure=settings.secure_cookies)
         return response
 
@@ -376,8 +482,7 @@ def _client_basic(request: Request) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode()
     except (ValueError, UnicodeDecodeError):
-        raise OAuthError("invalid_client", "malformed Basic credentials", status=401)
+        raise OAuthError("invalid_client", "malformed Basic credentials", status=401) from None
     client_id, _, secret = decoded.partition(":")
     # Both halves are form-encoded before Basic encoding (RFC 6749 §2.3.1).
     return unquote_plus(client_id), unquote_plus(secret)
-

@@ -42,8 +42,9 @@ class OAuthError(DomainError):
     title = "OAuth request refused"
 
     def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(description, code=f"oauth_{error}", error=error,
-                         error_description=description)
+        super().__init__(
+            description, code=f"oauth_{error}", error=error, error_description=description
+        )
         self.status = status  # type: ignore[misc]  # invalid_client is a 401
 
 
@@ -60,9 +61,13 @@ class AuthorizeRequest:
     def as_params(self) -> dict[str, str]:
         """The request again as query parameters (for the sign-in form to carry)."""
         return {
-            "response_type": "code", "client_id": self.client.client_id,
-            "redirect_uri": self.redirect_uri, "scope": self.scope, "state": self.state,
-            "code_challenge": self.code_challenge, "code_challenge_method": "S256",
+            "response_type": "code",
+            "client_id": self.client.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": self.scope,
+            "state": self.state,
+            "code_challenge": self.code_challenge,
+            "code_challenge_method": "S256",
         }
 
 
@@ -88,36 +93,57 @@ def check_authorize_request(session: Session, params: dict[str, str]) -> Authori
         raise OAuthError("invalid_request", "redirect_uri is not registered for this client")
     state = params.get("state", "")
     if params.get("response_type") != "code":
-        raise RedirectableError(redirect_uri, "unsupported_response_type",
-                                "only response_type=code is supported", state)
+        raise RedirectableError(
+            redirect_uri, "unsupported_response_type", "only response_type=code is supported", state
+        )
     challenge = params.get("code_challenge", "")
     if params.get("code_challenge_method") != "S256" or not 43 <= len(challenge) <= 128:
-        raise RedirectableError(redirect_uri, "invalid_request",
-                                "PKCE with code_challenge_method=S256 is required", state)
+        raise RedirectableError(
+            redirect_uri,
+            "invalid_request",
+            "PKCE with code_challenge_method=S256 is required",
+            state,
+        )
     requested = params.get("scope", "openid").split()
     unknown = [s for s in requested if s not in SCOPES or s not in client.scopes]
     if unknown or not requested:
-        raise RedirectableError(redirect_uri, "invalid_scope",
-                                f"scope not allowed: {' '.join(unknown) or '(empty)'}", state)
+        raise RedirectableError(
+            redirect_uri,
+            "invalid_scope",
+            f"scope not allowed: {' '.join(unknown) or '(empty)'}",
+            state,
+        )
     return AuthorizeRequest(client, redirect_uri, " ".join(requested), state, challenge)
 
 
 def issue_code(uow: UnitOfWork, request: AuthorizeRequest, user: User) -> str:
     """A one-time code for `user`, bound to the client, redirect URI and PKCE challenge."""
     code = secrets.token_urlsafe(32)
-    uow.session.add(AuthorizationCode(
-        code_hash=sha256_hex(code), client_id=request.client.client_id, user_id=user.id,
-        redirect_uri=request.redirect_uri, scope=request.scope,
-        code_challenge=request.code_challenge, expires_at=utcnow() + CODE_LIFETIME,
-    ))
-    uow.audit("identity.oauth.authorized", "oauth_client", request.client.client_id,
-              {"user": str(user.id), "scope": request.scope})
+    uow.session.add(
+        AuthorizationCode(
+            code_hash=sha256_hex(code),
+            client_id=request.client.client_id,
+            user_id=user.id,
+            redirect_uri=request.redirect_uri,
+            scope=request.scope,
+            code_challenge=request.code_challenge,
+            expires_at=utcnow() + CODE_LIFETIME,
+        )
+    )
+    uow.audit(
+        "identity.oauth.authorized",
+        "oauth_client",
+        request.client.client_id,
+        {"user": str(user.id), "scope": request.scope},
+    )
     return code
 
 
 def s256(verifier: str) -> str:
     """The RFC 7636 §4.2 S256 code challenge of a verifier."""
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
 
 
 @dataclass(frozen=True)
@@ -131,8 +157,12 @@ class TokenGrant:
 
     def as_response(self) -> dict[str, Any]:
         """The RFC 6749 §5.1 token response."""
-        return {"access_token": self.access_token, "token_type": "Bearer",
-                "expires_in": self.expires_in, "scope": self.scope}
+        return {
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": self.scope,
+        }
 
 
 def exchange_code(
@@ -159,8 +189,9 @@ def exchange_code(
     ):
         raise OAuthError("invalid_client", "client authentication failed", status=401)
     # Locked until commit, so two concurrent redemptions cannot both see it unused.
-    row = (uow.session.get(AuthorizationCode, sha256_hex(code), with_for_update=True)
-           if code else None)
+    row = (
+        uow.session.get(AuthorizationCode, sha256_hex(code), with_for_update=True) if code else None
+    )
     if row is None or row.client_id != client_id:
         raise OAuthError("invalid_grant", "the code is unknown")
     if row.used_at is not None:
@@ -178,27 +209,51 @@ def exchange_code(
     if user is None or not user.active:
         raise OAuthError("invalid_grant", "the account is no longer active")
     token = issue_access_token(
-        keys, issuer, subject=user.id, role=user.role, scope=row.scope, client_id=client_id,
-        minutes=minutes, department=department_code_of(uow.session, user),
+        keys,
+        issuer,
+        subject=user.id,
+        role=user.role,
+        scope=row.scope,
+        client_id=client_id,
+        minutes=minutes,
+        department=department_code_of(uow.session, user),
     )
-    uow.audit("identity.oauth.token_issued", "oauth_client", client_id,
-              {"user": str(user.id), "scope": row.scope})
+    uow.audit(
+        "identity.oauth.token_issued",
+        "oauth_client",
+        client_id,
+        {"user": str(user.id), "scope": row.scope},
+    )
     return TokenGrant(token, minutes * 60, row.scope, user)
 
 
 def register_client(
-    uow: UnitOfWork, *, client_id: str, name: str, redirect_uris: list[str], scopes: list[str],
-    first_party: bool = False, confidential: bool = False,
+    uow: UnitOfWork,
+    *,
+    client_id: str,
+    name: str,
+    redirect_uris: list[str],
+    scopes: list[str],
+    first_party: bool = False,
+    confidential: bool = False,
 ) -> tuple[OAuthClient, str | None]:
     """Register an application; a confidential client's secret is returned once."""
     secret = secrets.token_urlsafe(32) if confidential else None
     client = OAuthClient(
-        client_id=client_id, name=name, redirect_uris=redirect_uris, scopes=scopes,
-        first_party=first_party, secret_hash=sha256_hex(secret) if secret else None,
+        client_id=client_id,
+        name=name,
+        redirect_uris=redirect_uris,
+        scopes=scopes,
+        first_party=first_party,
+        secret_hash=sha256_hex(secret) if secret else None,
     )
     uow.session.add(client)
-    uow.audit("identity.oauth.client_registered", "oauth_client", client_id,
-              {"name": name, "redirect_uris": redirect_uris, "scopes": scopes})
+    uow.audit(
+        "identity.oauth.client_registered",
+        "oauth_client",
+        client_id,
+        {"name": name, "redirect_uris": redirect_uris, "scopes": scopes},
+    )
     return client, secret
 
 
@@ -213,7 +268,10 @@ def metadata(issuer: str) -> dict[str, Any]:
         "response_types_supported": ["code"],
         "grant_types_supported": ["authorization_code"],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["none", "client_secret_post",
-                                                  "client_secret_basic"],
+        "token_endpoint_auth_methods_supported": [
+            "none",
+            "client_secret_post",
+            "client_secret_basic",
+        ],
         "scopes_supported": sorted(SCOPES),
     }
