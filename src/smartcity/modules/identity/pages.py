@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcity.core.auth import Role
-from smartcity.core.errors import DomainError
+from smartcity.core.errors import DomainError, InvalidInput
 from smartcity.core.http import PageContext, page_access
 from smartcity.modules.identity import repository as repo
 from smartcity.modules.identity import rules, service
@@ -19,6 +19,7 @@ from smartcity.modules.identity.values import BindingKind, OrganisationKind
 Citizen = Annotated[PageContext, Depends(page_access(rules.CITIZEN_PORTAL))]
 Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
 Admin = Annotated[PageContext, Depends(page_access(rules.ADMIN))]
+MACHINE_KEY_ROLES = (Role.PROVIDER, Role.DEVICE, Role.VENDOR, Role.OFFICER)
 
 
 def _is_htmx(ctx: PageContext) -> bool:
@@ -136,40 +137,37 @@ def build_router() -> APIRouter:
             service.decide_binding(uow, binding_id, verified=decision == "verify")
         return RedirectResponse("/staff/bindings", status_code=303)
 
-    @router.get("/staff/api-keys", response_class=HTMLResponse)
-    def api_keys(ctx: Admin) -> Response:
+    def _api_keys_page(ctx: PageContext, issued: str | None) -> Response:
         with ctx.read() as session:
             return ctx.render(
                 "identity/staff_api_keys.html",
                 keys=repo.api_keys(session),
                 organisations=repo.organisations(session),
-                issued=None,
-                roles=[Role.PROVIDER, Role.DEVICE, Role.VENDOR, Role.OFFICER],
+                issued=issued,
+                roles=list(MACHINE_KEY_ROLES),
             )
+
+    @router.get("/staff/api-keys", response_class=HTMLResponse)
+    def api_keys(ctx: Admin) -> Response:
+        return _api_keys_page(ctx, issued=None)
 
     @router.post("/staff/api-keys", response_class=HTMLResponse)
     def issue_api_key(
         ctx: Admin,
         organisation: Annotated[str, Form(max_length=32)],
-        role: Annotated[str, Form(max_length=16)],
+        role: Annotated[Role, Form()],
         label: Annotated[str, Form(max_length=200)] = "",
     ) -> Response:
+        if role not in MACHINE_KEY_ROLES:
+            raise InvalidInput(
+                "organisation keys are for providers, devices, vendors and department systems",
+                code="invalid_key_role",
+            )
         with ctx.write() as uow:
             owner = service.get_organisation(uow.session, organisation)
-            try:
-                key_role = Role(role)
-            except ValueError:
-                key_role = Role.PROVIDER
-            issued = service.issue_api_key(uow, role=key_role, label=label, organisation=owner)
-            token = issued.token
-        with ctx.read() as session:
-            return ctx.render(
-                "identity/staff_api_keys.html",
-                keys=repo.api_keys(session),
-                organisations=repo.organisations(session),
-                issued=token,
-                roles=[Role.PROVIDER, Role.DEVICE, Role.VENDOR, Role.OFFICER],
-            )
+            token = service.issue_api_key(uow, role=role, label=label, organisation=owner).token
+        # The token is shown on this page once and never again.
+        return _api_keys_page(ctx, issued=token)
 
     @router.post("/staff/api-keys/{key_id}/revoke", response_class=HTMLResponse)
     def revoke_api_key(key_id: uuid.UUID, ctx: Admin) -> Response:
