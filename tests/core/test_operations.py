@@ -35,6 +35,15 @@ def test_metrics_count_requests_by_route(client: TestClient) -> None:
     assert float(line.rsplit(" ", 1)[1]) >= 2
 
 
+def test_metrics_name_routes_by_their_full_template(client: TestClient) -> None:
+    client.get("/api/v1/identity/me")
+    client.get("/api/v1/transparency/proof/inclusion", params={"leaf_index": 0, "tree_size": 1})
+    body = client.get("/metrics").text
+    assert 'route="/api/v1/identity/me"' in body
+    assert 'route="/api/v1/transparency/proof/inclusion"' in body
+    assert 'route="/me"' not in body
+
+
 def test_request_ids_are_echoed_or_made(client: TestClient) -> None:
     assert (
         client.get("/healthz", headers={"x-request-id": "abc-123"}).headers["x-request-id"]

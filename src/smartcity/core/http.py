@@ -413,8 +413,7 @@ class EdgeMiddleware:
                         request_id,
                     )
         elapsed = time.perf_counter() - started
-        route = scope.get("route")
-        route_name = getattr(route, "path", "unmatched")
+        route_name = route_template(scope)
         self.metrics.requests.labels(scope["method"], route_name, status_holder["status"]).inc()
         self.metrics.latency.labels(scope["method"], route_name).observe(elapsed)
         if self.log_requests:
@@ -488,6 +487,23 @@ class EdgeMiddleware:
             status, code, title, detail, instance=scope.get("path", ""), request_id=request_id
         )
         await JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)(scope, receive, send)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route as a template with its router prefix (`/api/v1/identity/me`).
+
+    Routes of included routers know only their own path, so the prefix is the part
+    of the request path before the point where that route's pattern matches.
+    """
+    route = scope.get("route")
+    pattern = getattr(route, "path_regex", None)
+    if route is None or pattern is None:
+        return "unmatched"
+    path: str = scope.get("path", "")
+    for cut in (i for i, char in enumerate(path) if char == "/"):
+        if pattern.fullmatch(path[cut:]):
+            return path[:cut] + str(route.path)
+    return str(route.path)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
