@@ -59,6 +59,8 @@ class Manifest:
     """Every authorisation rule this module's routes use (documented, matrix-tested)."""
     seed: Callable[[UnitOfWork, Platform], None] | None = None
     """Loads this module's part of the demo city."""
+    home_partial: str | None = None
+    """A template included on the portal's home page (e.g. the chat widget)."""
     citizen_cards: Callable[[Principal], list[PortalCard]] | None = None
     staff_cards: Callable[[Principal], list[PortalCard]] | None = None
     on_startup: Callable[[Platform], None] | None = None

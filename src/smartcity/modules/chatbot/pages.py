@@ -1,0 +1,226 @@
+"""chatbot's pages: the citizens' chat widget; the staff's editor, triage queue and metrics."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from smartcity.core.auth import PUBLIC
+from smartcity.core.errors import DomainError
+from smartcity.core.http import PageContext, page_access
+from smartcity.modules.chatbot import rules, service
+from smartcity.modules.chatbot.values import Channel, Feedback, Outcome
+
+Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
+# The chat takes questions from anyone, signed in or not: there is no session to protect,
+# so no CSRF token either (the form changes nothing on anyone's behalf).
+Chat = Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))]
+Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
+
+
+def _is_htmx(ctx: PageContext) -> bool:
+    return ctx.request.headers.get("hx-request") == "true"
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def build_router() -> APIRouter:
+    """chatbot's page routes."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/chat", response_class=HTMLResponse)
+    def chat(ctx: Public) -> Response:
+        return ctx.render("chatbot/chat.html")
+
+    @router.post("/chat/ask", response_class=HTMLResponse)
+    def chat_ask(ctx: Chat, question: Annotated[str, Form(max_length=2000)] = "") -> Response:
+        error = ""
+        answer = None
+        try:
+            answer = service.ask(
+                ctx.platform,
+                question,
+                channel=Channel.WEB,
+                user_ref=service.pseudonym(ctx.platform, "web", str(ctx.principal.id or "")),
+            )
+        except DomainError as exc:
+            error = ctx._(exc.detail) if exc.code != "empty_question" else ctx._("Type a question.")
+        template = "chatbot/_reply.html" if _is_htmx(ctx) else "chatbot/chat.html"
+        return ctx.render(template, answer=answer, error=error, asked=question[:500])
+
+    @router.post("/chat/feedback", response_class=HTMLResponse)
+    def chat_feedback(
+        ctx: Chat,
+        question_id: Annotated[str, Form(max_length=64)] = "",
+        verdict: Annotated[Literal["helpful", "unhelpful"], Form()] = "helpful",
+    ) -> Response:
+        try:
+            with ctx.write() as uow:
+                service.record_feedback(uow, question_id, Feedback(verdict))
+        except DomainError:
+            return HTMLResponse(ctx._("Thank you."), status_code=200)
+        return HTMLResponse(ctx._("Thank you for your feedback."))
+
+    @router.get("/chat/items/{item_id}", response_class=HTMLResponse)
+    def chat_item(item_id: uuid.UUID, ctx: Public) -> Response:
+        doc = service.answer_item(ctx.platform, str(item_id))
+        answer = service.Answer(doc.question, Outcome.ANSWERED, 1.0, item=doc)
+        template = "chatbot/_reply.html" if _is_htmx(ctx) else "chatbot/chat.html"
+        return ctx.render(template, answer=answer, error="", asked=doc.question)
+
+    # -- staff -----------------------------------------------------------------------------
+
+    @router.get("/staff/chatbot", response_class=HTMLResponse)
+    def items(ctx: Staff, q: str = "") -> Response:
+        department = ctx.principal.department if ctx.principal.role == "officer" else None
+        with ctx.read() as session:
+            found = service.list_items(session, search=q[:100] or None, department=department)
+            return ctx.render(
+                "chatbot/staff_items.html",
+                items=found,
+                q=q[:100],
+                total=service.count_items(session),
+            )
+
+    @router.get("/staff/chatbot/items/{item_id}", response_class=HTMLResponse)
+    def edit(item_id: uuid.UUID, ctx: Staff) -> Response:
+        return _edit_page(ctx, item_id)
+
+    def _edit_page(
+        ctx: PageContext, item_id: uuid.UUID, error: str = "", status: int = 200
+    ) -> Response:
+        with ctx.read() as session:
+            item = service.get_item(session, str(item_id))
+            return ctx.render(
+                "chatbot/staff_item.html",
+                status_code=status,
+                item=item,
+                variants=service.variants_of(session, item.id),
+                versions=service.item_versions(session, item.id),
+                error=error,
+            )
+
+    @router.post("/staff/chatbot/items", response_class=HTMLResponse)
+    def create(
+        ctx: Staff,
+        question: Annotated[str, Form(max_length=500)] = "",
+        answer: Annotated[str, Form(max_length=20000)] = "",
+        keywords: Annotated[str, Form(max_length=1000)] = "",
+    ) -> Response:
+        department = ctx.principal.department if ctx.principal.role == "officer" else None
+        try:
+            with ctx.write() as uow:
+                item = service.create_item(
+                    uow,
+                    question=question,
+                    answer=answer,
+                    department_code=department,
+                    keywords=[k for k in keywords.replace("，", ",").split(",") if k.strip()],
+                )
+                item_id = item.id
+        except DomainError as exc:
+            with ctx.read() as session:
+                return ctx.render(
+                    "chatbot/staff_items.html",
+                    status_code=exc.status,
+                    items=service.list_items(session, department=department),
+                    q="",
+                    total=service.count_items(session),
+                    error=ctx._(exc.detail),
+                )
+        return RedirectResponse(f"/staff/chatbot/items/{item_id}", status_code=303)
+
+    @router.post("/staff/chatbot/items/{item_id}", response_class=HTMLResponse)
+    def update(
+        item_id: uuid.UUID,
+        ctx: Staff,
+        question: Annotated[str, Form(max_length=500)] = "",
+        answer: Annotated[str, Form(max_length=20000)] = "",
+        keywords: Annotated[str, Form(max_length=1000)] = "",
+        valid_from: Annotated[str, Form(max_length=10)] = "",
+        valid_until: Annotated[str, Form(max_length=10)] = "",
+        status: Annotated[Literal["active", "retired"], Form()] = "active",
+    ) -> Response:
+        try:
+            with ctx.write() as uow:
+                item = service.get_item(uow.session, str(item_id))
+                service.update_item(
+                    uow,
+                    item,
+                    {
+                        "question": question or None,
+                        "answer": answer or None,
+                        "keywords": [
+                            k.strip() for k in keywords.replace("，", ",").split(",") if k.strip()
+                        ],
+                        "valid_from": _date(valid_from),
+                        "valid_until": _date(valid_until),
+                        "status": status,
+                    },
+                )
+        except DomainError as exc:
+            if exc.status == 404:
+                raise
+            return _edit_page(ctx, item_id, ctx._(exc.detail), exc.status)
+        return RedirectResponse(f"/staff/chatbot/items/{item_id}", status_code=303)
+
+    @router.post("/staff/chatbot/items/{item_id}/variants", response_class=HTMLResponse)
+    def add_variant(
+        item_id: uuid.UUID, ctx: Staff, text: Annotated[str, Form(max_length=500)] = ""
+    ) -> Response:
+        try:
+            with ctx.write() as uow:
+                service.add_variant(uow, service.get_item(uow.session, str(item_id)), text)
+        except DomainError as exc:
+            if exc.status == 404:
+                raise
+            return _edit_page(ctx, item_id, ctx._(exc.detail), exc.status)
+        return RedirectResponse(f"/staff/chatbot/items/{item_id}", status_code=303)
+
+    @router.get("/staff/chatbot/triage", response_class=HTMLResponse)
+    def triage(ctx: Staff) -> Response:
+        return _triage_page(ctx)
+
+    def _triage_page(ctx: PageContext, error: str = "", status: int = 200) -> Response:
+        with ctx.read() as session:
+            clusters = service.triage_queue(session, ctx.principal)
+            return ctx.render(
+                "chatbot/staff_triage.html", status_code=status, clusters=clusters, error=error
+            )
+
+    @router.post("/staff/chatbot/triage/{question_id}/resolve", response_class=HTMLResponse)
+    def resolve(
+        question_id: uuid.UUID, ctx: Staff, item: Annotated[str, Form(max_length=64)] = ""
+    ) -> Response:
+        try:
+            with ctx.write() as uow:
+                service.resolve_question(uow, str(question_id), item)
+        except DomainError as exc:
+            return _triage_page(ctx, ctx._(exc.detail), exc.status)
+        return RedirectResponse("/staff/chatbot/triage", status_code=303)
+
+    @router.post("/staff/chatbot/triage/{question_id}/ignore", response_class=HTMLResponse)
+    def ignore(question_id: uuid.UUID, ctx: Staff) -> Response:
+        try:
+            with ctx.write() as uow:
+                service.ignore_question(uow, str(question_id))
+        except DomainError as exc:
+            return _triage_page(ctx, ctx._(exc.detail), exc.status)
+        return RedirectResponse("/staff/chatbot/triage", status_code=303)
+
+    @router.get("/staff/chatbot/metrics", response_class=HTMLResponse)
+    def metrics(ctx: Staff, days: int = 30) -> Response:
+        with ctx.read() as session:
+            found = service.metrics(session, ctx.principal, days=max(1, min(days, 366)))
+            return ctx.render("chatbot/staff_metrics.html", metrics=found)
+
+    return router
