@@ -55,15 +55,24 @@ def main() -> None:
     index.upsert(docs[:1])
     index.rebuild()
     incremental = time.perf_counter() - started
+    started = time.perf_counter()
+    again = engine.AnswerIndex()
+    again.upsert(docs)
+    again.rebuild()
+    rebuild_cached = time.perf_counter() - started
     settings = ChatbotSettings()
     questions = bank[::2][:3000]
     for q in questions[:50]:
         service.decide(q, settings, index)
+    # The bank's phrasings were tokenised while indexing: forget that, so every timed
+    # question pays its own tokenisation as a new question would.
+    text.clear_caches()
     latencies = []
     for q in questions:
         t = time.perf_counter()
         service.decide(q, settings, index)
         latencies.append((time.perf_counter() - t) * 1000)
+    text.clear_caches()
     tok = []
     for q in questions:
         t = time.perf_counter()
@@ -73,7 +82,10 @@ def main() -> None:
     tok.sort()
     p99 = latencies[int(0.99 * len(latencies)) - 1]
     print(f"bank {len(bank)} phrasings over {len(records)} items; {len(questions)} questions timed")
-    print(f"full index rebuild {rebuild:.2f} s; one-item change {incremental:.2f} s")
+    print(
+        f"full index rebuild {rebuild:.2f} s (fresh process, nothing cached); "
+        f"again with tokenisations cached {rebuild_cached:.2f} s; one-item change {incremental:.2f} s"
+    )
     print(f"answer latency median {statistics.median(latencies):.2f} ms, p99 {p99:.2f} ms")
     print(
         f"reference (tokenising only) median {statistics.median(tok):.2f} ms, "

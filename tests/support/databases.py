@@ -9,6 +9,7 @@ shares nothing.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,7 +38,8 @@ class TemplateDatabase:
         self.worker = worker
         modules = load_manifests(())
         if base_url:
-            self.database_name = f"smartcity_test_{worker}"
+            # The pid keeps concurrent test runs on one server out of each other's way.
+            self.database_name = f"smartcity_test_{worker}_{os.getpid()}"
             self._recreate(self.database_name)
             self.engine = create_db_engine(self._url_for(self.database_name), pool_size=1)
             upgrade(self.engine, modules)

@@ -28,16 +28,24 @@ from smartcity.modules.chatbot import text as textmod
 K1 = 1.2
 B = 0.75
 # How much each kind of token counts: words and bigrams carry meaning; a lone character little.
-TOKEN_WEIGHT = {"w": 1.0, "b": 1.0, "c": 0.3}
+TOKEN_WEIGHT = {"w": 1.0, "b": 1.0, "c": 0.3, "a": 0.5}
 # A query token the knowledge base has never seen counts as if one document held it:
 # unknown words are the best sign that a question is about something the city does not answer.
 OOV_FACTOR = 1.0
-UNIT_SHARE = 0.4
-ANSWER_CHARS = 1000
+# Unit similarity = shared / (query ** (1 - ALPHA) * unit ** ALPHA): ALPHA 0 is "how much of
+# the question the unit covers", 0.5 a cosine of binary idf-weighted vectors.
+ALPHA = 0.2
+# What each kind of unit is worth: the official question, a taught citizen phrasing, keywords.
+KIND_WEIGHT = {"t": 1.0, "v": 1.3, "k": 0.8}
+# Soft maximum over an item's units: the best counts whole, the others add SOFT × their sum
+# (capped at the best), so an item several phrasings agree on beats one lucky match.
+SOFT = 1.0
+UNIT_SHARE = 0.5
+ANSWER_CHARS = 1500
 # Logistic calibration of the coverage score into a confidence (see docs/chatbot.md).
-CAL_CENTRE = 0.27
+CAL_CENTRE = 0.28
 CAL_SLOPE = 12.0
-MARGIN_WEIGHT = 0.6
+MARGIN_WEIGHT = 0.5
 
 
 @dataclass
@@ -75,39 +83,39 @@ class Result:
     query_tokens: int
 
 
-class _Bm25:
-    """A BM25 weight matrix (documents × terms) over token counts."""
+def _csr(rows: list[Counter[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
+    """Token counts as a documents × terms matrix (the vocabulary grows as needed)."""
+    indptr = [0]
+    indices: list[int] = []
+    values: list[float] = []
+    for row in rows:
+        for term, tf in row.items():
+            position = vocab.get(term)
+            if position is None:
+                position = vocab[term] = len(vocab)
+            indices.append(position)
+            values.append(tf)
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), indptr),
+        shape=(len(rows), max(len(vocab), 1)),
+    )
 
-    def __init__(self, rows: list[Counter[str]], vocab: dict[str, int]) -> None:
-        n_docs = len(rows)
-        self.n_docs = n_docs
-        lengths = np.array([sum(row.values()) for row in rows], dtype=np.float64)
-        avg = float(lengths.mean()) if n_docs else 1.0
-        indptr = [0]
-        indices: list[int] = []
-        tfs: list[float] = []
-        for row in rows:
-            for term, tf in row.items():
-                indices.append(vocab[term])
-                tfs.append(tf)
-            indptr.append(len(indices))
-        tf_arr = np.array(tfs, dtype=np.float64)
-        idx_arr = np.array(indices, dtype=np.int64)
-        df = np.bincount(idx_arr, minlength=len(vocab)).astype(np.float64)
-        self.idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        self.oov_idf = math.log(1.0 + (n_docs - 1 + 0.5) / 1.5) * OOV_FACTOR if n_docs else 1.0
-        row_len = np.repeat(lengths, np.diff(indptr))
-        norm = K1 * (1 - B + B * row_len / (avg or 1.0))
-        weights = self.idf[idx_arr] * tf_arr * (K1 + 1) / (tf_arr + norm)
-        self.matrix = sparse.csr_matrix(
-            (weights, idx_arr, np.array(indptr)), shape=(n_docs, len(vocab))
-        ).tocsc()
 
-    def score(self, term_ids: list[int], weights: list[float]) -> np.ndarray:
-        if not term_ids or self.n_docs == 0:
-            return np.zeros(self.n_docs)
-        sub = self.matrix[:, term_ids]
-        return np.asarray(sub @ np.array(weights)).ravel()
+def _idf(counts: sparse.csr_matrix, n_terms: int) -> np.ndarray:
+    n_docs = counts.shape[0]
+    df = np.bincount(counts.indices, minlength=n_terms).astype(np.float64)
+    idf: np.ndarray = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+    idf[df == 0] = 0.0
+    return idf
+
+
+def _oov_idf(n_docs: int) -> float:
+    return math.log(1.0 + (n_docs - 1 + 0.5) / 1.5) * OOV_FACTOR if n_docs else 1.0
+
+
+def _token_weights(terms: np.ndarray, vocab_terms: list[str]) -> np.ndarray:
+    return np.array([TOKEN_WEIGHT.get(vocab_terms[t][0], 1.0) for t in terms], dtype=np.float64)
 
 
 class AnswerIndex:
@@ -116,7 +124,7 @@ class AnswerIndex:
     def __init__(self) -> None:
         self.version = -1
         self.docs: dict[str, Doc] = {}
-        self._units: dict[str, list[Counter[str]]] = {}
+        self._units: dict[str, list[tuple[str, Counter[str]]]] = {}
         self._bodies: dict[str, Counter[str]] = {}
         self._lock = threading.RLock()
         self._built: _Built | None = None
@@ -124,18 +132,18 @@ class AnswerIndex:
     # -- changes ------------------------------------------------------------------------
 
     def upsert(self, docs: Iterable[Doc]) -> int:
-        """Add or replace items (re-tokenising only these); returns how many."""
+        """Add or replace items (re-tokenising only texts not seen before); returns how many."""
         count = 0
         prepared = []
         for doc in docs:
-            units = [textmod.counts(doc.question, convert=False)]
-            units += [textmod.counts(v) for v in doc.variants]
+            units = [("t", textmod.counts(doc.question, convert=False))]
+            units += [("v", textmod.counts(v)) for v in doc.variants]
             if doc.keywords:
-                units.append(textmod.counts(" ".join(doc.keywords), convert=False))
-            body = textmod.counts(
-                " ".join([doc.question, *doc.keywords, doc.answer[:ANSWER_CHARS]]), convert=False
+                units.append(("k", textmod.counts(" ".join(doc.keywords), convert=False)))
+            body = textmod.body_counts(
+                "\n".join([doc.question, *doc.keywords, *doc.variants, doc.answer[:ANSWER_CHARS]])
             )
-            prepared.append((doc, units, body))
+            prepared.append((doc, [(k, u) for k, u in units if u], body))
             count += 1
         with self._lock:
             for doc, units, body in prepared:
@@ -176,10 +184,18 @@ class AnswerIndex:
 
 
 class _Built:
+    """The matrices of one state of the knowledge base.
+
+    Units (each official question, each taught variant, each keyword list) are short
+    documents scored on their own: a binary idf-weighted overlap, normalised by both the
+    question's and the unit's own weight. An item's unit score is a soft maximum over its
+    units. Bodies (question, keywords and answer) are scored by BM25 over bigrams.
+    """
+
     def __init__(
         self,
         docs: dict[str, Doc],
-        units: dict[str, list[Counter[str]]],
+        units: dict[str, list[tuple[str, Counter[str]]]],
         bodies: dict[str, Counter[str]],
     ) -> None:
         self.item_ids = list(docs)
@@ -187,50 +203,101 @@ class _Built:
         vocab: dict[str, int] = {}
         unit_rows: list[Counter[str]] = []
         unit_item: list[int] = []
-        body_rows: list[Counter[str]] = []
+        unit_kind: list[float] = []
         for position, item_id in enumerate(self.item_ids):
-            for unit in units[item_id]:
+            for kind, unit in units[item_id]:
                 unit_rows.append(unit)
                 unit_item.append(position)
-                for term in unit:
-                    vocab.setdefault(term, len(vocab))
-            body_rows.append(bodies[item_id])
-            for term in bodies[item_id]:
-                vocab.setdefault(term, len(vocab))
+                unit_kind.append(KIND_WEIGHT.get(kind, 1.0))
+        unit_counts = _csr(unit_rows, vocab)
+        body_counts = _csr([bodies[i] for i in self.item_ids], vocab)
         self.vocab = vocab
+        terms = [""] * len(vocab)
+        for term, position in vocab.items():
+            terms[position] = term
+        self.token_weight = _token_weights(np.arange(len(vocab)), terms)
+        n_terms = max(len(vocab), 1)
+        unit_counts.resize((unit_counts.shape[0], n_terms))
+        body_counts.resize((body_counts.shape[0], n_terms))
+        self.n_units = unit_counts.shape[0]
         self.unit_item = np.array(unit_item, dtype=np.int64)
-        self.units = _Bm25(unit_rows, vocab)
-        self.bodies = _Bm25(body_rows, vocab)
+        self.unit_kind = np.array(unit_kind, dtype=np.float64)
+        # Units: binary presence × idf × token weight; each unit's own weight.
+        self.unit_idf = _idf(unit_counts, n_terms)
+        self.unit_oov = _oov_idf(self.n_units)
+        presence = unit_counts.copy()
+        presence.data = (self.unit_idf * self.token_weight)[presence.indices]
+        self.unit_self = np.asarray(presence.sum(axis=1)).ravel()
+        self.unit_matrix = presence.tocsc()
+        # Bodies: BM25.
+        n_bodies = body_counts.shape[0]
+        self.body_idf = _idf(body_counts, n_terms)
+        self.body_oov = _oov_idf(n_bodies)
+        lengths = np.asarray(body_counts.sum(axis=1)).ravel()
+        avg = float(lengths.mean()) if n_bodies else 1.0
+        row_len = np.repeat(lengths, np.diff(body_counts.indptr))
+        tf = body_counts.data
+        norm = K1 * (1 - B + B * row_len / (avg or 1.0))
+        bm25 = body_counts.copy()
+        bm25.data = self.body_idf[body_counts.indices] * tf * (K1 + 1) / (tf + norm)
+        self.body_matrix = bm25.tocsc()
 
-    def _query(self, index: _Bm25, terms: Counter[str]) -> tuple[list[int], list[float], float]:
+    def _query(
+        self, terms: Counter[str], idf: np.ndarray, oov: float, only_body: bool
+    ) -> tuple[list[int], list[float], float]:
         ids: list[int] = []
         weights: list[float] = []
         own = 0.0
         for term, tf in terms.items():
+            if only_body and term[0] == "c":
+                continue
             weight = TOKEN_WEIGHT.get(term[0], 1.0) * (1.0 + 0.2 * (tf - 1))
             position = self.vocab.get(term)
-            if position is None or index.idf[position] <= 0:
-                own += weight * index.oov_idf
+            if position is None or idf[position] <= 0:
+                own += weight * oov
                 continue
             ids.append(position)
             weights.append(weight)
-            own += weight * float(index.idf[position])
+            own += weight * float(idf[position])
         return ids, weights, own
 
-    def search(self, question: str, limit: int, today: date | None) -> Result:
+    def scores(self, question: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """Unit and body coverage of every item, and the number of query tokens."""
         terms = textmod.counts(question)
         n_items = len(self.item_ids)
         if not terms or n_items == 0:
-            return Result([], 0.0, len(terms))
-        ids, weights, own_u = self._query(self.units, terms)
-        unit_scores = self.units.score(ids, weights)
-        best_unit = np.zeros(n_items)
-        np.maximum.at(best_unit, self.unit_item, unit_scores)
-        _ids, _weights, own_b = self._query(self.bodies, terms)
-        body_scores = self.bodies.score(ids, weights)
-        coverage = UNIT_SHARE * best_unit / (own_u or 1.0) + (1 - UNIT_SHARE) * body_scores / (
-            own_b or 1.0
+            return np.zeros(n_items), np.zeros(n_items), len(terms)
+        ids, weights, own_q = self._query(terms, self.unit_idf, self.unit_oov, False)
+        best = np.zeros(n_items)
+        if ids and self.n_units:
+            shared = self.unit_matrix[:, ids] @ np.minimum(np.array(weights), 1.0)
+            shared = np.asarray(shared).ravel()
+            sim = shared / (
+                (own_q or 1.0) ** (1 - ALPHA) * np.maximum(self.unit_self, 1e-9) ** ALPHA
+            )
+            sim *= self.unit_kind
+            np.maximum.at(best, self.unit_item, sim)
+            if SOFT:
+                # The other units add evidence, at most as much again as the best one.
+                total = np.zeros(n_items)
+                np.add.at(total, self.unit_item, sim)
+                best = best + SOFT * np.minimum(total - best, best)
+        body_terms = Counter(
+            {t: c for t, c in terms.items() if t[0] == "b" or (t[0] == "w" and t[2:].isascii())}
         )
+        bids, bweights, own_b = self._query(body_terms, self.body_idf, self.body_oov, True)
+        body = np.zeros(n_items)
+        if bids:
+            body = np.asarray(self.body_matrix[:, bids] @ np.array(bweights)).ravel() / (
+                own_b or 1.0
+            )
+        return best, body, len(terms)
+
+    def search(self, question: str, limit: int, today: date | None) -> Result:
+        unit, body, n_terms = self.scores(question)
+        if not len(unit):
+            return Result([], 0.0, n_terms)
+        coverage = UNIT_SHARE * unit + (1 - UNIT_SHARE) * body
         order = np.argsort(-coverage, kind="stable")
         picked: list[int] = []
         for position in order[: max(limit * 4, 12)]:
@@ -246,7 +313,7 @@ class _Built:
             if len(picked) >= limit + 1:
                 break
         if not picked:
-            return Result([], 0.0, len(terms))
+            return Result([], 0.0, n_terms)
         top = float(coverage[picked[0]])
         second = float(coverage[picked[1]]) if len(picked) > 1 else 0.0
         margin = (top - second) / top if top > 0 else 0.0
@@ -259,10 +326,12 @@ class _Built:
             )
             for i, p in enumerate(picked[:limit])
         ]
-        return Result(candidates, confidence, len(terms))
+        return Result(candidates, confidence, n_terms)
 
 
 def calibrate(coverage: float, margin: float) -> float:
     """Confidence in [0, 1] from coverage and the lead over the runner-up."""
-    x = CAL_SLOPE * (coverage - CAL_CENTRE) + MARGIN_WEIGHT * CAL_SLOPE * 0.1 * margin
+    # The lead scales the coverage rather than adding to it: a weak match stays weak however
+    # alone it is (a tiny knowledge base must not answer unrelated questions).
+    x = CAL_SLOPE * (coverage * (1.0 + MARGIN_WEIGHT * margin) - CAL_CENTRE)
     return round(1.0 / (1.0 + math.exp(-x)), 4)

@@ -25,13 +25,13 @@ DOMAIN_WORDS = HERE / "data" / "domain_words.txt"
 # Groups of words citizens use for one thing; each is rewritten to its first member.
 SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("保母", "保姆", "褓姆", "褓母"),
-    ("小孩", "孩子", "寶寶", "小朋友", "小寶貝", "嬰兒", "baby"),
-    ("補助", "津貼", "補貼", "給付"),
+    ("小孩", "孩子", "寶寶", "小朋友", "小寶貝", "嬰兒", "baby", "幼兒", "兒童", "小孩子"),
+    ("補助", "津貼", "補貼", "給付", "補助款"),
     ("身分證", "身份證"),
     ("身分", "身份"),
     ("申請", "申辦"),
-    ("費用", "規費"),
-    ("電話", "專線", "聯絡方式"),
+    ("費用", "規費", "收費", "價錢", "價格"),
+    ("電話", "專線", "聯絡方式", "聯絡電話"),
     ("臺北", "台北", "北市"),
     ("臺灣", "台灣"),
     ("機車", "摩托車"),
@@ -39,13 +39,64 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("手機", "行動電話"),
     ("網路", "線上", "網站", "上網"),
     ("垃圾", "廢棄物"),
-    ("老人", "長者", "長輩", "銀髮", "老年人", "年長者"),
+    ("老人", "長者", "長輩", "銀髮", "老年人", "年長者", "阿公", "阿嬤"),
     ("身心障礙", "身障", "殘障"),
     ("違章建築", "違建"),
     ("都市更新", "都更"),
     ("捷運", "mrt"),
     ("悠遊卡", "easycard"),
+    ("星期", "禮拜", "週"),
+    ("接種", "打疫苗", "注射"),
+    ("陳情", "反映", "投訴", "檢舉"),
+    ("配偶", "老公", "老婆", "先生", "太太", "丈夫", "妻子"),
+    ("特殊境遇", "特境"),
+    ("房租", "租金"),
+    ("停車", "停車位", "車位"),
+    ("罰鍰", "罰款", "罰金"),
+    ("繳納", "繳費", "付款", "繳錢"),
+    ("地址", "住址"),
+    ("開放時間", "營業時間", "服務時間"),
+    ("表格", "申請書", "書表", "表單"),
+    ("下載", "索取", "領取"),
+    ("幼兒園", "幼稚園", "托兒所"),
+    ("托嬰中心", "托嬰"),
+    ("失業", "沒工作", "被裁員"),
+    ("低收入戶", "低收"),
+    ("中低收入戶", "中低收"),
+    ("醫院", "診所", "院所"),
+    ("公園", "綠地"),
+    ("圖書館", "圖書室"),
+    ("學校", "校園"),
+    ("警察", "派出所", "員警"),
+    ("消防", "消防隊"),
+    ("區公所", "公所"),
+    ("戶政事務所", "戶政所", "戶政"),
+    ("地政事務所", "地政所"),
+    ("里長", "里辦公處"),
+    ("腳踏車", "自行車", "單車", "youbike", "ubike"),
+    ("公車", "巴士", "公交"),
+    ("狗", "犬", "狗狗"),
+    ("貓", "貓咪"),
+    ("寵物", "毛小孩"),
 )
+# Question words say which aspect of a topic is asked about (when, where, how much …); the
+# official questions say it in other words. Each pattern adds an `a:` token.
+ASPECTS: tuple[tuple[str, str], ...] = (
+    (
+        "time",
+        r"幾點|幾號開始|哪天|哪一天|何時|什麼時候|甚麼時候|時間|日期|期限|多久|期間|開放|截止",
+    ),
+    ("place", r"哪裡|哪裏|那裡|在哪|何處|地點|地址|位置|怎麼去|交通方式"),
+    ("cost", r"多少錢|費用|收費|價格|金額|幾元|多少元|每度|計費|費率|免費"),
+    ("phone", r"電話|幾號|專線|聯絡|洽詢|窗口|承辦"),
+    ("docs", r"文件|證件|攜帶|準備什麼|資料|表格|書表|申請書|證明"),
+    ("elig", r"資格|條件|符合|能不能|可不可以|可以申請|適用|對象"),
+    ("how", r"怎麼申請|如何申請|申請方式|流程|手續|程序|步驟|辦理方式|怎麼辦理|如何辦理"),
+    ("amount", r"多少|上限|額度|幾次|幾個|人數|名額"),
+    ("why", r"為什麼|為何|原因|理由"),
+)
+
+
 # Words in questions that say how, not what (they would match every item).
 STOP_PHRASES: tuple[str, ...] = tuple(
     sorted(
@@ -125,13 +176,16 @@ STOP_PHRASES: tuple[str, ...] = tuple(
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
 _SPACE = re.compile(r"\s+")
+_PIECE = re.compile(r"[\u3400-\u9fff\uf900-\ufaffa-z0-9.\-]+")
 _lock = threading.Lock()
 _tokenizer: Any = None
 log = logging.getLogger("smartcity.chatbot")
 
 
 def _synonym_table() -> list[tuple[str, str]]:
-    pairs = [(alt, group[0]) for group in SYNONYMS for alt in group[1:]]
+    # The first member maps to itself so that it is never rewritten again from inside
+    # (托嬰中心 must not become 托嬰中心中心).
+    pairs = [(alt, group[0]) for group in SYNONYMS for alt in group]
     return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
 
 
@@ -145,6 +199,7 @@ _STOP_RE = re.compile(
     "|".join([re.escape(s) for s in STOP_PHRASES if len(s) > 1] + [f"[{_PARTICLES}]"])
 )
 _STOP_SET = frozenset(STOP_PHRASES)
+_ASPECT_RES = tuple((name, re.compile(pattern)) for name, pattern in ASPECTS)
 
 
 @lru_cache(maxsize=1)
@@ -201,28 +256,65 @@ def tokenizer() -> Any:
 
 def tokens(text: str, *, convert: bool = True) -> list[str]:
     """Retrieval tokens: `w:` jieba words, `b:` character bigrams, `c:` lone characters."""
+    return list(_tokens(text, convert))
+
+
+@lru_cache(maxsize=65536)
+def _tokens(text: str, convert: bool) -> tuple[str, ...]:
+    # Cached per text: a rebuild re-tokenises only texts it has not seen, and a question
+    # asked again costs nothing.
     norm = normalise(text, convert=convert)
+    stripped = _STOP_RE.sub(" ", norm)
     out: list[str] = []
-    for word in tokenizer().lcut(norm, HMM=False):
-        word = word.strip()
-        if not word or word in _STOP_SET:
-            continue
-        if _CJK.fullmatch(word):
-            if len(word) > 1:
+    for piece in _PIECE.findall(stripped):
+        for word in _segment(piece):
+            if word in _STOP_SET:
+                continue
+            if _CJK.fullmatch(word):
+                if len(word) > 1:
+                    out.append("w:" + word)
+            elif _WORD.fullmatch(word):
                 out.append("w:" + word)
-        elif _WORD.fullmatch(word):
-            out.append("w:" + word)
-    for run in _CJK.findall(_STOP_RE.sub(" ", norm)):
+    for run in _CJK.findall(stripped):
         if len(run) == 1:
             out.append("c:" + run)
         for i in range(len(run) - 1):
             out.append("b:" + run[i : i + 2])
-    return out
+    for name, pattern in _ASPECT_RES:
+        if pattern.search(norm):
+            out.append("a:" + name)
+    return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def _segment(piece: str) -> tuple[str, ...]:
+    # jieba over one clause (between punctuation and question fillers), cached: citizens'
+    # phrasings repeat the clauses of official questions, so most are segmented once.
+    return tuple(w for w in tokenizer().lcut(piece, HMM=False) if w.strip())
+
+
+def clear_caches() -> None:
+    """Forget cached tokenisations (benchmarks measure cold answers with this)."""
+    _tokens.cache_clear()
+    _segment.cache_clear()
 
 
 def counts(text: str, *, convert: bool = True) -> Counter[str]:
     """Token counts of `text`."""
-    return Counter(tokens(text, convert=convert))
+    return Counter(_tokens(text, convert))
+
+
+def body_counts(text: str) -> Counter[str]:
+    """Token counts of a long text (an answer): character bigrams and Latin words or numbers.
+
+    No dictionary segmentation: long texts are matched through their bigrams, which is an
+    order of magnitude faster than jieba and loses little on text this long.
+    """
+    norm = normalise(text, convert=False)
+    found: Counter[str] = Counter("w:" + w for w in _WORD.findall(norm))
+    for run in _CJK.findall(norm):
+        found.update(["b:" + run[i : i + 2] for i in range(len(run) - 1)])
+    return found
 
 
 def clean_question(text: str) -> str:
