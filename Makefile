@@ -7,7 +7,7 @@ PYTEST := $(BIN)/python -m pytest
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test test-postgres test-browser test-api lint format bench clean
+.PHONY: help run serve test test-postgres test-mqtt test-browser test-api lint format bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,11 +35,14 @@ test: $(VENV)/.dev  ## Run the whole suite on SQLite (parallel)
 test-postgres: $(VENV)/.dev  ## Run the suite again on PostgreSQL, with its concurrency tests
 	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -n 2 -m "not browser and not mqtt and not fuzz"
 
+test-mqtt: $(VENV)/.dev  ## MQTT suite against Mosquitto (SMARTCITY_TEST_MQTT_URL, default mqtt://127.0.0.1:1883)
+	$(PYTEST) -m mqtt -p no:xdist tests/modules/sensors
+
 test-browser: $(VENV)/.dev  ## Browser tests in Debian's Chromium (screenshots in test-artifacts/)
 	$(PYTEST) -m browser -p no:xdist
 
 test-api: $(VENV)/.dev  ## schemathesis over /openapi.json, bounded in time
-	$(PYTEST) -m fuzz -n 2 tests/api
+	$(PYTEST) -m fuzz -n 2 tests/api tests/modules/livinglab/test_fuzz.py
 
 lint: $(VENV)/.dev  ## ruff, mypy and import-linter
 	$(BIN)/ruff check src tests bench

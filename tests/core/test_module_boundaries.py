@@ -66,3 +66,15 @@ def test_importing_the_package_does_nothing() -> None:
         env={"PATH": "", "SMARTCITY_DATABASE_URL": "bogus://"},
     )
     assert result.stdout.strip() == "identity []"
+
+
+def test_import_linter_has_a_contract_for_every_module() -> None:
+    import tomllib
+
+    pyproject = SRC.parents[1] / "pyproject.toml"
+    contracts = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["importlinter"][
+        "contracts"
+    ]
+    sources = {source for contract in contracts for source in contract["source_modules"]}
+    for manifest in load_manifests(()):
+        assert f"smartcity.modules.{manifest.name}" in sources, manifest.name

@@ -59,6 +59,8 @@ class Manifest:
     """Every authorisation rule this module's routes use (documented, matrix-tested)."""
     seed: Callable[[UnitOfWork, Platform], None] | None = None
     """Loads this module's part of the demo city."""
+    nav: tuple[tuple[str, str], ...] = ()
+    """Public links for the portal header: (English message id marked with N_(), path)."""
     home_partial: str | None = None
     """A template included on the portal's home page (e.g. the chat widget)."""
     citizen_cards: Callable[[Principal], list[PortalCard]] | None = None

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from pydantic import AfterValidator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator
 
 TAIPEI = ZoneInfo("Asia/Taipei")
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
+def _within_civil_range(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError("dates must lie between 1900-01-01 and 2999-12-31")
+    return value
+
+
+CivilDate = Annotated[date, AfterValidator(_within_civil_range)]
+"""A date people could mean; keeps date arithmetic (a day later, a week earlier) in range."""
 
 
 def utcnow() -> datetime:

@@ -1,0 +1,131 @@
+"""Reconciling a 1,000,000-line settlement file against 1,000,000 recorded payments.
+
+Figure: the time `reconciliation.reconcile()` takes (parse, match, record the report, mark
+each payment reconciled, post the settlement, commit) on the embedded SQLite default ÷ the
+time Polars takes just to read the same CSV file, in the same run.
+Run: `.venv/bin/python bench/bench_payments_reconcile.py` (needs `pip install polars`;
+`BENCH_LINES` changes the size).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from smartcity.app import build_platform
+from smartcity.core.auth import system_actor
+from smartcity.core.keys import KeyRing
+from smartcity.core.migrate import upgrade
+from smartcity.core.settings import Settings
+from smartcity.core.time import taipei_today
+from smartcity.modules.payments import codes, reconciliation
+from smartcity.modules.payments.catalogue import catalogue
+from smartcity.modules.payments.models import Bill, Item, Payment
+
+LINES = int(os.environ.get("BENCH_LINES", "1000000"))
+CHUNK = 20_000
+
+
+def main() -> None:
+    try:
+        import polars
+    except ImportError:
+        print("skipped: pip install polars")
+        return
+    folder = Path(tempfile.mkdtemp(prefix="bench-reconcile-"))
+    settings = Settings(
+        database_url=f"sqlite:///{folder / 'bench.db'}",
+        data_dir=folder,
+        environment="test",
+        log_requests=False,
+        modules=("identity", "payments"),
+    )  # type: ignore[call-arg]
+    platform = build_platform(settings, keys=KeyRing.ephemeral())
+    upgrade(platform.db.engine, platform.modules)
+    with platform.unit_of_work(system_actor("bench")) as uow:
+        uow.session.execute(insert(Item), catalogue())
+        uow.audit("bench.setup", "catalogue", "bench", {})
+    due = taipei_today() + timedelta(days=60)
+    paid_at = datetime.now(UTC).replace(microsecond=0)
+    file = folder / "settlement.csv"
+    started = time.perf_counter()
+    with file.open("w", encoding="utf-8") as out, platform.db.engine.begin() as connection:
+        out.write("provider_txn_id,reference,amount,paid_at\n")
+        stamp = paid_at.isoformat()
+        for first in range(0, LINES, CHUNK):
+            bills, payments = [], []
+            for serial in range(first, min(first + CHUNK, LINES)):
+                number = codes.make_write_off_number(due, serial)
+                bill_id = uuid.uuid4()
+                amount = 100 + serial % 5000
+                bills.append(
+                    {
+                        "id": bill_id,
+                        "write_off_number": number,
+                        "virtual_account": codes.make_virtual_account("95270", serial),
+                        "item_code": "TWD-FEE01",
+                        "department": "TWD",
+                        "amount": amount,
+                        "paid_amount": amount,
+                        "due_date": due,
+                        "payer_kind": "plate",
+                        "payer_value": "ABC-1234",
+                        "description": "",
+                        "status": "written_off",
+                        "issued_by": "bench",
+                        "created_at": paid_at,
+                    }
+                )
+                payments.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "bill_id": bill_id,
+                        "provider": "711",
+                        "provider_txn_id": f"711-{serial:09d}",
+                        "channel": "store",
+                        "amount": amount,
+                        "applied": amount,
+                        "refund_due": 0,
+                        "refunded": 0,
+                        "flag": "none",
+                        "exception_state": None,
+                        "exception_note": "",
+                        "paid_at": paid_at,
+                        "recorded_at": paid_at,
+                        "source": "api",
+                    }
+                )
+                out.write(f"711-{serial:09d},{number},{amount},{stamp}\n")
+            connection.execute(insert(Bill), bills)
+            connection.execute(insert(Payment), payments)
+    print(
+        f"setup: {LINES:,} bills and payments, file {file.stat().st_size / 1e6:.0f} MB "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+
+    started = time.perf_counter()
+    frame = polars.read_csv(file)
+    polars_seconds = time.perf_counter() - started
+    assert frame.height == LINES
+
+    text_started = time.perf_counter()
+    text = file.read_text(encoding="utf-8")
+    with platform.unit_of_work(system_actor("bench")) as uow:
+        settlement = reconciliation.reconcile(uow, "711", text)
+        outcomes = dict(settlement.counts["outcomes"])
+    ours = time.perf_counter() - text_started
+    assert outcomes["matched"] == LINES, outcomes
+    platform.db.dispose()
+    print(f"polars {polars.__version__} read_csv: {polars_seconds:.2f} s")
+    print(f"reconcile {LINES:,} lines: {ours:.2f} s  {outcomes}")
+    print(f"ratio: {ours / polars_seconds:.1f} (target ≤ 3)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+# ruff: noqa: S603, S607  # the benchmark starts mosquitto, mosquitto_pub and our own CLI
+"""MQTT ingestion from Mosquitto into PostgreSQL: sustained messages per second, zero loss.
+
+A private Mosquitto (its own port and config, unlimited queue) and a fresh PostgreSQL database
+are started; `smartcity sensors mqtt` runs as its own process; `mosquitto_pub -l -q 1` publishes
+the LASS lines. Figures: messages stored per second from the first publish to the last commit,
+the publisher's own rate as the reference, and messages published vs observations stored.
+
+Run: `.venv/bin/python bench/bench_sensors_mqtt.py [--devices 2000] [--steps 50]`
+(needs `mosquitto`, `mosquitto_pub` and PostgreSQL at SMARTCITY_BENCH_DATABASE_URL,
+default postgresql+psycopg://postgres@127.0.0.1:5432/smartcity_bench_sensors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from smartcity.core.db import normalise_url
+from smartcity.core.migrate import upgrade
+from smartcity.core.registry import load_manifests
+from smartcity.modules.sensors.models import Observation
+from smartcity.modules.sensors.simulate import lines, schools
+
+URL = os.environ.get(
+    "SMARTCITY_BENCH_DATABASE_URL",
+    "postgresql+psycopg://postgres@127.0.0.1:5432/smartcity_bench_sensors",
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _fresh_database(url: str) -> None:
+    parsed = make_url(normalise_url(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def _count(engine) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count(Observation.id))).scalar() or 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--devices", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=50)
+    args = parser.parse_args()
+    if not shutil.which("mosquitto") or not shutil.which("mosquitto_pub"):
+        print("skipped: mosquitto is not installed")
+        return
+    folder = Path(tempfile.mkdtemp(prefix="bench-mqtt-"))
+    port = _free_port()
+    config = folder / "mosquitto.conf"
+    config.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 0\nmax_inflight_messages 0\n"
+    )
+    broker = subprocess.Popen(["mosquitto", "-c", str(config)], stderr=subprocess.DEVNULL)
+    _fresh_database(URL)
+    engine = create_engine(normalise_url(URL))
+    upgrade(engine, load_manifests(()))
+    env = {
+        **os.environ,
+        "SMARTCITY_DATABASE_URL": URL,
+        "SMARTCITY_DATA_DIR": str(folder),
+        "SMARTCITY_LOG_REQUESTS": "false",
+    }
+    ingester = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "smartcity",
+            "sensors",
+            "mqtt",
+            "--broker",
+            f"mqtt://127.0.0.1:{port}",
+            "--client-id",
+            "bench-ingester",
+            "--batch",
+            "5000",
+            "--flush-ms",
+            "100",
+            "--no-publish",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        devices = schools(args.devices)
+        start = datetime(2024, 11, 2, tzinfo=UTC)
+        # Warm-up: every device appears once, so the run measures steady-state ingestion.
+        warm = folder / "warm.txt"
+        warm.write_text(
+            "\n".join(
+                line
+                for _w, _s, line in lines(
+                    devices, start - timedelta(days=1), 1, timedelta(minutes=5)
+                )
+            )
+            + "\n"
+        )
+        deadline = time.monotonic() + 300
+        while _count(engine) < args.devices * 5 and time.monotonic() < deadline:
+            with warm.open("rb") as handle:
+                subprocess.run(
+                    ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", "LASS/AirBox/warm", "-l"],
+                    stdin=handle,
+                    check=True,
+                )
+            time.sleep(2)
+        baseline = _count(engine)
+        assert baseline == args.devices * 5, baseline
+        payload = folder / "lines.txt"
+        text_lines = [
+            line for _w, _s, line in lines(devices, start, args.steps, timedelta(minutes=5))
+        ]
+        payload.write_text("\n".join(text_lines) + "\n")
+        messages = len(text_lines)
+        began = time.perf_counter()
+        with payload.open("rb") as handle:
+            subprocess.run(
+                ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", "LASS/AirBox/b", "-l"],
+                stdin=handle,
+                check=True,
+            )
+        published = time.perf_counter() - began
+        expected = baseline + messages * 5
+        last = -1
+        stalled = time.monotonic()
+        while True:
+            now = _count(engine)
+            if now >= expected:
+                break
+            if now != last:
+                last, stalled = now, time.monotonic()
+            elif time.monotonic() - stalled > 30:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - began
+        stored = (_count(engine) - baseline) // 5
+        print(f"messages published: {messages:,} ({messages * 5:,} observations)")
+        print(f"publisher alone: {published:.2f} s = {messages / published:,.0f} msg/s")
+        print(
+            f"stored in PostgreSQL: {stored:,} messages in {elapsed:.2f} s = "
+            f"{stored / elapsed:,.0f} msg/s ({stored * 5 / elapsed:,.0f} obs/s)"
+        )
+        print(f"lost: {messages - stored}")
+    finally:
+        ingester.terminate()
+        ingester.wait(30)
+        broker.terminate()
+        broker.wait(10)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

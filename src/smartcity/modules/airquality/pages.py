@@ -1,0 +1,133 @@
+"""airquality's pages: the public map (no tile server), a device page, and the staff console.
+
+The map is one server-rendered SVG: the estimated surface is the grid PNG as an <image>,
+devices are circles coloured by AQI band, flagged devices are ringed, plume paths are lines.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from smartcity.core.auth import PUBLIC
+from smartcity.core.errors import InvalidInput
+from smartcity.core.http import PageContext, page_access
+from smartcity.core.time import isoformat_z, taipei_today
+from smartcity.modules.airquality import aqi, rules, service
+from smartcity.modules.airquality.alerts import TAIPEI_DISTRICTS
+from smartcity.modules.airquality.api import DEVICE_ID, settings_of
+from smartcity.modules.airquality.rendering import TAIPEI, GridSpec
+
+Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
+Staff = Annotated[PageContext, Depends(page_access(rules.OPERATE))]
+SCALE = 3
+"""SVG pixels per grid cell of the default map."""
+
+
+def _xy(spec: GridSpec, lat: float, lon: float) -> tuple[float, float]:
+    x = (lon - spec.west) / (spec.east - spec.west) * spec.width * SCALE
+    y = (spec.north - lat) / (spec.north - spec.south) * spec.height * SCALE
+    return round(x, 1), round(y, 1)
+
+
+def _inside(spec: GridSpec, lat: float, lon: float) -> bool:
+    return spec.south <= lat <= spec.north and spec.west <= lon <= spec.east
+
+
+def build_router() -> APIRouter:
+    """airquality's page routes."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/airquality", response_class=HTMLResponse)
+    def map_page(ctx: Public, time: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+        when = service.parse_time(time)
+        spec = TAIPEI
+        settings = settings_of(ctx.platform)
+        with ctx.read() as session:
+            points = service.map_points(session, when, settings)
+            plumes = service.plume_tracks(session, service.taipei_day(when))
+            if not plumes["tracks"]:
+                plumes = service.plume_tracks(session, None)
+            alerts = service.district_alerts(session, 10, None)
+        devices = []
+        for p in points:
+            if not _inside(spec, p["lat"], p["lon"]):
+                continue
+            x, y = _xy(spec, p["lat"], p["lon"])
+            devices.append({**p, "x": x, "y": y})
+        tracks = []
+        for t in plumes["tracks"]:
+            coords = [_xy(spec, step["lat"], step["lon"]) for step in t["path"]]
+            tracks.append(
+                {
+                    **t,
+                    "points": " ".join(f"{x},{y}" for x, y in coords),
+                    "start_xy": coords[0],
+                    "end_xy": coords[-1],
+                }
+            )
+        query = (
+            f"time={isoformat_z(when)}&south={spec.south}&west={spec.west}&north={spec.north}"
+            f"&east={spec.east}&width={spec.width}&height={spec.height}"
+        )
+        return ctx.render(
+            "airquality/map.html",
+            when=when,
+            width=spec.width * SCALE,
+            height=spec.height * SCALE,
+            grid_url=f"/api/v1/airquality/grid.png?{query}",
+            contours_url=f"/api/v1/airquality/contours.geojson?{query}",
+            devices=devices,
+            flagged=sum(1 for d in devices if d["status"] in ("malfunction", "indoor")),
+            tracks=tracks,
+            plume_day=plumes["day"],
+            alerts=alerts,
+            bands=aqi.BANDS,
+            districts={key: name for key, name, _lat, _lon in TAIPEI_DISTRICTS},
+            earlier=isoformat_z(when - timedelta(hours=1)),
+            later=isoformat_z(when + timedelta(hours=1)),
+        )
+
+    @router.get("/airquality/devices/{device_id}", response_class=HTMLResponse)
+    def device_page(ctx: Public, device_id: Annotated[str, Path(pattern=DEVICE_ID)]) -> Response:
+        with ctx.read() as session:
+            health = service.device_health(session, device_id)
+        return ctx.render("airquality/device.html", health=health)
+
+    @router.get("/staff/airquality", response_class=HTMLResponse)
+    def staff_page(ctx: Staff, done: Annotated[str, Query(max_length=40)] = "") -> Response:
+        with ctx.read() as session:
+            day, rows = service.ranking(session)
+            alerts = service.district_alerts(session, 20, None)
+        return ctx.render(
+            "airquality/staff.html",
+            day=day,
+            rows=rows[:100],
+            alerts=alerts,
+            today=taipei_today().isoformat(),
+            done=done if done in ("quality", "calibration", "plumes") else "",
+        )
+
+    @router.post("/staff/airquality/run", response_class=HTMLResponse)
+    def staff_run(
+        ctx: Staff,
+        kind: Annotated[str, Form(max_length=20)] = "",
+        day: Annotated[str, Form(max_length=10)] = "",
+    ) -> Response:
+        if kind not in ("quality", "calibration", "plumes"):
+            raise InvalidInput("choose quality, calibration or plumes", code="invalid_kind")
+        parsed = service.parse_day(day)
+        settings = settings_of(ctx.platform)
+        jobs: dict[str, Any] = {
+            "quality": lambda uow: service.run_quality(uow, parsed, settings),
+            "calibration": lambda uow: service.run_calibration(uow, parsed, settings),
+            "plumes": lambda uow: service.run_plumes(uow, parsed, settings),
+        }
+        with ctx.write() as uow:
+            jobs[kind](uow)
+        return RedirectResponse(f"/staff/airquality?done={kind}", status_code=303)
+
+    return router

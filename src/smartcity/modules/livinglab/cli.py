@@ -1,0 +1,26 @@
+"""`smartcity livinglab …`: the living lab from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+
+def build_cli() -> typer.Typer:
+    """livinglab's sub-commands."""
+    app = typer.Typer(help="城市實驗室 The living lab.", no_args_is_help=True)
+
+    @app.command("dashboard")
+    def show_dashboard(ctx: typer.Context) -> None:
+        """Print the public dashboard figures as JSON."""
+        from smartcity.modules.livinglab import dashboard
+
+        platform = ctx.obj
+        session = platform.db.read_session()
+        try:
+            typer.echo(json.dumps(dashboard.summary(session), ensure_ascii=False, indent=2))
+        finally:
+            session.close()
+
+    return app

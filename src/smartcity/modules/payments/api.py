@@ -1,0 +1,745 @@
+"""payments' JSON API, mounted at /api/v1/payments: parse → service → schema."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from smartcity.core.auth import PUBLIC, Role
+from smartcity.core.errors import BadRequest, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.http import RequestContext, authorize, unauthenticated
+from smartcity.core.time import CivilDate, taipei_today
+from smartcity.modules.payments import (
+    autopay,
+    ledger,
+    payouts,
+    reconciliation,
+    rules,
+    sandbox,
+    service,
+    webhooks,
+)
+from smartcity.modules.payments.models import Payment, Provider, Subscriber, WebhookDelivery
+from smartcity.modules.payments.schemas import (
+    AutopayIn,
+    AutopayOut,
+    BatchIn,
+    BatchOut,
+    BillIn,
+    BillOut,
+    BulkIssued,
+    CancelIn,
+    CitizenBillOut,
+    DeliveryOut,
+    ExitIn,
+    ExitOut,
+    ItemOut,
+    LedgerCheckOut,
+    PaymentIn,
+    PaymentOut,
+    PayoutOut,
+    PayoutResultIn,
+    ProviderIn,
+    ProviderOut,
+    RefundIn,
+    RefundOut,
+    ReportRow,
+    ResolveIn,
+    SettlementOut,
+    SubscriberIn,
+    SubscriberOut,
+)
+from smartcity.modules.payments.values import SettlementFormat
+from smartcity.modules.payments.views import bill_out, item_out, payment_out, payout_out, refund_out
+
+RAW_FILE = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "text/plain": {"schema": {"type": "string"}},
+        },
+    }
+}
+IdempotencyKeyHeader = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Unique per payment; a retry with the same key and body answers 200",
+    ),
+]
+
+
+async def _text(request: Request) -> str:
+    body = await request.body()
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the file must be UTF-8 text", code="invalid_encoding") from None
+
+
+def _department_for(ctx: RequestContext, asked: str | None) -> str | None:
+    """Officers see only their department; admins any (or all)."""
+    if ctx.principal.role == Role.OFFICER:
+        return ctx.principal.department or "-"
+    return asked
+
+
+def _citizen_id(ctx: RequestContext) -> uuid.UUID:
+    return uuid.UUID(str(ctx.principal.id))
+
+
+def build_router() -> APIRouter:
+    """payments' API routes."""
+    router = APIRouter(tags=["payments"])
+
+    # -- catalogue ------------------------------------------------------------------
+
+    @router.get("/items", response_model=list[ItemOut], summary="The public fee catalogue")
+    def items(
+        ctx: Annotated[RequestContext, Depends(unauthenticated(PUBLIC))],
+        department: Annotated[str | None, Query(max_length=32)] = None,
+    ) -> list[ItemOut]:
+        with ctx.read() as session:
+            return [item_out(i) for i in service.list_items(session, department)]
+
+    @router.get("/items/{code}", response_model=ItemOut, summary="One fee item")
+    def item(
+        ctx: Annotated[RequestContext, Depends(unauthenticated(PUBLIC))], code: str
+    ) -> ItemOut:
+        with ctx.read() as session:
+            return item_out(service.get_item(session, code))
+
+    # -- bills ------------------------------------------------------------------------
+
+    @router.post("/bills", response_model=BillOut, status_code=201, summary="Issue a bill")
+    def issue(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.ISSUERS))], body: BillIn
+    ) -> BillOut:
+        settings = service.settings_of(ctx.platform)
+        with ctx.write() as uow:
+            bill = service.issue_bill(
+                uow,
+                settings,
+                item_code=body.item_code,
+                amount=body.amount,
+                due_date=body.due_date,
+                payer=body.payer.model_dump(exclude_none=True),
+                description=body.description,
+            )
+            return bill_out(uow.session, bill, settings)
+
+    @router.post(
+        "/bills/import",
+        response_model=BulkIssued,
+        status_code=201,
+        summary="Issue bills from CSV: item_code,amount,due_date,payer_kind,payer_value",
+        openapi_extra=RAW_FILE,
+    )
+    async def bulk_import(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.ISSUERS))], request: Request
+    ) -> BulkIssued:
+        text = await _text(request)
+        rows = parse_bill_csv(text)
+        settings = service.settings_of(ctx.platform)
+        with ctx.write() as uow:
+            references = [service.issue_bill(uow, settings, **row).write_off_number for row in rows]
+        return BulkIssued(issued=len(references), references=references)
+
+    @router.get("/bills", response_model=list[BillOut], summary="A department's bills")
+    def list_bills(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+        status: Annotated[str | None, Query(max_length=16)] = None,
+        department: Annotated[str | None, Query(max_length=32)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[BillOut]:
+        from sqlalchemy import select
+
+        from smartcity.modules.payments.models import Bill
+
+        settings = service.settings_of(ctx.platform)
+        scope = _department_for(ctx, department)
+        with ctx.read() as session:
+            query = select(Bill).order_by(Bill.created_at.desc()).limit(limit)
+            if scope:
+                query = query.where(Bill.department == scope)
+            if status:
+                query = query.where(Bill.status == status)
+            return [bill_out(session, b, settings) for b in session.execute(query).scalars()]
+
+    @router.get(
+        "/bills/{reference}",
+        response_model=BillOut,
+        summary="Look a bill up by write-off number (= barcode segment 2) or virtual account",
+    )
+    def lookup(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.BILL_READERS))], reference: str
+    ) -> BillOut:
+        with ctx.read() as session:
+            bill = service.find_bill(session, reference[:40])
+            service.check_can_see(session, ctx.principal, bill)
+            return bill_out(session, bill, service.settings_of(ctx.platform))
+
+    @router.post("/bills/{bill_id}/cancel", response_model=BillOut, summary="Cancel a bill")
+    def cancel(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.ISSUERS))],
+        bill_id: uuid.UUID,
+        body: CancelIn,
+    ) -> BillOut:
+        with ctx.write() as uow:
+            bill = service.cancel_bill(uow, bill_id, body.reason)
+            return bill_out(uow.session, bill, service.settings_of(ctx.platform))
+
+    # -- payments ------------------------------------------------------------------------
+
+    @router.post(
+        "/payments",
+        response_model=PaymentOut,
+        status_code=201,
+        summary="Record a collected payment (201 new; 200 replay; 409 key reused)",
+        responses={200: {"description": "A replay of an earlier request with this key"}},
+    )
+    def pay(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.PROVIDERS))],
+        body: PaymentIn,
+        idempotency_key: IdempotencyKeyHeader,
+        response: Response,
+    ) -> PaymentOut:
+        provider = ctx.principal.organisation
+        if not provider:
+            raise PermissionDenied("this key belongs to no provider", code="not_a_provider")
+        view, created = service.record_payment_retrying(
+            ctx.platform,
+            ctx.principal,
+            ctx.request_id,
+            provider,
+            service.PaymentRequest(
+                reference=body.reference,
+                amount=body.amount,
+                channel=body.channel.value,
+                provider_txn_id=body.provider_txn_id,
+                paid_at=body.paid_at,
+            ),
+            idempotency_key,
+        )
+        response.status_code = 201 if created else 200
+        return PaymentOut.model_validate(view)
+
+    @router.get("/payments/{payment_id}", response_model=PaymentOut, summary="One payment")
+    def read_payment(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.REFUNDERS))],
+        payment_id: uuid.UUID,
+    ) -> PaymentOut:
+        with ctx.read() as session:
+            payment = service.get_payment(session, payment_id)
+            bill = service.get_bill(session, payment.bill_id)
+            _check_payment_access(ctx, payment, bill.department)
+            return payment_out(payment, bill)
+
+    @router.post(
+        "/payments/{payment_id}/refunds",
+        response_model=RefundOut,
+        status_code=201,
+        summary="Refund (part of) a payment",
+    )
+    def refund(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.REFUNDERS))],
+        payment_id: uuid.UUID,
+        body: RefundIn,
+    ) -> RefundOut:
+        with ctx.write() as uow:
+            return refund_out(service.refund_payment(uow, payment_id, body.amount, body.reason))
+
+    # -- exceptions ------------------------------------------------------------------------
+
+    @router.get(
+        "/exceptions", response_model=list[PaymentOut], summary="Payments with money owed back"
+    )
+    def exceptions(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+        state: Annotated[str, Query(pattern="^(open|refunded|resolved)$")] = "open",
+        department: Annotated[str | None, Query(max_length=32)] = None,
+    ) -> list[PaymentOut]:
+        with ctx.read() as session:
+            rows = service.exception_queue(session, _department_for(ctx, department), state)
+            return [payment_out(p, b) for p, b in rows]
+
+    @router.post(
+        "/exceptions/{payment_id}/resolve",
+        response_model=PaymentOut,
+        summary="Close an exception without a refund",
+    )
+    def resolve(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+        payment_id: uuid.UUID,
+        body: ResolveIn,
+    ) -> PaymentOut:
+        with ctx.write() as uow:
+            payment = service.resolve_exception(uow, payment_id, body.note)
+            return payment_out(payment, service.get_bill(uow.session, payment.bill_id))
+
+    # -- settlements and reports ---------------------------------------------------------------
+
+    @router.post(
+        "/settlements",
+        response_model=SettlementOut,
+        status_code=201,
+        summary="Send a settlement file (CSV or the store's fixed-width record); get the report",
+        openapi_extra=RAW_FILE,
+    )
+    async def settle(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.SETTLERS))],
+        request: Request,
+        format: Annotated[SettlementFormat | None, Query()] = None,
+        provider: Annotated[str | None, Query(max_length=32)] = None,
+    ) -> SettlementOut:
+        code = ctx.principal.organisation if ctx.principal.role == Role.PROVIDER else provider
+        if not code:
+            raise InvalidInput("name the provider", code="provider_required")
+        text = await _text(request)
+        with ctx.write() as uow:
+            settlement = reconciliation.reconcile(uow, code, text, format)
+            settlement_id = settlement.id
+        return _settlement_out(ctx, settlement_id)
+
+    @router.get(
+        "/settlements/{settlement_id}",
+        response_model=SettlementOut,
+        summary="A reconciliation report",
+    )
+    def read_settlement(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.SETTLEMENT_READERS))],
+        settlement_id: uuid.UUID,
+    ) -> SettlementOut:
+        return _settlement_out(ctx, settlement_id)
+
+    def _settlement_out(ctx: RequestContext, settlement_id: uuid.UUID) -> SettlementOut:
+        department = _department_for(ctx, None)
+        with ctx.read() as session:
+            settlement = reconciliation.get_settlement(session, settlement_id)
+            if (
+                ctx.principal.role == Role.PROVIDER
+                and settlement.provider != ctx.principal.organisation
+            ):
+                raise NotFound("no such settlement", code="unknown_settlement")
+            findings = reconciliation.findings_of(session, settlement.id, department)
+            by_day = settlement.counts.get("by_department_day", [])
+            if department:
+                by_day = [row for row in by_day if row.get("department") == department]
+            return SettlementOut(
+                id=settlement.id,
+                provider=settlement.provider,
+                format=settlement.format,
+                lines=settlement.lines,
+                total=settlement.total,
+                days=list(settlement.days),
+                outcomes=dict(settlement.counts.get("outcomes", {})),
+                by_department_day=by_day,
+                findings=[
+                    {
+                        "line": f.line_no,
+                        "outcome": f.outcome,
+                        "provider_txn_id": f.provider_txn_id,
+                        "reference": f.reference,
+                        "amount": f.amount,
+                        "payment_id": str(f.payment_id) if f.payment_id else None,
+                        "department": f.department,
+                        "day": f.day,
+                    }
+                    for f in findings
+                ],
+            )
+
+    @router.get(
+        "/reports/daily",
+        response_model=list[ReportRow],
+        summary="Reconciliation per department for one day (add format=csv for CSV)",
+    )
+    def daily(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+        day: CivilDate | None = None,
+        department: Annotated[str | None, Query(max_length=32)] = None,
+        format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    ) -> Any:
+        with ctx.read() as session:
+            rows = reconciliation.daily_report(
+                session, day or taipei_today(), _department_for(ctx, department)
+            )
+        if format == "csv":
+            return PlainTextResponse(reconciliation.report_csv(rows), media_type="text/csv")
+        return [ReportRow.model_validate(row) for row in rows]
+
+    @router.get("/ledger/check", response_model=LedgerCheckOut, summary="Prove the ledger")
+    def ledger_check(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+    ) -> LedgerCheckOut:
+        with ctx.read() as session:
+            report = ledger.check(session)
+        return LedgerCheckOut(
+            ok=report.ok,
+            transactions=report.transactions,
+            debits=report.debits,
+            credits=report.credits,
+            unbalanced=report.unbalanced[:100],
+            bills_without_postings=report.bills_without_postings[:100],
+        )
+
+    @router.get(
+        "/ledger/balances",
+        response_model=dict[str, int],
+        summary="Balance (debits − credits) of every account",
+    )
+    def balances(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+        prefix: Annotated[str, Query(max_length=80)] = "",
+    ) -> dict[str, int]:
+        with ctx.read() as session:
+            return ledger.balances(session, prefix)
+
+    # -- providers and webhooks --------------------------------------------------------------
+
+    @router.put(
+        "/providers/{code}",
+        response_model=ProviderOut,
+        summary="Register a provider (returns a new webhook secret)",
+    )
+    def register_provider(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
+        code: str,
+        body: ProviderIn,
+    ) -> ProviderOut:
+        import secrets
+
+        if not code.isalnum() or len(code) > 32:
+            raise InvalidInput("a provider code is letters and digits", code="invalid_code")
+        with ctx.write() as uow:
+            provider = service.ensure_provider(uow.session, code)
+            provider.channels = [c.value for c in body.channels]
+            provider.fee = body.fee
+            provider.webhook_url = body.webhook_url
+            provider.webhook_secret = secrets.token_hex(32)
+            uow.audit(
+                "payments.provider.registered",
+                "provider",
+                code,
+                {"channels": provider.channels, "fee": body.fee},
+            )
+            return ProviderOut(
+                code=code,
+                channels=provider.channels,
+                fee=provider.fee,
+                webhook_url=provider.webhook_url,
+                webhook_secret=provider.webhook_secret,
+            )
+
+    @router.put(
+        "/subscription",
+        response_model=SubscriberOut,
+        summary="Set the department's webhook endpoint (returns a new secret)",
+    )
+    def subscribe(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+        body: SubscriberIn,
+        department: Annotated[str | None, Query(max_length=32)] = None,
+    ) -> SubscriberOut:
+        import secrets
+
+        code = _department_for(ctx, department)
+        if not code:
+            raise InvalidInput("name the department", code="department_required")
+        with ctx.write() as uow:
+            row = uow.session.get(Subscriber, code)
+            if row is None:
+                row = Subscriber(organisation=code, url=body.url, secret="")
+                uow.session.add(row)
+            row.url = body.url
+            row.secret = secrets.token_hex(32)
+            uow.audit("payments.subscriber.set", "subscriber", code, {"url": body.url})
+            return SubscriberOut(organisation=code, url=row.url, secret=row.secret)
+
+    @router.get(
+        "/webhooks/deliveries",
+        response_model=list[DeliveryOut],
+        summary="The outbound webhook delivery log",
+    )
+    def deliveries(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.SETTLEMENT_READERS))],
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[DeliveryOut]:
+        from sqlalchemy import select
+
+        owner = ctx.principal.department or ctx.principal.organisation
+        with ctx.read() as session:
+            query = select(WebhookDelivery).order_by(WebhookDelivery.created_at.desc()).limit(limit)
+            if ctx.principal.role != Role.ADMIN:
+                query = query.where(WebhookDelivery.organisation == (owner or "-"))
+            return [
+                DeliveryOut(
+                    id=d.id,
+                    organisation=d.organisation,
+                    event=d.event,
+                    state=d.state,
+                    attempts=d.attempts,
+                    next_attempt_at=d.next_attempt_at,
+                    delivered_at=d.delivered_at,
+                )
+                for d in session.execute(query).scalars()
+            ]
+
+    @router.post(
+        "/sandbox/callbacks",
+        response_model=PaymentOut,
+        summary="Signed callbacks of the built-in sandbox provider (X-Smartcity-Signature)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
+    async def sandbox_callback(
+        ctx: Annotated[RequestContext, Depends(unauthenticated(PUBLIC))], request: Request
+    ) -> PaymentOut:
+        body = await request.body()
+        view = sandbox.accept_callback(ctx.platform, request.headers.get(webhooks.HEADER), body)
+        return PaymentOut.model_validate(view)
+
+    # -- the citizen's e-ledger -----------------------------------------------------------------
+
+    @router.get(
+        "/me/bills",
+        response_model=list[CitizenBillOut],
+        summary="Every bill addressed to me or an identifier I bound, with payments and refunds",
+    )
+    def my_bills(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.CITIZENS))],
+    ) -> list[CitizenBillOut]:
+        settings = service.settings_of(ctx.platform)
+        with ctx.read() as session:
+            result = []
+            for bill in service.bills_of_citizen(session, _citizen_id(ctx)):
+                paid = service.payments_of_bill(session, bill.id)
+                refunds = service.refunds_of(session, [p.id for p in paid])
+                result.append(
+                    CitizenBillOut(
+                        **bill_out(session, bill, settings).model_dump(),
+                        payments=[payment_out(p, bill) for p in paid],
+                        refunds=[refund_out(r) for r in refunds],
+                    )
+                )
+            return result
+
+    @router.get("/me/payouts", response_model=list[PayoutOut], summary="My payouts")
+    def my_payouts(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.CITIZENS))],
+    ) -> list[PayoutOut]:
+        with ctx.read() as session:
+            return [
+                payout_out(p, b) for p, b in payouts.payouts_of_citizen(session, _citizen_id(ctx))
+            ]
+
+    @router.get("/me/autopay", response_model=list[AutopayOut], summary="My parking autopay")
+    def my_autopay(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.CITIZENS))],
+    ) -> list[AutopayOut]:
+        with ctx.read() as session:
+            return [_autopay_out(a) for a in autopay.autopays_of(session, _citizen_id(ctx))]
+
+    @router.post(
+        "/me/autopay",
+        response_model=AutopayOut,
+        status_code=201,
+        summary="Bind a plate to a payment method (from tomorrow by default)",
+    )
+    def bind_autopay(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.CITIZENS))], body: AutopayIn
+    ) -> AutopayOut:
+        with ctx.write() as uow:
+            row = autopay.bind_autopay(
+                uow,
+                service.settings_of(ctx.platform),
+                _citizen_id(ctx),
+                body.plate,
+                body.payment_method_binding_id,
+                body.effective_from,
+            )
+            return _autopay_out(row)
+
+    @router.delete(
+        "/me/autopay/{autopay_id}", response_model=AutopayOut, summary="Stop parking autopay"
+    )
+    def end_autopay(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.CITIZENS))],
+        autopay_id: uuid.UUID,
+    ) -> AutopayOut:
+        with ctx.write() as uow:
+            return _autopay_out(autopay.end_autopay(uow, _citizen_id(ctx), autopay_id))
+
+    # -- car parks -----------------------------------------------------------------------------
+
+    @router.post(
+        "/parking/exits",
+        response_model=ExitOut,
+        status_code=201,
+        summary="A car park reports an exit: bill the plate and charge its autopay",
+    )
+    def parking_exit(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.CAR_PARKS))], body: ExitIn
+    ) -> ExitOut:
+        settings = service.settings_of(ctx.platform)
+        with ctx.write() as uow:
+            result = autopay.report_exit(
+                uow,
+                settings,
+                plate=body.plate,
+                car_park=body.car_park,
+                amount=body.amount,
+                exited_at=body.exited_at,
+                item_code=body.item_code or autopay.PARKING_ITEM,
+            )
+            return ExitOut(
+                bill=bill_out(uow.session, result.bill, settings),
+                charged=result.charged,
+                payment_id=result.payment_id,
+                reason=result.reason,
+            )
+
+    # -- payouts -------------------------------------------------------------------------------
+
+    @router.post(
+        "/payouts", response_model=BatchOut, status_code=201, summary="Create a payout batch"
+    )
+    def create_batch(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))], body: BatchIn
+    ) -> BatchOut:
+        department = _department_for(ctx, body.department)
+        if not department:
+            raise InvalidInput("name the department", code="department_required")
+        with ctx.write() as uow:
+            batch = payouts.create_batch(
+                uow, department, body.name, [(p.citizen_id, p.amount) for p in body.payees]
+            )
+            batch_id = batch.id
+        return _batch_out(ctx, batch_id)
+
+    @router.get("/payouts/{batch_id}", response_model=BatchOut, summary="A payout batch")
+    def read_batch(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))], batch_id: uuid.UUID
+    ) -> BatchOut:
+        return _batch_out(ctx, batch_id)
+
+    @router.get(
+        "/payouts/{batch_id}/instructions",
+        summary="The payout instructions for the bank (CSV)",
+        response_class=PlainTextResponse,
+    )
+    def instructions(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))], batch_id: uuid.UUID
+    ) -> PlainTextResponse:
+        _batch_out(ctx, batch_id)
+        with ctx.read() as session:
+            return PlainTextResponse(
+                payouts.instructions_csv(session, batch_id), media_type="text/csv"
+            )
+
+    @router.post(
+        "/payouts/results/{payout_id}",
+        response_model=PayoutOut,
+        summary="Record the bank's confirmation or failure of one payout",
+    )
+    def payout_result(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+        payout_id: uuid.UUID,
+        body: PayoutResultIn,
+    ) -> PayoutOut:
+        with ctx.write() as uow:
+            return payout_out(payouts.record_result(uow, payout_id, body.paid, body.reason))
+
+    def _batch_out(ctx: RequestContext, batch_id: uuid.UUID) -> BatchOut:
+        with ctx.read() as session:
+            batch = payouts.get_batch(session, batch_id)
+            department = _department_for(ctx, None)
+            if department and batch.department != department:
+                raise NotFound("no such payout batch", code="unknown_batch")
+            return BatchOut(
+                id=batch.id,
+                department=batch.department,
+                name=batch.name,
+                total=batch.total,
+                payouts=[payout_out(p) for p in payouts.payouts_of_batch(session, batch.id)],
+            )
+
+    def _check_payment_access(ctx: RequestContext, payment: Payment, department: str) -> None:
+        if ctx.principal.role == Role.PROVIDER and payment.provider != ctx.principal.organisation:
+            raise NotFound("no such payment", code="unknown_payment")
+        if ctx.principal.role == Role.OFFICER and ctx.principal.department != department:
+            raise NotFound("no such payment", code="unknown_payment")
+
+    _ = Provider  # registrations are read through service.ensure_provider
+    return router
+
+
+def _autopay_out(row: Any) -> AutopayOut:
+    return AutopayOut(
+        id=row.id,
+        plate=row.plate,
+        provider=row.provider,
+        effective_from=row.effective_from,
+        active=row.active,
+    )
+
+
+BILL_CSV_HEADER = ["item_code", "amount", "due_date", "payer_kind", "payer_value"]
+
+
+def parse_bill_csv(text: str, limit: int = 10_000) -> list[dict[str, Any]]:
+    """Rows of a bulk bill file, ready for `service.issue_bill`."""
+    try:
+        return _parse_bill_csv(text, limit)
+    except csv.Error as error:
+        raise InvalidInput(f"not a CSV file: {error}", code="invalid_file") from None
+
+
+def _parse_bill_csv(text: str, limit: int) -> list[dict[str, Any]]:
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header][:5] != BILL_CSV_HEADER:
+        raise InvalidInput(
+            "the first line must be " + ",".join(BILL_CSV_HEADER), code="invalid_file"
+        )
+    rows: list[dict[str, Any]] = []
+    for line_no, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) < 5:
+            raise InvalidInput(f"line {line_no}: expected 5 fields", code="invalid_file")
+        item_code, amount, due, kind, value = (part.strip() for part in row[:5])
+        if kind not in service.PAYER_KINDS:
+            raise InvalidInput(f"line {line_no}: unknown payer kind", code="invalid_file")
+        try:
+            due_date = date.fromisoformat(due)
+            amount_value = int(amount) if amount else None
+        except ValueError:
+            raise InvalidInput(f"line {line_no}: bad amount or date", code="invalid_file") from None
+        rows.append(
+            {
+                "item_code": item_code[:32],
+                "amount": amount_value,
+                "due_date": due_date,
+                "payer": {kind: value[:100]},
+                "description": (row[5] if len(row) > 5 else "")[:200],
+            }
+        )
+        if len(rows) > limit:
+            raise InvalidInput(f"at most {limit} bills per file", code="invalid_file")
+    if not rows:
+        raise InvalidInput("the file has no bills", code="invalid_file")
+    return rows

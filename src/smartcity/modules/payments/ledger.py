@@ -1,0 +1,163 @@
+"""The double-entry ledger: integer NTD, immutable entries, every posting balanced.
+
+An account is `<AccountType>:<key>`. `post()` refuses an unbalanced posting before it
+reaches the database, and `check()` proves afterwards that nothing slipped through.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from smartcity.core.time import utcnow
+from smartcity.modules.payments.models import Bill, LedgerEntry, LedgerTransaction
+from smartcity.modules.payments.values import AccountType, BillState, EntryKind
+
+
+class UnbalancedPosting(ValueError):
+    """A posting whose debits do not equal its credits (a programming error)."""
+
+
+def account(kind: AccountType, key: str) -> str:
+    """The account name `<type>:<key>`."""
+    return f"{kind.value}:{key}"
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of a posting: a debit or a credit of `amount` on `account`."""
+
+    account: str
+    debit: int = 0
+    credit: int = 0
+
+
+def debit(name: str, amount: int) -> Leg:
+    """A debit leg."""
+    return Leg(name, debit=amount)
+
+
+def credit(name: str, amount: int) -> Leg:
+    """A credit leg."""
+    return Leg(name, credit=amount)
+
+
+def post(
+    session: Session,
+    kind: EntryKind,
+    reference: object,
+    legs: Sequence[Leg],
+    bill_id: uuid.UUID | None = None,
+) -> None:
+    """Write one balanced transaction (zero legs are dropped)."""
+    legs = [leg for leg in legs if leg.debit or leg.credit]
+    if not legs:
+        return
+    if any(leg.debit < 0 or leg.credit < 0 or (leg.debit and leg.credit) for leg in legs):
+        raise UnbalancedPosting("each leg is a positive debit or a positive credit")
+    if sum(leg.debit for leg in legs) != sum(leg.credit for leg in legs):
+        raise UnbalancedPosting(f"{kind} {reference}: debits differ from credits")
+    now = utcnow()
+    # The id is made here, not by the database, so posting needs no extra round trip.
+    transaction = LedgerTransaction(
+        id=uuid.uuid4(), kind=kind.value, reference=str(reference), bill_id=bill_id, posted_at=now
+    )
+    session.add(transaction)
+    session.add_all(
+        LedgerEntry(
+            transaction_id=transaction.id,
+            transaction=transaction,
+            account=leg.account,
+            debit=leg.debit,
+            credit=leg.credit,
+            posted_at=now,
+        )
+        for leg in legs
+    )
+
+
+def balances(session: Session, prefix: str = "") -> dict[str, int]:
+    """Debit-minus-credit balance of every account (optionally those starting with `prefix`)."""
+    query = select(
+        LedgerEntry.account, func.sum(LedgerEntry.debit) - func.sum(LedgerEntry.credit)
+    ).group_by(LedgerEntry.account)
+    if prefix:
+        query = query.where(LedgerEntry.account.startswith(prefix))
+    return {name: int(total or 0) for name, total in session.execute(query)}
+
+
+def statement(session: Session, name: str, limit: int = 500) -> list[dict[str, object]]:
+    """The latest entries of one account, newest first, with the kind of each posting."""
+    rows = session.execute(
+        select(LedgerEntry, LedgerTransaction.kind, LedgerTransaction.reference)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.account == name)
+        .order_by(LedgerEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "posted_at": entry.posted_at,
+            "kind": kind,
+            "reference": reference,
+            "debit": entry.debit,
+            "credit": entry.credit,
+        }
+        for entry, kind, reference in rows
+    ]
+
+
+@dataclass
+class LedgerReport:
+    """What `check()` found."""
+
+    transactions: int
+    debits: int
+    credits: int
+    unbalanced: list[str]
+    bills_without_postings: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """Whether debits equal credits everywhere and every paid bill has its postings."""
+        return (
+            self.debits == self.credits and not self.unbalanced and not self.bills_without_postings
+        )
+
+
+def check(session: Session) -> LedgerReport:
+    """Prove debits = credits overall and per transaction, and that paid bills are posted."""
+    debits, credits, count = session.execute(
+        select(
+            func.coalesce(func.sum(LedgerEntry.debit), 0),
+            func.coalesce(func.sum(LedgerEntry.credit), 0),
+            func.count(func.distinct(LedgerEntry.transaction_id)),
+        )
+    ).one()
+    unbalanced = [
+        str(transaction_id)
+        for (transaction_id,) in session.execute(
+            select(LedgerEntry.transaction_id)
+            .group_by(LedgerEntry.transaction_id)
+            .having(func.sum(LedgerEntry.debit) != func.sum(LedgerEntry.credit))
+        )
+    ]
+    paid_states = (BillState.PAID.value, BillState.WRITTEN_OFF.value)
+    posted = select(LedgerTransaction.id).where(
+        LedgerTransaction.kind == EntryKind.PAYMENT.value,
+        LedgerTransaction.bill_id == Bill.id,
+    )
+    unposted_bills = session.execute(
+        select(Bill.write_off_number).where(Bill.status.in_(paid_states), ~posted.exists())
+    ).scalars()
+    return LedgerReport(
+        transactions=int(count),
+        debits=int(debits),
+        credits=int(credits),
+        unbalanced=unbalanced,
+        bills_without_postings=list(unposted_bills),
+    )

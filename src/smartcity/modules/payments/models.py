@@ -1,0 +1,344 @@
+"""payments' tables (prefixed payments_). Money is integer NTD; times UTC."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from smartcity.core.db import Base
+from smartcity.core.time import UTCDateTime, utcnow
+
+
+def new_id() -> uuid.UUID:
+    """A random primary key."""
+    return uuid.uuid4()
+
+
+class Item(Base):
+    """A fee item of the catalogue: what a department collects and how."""
+
+    __tablename__ = "payments_items"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_en: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    department: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    amount_rule: Mapped[str] = mapped_column(String(16), nullable=False, default="variable")
+    """`fixed` (always `amount`) or `variable` (the officer gives the amount)."""
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    channels: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    refundable: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    partial_allowed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    write_off_rule: Mapped[str] = mapped_column(String(16), nullable=False, default="on_payment")
+    """`on_payment` (written off when paid) or `on_settlement` (when the provider settles)."""
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+
+class Provider(Base):
+    """A collecting provider's registration: channels, fee and webhook secret."""
+
+    __tablename__ = "payments_providers"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channels: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    fee: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    """Collection fee per payment, NTD."""
+    webhook_url: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    webhook_secret: Mapped[str] = mapped_column(String(128), nullable=False)
+
+
+class Subscriber(Base):
+    """A department system that receives signed webhooks."""
+
+    __tablename__ = "payments_subscribers"
+
+    organisation: Mapped[str] = mapped_column(String(32), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500), nullable=False)
+    secret: Mapped[str] = mapped_column(String(128), nullable=False)
+
+
+class Bill(Base):
+    """One amount owed by one payer for one item."""
+
+    __tablename__ = "payments_bills"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    write_off_number: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    virtual_account: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    item_code: Mapped[str] = mapped_column(ForeignKey("payments_items.code"), nullable=False)
+    department: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    due_date: Mapped[date] = mapped_column(Date, nullable=False)
+    payer_kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    """`citizen`, `plate`, `account_number` or `student_number`."""
+    payer_value: Mapped[str] = mapped_column(String(100), nullable=False)
+    description: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
+    issued_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    written_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_payments_bills_payer", "payer_kind", "payer_value"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class Payment(Base):
+    """Money a provider collected: never refused, never deleted."""
+
+    __tablename__ = "payments_payments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    bill_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payments_bills.id"), nullable=False, index=True
+    )
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    provider_txn_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    applied: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    """The part that settled the bill."""
+    refund_due: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    refunded: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    flag: Mapped[str] = mapped_column(String(16), nullable=False, default="none")
+    exception_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    exception_note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    settlement_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    """The settlement file that confirmed it (the final 核銷 status)."""
+    source: Mapped[str] = mapped_column(String(16), nullable=False, default="api")
+    """`api`, `settlement` (recorded from a file), `autopay` or `sandbox`."""
+
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_txn_id", name="uq_payments_payments_txn"),
+        Index("ix_payments_payments_provider_paid", "provider", "paid_at"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class IdempotencyKey(Base):
+    """One Idempotency-Key of one provider, and the request it answered."""
+
+    __tablename__ = "payments_idempotency_keys"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    payment_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Refund(Base):
+    """Money returned (or to be returned) to a payer through the provider."""
+
+    __tablename__ = "payments_refunds"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    payment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payments_payments.id"), nullable=False, index=True
+    )
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="completed")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LedgerTransaction(Base):
+    """One balanced posting: its entries' debits equal their credits."""
+
+    __tablename__ = "payments_ledger_transactions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    reference: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    """The id of what it records (payment, refund, settlement, payout)."""
+    bill_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    """The bill a payment posting settles (so `ledger check` can find unposted bills)."""
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LedgerEntry(Base):
+    """One side of a posting on one account. Never updated or deleted."""
+
+    __tablename__ = "payments_ledger_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payments_ledger_transactions.id"), nullable=False, index=True
+    )
+    account: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    """`<AccountType>:<key>`."""
+    debit: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    credit: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    transaction: Mapped[LedgerTransaction] = relationship(lazy="raise")
+    """Lets the unit of work insert the transaction before its entries in one flush."""
+
+    __table_args__ = (
+        CheckConstraint("debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)", name="side"),
+    )
+
+
+class Settlement(Base):
+    """A provider's settlement file and its reconciliation report."""
+
+    __tablename__ = "payments_settlements"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    format: Mapped[str] = mapped_column(String(8), nullable=False)
+    lines: Mapped[int] = mapped_column(Integer, nullable=False)
+    total: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    days: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    """The Taipei paid dates the file covers."""
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class SettlementLine(Base):
+    """One finding of a reconciliation (a file line, or a payment the file missed)."""
+
+    __tablename__ = "payments_settlement_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    settlement_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payments_settlements.id"), nullable=False, index=True
+    )
+    line_no: Mapped[int] = mapped_column(Integer, nullable=False)
+    """0 for a recorded payment the file does not list."""
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    provider_txn_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    reference: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    department: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    day: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+
+
+class WebhookDelivery(Base):
+    """An outbound webhook (the outbox): written with the change, delivered at least once."""
+
+    __tablename__ = "payments_webhook_deliveries"
+    __audit_exempt__ = True  # delivery bookkeeping, not a change of city records
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    organisation: Mapped[str] = mapped_column(String(32), nullable=False)
+    url: Mapped[str] = mapped_column(String(500), nullable=False)
+    event: Mapped[str] = mapped_column(String(64), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookAttempt(Base):
+    """The delivery log: one row per attempt."""
+
+    __tablename__ = "payments_webhook_attempts"
+    __audit_exempt__ = True  # delivery bookkeeping
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payments_webhook_deliveries.id"), nullable=False, index=True
+    )
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+
+
+class SandboxIntent(Base):
+    """A payment a citizen confirmed on the sandbox's hosted page."""
+
+    __tablename__ = "payments_sandbox_intents"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    bill_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments_bills.id"), nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    deliver_after: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Autopay(Base):
+    """A plate bound to a payment method for car-park autopay."""
+
+    __tablename__ = "payments_autopay"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    plate: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    method_binding_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    token: Mapped[str] = mapped_column(String(64), nullable=False)
+    effective_from: Mapped[date] = mapped_column(Date, nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class PayoutBatch(Base):
+    """A disbursement batch (e.g. a low-income student subsidy)."""
+
+    __tablename__ = "payments_payout_batches"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    department: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    total: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Payout(Base):
+    """One transfer of a batch to one citizen's bound receiving account."""
+
+    __tablename__ = "payments_payouts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    batch_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payments_payout_batches.id"), nullable=False, index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    account: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LedgerIsImmutable(RuntimeError):
+    """Someone tried to change or delete a ledger row."""
+
+
+@event.listens_for(Session, "before_flush")
+def _ledger_is_append_only(session: Session, _context: Any, _instances: Any) -> None:
+    # TigerBeetle's rule: a posted entry is never edited; corrections are new postings.
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, (LedgerEntry, LedgerTransaction)) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
+            raise LedgerIsImmutable("ledger entries are immutable; post a correction instead")

@@ -1,0 +1,254 @@
+"""payments' pages: the citizen's e-ledger, the sandbox's hosted page, the department console."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
+
+from smartcity.core.auth import Role
+from smartcity.core.errors import NotFound
+from smartcity.core.http import PageContext, page_access
+from smartcity.core.money import format_ntd
+from smartcity.core.platform import Platform
+from smartcity.core.time import CivilDate, taipei_today
+from smartcity.modules.payments import (
+    codes,
+    ledger,
+    payouts,
+    reconciliation,
+    rules,
+    sandbox,
+    service,
+    states,
+)
+from smartcity.modules.payments.views import bill_out
+
+Citizen = Annotated[PageContext, Depends(page_access(rules.CITIZENS))]
+Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
+
+
+def _department(ctx: PageContext) -> str | None:
+    return ctx.principal.department if ctx.principal.role == Role.OFFICER else None
+
+
+def bar_chart_svg(points: list[tuple[str, int]], width: int = 640, height: int = 200) -> Markup:
+    """A server-drawn bar chart (no JavaScript): one bar per label."""
+    if not points:
+        return Markup("")
+    top = max(value for _label, value in points) or 1
+    slot = (width - 40) / len(points)
+    bars = []
+    for index, (label, value) in enumerate(points):
+        bar_height = round((height - 40) * value / top)
+        x = 30 + index * slot
+        y = height - 20 - bar_height
+        bars.append(
+            f'<rect x="{x + slot * 0.15:.1f}" y="{y}" width="{slot * 0.7:.1f}" '
+            f'height="{bar_height}" fill="#1d6fa5"><title>{escape(label)}: '
+            f"{escape(format_ntd(value))}</title></rect>"
+            f'<text x="{x + slot / 2:.1f}" y="{height - 5}" font-size="10" '
+            f'text-anchor="middle">{escape(label[5:])}</text>'
+        )
+    # Every outside string above went through escape().
+    return Markup(  # noqa: S704
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="money flow" class="chart">'
+        f'<line x1="28" y1="{height - 20}" x2="{width - 5}" y2="{height - 20}" stroke="#555"/>'
+        + "".join(bars)
+        + "</svg>"
+    )
+
+
+def _deliver_later(platform: Platform, delay_seconds: float) -> None:
+    import time
+
+    time.sleep(delay_seconds)
+    sandbox.deliver_pending(platform)
+
+
+def build_router() -> APIRouter:
+    """payments' page routes."""
+    router = APIRouter(include_in_schema=False)
+
+    # -- citizens ----------------------------------------------------------------------
+
+    @router.get("/me/payments", response_class=HTMLResponse)
+    def e_ledger(ctx: Citizen) -> Response:
+        settings = service.settings_of(ctx.platform)
+        user_id = uuid.UUID(str(ctx.principal.id))
+        with ctx.read() as session:
+            bills = service.bills_of_citizen(session, user_id)
+            rows = []
+            for bill in bills:
+                paid = service.payments_of_bill(session, bill.id)
+                refunds = service.refunds_of(session, [p.id for p in paid])
+                rows.append((bill_out(session, bill, settings), paid, refunds))
+            my_payouts = payouts.payouts_of_citizen(session, user_id)
+            return ctx.render("payments/ledger.html", rows=rows, payouts=my_payouts)
+
+    @router.get("/me/payments/bills/{bill_id}", response_class=HTMLResponse)
+    def my_bill(ctx: Citizen, bill_id: uuid.UUID) -> Response:
+        return _bill_page(ctx, bill_id)
+
+    @router.get("/payments/sandbox/{bill_id}", response_class=HTMLResponse)
+    def hosted_page(ctx: Citizen, bill_id: uuid.UUID) -> Response:
+        with ctx.read() as session:
+            bill = service.get_bill(session, bill_id)
+            service.check_can_see(session, ctx.principal, bill)
+            view = bill_out(session, bill, service.settings_of(ctx.platform))
+        return ctx.render("payments/sandbox.html", bill=view)
+
+    @router.post("/payments/sandbox/{bill_id}", response_class=HTMLResponse)
+    def hosted_pay(ctx: Citizen, bill_id: uuid.UUID, background: BackgroundTasks) -> Response:
+        with ctx.write() as uow:
+            intent = sandbox.start(uow, ctx.platform, bill_id)
+            delay = max((intent.deliver_after - intent.created_at).total_seconds(), 0)
+        # Like a real provider, the result arrives later as a signed callback.
+        background.add_task(_deliver_later, ctx.platform, delay)
+        return RedirectResponse(f"/me/payments/bills/{bill_id}?pending=1", status_code=303)
+
+    @router.get("/me/payments/receipts/{payment_id}", response_class=HTMLResponse)
+    def receipt(ctx: Citizen, payment_id: uuid.UUID) -> Response:
+        with ctx.read() as session:
+            payment = service.get_payment(session, payment_id)
+            bill = service.get_bill(session, payment.bill_id)
+            try:
+                service.check_can_see(session, ctx.principal, bill)
+            except NotFound:
+                raise NotFound("no such receipt", code="unknown_payment") from None
+            view = bill_out(session, bill, service.settings_of(ctx.platform))
+            refunds = service.refunds_of(session, [payment.id])
+        return ctx.render("payments/receipt.html", payment=payment, bill=view, refunds=refunds)
+
+    def _bill_page(ctx: PageContext, bill_id: uuid.UUID) -> Response:
+        settings = service.settings_of(ctx.platform)
+        with ctx.read() as session:
+            bill = service.get_bill(session, bill_id)
+            service.check_can_see(session, ctx.principal, bill)
+            view = bill_out(session, bill, settings)
+            paid = service.payments_of_bill(session, bill.id)
+        # Code 39 has only [0-9A-Z -.*]; nothing in the SVG can be markup from outside.
+        svgs = [Markup(codes.code39_svg(s)) for s in view.barcode]  # noqa: S704
+        return ctx.render(
+            "payments/bill.html",
+            bill=view,
+            payments=paid,
+            barcodes=svgs,
+            pending=ctx.request.query_params.get("pending") == "1",
+        )
+
+    # -- the department console -------------------------------------------------------------
+
+    @router.get("/staff/payments", response_class=HTMLResponse)
+    def console(
+        ctx: Staff,
+        start: Annotated[CivilDate | None, Query()] = None,
+        end: Annotated[CivilDate | None, Query()] = None,
+    ) -> Response:
+        department = _department(ctx)
+        last = end or taipei_today()
+        first = start or last - timedelta(days=13)
+        if first > last or (last - first).days > 366:
+            first = last - timedelta(days=13)
+        with ctx.read() as session:
+            flow = service.money_flow(session, department, first, last)
+            counts = service.count_bills(session, department)
+            open_exceptions = len(service.exception_queue(session, department))
+            report = ledger.check(session) if ctx.principal.role == Role.ADMIN else None
+        per_day: dict[str, int] = {}
+        for row in flow:
+            per_day[row["day"]] = per_day.get(row["day"], 0) + row["collected"]
+        days = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+        chart = bar_chart_svg([(day, per_day.get(day, 0)) for day in days])
+        return ctx.render(
+            "payments/console.html",
+            department=department,
+            flow=flow,
+            counts=counts,
+            open_exceptions=open_exceptions,
+            chart=chart,
+            first=first,
+            last=last,
+            ledger_report=report,
+            dot=states.as_dot(),
+        )
+
+    @router.get("/staff/payments/items", response_class=HTMLResponse)
+    def console_items(ctx: Staff) -> Response:
+        with ctx.read() as session:
+            items = service.list_items(session, _department(ctx))
+        return ctx.render("payments/items.html", items=items)
+
+    @router.get("/staff/payments/bills", response_class=HTMLResponse)
+    def console_bills(
+        ctx: Staff, status: Annotated[str | None, Query(max_length=16)] = None
+    ) -> Response:
+        from sqlalchemy import select
+
+        from smartcity.modules.payments.models import Bill
+
+        department = _department(ctx)
+        with ctx.read() as session:
+            query = select(Bill).order_by(Bill.created_at.desc()).limit(200)
+            if department:
+                query = query.where(Bill.department == department)
+            if status:
+                query = query.where(Bill.status == status)
+            bills = session.execute(query).scalars().all()
+        return ctx.render("payments/bills.html", bills=bills, status=status or "")
+
+    @router.get("/staff/payments/bills/{bill_id}", response_class=HTMLResponse)
+    def console_bill(ctx: Staff, bill_id: uuid.UUID) -> Response:
+        return _bill_page(ctx, bill_id)
+
+    @router.get("/staff/payments/payments", response_class=HTMLResponse)
+    def console_payments(ctx: Staff) -> Response:
+        from sqlalchemy import select
+
+        from smartcity.modules.payments.models import Bill, Payment
+
+        department = _department(ctx)
+        with ctx.read() as session:
+            query = (
+                select(Payment, Bill)
+                .join(Bill, Bill.id == Payment.bill_id)
+                .order_by(Payment.recorded_at.desc())
+                .limit(200)
+            )
+            if department:
+                query = query.where(Bill.department == department)
+            rows = session.execute(query).all()
+        return ctx.render("payments/payments.html", rows=rows)
+
+    @router.get("/staff/payments/exceptions", response_class=HTMLResponse)
+    def console_exceptions(ctx: Staff) -> Response:
+        with ctx.read() as session:
+            rows = service.exception_queue(session, _department(ctx))
+        return ctx.render("payments/exceptions.html", rows=rows)
+
+    @router.get("/staff/payments/reconciliation", response_class=HTMLResponse)
+    def console_reconciliation(ctx: Staff, day: Annotated[date | None, Query()] = None) -> Response:
+        chosen = day or taipei_today()
+        with ctx.read() as session:
+            rows = reconciliation.daily_report(session, chosen, _department(ctx))
+        return ctx.render("payments/reconciliation.html", rows=rows, day=chosen)
+
+    @router.get("/staff/payments/reconciliation.csv")
+    def console_reconciliation_csv(
+        ctx: Staff, day: Annotated[date | None, Query()] = None
+    ) -> Response:
+        chosen = day or taipei_today()
+        with ctx.read() as session:
+            rows = reconciliation.daily_report(session, chosen, _department(ctx))
+        return PlainTextResponse(
+            reconciliation.report_csv(rows),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="reconciliation-{chosen}.csv"'},
+        )
+
+    return router

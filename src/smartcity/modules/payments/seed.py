@@ -1,0 +1,97 @@
+"""payments' part of the demo city: the catalogue, providers, and a citizen's bills."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import insert
+
+import smartcity.modules.identity.service as identity
+from smartcity.core.platform import Platform
+from smartcity.core.time import taipei_today, utcnow
+from smartcity.core.uow import UnitOfWork
+from smartcity.modules.payments import autopay, service
+from smartcity.modules.payments.catalogue import catalogue
+from smartcity.modules.payments.models import Item, Provider
+
+# The providers identity's demo seed creates, with their channels and a per-payment fee (NTD).
+PROVIDERS = {
+    "BOT": ("bank,card", 5),
+    "TFB": ("bank,card", 5),
+    "LAND": ("bank", 5),
+    "POST": ("bank,store", 6),
+    "711": ("store", 6),
+    "FAMI": ("store", 6),
+    "HILIFE": ("store", 6),
+    "OKMART": ("store", 6),
+    "LINEPAY": ("wallet", 3),
+    "JKOPAY": ("wallet", 3),
+    "EASYWALLET": ("wallet", 3),
+    "TWPAY": ("wallet", 2),
+    "SANDBOX": ("card,wallet,autopay", 0),
+}
+DEMO_CITIZEN = "A123456789"
+
+
+def seed(uow: UnitOfWork, platform: Platform) -> None:
+    """Load the catalogue and providers, then a few bills for the demo citizen."""
+    session = uow.session
+    rows = catalogue()
+    session.execute(insert(Item), rows)
+    for code, (channels, fee) in PROVIDERS.items():
+        session.add(
+            Provider(
+                code=code,
+                channels=channels.split(","),
+                fee=fee,
+                webhook_url="",
+                webhook_secret=secrets.token_hex(32),
+            )
+        )
+    session.flush()
+    uow.audit("payments.catalogue.loaded", "catalogue", "demo", {"items": len(rows)})
+    citizen = identity.find_citizen(session, platform.keys, DEMO_CITIZEN)
+    if citizen is None:
+        return
+    settings = service.settings_of(platform)
+    today = taipei_today()
+    bills = [
+        ("TWD-FEE01", 486, {"account_number": "2-13-045678-9"}, "115年10-11月水費"),
+        ("TRSO-TAX01", 8_120, {"citizen_id": str(citizen.id)}, "115年房屋稅"),
+        ("TRSO-TAX03", 11_230, {"citizen_id": str(citizen.id)}, "115年使用牌照稅"),
+        ("PMO-FEE01", 60, {"plate": "ABC-1234"}, "信義區松仁路 路邊停車"),
+        ("DOT-FINE01", None, {"plate": "ABC-1234"}, "違規停車 北市警交字第A12345號"),
+        ("DOE-TUI01", 6_360, {"citizen_id": str(citizen.id)}, "114學年度第二學期學費"),
+    ]
+    issued = []
+    for index, (item, amount, payer, text) in enumerate(bills):
+        issued.append(
+            service.issue_bill(
+                uow,
+                settings,
+                item_code=item,
+                amount=amount,
+                due_date=today + timedelta(days=10 + index * 5),
+                payer=payer,
+                description=text,
+            )
+        )
+    # The tax was paid at a store and again in an app: one settles, one is owed back.
+    for provider, txn in (("711", "711-DEMO-0001"), ("LINEPAY", "LP-DEMO-0001")):
+        service.record_payment(
+            uow,
+            provider,
+            service.PaymentRequest(
+                reference=issued[1].write_off_number,
+                amount=issued[1].amount,
+                channel="store" if provider == "711" else "wallet",
+                provider_txn_id=txn,
+                paid_at=utcnow() - timedelta(hours=2),
+            ),
+            idempotency_key=str(uuid.uuid4()),
+        )
+    methods = [b for b in identity.bindings_of(session, citizen.id) if b.kind == "payment_method"]
+    if methods:
+        autopay.bind_autopay(uow, settings, citizen.id, "ABC-1234", methods[0].id)

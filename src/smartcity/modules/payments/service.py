@@ -1,0 +1,716 @@
+"""payments' domain logic: catalogue, bills, payments, refunds, exceptions.
+
+Services never commit; the edge does. Public services for other modules are marked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import smartcity.modules.identity.service as identity
+from smartcity.core.auth import Principal, Role
+from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.platform import Platform
+from smartcity.core.time import TAIPEI, as_utc, taipei_today, utcnow
+from smartcity.core.uow import UnitOfWork
+from smartcity.modules.identity.values import BindingKind, normalise_binding_value
+from smartcity.modules.payments import codes, ledger, states, webhooks
+from smartcity.modules.payments.events import BillIssued, BillWrittenOff, PaymentRecorded
+from smartcity.modules.payments.models import (
+    Bill,
+    IdempotencyKey,
+    Item,
+    Payment,
+    Provider,
+    Refund,
+)
+from smartcity.modules.payments.settings import PaymentsSettings
+from smartcity.modules.payments.values import (
+    AccountType,
+    BillState,
+    Channel,
+    EntryKind,
+    ExceptionState,
+    PaymentFlag,
+)
+
+A = AccountType
+PAYER_KINDS: dict[str, BindingKind | None] = {
+    "citizen_id": None,
+    "plate": BindingKind.PLATE,
+    "account_number": BindingKind.UTILITY_ACCOUNT,
+    "student_number": BindingKind.STUDENT_NUMBER,
+}
+"""Payer fields a bill may name, and the identity binding each corresponds to."""
+
+
+def settings_of(platform: Platform) -> PaymentsSettings:
+    """This platform's payments settings."""
+    found = platform.module_settings.get("payments")
+    return found if isinstance(found, PaymentsSettings) else PaymentsSettings()
+
+
+# -- catalogue -------------------------------------------------------------------
+
+
+def list_items(session: Session, department: str | None = None) -> Sequence[Item]:
+    """Active fee items, by department and code."""
+    query = select(Item).where(Item.active.is_(True)).order_by(Item.department, Item.code)
+    if department:
+        query = query.where(Item.department == department)
+    return session.execute(query).scalars().all()
+
+
+def get_item(session: Session, code: str) -> Item:
+    """A fee item by code, or NotFound."""
+    item = session.get(Item, code)
+    if item is None:
+        raise NotFound(f"no fee item {code[:40]!r}", code="unknown_item")
+    return item
+
+
+def ensure_provider(session: Session, code: str) -> Provider:
+    """The provider's registration, made with every channel on first use."""
+    provider = session.get(Provider, code)
+    if provider is None:
+        provider = Provider(
+            code=code,
+            channels=[c.value for c in Channel],
+            fee=0,
+            webhook_url="",
+            webhook_secret=secrets.token_hex(32),
+        )
+        session.add(provider)
+        session.flush()
+    return provider
+
+
+# -- bills ------------------------------------------------------------------------
+
+
+def check_department(principal: Principal, department: str) -> None:
+    """Officers act only for their own department (admins and the system for any)."""
+    if principal.role == Role.OFFICER and principal.department != department:
+        raise PermissionDenied(
+            "officers act only for their own department", code="not_your_department"
+        )
+    if principal.kind != "system" and principal.role not in (Role.OFFICER, Role.ADMIN):
+        raise PermissionDenied("only officers issue bills", code="not_an_officer")
+
+
+def _payer(session: Session, payer: dict[str, str]) -> tuple[str, str]:
+    given = {k: v for k, v in payer.items() if v}
+    if len(given) != 1:
+        raise InvalidInput(
+            "name exactly one payer: citizen_id, plate, account_number or student_number",
+            code="invalid_payer",
+        )
+    ((kind, value),) = given.items()
+    binding = PAYER_KINDS.get(kind)
+    if kind not in PAYER_KINDS:
+        raise InvalidInput(f"unknown payer field {kind[:40]!r}", code="invalid_payer")
+    if binding is None:
+        try:
+            user = identity.get_user(session, value)
+        except NotFound:
+            raise InvalidInput("no such citizen", code="unknown_citizen") from None
+        if user.role != Role.CITIZEN:
+            raise InvalidInput("bills are addressed to citizens", code="unknown_citizen")
+        return "citizen", str(user.id)
+    return kind, normalise_binding_value(binding, value)
+
+
+def issue_bill(
+    uow: UnitOfWork,
+    settings: PaymentsSettings,
+    *,
+    item_code: str,
+    amount: int | None,
+    due_date: date,
+    payer: dict[str, str],
+    description: str = "",
+    today: date | None = None,
+) -> Bill:
+    """An officer of the item's department issues a bill with all its numbers."""
+    session = uow.session
+    item = get_item(session, item_code)
+    check_department(uow.actor, item.department)
+    if item.amount_rule == "fixed":
+        if amount not in (None, item.amount):
+            raise InvalidInput(f"{item.code} is always {item.amount}", code="invalid_amount")
+        amount = item.amount
+    if amount is None or not 0 < amount <= codes.MAX_BARCODE_AMOUNT:
+        raise InvalidInput(
+            f"a bill's amount is 1 to {codes.MAX_BARCODE_AMOUNT} NTD", code="invalid_amount"
+        )
+    if due_date < (today or taipei_today()):
+        raise InvalidInput("the due date has passed", code="invalid_due_date")
+    if due_date.year > 2110:
+        raise InvalidInput("the due date is too far away", code="invalid_due_date")
+    payer_kind, payer_value = _payer(session, payer)
+    for _ in range(20):
+        number = codes.make_write_off_number(due_date)
+        account = codes.make_virtual_account(settings.virtual_account_prefix)
+        taken = session.execute(
+            select(Bill.id).where(
+                or_(Bill.write_off_number == number, Bill.virtual_account == account)
+            )
+        ).first()
+        if taken is None:
+            break
+    else:  # pragma: no cover - 10^12 numbers; twenty collisions in a row do not happen
+        raise Conflict("could not find a free write-off number", code="numbers_exhausted")
+    bill = Bill(
+        id=uuid.uuid4(),
+        write_off_number=number,
+        virtual_account=account,
+        item_code=item.code,
+        department=item.department,
+        amount=amount,
+        paid_amount=0,
+        due_date=due_date,
+        payer_kind=payer_kind,
+        payer_value=payer_value,
+        description=description[:200],
+        status=BillState.OPEN.value,
+        issued_by=str(uow.actor.id or uow.actor.kind)[:64],
+        created_at=utcnow(),
+    )
+    session.add(bill)
+    session.flush()
+    uow.audit(
+        "payments.bill.issued",
+        "bill",
+        bill.id,
+        {"item": item.code, "amount": amount, "due": due_date.isoformat(), "number": number},
+    )
+    uow.emit(BillIssued(bill.id, bill.department, amount))
+    return bill
+
+
+def barcode_of(bill: Bill, settings: PaymentsSettings) -> codes.Barcode:
+    """The bill's three-segment store barcode."""
+    return codes.make_barcode(
+        bill.due_date, settings.collection_code, bill.write_off_number, bill.amount
+    )
+
+
+def find_bill(session: Session, reference: str, *, lock: bool = False) -> Bill:
+    """A bill by write-off number (= barcode segment 2) or virtual account."""
+    text = reference.strip()
+    query = select(Bill)
+    if len(text) == 16 and text.isdigit() and text[:1] == "9":
+        try:
+            query = query.where(Bill.virtual_account == codes.check_virtual_account(text))
+        except InvalidInput:
+            query = query.where(Bill.write_off_number == codes.check_write_off_number(text))
+    else:
+        query = query.where(Bill.write_off_number == codes.check_write_off_number(text))
+    if lock:
+        query = query.with_for_update()
+    bill = session.execute(query).scalar_one_or_none()
+    if bill is None:
+        raise NotFound("no bill has this reference", code="unknown_reference")
+    return bill
+
+
+def get_bill(session: Session, bill_id: uuid.UUID) -> Bill:
+    """A bill by id, or NotFound."""
+    bill = session.get(Bill, bill_id)
+    if bill is None:
+        raise NotFound("no such bill", code="unknown_bill")
+    return bill
+
+
+def citizen_identifiers(session: Session, user_id: uuid.UUID) -> list[tuple[str, str]]:
+    """(payer kind, value) pairs that reach this citizen: their id and live bindings."""
+    pairs = [("citizen", str(user_id))]
+    reverse = {binding: kind for kind, binding in PAYER_KINDS.items() if binding}
+    today = taipei_today()
+    for binding in identity.bindings_of(session, user_id):
+        kind = reverse.get(BindingKind(binding.kind))
+        if kind is None or binding.state != "verified":
+            continue
+        if binding.effective_from > today or (
+            binding.effective_to is not None and binding.effective_to < today
+        ):
+            continue
+        # Trust the binding only while identity still says it is this citizen's.
+        if user_id in identity.citizens_bound_to(session, BindingKind(binding.kind), binding.value):
+            pairs.append((kind, binding.value))
+    return pairs
+
+
+def check_can_see(session: Session, principal: Principal, bill: Bill) -> None:
+    """Providers and admins see any bill, officers their department's, citizens their own."""
+    if principal.role in (Role.PROVIDER, Role.ADMIN) or principal.kind == "system":
+        return
+    if principal.role == Role.OFFICER:
+        if principal.department != bill.department:
+            raise PermissionDenied(
+                "this bill belongs to another department", code="not_your_department"
+            )
+        return
+    if principal.role == Role.CITIZEN and principal.id:
+        mine = citizen_identifiers(session, uuid.UUID(str(principal.id)))
+        if (bill.payer_kind, bill.payer_value) in mine:
+            return
+    raise NotFound("no bill has this reference", code="unknown_reference")
+
+
+def bills_of_citizen(session: Session, user_id: uuid.UUID) -> Sequence[Bill]:
+    """*Public service.* Every bill addressed to the citizen or an identifier they bound."""
+    pairs = citizen_identifiers(session, user_id)
+    clauses = [(Bill.payer_kind == kind) & (Bill.payer_value == value) for kind, value in pairs]
+    return (
+        session.execute(select(Bill).where(or_(*clauses)).order_by(Bill.created_at.desc()))
+        .scalars()
+        .all()
+    )
+
+
+def move_bill(bill: Bill, target: BillState, at: datetime | None = None) -> None:
+    """Move a bill along the transition table (Conflict on an illegal move)."""
+    bill.status = states.check_move(bill.status, target).value
+    moment = at or utcnow()
+    if target == BillState.PAID:
+        bill.paid_at = moment
+    elif target == BillState.WRITTEN_OFF:
+        bill.written_off_at = moment
+    else:
+        bill.closed_at = moment
+
+
+def cancel_bill(uow: UnitOfWork, bill_id: uuid.UUID, reason: str = "") -> Bill:
+    """The department withdraws an open bill."""
+    bill = get_bill(uow.session, bill_id)
+    check_department(uow.actor, bill.department)
+    move_bill(bill, BillState.CANCELLED)
+    uow.audit("payments.bill.cancelled", "bill", bill.id, {"reason": reason[:200]})
+    return bill
+
+
+def expire_overdue(uow: UnitOfWork, today: date | None = None) -> int:
+    """Move open bills past their due date to expired; returns how many."""
+    day = today or taipei_today()
+    bills = (
+        uow.session.execute(
+            select(Bill).where(Bill.status == BillState.OPEN.value, Bill.due_date < day)
+        )
+        .scalars()
+        .all()
+    )
+    for bill in bills:
+        move_bill(bill, BillState.EXPIRED)
+        uow.audit("payments.bill.expired", "bill", bill.id, {"due": bill.due_date.isoformat()})
+    return len(bills)
+
+
+# -- payments ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What a provider reports it collected."""
+
+    reference: str
+    amount: int
+    channel: str
+    provider_txn_id: str
+    paid_at: datetime
+
+    def digest(self) -> str:
+        """A digest of the request, to tell a retry from a different request."""
+        canonical = json.dumps(
+            {
+                "reference": self.reference.strip(),
+                "amount": self.amount,
+                "channel": self.channel,
+                "provider_txn_id": self.provider_txn_id,
+                "paid_at": as_utc(self.paid_at).isoformat(),
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _taipei_date(moment: datetime) -> date:
+    return as_utc(moment).astimezone(TAIPEI).date()
+
+
+def record_payment(
+    uow: UnitOfWork,
+    provider_code: str,
+    request: PaymentRequest,
+    *,
+    idempotency_key: str | None = None,
+    source: str = "api",
+) -> tuple[Payment, bool]:
+    """Record money a provider collected; (payment, True) when new, (payment, False) on replay.
+
+    Money is never refused: a duplicate, wrong amount or late payment is recorded, flagged
+    and queued as an exception with a refund due.
+    """
+    session = uow.session
+    if request.amount <= 0 or request.amount > 10**12:
+        raise InvalidInput("a payment's amount is a positive whole NTD", code="invalid_amount")
+    Channel(request.channel)
+    digest = request.digest()
+    if idempotency_key is not None:
+        seen = session.get(IdempotencyKey, (provider_code, idempotency_key))
+        if seen is not None:
+            return _replayed(session, seen, digest), False
+    existing = session.execute(
+        select(Payment).where(
+            Payment.provider == provider_code, Payment.provider_txn_id == request.provider_txn_id
+        )
+    ).scalar_one_or_none()
+    bill = find_bill(session, request.reference, lock=True)
+    if existing is not None:
+        if existing.bill_id != bill.id or existing.amount != request.amount:
+            raise Conflict(
+                "this provider_txn_id was already recorded with other values",
+                code="provider_txn_reused",
+            )
+        if idempotency_key is not None:
+            session.add(
+                IdempotencyKey(
+                    provider=provider_code,
+                    key=idempotency_key,
+                    request_hash=digest,
+                    payment_id=existing.id,
+                )
+            )
+            uow.audit("payments.idempotency.bound", "payment", existing.id, {})
+        return existing, False
+    payment_id = uuid.uuid4()
+    if idempotency_key is not None:
+        # Written first: a concurrent request with the same key waits on this row.
+        session.add(
+            IdempotencyKey(
+                provider=provider_code,
+                key=idempotency_key,
+                request_hash=digest,
+                payment_id=payment_id,
+            )
+        )
+        session.flush()
+    provider = ensure_provider(session, provider_code)
+    with session.no_autoflush:  # reads of rows this transaction has not changed
+        item = get_item(session, bill.item_code)
+    paid_at = as_utc(request.paid_at)
+    if bill.status == BillState.OPEN and _taipei_date(paid_at) > bill.due_date:
+        move_bill(bill, BillState.EXPIRED)
+    outstanding = bill.amount - bill.paid_amount
+    applied = refund_due = 0
+    flag = PaymentFlag.NONE
+    if bill.status in (BillState.PAID, BillState.WRITTEN_OFF):
+        flag, refund_due = PaymentFlag.DUPLICATE, request.amount
+    elif bill.status in (BillState.CANCELLED, BillState.EXPIRED):
+        flag, refund_due = PaymentFlag.LATE, request.amount
+    elif request.amount == outstanding:
+        applied = request.amount
+    elif request.amount > outstanding:
+        flag, applied, refund_due = PaymentFlag.OVERPAID, outstanding, request.amount - outstanding
+    elif item.partial_allowed:
+        applied = request.amount
+    else:
+        flag, refund_due = PaymentFlag.UNDERPAID, request.amount
+    payment = Payment(
+        id=payment_id,
+        bill_id=bill.id,
+        provider=provider_code,
+        provider_txn_id=request.provider_txn_id,
+        channel=request.channel,
+        amount=request.amount,
+        applied=applied,
+        refund_due=refund_due,
+        refunded=0,
+        flag=flag.value,
+        exception_state=ExceptionState.OPEN.value if refund_due else None,
+        paid_at=paid_at,
+        recorded_at=utcnow(),
+        source=source,
+    )
+    session.add(payment)
+    written_off = False
+    if applied:
+        bill.paid_amount += applied
+        if bill.paid_amount == bill.amount:
+            move_bill(bill, BillState.PAID, paid_at)
+            if item.write_off_rule == "on_payment":
+                move_bill(bill, BillState.WRITTEN_OFF)
+                written_off = True
+    ledger.post(
+        session,
+        EntryKind.PAYMENT,
+        payment_id,
+        [
+            ledger.debit(ledger.account(A.PROVIDER_CLEARING, provider_code), request.amount),
+            ledger.credit(ledger.account(A.DEPARTMENT_REVENUE, item.code), applied),
+            ledger.credit(ledger.account(A.REFUNDS_PAYABLE, bill.department), refund_due),
+        ],
+        bill_id=bill.id,
+    )
+    if provider.fee:
+        ledger.post(
+            session,
+            EntryKind.FEE,
+            payment_id,
+            [
+                ledger.debit(ledger.account(A.PROVIDER_FEES, provider_code), provider.fee),
+                ledger.credit(ledger.account(A.PROVIDER_CLEARING, provider_code), provider.fee),
+            ],
+        )
+    data = payment_view(payment, bill)
+    webhooks.enqueue(session, [bill.department, provider_code], "payment.recorded", data)
+    uow.audit(
+        "payments.payment.recorded",
+        "payment",
+        payment_id,
+        {
+            "bill": bill.write_off_number,
+            "provider": provider_code,
+            "amount": request.amount,
+            "applied": applied,
+            "flag": flag.value,
+        },
+    )
+    uow.emit(PaymentRecorded(payment_id, bill.id, request.amount, flag.value))
+    if written_off:
+        uow.emit(BillWrittenOff(bill.id, bill.department))
+    return payment, True
+
+
+def _replayed(session: Session, seen: IdempotencyKey, digest: str) -> Payment:
+    if seen.request_hash != digest:
+        raise Conflict(
+            "this Idempotency-Key was used with a different request", code="idempotency_key_reused"
+        )
+    payment = session.get(Payment, seen.payment_id)
+    if payment is None:  # pragma: no cover - the key and payment commit together
+        raise NotFound("the payment of this key is gone", code="unknown_payment")
+    return payment
+
+
+def record_payment_retrying(
+    platform: Platform,
+    principal: Principal,
+    request_id: str | None,
+    provider_code: str,
+    request: PaymentRequest,
+    idempotency_key: str | None,
+    source: str = "api",
+) -> tuple[dict[str, Any], bool]:
+    """`record_payment` in its own transaction, retried when a concurrent twin won the race."""
+    for attempt in range(5):
+        try:
+            with platform.unit_of_work(principal, request_id) as uow:
+                payment, created = record_payment(
+                    uow, provider_code, request, idempotency_key=idempotency_key, source=source
+                )
+                view = payment_view(payment, get_bill(uow.session, payment.bill_id))
+            return view, created
+        except IntegrityError:
+            # Same key or same provider_txn_id committed by a concurrent request:
+            # the next attempt finds it and answers as a replay.
+            if attempt == 4:
+                raise Conflict(
+                    "a concurrent request is recording this payment; retry", code="in_progress"
+                ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def payment_view(payment: Payment, bill: Bill) -> dict[str, Any]:
+    """A payment as the API shows it."""
+    return {
+        "id": str(payment.id),
+        "bill_id": str(bill.id),
+        "reference": bill.write_off_number,
+        "provider": payment.provider,
+        "provider_txn_id": payment.provider_txn_id,
+        "channel": payment.channel,
+        "amount": payment.amount,
+        "applied": payment.applied,
+        "refund_due": payment.refund_due,
+        "refunded": payment.refunded,
+        "flag": payment.flag,
+        "exception_state": payment.exception_state,
+        "paid_at": as_utc(payment.paid_at).isoformat(),
+        "bill_status": bill.status,
+        "settled": payment.settlement_id is not None,
+    }
+
+
+def get_payment(session: Session, payment_id: uuid.UUID) -> Payment:
+    """A payment by id, or NotFound."""
+    payment = session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("no such payment", code="unknown_payment")
+    return payment
+
+
+def payments_of_bill(session: Session, bill_id: uuid.UUID) -> Sequence[Payment]:
+    """Every payment of a bill, oldest first."""
+    return (
+        session.execute(select(Payment).where(Payment.bill_id == bill_id).order_by(Payment.paid_at))
+        .scalars()
+        .all()
+    )
+
+
+# -- refunds ------------------------------------------------------------------------
+
+
+def refund_payment(
+    uow: UnitOfWork, payment_id: uuid.UUID, amount: int | None, reason: str = ""
+) -> Refund:
+    """Return money to a payer: first what is owed back, then (if refundable) what was applied."""
+    session = uow.session
+    payment = session.execute(
+        select(Payment).where(Payment.id == payment_id).with_for_update()
+    ).scalar_one_or_none()
+    if payment is None:
+        raise NotFound("no such payment", code="unknown_payment")
+    bill = get_bill(session, payment.bill_id)
+    actor = uow.actor
+    if actor.role == Role.PROVIDER and actor.organisation != payment.provider:
+        raise NotFound("no such payment", code="unknown_payment")
+    if actor.role == Role.OFFICER and actor.department != bill.department:
+        raise PermissionDenied(
+            "this payment belongs to another department", code="not_your_department"
+        )
+    available = payment.amount - payment.refunded
+    if available <= 0:
+        raise Conflict("this payment was refunded in full", code="nothing_to_refund")
+    wanted = available if amount is None else amount
+    if wanted <= 0:
+        raise InvalidInput("a refund is a positive amount", code="invalid_amount")
+    if wanted > available:
+        raise Conflict(
+            f"at most {available} NTD of this payment can be refunded",
+            code="refund_exceeds_payment",
+        )
+    from_due = min(wanted, max(payment.refund_due - payment.refunded, 0))
+    from_applied = wanted - from_due
+    item = get_item(session, bill.item_code)
+    if from_applied and not item.refundable:
+        raise Conflict(f"{item.code} is not refundable", code="not_refundable")
+    refund = Refund(payment_id=payment.id, amount=wanted, reason=reason[:500], state="completed")
+    session.add(refund)
+    session.flush()
+    payment.refunded += wanted
+    if payment.refund_due and payment.refunded >= payment.refund_due:
+        payment.exception_state = ExceptionState.REFUNDED.value
+    ledger.post(
+        session,
+        EntryKind.REFUND_PAID,
+        refund.id,
+        [
+            ledger.debit(ledger.account(A.REFUNDS_PAYABLE, bill.department), from_due),
+            ledger.debit(ledger.account(A.DEPARTMENT_REVENUE, item.code), from_applied),
+            ledger.credit(ledger.account(A.PROVIDER_CLEARING, payment.provider), wanted),
+        ],
+    )
+    webhooks.enqueue(
+        session,
+        [payment.provider, bill.department],
+        "refund.created",
+        {"refund_id": str(refund.id), "payment_id": str(payment.id), "amount": wanted},
+    )
+    uow.audit(
+        "payments.refund.created",
+        "refund",
+        refund.id,
+        {"payment": str(payment.id), "amount": wanted, "reason": reason[:200]},
+    )
+    return refund
+
+
+def refunds_of(session: Session, payment_ids: Sequence[uuid.UUID]) -> Sequence[Refund]:
+    """Refunds of these payments."""
+    if not payment_ids:
+        return []
+    return session.execute(select(Refund).where(Refund.payment_id.in_(payment_ids))).scalars().all()
+
+
+def exception_queue(
+    session: Session, department: str | None, state: str = "open", limit: int = 500
+) -> list[tuple[Payment, Bill]]:
+    """Payments with money owed back, for one department (or all)."""
+    query = (
+        select(Payment, Bill)
+        .join(Bill, Bill.id == Payment.bill_id)
+        .where(Payment.exception_state == state)
+        .order_by(Payment.recorded_at.desc())
+        .limit(limit)
+    )
+    if department:
+        query = query.where(Bill.department == department)
+    return [(p, b) for p, b in session.execute(query).all()]
+
+
+def resolve_exception(uow: UnitOfWork, payment_id: uuid.UUID, note: str) -> Payment:
+    """Close an exception without a refund, with the reason written down."""
+    payment = get_payment(uow.session, payment_id)
+    bill = get_bill(uow.session, payment.bill_id)
+    check_department(uow.actor, bill.department)
+    if payment.exception_state != ExceptionState.OPEN:
+        raise Conflict("this payment has no open exception", code="no_open_exception")
+    payment.exception_state = ExceptionState.RESOLVED.value
+    payment.exception_note = note[:500]
+    uow.audit("payments.exception.resolved", "payment", payment.id, {"note": note[:200]})
+    return payment
+
+
+def money_flow(
+    session: Session, department: str | None, start: date, end: date
+) -> list[dict[str, Any]]:
+    """Collected, applied and owed-back money per item and Taipei day in [start, end]."""
+    lower = datetime.combine(start, datetime.min.time(), TAIPEI)
+    upper = datetime.combine(end, datetime.max.time(), TAIPEI)
+    query = (
+        select(Bill.item_code, Payment.paid_at, Payment.amount, Payment.applied, Payment.refund_due)
+        .join(Bill, Bill.id == Payment.bill_id)
+        .where(Payment.paid_at >= lower, Payment.paid_at <= upper)
+    )
+    if department:
+        query = query.where(Bill.department == department)
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for item_code, paid_at, amount, applied, due in session.execute(query):
+        day = _taipei_date(paid_at).isoformat()
+        row = totals.setdefault(
+            (item_code, day),
+            {
+                "item": item_code,
+                "day": day,
+                "payments": 0,
+                "collected": 0,
+                "applied": 0,
+                "refund_due": 0,
+            },
+        )
+        row["payments"] += 1
+        row["collected"] += amount
+        row["applied"] += applied
+        row["refund_due"] += due
+    return sorted(totals.values(), key=lambda r: (r["day"], r["item"]))
+
+
+def count_bills(session: Session, department: str | None) -> dict[str, int]:
+    """Bills per state."""
+    query = select(Bill.status, func.count()).group_by(Bill.status)
+    if department:
+        query = query.where(Bill.department == department)
+    return {status: int(n) for status, n in session.execute(query)}

@@ -1,0 +1,42 @@
+"""payments' own settings (`SMARTCITY_PAYMENTS_*`), each documented in docs/payments.md."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PaymentsSettings(BaseSettings):
+    """What an operator may set for the payment platform."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SMARTCITY_PAYMENTS_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    collection_code: str = Field(
+        "TPE", pattern=r"^[0-9A-Z]{3}$", description="3-character store collection code."
+    )
+    virtual_account_prefix: str = Field(
+        "95270", pattern=r"^\d{5}$", description="The city's 5-digit virtual-account prefix."
+    )
+    payee_name: str = Field("臺北市政府", description="Payee shown on TWQR codes.")
+    webhook_tolerance_seconds: int = Field(
+        300, ge=1, le=3600, description="Signed callbacks older than this are refused."
+    )
+    webhook_max_attempts: int = Field(8, ge=1, le=50, description="Attempts before giving up.")
+    webhook_backoff_seconds: int = Field(
+        30, ge=1, le=3600, description="First retry delay; doubles each attempt."
+    )
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=60, description="Per attempt.")
+    autopay_delay_days: int = Field(
+        1, ge=0, le=30, description="Autopay takes effect this many days after binding."
+    )
+    sandbox_max_delay_ms: int = Field(
+        2000, ge=0, le=60000, description="Sandbox callbacks come up to this late."
+    )
+    sandbox_duplicate_rate: float = Field(
+        0.1, ge=0, le=1, description="Share of sandbox callbacks sent twice."
+    )
+    sandbox_secret: str = Field(
+        "", description="Secret signing sandbox callbacks; empty derives one from the keys."
+    )

@@ -1,0 +1,92 @@
+"""Turning rows into response bodies (shared by the API and the pages)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from smartcity.modules.payments import codes, service
+from smartcity.modules.payments.models import Bill, Item, Payment, Payout, PayoutBatch, Refund
+from smartcity.modules.payments.schemas import (
+    BillOut,
+    ItemOut,
+    PayerOut,
+    PaymentOut,
+    PayoutOut,
+    RefundOut,
+)
+from smartcity.modules.payments.settings import PaymentsSettings
+from smartcity.modules.payments.values import ItemKind
+
+
+def item_out(item: Item) -> ItemOut:
+    """A catalogue item."""
+    return ItemOut(
+        code=item.code,
+        name=item.name,
+        name_en=item.name_en,
+        kind=ItemKind(item.kind),
+        department=item.department,
+        amount_rule=item.amount_rule,
+        amount=item.amount,
+        channels=list(item.channels),
+        refundable=item.refundable,
+        partial_allowed=item.partial_allowed,
+        write_off_rule=item.write_off_rule,
+    )
+
+
+def bill_out(session: Session, bill: Bill, settings: PaymentsSettings) -> BillOut:
+    """A bill with its barcode, virtual account and TWQR URI."""
+    item = session.get(Item, bill.item_code)
+    barcode = service.barcode_of(bill, settings)
+    return BillOut(
+        id=bill.id,
+        reference=bill.write_off_number,
+        barcode=barcode.segments,
+        virtual_account=bill.virtual_account,
+        twqr=codes.twqr_uri(settings.payee_name, bill.write_off_number, bill.amount, bill.due_date),
+        status=bill.status,
+        item_code=bill.item_code,
+        item_name=item.name if item else bill.item_code,
+        department=bill.department,
+        amount=bill.amount,
+        paid_amount=bill.paid_amount,
+        outstanding=max(bill.amount - bill.paid_amount, 0),
+        due_date=bill.due_date,
+        payer=PayerOut(kind=bill.payer_kind, value=bill.payer_value),
+        description=bill.description,
+        channels=list(item.channels) if item else [],
+        created_at=bill.created_at,
+        paid_at=bill.paid_at,
+        written_off_at=bill.written_off_at,
+    )
+
+
+def payment_out(payment: Payment, bill: Bill) -> PaymentOut:
+    """A payment."""
+    return PaymentOut.model_validate(service.payment_view(payment, bill))
+
+
+def refund_out(refund: Refund) -> RefundOut:
+    """A refund."""
+    return RefundOut(
+        id=refund.id,
+        payment_id=refund.payment_id,
+        amount=refund.amount,
+        reason=refund.reason,
+        state=refund.state,
+        created_at=refund.created_at,
+    )
+
+
+def payout_out(payout: Payout, batch: PayoutBatch | None = None) -> PayoutOut:
+    """A payout."""
+    return PayoutOut(
+        id=payout.id,
+        batch_id=payout.batch_id,
+        batch_name=batch.name if batch else "",
+        amount=payout.amount,
+        account=payout.account,
+        state=payout.state,
+        reason=payout.reason,
+    )

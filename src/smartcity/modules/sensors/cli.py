@@ -1,0 +1,190 @@
+"""`smartcity sensors …`: ingest a file of LASS lines, run the MQTT subscriber, simulate devices."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smartcity.core.auth import system_actor
+from smartcity.core.console import fail_cleanly, progress_bar
+from smartcity.core.time import utcnow
+
+
+def build_cli() -> typer.Typer:
+    """The `sensors` sub-commands."""
+    app = typer.Typer(help="感測器 The sensor hub.", no_args_is_help=True)
+
+    @app.command("ingest")
+    def ingest_file(
+        ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+        batch: Annotated[int, typer.Option(min=1, max=1_000_000)] = 50_000,
+    ) -> None:
+        """Store a file of LASS lines (one message a line) in batches; refused lines are kept."""
+        from smartcity.modules.sensors.ingest import IngestResult, ingest
+        from smartcity.modules.sensors.lass import parse_lines
+        from smartcity.modules.sensors.runtime import registry_of
+        from smartcity.modules.sensors.values import DeadLetterSource
+
+        platform = ctx.obj
+        totals = IngestResult()
+        size = file.stat().st_size
+        with (
+            fail_cleanly(),
+            progress_bar() as bar,
+            file.open(encoding="utf-8", errors="replace") as handle,
+        ):
+            task = bar.add_task(f"ingesting {file.name}", total=size)
+            chunk: list[str] = []
+            done = 0
+
+            def flush() -> None:
+                readings, refused = parse_lines(chunk)
+                with platform.unit_of_work(system_actor("sensors-cli")) as uow:
+                    totals.add(
+                        ingest(
+                            uow,
+                            readings,
+                            refused,
+                            source=DeadLetterSource.FILE,
+                            topic=file.name,
+                            registry=registry_of(platform),
+                        )
+                    )
+
+            for line in handle:
+                chunk.append(line)
+                done += len(line.encode("utf-8", "replace"))
+                if len(chunk) >= batch:
+                    flush()
+                    chunk = []
+                    bar.update(task, completed=done)
+            if chunk:
+                flush()
+            bar.update(task, completed=size)
+        typer.echo(
+            f"{totals.received} messages: {totals.stored} observations stored, "
+            f"{totals.duplicates} already stored, {totals.refused} refused, "
+            f"{totals.devices_created} new devices"
+        )
+
+    @app.command("mqtt")
+    def mqtt(
+        ctx: typer.Context,
+        broker: Annotated[str, typer.Option(help="mqtt://host:port")] = "mqtt://127.0.0.1:1883",
+        client_id: Annotated[str, typer.Option(help="persistent session id")] = "",
+        batch: Annotated[int, typer.Option(min=1, max=100_000)] = 0,
+        flush_ms: Annotated[int, typer.Option(min=1, max=60_000)] = 0,
+        publish: Annotated[bool, typer.Option(help="publish new observations (STA MQTT)")] = True,
+    ) -> None:
+        """Subscribe to LASS/# and v1.1/# (QoS 1, persistent session); store until stopped."""
+        import logging
+        import signal
+
+        from smartcity.modules.sensors.mqtt import Ingester
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+        from smartcity.modules.sensors.runtime import sensors_settings
+
+        platform = ctx.obj
+        settings = sensors_settings(platform)
+        ingester = Ingester(
+            platform,
+            broker,
+            client_id=client_id or settings.mqtt_client_id,
+            batch=batch or settings.mqtt_batch,
+            flush_ms=flush_ms or settings.mqtt_flush_ms,
+            publish=publish and settings.mqtt_publish_observations,
+        )
+        signal.signal(signal.SIGTERM, lambda *_: ingester.stop())
+        signal.signal(signal.SIGINT, lambda *_: ingester.stop())
+        typer.echo(f"ingesting from {broker} as {ingester.client_id}", err=True)
+        ingester.run()
+        totals = ingester.totals
+        typer.echo(f"stored {totals.stored} observations, refused {totals.refused} messages")
+
+    @app.command("simulate")
+    def simulate(
+        devices: Annotated[int, typer.Option(min=1, max=100_000)] = 60,
+        interval: Annotated[float, typer.Option(min=0.0, help="seconds between rounds")] = 60.0,
+        rounds: Annotated[int, typer.Option(min=0, help="0 runs until stopped")] = 0,
+        mqtt: Annotated[str, typer.Option(help="publish to this broker")] = "",
+        http: Annotated[str, typer.Option(help="POST to this base URL")] = "",
+        token: Annotated[str, typer.Option(envvar="SMARTCITY_DEVICE_TOKEN")] = "",
+        topic: str = "LASS/AirBox",
+    ) -> None:
+        """Publish realistic LASS messages from devices placed at school locations."""
+        from smartcity.modules.sensors.simulate import Field, schools
+
+        if bool(mqtt) == bool(http):
+            typer.echo("give exactly one of --mqtt URL or --http URL", err=True)
+            raise typer.Exit(2)
+        places = schools(devices)
+        field = Field()
+        sent = 0
+        client = None
+        if mqtt:
+            from smartcity.modules.sensors.mqtt import _client, broker_address
+
+            client = _client("smartcity-simulator", persistent=False)
+            host, port = broker_address(mqtt)
+            client.connect(host, port)
+            client.loop_start()
+        done = 0
+        try:
+            while rounds == 0 or done < rounds:
+                started = time.monotonic()
+                now = utcnow().replace(microsecond=0)
+                from smartcity.modules.sensors.lass import format_line
+
+                batch = [
+                    format_line(
+                        s.device_id,
+                        now,
+                        field.values(s, now),
+                        s.latitude,
+                        s.longitude,
+                        tick=sent + i,
+                    )
+                    for i, s in enumerate(places)
+                ]
+                if client is not None:
+                    infos = [
+                        client.publish(
+                            f"{topic}/{line.split('device_id=')[1].split('|')[0]}", line, qos=1
+                        )
+                        for line in batch
+                    ]
+                    for info in infos:
+                        info.wait_for_publish(timeout=30)
+                else:
+                    import httpx
+
+                    response = httpx.post(
+                        http.rstrip("/") + "/api/v1/sensors/lass",
+                        content="\n".join(batch).encode(),
+                        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"},
+                        timeout=60,
+                    )
+                    if response.status_code != 200:
+                        typer.echo(
+                            f"upload refused: {response.status_code} {response.text}", err=True
+                        )
+                        raise typer.Exit(1)
+                sent += len(batch)
+                done += 1
+                typer.echo(f"round {done}: {len(batch)} messages ({sent} in all)", err=True)
+                if rounds and done >= rounds:
+                    break
+                time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        finally:
+            if client is not None:
+                client.loop_stop()
+                client.disconnect()
+        _ = timedelta
+
+    return app

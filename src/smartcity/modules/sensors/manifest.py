@@ -1,0 +1,80 @@
+"""sensors' manifest: the city's sensor hub (OGC SensorThings API v1.1 and LASS ingestion)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+
+from smartcity.core.auth import Principal
+from smartcity.core.i18n import N_
+from smartcity.core.platform import Platform
+from smartcity.core.registry import Manifest, PortalCard
+from smartcity.modules.sensors import rules
+from smartcity.modules.sensors.settings import SensorsSettings
+
+HERE = Path(__file__).parent
+
+
+def _api() -> APIRouter:
+    from smartcity.modules.sensors.api import build_router
+
+    return build_router()
+
+
+def _pages() -> APIRouter:
+    # The SensorThings API is mounted here, at /sta/v1.1, next to the staff pages:
+    # its paths are fixed by the OGC standard, not under /api/v1/sensors.
+    from smartcity.modules.sensors.pages import build_router as page_routes
+    from smartcity.modules.sensors.sta.routes import build_router as sta_routes
+
+    router = APIRouter()
+    router.include_router(sta_routes(), prefix="/sta/v1.1")
+    router.include_router(page_routes())
+    return router
+
+
+def _cli():  # type: ignore[no-untyped-def]  # typer is imported only when the CLI runs
+    from smartcity.modules.sensors.cli import build_cli
+
+    return build_cli()
+
+
+def _seed(uow, platform):  # type: ignore[no-untyped-def]
+    from smartcity.modules.sensors.seed import seed
+
+    seed(uow, platform)
+
+
+def _startup(platform: Platform) -> None:
+    from smartcity.modules.sensors.runtime import install
+
+    install(platform)
+
+
+def _staff_cards(principal: Principal) -> list[PortalCard]:
+    return [
+        PortalCard(
+            N_("Sensor hub"),
+            N_("Devices, latest readings and refused messages"),
+            "/staff/sensors",
+            "📡",
+        )
+    ]
+
+
+manifest = Manifest(
+    name="sensors",
+    title="感測器 Sensors",
+    depends_on=("identity",),
+    api=_api,
+    pages=_pages,
+    cli=_cli,
+    migrations=HERE / "migrations" / "versions",
+    templates=HERE / "templates",
+    rules=rules.ALL_RULES,
+    seed=_seed,
+    staff_cards=_staff_cards,
+    on_startup=_startup,
+    settings=SensorsSettings,
+)

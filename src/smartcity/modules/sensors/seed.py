@@ -1,0 +1,68 @@
+"""sensors' part of the demo city: ~60 school Airboxes with three days of hourly readings,
+and three reference stations (invented readings at the real stations' places)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from smartcity.core.platform import Platform
+from smartcity.core.time import utcnow
+from smartcity.core.uow import UnitOfWork
+from smartcity.modules.sensors import service
+from smartcity.modules.sensors.ingest import ingest
+from smartcity.modules.sensors.lass import parse_lines
+from smartcity.modules.sensors.runtime import registry_of
+from smartcity.modules.sensors.simulate import Field, School, lines, schools
+from smartcity.modules.sensors.values import DeadLetterSource, ThingKind
+
+DEVICES = 60
+HOURS = 72
+REFERENCE_STATIONS = (
+    ("EPA-ZHONGSHAN", "環境部中山測站 Zhongshan station", 25.0626, 121.5265),
+    ("EPA-GUTING", "環境部古亭測站 Guting station", 25.0206, 121.5296),
+    ("EPA-SONGSHAN", "環境部松山測站 Songshan station", 25.0500, 121.5780),
+)
+
+
+def seed(uow: UnitOfWork, platform: Platform) -> None:
+    """Load the demo devices, stations and readings into the caller's unit of work."""
+    end = utcnow().replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=HOURS - 1)
+    devices = schools(DEVICES)
+    text = [line for _when, _school, line in lines(devices, start, HOURS, timedelta(hours=1))]
+    readings, refused = parse_lines(text)
+    ingest(
+        uow,
+        readings,
+        refused,
+        source=DeadLetterSource.FILE,
+        topic="demo seed",
+        registry=registry_of(platform),
+    )
+    field = Field(seed=11)
+    for station_id, name, lat, lon in REFERENCE_STATIONS:
+        service.register_station(
+            uow,
+            station_id=station_id,
+            name=name,
+            latitude=lat,
+            longitude=lon,
+            kind=ThingKind.REFERENCE,
+        )
+        place = School(station_id, name, lat, lon)
+        rows = []
+        for hour in range(HOURS):
+            when = start + timedelta(hours=hour)
+            values = field.values(place, when)
+            rows.append(
+                (
+                    when,
+                    {
+                        "pm25": round(values["pm25"] * 0.8, 1),
+                        "pm10": float(values["pm10"]),
+                        "temperature": values["temperature"],
+                        "humidity": values["humidity"],
+                    },
+                )
+            )
+        service.record_readings(uow, station_id, rows)

@@ -1,0 +1,505 @@
+"""OData expression trees → SQLAlchemy expressions, for SQLite and PostgreSQL alike.
+
+Geometry functions work on points (Locations, FeaturesOfInterest) against WKT
+literals: `geo.distance` in coordinate units (degrees for WGS 84, as FROST reports
+it), `st_within`/`st_intersects`/`geo.intersects` as point-in-polygon.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from smartcity.core.time import utcnow
+from smartcity.modules.sensors.sta.entities import ENTITIES, EntityType
+from smartcity.modules.sensors.sta.odata import Binary, Call, Literal, Path, StaError, Unary
+
+_NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_POINT = re.compile(rf"^\s*POINT\s*\(\s*({_NUMBER})\s+({_NUMBER})\s*\)\s*$", re.IGNORECASE)
+_POLYGON = re.compile(r"^\s*POLYGON\s*\(\s*\((.*)\)\s*\)\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Typed:
+    """A compiled expression and its kind."""
+
+    expr: Any
+    kind: str
+    entity: EntityType | None = None
+    prop: str | None = None
+    wrappers: list[Callable[[Any], Any]] = field(default_factory=list)
+
+
+def _wkt_point(text: str) -> tuple[float, float]:
+    match = _POINT.match(text)
+    if not match:
+        raise StaError("expected geography'POINT(x y)'", code="sta_invalid_geometry")
+    return float(match.group(1)), float(match.group(2))
+
+
+def _wkt_polygon(text: str) -> list[tuple[float, float]]:
+    match = _POLYGON.match(text)
+    if not match:
+        raise StaError("expected geography'POLYGON((x y, …))'", code="sta_invalid_geometry")
+    ring: list[tuple[float, float]] = []
+    for pair in match.group(1).split(","):
+        parts = pair.split()
+        if len(parts) != 2:
+            raise StaError("a polygon vertex must be 'x y'", code="sta_invalid_geometry")
+        try:
+            x, y = float(parts[0]), float(parts[1])
+        except ValueError:
+            raise StaError(
+                "polygon coordinates must be numbers", code="sta_invalid_geometry"
+            ) from None
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise StaError("polygon coordinates must be finite", code="sta_invalid_geometry")
+        ring.append((x, y))
+    if len(ring) < 3 or len(ring) > 10_000:
+        raise StaError("a polygon needs 3 to 10,000 vertices", code="sta_invalid_geometry")
+    return ring
+
+
+def point_in_polygon(x: float | None, y: float | None, ring_json: str) -> int:
+    """Ray casting; registered as an SQLite function."""
+    if x is None or y is None:
+        return 0
+    ring = json.loads(ring_json)
+    inside = False
+    count = len(ring)
+    for i in range(count):
+        x1, y1 = ring[i]
+        x2, y2 = ring[(i + 1) % count]
+        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / ((y2 - y1) or 1e-300) + x1:
+            inside = not inside
+    return 1 if inside else 0
+
+
+def install_sqlite_functions(connection: Any) -> None:
+    """Functions SQLite lacks but the compiler uses."""
+    connection.create_function(
+        "sc_sqrt",
+        1,
+        lambda v: math.sqrt(v) if v is not None and v >= 0 else None,
+        deterministic=True,
+    )
+    connection.create_function("sc_in_polygon", 3, point_in_polygon, deterministic=True)
+
+
+class Compiler:
+    """Compiles expressions against one entity type for one SQL dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+
+    # -- entry points ---------------------------------------------------------
+
+    def condition(self, entity: EntityType, node: Any) -> Any:
+        """A WHERE clause from a `$filter` tree."""
+        typed = self.compile(entity, node)
+        if typed.kind != "bool":
+            raise StaError("$filter must be a condition (true or false)", code="sta_invalid_filter")
+        return typed.expr
+
+    def order(self, entity: EntityType, node: Any) -> Any:
+        """An ORDER BY expression."""
+        typed = self.compile(entity, node)
+        if typed.wrappers:
+            raise StaError("cannot order by a to-many navigation", code="sta_invalid_orderby")
+        if typed.kind == "geo":
+            raise StaError("cannot order by a geometry", code="sta_invalid_orderby")
+        return typed.expr
+
+    # -- the tree ---------------------------------------------------------------
+
+    def compile(self, entity: EntityType, node: Any) -> Typed:
+        """Compile any node."""
+        if isinstance(node, Literal):
+            if node.kind == "null":
+                return Typed(None, "null")
+            if node.kind == "geo":
+                return Typed(node.value, "geoliteral")
+            return Typed(literal(node.value), node.kind)
+        if isinstance(node, Path):
+            return self.path(entity, list(node.segments))
+        if isinstance(node, Unary):
+            operand = self.compile(entity, node.operand)
+            if node.op == "not":
+                if operand.kind != "bool":
+                    raise StaError("'not' needs a condition", code="sta_invalid_filter")
+                return Typed(not_(operand.expr), "bool")
+            if operand.kind not in ("number", "result"):
+                raise StaError("'-' needs a number", code="sta_invalid_filter")
+            return Typed(-self._numeric(operand), "number")
+        if isinstance(node, Binary):
+            return self.binary(entity, node)
+        if isinstance(node, Call):
+            return self.call(entity, node)
+        raise StaError("unsupported expression", code="sta_invalid_filter")
+
+    def path(self, entity: EntityType, segments: list[str]) -> Typed:
+        """A property path, through to-one navigations and into JSON properties."""
+        head = "id" if segments[0] in ("@iot.id", "id") else segments[0]
+        if head in entity.props:
+            prop = entity.props[head]
+            column = entity.column(head)
+            if len(segments) > 1:
+                if prop.kind not in ("json", "geo"):
+                    raise StaError(f"{head} has no sub-properties", code="sta_unknown_property")
+                return Typed(column[tuple(segments[1:])], "json", entity, head)
+            kind = {"id": "number", "interval": "time", "jsontext": "jsontext"}.get(
+                prop.kind, prop.kind
+            )
+            return Typed(column, kind, entity, head)
+        nav = entity.navs.get(head)
+        if nav is None or len(segments) < 2:
+            raise StaError(
+                f"{entity.singular} has no property {head!r}", code="sta_unknown_property"
+            )
+        target = ENTITIES[nav.target]
+        inner = self.path(target, segments[1:])
+        if inner.kind == "geo":
+            raise StaError("geometry through a navigation is not supported", code="sta_unsupported")
+        if not nav.many:
+            fk = getattr(entity.model, nav.fk or "")
+            subquery = select(inner.expr).where(target.model.id == fk)
+            if inner.wrappers:
+                raise StaError(
+                    "to-many after to-one navigation in $filter is not supported",
+                    code="sta_unsupported",
+                )
+            return Typed(subquery.scalar_subquery(), inner.kind, target, inner.prop)
+
+        def wrapper(condition: Any, nav: Any = nav, target: EntityType = target) -> Any:
+            return exists(
+                select(literal(1))
+                .select_from(target.model)
+                .where(entity.children_condition(nav, entity.model.id), condition)
+            )
+
+        inner.wrappers = [*inner.wrappers, wrapper]
+        return inner
+
+    # -- operators --------------------------------------------------------------
+
+    def _numeric(self, typed: Typed) -> Any:
+        if typed.kind == "json":
+            return typed.expr.as_float()
+        return typed.expr
+
+    def _coerce_pair(self, left: Typed, right: Typed) -> tuple[Any, Any, str]:
+        kinds = {left.kind, right.kind}
+        if left.kind == "json" or right.kind == "json":
+            other = right if left.kind == "json" else left
+            element = left if left.kind == "json" else right
+            if other.kind in ("number", "result"):
+                value = element.expr.as_float()
+            elif other.kind == "bool":
+                value = element.expr.as_boolean()
+            elif other.kind == "json":
+                value = element.expr.as_string()
+                other_value = other.expr.as_string()
+                return (value, other_value, "string")
+            else:
+                value = element.expr.as_string()
+            if left.kind == "json":
+                return value, other.expr, other.kind
+            return other.expr, value, other.kind
+        if left.kind == "result" or right.kind == "result":
+            other = right if left.kind == "result" else left
+            if other.kind == "string":
+                column = ENTITIES["Observations"].model.result_json
+                encoded = literal(json.dumps(_literal_value(other.expr)))
+                return (
+                    (column, encoded, "string")
+                    if left.kind == "result"
+                    else (encoded, column, "string")
+                )
+            return left.expr, right.expr, "number"
+        if kinds == {"time", "datetime"}:
+            if left.kind == "datetime":
+                return left.expr, self._ms_to_datetime(right.expr), "datetime"
+            return self._ms_to_datetime(left.expr), right.expr, "datetime"
+        if len(kinds) == 1 or kinds == {"number"}:
+            return left.expr, right.expr, left.kind
+        raise StaError(f"cannot compare {left.kind} with {right.kind}", code="sta_type_mismatch")
+
+    def _ms_to_datetime(self, expr: Any) -> Any:
+        value = _literal_value(expr)
+        if isinstance(value, int):
+            return literal(datetime.fromtimestamp(value / 1000, tz=UTC))
+        raise StaError("compare times with time literals", code="sta_type_mismatch")
+
+    def binary(self, entity: EntityType, node: Binary) -> Typed:
+        """Comparison, logical and arithmetic operators."""
+        left = self.compile(entity, node.left)
+        right = self.compile(entity, node.right)
+        wrappers = [*left.wrappers, *right.wrappers]
+        if node.op in ("and", "or"):
+            if left.kind != "bool" or right.kind != "bool":
+                raise StaError(
+                    f"'{node.op}' needs conditions on both sides", code="sta_invalid_filter"
+                )
+            combine = and_ if node.op == "and" else or_
+            return Typed(combine(left.expr, right.expr), "bool")
+        if node.op in ("eq", "ne", "gt", "ge", "lt", "le"):
+            if left.kind == "null" or right.kind == "null":
+                other = right if left.kind == "null" else left
+                if other.kind == "null":
+                    result = true() if node.op == "eq" else false()
+                elif node.op == "eq":
+                    result = other.expr.is_(None)
+                elif node.op == "ne":
+                    result = other.expr.is_not(None)
+                else:
+                    raise StaError("only eq and ne compare with null", code="sta_invalid_filter")
+                return self._wrap(result, wrappers)
+            if "geo" in (left.kind, right.kind) or "geoliteral" in (left.kind, right.kind):
+                raise StaError("compare geometries with geo functions", code="sta_type_mismatch")
+            if "jsontext" in (left.kind, right.kind):
+                raise StaError("this property cannot be compared", code="sta_unsupported")
+            a, b, _kind = self._coerce_pair(left, right)
+            operations = {
+                "eq": lambda x, y: x == y,
+                "ne": lambda x, y: x != y,
+                "gt": lambda x, y: x > y,
+                "ge": lambda x, y: x >= y,
+                "lt": lambda x, y: x < y,
+                "le": lambda x, y: x <= y,
+            }
+            return self._wrap(operations[node.op](a, b), wrappers)
+        # arithmetic
+        if left.kind not in ("number", "result", "json") or right.kind not in (
+            "number",
+            "result",
+            "json",
+        ):
+            raise StaError(f"'{node.op}' needs numbers", code="sta_type_mismatch")
+        a, b = self._numeric(left), self._numeric(right)
+        if node.op == "add":
+            expr = a + b
+        elif node.op == "sub":
+            expr = a - b
+        elif node.op == "mul":
+            expr = a * b
+        elif node.op == "div":
+            expr = cast(a, Float) / func.nullif(cast(b, Float), 0)
+        else:
+            if self.dialect == "postgresql":
+                expr = func.mod(cast(a, Integer), func.nullif(cast(b, Integer), 0))
+            else:
+                expr = cast(a, Integer) % func.nullif(cast(b, Integer), 0)
+        return Typed(expr, "number", wrappers=wrappers)
+
+    def _wrap(self, condition: Any, wrappers: list[Callable[[Any], Any]]) -> Typed:
+        for wrap in reversed(wrappers):
+            condition = wrap(condition)
+        return Typed(condition, "bool")
+
+    # -- functions --------------------------------------------------------------
+
+    def _args(self, entity: EntityType, node: Call, count: tuple[int, ...]) -> list[Typed]:
+        if len(node.args) not in count:
+            raise StaError(
+                f"{node.name} takes {' or '.join(map(str, count))} argument(s)",
+                code="sta_invalid_function",
+            )
+        return [self.compile(entity, arg) for arg in node.args]
+
+    def _string(self, typed: Typed) -> Any:
+        if typed.kind == "json":
+            return typed.expr.as_string()
+        if typed.kind != "string":
+            raise StaError("this function needs text", code="sta_type_mismatch")
+        return typed.expr
+
+    def _time_part(self, typed: Typed, part: str) -> Any:
+        formats = {
+            "year": "%Y",
+            "month": "%m",
+            "day": "%d",
+            "hour": "%H",
+            "minute": "%M",
+            "second": "%S",
+        }
+        if typed.kind == "time":
+            if self.dialect == "postgresql":
+                stamp = func.timezone("UTC", func.to_timestamp(typed.expr / 1000.0))
+                return cast(func.extract(part, stamp), Integer)
+            return cast(func.strftime(formats[part], typed.expr / 1000, "unixepoch"), Integer)
+        if typed.kind == "datetime":
+            if self.dialect == "postgresql":
+                return cast(func.extract(part, func.timezone("UTC", typed.expr)), Integer)
+            return cast(func.strftime(formats[part], typed.expr), Integer)
+        raise StaError("this function needs a time", code="sta_type_mismatch")
+
+    def _sqrt(self, expr: Any) -> Any:
+        return func.sqrt(expr) if self.dialect == "postgresql" else func.sc_sqrt(expr)
+
+    def _point_columns(self, typed: Typed) -> tuple[Any, Any]:
+        if typed.kind != "geo" or typed.entity is None:
+            raise StaError(
+                "the first argument must be a location or feature", code="sta_type_mismatch"
+            )
+        model = typed.entity.model
+        if typed.entity.plural == "Locations":
+            return model.longitude, model.latitude
+        column = typed.entity.column(typed.prop or "feature")
+        return column[("coordinates", 0)].as_float(), column[("coordinates", 1)].as_float()
+
+    def call(self, entity: EntityType, node: Call) -> Typed:
+        """String, date, math and geometry functions."""
+        name = node.name
+        if name in ("substringof", "contains", "startswith", "endswith"):
+            a, b = self._args(entity, node, (2,))
+            first, second = self._string(a), self._string(b)
+            if name == "substringof":
+                return self._wrap(second.contains(first), a.wrappers + b.wrappers)
+            method = {"contains": "contains", "startswith": "startswith", "endswith": "endswith"}[
+                name
+            ]
+            return self._wrap(getattr(first, method)(second), a.wrappers + b.wrappers)
+        if name in ("length", "tolower", "toupper", "trim"):
+            (a,) = self._args(entity, node, (1,))
+            text = self._string(a)
+            sql = {
+                "length": func.length,
+                "tolower": func.lower,
+                "toupper": func.upper,
+                "trim": func.trim,
+            }[name](text)
+            return Typed(sql, "number" if name == "length" else "string", wrappers=a.wrappers)
+        if name == "indexof":
+            a, b = self._args(entity, node, (2,))
+            position = (
+                func.strpos(self._string(a), self._string(b))
+                if self.dialect == "postgresql"
+                else func.instr(self._string(a), self._string(b))
+            )
+            return Typed(position - 1, "number", wrappers=a.wrappers + b.wrappers)
+        if name == "substring":
+            args = self._args(entity, node, (2, 3))
+            text = self._string(args[0])
+            if any(arg.kind != "number" for arg in args[1:]):
+                raise StaError("substring positions must be numbers", code="sta_type_mismatch")
+            start = cast(args[1].expr, Integer) + 1
+            if len(args) == 3:
+                return Typed(func.substr(text, start, cast(args[2].expr, Integer)), "string")
+            return Typed(func.substr(text, start), "string")
+        if name == "concat":
+            a, b = self._args(entity, node, (2,))
+            return Typed(self._string(a).concat(self._string(b)), "string")
+        if name in ("year", "month", "day", "hour", "minute", "second"):
+            (a,) = self._args(entity, node, (1,))
+            return Typed(self._time_part(a, name), "number", wrappers=a.wrappers)
+        if name == "fractionalseconds":
+            (a,) = self._args(entity, node, (1,))
+            if a.kind != "time":
+                raise StaError("fractionalseconds needs a time", code="sta_type_mismatch")
+            return Typed(cast(a.expr % 1000, Float) / 1000.0, "number")
+        if name == "totaloffsetminutes":
+            self._args(entity, node, (1,))
+            return Typed(literal(0), "number")
+        if name == "date":
+            (a,) = self._args(entity, node, (1,))
+            if a.kind != "time":
+                raise StaError("date needs a time", code="sta_type_mismatch")
+            return Typed((a.expr / 86_400_000) * 86_400_000, "time")
+        if name == "time":
+            (a,) = self._args(entity, node, (1,))
+            if a.kind != "time":
+                raise StaError("time needs a time", code="sta_type_mismatch")
+            return Typed(a.expr % 86_400_000, "number")
+        if name == "now":
+            self._args(entity, node, (0,))
+            return Typed(literal(int(utcnow().timestamp() * 1000)), "time")
+        if name in ("mindatetime", "maxdatetime"):
+            (a,) = self._args(entity, node, (1,))
+            if a.kind != "time":
+                raise StaError(f"{name} needs a time", code="sta_type_mismatch")
+            model = a.entity.model if a.entity else None
+            if model is not None and a.entity is not None and a.entity.plural == "Datastreams":
+                return Typed(model.first_ms if name == "mindatetime" else model.last_ms, "time")
+            if model is not None and a.prop == "phenomenonTime" and name == "maxdatetime":
+                return Typed(func.coalesce(model.phenomenon_end_ms, model.phenomenon_ms), "time")
+            return Typed(a.expr, "time")
+        if name in ("round", "floor", "ceiling"):
+            (a,) = self._args(entity, node, (1,))
+            if a.kind not in ("number", "result", "json"):
+                raise StaError(f"{name} needs a number", code="sta_type_mismatch")
+            value = self._numeric(a)
+            if name == "round":
+                return Typed(func.round(value), "number", wrappers=a.wrappers)
+            if self.dialect == "postgresql":
+                rounded: Any = func.floor(value) if name == "floor" else func.ceil(value)
+                return Typed(rounded, "number", wrappers=a.wrappers)
+                return Typed(sql, "number", wrappers=a.wrappers)
+            whole = cast(value, Integer)
+            if name == "floor":
+                clipped = case((value < whole, whole - 1), else_=whole)
+            else:
+                clipped = case((value > whole, whole + 1), else_=whole)
+            return Typed(clipped, "number", wrappers=a.wrappers)
+        if name == "geo.distance":
+            a, b = self._args(entity, node, (2,))
+            if b.kind != "geoliteral":
+                raise StaError(
+                    "geo.distance needs geography'POINT(x y)' second", code="sta_invalid_geometry"
+                )
+            x, y = _wkt_point(b.expr)
+            px, py = self._point_columns(a)
+            return Typed(self._sqrt((px - x) * (px - x) + (py - y) * (py - y)), "number")
+        if name in ("st_within", "st_intersects", "geo.intersects"):
+            a, b = self._args(entity, node, (2,))
+            if b.kind != "geoliteral":
+                raise StaError(
+                    f"{name} needs a geography'POLYGON((…))' second", code="sta_invalid_geometry"
+                )
+            px, py = self._point_columns(a)
+            if b.expr.strip().upper().startswith("POINT"):
+                x, y = _wkt_point(b.expr)
+                return Typed(and_(px == x, py == y), "bool")
+            ring = _wkt_polygon(b.expr)
+            if self.dialect == "postgresql":
+                polygon = "(" + ",".join(f"({x!r},{y!r})" for x, y in ring) + ")"
+                shape: Any = literal_column(f"'{polygon}'::polygon")
+                return Typed(func.point(px, py).op("<@")(shape), "bool")
+            return Typed(func.sc_in_polygon(px, py, json.dumps(ring)) == 1, "bool")
+        if name in (
+            "geo.length",
+            "st_equals",
+            "st_disjoint",
+            "st_touches",
+            "st_overlaps",
+            "st_crosses",
+            "st_contains",
+            "st_relate",
+        ):
+            raise StaError(f"{name} is not supported on this server", code="sta_unsupported")
+        raise StaError(f"unknown function {name!r}", code="sta_unknown_function")
+
+
+def _literal_value(expr: Any) -> Any:
+    return getattr(expr, "value", None)

@@ -1,0 +1,45 @@
+"""The demo living lab: enough pilots, every domain, track and state, live KPIs, a story."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from smartcity.core.platform import Platform
+from smartcity.demo import load_demo
+from smartcity.modules.livinglab.values import Domain, PilotState, Track
+
+
+def test_the_demo_tells_the_story(platform: Platform, client: TestClient) -> None:
+    assert load_demo(platform)
+    figures = client.get("/api/v1/livinglab/dashboard").json()
+    assert figures["total"] >= 140 and figures["published"] >= 140
+    assert set(figures["by_domain"]) == {d.value for d in Domain}
+    assert set(figures["by_track"]) == {t.value for t in Track}
+    assert all(figures["by_state"][s.value] > 0 for s in PilotState)
+    # Early bottom-up pilots complete about a third of the time; the challenge track does better.
+    bottom_up = figures["by_track_outcome"]["bottom_up"]
+    challenge = figures["by_track_outcome"]["challenge"]
+    assert 0.2 < bottom_up["completed"] / bottom_up["concluded"] < 0.5
+    assert challenge["completed"] / challenge["concluded"] > 0.6
+    pilots = client.get("/api/v1/livinglab/pilots").json()
+    titles = " ".join(p["title"] for p in pilots)
+    for named in (
+        "空氣盒子",
+        "智慧病房",
+        "松智路",
+        "自駕小巴",
+        "DSRC",
+        "電子圍籬",
+        "聲學",
+        "數位市民卡",
+    ):
+        assert named in titles, named
+    live = next(p for p in pilots if "第二期" in p["title"])
+    kpis = client.get(f"/api/v1/livinglab/pilots/{live['id']}/kpis").json()
+    assert [k["live"] for k in kpis] == ["live", "live"]
+    assert all(k["current"] is not None for k in kpis)
+    assert client.get("/api/v1/livinglab/barriers").json()
+    assert len(client.get("/api/v1/livinglab/elsewhere").json()) == 2
+    assert client.get("/api/v1/livinglab/challenges?status=open").json()
+    page = client.get("/livinglab")
+    assert page.status_code == 200 and page.text.count("/livinglab/pilots/") >= 140

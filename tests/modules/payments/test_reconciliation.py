@@ -1,0 +1,189 @@
+"""Settlement files → reconciliation reports; the daily report; the CLI; fuzzed parsers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smartcity.core.errors import InvalidInput
+from smartcity.core.platform import Platform
+from smartcity.core.time import TAIPEI, taipei_today
+from smartcity.modules.payments import ledger, reconciliation
+from smartcity.modules.payments.values import SettlementFormat
+from tests.modules.payments.conftest import Pay
+
+
+def _settle(client: TestClient, pay: Pay, text: str, provider: str = "BOT") -> dict:  # type: ignore[type-arg]
+    response = client.post(
+        "/api/v1/payments/settlements",
+        content=text.encode(),
+        headers={**pay.provider(provider), "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_csv_reconciliation_finds_every_case(
+    pay: Pay, client: TestClient, platform: Platform
+) -> None:
+    now = datetime.now(UTC)
+    bills = [pay.issue("TWD-FEE01", 100 + i) for i in range(6)]
+    for i in range(4):  # recorded: 0, 1, 2, 3
+        assert pay.pay(bills[i]["reference"], 100 + i, txn=f"B{i}", paid_at=now).status_code == 201
+    rows = [
+        ("B0", bills[0]["reference"], 100),  # matched
+        ("B1", bills[1]["reference"], 999),  # amount mismatch
+        ("B2", bills[2]["reference"], 102),  # matched …
+        ("B2", bills[2]["reference"], 102),  # … and listed twice: duplicate
+        ("B4", bills[4]["reference"], 104),  # callback lost: recorded now
+        ("B9", "1151234567890127", 50),  # no such bill: unknown
+    ]  # B3 is missing from the file
+    text = "provider_txn_id,reference,amount,paid_at\n" + "".join(
+        f"{t},{r},{a},{now.isoformat()}\n" for t, r, a in rows
+    )
+    report = _settle(client, pay, text)
+    assert report["outcomes"] == {
+        "matched": 2,
+        "missing": 1,
+        "recorded": 1,
+        "unknown": 1,
+        "amount_mismatch": 1,
+        "duplicate": 1,
+    }
+    by_outcome = {f["outcome"]: f for f in report["findings"]}
+    assert by_outcome["missing"]["provider_txn_id"] == "B3"
+    assert by_outcome["recorded"]["reference"] == bills[4]["reference"]
+    lookup = client.get(
+        f"/api/v1/payments/bills/{bills[4]['reference']}", headers=pay.provider()
+    ).json()
+    assert lookup["status"] == "written_off"
+    again = client.get(f"/api/v1/payments/settlements/{report['id']}", headers=pay.officer("TWD"))
+    assert again.json()["outcomes"] == report["outcomes"]
+    others = client.get(f"/api/v1/payments/settlements/{report['id']}", headers=pay.provider("TFB"))
+    assert others.status_code == 404
+    session = platform.db.read_session()
+    assert ledger.check(session).ok
+    session.close()
+
+    day = now.astimezone(TAIPEI).date().isoformat()
+    daily = client.get(
+        "/api/v1/payments/reports/daily", params={"day": day}, headers=pay.officer("TWD")
+    ).json()
+    assert daily[0]["department"] == "TWD" and daily[0]["reconciled"] == 3
+    assert daily[0]["unreconciled"] == 2 and daily[0]["status"] == "open"
+    csv_text = client.get(
+        "/api/v1/payments/reports/daily",
+        params={"day": day, "format": "csv"},
+        headers=pay.officer("TWD"),
+    ).text
+    assert csv_text.startswith("day,department,payments")
+
+
+def test_store_fixed_width_file(pay: Pay, client: TestClient) -> None:
+    today = taipei_today()
+    paid_at = datetime.combine(today, datetime.min.time(), TAIPEI) + timedelta(hours=12)
+    bill = pay.issue("TWD-FEE01", 486)
+    lost = pay.issue("TWD-FEE01", 300)
+    pay.pay(bill["reference"], 486, provider="711", paid_at=paid_at, channel="store")
+    records = [
+        reconciliation.fixed_record(today, today, bill["reference"], 486, "1512", "711", "0" * 14),
+        reconciliation.fixed_record(today, today, lost["reference"], 300, "1512", "711", "0" * 14),
+        reconciliation.fixed_record(today, today, lost["reference"], 300, "1512", "711", "0" * 14),
+    ]
+    assert all(len(r) == 67 for r in records)
+    report = _settle(client, pay, "\n".join(records) + "\n", provider="711")
+    assert report["format"] == "fixed"
+    outcomes = {k: v for k, v in report["outcomes"].items() if v}
+    assert outcomes == {"matched": 1, "recorded": 1, "duplicate": 1}
+
+
+def test_bad_files_are_clear_problems(pay: Pay, client: TestClient) -> None:
+    for text in (
+        "",
+        "provider_txn_id,reference,amount,paid_at\nx,y,0,2026-01-01\n",
+        "garbage that is not 67 characters\n",
+        "provider_txn_id,reference,amount,paid_at\nx,y,12,yesterday\n",
+    ):
+        response = client.post(
+            "/api/v1/payments/settlements",
+            content=text.encode(),
+            headers={**pay.provider(), "Content-Type": "text/csv"},
+        )
+        assert response.status_code == 422, text
+        assert response.json()["code"] == "invalid_file"
+    binary = client.post(
+        "/api/v1/payments/settlements",
+        content=b"\xff\xfe\x00",
+        headers={**pay.provider(), "Content-Type": "application/octet-stream"},
+    )
+    assert binary.status_code == 400
+
+
+def test_reconcile_cli_with_progress(pay: Pay, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bill = pay.issue("TWD-FEE01", 200)
+    now = datetime.now(UTC)
+    pay.pay(bill["reference"], 200, txn="CLI-1", paid_at=now)
+    path = tmp_path / "settle.csv"
+    path.write_text(
+        f"provider_txn_id,reference,amount,paid_at\nCLI-1,{bill['reference']},200,"
+        f"{now.isoformat()}\n"
+    )
+    code, out, _err = cli("payments", "reconcile", str(path), "--provider", "BOT")
+    assert code == 0, out
+    assert "matched\t1" in out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.sampled_from(list(SettlementFormat)))
+def test_settlement_parsers_never_crash(text: str, fmt: SettlementFormat) -> None:
+    try:
+        reconciliation.parse(text, fmt)
+    except InvalidInput as error:
+        assert error.code == "invalid_file"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.from_regex(r"\A[0-9]{16}\Z"), st.integers(1, 999_999_999)), max_size=5)
+)
+def test_fixed_records_round_trip(rows: list[tuple[str, int]]) -> None:
+    day = date(2026, 11, 26)
+    text = "\n".join(
+        reconciliation.fixed_record(day, day, ref, amount, "1511", "FAMI", "1" * 14)
+        for ref, amount in rows
+    )
+    parsed = reconciliation.parse_fixed(text)
+    assert [(p.reference, p.amount) for p in parsed] == rows
+
+
+def test_a_mutated_csv_line_is_refused_or_read() -> None:
+    header = "provider_txn_id,reference,amount,paid_at\n"
+    with pytest.raises(InvalidInput):
+        reconciliation.parse_csv(header + "a,b,-1,2026-01-01T00:00:00\n")
+    lines = reconciliation.parse_csv(header + f"{uuid.uuid4().hex},x,7,2026-01-01T08:00:00\n")
+    assert lines[0].amount == 7 and lines[0].day == "2026-01-01"
+
+
+def test_cli_import_expire_and_states(pay: Pay, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    due = (taipei_today() + timedelta(days=5)).isoformat()
+    path = tmp_path / "bills.csv"
+    path.write_text(
+        "item_code,amount,due_date,payer_kind,payer_value\n"
+        + "".join(f"TWD-FEE01,{100 + i},{due},plate,ABC-{1000 + i}\n" for i in range(7))
+    )
+    code, out, _err = cli("payments", "import-bills", str(path), "--batch", "3")
+    assert code == 0, out
+    assert "issued 7 bill(s)" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("nope\n")
+    code, _out, err = cli("payments", "import-bills", str(bad))
+    assert code == 1 and "invalid_file" in err
+    code, out, _err = cli("payments", "expire")
+    assert code == 0 and "0 bill(s) expired" in out
+    code, out, _err = cli("payments", "states")
+    assert '"open" -> "paid"' in out

@@ -1,0 +1,34 @@
+"""The staff page shows the hub's figures, latest readings and refused messages."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from smartcity.core.auth import Role, system_actor
+from smartcity.core.http import SESSION_COOKIE
+from smartcity.core.platform import Platform
+from tests.modules.sensors.conftest import lass_line
+
+
+def test_staff_page_lists_dead_letters(
+    client: TestClient, platform: Platform, device_headers: dict[str, str]
+) -> None:
+    from smartcity.modules.identity import service
+
+    body = "\n".join([lass_line(), "|device_id=Z|date=2024-11-02|s_d0=1|"])
+    client.post("/api/v1/sensors/lass", content=body, headers=device_headers)
+    from smartcity.modules.identity.values import OrganisationKind
+
+    with platform.unit_of_work(system_actor("test")) as uow:
+        service.ensure_organisation(uow, "DEP", OrganisationKind.DEPARTMENT)
+        officer = service.create_staff(
+            uow, role=Role.OFFICER, name="o", email="o@test.invalid", department_code="DEP"
+        )
+        token, _row = service.open_session(
+            uow.session, officer, kind="portal", scope="openid profile", hours=1
+        )
+    client.cookies.set(SESSION_COOKIE, token)
+    page = client.get("/staff/sensors")
+    assert page.status_code == 200
+    assert "missing date and time" in page.text and "74DA38AF1234" in page.text
+    assert "退回訊息" in page.text
