@@ -54,7 +54,11 @@ format: $(VENV)/.dev  ## Format and fix what ruff can
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-bench: $(VENV)/.dev  ## Run every benchmark in bench/ and print its figures
+$(VENV)/.bench: pyproject.toml $(VENV)/.dev
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $@
+
+bench: $(VENV)/.bench  ## Run every benchmark in bench/ (some need ../shared, PostgreSQL, Mosquitto)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:  ## Remove the virtualenv, the local database and test artefacts
