@@ -16,6 +16,9 @@ from smartcity.core.platform import Platform
 from smartcity.core.settings import Settings
 from tests.support.databases import TemplateDatabase
 
+# Browser fixtures (portal, chromium, new_page, shot) for the tests marked `browser`.
+pytest_plugins = ["tests.support.browser"]
+
 POSTGRES_URL = os.environ.get("SMARTCITY_TEST_DATABASE_URL", "")
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
