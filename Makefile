@@ -36,10 +36,10 @@ test-postgres: $(VENV)/.dev  ## Run the suite again on PostgreSQL, with its conc
 	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -n 2 -m "not browser and not mqtt and not fuzz"
 
 test-mqtt: $(VENV)/.dev  ## MQTT suite against Mosquitto (SMARTCITY_TEST_MQTT_URL, default mqtt://127.0.0.1:1883)
-	$(PYTEST) -m mqtt -p no:xdist tests/modules/sensors
+	$(PYTEST) -m mqtt -n 0 tests/modules/sensors
 
 test-browser: $(VENV)/.dev  ## Browser tests in Debian's Chromium (screenshots in test-artifacts/)
-	$(PYTEST) -m browser -p no:xdist
+	$(PYTEST) -m browser -n 0
 
 test-api: $(VENV)/.dev  ## schemathesis over /openapi.json, bounded in time
 	$(PYTEST) -m fuzz -n 2 tests/api tests/modules/livinglab/test_fuzz.py
