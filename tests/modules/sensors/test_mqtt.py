@@ -34,20 +34,19 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _stored(platform: Platform, prefix: str) -> tuple[int, int]:
+    """(observations stored, distinct (datastream, time) pairs) for the test's devices."""
     with platform.db.read_session() as session:
-        query = (
-            select(
-                func.count(Observation.id),
-                func.count(
-                    func.distinct(Observation.datastream_id * 10**13 + Observation.phenomenon_ms)
-                ),
-            )
+        pairs = (
+            select(Observation.datastream_id, Observation.phenomenon_ms)
             .join(Datastream, Datastream.id == Observation.datastream_id)
             .join(Thing, Thing.id == Datastream.thing_id)
             .where(Thing.device_id.like(f"{prefix}%"))
         )
-        total, distinct = session.execute(query).one()
-        return int(total), int(distinct)
+        total = session.execute(select(func.count()).select_from(pairs.subquery())).scalar()
+        distinct = session.execute(
+            select(func.count()).select_from(pairs.distinct().subquery())
+        ).scalar()
+        return int(total or 0), int(distinct or 0)
 
 
 def _clear_session(client_id: str) -> None:

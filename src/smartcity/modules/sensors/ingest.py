@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.sensors.events import DeviceRegistered, ObservationsStored
-from smartcity.modules.sensors.lass import LassReading
+from smartcity.modules.sensors.lass import LassReading, gc_paused
 from smartcity.modules.sensors.models import (
     Datastream,
     DeadLetter,
@@ -370,6 +370,22 @@ def ingest(
     kind: str = ThingKind.AIRBOX,
 ) -> IngestResult:
     """Store one batch in the caller's unit of work (which commits)."""
+    with gc_paused():
+        return _ingest(
+            uow, readings, refused, source=source, topic=topic, registry=registry, kind=kind
+        )
+
+
+def _ingest(
+    uow: UnitOfWork,
+    readings: Sequence[LassReading],
+    refused: Sequence[tuple[str, str]],
+    *,
+    source: str,
+    topic: str,
+    registry: DeviceRegistry | None,
+    kind: str,
+) -> IngestResult:
     result = IngestResult(received=len(readings) + len(refused), refused=len(refused))
     session = uow.session
     for payload, reason in refused:

@@ -9,10 +9,12 @@ read raises `LassError` with the reason, which the caller keeps as a dead letter
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,6 +50,24 @@ _STANDARD = re.compile(
     r"s_d0=([^|]*)\|s_d1=([^|]*)\|s_d2=([^|]*)\|s_t0=([^|]*)\|s_h0=([^|]*)\|"
     r"gps_lat=([^|]*)\|gps_lon=([^|]*)\|"
 )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch builds many small, acyclic objects.
+
+    Bulk parsing makes tens of thousands of readings and row tuples, none of them in a
+    reference cycle; the collector's generation-0 passes over them cost about a third of
+    the parse time and find nothing. Re-enabled on exit unless it was already off (another
+    thread's batch, or the host application), so nesting and threads are harmless.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class LassError(ValueError):
@@ -322,6 +342,11 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[LassReading], list[tuple[str
     of its Python time in this loop); anything unusual goes through `parse_line` itself, so
     the results are the same line by line.
     """
+    with gc_paused():
+        return _parse_lines(lines)
+
+
+def _parse_lines(lines: Iterable[str]) -> tuple[list[LassReading], list[tuple[str, str]]]:
     readings: list[LassReading] = []
     refused: list[tuple[str, str]] = []
     search = _STANDARD.search

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import struct
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -27,7 +28,7 @@ from urllib.parse import urlparse
 from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.modules.sensors.ingest import IngestResult, dead_letter, ingest
-from smartcity.modules.sensors.lass import LassError, parse_line
+from smartcity.modules.sensors.lass import parse_lines
 from smartcity.modules.sensors.models import Datastream
 from smartcity.modules.sensors.runtime import registry_of
 from smartcity.modules.sensors.sta.entities import ENTITIES, property_value
@@ -63,11 +64,70 @@ def observation_json(observation: Any, base: str) -> dict[str, Any]:
     return out
 
 
+_READ_CHUNK = 1 << 16
+_PUBACK = struct.Struct("!BBH")
+
+
+def _buffered_client_class() -> type[Any]:
+    """paho's Client, reading the socket in 64 KiB chunks instead of a few bytes at a time.
+
+    Stock paho (2.2) reads each packet with three or more `recv` calls (command byte,
+    remaining length, body) and handles one packet per `select()` wake-up, so a stream of
+    small QoS 1 publishes costs several system calls per message. This subclass serves those
+    reads from one user-space buffer and keeps handling packets while the buffer holds any,
+    which is what lets one ingester keep up with a fast publisher. Only paho's socket-read
+    hooks are replaced; framing, acknowledgements and sessions are paho's own.
+    """
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import MQTTErrorCode
+
+    class BufferedClient(mqtt.Client):
+        _rx: bytes = b""
+        _rx_pos: int = 0
+
+        def _sock_recv(self, bufsize: int) -> bytes:
+            data, pos = self._rx, self._rx_pos
+            if pos >= len(data):
+                data = super()._sock_recv(max(bufsize, _READ_CHUNK))
+                if not data:
+                    return data  # the broker closed the connection
+                self._rx, pos = data, 0
+            self._rx_pos = pos + bufsize
+            return data[pos : pos + bufsize]
+
+        def _sock_close(self) -> None:
+            self._rx, self._rx_pos = b"", 0  # never carry bytes over to a new connection
+            super()._sock_close()
+
+        def ack_all(self, mids: Sequence[int]) -> None:
+            """Acknowledge many QoS 1 messages with one write (manual-ack clients only).
+
+            The PUBACKs are the same four bytes paho's `ack` sends for each message, queued
+            as one buffer instead of one packet, one wake-up and one `send` per message.
+            """
+            if not mids or not self._manual_ack:
+                return
+            packet = b"".join([_PUBACK.pack(0x40, 2, mid) for mid in mids])
+            self._packet_queue(0x40, packet, 0, 0)
+
+        def loop_read(self, max_packets: int = 1) -> Any:
+            rc = super().loop_read(max_packets)
+            while (
+                rc == MQTTErrorCode.MQTT_ERR_SUCCESS
+                and self._sock is not None
+                and self._rx_pos < len(self._rx)
+            ):
+                rc = super().loop_read(max_packets)
+            return rc
+
+    return BufferedClient
+
+
 def _client(client_id: str, *, persistent: bool) -> Any:
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    return mqtt.Client(
+    return _buffered_client_class()(
         callback_api_version=CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=mqtt.MQTTv5,
@@ -259,9 +319,17 @@ class Ingester:
                     return
                 time.sleep(1)
         self.totals.add(result)
-        for message in messages:
-            if message.qos > 0:
-                self.client.ack(message.mid, message.qos)
+        # One write acknowledges the whole batch (the subscription is QoS 1; any QoS 2
+        # message is acknowledged the usual way).
+        if hasattr(self.client, "ack_all"):
+            self.client.ack_all([m.mid for m in messages if m.qos == 1])
+            for message in messages:
+                if message.qos == 2:
+                    self.client.ack(message.mid, message.qos)
+        else:
+            for message in messages:
+                if message.qos > 0:
+                    self.client.ack(message.mid, message.qos)
         if self.publish and created:
             StaPublisher(self.broker, self.client).publish_observations(created, self.base)
 
@@ -270,21 +338,20 @@ class Ingester:
         sta: list[Message] = []
         for message in messages:
             (sta if message.topic.startswith("v1.1/") else lass).append(message)
-        readings = []
         refused: list[tuple[str, str]] = []
         with self.platform.unit_of_work(system_actor("sensors-mqtt")) as uow:
+            texts: list[str] = []
             for message in lass:
                 try:
-                    text = message.payload.decode("utf-8")
+                    texts.append(message.payload.decode("utf-8"))
                 except UnicodeDecodeError:
                     refused.append(
                         (message.payload[:4000].decode("utf-8", "replace"), "payload is not UTF-8")
                     )
-                    continue
-                try:
-                    readings.append(parse_line(text))
-                except LassError as exc:
-                    refused.append((text[:4000], str(exc)))
+            # The bulk parser: the same result line by line as `parse_line`, faster in bulk.
+            readings, refused_lines = parse_lines(texts)
+            refused.extend(refused_lines)
+            refused.extend((text[:4000], "empty message") for text in texts if not text.strip())
             result = ingest(
                 uow,
                 readings,

@@ -95,9 +95,12 @@ def write_latest(
             "CREATE TEMP TABLE IF NOT EXISTS sensors_latest_load (id integer, last bigint,"
             " value double precision, first bigint) ON COMMIT DELETE ROWS"
         )
-        with cursor.copy("COPY sensors_latest_load (id, last, value, first) FROM STDIN") as copy:
-            for stream, (ms, value) in newest.items():
-                copy.write_row((stream, ms, value, oldest[stream]))
+        with cursor.copy("COPY sensors_latest_load (id, last, first, value) FROM STDIN") as copy:
+            _copy_text(
+                copy,
+                [(stream, ms, oldest[stream], value) for stream, (ms, value) in newest.items()],
+                "%d\t%d\t%d\t%s\n",
+            )
         cursor.execute(
             """
             UPDATE sensors_datastreams AS d SET
@@ -113,6 +116,21 @@ def write_latest(
         )
         cursor.execute("TRUNCATE sensors_latest_load")
     return len(newest)
+
+
+_COPY_CHUNK = 20_000
+
+
+def _copy_text(copy: Any, rows: Sequence[tuple[Any, ...]], line: str = "%d\t%d\t%s\n") -> None:
+    """Write rows to a COPY in its text format, many rows per call.
+
+    psycopg's `write_row` costs a Python call and an adaptation per row; ids and epoch
+    milliseconds are integers and results are finite floats (the parser refuses NaN and
+    infinities), whose `str` is text PostgreSQL reads exactly, so one formatted string per
+    chunk of rows does the same work several times faster.
+    """
+    for start in range(0, len(rows), _COPY_CHUNK):
+        copy.write("".join([line % row for row in rows[start : start + _COPY_CHUNK]]))
 
 
 class SqliteObservationStore:
@@ -200,11 +218,11 @@ class PostgresObservationStore:
                 "COPY sensors_observation_load (datastream_id, phenomenon_ms, result_number)"
                 " FROM STDIN"
             ) as copy:
-                for row in rows:
-                    copy.write_row(row)
+                _copy_text(copy, rows)
             cursor.execute(
                 "INSERT INTO sensors_observations (datastream_id, phenomenon_ms, result_number)"
                 " SELECT datastream_id, phenomenon_ms, result_number FROM sensors_observation_load"
+                " ORDER BY datastream_id, phenomenon_ms"
                 " ON CONFLICT DO NOTHING"
             )
             inserted = int(cursor.rowcount)
