@@ -72,6 +72,20 @@ class Manifest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def lazy(target: str) -> Callable[..., Any]:
+    """A factory for `"package.module:name"` that imports it only when called.
+
+    Manifests use it for their routers, CLI and seeds, so importing a module does nothing.
+    """
+    module_name, _, attribute = target.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module_name), attribute)(*args, **kwargs)
+
+    call.__qualname__ = f"lazy({target})"
+    return call
+
+
 class UnknownModule(LookupError):
     """A module named in settings that does not exist."""
 

@@ -4,39 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-
 from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard
+from smartcity.core.registry import Manifest, PortalCard, lazy
 from smartcity.modules.airquality import rules
 from smartcity.modules.airquality.settings import AirqualitySettings
 
 HERE = Path(__file__).parent
-
-
-def _api() -> APIRouter:
-    from smartcity.modules.airquality.api import build_router
-
-    return build_router()
-
-
-def _pages() -> APIRouter:
-    from smartcity.modules.airquality.pages import build_router
-
-    return build_router()
-
-
-def _cli():  # type: ignore[no-untyped-def]  # typer is imported only when the CLI runs
-    from smartcity.modules.airquality.cli import build_cli
-
-    return build_cli()
-
-
-def _seed(uow, platform):  # type: ignore[no-untyped-def]
-    from smartcity.modules.airquality.seed import seed
-
-    seed(uow, platform)
 
 
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
@@ -65,13 +39,13 @@ manifest = Manifest(
     name="airquality",
     title="空氣品質 Air quality",
     depends_on=("identity", "sensors"),
-    api=_api,
-    pages=_pages,
-    cli=_cli,
+    api=lazy("smartcity.modules.airquality.api:build_router"),
+    pages=lazy("smartcity.modules.airquality.pages:build_router"),
+    cli=lazy("smartcity.modules.airquality.cli:build_cli"),
     migrations=HERE / "migrations" / "versions",
     templates=HERE / "templates",
     rules=rules.ALL_RULES,
-    seed=_seed,
+    seed=lazy("smartcity.modules.airquality.seed:seed"),
     citizen_cards=_citizen_cards,
     staff_cards=_staff_cards,
     settings=AirqualitySettings,

@@ -4,39 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-
 from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard
+from smartcity.core.registry import Manifest, PortalCard, lazy
 from smartcity.modules.chatbot import rules
 from smartcity.modules.chatbot.settings import ChatbotSettings
 
 HERE = Path(__file__).parent
-
-
-def _api() -> APIRouter:
-    from smartcity.modules.chatbot.api import build_router
-
-    return build_router()
-
-
-def _pages() -> APIRouter:
-    from smartcity.modules.chatbot.pages import build_router
-
-    return build_router()
-
-
-def _cli():  # type: ignore[no-untyped-def]  # typer is imported only when the CLI runs
-    from smartcity.modules.chatbot.cli import build_cli
-
-    return build_cli()
-
-
-def _seed(uow, platform):  # type: ignore[no-untyped-def]
-    from smartcity.modules.chatbot.seed import seed
-
-    seed(uow, platform)
 
 
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
@@ -71,13 +45,13 @@ manifest = Manifest(
     name="chatbot",
     title="市政問答 Chatbot",
     depends_on=("identity",),
-    api=_api,
-    pages=_pages,
-    cli=_cli,
+    api=lazy("smartcity.modules.chatbot.api:build_router"),
+    pages=lazy("smartcity.modules.chatbot.pages:build_router"),
+    cli=lazy("smartcity.modules.chatbot.cli:build_cli"),
     migrations=HERE / "migrations" / "versions",
     templates=HERE / "templates",
     rules=rules.ALL_RULES,
-    seed=_seed,
+    seed=lazy("smartcity.modules.chatbot.seed:seed"),
     citizen_cards=_citizen_cards,
     staff_cards=_staff_cards,
     settings=ChatbotSettings,

@@ -9,16 +9,10 @@ from fastapi import APIRouter
 from smartcity.core.auth import Principal, Role
 from smartcity.core.i18n import N_
 from smartcity.core.platform import Platform
-from smartcity.core.registry import Manifest, PortalCard
+from smartcity.core.registry import Manifest, PortalCard, lazy
 from smartcity.modules.identity import rules
 
 HERE = Path(__file__).parent
-
-
-def _api() -> APIRouter:
-    from smartcity.modules.identity.api import build_router
-
-    return build_router()
 
 
 def _pages() -> APIRouter:
@@ -29,18 +23,6 @@ def _pages() -> APIRouter:
     router.include_router(oauth_routes())
     router.include_router(page_routes())
     return router
-
-
-def _cli():  # type: ignore[no-untyped-def]  # typer is imported only when the CLI runs
-    from smartcity.modules.identity.cli import build_cli
-
-    return build_cli()
-
-
-def _seed(uow, platform):  # type: ignore[no-untyped-def]
-    from smartcity.modules.identity.seed import seed
-
-    seed(uow, platform)
 
 
 def _startup(platform: Platform) -> None:
@@ -87,14 +69,14 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
 manifest = Manifest(
     name="identity",
     title="數位身分 Identity",
-    api=_api,
+    api=lazy("smartcity.modules.identity.api:build_router"),
     pages=_pages,
-    cli=_cli,
+    cli=lazy("smartcity.modules.identity.cli:build_cli"),
     cli_name="admin",
     migrations=HERE / "migrations" / "versions",
     templates=HERE / "templates",
     rules=rules.ALL_RULES,
-    seed=_seed,
+    seed=lazy("smartcity.modules.identity.seed:seed"),
     citizen_cards=_citizen_cards,
     staff_cards=_staff_cards,
     on_startup=_startup,

@@ -4,39 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-
 from smartcity.core.auth import Principal, Role
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard
+from smartcity.core.registry import Manifest, PortalCard, lazy
 from smartcity.modules.livinglab import rules
 from smartcity.modules.livinglab.settings import LivinglabSettings
 
 HERE = Path(__file__).parent
-
-
-def _api() -> APIRouter:
-    from smartcity.modules.livinglab.api import build_router
-
-    return build_router()
-
-
-def _pages() -> APIRouter:
-    from smartcity.modules.livinglab.pages import build_router
-
-    return build_router()
-
-
-def _cli():  # type: ignore[no-untyped-def]  # typer is imported only when the CLI runs
-    from smartcity.modules.livinglab.cli import build_cli
-
-    return build_cli()
-
-
-def _seed(uow, platform):  # type: ignore[no-untyped-def]
-    from smartcity.modules.livinglab.seed import seed
-
-    seed(uow, platform)
 
 
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
@@ -81,13 +55,13 @@ manifest = Manifest(
     name="livinglab",
     title="城市實驗室 Living lab",
     depends_on=("identity", "sensors"),
-    api=_api,
-    pages=_pages,
-    cli=_cli,
+    api=lazy("smartcity.modules.livinglab.api:build_router"),
+    pages=lazy("smartcity.modules.livinglab.pages:build_router"),
+    cli=lazy("smartcity.modules.livinglab.cli:build_cli"),
     migrations=HERE / "migrations" / "versions",
     templates=HERE / "templates",
     rules=rules.ALL_RULES,
-    seed=_seed,
+    seed=lazy("smartcity.modules.livinglab.seed:seed"),
     citizen_cards=_citizen_cards,
     staff_cards=_staff_cards,
     settings=LivinglabSettings,

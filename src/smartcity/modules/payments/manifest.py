@@ -4,38 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-
 from smartcity.core.auth import Principal
-from smartcity.core.registry import Manifest, PortalCard
+from smartcity.core.registry import Manifest, PortalCard, lazy
 from smartcity.modules.payments import rules
 from smartcity.modules.payments.settings import PaymentsSettings
 
 HERE = Path(__file__).parent
-
-
-def _api() -> APIRouter:
-    from smartcity.modules.payments.api import build_router
-
-    return build_router()
-
-
-def _pages() -> APIRouter:
-    from smartcity.modules.payments.pages import build_router
-
-    return build_router()
-
-
-def _cli():  # type: ignore[no-untyped-def]  # typer is imported only when the CLI runs
-    from smartcity.modules.payments.cli import build_cli
-
-    return build_cli()
-
-
-def _seed(uow, platform):  # type: ignore[no-untyped-def]
-    from smartcity.modules.payments.seed import seed
-
-    seed(uow, platform)
 
 
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
@@ -65,13 +39,13 @@ manifest = Manifest(
     name="payments",
     title="支付平臺 Payments",
     depends_on=("identity",),
-    api=_api,
-    pages=_pages,
-    cli=_cli,
+    api=lazy("smartcity.modules.payments.api:build_router"),
+    pages=lazy("smartcity.modules.payments.pages:build_router"),
+    cli=lazy("smartcity.modules.payments.cli:build_cli"),
     migrations=HERE / "migrations" / "versions",
     templates=HERE / "templates",
     rules=rules.ALL_RULES,
-    seed=_seed,
+    seed=lazy("smartcity.modules.payments.seed:seed"),
     citizen_cards=_citizen_cards,
     staff_cards=_staff_cards,
     settings=PaymentsSettings,

@@ -8,18 +8,11 @@ from fastapi import APIRouter
 
 from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
-from smartcity.core.platform import Platform
-from smartcity.core.registry import Manifest, PortalCard
+from smartcity.core.registry import Manifest, PortalCard, lazy
 from smartcity.modules.sensors import rules
 from smartcity.modules.sensors.settings import SensorsSettings
 
 HERE = Path(__file__).parent
-
-
-def _api() -> APIRouter:
-    from smartcity.modules.sensors.api import build_router
-
-    return build_router()
 
 
 def _pages() -> APIRouter:
@@ -32,24 +25,6 @@ def _pages() -> APIRouter:
     router.include_router(sta_routes(), prefix="/sta/v1.1")
     router.include_router(page_routes())
     return router
-
-
-def _cli():  # type: ignore[no-untyped-def]  # typer is imported only when the CLI runs
-    from smartcity.modules.sensors.cli import build_cli
-
-    return build_cli()
-
-
-def _seed(uow, platform):  # type: ignore[no-untyped-def]
-    from smartcity.modules.sensors.seed import seed
-
-    seed(uow, platform)
-
-
-def _startup(platform: Platform) -> None:
-    from smartcity.modules.sensors.runtime import install
-
-    install(platform)
 
 
 def _staff_cards(principal: Principal) -> list[PortalCard]:
@@ -67,14 +42,14 @@ manifest = Manifest(
     name="sensors",
     title="感測器 Sensors",
     depends_on=("identity",),
-    api=_api,
+    api=lazy("smartcity.modules.sensors.api:build_router"),
     pages=_pages,
-    cli=_cli,
+    cli=lazy("smartcity.modules.sensors.cli:build_cli"),
     migrations=HERE / "migrations" / "versions",
     templates=HERE / "templates",
     rules=rules.ALL_RULES,
-    seed=_seed,
+    seed=lazy("smartcity.modules.sensors.seed:seed"),
     staff_cards=_staff_cards,
-    on_startup=_startup,
+    on_startup=lazy("smartcity.modules.sensors.runtime:install"),
     settings=SensorsSettings,
 )
