@@ -22,6 +22,7 @@ from smartcity.core.keys import KeyRing
 from smartcity.core.migrate import upgrade
 from smartcity.core.settings import Settings
 from tests.conftest import Actors
+from tests.support.fuzz import call_and_check
 
 pytestmark = pytest.mark.fuzz
 STATE: dict[str, Any] = {}
@@ -45,15 +46,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def _check(case: Any) -> None:
-    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {STATE['token']}"}
-    response = case.call()
-    STATE["calls"] = STATE.get("calls", 0) + 1
-    where = f"{case.method} {case.formatted_path}"
-    assert response.status_code < 500, (where, response.text[:500])
-    if response.status_code >= 400 and response.status_code != 405:
-        content_type = response.headers.get("content-type", [""])[0]
-        assert content_type.startswith("application/problem+json"), (where, content_type)
-        assert "code" in response.json(), where
+    call_and_check(case, STATE["token"], STATE)
 
 
 def test_no_server_errors(api_schema: Any) -> None:

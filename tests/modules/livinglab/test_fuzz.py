@@ -21,6 +21,7 @@ from smartcity.core.migrate import upgrade
 from smartcity.core.settings import Settings
 from tests.conftest import Actors
 from tests.modules.livinglab.conftest import verified_citizen
+from tests.support.fuzz import call_and_check
 
 pytestmark = pytest.mark.fuzz
 STATE: dict[str, Any] = {}
@@ -51,21 +52,9 @@ def lab_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     platform.db.dispose()
 
 
-def _check(case: Any, token: str) -> None:
-    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
-    response = case.call()
-    STATE["calls"] = STATE.get("calls", 0) + 1
-    where = f"{case.method} {case.formatted_path}"
-    assert response.status_code < 500, (where, response.text[:500])
-    if response.status_code >= 400 and response.status_code != 405:
-        content_type = response.headers.get("content-type", [""])[0]
-        assert content_type.startswith("application/problem+json"), (where, content_type)
-        assert "code" in response.json(), where
-
-
 def _checker(token: str) -> Any:
     def check(case: Any) -> None:
-        _check(case, token)
+        call_and_check(case, token, STATE)
 
     return check
 
