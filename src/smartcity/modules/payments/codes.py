@@ -9,7 +9,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 from urllib.parse import quote
+
+import segno
 
 from smartcity.core.errors import InvalidInput
 
@@ -200,6 +203,13 @@ def twqr_uri(payee: str, write_off_number: str, amount: int, due: date) -> str:
         f"TWQRP://{quote(payee, safe='')}/158/03/V1?"
         f"D1={amount * 100}&D2={write_off_number}&D3={due:%Y%m%d}&D10=901"
     )
+
+
+def twqr_svg(uri: str, label: str) -> str:
+    """The TWQR URI as a scannable QR code (inline SVG, error correction level M)."""
+    code = segno.make(uri, error="m", micro=False)
+    svg: str = code.svg_inline(scale=3, title=label, svgclass="qr")
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
 
 
 # -- Code 39, drawn as SVG ---------------------------------------------------------------

@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 
+import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Role
 from smartcity.core.errors import NotFound
 from smartcity.core.http import PageContext, page_access
@@ -132,13 +133,18 @@ def build_router() -> APIRouter:
             service.check_can_see(session, ctx.principal, bill)
             view = bill_out(session, bill, settings)
             paid = service.payments_of_bill(session, bill.id)
+            department = identity.get_organisation(session, view.department)
         # Code 39 has only [0-9A-Z -.*]; nothing in the SVG can be markup from outside.
         svgs = [Markup(codes.code39_svg(s)) for s in view.barcode]  # noqa: S704
+        # segno draws paths only; the one label we add is escaped in twqr_svg.
+        qr = Markup(codes.twqr_svg(view.twqr, "TWQR " + view.reference))  # noqa: S704
         return ctx.render(
             "payments/bill.html",
             bill=view,
+            department=department,
             payments=paid,
             barcodes=svgs,
+            twqr_code=qr,
             pending=ctx.request.query_params.get("pending") == "1",
         )
 
