@@ -66,7 +66,9 @@ class ItemVersion(Base):
     """A snapshot of an item as it was after each change."""
 
     __tablename__ = "chatbot_item_versions"
-    __table_args__ = (UniqueConstraint("item_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "version", name="uq_chatbot_item_versions_item_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     item_id: Mapped[uuid.UUID] = mapped_column(
@@ -82,7 +84,7 @@ class Variant(Base):
     """A citizen's way of asking an item's question."""
 
     __tablename__ = "chatbot_variants"
-    __table_args__ = (UniqueConstraint("item_id", "text"),)
+    __table_args__ = (UniqueConstraint("item_id", "text", name="uq_chatbot_variants_item_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     item_id: Mapped[uuid.UUID] = mapped_column(

@@ -425,6 +425,7 @@ def build_router() -> APIRouter:
             provider.channels = [c.value for c in body.channels]
             provider.fee = body.fee
             provider.webhook_url = body.webhook_url
+            provider.charge_url = body.charge_url
             provider.webhook_secret = secrets.token_hex(32)
             uow.audit(
                 "payments.provider.registered",
@@ -437,6 +438,7 @@ def build_router() -> APIRouter:
                 channels=provider.channels,
                 fee=provider.fee,
                 webhook_url=provider.webhook_url,
+                charge_url=provider.charge_url,
                 webhook_secret=provider.webhook_secret,
             )
 
@@ -596,7 +598,7 @@ def build_router() -> APIRouter:
     ) -> ExitOut:
         settings = service.settings_of(ctx.platform)
         with ctx.write() as uow:
-            result = autopay.report_exit(
+            billed = autopay.bill_exit(
                 uow,
                 settings,
                 plate=body.plate,
@@ -605,6 +607,14 @@ def build_router() -> APIRouter:
                 exited_at=body.exited_at,
                 item_code=body.item_code or autopay.PARKING_ITEM,
             )
+        # No transaction is open while the provider charges: it may be slow.
+        outcome = (
+            autopay.charge(billed.charge, settings.autopay_charge_timeout_seconds)
+            if billed.charge
+            else None
+        )
+        with ctx.write() as uow:
+            result = autopay.settle_exit(uow, billed, outcome)
             return ExitOut(
                 bill=bill_out(uow.session, result.bill, settings),
                 charged=result.charged,

@@ -1,12 +1,20 @@
-"""Parking autopay: a plate bound to a payment method; car parks report exits; we charge."""
+"""Parking autopay: a plate bound to a payment method; car parks report exits; we charge.
+
+An exit is three steps: bill the stay (one transaction), ask the provider to charge with no
+transaction open (a slow provider must not hold the database), record the answer (a second
+transaction). If the process dies between the charge and its record, the provider's settlement
+file still carries the payment and reconciliation records it ("in the file, unknown here").
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,8 +23,8 @@ from smartcity.core.errors import Conflict, InvalidInput, NotFound
 from smartcity.core.time import TAIPEI, as_utc, taipei_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import BindingKind, normalise_binding_value
-from smartcity.modules.payments import service
-from smartcity.modules.payments.models import Autopay, Bill
+from smartcity.modules.payments import sandbox, service, webhooks
+from smartcity.modules.payments.models import Autopay, Bill, Provider
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import Channel
 
@@ -115,14 +123,76 @@ def end_autopay(uow: UnitOfWork, user_id: uuid.UUID, autopay_id: uuid.UUID) -> A
     return row
 
 
-def charge(provider: str, token: str, amount: int) -> tuple[bool, str]:
-    """Ask the provider to charge a stored method. Only the sandbox is wired in.
+@dataclass(frozen=True)
+class ChargeRequest:
+    """A charge the gate still owes a provider once the exit's bill is committed."""
 
-    The sandbox declines tokens that start with `fail` (a test card that always fails).
+    bill_id: uuid.UUID
+    reference: str
+    amount: int
+    provider: str
+    token: str
+    charge_url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class ChargeOutcome:
+    """The provider's answer: its transaction id when approved, the reason otherwise."""
+
+    approved: bool
+    detail: str
+
+
+def charge(
+    request: ChargeRequest, timeout: float, client: httpx.Client | None = None
+) -> ChargeOutcome:
+    """Ask the provider to charge the bound method; any failure is a decline, never an error.
+
+    The built-in sandbox declines tokens that start with `fail` (a test card that always
+    fails). Other providers receive a signed POST at their registered charge URL, with the
+    bill id as idempotency key so that a retried charge cannot be taken twice.
     """
-    if token.lower().startswith("fail"):
-        return False, "declined by the provider"
-    return True, f"ap_{uuid.uuid4().hex[:20]}"
+    if request.provider == sandbox.CODE:
+        if request.token.lower().startswith("fail"):
+            return ChargeOutcome(False, "declined by the provider")
+        return ChargeOutcome(True, f"ap_{uuid.uuid4().hex[:20]}")
+    if not request.charge_url:
+        return ChargeOutcome(False, f"{request.provider} takes no autopay charges")
+    body = json.dumps(
+        {
+            "token": request.token,
+            "amount": request.amount,
+            "currency": "TWD",
+            "reference": request.reference,
+            "idempotency_key": str(request.bill_id),
+        },
+        sort_keys=True,
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        webhooks.HEADER: webhooks.sign(request.secret, body),
+        "Idempotency-Key": str(request.bill_id),
+    }
+    http = client or httpx.Client(timeout=timeout)
+    try:
+        response = http.post(request.charge_url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return ChargeOutcome(False, f"provider unreachable ({type(exc).__name__})")
+    finally:
+        if client is None:
+            http.close()
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if response.status_code != 200 or not isinstance(answer, dict):
+        return ChargeOutcome(False, f"provider answered {response.status_code}")
+    txn = answer.get("provider_txn_id")
+    if answer.get("approved") is True and isinstance(txn, str) and 0 < len(txn) <= 64:
+        return ChargeOutcome(True, txn)
+    reason = answer.get("reason")
+    return ChargeOutcome(False, str(reason)[:200] if reason else "declined by the provider")
 
 
 @dataclass
@@ -135,7 +205,16 @@ class ExitResult:
     reason: str
 
 
-def report_exit(
+@dataclass
+class BilledExit:
+    """The bill for a stay, and the charge still to make (None when autopay does not apply)."""
+
+    bill_id: uuid.UUID
+    charge: ChargeRequest | None
+    reason: str
+
+
+def bill_exit(
     uow: UnitOfWork,
     settings: PaymentsSettings,
     *,
@@ -144,8 +223,8 @@ def report_exit(
     amount: int,
     exited_at: datetime,
     item_code: str = PARKING_ITEM,
-) -> ExitResult:
-    """Bill the plate for the stay and charge its autopay method; a failure leaves an open bill."""
+) -> BilledExit:
+    """Bill the plate for the stay and find the autopay method to charge, if one is in force."""
     normalised = normalise_binding_value(BindingKind.PLATE, plate)
     exit_day = as_utc(exited_at).astimezone(TAIPEI).date()
     bill = service.issue_bill(
@@ -165,22 +244,39 @@ def report_exit(
         )
     ).scalar_one_or_none()
     if row is None:
-        return ExitResult(bill, False, None, "no autopay in force for this plate")
+        return BilledExit(bill.id, None, "no autopay in force for this plate")
     # The citizen who bound autopay must still hold the plate.
     if row.user_id not in identity.citizens_bound_to(uow.session, BindingKind.PLATE, normalised):
-        return ExitResult(bill, False, None, "the plate's binding has ended")
-    ok, detail = charge(row.provider, row.token, bill.amount)
-    if not ok:
-        uow.audit("payments.autopay.declined", "bill", bill.id, {"reason": detail})
-        return ExitResult(bill, False, None, detail)
+        return BilledExit(bill.id, None, "the plate's binding has ended")
+    provider = uow.session.get(Provider, row.provider)
+    request = ChargeRequest(
+        bill_id=bill.id,
+        reference=bill.write_off_number,
+        amount=bill.amount,
+        provider=row.provider,
+        token=row.token,
+        charge_url=provider.charge_url if provider else "",
+        secret=provider.webhook_secret if provider else "",
+    )
+    return BilledExit(bill.id, request, "")
+
+
+def settle_exit(uow: UnitOfWork, billed: BilledExit, outcome: ChargeOutcome | None) -> ExitResult:
+    """Record the provider's answer: a payment when approved, the decline otherwise."""
+    bill = service.get_bill(uow.session, billed.bill_id)
+    if billed.charge is None or outcome is None:
+        return ExitResult(bill, False, None, billed.reason)
+    if not outcome.approved:
+        uow.audit("payments.autopay.declined", "bill", bill.id, {"reason": outcome.detail})
+        return ExitResult(bill, False, None, outcome.detail)
     payment, _created = service.record_payment(
         uow,
-        row.provider,
+        billed.charge.provider,
         service.PaymentRequest(
             reference=bill.write_off_number,
-            amount=bill.amount,
+            amount=billed.charge.amount,
             channel=Channel.AUTOPAY.value,
-            provider_txn_id=detail,
+            provider_txn_id=outcome.detail,
             paid_at=utcnow(),
         ),
         source="autopay",

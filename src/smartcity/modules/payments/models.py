@@ -64,6 +64,8 @@ class Provider(Base):
     """Collection fee per payment, NTD."""
     webhook_url: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     webhook_secret: Mapped[str] = mapped_column(String(128), nullable=False)
+    charge_url: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    """Where autopay asks this provider to charge a bound method (empty: no autopay)."""
 
 
 class Subscriber(Base):

@@ -182,6 +182,9 @@ class ProviderIn(Input):
     channels: list[Channel] = Field(min_length=1, max_length=5)
     fee: Annotated[int, Field(ge=0, le=1000)] = 0
     webhook_url: Annotated[str, StringConstraints(max_length=500)] = ""
+    charge_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^(https?://\S+)?$")] = (
+        Field("", description="Where autopay charges are sent (signed POST); empty: no autopay")
+    )
 
 
 class ProviderOut(BaseModel):
@@ -191,6 +194,7 @@ class ProviderOut(BaseModel):
     channels: list[str]
     fee: int
     webhook_url: str
+    charge_url: str
     webhook_secret: str | None = None
 
 

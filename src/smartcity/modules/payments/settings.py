@@ -31,6 +31,9 @@ class PaymentsSettings(BaseSettings):
     autopay_delay_days: int = Field(
         1, ge=0, le=30, description="Autopay takes effect this many days after binding."
     )
+    autopay_charge_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="How long a provider may take to answer a charge."
+    )
     sandbox_max_delay_ms: int = Field(
         2000, ge=0, le=60000, description="Sandbox callbacks come up to this late."
     )

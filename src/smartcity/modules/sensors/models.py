@@ -87,12 +87,14 @@ class HistoricalLocationLocation(Base):
     """The Locations of one HistoricalLocation."""
 
     __tablename__ = "sensors_historical_location_locations"
+    # Named by hand: the conventional name is long and the migration already uses this one.
+    __table_args__ = (Index("ix_sensors_hll_location_id", "location_id"),)
 
     historical_location_id: Mapped[int] = mapped_column(
         ForeignKey("sensors_historical_locations.id", ondelete="CASCADE"), primary_key=True
     )
     location_id: Mapped[int] = mapped_column(
-        ForeignKey("sensors_locations.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("sensors_locations.id", ondelete="CASCADE"), primary_key=True
     )
 
 
@@ -165,7 +167,9 @@ class Datastream(Base):
     last_result: Mapped[float | None] = mapped_column(Float)
     """Numeric result of the latest observation."""
 
-    __table_args__ = (UniqueConstraint("thing_id", "quantity"),)
+    __table_args__ = (
+        UniqueConstraint("thing_id", "quantity", name="uq_sensors_datastreams_thing_id"),
+    )
 
 
 class Observation(Base):

@@ -1,0 +1,191 @@
+"""Autopay through a real provider: signed charge requests to its registered charge URL.
+
+A stand-in provider (a local HTTP server) checks the signature and answers approve, decline,
+garbage or nothing at all; every answer other than an approval leaves a normal open bill.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from smartcity.core.platform import Platform
+from smartcity.core.time import taipei_today
+from smartcity.modules.identity.values import BindingKind
+from smartcity.modules.payments import webhooks
+from smartcity.modules.payments.settings import PaymentsSettings
+from tests.conftest import Actors, bearer
+from tests.modules.payments.conftest import Pay
+from tests.modules.payments.test_citizens import _bind
+
+PROVIDER = "JKOPAY"
+
+
+class StandInProvider:
+    """Answers charge requests by the token's prefix: ok…, no…, junk…, slow…."""
+
+    def __init__(self) -> None:
+        self.secret = ""
+        self.requests: list[dict[str, Any]] = []
+        self.slow_seconds = 3.0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                webhooks.verify(outer.secret, self.headers.get(webhooks.HEADER), body, 300)
+                data = json.loads(body)
+                outer.requests.append({"body": data, "headers": dict(self.headers)})
+                token = data["token"]
+                if token.startswith("slow"):
+                    time.sleep(outer.slow_seconds)
+                if token.startswith("junk"):
+                    payload = b"<html>maintenance</html>"
+                elif token.startswith("no"):
+                    payload = json.dumps(
+                        {"approved": False, "reason": "insufficient funds"}
+                    ).encode()
+                else:
+                    txn = f"JKO-{data['idempotency_key'][:8]}"
+                    payload = json.dumps({"approved": True, "provider_txn_id": txn}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/charges"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def provider(pay: Pay, client: TestClient) -> Iterator[StandInProvider]:
+    stand_in = StandInProvider()
+    registered = client.put(
+        f"/api/v1/payments/providers/{PROVIDER}",
+        json={"channels": ["wallet", "autopay"], "fee": 3, "charge_url": stand_in.url},
+        headers=pay.admin(),
+    )
+    assert registered.status_code == 200, registered.text
+    assert registered.json()["charge_url"] == stand_in.url
+    stand_in.secret = registered.json()["webhook_secret"]
+    yield stand_in
+    stand_in.close()
+
+
+def _exit(pay: Pay, client: TestClient, plate: str) -> dict[str, Any]:
+    answer = client.post(
+        "/api/v1/payments/parking/exits",
+        json={
+            "plate": plate,
+            "car_park": "信義廣場地下停車場",
+            "amount": 90,
+            "exited_at": datetime.now(UTC).isoformat(),
+        },
+        headers=pay.officer("PMO"),
+    )
+    assert answer.status_code == 201, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def _autopay(
+    platform: Platform, client: TestClient, actors: Actors, plate: str, token: str
+) -> None:
+    user_id, bearer_token = actors.citizen()
+    _bind(platform, user_id, BindingKind.PLATE, plate)
+    method = _bind(platform, user_id, BindingKind.PAYMENT_METHOD, token, provider_code=PROVIDER)
+    bound = client.post(
+        "/api/v1/payments/me/autopay",
+        json={
+            "plate": plate,
+            "payment_method_binding_id": str(method),
+            "effective_from": taipei_today().isoformat(),
+        },
+        headers=bearer(bearer_token),
+    )
+    assert bound.status_code == 201, bound.text
+
+
+def test_an_approved_charge_pays_the_bill(
+    pay: Pay, client: TestClient, platform: Platform, actors: Actors, provider: StandInProvider
+) -> None:
+    _autopay(platform, client, actors, "RBC-1001", "ok_card_1")
+    result = _exit(pay, client, "RBC-1001")
+    assert result["charged"] is True, result
+    assert result["bill"]["status"] == "written_off"
+    (request,) = provider.requests
+    assert request["body"] == {
+        "amount": 90,
+        "currency": "TWD",
+        "idempotency_key": result["bill"]["id"],
+        "reference": result["bill"]["reference"],
+        "token": "ok_card_1",
+    }
+    assert request["headers"]["Idempotency-Key"] == result["bill"]["id"]
+    payment = client.get(
+        f"/api/v1/payments/payments/{result['payment_id']}", headers=pay.officer("PMO")
+    ).json()
+    assert (payment["provider"], payment["amount"], payment["channel"]) == (PROVIDER, 90, "autopay")
+    assert payment["provider_txn_id"] == f"JKO-{result['bill']['id'][:8]}"
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("no_money", "insufficient funds"),
+        ("junk_reply", "provider answered 200"),
+        ("slow_card", "provider unreachable (ReadTimeout)"),
+    ],
+)
+def test_anything_but_an_approval_leaves_an_open_bill(
+    pay: Pay,
+    client: TestClient,
+    platform: Platform,
+    actors: Actors,
+    provider: StandInProvider,
+    token: str,
+    reason: str,
+) -> None:
+    plate = f"RBC-{abs(hash(token)) % 9000 + 1000}"
+    _autopay(platform, client, actors, plate, token)
+    provider.slow_seconds = 2.0
+    platform.module_settings["payments"] = PaymentsSettings(autopay_charge_timeout_seconds=0.5)
+    result = _exit(pay, client, plate)
+    assert result["charged"] is False
+    assert result["reason"] == reason
+    assert result["bill"]["status"] == "open"
+    assert result["payment_id"] is None
+    assert len(provider.requests) == 1
+
+
+def test_a_provider_without_a_charge_url_declines(
+    pay: Pay, client: TestClient, platform: Platform, actors: Actors
+) -> None:
+    client.put(
+        f"/api/v1/payments/providers/{PROVIDER}",
+        json={"channels": ["wallet"], "fee": 3},
+        headers=pay.admin(),
+    )
+    _autopay(platform, client, actors, "RBC-2002", "ok_card_2")
+    result = _exit(pay, client, "RBC-2002")
+    assert result["charged"] is False
+    assert result["reason"] == f"{PROVIDER} takes no autopay charges"
+    assert result["bill"]["status"] == "open"
