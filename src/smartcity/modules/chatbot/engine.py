@@ -40,12 +40,14 @@ KIND_WEIGHT = {"t": 1.0, "v": 1.3, "k": 0.8}
 # Soft maximum over an item's units: the best counts whole, the others add SOFT × their sum
 # (capped at the best), so an item several phrasings agree on beats one lucky match.
 SOFT = 1.0
-UNIT_SHARE = 0.5
-ANSWER_CHARS = 1500
+UNIT_SHARE = 0.3
+# The body is one BM25 document whose fields count with these weights (BM25F-style: a term's
+# weighted counts are summed before saturation): the official question, keywords, taught
+# variants and the whole answer.
+FIELD_WEIGHT = {"t": 8.0, "k": 2.0, "v": 2.0, "a": 1.0}
 # Logistic calibration of the coverage score into a confidence (see docs/chatbot.md).
-CAL_CENTRE = 0.28
+CAL_CENTRE = 0.363
 CAL_SLOPE = 12.0
-MARGIN_WEIGHT = 0.5
 
 
 @dataclass
@@ -140,9 +142,16 @@ class AnswerIndex:
             units += [("v", textmod.counts(v)) for v in doc.variants]
             if doc.keywords:
                 units.append(("k", textmod.counts(" ".join(doc.keywords), convert=False)))
-            body = textmod.body_counts(
-                "\n".join([doc.question, *doc.keywords, *doc.variants, doc.answer[:ANSWER_CHARS]])
-            )
+            body: Counter[str] = Counter()
+            for kind, part in (
+                ("t", doc.question),
+                ("k", " ".join(doc.keywords)),
+                ("v", "\n".join(doc.variants)),
+                ("a", doc.answer),
+            ):
+                weight = FIELD_WEIGHT[kind]
+                for term, tf in textmod.body_counts(part).items():
+                    body[term] += weight * tf
             prepared.append((doc, [(k, u) for k, u in units if u], body))
             count += 1
         with self._lock:
@@ -243,14 +252,12 @@ class _Built:
         self.body_matrix = bm25.tocsc()
 
     def _query(
-        self, terms: Counter[str], idf: np.ndarray, oov: float, only_body: bool
+        self, terms: Counter[str], idf: np.ndarray, oov: float
     ) -> tuple[list[int], list[float], float]:
         ids: list[int] = []
         weights: list[float] = []
         own = 0.0
         for term, tf in terms.items():
-            if only_body and term[0] == "c":
-                continue
             weight = TOKEN_WEIGHT.get(term[0], 1.0) * (1.0 + 0.2 * (tf - 1))
             position = self.vocab.get(term)
             if position is None or idf[position] <= 0:
@@ -267,7 +274,7 @@ class _Built:
         n_items = len(self.item_ids)
         if not terms or n_items == 0:
             return np.zeros(n_items), np.zeros(n_items), len(terms)
-        ids, weights, own_q = self._query(terms, self.unit_idf, self.unit_oov, False)
+        ids, weights, own_q = self._query(terms, self.unit_idf, self.unit_oov)
         best = np.zeros(n_items)
         if ids and self.n_units:
             shared = self.unit_matrix[:, ids] @ np.minimum(np.array(weights), 1.0)
@@ -285,7 +292,11 @@ class _Built:
         body_terms = Counter(
             {t: c for t, c in terms.items() if t[0] == "b" or (t[0] == "w" and t[2:].isascii())}
         )
-        bids, bweights, own_b = self._query(body_terms, self.body_idf, self.body_oov, True)
+        # Every character once, at a lone character's low weight: partial words still meet.
+        body_terms.update(
+            {"c:" + ch: 1 for t in terms if t[0] in "bc" for ch in t[2:] if "c:" + ch not in body_terms}
+        )
+        bids, bweights, own_b = self._query(body_terms, self.body_idf, self.body_oov)
         body = np.zeros(n_items)
         if bids:
             body = np.asarray(self.body_matrix[:, bids] @ np.array(bweights)).ravel() / (
@@ -310,28 +321,21 @@ class _Built:
             if coverage[position] <= 0:
                 break
             picked.append(int(position))
-            if len(picked) >= limit + 1:
+            if len(picked) >= limit:
                 break
         if not picked:
             return Result([], 0.0, n_terms)
-        top = float(coverage[picked[0]])
-        second = float(coverage[picked[1]]) if len(picked) > 1 else 0.0
-        margin = (top - second) / top if top > 0 else 0.0
-        confidence = calibrate(top, margin)
+        confidence = calibrate(float(coverage[picked[0]]))
         candidates = [
-            Candidate(
-                self.docs[p],
-                float(coverage[p]),
-                confidence if i == 0 else calibrate(float(coverage[p]), 0.0),
-            )
-            for i, p in enumerate(picked[:limit])
+            Candidate(self.docs[p], float(coverage[p]), calibrate(float(coverage[p])))
+            for p in picked[:limit]
         ]
         return Result(candidates, confidence, n_terms)
 
 
-def calibrate(coverage: float, margin: float) -> float:
-    """Confidence in [0, 1] from coverage and the lead over the runner-up."""
-    # The lead scales the coverage rather than adding to it: a weak match stays weak however
-    # alone it is (a tiny knowledge base must not answer unrelated questions).
-    x = CAL_SLOPE * (coverage * (1.0 + MARGIN_WEIGHT * margin) - CAL_CENTRE)
+def calibrate(coverage: float) -> float:
+    """Confidence in [0, 1] from how much of the question the item covers."""
+    # Coverage alone: the lead over the runner-up did not separate right answers from
+    # unanswerable questions on the tuning half (docs/chatbot.md, "What was tuned").
+    x = CAL_SLOPE * (coverage - CAL_CENTRE)
     return round(1.0 / (1.0 + math.exp(-x)), 4)

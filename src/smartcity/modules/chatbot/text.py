@@ -305,7 +305,7 @@ def counts(text: str, *, convert: bool = True) -> Counter[str]:
 
 
 def body_counts(text: str) -> Counter[str]:
-    """Token counts of a long text (an answer): character bigrams and Latin words or numbers.
+    """Token counts of a long text (an answer): characters, bigrams and Latin words or numbers.
 
     No dictionary segmentation: long texts are matched through their bigrams, which is an
     order of magnitude faster than jieba and loses little on text this long.
@@ -314,6 +314,7 @@ def body_counts(text: str) -> Counter[str]:
     found: Counter[str] = Counter("w:" + w for w in _WORD.findall(norm))
     for run in _CJK.findall(norm):
         found.update(["b:" + run[i : i + 2] for i in range(len(run) - 1)])
+        found.update(["c:" + ch for ch in run])
     return found
 
 
