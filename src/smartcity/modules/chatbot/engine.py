@@ -45,6 +45,13 @@ UNIT_SHARE = 0.3
 # weighted counts are summed before saturation): the official question, keywords, taught
 # variants and the whole answer.
 FIELD_WEIGHT = {"t": 8.0, "k": 2.0, "v": 2.0, "a": 1.0}
+# Added to the coverage × the share of the question's aspects (when, where, cost …) that the
+# item's official question or a taught variant also asks about: within one topic the items
+# differ mostly by aspect, and aspect words are too common to weigh much by idf.
+ASPECT_BONUS = 0.06
+# Coverage of an item that does not name the place outside Taipei a question names (臺中,
+# 日本 …) is multiplied by this: the question is about another city's services.
+OTHER_PLACE_FACTOR = 0.5
 # Logistic calibration of the coverage score into a confidence (see docs/chatbot.md).
 CAL_CENTRE = 0.363
 CAL_SLOPE = 12.0
@@ -128,6 +135,7 @@ class AnswerIndex:
         self.docs: dict[str, Doc] = {}
         self._units: dict[str, list[tuple[str, Counter[str]]]] = {}
         self._bodies: dict[str, Counter[str]] = {}
+        self._places: dict[str, frozenset[str]] = {}
         self._lock = threading.RLock()
         self._built: _Built | None = None
 
@@ -152,13 +160,17 @@ class AnswerIndex:
                 weight = FIELD_WEIGHT[kind]
                 for term, tf in textmod.body_counts(part).items():
                     body[term] += weight * tf
-            prepared.append((doc, [(k, u) for k, u in units if u], body))
+            places = textmod.places(
+                "\n".join([doc.question, *doc.keywords, *doc.variants, doc.answer]), convert=False
+            )
+            prepared.append((doc, [(k, u) for k, u in units if u], body, places))
             count += 1
         with self._lock:
-            for doc, units, body in prepared:
+            for doc, units, body, places in prepared:
                 self.docs[doc.item_id] = doc
                 self._units[doc.item_id] = units
                 self._bodies[doc.item_id] = body
+                self._places[doc.item_id] = places
             self._built = None
         return count
 
@@ -169,19 +181,20 @@ class AnswerIndex:
                 self.docs.pop(item_id, None)
                 self._units.pop(item_id, None)
                 self._bodies.pop(item_id, None)
+                self._places.pop(item_id, None)
             self._built = None
 
     def rebuild(self) -> None:
         """Rebuild the matrices from the cached token counts."""
         with self._lock:
-            self._built = _Built(self.docs, self._units, self._bodies)
+            self._built = _Built(self.docs, self._units, self._bodies, self._places)
 
     def _current(self) -> _Built:
         built = self._built
         if built is None:
             with self._lock:
                 if self._built is None:
-                    self._built = _Built(self.docs, self._units, self._bodies)
+                    self._built = _Built(self.docs, self._units, self._bodies, self._places)
                 built = self._built
         return built
 
@@ -206,9 +219,11 @@ class _Built:
         docs: dict[str, Doc],
         units: dict[str, list[tuple[str, Counter[str]]]],
         bodies: dict[str, Counter[str]],
+        places: dict[str, frozenset[str]],
     ) -> None:
         self.item_ids = list(docs)
         self.docs = [docs[i] for i in self.item_ids]
+        self.places = [places[i] for i in self.item_ids]
         vocab: dict[str, int] = {}
         unit_rows: list[Counter[str]] = []
         unit_item: list[int] = []
@@ -238,6 +253,16 @@ class _Built:
         presence.data = (self.unit_idf * self.token_weight)[presence.indices]
         self.unit_self = np.asarray(presence.sum(axis=1)).ravel()
         self.unit_matrix = presence.tocsc()
+        # Which aspects each item's official question and taught variants ask about.
+        self.aspects = {name: i for i, (name, _) in enumerate(textmod.ASPECTS)}
+        self.item_aspects = np.zeros((len(self.item_ids), len(self.aspects)))
+        for position, item_id in enumerate(self.item_ids):
+            for kind, unit in units[item_id]:
+                if kind == "k":
+                    continue
+                for term in unit:
+                    if term[0] == "a":
+                        self.item_aspects[position, self.aspects[term[2:]]] = 1.0
         # Bodies: BM25.
         n_bodies = body_counts.shape[0]
         self.body_idf = _idf(body_counts, n_terms)
@@ -268,12 +293,16 @@ class _Built:
             own += weight * float(idf[position])
         return ids, weights, own
 
-    def scores(self, question: str) -> tuple[np.ndarray, np.ndarray, int]:
-        """Unit and body coverage of every item, and the number of query tokens."""
+    def scores(self, question: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Unit and body coverage and aspect agreement of every item; the query's token count."""
         terms = textmod.counts(question)
         n_items = len(self.item_ids)
         if not terms or n_items == 0:
-            return np.zeros(n_items), np.zeros(n_items), len(terms)
+            return np.zeros(n_items), np.zeros(n_items), np.zeros(n_items), len(terms)
+        asked = [self.aspects[t[2:]] for t in terms if t[0] == "a"]
+        aspect = (
+            self.item_aspects[:, asked].sum(axis=1) / len(asked) if asked else np.zeros(n_items)
+        )
         ids, weights, own_q = self._query(terms, self.unit_idf, self.unit_oov)
         best = np.zeros(n_items)
         if ids and self.n_units:
@@ -293,22 +322,25 @@ class _Built:
             {t: c for t, c in terms.items() if t[0] == "b" or (t[0] == "w" and t[2:].isascii())}
         )
         # Every character once, at a lone character's low weight: partial words still meet.
-        body_terms.update(
-            {"c:" + ch: 1 for t in terms if t[0] in "bc" for ch in t[2:] if "c:" + ch not in body_terms}
-        )
+        body_terms.update({"c:" + ch: 1 for t in terms if t[0] in "bc" for ch in t[2:]})
         bids, bweights, own_b = self._query(body_terms, self.body_idf, self.body_oov)
         body = np.zeros(n_items)
         if bids:
             body = np.asarray(self.body_matrix[:, bids] @ np.array(bweights)).ravel() / (
                 own_b or 1.0
             )
-        return best, body, len(terms)
+        return best, body, aspect, len(terms)
 
     def search(self, question: str, limit: int, today: date | None) -> Result:
-        unit, body, n_terms = self.scores(question)
+        unit, body, aspect, n_terms = self.scores(question)
         if not len(unit):
             return Result([], 0.0, n_terms)
-        coverage = UNIT_SHARE * unit + (1 - UNIT_SHARE) * body
+        coverage = UNIT_SHARE * unit + (1 - UNIT_SHARE) * body + ASPECT_BONUS * aspect
+        elsewhere = textmod.places(question)
+        if elsewhere:
+            coverage = coverage * np.array(
+                [1.0 if elsewhere & named else OTHER_PLACE_FACTOR for named in self.places]
+            )
         order = np.argsort(-coverage, kind="stable")
         picked: list[int] = []
         for position in order[: max(limit * 4, 12)]:
