@@ -32,6 +32,9 @@ TOKEN_WEIGHT = {"w": 1.0, "b": 1.0, "c": 0.3, "a": 0.5}
 # A query token the knowledge base has never seen counts as if one document held it:
 # unknown words are the best sign that a question is about something the city does not answer.
 OOV_FACTOR = 1.0
+# An unknown dictionary word counts twice that: an unknown bigram often just spans a word
+# boundary, a word the city's FAQ never uses is a topic it does not cover.
+OOV_WORD_FACTOR = 2.0
 # Unit similarity = shared / (query ** (1 - ALPHA) * unit ** ALPHA): ALPHA 0 is "how much of
 # the question the unit covers", 0.5 a cosine of binary idf-weighted vectors.
 ALPHA = 0.2
@@ -53,7 +56,7 @@ ASPECT_BONUS = 0.06
 # 日本 …) is multiplied by this: the question is about another city's services.
 OTHER_PLACE_FACTOR = 0.5
 # Logistic calibration of the coverage score into a confidence (see docs/chatbot.md).
-CAL_CENTRE = 0.363
+CAL_CENTRE = 0.336
 CAL_SLOPE = 12.0
 
 
@@ -286,7 +289,7 @@ class _Built:
             weight = TOKEN_WEIGHT.get(term[0], 1.0) * (1.0 + 0.2 * (tf - 1))
             position = self.vocab.get(term)
             if position is None or idf[position] <= 0:
-                own += weight * oov
+                own += weight * oov * (OOV_WORD_FACTOR if term[0] == "w" else 1.0)
                 continue
             ids.append(position)
             weights.append(weight)
