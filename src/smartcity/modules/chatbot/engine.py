@@ -87,6 +87,17 @@ class Candidate:
 
 
 @dataclass
+class Scores:
+    """Per-item scores of one question (arrays over the items in index order)."""
+
+    unit: np.ndarray  # soft maximum of the units' similarities, weighted by kind
+    plain: np.ndarray  # the same with no kind weighing above 1 (for the confidence)
+    body: np.ndarray  # BM25 of the field-weighted body ÷ the question's own weight
+    aspect: np.ndarray  # share of the question's aspects the item's questions ask about
+    n_terms: int
+
+
+@dataclass
 class Result:
     """Ranked candidates and the confidence in the best one."""
 
@@ -296,54 +307,65 @@ class _Built:
             own += weight * float(idf[position])
         return ids, weights, own
 
-    def scores(self, question: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """Unit and body coverage and aspect agreement of every item; the query's token count."""
+    def _items(self, sim: np.ndarray) -> np.ndarray:
+        """Units' similarities combined per item by the soft maximum."""
+        best = np.zeros(len(self.item_ids))
+        np.maximum.at(best, self.unit_item, sim)
+        if SOFT:
+            # The other units add evidence, at most as much again as the best one.
+            total = np.zeros(len(self.item_ids))
+            np.add.at(total, self.unit_item, sim)
+            best = best + SOFT * np.minimum(total - best, best)
+        return best
+
+    def scores(self, question: str) -> Scores:
+        """Unit and body coverage and aspect agreement of every item."""
         terms = textmod.counts(question)
         n_items = len(self.item_ids)
+        zeros = np.zeros(n_items)
         if not terms or n_items == 0:
-            return np.zeros(n_items), np.zeros(n_items), np.zeros(n_items), len(terms)
+            return Scores(zeros, zeros, zeros, zeros, len(terms))
         asked = [self.aspects[t[2:]] for t in terms if t[0] == "a"]
-        aspect = (
-            self.item_aspects[:, asked].sum(axis=1) / len(asked) if asked else np.zeros(n_items)
-        )
+        aspect = self.item_aspects[:, asked].sum(axis=1) / len(asked) if asked else zeros
         ids, weights, own_q = self._query(terms, self.unit_idf, self.unit_oov)
-        best = np.zeros(n_items)
+        unit = plain = zeros
         if ids and self.n_units:
             shared = self.unit_matrix[:, ids] @ np.minimum(np.array(weights), 1.0)
             shared = np.asarray(shared).ravel()
             sim = shared / (
                 (own_q or 1.0) ** (1 - ALPHA) * np.maximum(self.unit_self, 1e-9) ** ALPHA
             )
-            sim *= self.unit_kind
-            np.maximum.at(best, self.unit_item, sim)
-            if SOFT:
-                # The other units add evidence, at most as much again as the best one.
-                total = np.zeros(n_items)
-                np.add.at(total, self.unit_item, sim)
-                best = best + SOFT * np.minimum(total - best, best)
+            unit = self._items(sim * self.unit_kind)
+            # A unit's kind ranks the items but never raises the confidence above what
+            # an official question as close would earn.
+            plain = self._items(sim * np.minimum(self.unit_kind, 1.0))
         body_terms = Counter(
             {t: c for t, c in terms.items() if t[0] == "b" or (t[0] == "w" and t[2:].isascii())}
         )
         # Every character once, at a lone character's low weight: partial words still meet.
         body_terms.update({"c:" + ch: 1 for t in terms if t[0] in "bc" for ch in t[2:]})
         bids, bweights, own_b = self._query(body_terms, self.body_idf, self.body_oov)
-        body = np.zeros(n_items)
+        body = zeros
         if bids:
             body = np.asarray(self.body_matrix[:, bids] @ np.array(bweights)).ravel() / (
                 own_b or 1.0
             )
-        return best, body, aspect, len(terms)
+        return Scores(unit, plain, body, aspect, len(terms))
 
     def search(self, question: str, limit: int, today: date | None) -> Result:
-        unit, body, aspect, n_terms = self.scores(question)
-        if not len(unit):
+        found = self.scores(question)
+        n_terms = found.n_terms
+        if not len(found.unit):
             return Result([], 0.0, n_terms)
-        coverage = UNIT_SHARE * unit + (1 - UNIT_SHARE) * body + ASPECT_BONUS * aspect
+        rest = (1 - UNIT_SHARE) * found.body + ASPECT_BONUS * found.aspect
+        coverage = UNIT_SHARE * found.unit + rest
+        sure = UNIT_SHARE * found.plain + rest
         elsewhere = textmod.places(question)
         if elsewhere:
-            coverage = coverage * np.array(
+            factor = np.array(
                 [1.0 if elsewhere & named else OTHER_PLACE_FACTOR for named in self.places]
             )
+            coverage, sure = coverage * factor, sure * factor
         order = np.argsort(-coverage, kind="stable")
         picked: list[int] = []
         for position in order[: max(limit * 4, 12)]:
@@ -360,9 +382,9 @@ class _Built:
                 break
         if not picked:
             return Result([], 0.0, n_terms)
-        confidence = calibrate(float(coverage[picked[0]]))
+        confidence = calibrate(float(sure[picked[0]]))
         candidates = [
-            Candidate(self.docs[p], float(coverage[p]), calibrate(float(coverage[p])))
+            Candidate(self.docs[p], float(coverage[p]), calibrate(float(sure[p])))
             for p in picked[:limit]
         ]
         return Result(candidates, confidence, n_terms)
