@@ -113,6 +113,10 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("火化", "火葬"),
     ("納骨塔", "靈骨塔", "靈骨樓"),
     ("金紙", "金銀紙", "紙錢"),
+    # Common misspellings.
+    ("餐券", "餐卷"),
+    ("禮券", "禮卷"),
+    ("票券", "票卷"),
 )
 # Question words say which aspect of a topic is asked about (when, where, how much …); the
 # official questions say it in other words. Each pattern adds an `a:` token.
