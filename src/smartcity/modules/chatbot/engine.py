@@ -54,9 +54,9 @@ FIELD_WEIGHT = {"t": 8.0, "k": 2.0, "v": 2.0, "a": 1.0}
 ASPECT_BONUS = 0.06
 # Coverage of an item that does not name the place outside Taipei a question names (臺中,
 # 日本 …) is multiplied by this: the question is about another city's services.
-OTHER_PLACE_FACTOR = 0.5
+OTHER_PLACE_FACTOR = 0.3
 # Logistic calibration of the coverage score into a confidence (see docs/chatbot.md).
-CAL_CENTRE = 0.336
+CAL_CENTRE = 0.316
 CAL_SLOPE = 12.0
 
 
