@@ -47,7 +47,7 @@ UNIT_SHARE = 0.3
 # The body is one BM25 document whose fields count with these weights (BM25F-style: a term's
 # weighted counts are summed before saturation): the official question, keywords, taught
 # variants and the whole answer.
-FIELD_WEIGHT = {"t": 8.0, "k": 2.0, "v": 2.0, "a": 1.0}
+FIELD_WEIGHT = {"t": 8, "k": 2, "v": 2, "a": 1}
 # Added to the coverage × the share of the question's aspects (when, where, cost …) that the
 # item's official question or a taught variant also asks about: within one topic the items
 # differ mostly by aspect, and aspect words are too common to weigh much by idf.
