@@ -166,6 +166,7 @@ def _pool_index() -> engine.AnswerIndex:
             engine.Doc("time", "國民運動中心游泳池開放時間為何？", "每日6時至22時開放。"),
             engine.Doc("fee", "國民運動中心游泳池收費標準？", "全票110元，優待票80元。"),
             engine.Doc("tax", "房屋稅什麼時候開徵？", "每年5月1日至5月31日開徵。"),
+            engine.Doc("spouse", "外籍配偶可以參加免費中文課程嗎？", "可至各區社區大學報名。"),
         ]
     )
     return index
@@ -185,6 +186,9 @@ def test_a_question_about_another_city_is_not_answered_confidently() -> None:
     elsewhere = index.search("台中的房屋稅幾月開始繳")
     assert here.candidates[0].doc.item_id == "tax" and here.confidence >= 0.6
     assert elsewhere.confidence < 0.3
+    # Someone from abroad asking about the city's services for foreigners is asking the city.
+    newcomer = index.search("我從越南嫁來，可以上免費的中文課嗎")
+    assert newcomer.candidates[0].doc.item_id == "spouse" and newcomer.confidence >= 0.6
 
 
 def test_versions_are_kept(loaded: Platform) -> None:

@@ -148,11 +148,16 @@ ASPECTS: tuple[tuple[str, str], ...] = (
 )
 
 # Places outside Taipei: a question naming one is about another city's (or country's)
-# services unless the item itself names that place (engine.OTHER_PLACE_FACTOR).
+# services unless the item itself names that place (engine.OTHER_PLACE_FACTOR). Every
+# foreign place reads as one, 國外, and so do words about foreigners or going abroad: someone
+# from abroad asking about the city's services for foreign spouses is asking the city.
 OTHER_PLACES = re.compile(
     r"新北|桃園|(?<!平)[臺台]中|[臺台]南|高雄|基隆|新竹|苗栗|彰化|南投|雲林|嘉義|屏東|宜蘭|花蓮"
-    r"|[臺台]東|澎湖|金門|馬祖|連江|日本|韓國|美國|德國|英國|法國|香港|澳門|新加坡|泰國|越南"
-    r"|菲律賓|印尼|馬來西亞|澳洲|加拿大|大陸|中國"
+    r"|[臺台]東|澎湖|金門|馬祖|連江"
+)
+ABROAD = re.compile(
+    r"日本|韓國|美國|德國|英國|法國|香港|澳門|新加坡|泰國|越南|菲律賓|印尼|馬來西亞|澳洲|加拿大"
+    r"|大陸|中國|陸配|外籍|外國|國外|境外|出國|出境"
 )
 
 # Words in questions that say how, not what (they would match every item).
@@ -360,7 +365,10 @@ def clear_caches() -> None:
 def places(text: str, *, convert: bool = True) -> frozenset[str]:
     """The places outside Taipei that `text` names (臺 and 台 read as one)."""
     norm = normalise(text, convert=convert)
-    return frozenset(m.group(0).replace("台", "臺") for m in OTHER_PLACES.finditer(norm))
+    found = {m.group(0).replace("台", "臺") for m in OTHER_PLACES.finditer(norm)}
+    if ABROAD.search(norm):
+        found.add("國外")
+    return frozenset(found)
 
 
 def counts(text: str, *, convert: bool = True) -> Counter[str]:
