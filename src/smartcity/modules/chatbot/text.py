@@ -144,7 +144,7 @@ ASPECTS: tuple[tuple[str, str], ...] = (
     ("why", r"為什麼|原因|理由|為何要|為何不|為何會|怎麼決定|如何訂|怎麼訂|怎麼算|如何計算|依據"),
     ("diff", r"不同|差別|差異|一樣|區別|相同"),
     ("penalty", r"罰|違法|合法|處分"),
-    ("what", r"什麼是|何謂|定義"),
+    ("what", r"什麼是|何謂|定義|是指|指的是|意思"),
 )
 
 # Places outside Taipei: a question naming one is about another city's (or country's)
