@@ -112,12 +112,11 @@ def _csr(rows: list[Counter[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
     indices: list[int] = []
     values: list[float] = []
     for row in rows:
-        for term, tf in row.items():
-            position = vocab.get(term)
-            if position is None:
-                position = vocab[term] = len(vocab)
-            indices.append(position)
-            values.append(tf)
+        for term in row:
+            if term not in vocab:
+                vocab[term] = len(vocab)
+        indices.extend(map(vocab.__getitem__, row))
+        values.extend(row.values())
         indptr.append(len(indices))
     return sparse.csr_matrix(
         (np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), indptr),
@@ -164,19 +163,22 @@ class AnswerIndex:
             units += [("v", textmod.counts(v)) for v in doc.variants]
             if doc.keywords:
                 units.append(("k", textmod.counts(" ".join(doc.keywords), convert=False)))
+            fields = {
+                "a": textmod.normalise(doc.answer, convert=False),
+                "t": textmod.normalise(doc.question, convert=False),
+                "k": textmod.normalise(" ".join(doc.keywords), convert=False),
+                "v": textmod.normalise("\n".join(doc.variants), convert=False),
+            }
             body: Counter[str] = Counter()
-            for kind, part in (
-                ("t", doc.question),
-                ("k", " ".join(doc.keywords)),
-                ("v", "\n".join(doc.variants)),
-                ("a", doc.answer),
-            ):
+            for kind, norm in fields.items():
                 weight = FIELD_WEIGHT[kind]
-                for term, tf in textmod.body_counts(part).items():
+                counted = textmod.body_counts(norm, normalised=True)
+                if not body:  # the answer, by far the longest: one dict copy
+                    body.update({term: weight * tf for term, tf in counted.items()})
+                    continue
+                for term, tf in counted.items():
                     body[term] += weight * tf
-            places = textmod.places(
-                "\n".join([doc.question, *doc.keywords, *doc.variants, doc.answer]), convert=False
-            )
+            places = textmod.places("\n".join(fields.values()), normalised=True)
             prepared.append((doc, [(k, u) for k, u in units if u], body, places))
             count += 1
         with self._lock:

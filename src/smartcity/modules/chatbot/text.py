@@ -362,9 +362,9 @@ def clear_caches() -> None:
     _segment.cache_clear()
 
 
-def places(text: str, *, convert: bool = True) -> frozenset[str]:
+def places(text: str, *, convert: bool = True, normalised: bool = False) -> frozenset[str]:
     """The places outside Taipei that `text` names (臺 and 台 read as one)."""
-    norm = normalise(text, convert=convert)
+    norm = text if normalised else normalise(text, convert=convert)
     found = {m.group(0).replace("台", "臺") for m in OTHER_PLACES.finditer(norm)}
     if ABROAD.search(norm):
         found.add("國外")
@@ -376,18 +376,18 @@ def counts(text: str, *, convert: bool = True) -> Counter[str]:
     return Counter(_tokens(text, convert))
 
 
-def body_counts(text: str) -> Counter[str]:
+def body_counts(text: str, *, normalised: bool = False) -> Counter[str]:
     """Token counts of a long text (an answer): characters, bigrams and Latin words or numbers.
 
     No dictionary segmentation: long texts are matched through their bigrams, which is an
     order of magnitude faster than jieba and loses little on text this long.
     """
-    norm = normalise(text, convert=False)
-    found: Counter[str] = Counter("w:" + w for w in _WORD.findall(norm))
+    norm = text if normalised else normalise(text, convert=False)
+    found = ["w:" + w for w in _WORD.findall(norm)]
     for run in _CJK.findall(norm):
-        found.update(["b:" + run[i : i + 2] for i in range(len(run) - 1)])
-        found.update(["c:" + ch for ch in run])
-    return found
+        found += ["b:" + run[i : i + 2] for i in range(len(run) - 1)]
+        found += ["c:" + ch for ch in run]
+    return Counter(found)
 
 
 def clean_question(text: str) -> str:
