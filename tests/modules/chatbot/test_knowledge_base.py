@@ -12,7 +12,7 @@ from smartcity.cli import build_cli
 from smartcity.core.auth import system_actor
 from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
-from smartcity.modules.chatbot import importer, service, text
+from smartcity.modules.chatbot import engine, importer, service, text
 from smartcity.modules.chatbot.values import Channel
 from tests.modules.chatbot.conftest import FAQ, faq_xml
 
@@ -157,6 +157,38 @@ def test_odd_questions_are_handled(loaded: Platform, question: str) -> None:
 def test_synonyms_match(loaded: Platform) -> None:
     answer = service.ask(loaded, "請褓姆帶寶寶有津貼嗎", channel=Channel.API, log=False)
     assert answer.item is not None and answer.item.source_id == "GIP_1007"
+
+
+def _pool_index() -> engine.AnswerIndex:
+    index = engine.AnswerIndex()
+    index.upsert(
+        [
+            engine.Doc("time", "國民運動中心游泳池開放時間為何？", "每日6時至22時開放。"),
+            engine.Doc("fee", "國民運動中心游泳池收費標準？", "全票110元，優待票80元。"),
+            engine.Doc("tax", "房屋稅什麼時候開徵？", "每年5月1日至5月31日開徵。"),
+            engine.Doc("spouse", "外籍配偶可以參加免費中文課程嗎？", "可至各區社區大學報名。"),
+        ]
+    )
+    return index
+
+
+@pytest.mark.parametrize(
+    ("question", "item_id"),
+    [("運動中心的游泳池幾點開", "time"), ("運動中心游泳池要多少錢", "fee")],
+)
+def test_the_aspect_asked_picks_between_items_on_one_topic(question: str, item_id: str) -> None:
+    assert _pool_index().search(question).candidates[0].doc.item_id == item_id
+
+
+def test_a_question_about_another_city_is_not_answered_confidently() -> None:
+    index = _pool_index()
+    here = index.search("房屋稅幾月開始繳")
+    elsewhere = index.search("台中的房屋稅幾月開始繳")
+    assert here.candidates[0].doc.item_id == "tax" and here.confidence >= 0.6
+    assert elsewhere.confidence < 0.3
+    # Someone from abroad asking about the city's services for foreigners is asking the city.
+    newcomer = index.search("我從越南嫁來，可以上免費的中文課嗎")
+    assert newcomer.candidates[0].doc.item_id == "spouse" and newcomer.confidence >= 0.6
 
 
 def test_versions_are_kept(loaded: Platform) -> None:

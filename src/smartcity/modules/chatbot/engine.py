@@ -32,6 +32,9 @@ TOKEN_WEIGHT = {"w": 1.0, "b": 1.0, "c": 0.3, "a": 0.5}
 # A query token the knowledge base has never seen counts as if one document held it:
 # unknown words are the best sign that a question is about something the city does not answer.
 OOV_FACTOR = 1.0
+# An unknown dictionary word counts twice that: an unknown bigram often just spans a word
+# boundary, a word the city's FAQ never uses is a topic it does not cover.
+OOV_WORD_FACTOR = 2.0
 # Unit similarity = shared / (query ** (1 - ALPHA) * unit ** ALPHA): ALPHA 0 is "how much of
 # the question the unit covers", 0.5 a cosine of binary idf-weighted vectors.
 ALPHA = 0.2
@@ -40,12 +43,21 @@ KIND_WEIGHT = {"t": 1.0, "v": 1.3, "k": 0.8}
 # Soft maximum over an item's units: the best counts whole, the others add SOFT × their sum
 # (capped at the best), so an item several phrasings agree on beats one lucky match.
 SOFT = 1.0
-UNIT_SHARE = 0.5
-ANSWER_CHARS = 1500
+UNIT_SHARE = 0.3
+# The body is one BM25 document whose fields count with these weights (BM25F-style: a term's
+# weighted counts are summed before saturation): the official question, keywords, taught
+# variants and the whole answer.
+FIELD_WEIGHT = {"t": 8, "k": 2, "v": 2, "a": 1}
+# Added to the coverage × the share of the question's aspects (when, where, cost …) that the
+# item's official question or a taught variant also asks about: within one topic the items
+# differ mostly by aspect, and aspect words are too common to weigh much by idf.
+ASPECT_BONUS = 0.06
+# Coverage of an item that does not name the place outside Taipei a question names (臺中,
+# 日本 …) is multiplied by this: the question is about another city's services.
+OTHER_PLACE_FACTOR = 0.3
 # Logistic calibration of the coverage score into a confidence (see docs/chatbot.md).
-CAL_CENTRE = 0.28
+CAL_CENTRE = 0.316
 CAL_SLOPE = 12.0
-MARGIN_WEIGHT = 0.5
 
 
 @dataclass
@@ -75,6 +87,17 @@ class Candidate:
 
 
 @dataclass
+class Scores:
+    """Per-item scores of one question (arrays over the items in index order)."""
+
+    unit: np.ndarray  # soft maximum of the units' similarities, weighted by kind
+    plain: np.ndarray  # the same with no kind weighing above 1 (for the confidence)
+    body: np.ndarray  # BM25 of the field-weighted body ÷ the question's own weight
+    aspect: np.ndarray  # share of the question's aspects the item's questions ask about
+    n_terms: int
+
+
+@dataclass
 class Result:
     """Ranked candidates and the confidence in the best one."""
 
@@ -89,12 +112,11 @@ def _csr(rows: list[Counter[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
     indices: list[int] = []
     values: list[float] = []
     for row in rows:
-        for term, tf in row.items():
-            position = vocab.get(term)
-            if position is None:
-                position = vocab[term] = len(vocab)
-            indices.append(position)
-            values.append(tf)
+        for term in row:
+            if term not in vocab:
+                vocab[term] = len(vocab)
+        indices.extend(map(vocab.__getitem__, row))
+        values.extend(row.values())
         indptr.append(len(indices))
     return sparse.csr_matrix(
         (np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), indptr),
@@ -126,6 +148,7 @@ class AnswerIndex:
         self.docs: dict[str, Doc] = {}
         self._units: dict[str, list[tuple[str, Counter[str]]]] = {}
         self._bodies: dict[str, Counter[str]] = {}
+        self._places: dict[str, frozenset[str]] = {}
         self._lock = threading.RLock()
         self._built: _Built | None = None
 
@@ -140,16 +163,30 @@ class AnswerIndex:
             units += [("v", textmod.counts(v)) for v in doc.variants]
             if doc.keywords:
                 units.append(("k", textmod.counts(" ".join(doc.keywords), convert=False)))
-            body = textmod.body_counts(
-                "\n".join([doc.question, *doc.keywords, *doc.variants, doc.answer[:ANSWER_CHARS]])
-            )
-            prepared.append((doc, [(k, u) for k, u in units if u], body))
+            fields = {
+                "a": textmod.normalise(doc.answer, convert=False),
+                "t": textmod.normalise(doc.question, convert=False),
+                "k": textmod.normalise(" ".join(doc.keywords), convert=False),
+                "v": textmod.normalise("\n".join(doc.variants), convert=False),
+            }
+            body: Counter[str] = Counter()
+            for kind, norm in fields.items():
+                weight = FIELD_WEIGHT[kind]
+                counted = textmod.body_counts(norm, normalised=True)
+                if not body:  # the answer, by far the longest: one dict copy
+                    body.update({term: weight * tf for term, tf in counted.items()})
+                    continue
+                for term, tf in counted.items():
+                    body[term] += weight * tf
+            places = textmod.places("\n".join(fields.values()), normalised=True)
+            prepared.append((doc, [(k, u) for k, u in units if u], body, places))
             count += 1
         with self._lock:
-            for doc, units, body in prepared:
+            for doc, units, body, places in prepared:
                 self.docs[doc.item_id] = doc
                 self._units[doc.item_id] = units
                 self._bodies[doc.item_id] = body
+                self._places[doc.item_id] = places
             self._built = None
         return count
 
@@ -160,19 +197,20 @@ class AnswerIndex:
                 self.docs.pop(item_id, None)
                 self._units.pop(item_id, None)
                 self._bodies.pop(item_id, None)
+                self._places.pop(item_id, None)
             self._built = None
 
     def rebuild(self) -> None:
         """Rebuild the matrices from the cached token counts."""
         with self._lock:
-            self._built = _Built(self.docs, self._units, self._bodies)
+            self._built = _Built(self.docs, self._units, self._bodies, self._places)
 
     def _current(self) -> _Built:
         built = self._built
         if built is None:
             with self._lock:
                 if self._built is None:
-                    self._built = _Built(self.docs, self._units, self._bodies)
+                    self._built = _Built(self.docs, self._units, self._bodies, self._places)
                 built = self._built
         return built
 
@@ -197,9 +235,11 @@ class _Built:
         docs: dict[str, Doc],
         units: dict[str, list[tuple[str, Counter[str]]]],
         bodies: dict[str, Counter[str]],
+        places: dict[str, frozenset[str]],
     ) -> None:
         self.item_ids = list(docs)
         self.docs = [docs[i] for i in self.item_ids]
+        self.places = [places[i] for i in self.item_ids]
         vocab: dict[str, int] = {}
         unit_rows: list[Counter[str]] = []
         unit_item: list[int] = []
@@ -229,6 +269,16 @@ class _Built:
         presence.data = (self.unit_idf * self.token_weight)[presence.indices]
         self.unit_self = np.asarray(presence.sum(axis=1)).ravel()
         self.unit_matrix = presence.tocsc()
+        # Which aspects each item's official question and taught variants ask about.
+        self.aspects = {name: i for i, (name, _) in enumerate(textmod.ASPECTS)}
+        self.item_aspects = np.zeros((len(self.item_ids), len(self.aspects)))
+        for position, item_id in enumerate(self.item_ids):
+            for kind, unit in units[item_id]:
+                if kind == "k":
+                    continue
+                for term in unit:
+                    if term[0] == "a":
+                        self.item_aspects[position, self.aspects[term[2:]]] = 1.0
         # Bodies: BM25.
         n_bodies = body_counts.shape[0]
         self.body_idf = _idf(body_counts, n_terms)
@@ -243,61 +293,81 @@ class _Built:
         self.body_matrix = bm25.tocsc()
 
     def _query(
-        self, terms: Counter[str], idf: np.ndarray, oov: float, only_body: bool
+        self, terms: Counter[str], idf: np.ndarray, oov: float
     ) -> tuple[list[int], list[float], float]:
         ids: list[int] = []
         weights: list[float] = []
         own = 0.0
         for term, tf in terms.items():
-            if only_body and term[0] == "c":
-                continue
             weight = TOKEN_WEIGHT.get(term[0], 1.0) * (1.0 + 0.2 * (tf - 1))
             position = self.vocab.get(term)
             if position is None or idf[position] <= 0:
-                own += weight * oov
+                own += weight * oov * (OOV_WORD_FACTOR if term[0] == "w" else 1.0)
                 continue
             ids.append(position)
             weights.append(weight)
             own += weight * float(idf[position])
         return ids, weights, own
 
-    def scores(self, question: str) -> tuple[np.ndarray, np.ndarray, int]:
-        """Unit and body coverage of every item, and the number of query tokens."""
+    def _items(self, sim: np.ndarray) -> np.ndarray:
+        """Units' similarities combined per item by the soft maximum."""
+        best = np.zeros(len(self.item_ids))
+        np.maximum.at(best, self.unit_item, sim)
+        if SOFT:
+            # The other units add evidence, at most as much again as the best one.
+            total = np.zeros(len(self.item_ids))
+            np.add.at(total, self.unit_item, sim)
+            best = best + SOFT * np.minimum(total - best, best)
+        return best
+
+    def scores(self, question: str) -> Scores:
+        """Unit and body coverage and aspect agreement of every item."""
         terms = textmod.counts(question)
         n_items = len(self.item_ids)
+        zeros = np.zeros(n_items)
         if not terms or n_items == 0:
-            return np.zeros(n_items), np.zeros(n_items), len(terms)
-        ids, weights, own_q = self._query(terms, self.unit_idf, self.unit_oov, False)
-        best = np.zeros(n_items)
+            return Scores(zeros, zeros, zeros, zeros, len(terms))
+        asked = [self.aspects[t[2:]] for t in terms if t[0] == "a"]
+        aspect = self.item_aspects[:, asked].sum(axis=1) / len(asked) if asked else zeros
+        ids, weights, own_q = self._query(terms, self.unit_idf, self.unit_oov)
+        unit = plain = zeros
         if ids and self.n_units:
             shared = self.unit_matrix[:, ids] @ np.minimum(np.array(weights), 1.0)
             shared = np.asarray(shared).ravel()
             sim = shared / (
                 (own_q or 1.0) ** (1 - ALPHA) * np.maximum(self.unit_self, 1e-9) ** ALPHA
             )
-            sim *= self.unit_kind
-            np.maximum.at(best, self.unit_item, sim)
-            if SOFT:
-                # The other units add evidence, at most as much again as the best one.
-                total = np.zeros(n_items)
-                np.add.at(total, self.unit_item, sim)
-                best = best + SOFT * np.minimum(total - best, best)
+            unit = self._items(sim * self.unit_kind)
+            # A unit's kind ranks the items but never raises the confidence above what
+            # an official question as close would earn.
+            plain = self._items(sim * np.minimum(self.unit_kind, 1.0))
         body_terms = Counter(
             {t: c for t, c in terms.items() if t[0] == "b" or (t[0] == "w" and t[2:].isascii())}
         )
-        bids, bweights, own_b = self._query(body_terms, self.body_idf, self.body_oov, True)
-        body = np.zeros(n_items)
+        # Every character once, at a lone character's low weight: partial words still meet.
+        body_terms.update({"c:" + ch: 1 for t in terms if t[0] in "bc" for ch in t[2:]})
+        bids, bweights, own_b = self._query(body_terms, self.body_idf, self.body_oov)
+        body = zeros
         if bids:
             body = np.asarray(self.body_matrix[:, bids] @ np.array(bweights)).ravel() / (
                 own_b or 1.0
             )
-        return best, body, len(terms)
+        return Scores(unit, plain, body, aspect, len(terms))
 
     def search(self, question: str, limit: int, today: date | None) -> Result:
-        unit, body, n_terms = self.scores(question)
-        if not len(unit):
+        found = self.scores(question)
+        n_terms = found.n_terms
+        if not len(found.unit):
             return Result([], 0.0, n_terms)
-        coverage = UNIT_SHARE * unit + (1 - UNIT_SHARE) * body
+        rest = (1 - UNIT_SHARE) * found.body + ASPECT_BONUS * found.aspect
+        coverage = UNIT_SHARE * found.unit + rest
+        sure = UNIT_SHARE * found.plain + rest
+        elsewhere = textmod.places(question)
+        if elsewhere:
+            factor = np.array(
+                [1.0 if elsewhere & named else OTHER_PLACE_FACTOR for named in self.places]
+            )
+            coverage, sure = coverage * factor, sure * factor
         order = np.argsort(-coverage, kind="stable")
         picked: list[int] = []
         for position in order[: max(limit * 4, 12)]:
@@ -310,28 +380,21 @@ class _Built:
             if coverage[position] <= 0:
                 break
             picked.append(int(position))
-            if len(picked) >= limit + 1:
+            if len(picked) >= limit:
                 break
         if not picked:
             return Result([], 0.0, n_terms)
-        top = float(coverage[picked[0]])
-        second = float(coverage[picked[1]]) if len(picked) > 1 else 0.0
-        margin = (top - second) / top if top > 0 else 0.0
-        confidence = calibrate(top, margin)
+        confidence = calibrate(float(sure[picked[0]]))
         candidates = [
-            Candidate(
-                self.docs[p],
-                float(coverage[p]),
-                confidence if i == 0 else calibrate(float(coverage[p]), 0.0),
-            )
-            for i, p in enumerate(picked[:limit])
+            Candidate(self.docs[p], float(coverage[p]), calibrate(float(sure[p])))
+            for p in picked[:limit]
         ]
         return Result(candidates, confidence, n_terms)
 
 
-def calibrate(coverage: float, margin: float) -> float:
-    """Confidence in [0, 1] from coverage and the lead over the runner-up."""
-    # The lead scales the coverage rather than adding to it: a weak match stays weak however
-    # alone it is (a tiny knowledge base must not answer unrelated questions).
-    x = CAL_SLOPE * (coverage * (1.0 + MARGIN_WEIGHT * margin) - CAL_CENTRE)
+def calibrate(coverage: float) -> float:
+    """Confidence in [0, 1] from how much of the question the item covers."""
+    # Coverage alone: the lead over the runner-up did not separate right answers from
+    # unanswerable questions on the tuning half (docs/chatbot.md, "What was tuned").
+    x = CAL_SLOPE * (coverage - CAL_CENTRE)
     return round(1.0 / (1.0 + math.exp(-x)), 4)

@@ -24,7 +24,7 @@ DOMAIN_WORDS = HERE / "data" / "domain_words.txt"
 
 # Groups of words citizens use for one thing; each is rewritten to its first member.
 SYNONYMS: tuple[tuple[str, ...], ...] = (
-    ("保母", "保姆", "褓姆", "褓母"),
+    ("保母", "保姆", "褓姆", "褓母", "托育人員"),
     ("小孩", "孩子", "寶寶", "小朋友", "小寶貝", "嬰兒", "baby", "幼兒", "兒童", "小孩子"),
     ("補助", "津貼", "補貼", "給付", "補助款"),
     ("身分證", "身份證"),
@@ -45,7 +45,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("都市更新", "都更"),
     ("捷運", "mrt"),
     ("悠遊卡", "easycard"),
-    ("星期", "禮拜", "週"),
+    # Not 週 alone: it is also part of 週末, 週年 and 週邊.
+    ("星期", "禮拜"),
     ("接種", "打疫苗", "注射"),
     ("陳情", "反映", "投訴", "檢舉"),
     ("配偶", "老公", "老婆", "先生", "太太", "丈夫", "妻子"),
@@ -78,24 +79,86 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("狗", "犬", "狗狗"),
     ("貓", "貓咪"),
     ("寵物", "毛小孩"),
+    # Work, housing, health, civil registration and funerals: the citizen's word and the
+    # official one.
+    ("薪資", "薪水", "工資", "薪俸"),
+    ("雇主", "老闆", "僱主", "資方"),
+    ("外籍勞工", "外勞", "移工", "外籍移工"),
+    ("勞工", "員工", "受僱者", "勞方"),
+    ("職業訓練", "職訓"),
+    ("購屋貸款", "房貸", "房屋貸款"),
+    ("社會住宅", "社宅", "公宅", "公共住宅"),
+    ("承租人", "房客", "租客"),
+    ("出租人", "房東"),
+    ("健保", "全民健康保險"),
+    ("勞保", "勞工保險"),
+    ("國民年金", "國保"),
+    ("長期照顧", "長照"),
+    ("健康檢查", "健檢"),
+    ("孕婦", "準媽媽", "懷孕婦女"),
+    ("外籍配偶", "外配", "新住民"),
+    ("戶口名簿", "戶口本"),
+    ("戶籍", "戶口"),
+    ("駕駛執照", "駕照"),
+    ("行車執照", "行照"),
+    ("罰單", "紅單", "舉發單"),
+    ("違規停車", "違停"),
+    ("噪音", "很吵", "太吵", "吵雜"),
+    ("路燈", "街燈"),
+    ("排水溝", "水溝", "側溝"),
+    ("資源回收", "回收"),
+    ("國小", "國民小學", "小學"),
+    ("國中", "國民中學"),
+    ("殯葬", "喪葬", "後事"),
+    ("火化", "火葬"),
+    ("納骨塔", "靈骨塔", "靈骨樓"),
+    ("金紙", "金銀紙", "紙錢"),
+    # Common misspellings.
+    ("餐券", "餐卷"),
+    ("禮券", "禮卷"),
+    ("票券", "票卷"),
 )
 # Question words say which aspect of a topic is asked about (when, where, how much …); the
 # official questions say it in other words. Each pattern adds an `a:` token.
 ASPECTS: tuple[tuple[str, str], ...] = (
     (
         "time",
-        r"幾點|幾號開始|哪天|哪一天|何時|什麼時候|甚麼時候|時間|日期|期限|多久|期間|開放|截止",
+        r"幾點|幾號|哪天|哪一天|何時|什麼時候|甚麼時候|時間|日期|期限|多久|期間|開放|截止|時程"
+        r"|時效|幾月|星期幾|開館|休館|天數|時段",
     ),
-    ("place", r"哪裡|哪裏|那裡|在哪|何處|地點|地址|位置|怎麼去|交通方式"),
-    ("cost", r"多少錢|費用|收費|價格|金額|幾元|多少元|每度|計費|費率|免費"),
-    ("phone", r"電話|幾號|專線|聯絡|洽詢|窗口|承辦"),
-    ("docs", r"文件|證件|攜帶|準備什麼|資料|表格|書表|申請書|證明"),
-    ("elig", r"資格|條件|符合|能不能|可不可以|可以申請|適用|對象"),
-    ("how", r"怎麼申請|如何申請|申請方式|流程|手續|程序|步驟|辦理方式|怎麼辦理|如何辦理"),
-    ("amount", r"多少|上限|額度|幾次|幾個|人數|名額"),
-    ("why", r"為什麼|為何|原因|理由"),
+    ("place", r"哪裡|哪裏|那裡|在哪|何處|地點|地址|位置|怎麼去|交通|路線|場所|哪邊"),
+    ("cost", r"多少錢|費用|幾元|多少元|每度|計費|費率|免費|付費|自付|付錢|要錢|收多少|繳多少"),
+    (
+        "contact",
+        r"電話|聯絡|聯繫|洽詢|窗口|承辦|打給誰|找誰|問誰|向誰|跟誰|向何人|何人|哪個單位"
+        r"|哪一個單位|何單位|主管機關|負責",
+    ),
+    ("docs", r"文件|證件|攜帶|準備|帶什麼|資料|表格|證明|檢附|附上|附什麼"),
+    ("elig", r"資格|條件|符合|能不能|可不可以|可否|能否|適用|對象|限制|誰可以|哪些人|那些人"),
+    (
+        "how",
+        r"怎麼申請|如何申請|申請方式|流程|手續|程序|步驟|辦理方式|怎麼辦理|如何辦理|怎麼辦"
+        r"|如何處理|怎麼處理|怎麼做|如何做",
+    ),
+    ("amount", r"多少|上限|額度|幾次|幾個|人數|名額|幾人|幾位|金額"),
+    ("why", r"為什麼|原因|理由|為何要|為何不|為何會|怎麼決定|如何訂|怎麼訂|怎麼算|如何計算|依據"),
+    ("diff", r"不同|差別|差異|一樣|區別|相同"),
+    ("penalty", r"罰|違法|合法|處分"),
+    ("what", r"什麼是|何謂|定義|是指|指的是|意思"),
 )
 
+# Places outside Taipei: a question naming one is about another city's (or country's)
+# services unless the item itself names that place (engine.OTHER_PLACE_FACTOR). Every
+# foreign place reads as one, 國外, and so do words about foreigners or going abroad: someone
+# from abroad asking about the city's services for foreign spouses is asking the city.
+OTHER_PLACES = re.compile(
+    r"新北|桃園|(?<!平)[臺台]中|[臺台]南|高雄|基隆|新竹|苗栗|彰化|南投|雲林|嘉義|屏東|宜蘭|花蓮"
+    r"|[臺台]東|澎湖|金門|馬祖|連江"
+)
+ABROAD = re.compile(
+    r"日本|韓國|美國|德國|英國|法國|香港|澳門|新加坡|泰國|越南|菲律賓|印尼|馬來西亞|澳洲|加拿大"
+    r"|大陸|中國|陸配|外籍|外國|國外|境外|出國|出境"
+)
 
 # Words in questions that say how, not what (they would match every item).
 STOP_PHRASES: tuple[str, ...] = tuple(
@@ -299,22 +362,32 @@ def clear_caches() -> None:
     _segment.cache_clear()
 
 
+def places(text: str, *, convert: bool = True, normalised: bool = False) -> frozenset[str]:
+    """The places outside Taipei that `text` names (臺 and 台 read as one)."""
+    norm = text if normalised else normalise(text, convert=convert)
+    found = {m.group(0).replace("台", "臺") for m in OTHER_PLACES.finditer(norm)}
+    if ABROAD.search(norm):
+        found.add("國外")
+    return frozenset(found)
+
+
 def counts(text: str, *, convert: bool = True) -> Counter[str]:
     """Token counts of `text`."""
     return Counter(_tokens(text, convert))
 
 
-def body_counts(text: str) -> Counter[str]:
-    """Token counts of a long text (an answer): character bigrams and Latin words or numbers.
+def body_counts(text: str, *, normalised: bool = False) -> Counter[str]:
+    """Token counts of a long text (an answer): characters, bigrams and Latin words or numbers.
 
     No dictionary segmentation: long texts are matched through their bigrams, which is an
     order of magnitude faster than jieba and loses little on text this long.
     """
-    norm = normalise(text, convert=False)
-    found: Counter[str] = Counter("w:" + w for w in _WORD.findall(norm))
+    norm = text if normalised else normalise(text, convert=False)
+    found = ["w:" + w for w in _WORD.findall(norm)]
     for run in _CJK.findall(norm):
-        found.update(["b:" + run[i : i + 2] for i in range(len(run) - 1)])
-    return found
+        found += ["b:" + run[i : i + 2] for i in range(len(run) - 1)]
+        found += ["c:" + ch for ch in run]
+    return Counter(found)
 
 
 def clean_question(text: str) -> str:
