@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,37 @@ def test_import_ask_teach_through_the_cli(cli, faq_file: Path, tmp_path: Path) -
     )
     code, out, err = cli("chatbot", "teach", "--batch", str(teach_file))
     assert code == 0 and "1 new" in out, err
+
+
+def test_a_closed_posting_window_does_not_withhold_the_answer(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The open data's start/end dates say when the page was up on the city's site; most
+    # of a 2017 file's windows have long closed, yet the answers are what the city publishes.
+    closed = faq_xml().replace(b"<end_date>2100-10-21 23:59:00", b"<end_date>2016-03-31 23:59:00")
+    path = tmp_path / "closed.xml"
+    path.write_bytes(closed)
+    code, _out, err = cli("chatbot", "import", "--format", "taipei-faq-xml", str(path))
+    assert code == 0, err
+    code, out, _ = cli("chatbot", "ask", "--json", "請問育兒津貼要怎麼申請")
+    assert json.loads(out)["source_id"] == "GIP_1001"
+    code, out, _ = cli("chatbot", "export", "-")
+    first = next(r for r in map(json.loads, out.splitlines()) if r["source_id"] == "GIP_1001")
+    assert (first["posted_from"], first["posted_until"]) == ("2015-01-06", "2016-03-31")
+    assert (first["valid_from"], first["valid_until"]) == (None, None)
+
+
+def test_validity_dates_set_by_staff_withhold_the_answer_and_survive_a_reimport(
+    loaded: Platform,
+) -> None:
+    with loaded.unit_of_work(system_actor("test")) as uow:
+        item = service.get_item(uow.session, "GIP_1001")
+        service.update_item(uow, item, {"valid_until": date(2020, 12, 31)})
+    index = service.index_of(loaded).refresh(loaded.db.read_session())
+    settings = service.settings_of(loaded)
+    answer = service.decide("請問育兒津貼要怎麼申請", settings, index)
+    assert answer.item is None or answer.item.source_id != "GIP_1001"
+    with loaded.unit_of_work(system_actor("test")) as uow:
+        service.import_records(uow, importer.parse_taipei_faq_xml(faq_xml()))
+        assert service.get_item(uow.session, "GIP_1001").valid_until == date(2020, 12, 31)
 
 
 def test_a_malformed_file_is_refused_and_nothing_is_imported(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

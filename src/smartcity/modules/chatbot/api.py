@@ -34,6 +34,8 @@ def item_out(session: Session, item: Item) -> schemas.ItemOut:
         variants=[v.text for v in service.variants_of(session, item.id)],
         valid_from=item.valid_from,
         valid_until=item.valid_until,
+        posted_from=item.posted_from,
+        posted_until=item.posted_until,
         status=item.status,
         version=item.version,
     )

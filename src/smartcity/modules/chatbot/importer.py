@@ -34,6 +34,8 @@ class ItemRecord:
     variants: list[str] = field(default_factory=list)
     valid_from: date | None = None
     valid_until: date | None = None
+    posted_from: date | None = None
+    posted_until: date | None = None
 
 
 def _date(value: str | None) -> date | None:
@@ -101,8 +103,10 @@ def parse_taipei_faq_xml(raw: bytes) -> list[ItemRecord]:
                 department_name=field_text("deptName")[:200],
                 keywords=_keywords(field_text("keyword")),
                 links=links,
-                valid_from=_date(field_text("start_date")),
-                valid_until=_date(field_text("end_date")),
+                # The open data's dates are when the page was up on the city's site, not
+                # how long the answer holds: a 2017 file is full of windows long closed.
+                posted_from=_date(field_text("start_date")),
+                posted_until=_date(field_text("end_date")),
             )
         )
     return items
@@ -148,6 +152,8 @@ def parse_jsonl(raw: bytes) -> list[ItemRecord]:
                     variants=[str(v)[:500] for v in row.get("variants") or [] if str(v).strip()],
                     valid_from=_date(row.get("valid_from")),
                     valid_until=_date(row.get("valid_until")),
+                    posted_from=_date(row.get("posted_from")),
+                    posted_until=_date(row.get("posted_until")),
                 )
             )
         except (TypeError, KeyError, AttributeError):

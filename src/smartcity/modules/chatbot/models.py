@@ -55,6 +55,10 @@ class Item(Base):
     links: Mapped[list[dict[str, str]]] = mapped_column(JSON, nullable=False, default=list)
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    posted_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    posted_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    """The source website's posting window (the FAQ data's start_date/end_date): kept for
+    staff to review, never a reason to withhold an answer — only the validity dates are."""
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     kb_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0, index=True)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from smartcity.core.auth import PUBLIC
 from smartcity.core.errors import DomainError
 from smartcity.core.http import PageContext, page_access
+from smartcity.core.time import taipei_today
 from smartcity.modules.chatbot import rules, service
 from smartcity.modules.chatbot.values import Channel, Feedback, Outcome
 
@@ -106,6 +107,7 @@ def build_router() -> APIRouter:
                 item=item,
                 variants=service.variants_of(session, item.id),
                 versions=service.item_versions(session, item.id),
+                today=taipei_today(),
                 error=error,
             )
 

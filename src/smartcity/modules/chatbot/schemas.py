@@ -112,6 +112,10 @@ class ItemOut(BaseModel):
     variants: list[str]
     valid_from: date | None
     valid_until: date | None
+    posted_from: date | None = Field(
+        description="The source site's posting window (reference only)"
+    )
+    posted_until: date | None
     status: str
     version: int
 

@@ -85,6 +85,8 @@ def _snapshot(item: Item, variants: Sequence[str]) -> dict[str, Any]:
         "variants": list(variants),
         "valid_from": item.valid_from.isoformat() if item.valid_from else None,
         "valid_until": item.valid_until.isoformat() if item.valid_until else None,
+        "posted_from": item.posted_from.isoformat() if item.posted_from else None,
+        "posted_until": item.posted_until.isoformat() if item.posted_until else None,
         "status": item.status,
     }
 
@@ -153,6 +155,8 @@ def create_item(
     source_id: str | None = None,
     valid_from: date | None = None,
     valid_until: date | None = None,
+    posted_from: date | None = None,
+    posted_until: date | None = None,
     check_actor: bool = True,
 ) -> Item:
     """Write a new item (with its first version) and make it answerable at once."""
@@ -179,6 +183,8 @@ def create_item(
         links=[dict(link) for link in links],
         valid_from=valid_from,
         valid_until=valid_until,
+        posted_from=posted_from,
+        posted_until=posted_until,
         status=ItemStatus.ACTIVE.value,
         version=1,
     )
@@ -345,6 +351,8 @@ def import_records(uow: UnitOfWork, records: Sequence[ItemRecord]) -> ImportRepo
                 source_id=record.source_id,
                 valid_from=record.valid_from,
                 valid_until=record.valid_until,
+                posted_from=record.posted_from,
+                posted_until=record.posted_until,
                 check_actor=False,
             )
             if record.source_id:
@@ -358,7 +366,13 @@ def import_records(uow: UnitOfWork, records: Sequence[ItemRecord]) -> ImportRepo
             "links": record.links,
             "valid_from": record.valid_from,
             "valid_until": record.valid_until,
+            "posted_from": record.posted_from,
+            "posted_until": record.posted_until,
         }
+        # A file without validity dates (the city's XML has none) keeps those staff set.
+        for key in ("valid_from", "valid_until"):
+            if fields[key] is None:
+                del fields[key]
         changed = {k: v for k, v in fields.items() if getattr(found, k) != v}
         if found.department_name != record.department_name and record.department_name:
             found.department_name = record.department_name
