@@ -191,8 +191,8 @@ def test_synonyms_match(loaded: Platform) -> None:
     assert answer.item is not None and answer.item.source_id == "GIP_1007"
 
 
-def _pool_index() -> engine.AnswerIndex:
-    index = engine.AnswerIndex()
+def _pool_index(home: tuple[str, ...] = ("臺北",)) -> engine.AnswerIndex:
+    index = engine.AnswerIndex(home)
     index.upsert(
         [
             engine.Doc("time", "國民運動中心游泳池開放時間為何？", "每日6時至22時開放。"),
@@ -221,6 +221,14 @@ def test_a_question_about_another_city_is_not_answered_confidently() -> None:
     # Someone from abroad asking about the city's services for foreigners is asking the city.
     newcomer = index.search("我從越南嫁來，可以上免費的中文課嗎")
     assert newcomer.candidates[0].doc.item_id == "spouse" and newcomer.confidence >= 0.6
+
+
+def test_the_city_that_runs_the_platform_is_not_elsewhere() -> None:
+    # Deployed in Taichung, Taichung's house tax is this city's and Taipei's is another's.
+    index = _pool_index(home=("臺中",))
+    assert index.search("台中的房屋稅幾月開始繳").confidence >= 0.6
+    assert index.search("臺北的房屋稅幾月開始繳").confidence < 0.3
+    assert text.places("平台中的資料", text.elsewhere_pattern(["臺北"])) == frozenset()
 
 
 def test_versions_are_kept(loaded: Platform) -> None:

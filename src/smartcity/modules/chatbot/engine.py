@@ -14,9 +14,10 @@ in memory, and refreshed whenever the knowledge base's version number moves.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -143,8 +144,9 @@ def _token_weights(terms: np.ndarray, vocab_terms: list[str]) -> np.ndarray:
 class AnswerIndex:
     """In-memory retrieval over the knowledge base; safe to share between threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, home_places: Sequence[str] = ("臺北",)) -> None:
         self.version = -1
+        self._elsewhere = textmod.elsewhere_pattern(home_places)
         self.docs: dict[str, Doc] = {}
         self._units: dict[str, list[tuple[str, Counter[str]]]] = {}
         self._bodies: dict[str, Counter[str]] = {}
@@ -178,7 +180,7 @@ class AnswerIndex:
                     continue
                 for term, tf in counted.items():
                     body[term] += weight * tf
-            places = textmod.places("\n".join(fields.values()), normalised=True)
+            places = textmod.places("\n".join(fields.values()), self._elsewhere, normalised=True)
             prepared.append((doc, [(k, u) for k, u in units if u], body, places))
             count += 1
         with self._lock:
@@ -203,14 +205,18 @@ class AnswerIndex:
     def rebuild(self) -> None:
         """Rebuild the matrices from the cached token counts."""
         with self._lock:
-            self._built = _Built(self.docs, self._units, self._bodies, self._places)
+            self._built = _Built(
+                self.docs, self._units, self._bodies, self._places, self._elsewhere
+            )
 
     def _current(self) -> _Built:
         built = self._built
         if built is None:
             with self._lock:
                 if self._built is None:
-                    self._built = _Built(self.docs, self._units, self._bodies, self._places)
+                    self._built = _Built(
+                        self.docs, self._units, self._bodies, self._places, self._elsewhere
+                    )
                 built = self._built
         return built
 
@@ -236,7 +242,9 @@ class _Built:
         units: dict[str, list[tuple[str, Counter[str]]]],
         bodies: dict[str, Counter[str]],
         places: dict[str, frozenset[str]],
+        elsewhere: re.Pattern[str],
     ) -> None:
+        self.elsewhere = elsewhere
         self.item_ids = list(docs)
         self.docs = [docs[i] for i in self.item_ids]
         self.places = [places[i] for i in self.item_ids]
@@ -362,7 +370,7 @@ class _Built:
         rest = (1 - UNIT_SHARE) * found.body + ASPECT_BONUS * found.aspect
         coverage = UNIT_SHARE * found.unit + rest
         sure = UNIT_SHARE * found.plain + rest
-        elsewhere = textmod.places(question)
+        elsewhere = textmod.places(question, self.elsewhere)
         if elsewhere:
             factor = np.array(
                 [1.0 if elsewhere & named else OTHER_PLACE_FACTOR for named in self.places]

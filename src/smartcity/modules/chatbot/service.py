@@ -412,8 +412,8 @@ def export_jsonl(session: Session) -> Iterator[str]:
 class IndexHolder:
     """A platform's answering index, refreshed when the knowledge-base version moves."""
 
-    def __init__(self) -> None:
-        self.index = engine.AnswerIndex()
+    def __init__(self, home_places: Sequence[str] = ("臺北",)) -> None:
+        self.index = engine.AnswerIndex(home_places)
         self._lock = threading.Lock()
         self.last_refresh_seconds = 0.0
 
@@ -465,7 +465,8 @@ def index_of(platform: Platform) -> IndexHolder:
     """The platform's index holder (made on first use)."""
     holder = platform.services.get(INDEX_SERVICE)
     if holder is None:
-        holder = platform.services.setdefault(INDEX_SERVICE, IndexHolder())
+        home = settings_of(platform).home_places.split(",")
+        holder = platform.services.setdefault(INDEX_SERVICE, IndexHolder(home))
     if not isinstance(holder, IndexHolder):
         raise TypeError("the IndexHolder service has the wrong type")
     return holder

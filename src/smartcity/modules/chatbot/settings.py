@@ -31,3 +31,9 @@ class ChatbotSettings(BaseSettings):
     )
     reply_attempts: int = Field(3, ge=1, le=10, description="Tries of one reply before giving up.")
     helpline: str = Field("1999", description="The city's helpline, offered when declining.")
+    home_places: str = Field(
+        "臺北",
+        min_length=1,
+        description="The city's own names, comma-separated; questions naming other Taiwanese "
+        "cities or counties are about their services, not this city's.",
+    )

@@ -14,6 +14,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -147,14 +148,15 @@ ASPECTS: tuple[tuple[str, str], ...] = (
     ("what", r"什麼是|何謂|定義|是指|指的是|意思"),
 )
 
-# Places outside Taipei: a question naming one is about another city's (or country's)
-# services unless the item itself names that place (engine.OTHER_PLACE_FACTOR). Every
-# foreign place reads as one, 國外, and so do words about foreigners or going abroad: someone
-# from abroad asking about the city's services for foreign spouses is asking the city.
-OTHER_PLACES = re.compile(
-    r"新北|桃園|(?<!平)[臺台]中|[臺台]南|高雄|基隆|新竹|苗栗|彰化|南投|雲林|嘉義|屏東|宜蘭|花蓮"
-    r"|[臺台]東|澎湖|金門|馬祖|連江"
-)
+# Taiwan's cities and counties. A question naming one other than the platform's own
+# (ChatbotSettings.home_places) is about that place's services unless the item itself names
+# it (engine.OTHER_PLACE_FACTOR). Every foreign place reads as one, 國外, and so do words about
+# foreigners or going abroad: someone from abroad asking about the city's services for
+# foreign spouses is asking the city.
+TAIWAN_PLACES: tuple[str, ...] = (
+    "臺北", "新北", "桃園", "臺中", "臺南", "高雄", "基隆", "新竹", "苗栗", "彰化", "南投",
+    "雲林", "嘉義", "屏東", "宜蘭", "花蓮", "臺東", "澎湖", "金門", "馬祖", "連江",
+)  # fmt: skip
 ABROAD = re.compile(
     r"日本|韓國|美國|德國|英國|法國|香港|澳門|新加坡|泰國|越南|菲律賓|印尼|馬來西亞|澳洲|加拿大"
     r"|大陸|中國|陸配|外籍|外國|國外|境外|出國|出境"
@@ -362,10 +364,25 @@ def clear_caches() -> None:
     _segment.cache_clear()
 
 
-def places(text: str, *, convert: bool = True, normalised: bool = False) -> frozenset[str]:
-    """The places outside Taipei that `text` names (臺 and 台 read as one)."""
+def elsewhere_pattern(home: Iterable[str]) -> re.Pattern[str]:
+    """Matches the names of Taiwan's cities and counties other than `home` (臺 and 台 alike)."""
+    own = {name.strip().replace("台", "臺") for name in home}
+    parts = []
+    for name in TAIWAN_PLACES:
+        if name in own:
+            continue
+        part = name.replace("臺", "[臺台]")
+        # 平臺中 is "on the platform", not Taichung.
+        parts.append("(?<!平)" + part if name == "臺中" else part)
+    return re.compile("|".join(parts) or "(?!)")
+
+
+def places(
+    text: str, elsewhere: re.Pattern[str], *, convert: bool = True, normalised: bool = False
+) -> frozenset[str]:
+    """The places outside the city that `text` names (臺 and 台 read as one)."""
     norm = text if normalised else normalise(text, convert=convert)
-    found = {m.group(0).replace("台", "臺") for m in OTHER_PLACES.finditer(norm)}
+    found = {m.group(0).replace("台", "臺") for m in elsewhere.finditer(norm)}
     if ABROAD.search(norm):
         found.add("國外")
     return frozenset(found)
