@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from smartcity.core.platform import Platform
 from smartcity.modules.sensors.lass import format_line
 from smartcity.modules.sensors.models import Datastream, Observation, Thing
-from smartcity.modules.sensors.mqtt import Ingester, _client, _connect_properties, broker_address
+from smartcity.modules.sensors.mqtt import Ingester, _client, broker_address
 from tests.modules.sensors.conftest import T0
 
 pytestmark = pytest.mark.mqtt
@@ -52,7 +52,7 @@ def _stored(platform: Platform, prefix: str) -> tuple[int, int]:
 def _clear_session(client_id: str) -> None:
     client = _client(client_id, persistent=False)
     host, port = broker_address(BROKER)
-    client.connect(host, port, clean_start=True)
+    client.connect(host, port)  # a clean session (3.1.1): the broker forgets the old one
     client.disconnect()
 
 
@@ -206,7 +206,7 @@ def test_sta_mqtt_create_and_subscribe(platform: Platform, client, device_header
     subscriber = _client(f"smartcity-test-sub-{prefix}", persistent=False)
     subscriber.on_message = lambda _c, _u, m: received.put(json.loads(m.payload))
     host, port = broker_address(BROKER)
-    subscriber.connect(host, port, properties=_connect_properties(False))
+    subscriber.connect(host, port)
     subscriber.subscribe(f"v1.1/Datastreams({stream_id})/Observations", qos=1)
     subscriber.loop_start()
     ingester.start()
