@@ -6,8 +6,8 @@ They differ in how a batch gets in fastest and in partitioning:
 - SQLite: `executemany` of an `INSERT … ON CONFLICT DO NOTHING` on the raw driver
   connection, inside the unit of work's transaction.
 - PostgreSQL: the table is range-partitioned by month; a batch creates the months it
-  touches, is `COPY`ed into a temporary table and moved with one
-  `INSERT … SELECT … ON CONFLICT DO NOTHING`.
+  touches, is `COPY`ed into a temporary table and moved with one `INSERT … SELECT`
+  (`… ON CONFLICT DO NOTHING` only if some of its rows are already stored).
 
 Idempotence comes from the unique index on (datastream, phenomenon time): a
 re-delivered message inserts nothing. After the rows, each touched datastream's
@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -169,6 +170,13 @@ def month_bounds(ms: int) -> tuple[str, int, int]:
     )
 
 
+_MOVE_LOADED = (
+    "INSERT INTO sensors_observations (datastream_id, phenomenon_ms, result_number)"
+    " SELECT datastream_id, phenomenon_ms, result_number FROM sensors_observation_load"
+    " ORDER BY datastream_id, phenomenon_ms"
+)
+
+
 class PostgresObservationStore:
     """PostgreSQL at scale: monthly partitions, COPY and one set-based insert."""
 
@@ -203,7 +211,7 @@ class PostgresObservationStore:
                 )
 
     def insert_numbers(self, session: Session, rows: Sequence[Row]) -> int:
-        """COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT DO NOTHING."""
+        """COPY into a temporary table, then one INSERT … SELECT (skipping rows already stored)."""
         if not rows:
             return 0
         self.prepare(session, (min(r[1] for r in rows), max(r[1] for r in rows)))
@@ -219,13 +227,19 @@ class PostgresObservationStore:
                 " FROM STDIN"
             ) as copy:
                 _copy_text(copy, rows)
-            cursor.execute(
-                "INSERT INTO sensors_observations (datastream_id, phenomenon_ms, result_number)"
-                " SELECT datastream_id, phenomenon_ms, result_number FROM sensors_observation_load"
-                " ORDER BY datastream_id, phenomenon_ms"
-                " ON CONFLICT DO NOTHING"
-            )
-            inserted = int(cursor.rowcount)
+            # A plain insert first: PostgreSQL does it in about half the time of ON CONFLICT's
+            # speculative insertion. It fails only when a pair is already stored (a message
+            # redelivered after a crash) or repeats within the batch; then, from a savepoint,
+            # the idempotent form.
+            cursor.execute("SAVEPOINT sensors_observations_plain")
+            try:
+                cursor.execute(_MOVE_LOADED)
+                inserted = int(cursor.rowcount)
+                cursor.execute("RELEASE SAVEPOINT sensors_observations_plain")
+            except UniqueViolation:
+                cursor.execute("ROLLBACK TO SAVEPOINT sensors_observations_plain")
+                cursor.execute(_MOVE_LOADED + " ON CONFLICT DO NOTHING")
+                inserted = int(cursor.rowcount)
             cursor.execute("TRUNCATE sensors_observation_load")
         return inserted
 
