@@ -165,7 +165,11 @@ class Datastream(Base):
     last_result: Mapped[float | None] = mapped_column(Float)
     """Numeric result of the latest observation."""
 
-    __table_args__ = (UniqueConstraint("thing_id", "quantity"),)
+    # Room for each batch's latest-value update to stay on its page (migration sensors_0002).
+    __table_args__ = (
+        UniqueConstraint("thing_id", "quantity"),
+        {"postgresql_with": {"fillfactor": 50}},
+    )
 
 
 class Observation(Base):
