@@ -4,7 +4,11 @@
 A private Mosquitto (its own port and config, unlimited queue) and a fresh PostgreSQL database
 are started; `smartcity sensors mqtt` runs as its own process; `mosquitto_pub -l -q 1` publishes
 the LASS lines. Figures: messages stored per second from the first publish to the last commit,
-the publisher's own rate as the reference, and messages published vs observations stored.
+the publisher's own rate as the reference, messages published vs observations stored, and the
+CPU time each part spent per message (the receiving process, its store processes, Mosquitto and
+the database's backends; Linux only), which varies much less with the machine's load than the
+rate does: with `all` µs per message on 2 free cores the rate cannot exceed 2 / all, nor the
+receiving process's 1 / receiver.
 
 Run: `.venv/bin/python bench/bench_sensors_mqtt.py [--devices 2000] [--steps 50] [--batch 20000]`
 (needs `mosquitto`, `mosquitto_pub` and PostgreSQL at SMARTCITY_BENCH_DATABASE_URL,
@@ -58,6 +62,32 @@ def _fresh_database(url: str) -> None:
 def _count(engine) -> int:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
         return int(connection.execute(select(func.count(Observation.id))).scalar() or 0)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(child) for child in listing.read_text().split()]
+    return found
+
+
+def _cpu_by_role(ingester: int, broker: int, backends: list[int]) -> dict[str, float]:
+    """CPU seconds so far of the receiver, its store processes, Mosquitto and our backends."""
+    return {
+        "receiver": _cpu_seconds(ingester),
+        "store": sum(_cpu_seconds(child) for child in _children(ingester)),
+        "Mosquitto": _cpu_seconds(broker),
+        "PostgreSQL": sum(_cpu_seconds(backend) for backend in backends),
+    }
 
 
 def _top_id(engine) -> int:  # type: ignore[no-untyped-def]
@@ -151,6 +181,16 @@ def main() -> None:
         ]
         payload.write_text("\n".join(text_lines) + "\n")
         messages = len(text_lines)
+        with engine.connect() as connection:
+            backends = list(
+                connection.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND pid <> pg_backend_pid()"
+                    )
+                ).scalars()
+            )
+        cpu_before = _cpu_by_role(ingester.pid, broker.pid, backends)
         began = time.perf_counter()
         with payload.open("rb") as handle:
             subprocess.run(
@@ -177,6 +217,7 @@ def main() -> None:
                 break
             time.sleep(0.05)
         elapsed = time.perf_counter() - began
+        cpu_after = _cpu_by_role(ingester.pid, broker.pid, backends)
         stored = (_count(engine) - baseline) // 5
         print(f"messages published: {messages:,} ({messages * 5:,} observations)")
         print(f"publisher alone: {published:.2f} s = {messages / published:,.0f} msg/s")
@@ -186,6 +227,14 @@ def main() -> None:
         )
         print(f"ratio to the publisher alone: {stored / elapsed / (messages / published):.3f}")
         print(f"lost: {messages - stored}")
+        per_message = {
+            role: (cpu_after[role] - cpu_before[role]) / messages * 1e6 for role in cpu_before
+        }
+        print(
+            "CPU per message: "
+            + ", ".join(f"{role} {micro:.1f} µs" for role, micro in per_message.items())
+            + f"; all {sum(per_message.values()):.1f} µs"
+        )
         print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     finally:
         ingester.terminate()
