@@ -320,7 +320,10 @@ def _store_worker(
     logging.basicConfig(level=log_level, format="%(asctime)s %(processName)s %(message)s")
     parent = multiprocessing.parent_process()
     store = BatchStore(factory(settings), base=base, notify=notify)
-    orphaned = lambda: parent is not None and not parent.is_alive()  # noqa: E731
+
+    def orphaned() -> bool:
+        return parent is not None and not parent.is_alive()
+
     while True:
         try:
             item = connection.recv()
