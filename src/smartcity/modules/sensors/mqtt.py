@@ -435,6 +435,7 @@ class StoreProcesses:
             worker.connection.close()
 
 
+_MAX_IN_FLIGHT = 65_535
 Pending = tuple[int, int, str, bytes]
 """A received message awaiting storage and acknowledgement: (mid, qos, topic, payload)."""
 
@@ -482,6 +483,7 @@ class Ingester:
         self._batches: dict[int, list[Pending]] = {}  # submitted, not yet acknowledged, in order
         self._stored: dict[int, Stored] = {}
         self._next_batch = 0
+        self._window_warned = False
         self._processes: StoreProcesses | None = None
         self.client: Any = None
 
@@ -581,6 +583,17 @@ class Ingester:
         batch_id = self._next_batch
         self._next_batch += 1
         self._batches[batch_id] = messages
+        unacknowledged = len(self._buffer) + sum(len(b) for b in self._batches.values())
+        if unacknowledged > _MAX_IN_FLIGHT and not self._window_warned:
+            # MQTT 3.1.1 has no receive maximum: only the broker's setting bounds this, and
+            # past 65,535 unacknowledged messages their 16-bit ids repeat.
+            log.error(
+                "%d messages unacknowledged: set the broker's max_inflight_messages to at most "
+                "%d (and at least the batch size)",
+                unacknowledged,
+                _MAX_IN_FLIGHT,
+            )
+            self._window_warned = True
         self._acknowledge(self._processes.submit(batch_id, received))
 
     def _acknowledge(self, results: list[tuple[int, Stored]]) -> None:
