@@ -1,11 +1,12 @@
 """MQTT against a real Mosquitto (`SMARTCITY_TEST_MQTT_URL`, default mqtt://127.0.0.1:1883).
 
-The ingester is killed with SIGKILL while a QoS 1 publisher keeps sending: after restart every
-message is stored exactly once.
+The ingester (or its store process) is killed with SIGKILL while a QoS 1 publisher keeps sending:
+after restart every message is stored exactly once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -25,7 +26,7 @@ from sqlalchemy import func, select
 from smartcity.core.platform import Platform
 from smartcity.modules.sensors.lass import format_line
 from smartcity.modules.sensors.models import Datastream, Observation, Thing
-from smartcity.modules.sensors.mqtt import Ingester, _client, _connect_properties, broker_address
+from smartcity.modules.sensors.mqtt import Ingester, _client, broker_address
 from tests.modules.sensors.conftest import T0
 
 pytestmark = pytest.mark.mqtt
@@ -52,7 +53,7 @@ def _stored(platform: Platform, prefix: str) -> tuple[int, int]:
 def _clear_session(client_id: str) -> None:
     client = _client(client_id, persistent=False)
     host, port = broker_address(BROKER)
-    client.connect(host, port, clean_start=True)
+    client.connect(host, port)  # a clean session (3.1.1): the broker forgets the old one
     client.disconnect()
 
 
@@ -96,8 +97,19 @@ def _wait(condition: Any, seconds: float) -> bool:
     return condition()
 
 
+def _store_process(ingester: subprocess.Popen[bytes]) -> int:
+    """The pid of the ingester's live store process (a multiprocessing spawn child), or 0."""
+    for children in Path(f"/proc/{ingester.pid}/task").glob("*/children"):
+        for pid in children.read_text().split():
+            with contextlib.suppress(OSError):  # it may have just ended
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return int(pid)
+    return 0
+
+
+@pytest.mark.parametrize("victim", ["ingester", "store process"])
 def test_kill_minus_nine_loses_nothing_and_stores_nothing_twice(
-    platform: Platform, database_url: str, tmp_path: Path
+    platform: Platform, database_url: str, tmp_path: Path, victim: str
 ) -> None:
     prefix = secrets.token_hex(3).upper()
     client_id = f"smartcity-test-{prefix}"
@@ -134,10 +146,16 @@ def test_kill_minus_nine_loses_nothing_and_stores_nothing_twice(
         thread = threading.Thread(target=publish)
         thread.start()
         assert _wait(lambda: _stored(platform, prefix)[0] >= 300, 60)
-        ingester.send_signal(signal.SIGKILL)
-        ingester.wait(10)
-        time.sleep(0.5)
-        ingester = _start_ingester(database_url, platform.settings.data_dir, client_id)
+        if victim == "ingester":
+            ingester.send_signal(signal.SIGKILL)
+            ingester.wait(10)
+            time.sleep(0.5)
+            ingester = _start_ingester(database_url, platform.settings.data_dir, client_id)
+        else:  # the receiver starts another store process and hands it the unstored batches
+            killed = _store_process(ingester)
+            assert killed, "the ingester has no store process"
+            os.kill(killed, signal.SIGKILL)
+            assert _wait(lambda: _store_process(ingester) not in (0, killed), 30)
         thread.join(60)
         for info in sent:
             info.wait_for_publish(timeout=30)
@@ -206,7 +224,7 @@ def test_sta_mqtt_create_and_subscribe(platform: Platform, client, device_header
     subscriber = _client(f"smartcity-test-sub-{prefix}", persistent=False)
     subscriber.on_message = lambda _c, _u, m: received.put(json.loads(m.payload))
     host, port = broker_address(BROKER)
-    subscriber.connect(host, port, properties=_connect_properties(False))
+    subscriber.connect(host, port)
     subscriber.subscribe(f"v1.1/Datastreams({stream_id})/Observations", qos=1)
     subscriber.loop_start()
     ingester.start()

@@ -79,12 +79,16 @@ def build_cli() -> typer.Typer:
         client_id: Annotated[str, typer.Option(help="persistent session id")] = "",
         batch: Annotated[int, typer.Option(min=1, max=100_000)] = 0,
         flush_ms: Annotated[int, typer.Option(min=1, max=60_000)] = 0,
+        store_processes: Annotated[
+            int | None, typer.Option(min=0, max=16, help="0 stores in the receiving process")
+        ] = None,
         publish: Annotated[bool, typer.Option(help="publish new observations (STA MQTT)")] = True,
     ) -> None:
         """Subscribe to LASS/# and v1.1/# (QoS 1, persistent session); store until stopped."""
         import logging
         import signal
 
+        from smartcity.app import build_platform
         from smartcity.modules.sensors.mqtt import Ingester
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -99,6 +103,10 @@ def build_cli() -> typer.Typer:
             batch=batch or settings.mqtt_batch,
             flush_ms=flush_ms or settings.mqtt_flush_ms,
             publish=publish and settings.mqtt_publish_observations,
+            store_processes=(
+                settings.mqtt_store_processes if store_processes is None else store_processes
+            ),
+            platform_factory=build_platform,
         )
         signal.signal(signal.SIGTERM, lambda *_: ingester.stop())
         signal.signal(signal.SIGINT, lambda *_: ingester.stop())

@@ -25,6 +25,9 @@ class SensorsSettings(BaseSettings):
     )
     mqtt_batch: int = Field(2000, ge=1, le=100_000, description="Messages per stored batch.")
     mqtt_flush_ms: int = Field(200, ge=1, le=60_000, description="Longest wait before a batch.")
+    mqtt_store_processes: int = Field(
+        1, ge=0, le=16, description="Processes storing batches beside the receiver (0: in it)."
+    )
     mqtt_publish_observations: bool = Field(
         True, description="Publish new observations to v1.1/Datastreams(id)/Observations."
     )
