@@ -39,7 +39,6 @@ _HEAD = select(_HEAD_ROW.c.tree_size, _HEAD_ROW.c.frontier).where(_HEAD_ROW.c.id
 # The head row is the lock that gives leaves their order (SQLite is already
 # serialised by BEGIN IMMEDIATE; FOR UPDATE is a no-op there).
 _LOCK_HEAD = _HEAD.with_for_update()
-_TRY_LOCK_HEAD = _HEAD.with_for_update(skip_locked=True)
 _QUEUE = cast(Table, QueuedEntries.__table__)
 _ENTRIES = cast(Table, AuditEntry.__table__)
 _NODES = cast(Table, AuditNode.__table__)
@@ -169,10 +168,10 @@ class TransparencyLog:
         """Make every queued entry a leaf; returns how many this call sequenced.
 
         Run after each audited commit (by the unit of work), and as a catch-up at startup,
-        before `verify` and before a checkpoint. Each call either drains the queue itself or
-        leaves it to a sequencer that is running now and will drain it before it stops:
-        `_wanted` is raised before trying the lock and the holder looks at it after
-        releasing, so an entry committed while another thread sequences is never stranded.
+        before `verify` and before a checkpoint. Within a process one thread at a time asks
+        the database: `_wanted` is raised before trying the guard and looked at again by the
+        holder after each run, so an entry committed while another thread sequences is
+        taken by that thread before it stops. Between processes the head-row lock decides.
         """
         done = 0
         self._wanted = True
@@ -185,26 +184,26 @@ class TransparencyLog:
         return done
 
     def _drain(self, session: Session) -> int:
-        """Integrate queued batches under the head lock until the queue is empty, or
-        stop at once if another process holds the lock (it drains after us)."""
+        """Integrate queued batches under the head lock until fewer than a full batch is left.
+
+        The lock is waited for, not skipped: whoever holds it (another process's sequencer)
+        may have dequeued before our commit, so we must look at the queue after it is done.
+        """
         done = 0
         while True:
-            head = session.execute(_TRY_LOCK_HEAD).first()
-            if head is None:
-                session.rollback()
-                return done
+            head = session.execute(_LOCK_HEAD).one()
             batches = sorted(session.execute(_DEQUEUE).all())
-            if not batches:
-                session.commit()
-                return done
             entries = [
                 PendingEntry(**{**item, "occurred_at": datetime.fromisoformat(item["occurred_at"])})
                 for _id, text in batches
                 for item in json.loads(text)
             ]
-            self._integrate(session, head.tree_size, head.frontier, entries)
+            if entries:
+                self._integrate(session, head.tree_size, head.frontier, entries)
             session.commit()
             done += len(entries)
+            if len(batches) < DEQUEUE_BATCH:
+                return done
 
     def pending(self, session: Session) -> bool:
         """Whether committed entries wait in the queue."""
@@ -258,7 +257,7 @@ class TransparencyLog:
             indices.append(size)
             size += 1
         session.execute(insert(_ENTRIES), rows)
-        session.execute(insert(_NODES).values(nodes))
+        session.execute(insert(_NODES), nodes)  # executemany: compiled once, unlike .values([...])
         session.execute(
             update(_HEAD_ROW)
             .where(_HEAD_ROW.c.id == HEAD_ID)
