@@ -80,19 +80,20 @@ def post(
             "posted_at": now,
         },
     )
+    # executemany (one cached statement, one round trip), not a multi-VALUES insert:
+    # SQLAlchemy compiles those afresh on every call.
     session.execute(
-        insert(_ENTRIES).values(
-            [
-                {
-                    "transaction_id": transaction_id,
-                    "account": leg.account,
-                    "debit": leg.debit,
-                    "credit": leg.credit,
-                    "posted_at": now,
-                }
-                for leg in legs
-            ]
-        )
+        insert(_ENTRIES),
+        [
+            {
+                "transaction_id": transaction_id,
+                "account": leg.account,
+                "debit": leg.debit,
+                "credit": leg.credit,
+                "posted_at": now,
+            }
+            for leg in legs
+        ],
     )
     note_write(session)
 

@@ -63,6 +63,9 @@ A = AccountType
 _BILLS = cast(Table, Bill.__table__)
 _PAYMENTS = cast(Table, Payment.__table__)
 _KEYS = cast(Table, IdempotencyKey.__table__)
+_ITEMS = cast(Table, Item.__table__)
+_PROVIDERS = cast(Table, Provider.__table__)
+_SUBSCRIBERS = cast(Table, Subscriber.__table__)
 PAYER_KINDS: dict[str, BindingKind | None] = {
     "citizen_id": None,
     "plate": BindingKind.PLATE,
@@ -379,36 +382,38 @@ def _taipei_date(moment: datetime) -> date:
 def _url_of(code: Any) -> ColumnElement[str]:
     """The webhook URL of an organisation (subscriber first, then provider), in SQL."""
     return func.coalesce(
-        select(Subscriber.url).where(Subscriber.organisation == code).scalar_subquery(),
-        select(Provider.webhook_url).where(Provider.code == code).scalar_subquery(),
+        select(_SUBSCRIBERS.c.url).where(_SUBSCRIBERS.c.organisation == code).scalar_subquery(),
+        select(_PROVIDERS.c.webhook_url).where(_PROVIDERS.c.code == code).scalar_subquery(),
         "",
     )
 
 
 def _posting_query(column: str) -> Select[*tuple[Any, ...]]:
-    """The bill (locked) and everything a posting reads, in one round trip."""
+    """The bill (locked) and everything a posting reads, in one round trip (Core columns:
+    an ORM select costs more Python per execution)."""
     provider = bindparam("provider", type_=String())
+    bills, items, payments = _BILLS.c, _ITEMS.c, _PAYMENTS.c
     return (
         select(
-            Bill.id,
-            Bill.write_off_number,
-            Bill.department,
-            Bill.amount,
-            Bill.paid_amount,
-            Bill.status,
-            Bill.due_date,
-            Bill.item_code,
-            Item.partial_allowed,
-            Item.write_off_rule,
-            select(Provider.fee).where(Provider.code == provider).scalar_subquery(),
-            select(Payment.id)
-            .where(Payment.provider == provider, Payment.provider_txn_id == bindparam("txn"))
+            bills.id,
+            bills.write_off_number,
+            bills.department,
+            bills.amount,
+            bills.paid_amount,
+            bills.status,
+            bills.due_date,
+            bills.item_code,
+            items.partial_allowed,
+            items.write_off_rule,
+            select(_PROVIDERS.c.fee).where(_PROVIDERS.c.code == provider).scalar_subquery(),
+            select(payments.id)
+            .where(payments.provider == provider, payments.provider_txn_id == bindparam("txn"))
             .scalar_subquery(),
-            _url_of(Bill.department),
+            _url_of(bills.department),
             _url_of(provider),
         )
-        .join(Item, Item.code == Bill.item_code)
-        .where(getattr(Bill, column) == bindparam("reference"))
+        .join_from(_BILLS, _ITEMS, items.code == bills.item_code)
+        .where(bills[column] == bindparam("reference"))
         .with_for_update(of=_BILLS)
     )
 
@@ -419,11 +424,11 @@ _POSTING_QUERIES = {
 }
 
 
-def _insert_unless_present(session: Session) -> Any:
-    """`INSERT … ON CONFLICT DO NOTHING` for the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert
-    return sqlite.insert
+# A key row is claimed with INSERT … ON CONFLICT DO NOTHING, spelled per database.
+_CLAIM_KEY = {
+    "postgresql": postgresql.insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key),
+    "sqlite": sqlite.insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key),
+}
 
 
 _PAYMENT_COLUMNS = list(_PAYMENTS.c)
@@ -454,19 +459,17 @@ def post_payment(
     if idempotency_key is not None:
         # Claimed first: a concurrent request with the same key waits on this row, then
         # finds it and answers as a replay.
-        claim = (
-            _insert_unless_present(session)(_KEYS)
-            .values(
-                provider=provider_code,
-                key=idempotency_key,
-                request_hash=digest,
-                payment_id=payment_id,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(_KEYS.c.key)
+        claim = session.execute(
+            _CLAIM_KEY[session.get_bind().dialect.name],
+            {
+                "provider": provider_code,
+                "key": idempotency_key,
+                "request_hash": digest,
+                "payment_id": payment_id,
+                "created_at": now,
+            },
         )
-        if session.execute(claim).first() is None:
+        if claim.first() is None:
             return _replayed(session, provider_code, idempotency_key, digest), False
     column, reference = _reference(request.reference)
     bill = session.execute(
