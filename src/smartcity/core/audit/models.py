@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -70,7 +69,7 @@ class QueuedEntries(Base):
     __tablename__ = "core_audit_queue"
     __audit_exempt__ = True
     # Writers never read the new id back: no RETURNING on insert.
-    __table_args__: ClassVar[dict[str, Any]] = {"implicit_returning": False}
+    __table_args__ = ({"implicit_returning": False},)
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
