@@ -1,4 +1,4 @@
-"""The audit transparency log: append in the writer's transaction, prove, verify.
+"""The audit transparency log: entries queued by writers, sequenced into a tree, proved, verified.
 
 Every audited change becomes a leaf of an RFC 9162 Merkle tree. The public
 `leaf_input` holds keyed digests of who and what (never names or ids), so
@@ -32,7 +32,7 @@ HEAD_ID = 1
 MAX_ENTRIES_PER_PAGE = 1000
 LEAF_VERSION = 1
 DEQUEUE_BATCH = 1000
-"""Queued transactions integrated per sequencer transaction."""
+"""At most this many queued transactions are integrated per sequencer transaction."""
 
 _HEAD_ROW = cast(Table, TreeHead.__table__)
 _HEAD = select(_HEAD_ROW.c.tree_size, _HEAD_ROW.c.frontier).where(_HEAD_ROW.c.id == HEAD_ID)
