@@ -1,10 +1,15 @@
 """Payment posting on PostgreSQL with 16 concurrent clients ÷ pgbench's TPC-B tps, same run.
 
 A posting is everything `POST /api/v1/payments/payments` does after authentication, in one
-transaction: the idempotency check and key row, the bill's lock and state change, the payment
-row, the balanced ledger entries and the audit entry (with its Merkle-tree append). 16 client
-processes (as 16 uvicorn workers would be) call the service in-process (no HTTP), each
-posting to its own bills.
+transaction: the idempotency key claim, the bill's lock and state change, the payment row, the
+balanced ledger entries and the audit entry (queued in the transaction, then made a Merkle leaf
+by the sequencer right after the commit, before the call returns). The clients call the service
+in-process (no HTTP), each posting to its own bills.
+
+How the clients run (`BENCH_MODE`):
+- `workers` (default): as `smartcity serve --workers 2` on this 2-core machine — 2 processes,
+  each with 8 threads (uvicorn runs sync endpoints in a thread pool); `BENCH_WORKERS` changes 2.
+- `threads`: 16 threads in one process; `processes`: 16 single-threaded processes.
 
 Reference: `pgbench -i` then `pgbench -c 16 -j 2 -T 20` against a scratch database on the same
 server, in the same run. Run: `.venv/bin/python bench/bench_payments_posting.py`
@@ -41,8 +46,11 @@ SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1
 CLIENTS = 16
 SECONDS = 20
 BILLS = 50_000
-MODE = os.environ.get("BENCH_MODE", "threads")
-"""`threads` (16 threads, one process) or `processes` (16 processes, like 16 workers)."""
+MODE = os.environ.get("BENCH_MODE", "workers")
+"""`workers` (BENCH_WORKERS processes sharing the clients as threads), `threads`, `processes`."""
+PROCESSES = {"threads": 1, "processes": CLIENTS}.get(MODE) or int(
+    os.environ.get("BENCH_WORKERS", "2")
+)
 
 
 def _recreate(name: str) -> str:
@@ -118,35 +126,52 @@ def posting_rate() -> tuple[float, int]:
         if rows:
             connection.execute(insert(Bill), rows)
     start_at = time.time() + 3  # every client starts together, after its set-up
-    work = [(settings, numbers[i::CLIENTS], i, start_at) for i in range(CLIENTS)]
-    if MODE == "processes":
+    groups = [numbers[i::CLIENTS] for i in range(CLIENTS)]
+    work = [
+        (settings, list(range(p, CLIENTS, PROCESSES)), groups, start_at) for p in range(PROCESSES)
+    ]
+    if PROCESSES == 1:
+        results = _worker(*work[0], platform)
         platform.db.dispose()
-        with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
-            results = pool.starmap(_client, work)
     else:
-        with ThreadPoolExecutor(CLIENTS) as threads:
-            results = list(threads.map(lambda args: _client(*args, platform), work))
         platform.db.dispose()
+        with multiprocessing.get_context("fork").Pool(PROCESSES) as pool:
+            results = [r for process in pool.starmap(_worker, work) for r in process]
     counts = [count for count, _seconds in results]
     elapsed = max(seconds for _count, seconds in results)
     platform = build_platform(settings, keys=KeyRing.load(settings.keys_dir))
     session = platform.db.read_session()
     assert ledger.check(session).ok
+    # Every posting's audit entry is a leaf by the time its call returned.
+    assert not platform.log.pending(session)
+    assert platform.log.head(session).tree_size == sum(counts) + 1  # + the set-up entry
     session.close()
     platform.db.dispose()
     return sum(counts) / elapsed, sum(counts)
 
 
-def _client(
+def _worker(
     settings: Settings,
-    numbers: list[str],
-    index: int,
+    clients: list[int],
+    groups: list[list[str]],
     start_at: float,
     shared: Platform | None = None,
-) -> tuple[int, float]:
-    """One client (a thread on the shared platform, or a process with its own): post until
-    the time is up."""
+) -> list[tuple[int, float]]:
+    """One server process: its own platform (unless given), one thread per client."""
     platform = shared or build_platform(settings, keys=KeyRing.load(settings.keys_dir))
+    with ThreadPoolExecutor(len(clients)) as threads:
+        results = list(
+            threads.map(lambda index: _client(platform, groups[index], index, start_at), clients)
+        )
+    if shared is None:
+        platform.db.dispose()
+    return results
+
+
+def _client(
+    platform: Platform, numbers: list[str], index: int, start_at: float
+) -> tuple[int, float]:
+    """One client: post until the time is up."""
     principal = Principal(kind="organisation", id="BOT", role=Role.PROVIDER, organisation="BOT")
     time.sleep(max(start_at - time.time(), 0))
     started = time.perf_counter()
@@ -170,17 +195,22 @@ def _client(
             idempotency_key=f"k{index}-{count}",
         )
         count += 1
-    elapsed = time.perf_counter() - started
-    if shared is None:
-        platform.db.dispose()
-    return count, elapsed
+    return count, time.perf_counter() - started
 
 
 def main() -> None:
+    load_before = os.getloadavg()[0]
     tps = pgbench_tps()
     rate, total = posting_rate()
+    print(
+        f"machine: {os.cpu_count()} CPUs; load average {load_before:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after"
+    )
     print(f"pgbench TPC-B (-c {CLIENTS} -j 2 -T {SECONDS}): {tps:.1f} tps")
-    print(f"payment postings ({CLIENTS} {MODE}, {SECONDS} s): {rate:.1f}/s ({total} postings)")
+    print(
+        f"payment postings ({CLIENTS} clients: {MODE}, {PROCESSES} process(es), {SECONDS} s): "
+        f"{rate:.1f}/s ({total} postings)"
+    )
     print(f"ratio: {rate / tps:.3f} (target ≥ 0.5)")
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 
 from smartcity import __version__
 from smartcity.core.audit.api import build_router as transparency_router
-from smartcity.core.audit.log import TransparencyLog
+from smartcity.core.audit.log import TransparencyLog, catch_up
 from smartcity.core.db import Database
 from smartcity.core.events import EventBus
 from smartcity.core.http import EdgeMiddleware, Metrics, install_error_handlers
@@ -90,4 +91,10 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 def app_from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` (settings from SMARTCITY_* variables)."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    return create_app(Settings())
+    app = create_app(Settings())
+    try:
+        # Audit entries a crash left queued become leaves before the first request.
+        catch_up(app.state.platform)
+    except SQLAlchemyError:
+        logging.getLogger(__name__).exception("audit catch-up failed (is the database migrated?)")
+    return app

@@ -57,10 +57,15 @@ def build_cli() -> typer.Typer:
 
     @audit.command("verify")
     def verify(ctx: typer.Context) -> None:
-        """Recompute the Merkle tree from storage; name every altered or missing entry."""
+        """Recompute the Merkle tree from storage; name every altered or missing entry.
+
+        Entries still queued (a crash between a commit and its sequencing) are made
+        leaves first, so they are verified too."""
+        from smartcity.core.audit.log import catch_up
         from smartcity.core.console import progress_bar
 
         platform = ctx.obj
+        catch_up(platform)
         session = platform.db.read_session()
         try:
             total = platform.log.head(session).tree_size

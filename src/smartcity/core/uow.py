@@ -7,6 +7,7 @@ react to. Only the edge (an API route, a CLI command) commits.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping
 from types import TracebackType
@@ -21,6 +22,7 @@ from smartcity.core.events import Event, EventBus
 from smartcity.core.time import utcnow
 
 _WROTE = "smartcity_wrote_state"
+log = logging.getLogger(__name__)
 
 
 class UnauditedChange(RuntimeError):
@@ -39,6 +41,15 @@ def _note_state_change(session: Session, _context: Any, _instances: Any) -> None
         if not getattr(type(obj), "__audit_exempt__", False) and session.is_modified(obj):
             session.info[_WROTE] = True
             return
+
+
+def note_write(session: Session) -> None:
+    """Record that this transaction changed state through a Core statement.
+
+    The flush hook above sees only ORM objects; a service that writes with Core
+    `insert`/`update` calls this so that commit still refuses it without an audit entry.
+    """
+    session.info[_WROTE] = True
 
 
 def new_request_id() -> str:
@@ -92,16 +103,27 @@ class UnitOfWork:
         self._events.append(event)
 
     def commit(self) -> None:
-        """Write the audit entries, commit, then dispatch the events."""
+        """Queue the audit entries, commit, sequence them into the log, then dispatch the events."""
         self.session.flush()
         if self.session.info.get(_WROTE) and not self._audit:
             raise UnauditedChange("this transaction changed state without an audit entry")
-        self._log.append(self.session, self._audit)
+        self._log.enqueue(self.session, self._audit)
         self.session.commit()
-        self._audit.clear()
         self.session.info.pop(_WROTE, None)
+        if self._audit:
+            self._audit.clear()
+            self._sequence()
         events, self._events = self._events, []
         self._bus.dispatch(events)
+
+    def _sequence(self) -> None:
+        # The change is committed and its entries are safely queued: a failure to make
+        # them leaves now must not fail the request; the next sequencer run catches up.
+        try:
+            self._log.sequence(self.session)
+        except Exception:
+            self.session.rollback()
+            log.exception("audit sequencing failed; the queued entries wait for the next run")
 
     def rollback(self) -> None:
         """Abandon everything this unit of work did."""

@@ -1,4 +1,4 @@
-"""The audit transparency log: append in the writer's transaction, prove, verify.
+"""The audit transparency log: entries queued by writers, sequenced into a tree, proved, verified.
 
 Every audited change becomes a leaf of an RFC 9162 Merkle tree. The public
 `leaf_input` holds keyed digests of who and what (never names or ids), so
@@ -10,23 +10,44 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from smartcity.core.audit import merkle
-from smartcity.core.audit.models import AuditEntry, AuditNode, TreeHead
+from smartcity.core.audit.models import AuditEntry, AuditNode, QueuedEntries, TreeHead
 from smartcity.core.errors import InvalidInput
 from smartcity.core.keys import KeyRing
 from smartcity.core.time import isoformat_z, utcnow
 
+if TYPE_CHECKING:
+    from smartcity.core.platform import Platform
+
 HEAD_ID = 1
 MAX_ENTRIES_PER_PAGE = 1000
 LEAF_VERSION = 1
+DEQUEUE_BATCH = 1000
+"""At most this many queued transactions are integrated per sequencer transaction."""
+
+_HEAD_ROW = cast(Table, TreeHead.__table__)
+_HEAD = select(_HEAD_ROW.c.tree_size, _HEAD_ROW.c.frontier).where(_HEAD_ROW.c.id == HEAD_ID)
+# The head row is the lock that gives leaves their order (SQLite is already
+# serialised by BEGIN IMMEDIATE; FOR UPDATE is a no-op there).
+_LOCK_HEAD = _HEAD.with_for_update()
+_QUEUE = cast(Table, QueuedEntries.__table__)
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_NODES = cast(Table, AuditNode.__table__)
+_ENQUEUE = insert(_QUEUE)
+_DEQUEUE = (
+    delete(_QUEUE)
+    .where(_QUEUE.c.id.in_(select(_QUEUE.c.id).order_by(_QUEUE.c.id).limit(DEQUEUE_BATCH)))
+    .returning(_QUEUE.c.id, _QUEUE.c.entries)
+)
 
 
 def canonical_json(value: Any) -> str:
@@ -102,6 +123,8 @@ class TransparencyLog:
     def __init__(self, keys: KeyRing, origin: str) -> None:
         self.keys = keys
         self.origin = origin
+        self._sequencing = threading.Lock()
+        self._wanted = False
 
     # -- writing ---------------------------------------------------------
 
@@ -120,17 +143,86 @@ class TransparencyLog:
         }
         return canonical_json(document).encode()
 
+    def enqueue(self, session: Session, entries: Sequence[PendingEntry]) -> None:
+        """Queue one transaction's entries, inside the caller's transaction.
+
+        No lock is taken: concurrent writers commit independently, and `sequence` makes
+        the entries leaves after the commit (ADR 7).
+        """
+        if not entries:
+            return
+        session.execute(
+            _ENQUEUE,
+            {
+                "queued_at": utcnow(),
+                "entries": canonical_json(
+                    [
+                        {**vars(entry), "occurred_at": entry.occurred_at.isoformat()}
+                        for entry in entries
+                    ]
+                ),
+            },
+        )
+
+    def sequence(self, session: Session) -> int:
+        """Make every queued entry a leaf; returns how many this call sequenced.
+
+        Run after each audited commit (by the unit of work), and as a catch-up at startup,
+        before `verify` and before a checkpoint. Within a process one thread at a time asks
+        the database: `_wanted` is raised before trying the guard and looked at again by the
+        holder after each run, so an entry committed while another thread sequences is
+        taken by that thread before it stops. Between processes the head-row lock decides.
+        """
+        done = 0
+        self._wanted = True
+        while self._wanted and self._sequencing.acquire(blocking=False):
+            try:
+                self._wanted = False
+                done += self._drain(session)
+            finally:
+                self._sequencing.release()
+        return done
+
+    def _drain(self, session: Session) -> int:
+        """Integrate queued batches under the head lock until fewer than a full batch is left.
+
+        The lock is waited for, not skipped: whoever holds it (another process's sequencer)
+        may have dequeued before our commit, so we must look at the queue after it is done.
+        """
+        done = 0
+        while True:
+            head = session.execute(_LOCK_HEAD).one()
+            batches = sorted(session.execute(_DEQUEUE).all())
+            entries = [
+                PendingEntry(**{**item, "occurred_at": datetime.fromisoformat(item["occurred_at"])})
+                for _id, text in batches
+                for item in json.loads(text)
+            ]
+            if entries:
+                self._integrate(session, head.tree_size, head.frontier, entries)
+            session.commit()
+            done += len(entries)
+            if len(batches) < DEQUEUE_BATCH:
+                return done
+
+    def pending(self, session: Session) -> bool:
+        """Whether committed entries wait in the queue."""
+        return session.execute(select(QueuedEntries.id).limit(1)).first() is not None
+
     def append(self, session: Session, entries: Sequence[PendingEntry]) -> list[int]:
-        """Write `entries` as the next leaves, inside the caller's transaction."""
+        """Write `entries` as the next leaves at once, inside the caller's transaction
+        (bulk loads; a unit of work enqueues instead)."""
         if not entries:
             return []
-        # The head row is the lock that gives leaves their order (SQLite is
-        # already serialised by BEGIN IMMEDIATE; FOR UPDATE is a no-op there).
-        head = session.execute(
-            select(TreeHead).where(TreeHead.id == HEAD_ID).with_for_update()
-        ).scalar_one()
-        size = head.tree_size
-        frontier = _frontier_from_bytes(size, head.frontier)
+        head = session.execute(_LOCK_HEAD).one()
+        return self._integrate(session, head.tree_size, head.frontier, entries)
+
+    def _integrate(
+        self, session: Session, size: int, frontier_bytes: bytes, entries: Sequence[PendingEntry]
+    ) -> list[int]:
+        """Write `entries` as leaves after `size`; the caller holds the head lock.
+        Core statements throughout: this runs for every audited transaction."""
+        frontier = _frontier_from_bytes(size, frontier_bytes)
         indices: list[int] = []
         rows: list[dict[str, Any]] = []
         nodes: list[dict[str, Any]] = []
@@ -164,12 +256,18 @@ class TransparencyLog:
             )
             indices.append(size)
             size += 1
-        session.execute(insert(AuditEntry), rows)
-        session.execute(insert(AuditNode), nodes)
-        head.tree_size = size
-        head.frontier = _frontier_to_bytes(frontier)
-        head.root_hash = _root_from_frontier(frontier)
-        head.updated_at = utcnow()
+        session.execute(insert(_ENTRIES), rows)
+        session.execute(insert(_NODES), nodes)  # executemany: compiled once, unlike .values([...])
+        session.execute(
+            update(_HEAD_ROW)
+            .where(_HEAD_ROW.c.id == HEAD_ID)
+            .values(
+                tree_size=size,
+                frontier=_frontier_to_bytes(frontier),
+                root_hash=_root_from_frontier(frontier),
+                updated_at=utcnow(),
+            )
+        )
         return indices
 
     # -- reading ---------------------------------------------------------
@@ -332,3 +430,12 @@ class TransparencyLog:
     def count(self, session: Session) -> int:
         """How many entries are stored."""
         return int(session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+
+
+def catch_up(platform: Platform) -> int:
+    """Sequence whatever a crash left queued (startup, `audit verify`, checkpoints)."""
+    session = platform.db.write_session()
+    try:
+        return platform.log.sequence(session)
+    finally:
+        session.close()

@@ -57,3 +57,24 @@ class TreeHead(Base):
     frontier: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     """Hashes of the perfect subtrees on the right edge, largest first."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class QueuedEntries(Base):
+    """The audit entries of one committed transaction, waiting to become leaves.
+
+    Writers insert here without touching the tree head, so their commits do not
+    serialise; the sequencer moves them into the tree in batches (ADR 7).
+    """
+
+    __tablename__ = "core_audit_queue"
+    __audit_exempt__ = True
+    # Writers never read the new id back: no RETURNING on insert.
+    __table_args__ = ({"implicit_returning": False},)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    """Queue order (SQLite needs INTEGER for its rowid alias)."""
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    entries: Mapped[str] = mapped_column(Text, nullable=False)
+    """The transaction's entries, in the order it audited them, as a JSON list."""

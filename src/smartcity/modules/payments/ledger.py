@@ -9,13 +9,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.time import utcnow
+from smartcity.core.uow import note_write
 from smartcity.modules.payments.models import Bill, LedgerEntry, LedgerTransaction
 from smartcity.modules.payments.values import AccountType, BillState, EntryKind
+
+_TRANSACTIONS = cast(Table, LedgerTransaction.__table__)
+_ENTRIES = cast(Table, LedgerEntry.__table__)
 
 
 class UnbalancedPosting(ValueError):
@@ -62,22 +67,35 @@ def post(
     if sum(leg.debit for leg in legs) != sum(leg.credit for leg in legs):
         raise UnbalancedPosting(f"{kind} {reference}: debits differ from credits")
     now = utcnow()
-    # The id is made here, not by the database, so posting needs no extra round trip.
-    transaction = LedgerTransaction(
-        id=uuid.uuid4(), kind=kind.value, reference=str(reference), bill_id=bill_id, posted_at=now
+    transaction_id = uuid.uuid4()
+    # Core inserts, not ORM objects: a posting is two statements and no per-object
+    # bookkeeping (this is on the payment hot path; see docs/benchmarks.md).
+    session.execute(
+        insert(_TRANSACTIONS),
+        {
+            "id": transaction_id,
+            "kind": kind.value,
+            "reference": str(reference),
+            "bill_id": bill_id,
+            "posted_at": now,
+        },
     )
-    session.add(transaction)
-    session.add_all(
-        LedgerEntry(
-            transaction_id=transaction.id,
-            transaction=transaction,
-            account=leg.account,
-            debit=leg.debit,
-            credit=leg.credit,
-            posted_at=now,
-        )
-        for leg in legs
+    # executemany (one cached statement, one round trip), not a multi-VALUES insert:
+    # SQLAlchemy compiles those afresh on every call.
+    session.execute(
+        insert(_ENTRIES),
+        [
+            {
+                "transaction_id": transaction_id,
+                "account": leg.account,
+                "debit": leg.debit,
+                "credit": leg.credit,
+                "posted_at": now,
+            }
+            for leg in legs
+        ],
     )
+    note_write(session)
 
 
 def balances(session: Session, prefix: str = "") -> dict[str, int]:

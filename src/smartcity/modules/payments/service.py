@@ -9,21 +9,34 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.platform import Platform
 from smartcity.core.time import TAIPEI, as_utc, taipei_today, utcnow
-from smartcity.core.uow import UnitOfWork
+from smartcity.core.uow import UnitOfWork, note_write
 from smartcity.modules.identity.values import BindingKind, normalise_binding_value
 from smartcity.modules.payments import codes, ledger, states, webhooks
 from smartcity.modules.payments.events import BillIssued, BillWrittenOff, PaymentRecorded
@@ -34,6 +47,7 @@ from smartcity.modules.payments.models import (
     Payment,
     Provider,
     Refund,
+    Subscriber,
 )
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import (
@@ -46,6 +60,12 @@ from smartcity.modules.payments.values import (
 )
 
 A = AccountType
+_BILLS = cast(Table, Bill.__table__)
+_PAYMENTS = cast(Table, Payment.__table__)
+_KEYS = cast(Table, IdempotencyKey.__table__)
+_ITEMS = cast(Table, Item.__table__)
+_PROVIDERS = cast(Table, Provider.__table__)
+_SUBSCRIBERS = cast(Table, Subscriber.__table__)
 PAYER_KINDS: dict[str, BindingKind | None] = {
     "citizen_id": None,
     "plate": BindingKind.PLATE,
@@ -206,17 +226,22 @@ def barcode_of(bill: Bill, settings: PaymentsSettings) -> codes.Barcode:
     )
 
 
-def find_bill(session: Session, reference: str, *, lock: bool = False) -> Bill:
-    """A bill by write-off number (= barcode segment 2) or virtual account."""
+def _reference(reference: str) -> tuple[str, str]:
+    """Which bill column a reference names, and its checked value: a write-off number
+    (= barcode segment 2) or a virtual account."""
     text = reference.strip()
-    query = select(Bill)
     if len(text) == 16 and text.isdigit() and text[:1] == "9":
         try:
-            query = query.where(Bill.virtual_account == codes.check_virtual_account(text))
+            return "virtual_account", codes.check_virtual_account(text)
         except InvalidInput:
-            query = query.where(Bill.write_off_number == codes.check_write_off_number(text))
-    else:
-        query = query.where(Bill.write_off_number == codes.check_write_off_number(text))
+            pass
+    return "write_off_number", codes.check_write_off_number(text)
+
+
+def find_bill(session: Session, reference: str, *, lock: bool = False) -> Bill:
+    """A bill by write-off number (= barcode segment 2) or virtual account."""
+    column, value = _reference(reference)
+    query = select(Bill).where(getattr(Bill, column) == value)
     if lock:
         query = query.with_for_update()
     bill = session.execute(query).scalar_one_or_none()
@@ -280,16 +305,21 @@ def bills_of_citizen(session: Session, user_id: uuid.UUID) -> Sequence[Bill]:
     )
 
 
-def move_bill(bill: Bill, target: BillState, at: datetime | None = None) -> None:
-    """Move a bill along the transition table (Conflict on an illegal move)."""
-    bill.status = states.check_move(bill.status, target).value
+def bill_move(current: str, target: BillState, at: datetime | None = None) -> dict[str, Any]:
+    """The column changes of moving a bill along the transition table (Conflict if illegal)."""
+    status = states.check_move(current, target).value
     moment = at or utcnow()
     if target == BillState.PAID:
-        bill.paid_at = moment
-    elif target == BillState.WRITTEN_OFF:
-        bill.written_off_at = moment
-    else:
-        bill.closed_at = moment
+        return {"status": status, "paid_at": moment}
+    if target == BillState.WRITTEN_OFF:
+        return {"status": status, "written_off_at": moment}
+    return {"status": status, "closed_at": moment}
+
+
+def move_bill(bill: Bill, target: BillState, at: datetime | None = None) -> None:
+    """Move a bill along the transition table (Conflict on an illegal move)."""
+    for column, value in bill_move(bill.status, target, at).items():
+        setattr(bill, column, value)
 
 
 def cancel_bill(uow: UnitOfWork, bill_id: uuid.UUID, reason: str = "") -> Bill:
@@ -349,132 +379,193 @@ def _taipei_date(moment: datetime) -> date:
     return as_utc(moment).astimezone(TAIPEI).date()
 
 
-def record_payment(
+def _url_of(code: Any) -> ColumnElement[str]:
+    """The webhook URL of an organisation (subscriber first, then provider), in SQL."""
+    return func.coalesce(
+        select(_SUBSCRIBERS.c.url).where(_SUBSCRIBERS.c.organisation == code).scalar_subquery(),
+        select(_PROVIDERS.c.webhook_url).where(_PROVIDERS.c.code == code).scalar_subquery(),
+        "",
+    )
+
+
+def _posting_query(column: str) -> Select[*tuple[Any, ...]]:
+    """The bill (locked) and everything a posting reads, in one round trip (Core columns:
+    an ORM select costs more Python per execution)."""
+    provider = bindparam("provider", type_=String())
+    bills, items, payments = _BILLS.c, _ITEMS.c, _PAYMENTS.c
+    return (
+        select(
+            bills.id,
+            bills.write_off_number,
+            bills.department,
+            bills.amount,
+            bills.paid_amount,
+            bills.status,
+            bills.due_date,
+            bills.item_code,
+            items.partial_allowed,
+            items.write_off_rule,
+            select(_PROVIDERS.c.fee).where(_PROVIDERS.c.code == provider).scalar_subquery(),
+            select(payments.id)
+            .where(payments.provider == provider, payments.provider_txn_id == bindparam("txn"))
+            .scalar_subquery(),
+            _url_of(bills.department),
+            _url_of(provider),
+        )
+        .join_from(_BILLS, _ITEMS, items.code == bills.item_code)
+        .where(bills[column] == bindparam("reference"))
+        .with_for_update(of=_BILLS)
+    )
+
+
+# Built once: constructing a statement costs more Python than executing a cached one.
+_POSTING_QUERIES = {
+    column: _posting_query(column) for column in ("write_off_number", "virtual_account")
+}
+
+
+# A key row is claimed with INSERT … ON CONFLICT DO NOTHING, spelled per database.
+_CLAIM_KEY = {
+    "postgresql": postgresql.insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key),
+    "sqlite": sqlite.insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key),
+}
+
+
+_PAYMENT_COLUMNS = list(_PAYMENTS.c)
+
+
+def post_payment(
     uow: UnitOfWork,
     provider_code: str,
     request: PaymentRequest,
     *,
     idempotency_key: str | None = None,
     source: str = "api",
-) -> tuple[Payment, bool]:
-    """Record money a provider collected; (payment, True) when new, (payment, False) on replay.
+) -> tuple[dict[str, Any], bool]:
+    """Record money a provider collected; (payment view, True) when new, (view, False) on replay.
 
     Money is never refused: a duplicate, wrong amount or late payment is recorded, flagged
-    and queued as an exception with a refund due.
+    and queued as an exception with a refund due. This is the hot path of the platform
+    (docs/benchmarks.md): Core statements only, no ORM objects, one round trip per table.
     """
     session = uow.session
     if request.amount <= 0 or request.amount > 10**12:
         raise InvalidInput("a payment's amount is a positive whole NTD", code="invalid_amount")
     Channel(request.channel)
     digest = request.digest()
-    if idempotency_key is not None:
-        seen = session.get(IdempotencyKey, (provider_code, idempotency_key))
-        if seen is not None:
-            return _replayed(session, seen, digest), False
-    existing = session.execute(
-        select(Payment).where(
-            Payment.provider == provider_code, Payment.provider_txn_id == request.provider_txn_id
-        )
-    ).scalar_one_or_none()
-    bill = find_bill(session, request.reference, lock=True)
-    if existing is not None:
-        if existing.bill_id != bill.id or existing.amount != request.amount:
-            raise Conflict(
-                "this provider_txn_id was already recorded with other values",
-                code="provider_txn_reused",
-            )
-        if idempotency_key is not None:
-            session.add(
-                IdempotencyKey(
-                    provider=provider_code,
-                    key=idempotency_key,
-                    request_hash=digest,
-                    payment_id=existing.id,
-                )
-            )
-            uow.audit("payments.idempotency.bound", "payment", existing.id, {})
-        return existing, False
     payment_id = uuid.uuid4()
+    now = utcnow()
+    session.flush()  # Core statements below must see what the caller already changed
     if idempotency_key is not None:
-        # Written first: a concurrent request with the same key waits on this row.
-        session.add(
-            IdempotencyKey(
-                provider=provider_code,
-                key=idempotency_key,
-                request_hash=digest,
-                payment_id=payment_id,
-            )
+        # Claimed first: a concurrent request with the same key waits on this row, then
+        # finds it and answers as a replay.
+        claim = session.execute(
+            _CLAIM_KEY[session.get_bind().dialect.name],
+            {
+                "provider": provider_code,
+                "key": idempotency_key,
+                "request_hash": digest,
+                "payment_id": payment_id,
+                "created_at": now,
+            },
         )
-        session.flush()
-    provider = ensure_provider(session, provider_code)
-    with session.no_autoflush:  # reads of rows this transaction has not changed
-        item = get_item(session, bill.item_code)
+        if claim.first() is None:
+            return _replayed(session, provider_code, idempotency_key, digest), False
+    column, reference = _reference(request.reference)
+    bill = session.execute(
+        _POSTING_QUERIES[column],
+        {"reference": reference, "provider": provider_code, "txn": request.provider_txn_id},
+    ).first()
+    if bill is None:
+        raise NotFound("no bill has this reference", code="unknown_reference")
+    (*_, fee, existing_id, department_url, provider_url) = bill
+    if existing_id is not None:
+        return _rebind(uow, bill.id, existing_id, request.amount, idempotency_key), False
+    if fee is None:  # this provider's first payment registers it
+        fee = ensure_provider(session, provider_code).fee
     paid_at = as_utc(request.paid_at)
-    if bill.status == BillState.OPEN and _taipei_date(paid_at) > bill.due_date:
-        move_bill(bill, BillState.EXPIRED)
+    status = bill.status
+    changes: dict[str, Any] = {}
+    if status == BillState.OPEN and _taipei_date(paid_at) > bill.due_date:
+        changes |= bill_move(status, BillState.EXPIRED, now)
+        status = changes["status"]
     outstanding = bill.amount - bill.paid_amount
     applied = refund_due = 0
     flag = PaymentFlag.NONE
-    if bill.status in (BillState.PAID, BillState.WRITTEN_OFF):
+    if status in (BillState.PAID, BillState.WRITTEN_OFF):
         flag, refund_due = PaymentFlag.DUPLICATE, request.amount
-    elif bill.status in (BillState.CANCELLED, BillState.EXPIRED):
+    elif status in (BillState.CANCELLED, BillState.EXPIRED):
         flag, refund_due = PaymentFlag.LATE, request.amount
     elif request.amount == outstanding:
         applied = request.amount
     elif request.amount > outstanding:
         flag, applied, refund_due = PaymentFlag.OVERPAID, outstanding, request.amount - outstanding
-    elif item.partial_allowed:
+    elif bill.partial_allowed:
         applied = request.amount
     else:
         flag, refund_due = PaymentFlag.UNDERPAID, request.amount
-    payment = Payment(
-        id=payment_id,
-        bill_id=bill.id,
-        provider=provider_code,
-        provider_txn_id=request.provider_txn_id,
-        channel=request.channel,
-        amount=request.amount,
-        applied=applied,
-        refund_due=refund_due,
-        refunded=0,
-        flag=flag.value,
-        exception_state=ExceptionState.OPEN.value if refund_due else None,
-        paid_at=paid_at,
-        recorded_at=utcnow(),
-        source=source,
-    )
-    session.add(payment)
     written_off = False
     if applied:
-        bill.paid_amount += applied
-        if bill.paid_amount == bill.amount:
-            move_bill(bill, BillState.PAID, paid_at)
-            if item.write_off_rule == "on_payment":
-                move_bill(bill, BillState.WRITTEN_OFF)
+        changes["paid_amount"] = bill.paid_amount + applied
+        if changes["paid_amount"] == bill.amount:
+            changes |= bill_move(status, BillState.PAID, paid_at)
+            if bill.write_off_rule == "on_payment":
+                changes |= bill_move(changes["status"], BillState.WRITTEN_OFF, now)
                 written_off = True
+    payment = {
+        "id": payment_id,
+        "bill_id": bill.id,
+        "provider": provider_code,
+        "provider_txn_id": request.provider_txn_id,
+        "channel": request.channel,
+        "amount": request.amount,
+        "applied": applied,
+        "refund_due": refund_due,
+        "refunded": 0,
+        "flag": flag.value,
+        "exception_state": ExceptionState.OPEN.value if refund_due else None,
+        "exception_note": "",
+        "paid_at": paid_at,
+        "recorded_at": now,
+        "settlement_id": None,
+        "source": source,
+    }
+    session.execute(insert(_PAYMENTS), payment)
+    if changes:
+        session.execute(update(_BILLS).where(_BILLS.c.id == bill.id).values(**changes))
+        # A caller holding this bill as an object must not see its old state.
+        loaded = session.identity_map.get(identity_key(Bill, bill.id))
+        if loaded is not None:
+            session.expire(loaded)
+    note_write(session)
     ledger.post(
         session,
         EntryKind.PAYMENT,
         payment_id,
         [
             ledger.debit(ledger.account(A.PROVIDER_CLEARING, provider_code), request.amount),
-            ledger.credit(ledger.account(A.DEPARTMENT_REVENUE, item.code), applied),
+            ledger.credit(ledger.account(A.DEPARTMENT_REVENUE, bill.item_code), applied),
             ledger.credit(ledger.account(A.REFUNDS_PAYABLE, bill.department), refund_due),
         ],
         bill_id=bill.id,
     )
-    if provider.fee:
+    if fee:
         ledger.post(
             session,
             EntryKind.FEE,
             payment_id,
             [
-                ledger.debit(ledger.account(A.PROVIDER_FEES, provider_code), provider.fee),
-                ledger.credit(ledger.account(A.PROVIDER_CLEARING, provider_code), provider.fee),
+                ledger.debit(ledger.account(A.PROVIDER_FEES, provider_code), fee),
+                ledger.credit(ledger.account(A.PROVIDER_CLEARING, provider_code), fee),
             ],
         )
-    data = payment_view(payment, bill)
-    webhooks.enqueue(session, [bill.department, provider_code], "payment.recorded", data)
+    view = _view(payment, bill.write_off_number, changes.get("status", bill.status))
+    webhooks.enqueue_to(
+        session,
+        {bill.department: department_url, provider_code: provider_url},
+        "payment.recorded",
+        view,
+    )
     uow.audit(
         "payments.payment.recorded",
         "payment",
@@ -490,18 +581,68 @@ def record_payment(
     uow.emit(PaymentRecorded(payment_id, bill.id, request.amount, flag.value))
     if written_off:
         uow.emit(BillWrittenOff(bill.id, bill.department))
-    return payment, True
+    return view, True
 
 
-def _replayed(session: Session, seen: IdempotencyKey, digest: str) -> Payment:
+def record_payment(
+    uow: UnitOfWork,
+    provider_code: str,
+    request: PaymentRequest,
+    *,
+    idempotency_key: str | None = None,
+    source: str = "api",
+) -> tuple[Payment, bool]:
+    """`post_payment` for callers that go on working with the payment as an object."""
+    view, created = post_payment(
+        uow, provider_code, request, idempotency_key=idempotency_key, source=source
+    )
+    return get_payment(uow.session, uuid.UUID(view["id"])), created
+
+
+def _view_query() -> Select[*tuple[Any, ...]]:
+    return select(*_PAYMENT_COLUMNS, Bill.write_off_number, Bill.status).join(
+        Bill, Bill.id == Payment.bill_id
+    )
+
+
+def _replayed(session: Session, provider_code: str, key: str, digest: str) -> dict[str, Any]:
+    seen = session.execute(
+        select(IdempotencyKey.request_hash, IdempotencyKey.payment_id).where(
+            IdempotencyKey.provider == provider_code, IdempotencyKey.key == key
+        )
+    ).one()
     if seen.request_hash != digest:
         raise Conflict(
             "this Idempotency-Key was used with a different request", code="idempotency_key_reused"
         )
-    payment = session.get(Payment, seen.payment_id)
-    if payment is None:  # pragma: no cover - the key and payment commit together
+    row = session.execute(_view_query().where(Payment.id == seen.payment_id)).first()
+    if row is None:  # pragma: no cover - the key and payment commit together
         raise NotFound("the payment of this key is gone", code="unknown_payment")
-    return payment
+    return _view(row._mapping, row.write_off_number, row.status)
+
+
+def _rebind(
+    uow: UnitOfWork,
+    bill_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    amount: int,
+    idempotency_key: str | None,
+) -> dict[str, Any]:
+    """A provider_txn_id recorded before: the same payment (under a new key), or a Conflict."""
+    row = uow.session.execute(_view_query().where(Payment.id == payment_id)).one()
+    if row.bill_id != bill_id or row.amount != amount:
+        raise Conflict(
+            "this provider_txn_id was already recorded with other values",
+            code="provider_txn_reused",
+        )
+    if idempotency_key is not None:
+        uow.session.execute(
+            update(_KEYS)
+            .where(_KEYS.c.provider == row.provider, _KEYS.c.key == idempotency_key)
+            .values(payment_id=payment_id)
+        )
+        uow.audit("payments.idempotency.bound", "payment", payment_id, {})
+    return _view(row._mapping, row.write_off_number, row.status)
 
 
 def record_payment_retrying(
@@ -513,17 +654,16 @@ def record_payment_retrying(
     idempotency_key: str | None,
     source: str = "api",
 ) -> tuple[dict[str, Any], bool]:
-    """`record_payment` in its own transaction, retried when a concurrent twin won the race."""
+    """`post_payment` in its own transaction, retried when a concurrent twin won the race."""
     for attempt in range(5):
         try:
             with platform.unit_of_work(principal, request_id) as uow:
-                payment, created = record_payment(
+                view, created = post_payment(
                     uow, provider_code, request, idempotency_key=idempotency_key, source=source
                 )
-                view = payment_view(payment, get_bill(uow.session, payment.bill_id))
             return view, created
         except IntegrityError:
-            # Same key or same provider_txn_id committed by a concurrent request:
+            # Same provider_txn_id (or, on SQLite, key) committed by a concurrent request:
             # the next attempt finds it and answers as a replay.
             if attempt == 4:
                 raise Conflict(
@@ -532,25 +672,30 @@ def record_payment_retrying(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _view(payment: Mapping[Any, Any], reference: str, bill_status: str) -> dict[str, Any]:
+    return {
+        "id": str(payment["id"]),
+        "bill_id": str(payment["bill_id"]),
+        "reference": reference,
+        "provider": payment["provider"],
+        "provider_txn_id": payment["provider_txn_id"],
+        "channel": payment["channel"],
+        "amount": payment["amount"],
+        "applied": payment["applied"],
+        "refund_due": payment["refund_due"],
+        "refunded": payment["refunded"],
+        "flag": payment["flag"],
+        "exception_state": payment["exception_state"],
+        "paid_at": as_utc(payment["paid_at"]).isoformat(),
+        "bill_status": bill_status,
+        "settled": payment["settlement_id"] is not None,
+    }
+
+
 def payment_view(payment: Payment, bill: Bill) -> dict[str, Any]:
     """A payment as the API shows it."""
-    return {
-        "id": str(payment.id),
-        "bill_id": str(bill.id),
-        "reference": bill.write_off_number,
-        "provider": payment.provider,
-        "provider_txn_id": payment.provider_txn_id,
-        "channel": payment.channel,
-        "amount": payment.amount,
-        "applied": payment.applied,
-        "refund_due": payment.refund_due,
-        "refunded": payment.refunded,
-        "flag": payment.flag,
-        "exception_state": payment.exception_state,
-        "paid_at": as_utc(payment.paid_at).isoformat(),
-        "bill_status": bill.status,
-        "settled": payment.settlement_id is not None,
-    }
+    values = {column.key: getattr(payment, column.key) for column in _PAYMENT_COLUMNS}
+    return _view(values, bill.write_off_number, bill.status)
 
 
 def get_payment(session: Session, payment_id: uuid.UUID) -> Payment:

@@ -69,10 +69,15 @@ def verify(
 
 def enqueue(session: Session, organisations: list[str], event: str, data: dict[str, Any]) -> int:
     """Queue `event` for every named organisation that has a webhook URL; returns how many."""
+    with session.no_autoflush:  # lookups; nothing pending needs to be written first
+        urls = {code: _url_of(session, code) for code in organisations}
+    return enqueue_to(session, urls, event, data)
+
+
+def enqueue_to(session: Session, urls: dict[str, str], event: str, data: dict[str, Any]) -> int:
+    """Queue `event` for each organisation → URL already looked up (empty URL: none)."""
     queued = 0
-    for code in dict.fromkeys(organisations):
-        with session.no_autoflush:  # a lookup; nothing pending needs to be written first
-            url = _url_of(session, code)
+    for code, url in urls.items():
         if not url:
             continue
         body = json.dumps(

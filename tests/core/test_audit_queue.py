@@ -1,0 +1,163 @@
+"""Writers queue their audit entries; the sequencer makes each one a leaf exactly once (ADR 7)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from typer.testing import CliRunner
+
+from smartcity.core.audit.log import PendingEntry, TransparencyLog
+from smartcity.core.auth import system_actor
+from smartcity.core.meta import Meta
+from smartcity.core.platform import Platform
+from smartcity.core.time import utcnow
+from smartcity.core.uow import UnitOfWork
+
+
+def _head_size(platform: Platform) -> int:
+    session = platform.db.read_session()
+    try:
+        return platform.log.head(session).tree_size
+    finally:
+        session.close()
+
+
+def test_entries_of_concurrent_transactions_become_leaves_exactly_once(
+    platform: Platform,
+) -> None:
+    # Two logs on one database stand for two server processes: each has its own
+    # in-process guard, so they meet only at the database's head-row lock.
+    logs = [platform.log, TransparencyLog(platform.keys, platform.log.origin)]
+    writers, each = 8, 10
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for step in range(each):
+                uow = UnitOfWork(
+                    platform.db.write_session(),
+                    logs[worker % 2],
+                    platform.bus,
+                    system_actor(f"w{worker}"),
+                )
+                with uow:
+                    uow.session.add(Meta(key=f"q{worker}-{step}", value="x"))
+                    uow.audit("test.queued", "meta", f"q{worker}-{step}", {"step": step})
+                    uow.audit("test.queued.second", "meta", f"q{worker}-{step}", {})
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+
+    session = platform.db.read_session()
+    try:
+        assert not platform.log.pending(session), "a committed entry was left in the queue"
+        head = platform.log.head(session)
+        entries = platform.log.entries(session, 0, head.tree_size)
+        queued = [e for e in entries if e.action.startswith("test.queued")]
+        assert len(queued) == writers * each * 2 == head.tree_size - (len(entries) - len(queued))
+        objects = [e.object_id for e in queued if e.action == "test.queued"]
+        assert sorted(objects) == sorted(f"q{w}-{s}" for w in range(writers) for s in range(each))
+        # One transaction's entries stay together and in the order it audited them.
+        for first, second in zip(queued[::2], queued[1::2], strict=True):
+            assert first.action == "test.queued" and second.action == "test.queued.second"
+            assert second.index == first.index + 1 and second.object_id == first.object_id
+        assert platform.log.verify(session) == []
+        root = head.root_hash
+    finally:
+        session.close()
+    # Sequencing again finds nothing to do: the order, once given, is final.
+    writer = platform.db.write_session()
+    try:
+        assert platform.log.sequence(writer) == 0
+    finally:
+        writer.close()
+    session = platform.db.read_session()
+    try:
+        assert platform.log.head(session).root_hash == root
+    finally:
+        session.close()
+
+
+def _crash_after_commit(platform: Platform, key: str) -> None:
+    """Commit a change with its queued entry, as if the process died before sequencing."""
+    session = platform.db.write_session()
+    try:
+        session.add(Meta(key=key, value="x"))
+        platform.log.enqueue(
+            session,
+            [PendingEntry(utcnow(), "system", "test", "test.crashed", "meta", key, "r", "{}")],
+        )
+        session.commit()
+    finally:
+        session.close()
+
+
+def test_a_crash_between_commit_and_sequencing_is_caught_up_by_verify(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smartcity.cli import build_cli
+
+    before = _head_size(platform)
+    _crash_after_commit(platform, "crashed-1")
+    _crash_after_commit(platform, "crashed-2")
+    assert _head_size(platform) == before
+
+    monkeypatch.setenv("SMARTCITY_DATABASE_URL", platform.settings.database_url)
+    monkeypatch.setenv("SMARTCITY_DATA_DIR", str(platform.settings.data_dir))
+    result = CliRunner().invoke(build_cli(), ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert f"ok: {before + 2} entries" in result.output
+    session = platform.db.read_session()
+    try:
+        assert not platform.log.pending(session)
+        caught_up = platform.log.entries(session, before, before + 1)
+        assert [e.object_id for e in caught_up] == ["crashed-1", "crashed-2"]
+    finally:
+        session.close()
+
+
+def test_a_checkpoint_never_leaves_out_a_committed_entry(platform: Platform) -> None:
+    from fastapi.testclient import TestClient
+
+    from smartcity.app import create_app
+
+    before = _head_size(platform)
+    _crash_after_commit(platform, "crashed-3")
+    with TestClient(create_app(platform=platform)) as client:
+        body = client.get("/api/v1/transparency/checkpoint").json()
+    assert body["tree_size"] == before + 1
+
+
+def test_a_failed_sequencing_loses_nothing(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _head_size(platform)
+
+    def broken(_session: object) -> int:
+        raise RuntimeError("database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(platform.log, "_drain", broken)
+        with platform.unit_of_work(system_actor("test")) as uow:
+            uow.session.add(Meta(key="kept", value="x"))
+            uow.audit("test.kept", "meta", "kept", {})
+    # The change committed; its entry waits in the queue ...
+    assert _head_size(platform) == before
+    # ... and the next audited commit sequences it ahead of its own.
+    with platform.unit_of_work(system_actor("test")) as uow:
+        uow.session.add(Meta(key="next", value="x"))
+        uow.audit("test.next", "meta", "next", {})
+    session = platform.db.read_session()
+    try:
+        entries = platform.log.entries(session, before, before + 1)
+        assert [e.action for e in entries] == ["test.kept", "test.next"]
+        assert platform.log.verify(session) == []
+    finally:
+        session.close()
