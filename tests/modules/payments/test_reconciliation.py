@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
 from smartcity.core.time import TAIPEI, taipei_today
-from smartcity.modules.payments import ledger, reconciliation
+from smartcity.modules.payments import ledger, settlement_files
 from smartcity.modules.payments.values import SettlementFormat
 from tests.modules.payments.conftest import Pay
 
@@ -91,9 +91,15 @@ def test_store_fixed_width_file(pay: Pay, client: TestClient) -> None:
     lost = pay.issue("TWD-FEE01", 300)
     pay.pay(bill["reference"], 486, provider="711", paid_at=paid_at, channel="store")
     records = [
-        reconciliation.fixed_record(today, today, bill["reference"], 486, "1512", "711", "0" * 14),
-        reconciliation.fixed_record(today, today, lost["reference"], 300, "1512", "711", "0" * 14),
-        reconciliation.fixed_record(today, today, lost["reference"], 300, "1512", "711", "0" * 14),
+        settlement_files.fixed_record(
+            today, today, bill["reference"], 486, "1512", "711", "0" * 14
+        ),
+        settlement_files.fixed_record(
+            today, today, lost["reference"], 300, "1512", "711", "0" * 14
+        ),
+        settlement_files.fixed_record(
+            today, today, lost["reference"], 300, "1512", "711", "0" * 14
+        ),
     ]
     assert all(len(r) == 67 for r in records)
     report = _settle(client, pay, "\n".join(records) + "\n", provider="711")
@@ -142,7 +148,7 @@ def test_reconcile_cli_with_progress(pay: Pay, cli, tmp_path) -> None:  # type: 
 @given(st.text(max_size=300), st.sampled_from(list(SettlementFormat)))
 def test_settlement_parsers_never_crash(text: str, fmt: SettlementFormat) -> None:
     try:
-        reconciliation.parse(text, fmt)
+        settlement_files.parse(text, fmt)
     except InvalidInput as error:
         assert error.code == "invalid_file"
 
@@ -154,19 +160,22 @@ def test_settlement_parsers_never_crash(text: str, fmt: SettlementFormat) -> Non
 def test_fixed_records_round_trip(rows: list[tuple[str, int]]) -> None:
     day = date(2026, 11, 26)
     text = "\n".join(
-        reconciliation.fixed_record(day, day, ref, amount, "1511", "FAMI", "1" * 14)
+        settlement_files.fixed_record(day, day, ref, amount, "1511", "FAMI", "1" * 14)
         for ref, amount in rows
     )
-    parsed = reconciliation.parse_fixed(text)
-    assert [(p.reference, p.amount) for p in parsed] == rows
+    parsed = settlement_files.parse(text, SettlementFormat.FIXED)
+    assert parsed.select("reference", "amount").rows() == rows
 
 
 def test_a_mutated_csv_line_is_refused_or_read() -> None:
     header = "provider_txn_id,reference,amount,paid_at\n"
     with pytest.raises(InvalidInput):
-        reconciliation.parse_csv(header + "a,b,-1,2026-01-01T00:00:00\n")
-    lines = reconciliation.parse_csv(header + f"{uuid.uuid4().hex},x,7,2026-01-01T08:00:00\n")
-    assert lines[0].amount == 7 and lines[0].day == "2026-01-01"
+        settlement_files.parse(header + "a,b,-1,2026-01-01T00:00:00\n", SettlementFormat.CSV)
+    lines = settlement_files.parse(
+        header + f"{uuid.uuid4().hex},x,7,2026-01-01T08:00:00\n", SettlementFormat.CSV
+    )
+    assert lines["amount"].to_list() == [7]
+    assert lines["day"].to_list() == [date(2026, 1, 1)]
 
 
 def test_cli_import_expire_and_states(pay: Pay, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]

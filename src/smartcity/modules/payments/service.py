@@ -34,6 +34,7 @@ from smartcity.modules.payments.models import (
     Payment,
     Provider,
     Refund,
+    settled,
 )
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import (
@@ -442,6 +443,8 @@ def record_payment(
         paid_at=paid_at,
         recorded_at=utcnow(),
         source=source,
+        department=bill.department,
+        reference=bill.write_off_number,
     )
     session.add(payment)
     written_off = False
@@ -473,7 +476,7 @@ def record_payment(
                 ledger.credit(ledger.account(A.PROVIDER_CLEARING, provider_code), provider.fee),
             ],
         )
-    data = payment_view(payment, bill)
+    data = payment_view(payment, bill, settled=False)  # just recorded: no settlement yet
     webhooks.enqueue(session, [bill.department, provider_code], "payment.recorded", data)
     uow.audit(
         "payments.payment.recorded",
@@ -520,7 +523,11 @@ def record_payment_retrying(
                 payment, created = record_payment(
                     uow, provider_code, request, idempotency_key=idempotency_key, source=source
                 )
-                view = payment_view(payment, get_bill(uow.session, payment.bill_id))
+                view = payment_view(
+                    payment,
+                    get_bill(uow.session, payment.bill_id),
+                    settled=is_settled(uow.session, payment),
+                )
             return view, created
         except IntegrityError:
             # Same key or same provider_txn_id committed by a concurrent request:
@@ -532,7 +539,14 @@ def record_payment_retrying(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def payment_view(payment: Payment, bill: Bill) -> dict[str, Any]:
+def is_settled(session: Session, payment: Payment) -> bool:
+    """Whether a settlement file confirmed the payment (its final 核銷 status)."""
+    if payment.settlement_id is not None:
+        return True
+    return bool(session.scalar(select(settled()).where(Payment.id == payment.id)))
+
+
+def payment_view(payment: Payment, bill: Bill, *, settled: bool) -> dict[str, Any]:
     """A payment as the API shows it."""
     return {
         "id": str(payment.id),
@@ -549,7 +563,7 @@ def payment_view(payment: Payment, bill: Bill) -> dict[str, Any]:
         "exception_state": payment.exception_state,
         "paid_at": as_utc(payment.paid_at).isoformat(),
         "bill_status": bill.status,
-        "settled": payment.settlement_id is not None,
+        "settled": settled,
     }
 
 
