@@ -196,3 +196,58 @@ def test_cli_import_expire_and_states(pay: Pay, cli, tmp_path) -> None:  # type:
     assert code == 0 and "0 bill(s) expired" in out
     code, out, _err = cli("payments", "states")
     assert '"open" -> "paid"' in out
+
+
+def test_a_refused_file_names_every_bad_line(pay: Pay, client: TestClient, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    stamp = datetime.now(UTC).isoformat()
+    text = (
+        "provider_txn_id,reference,amount,paid_at\n"
+        f"A1,1151234567890127,10,{stamp}\n"
+        f"A2,1151234567890127,ten,{stamp}\n"
+        f"A3,1151234567890127,10,not a time\n"
+        "A4,only three,fields\n"
+    )
+    response = client.post(
+        "/api/v1/payments/settlements",
+        content=text.encode(),
+        headers={**pay.provider(), "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "invalid_file" and problem["bad_lines"] == 3
+    assert problem["lines"] == [
+        {"line": 3, "reason": "the amount must be whole NTD"},
+        {"line": 4, "reason": "paid_at is not ISO 8601"},
+        {"line": 5, "reason": "expected 4 fields"},
+    ]
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    code, _out, err = cli("payments", "reconcile", str(path), "--provider", "BOT")
+    assert code == 1
+    assert "line 4: paid_at is not ISO 8601" in err and "line 5: expected 4 fields" in err
+
+
+def test_a_second_file_for_the_same_day(pay: Pay, client: TestClient, platform: Platform) -> None:
+    now = datetime.now(UTC)
+    bills = [pay.issue("TWD-FEE01", 100 + i) for i in range(3)]
+    for i in range(3):
+        assert pay.pay(bills[i]["reference"], 100 + i, txn=f"S{i}", paid_at=now).status_code == 201
+    header = "provider_txn_id,reference,amount,paid_at\n"
+
+    def line(i: int, amount: int | None = None) -> str:
+        return f"S{i},{bills[i]['reference']},{amount or 100 + i},{now.isoformat()}\n"
+
+    first = _settle(client, pay, header + line(0) + line(1, 999))
+    assert first["outcomes"]["matched"] == 1 and first["outcomes"]["missing"] == 1
+    assert first["outcomes"]["amount_mismatch"] == 1
+    # The corrected file: S0 was settled by the first one, S1 and S2 are still open.
+    second = _settle(client, pay, header + line(0) + line(1) + line(2))
+    assert {k: v for k, v in second["outcomes"].items() if v} == {"matched": 2, "duplicate": 1}
+    day = now.astimezone(TAIPEI).date().isoformat()
+    daily = client.get(
+        "/api/v1/payments/reports/daily", params={"day": day}, headers=pay.officer("TWD")
+    ).json()
+    assert daily[0]["reconciled"] == 3 and daily[0]["status"] == "reconciled"
+    session = platform.db.read_session()
+    assert ledger.check(session).ok
+    session.close()

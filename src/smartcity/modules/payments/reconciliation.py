@@ -113,12 +113,7 @@ def reconcile(
     joined = _classify(lines, known, store_file)
     resolved = _resolve(uow, settlement, provider, joined, store_file)
     outcomes = _outcomes(joined, resolved)
-    consumed = outcomes.filter(pl.col("payment_txn").is_not_null())
-    missing = known.join(
-        consumed.select(pl.col("payment_txn").alias("provider_txn_id")),
-        on="provider_txn_id",
-        how="anti",
-    )
+    missing = _missing(known, outcomes)
     stage("recording")
     findings = _findings(session, settlement.id, provider, outcomes, missing)
     if findings:
@@ -305,7 +300,12 @@ def _classify(lines: pl.DataFrame, known: pl.DataFrame, store_file: bool) -> pl.
     duplicate. Lines left without an outcome are resolved one by one (`_resolve`).
     """
     key = "provider_txn_id"
-    lines = lines.with_columns(pl.col(key).is_first_distinct().alias("first"))
+    lines = lines.with_columns(pl.col(key).hash().alias("h"))
+    # Equal strings have equal hashes: with no repeated hash there is no repeated line.
+    first = lines["h"].is_first_distinct()
+    if not first.all():
+        first = lines[key].is_first_distinct()
+    lines = lines.with_columns(first.alias("first"))
     payments = known.select(
         pl.col(key).alias("payment_txn"),
         pl.col("amount").alias("known_amount"),
@@ -324,15 +324,7 @@ def _classify(lines: pl.DataFrame, known: pl.DataFrame, store_file: bool) -> pl.
         )
         joined = lines.join(payments, on=["reference", "rank"], how="left", maintain_order="left")
     else:
-        joined = lines.join(
-            payments.drop("reference"),
-            left_on=key,
-            right_on="payment_txn",
-            how="left",
-            maintain_order="left",
-        ).with_columns(
-            pl.when(pl.col("known_amount").is_not_null()).then(pl.col(key)).alias("payment_txn")
-        )
+        joined = _join_by_txn(lines, payments.drop("reference"))
     return joined.with_columns(
         pl.when(~pl.col("first"))
         .then(pl.lit(MatchOutcome.DUPLICATE.value))
@@ -341,6 +333,34 @@ def _classify(lines: pl.DataFrame, known: pl.DataFrame, store_file: bool) -> pl.
         .when(pl.col("known_amount").is_not_null())
         .then(pl.lit(MatchOutcome.AMOUNT_MISMATCH.value))
         .alias("outcome")
+    )
+
+
+def _join_by_txn(lines: pl.DataFrame, payments: pl.DataFrame) -> pl.DataFrame:
+    """Lines left-joined to the payments with their provider_txn_id.
+
+    Joined on the strings' 64-bit hashes (several times cheaper), then checked string by
+    string: a pair whose ids differ is dropped (that line is resolved one by one), and two
+    payments sharing a hash (no join row may multiply) send it back to the string join.
+    """
+    known = payments.with_columns(pl.col("payment_txn").hash().alias("h"))
+    joined = lines.join(known, on="h", how="left", maintain_order="left")
+    if joined.height != lines.height:
+        return lines.join(
+            payments,
+            left_on="provider_txn_id",
+            right_on="payment_txn",
+            how="left",
+            maintain_order="left",
+        ).with_columns(
+            pl.when(pl.col("known_amount").is_not_null())
+            .then(pl.col("provider_txn_id"))
+            .alias("payment_txn")
+        )
+    same = pl.col("payment_txn") == pl.col("provider_txn_id")
+    return joined.with_columns(
+        pl.when(same).then(pl.col(c)).alias(c)
+        for c in ("payment_txn", "known_amount", "known_department", "payment_id")
     )
 
 
@@ -446,6 +466,18 @@ def _outcomes(joined: pl.DataFrame, resolved: _Resolved) -> pl.DataFrame:
     return frame.update(fixes, on="line_no", how="left", include_nulls=False)
 
 
+def _missing(known: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """The payments no line consumed."""
+    consumed = outcomes.filter(pl.col("payment_txn").is_not_null())["payment_txn"]
+    # Each payment has its own id and a line consumes only an equal one: when as many
+    # distinct ids were consumed as there are payments, every payment was.
+    if consumed.hash().n_unique() == known.height:
+        return known.clear()
+    return known.join(
+        consumed.unique().to_frame("provider_txn_id"), on="provider_txn_id", how="anti"
+    )
+
+
 def _counts(outcomes: pl.DataFrame, missing: pl.DataFrame) -> dict[str, int]:
     counted = dict(outcomes["outcome"].value_counts().iter_rows())
     counted[MatchOutcome.MISSING.value] = missing.height
@@ -453,21 +485,16 @@ def _counts(outcomes: pl.DataFrame, missing: pl.DataFrame) -> dict[str, int]:
 
 
 def _by_department_day(outcomes: pl.DataFrame, missing: pl.DataFrame) -> list[dict[str, Any]]:
-    lines = outcomes.group_by("department", pl.col("day").cast(pl.String), "outcome").len()
-    absent = (
-        missing.group_by("department")
-        .len()
-        .select(
-            "department",
-            pl.lit("").alias("day"),
-            pl.lit(MatchOutcome.MISSING.value).alias("outcome"),
-            "len",
-        )
-    )
+    lines = outcomes.group_by("department", "day", "outcome").len()
     rows: dict[tuple[str, str], dict[str, Any]] = {}
-    for department, day, outcome, count in pl.concat(
-        [lines, absent], how="vertical_relaxed"
-    ).iter_rows():
+    groups = [
+        (department, day.isoformat(), outcome, count)
+        for department, day, outcome, count in lines.iter_rows()
+    ] + [
+        (department, "", MatchOutcome.MISSING.value, count)
+        for department, count in missing.group_by("department").len().iter_rows()
+    ]
+    for department, day, outcome, count in groups:
         row = rows.setdefault((department, day), {"department": department, "day": day})
         row[outcome] = int(count)
     return [rows[k] for k in sorted(rows)]

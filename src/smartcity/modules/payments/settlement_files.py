@@ -162,10 +162,12 @@ def _csv(raw: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
     end = raw.find(b"\n")
     header = raw[: end if end >= 0 else len(raw)].removesuffix(b"\r")
     _check_header(header.decode("utf-8").split(",") if raw else None)
-    if end < 0 or not raw[end:].strip():
+    if end < 0:
         return pl.DataFrame(schema=COLUMNS), pl.DataFrame(schema={"line": pl.Int64})
     # Machine-written files stamp every line alike: the first line's shape is tried first.
-    second = raw[end + 1 :].split(b"\n", 1)[0].rsplit(b",", 1)[-1].strip().decode("utf-8")
+    stop = raw.find(b"\n", end + 1)
+    second = raw[end + 1 : stop if stop >= 0 else None].rsplit(b",", 1)[-1].strip()
+    second = second.decode("utf-8", "replace")
     shapes = [s for s in _SHAPES if re.match(s[0], second)] or _SHAPES
     try:
         frame, bad, suspect = _validate_csv(_plain_rows(raw), spaces, shapes)
