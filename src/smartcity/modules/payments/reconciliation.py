@@ -22,7 +22,6 @@ from typing import Any, cast
 
 import polars as pl
 from sqlalchemy import (
-    BigInteger,
     Select,
     String,
     Table,
@@ -196,41 +195,45 @@ class _Reader:
 
     def read(self, first: date, last: date) -> pl.DataFrame:
         """The provider's payments without a settlement mark, paid from `first` to `last`."""
-        query = self._query(_midnight(first), _midnight(last + timedelta(days=1)))
+        lower, upper = _midnight(first), _midnight(last + timedelta(days=1))
         if not self.sqlite:
-            return self._frame(query)
+            return self._frame(self._query(lower, upper))
+        if self.path is None:
+            return self._packed(lower, upper)
+        # Two connections read the two halves of the window at once (SQLite releases the GIL).
+        middle = lower + (upper - lower) / 2
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            halves = list(pool.map(self._packed, (lower, middle), (middle, upper)))
+        return pl.concat(halves)
+
+    def _packed(self, lower: datetime, upper: datetime) -> pl.DataFrame:
         # SQLite hands over each column as one string (group_concat, in C, with the GIL
         # released) which Polars splits: a million Python tuples would cost seconds.
+        query = self._query(lower, upper)
         names = [c.name for c in query.selected_columns]
-        columns = [query.selected_columns[n] for n in names]
-        texts = [c for c in columns if not isinstance(c.type, BigInteger)]
         packed = query.with_only_columns(
             func.count(),
-            *(func.coalesce(func.sum(func.length(c)), 0) for c in texts),
-            *(func.group_concat(c, literal_column("char(10)")) for c in columns),
+            *(
+                func.group_concat(query.selected_columns[n], literal_column("char(10)"))
+                for n in names
+            ),
         )
         sql = str(
             packed.compile(
                 dialect=self.session.get_bind().dialect, compile_kwargs={"literal_binds": True}
             )
         )
-        row = self._fetch_one(sql)
-        count, lengths, values = row[0], row[1 : 1 + len(texts)], row[1 + len(texts) :]
+        count, *values = self._fetch_one(sql)
         if not count:
             return _typed(pl.DataFrame(schema={n: _KNOWN[n] for n in names}), self.columns)
-        frame = pl.DataFrame(
-            {
-                n: pl.Series([v]).str.split("\n").explode()
-                for n, v in zip(names, values, strict=True)
-            }
+        columns = pl.select(
+            pl.lit(v, pl.String).str.split("\n").alias(n)
+            for n, v in zip(names, values, strict=True)
         )
-        split_ok = frame.height == count and all(
-            int(frame[c.name].str.len_chars().sum()) == length
-            for c, length in zip(texts, lengths, strict=True)
-        )
-        if not split_ok:  # a value with a line break in it: read row by row instead
+        # A value holding a line break splits into one part too many: then row by row.
+        if any(columns[n].list.len().item() != count for n in names):
             return self._frame(query)
-        return _typed(frame, self.columns)
+        return _typed(columns.explode(names), self.columns)
 
     def _fetch_one(self, sql: str) -> tuple[Any, ...]:
         if self.path is None:
@@ -344,7 +347,7 @@ def _join_by_txn(lines: pl.DataFrame, payments: pl.DataFrame) -> pl.DataFrame:
     payments sharing a hash (no join row may multiply) send it back to the string join.
     """
     known = payments.with_columns(pl.col("payment_txn").hash().alias("h"))
-    joined = lines.join(known, on="h", how="left", maintain_order="left")
+    joined = lines.join(known, on="h", how="left")
     if joined.height != lines.height:
         return lines.join(
             payments,
@@ -389,7 +392,9 @@ def _resolve(
     """
     session = uow.session
     result = _Resolved()
-    open_lines = joined.filter(pl.col("outcome").is_null() | pl.col("known_department").is_null())
+    open_lines = joined.filter(
+        pl.col("outcome").is_null() | pl.col("known_department").is_null()
+    ).sort("line_no")  # in file order: the first of two payments of a bill settles it
     if not open_lines.height:
         return result
     elsewhere = {} if store_file else _by_txn(session, provider, open_lines["provider_txn_id"])
@@ -508,7 +513,7 @@ def _findings(
     missing: pl.DataFrame,
 ) -> list[dict[str, object]]:
     """The report's rows: every line that did not match, and every payment the file lacks."""
-    lines = outcomes.filter(pl.col("outcome") != MatchOutcome.MATCHED.value)
+    lines = outcomes.filter(pl.col("outcome") != MatchOutcome.MATCHED.value).sort("line_no")
     # The bulk read on SQLite skips ids and write-off numbers: the few needed are fetched.
     lacking = pl.concat(
         [
