@@ -167,8 +167,8 @@ def _csv(raw: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
     # Machine-written files stamp every line alike: the first line's shape is tried first.
     stop = raw.find(b"\n", end + 1)
     second = raw[end + 1 : stop if stop >= 0 else None].rsplit(b",", 1)[-1].strip()
-    second = second.decode("utf-8", "replace")
-    shapes = [s for s in _SHAPES if re.match(s[0], second)] or _SHAPES
+    sample = second.decode("utf-8", "replace")
+    shapes = [s for s in _SHAPES if re.match(s[0], sample)] or _SHAPES
     try:
         frame, bad, suspect = _validate_csv(_plain_rows(raw), spaces, shapes)
         # A blank or short line reads as empty fields: only then is each line split and
