@@ -251,3 +251,18 @@ def test_a_second_file_for_the_same_day(pay: Pay, client: TestClient, platform: 
     session = platform.db.read_session()
     assert ledger.check(session).ok
     session.close()
+
+
+def test_quoted_lines_and_ids_with_line_breaks(pay: Pay, client: TestClient) -> None:
+    now = datetime.now(UTC)
+    bills = [pay.issue("TWD-FEE01", 100 + i) for i in range(2)]
+    txns = ["multi\nline", 'say "hi", then pay']
+    for bill, txn, amount in zip(bills, txns, (100, 101), strict=True):
+        assert pay.pay(bill["reference"], amount, txn=txn, paid_at=now).status_code == 201
+    quoted = ['"multi\nline"', '"say ""hi"", then pay"']
+    text = "provider_txn_id,reference,amount,paid_at\n" + "".join(
+        f"{t},{b['reference']},{a},{now.isoformat()}\n"
+        for t, b, a in zip(quoted, bills, (100, 101), strict=True)
+    )
+    report = _settle(client, pay, text)
+    assert {k: v for k, v in report["outcomes"].items() if v} == {"matched": 2}

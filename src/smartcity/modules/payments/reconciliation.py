@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 import polars as pl
@@ -176,7 +177,11 @@ class _Reader:
         return self.path is not None
 
     def window(
-        self, first: date, last: date, guess: date | None, early: Future[pl.DataFrame] | None
+        self,
+        first: date,
+        last: date,
+        guess: date | None,
+        early: Future[pl.DataFrame | None] | None,
     ) -> pl.DataFrame:
         """The unsettled payments paid from `first` to `last`; `early` read the day `guess`."""
         lower, upper = _midnight(first), _midnight(last + timedelta(days=1))
@@ -185,16 +190,22 @@ class _Reader:
             # payments it left unsettled (rare: a second file for the same days).
             return self._frame(self._query(lower, upper).where(~settled()))
         if early is None or guess is None or not first <= guess <= last:
-            return self.read(first, last)
-        parts = [early.result()]
-        if first < guess:
-            parts.append(self.read(first, guess - timedelta(days=1)))
-        if guess < last:
-            parts.append(self.read(guess + timedelta(days=1), last))
-        return pl.concat(parts)
+            parts = [self.read(first, last)]
+        else:
+            parts = [early.result()]
+            if first < guess:
+                parts.append(self.read(first, guess - timedelta(days=1)))
+            if guess < last:
+                parts.append(self.read(guess + timedelta(days=1), last))
+        frames = [part for part in parts if part is not None]
+        if len(frames) < len(parts):  # a value with a line break: row by row
+            return self._frame(self._query(lower, upper))
+        return pl.concat(frames)
 
-    def read(self, first: date, last: date) -> pl.DataFrame:
-        """The provider's payments without a settlement mark, paid from `first` to `last`."""
+    def read(self, first: date, last: date) -> pl.DataFrame | None:
+        """The provider's payments without a settlement mark, paid from `first` to `last`.
+
+        None when SQLite's packed columns cannot be split (see `_packed`)."""
         lower, upper = _midnight(first), _midnight(last + timedelta(days=1))
         if not self.sqlite:
             return self._frame(self._query(lower, upper))
@@ -204,9 +215,11 @@ class _Reader:
         middle = lower + (upper - lower) / 2
         with ThreadPoolExecutor(max_workers=2) as pool:
             halves = list(pool.map(self._packed, (lower, middle), (middle, upper)))
-        return pl.concat(halves)
+        if halves[0] is None or halves[1] is None:
+            return None
+        return pl.concat([halves[0], halves[1]])
 
-    def _packed(self, lower: datetime, upper: datetime) -> pl.DataFrame:
+    def _packed(self, lower: datetime, upper: datetime) -> pl.DataFrame | None:
         # SQLite hands over each column as one string (group_concat, in C, with the GIL
         # released) which Polars splits: a million Python tuples would cost seconds.
         query = self._query(lower, upper)
@@ -230,9 +243,10 @@ class _Reader:
             pl.lit(v, pl.String).str.split("\n").alias(n)
             for n, v in zip(names, values, strict=True)
         )
-        # A value holding a line break splits into one part too many: then row by row.
+        # A value holding a line break splits into one part too many (then the caller reads
+        # row by row, on the session: this may run in another thread).
         if any(columns[n].list.len().item() != count for n in names):
-            return self._frame(query)
+            return None
         return _typed(columns.explode(names), self.columns)
 
     def _fetch_one(self, sql: str) -> tuple[Any, ...]:
@@ -240,7 +254,8 @@ class _Reader:
             return tuple(self.session.connection().exec_driver_sql(sql).one())
         # A connection of its own, so that the read can run beside the parsing. It sees what
         # is committed: all there is, while this transaction holds the write lock.
-        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        uri = Path(self.path).resolve().as_uri()
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True)
         try:
             return tuple(connection.execute(sql).fetchone())
         finally:
