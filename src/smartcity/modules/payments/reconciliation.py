@@ -12,6 +12,7 @@ instead of writing a mark on each matched payment (see `models.settled`).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import sqlite3
 import uuid
@@ -57,6 +58,9 @@ from smartcity.modules.payments.values import (
 CHUNK = 5000
 Progress = Callable[[str], None]
 """Told the name of each stage as it starts (reading, matching, recording)."""
+
+_UNIT = "\x1f"
+"""Separates the columns of a row SQLite packs into one string (the ASCII unit separator)."""
 
 _KNOWN = {
     "provider_txn_id": pl.String,
@@ -205,49 +209,44 @@ class _Reader:
     def read(self, first: date, last: date) -> pl.DataFrame | None:
         """The provider's payments without a settlement mark, paid from `first` to `last`.
 
-        None when SQLite's packed columns cannot be split (see `_packed`)."""
+        None when SQLite's packed rows cannot be split (a value holding a separator)."""
         lower, upper = _midnight(first), _midnight(last + timedelta(days=1))
         if not self.sqlite:
             return self._frame(self._query(lower, upper))
-        if self.path is None:
-            return self._packed(lower, upper)
-        # Two connections read the two halves of the window at once (SQLite releases the GIL).
-        middle = lower + (upper - lower) / 2
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            halves = list(pool.map(self._packed, (lower, middle), (middle, upper)))
-        if halves[0] is None or halves[1] is None:
-            return None
-        return pl.concat([halves[0], halves[1]])
-
-    def _packed(self, lower: datetime, upper: datetime) -> pl.DataFrame | None:
-        # SQLite hands over each column as one string (group_concat, in C, with the GIL
-        # released) which Polars splits: a million Python tuples would cost seconds.
+        # SQLite hands the rows over as one string (group_concat, in C, with the GIL
+        # released) which Polars reads as CSV: a million Python tuples would cost seconds.
         query = self._query(lower, upper)
         names = [c.name for c in query.selected_columns]
-        packed = query.with_only_columns(
-            func.count(),
-            *(
-                func.group_concat(query.selected_columns[n], literal_column("char(10)"))
-                for n in names
-            ),
-        )
+        unit: Any = literal_column("char(31)")
+        columns: list[Any] = [c.element for c in query.selected_columns]
+        joined = functools.reduce(lambda a, b: a.op("||")(unit).op("||")(b), columns)
+        row = func.group_concat(joined, literal_column("char(10)"))
+        packed = query.with_only_columns(func.count(), row)
         sql = str(
             packed.compile(
                 dialect=self.session.get_bind().dialect, compile_kwargs={"literal_binds": True}
             )
         )
-        count, *values = self._fetch_one(sql)
+        count, text = self._fetch_one(sql)
         if not count:
             return _typed(pl.DataFrame(schema={n: _KNOWN[n] for n in names}), self.columns)
-        columns = pl.select(
-            pl.lit(v, pl.String).str.split("\n").alias(n)
-            for n, v in zip(names, values, strict=True)
-        )
-        # A value holding a line break splits into one part too many (then the caller reads
-        # row by row, on the session: this may run in another thread).
-        if any(columns[n].list.len().item() != count for n in names):
+        # A value holding a separator or a carriage return would shift the columns: the
+        # caller then reads row by row, on the session (this may run in another thread).
+        if "\r" in text or text.count(_UNIT) != count * (len(names) - 1):
             return None
-        return _typed(columns.explode(names), self.columns)
+        try:
+            frame = pl.read_csv(
+                text.encode("utf-8", "surrogatepass"),
+                has_header=False,
+                new_columns=names,
+                separator=_UNIT,
+                quote_char=None,
+                infer_schema=False,
+                empty_string_is_null=False,
+            )
+        except pl.exceptions.PolarsError:  # a line break inside a value
+            return None
+        return _typed(frame, self.columns) if frame.height == count else None
 
     def _fetch_one(self, sql: str) -> tuple[Any, ...]:
         if self.path is None:
