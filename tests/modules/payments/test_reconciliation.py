@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
 from smartcity.core.time import TAIPEI, taipei_today
-from smartcity.modules.payments import ledger, reconciliation
+from smartcity.modules.payments import ledger, settlement_files
 from smartcity.modules.payments.values import SettlementFormat
 from tests.modules.payments.conftest import Pay
 
@@ -91,9 +91,15 @@ def test_store_fixed_width_file(pay: Pay, client: TestClient) -> None:
     lost = pay.issue("TWD-FEE01", 300)
     pay.pay(bill["reference"], 486, provider="711", paid_at=paid_at, channel="store")
     records = [
-        reconciliation.fixed_record(today, today, bill["reference"], 486, "1512", "711", "0" * 14),
-        reconciliation.fixed_record(today, today, lost["reference"], 300, "1512", "711", "0" * 14),
-        reconciliation.fixed_record(today, today, lost["reference"], 300, "1512", "711", "0" * 14),
+        settlement_files.fixed_record(
+            today, today, bill["reference"], 486, "1512", "711", "0" * 14
+        ),
+        settlement_files.fixed_record(
+            today, today, lost["reference"], 300, "1512", "711", "0" * 14
+        ),
+        settlement_files.fixed_record(
+            today, today, lost["reference"], 300, "1512", "711", "0" * 14
+        ),
     ]
     assert all(len(r) == 67 for r in records)
     report = _settle(client, pay, "\n".join(records) + "\n", provider="711")
@@ -142,7 +148,7 @@ def test_reconcile_cli_with_progress(pay: Pay, cli, tmp_path) -> None:  # type: 
 @given(st.text(max_size=300), st.sampled_from(list(SettlementFormat)))
 def test_settlement_parsers_never_crash(text: str, fmt: SettlementFormat) -> None:
     try:
-        reconciliation.parse(text, fmt)
+        settlement_files.parse(text, fmt)
     except InvalidInput as error:
         assert error.code == "invalid_file"
 
@@ -154,19 +160,22 @@ def test_settlement_parsers_never_crash(text: str, fmt: SettlementFormat) -> Non
 def test_fixed_records_round_trip(rows: list[tuple[str, int]]) -> None:
     day = date(2026, 11, 26)
     text = "\n".join(
-        reconciliation.fixed_record(day, day, ref, amount, "1511", "FAMI", "1" * 14)
+        settlement_files.fixed_record(day, day, ref, amount, "1511", "FAMI", "1" * 14)
         for ref, amount in rows
     )
-    parsed = reconciliation.parse_fixed(text)
-    assert [(p.reference, p.amount) for p in parsed] == rows
+    parsed = settlement_files.parse(text, SettlementFormat.FIXED)
+    assert parsed.select("reference", "amount").rows() == rows
 
 
 def test_a_mutated_csv_line_is_refused_or_read() -> None:
     header = "provider_txn_id,reference,amount,paid_at\n"
     with pytest.raises(InvalidInput):
-        reconciliation.parse_csv(header + "a,b,-1,2026-01-01T00:00:00\n")
-    lines = reconciliation.parse_csv(header + f"{uuid.uuid4().hex},x,7,2026-01-01T08:00:00\n")
-    assert lines[0].amount == 7 and lines[0].day == "2026-01-01"
+        settlement_files.parse(header + "a,b,-1,2026-01-01T00:00:00\n", SettlementFormat.CSV)
+    lines = settlement_files.parse(
+        header + f"{uuid.uuid4().hex},x,7,2026-01-01T08:00:00\n", SettlementFormat.CSV
+    )
+    assert lines["amount"].to_list() == [7]
+    assert lines["day"].to_list() == [date(2026, 1, 1)]
 
 
 def test_cli_import_expire_and_states(pay: Pay, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -187,3 +196,73 @@ def test_cli_import_expire_and_states(pay: Pay, cli, tmp_path) -> None:  # type:
     assert code == 0 and "0 bill(s) expired" in out
     code, out, _err = cli("payments", "states")
     assert '"open" -> "paid"' in out
+
+
+def test_a_refused_file_names_every_bad_line(pay: Pay, client: TestClient, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    stamp = datetime.now(UTC).isoformat()
+    text = (
+        "provider_txn_id,reference,amount,paid_at\n"
+        f"A1,1151234567890127,10,{stamp}\n"
+        f"A2,1151234567890127,ten,{stamp}\n"
+        f"A3,1151234567890127,10,not a time\n"
+        "A4,only three,fields\n"
+    )
+    response = client.post(
+        "/api/v1/payments/settlements",
+        content=text.encode(),
+        headers={**pay.provider(), "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "invalid_file" and problem["bad_lines"] == 3
+    assert problem["lines"] == [
+        {"line": 3, "reason": "the amount must be whole NTD"},
+        {"line": 4, "reason": "paid_at is not ISO 8601"},
+        {"line": 5, "reason": "expected 4 fields"},
+    ]
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    code, _out, err = cli("payments", "reconcile", str(path), "--provider", "BOT")
+    assert code == 1
+    assert "line 4: paid_at is not ISO 8601" in err and "line 5: expected 4 fields" in err
+
+
+def test_a_second_file_for_the_same_day(pay: Pay, client: TestClient, platform: Platform) -> None:
+    now = datetime.now(UTC)
+    bills = [pay.issue("TWD-FEE01", 100 + i) for i in range(3)]
+    for i in range(3):
+        assert pay.pay(bills[i]["reference"], 100 + i, txn=f"S{i}", paid_at=now).status_code == 201
+    header = "provider_txn_id,reference,amount,paid_at\n"
+
+    def line(i: int, amount: int | None = None) -> str:
+        return f"S{i},{bills[i]['reference']},{amount or 100 + i},{now.isoformat()}\n"
+
+    first = _settle(client, pay, header + line(0) + line(1, 999))
+    assert first["outcomes"]["matched"] == 1 and first["outcomes"]["missing"] == 1
+    assert first["outcomes"]["amount_mismatch"] == 1
+    # The corrected file: S0 was settled by the first one, S1 and S2 are still open.
+    second = _settle(client, pay, header + line(0) + line(1) + line(2))
+    assert {k: v for k, v in second["outcomes"].items() if v} == {"matched": 2, "duplicate": 1}
+    day = now.astimezone(TAIPEI).date().isoformat()
+    daily = client.get(
+        "/api/v1/payments/reports/daily", params={"day": day}, headers=pay.officer("TWD")
+    ).json()
+    assert daily[0]["reconciled"] == 3 and daily[0]["status"] == "reconciled"
+    session = platform.db.read_session()
+    assert ledger.check(session).ok
+    session.close()
+
+
+def test_quoted_lines_and_ids_with_line_breaks(pay: Pay, client: TestClient) -> None:
+    now = datetime.now(UTC)
+    bills = [pay.issue("TWD-FEE01", 100 + i) for i in range(2)]
+    txns = ["multi\nline", 'say "hi", then pay']
+    for bill, txn, amount in zip(bills, txns, (100, 101), strict=True):
+        assert pay.pay(bill["reference"], amount, txn=txn, paid_at=now).status_code == 201
+    quoted = ['"multi\nline"', '"say ""hi"", then pay"']
+    text = "provider_txn_id,reference,amount,paid_at\n" + "".join(
+        f"{t},{b['reference']},{a},{now.isoformat()}\n"
+        for t, b, a in zip(quoted, bills, (100, 101), strict=True)
+    )
+    report = _settle(client, pay, text)
+    assert {k: v for k, v in report["outcomes"].items() if v} == {"matched": 2}

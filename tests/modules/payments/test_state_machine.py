@@ -30,6 +30,7 @@ from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import BindingKind
 from smartcity.modules.payments import ledger, payouts, reconciliation, service, states
 from smartcity.modules.payments.models import Bill, LedgerEntry, Payment
+from smartcity.modules.payments.models import settled as settled_clause
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import BillState
 
@@ -143,7 +144,7 @@ def test_ledger_and_bills_stay_consistent(platform: Platform, with_catalogue: No
                     Payment.provider_txn_id, Bill.write_off_number, Payment.amount, Payment.paid_at
                 )
                 .join(Bill, Bill.id == Payment.bill_id)
-                .where(Payment.provider == provider, Payment.settlement_id.is_(None))
+                .where(Payment.provider == provider, ~settled_clause())
             ).all()
             session.close()
             lines = [f"{t},{r},{a},{p.isoformat()}" for t, r, a, p in rows]

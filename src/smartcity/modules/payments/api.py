@@ -79,11 +79,16 @@ IdempotencyKeyHeader = Annotated[
 
 
 async def _text(request: Request) -> str:
-    body = await request.body()
+    return _utf8(await request.body()).decode("utf-8")
+
+
+def _utf8(body: bytes) -> bytes:
+    """`body` when it is UTF-8 text."""
     try:
-        return body.decode("utf-8")
+        body.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the file must be UTF-8 text", code="invalid_encoding") from None
+    return body
 
 
 def _department_for(ctx: RequestContext, asked: str | None) -> str | None:
@@ -242,7 +247,7 @@ def build_router() -> APIRouter:
             payment = service.get_payment(session, payment_id)
             bill = service.get_bill(session, payment.bill_id)
             _check_payment_access(ctx, payment, bill.department)
-            return payment_out(payment, bill)
+            return payment_out(session, payment, bill)
 
     @router.post(
         "/payments/{payment_id}/refunds",
@@ -270,7 +275,7 @@ def build_router() -> APIRouter:
     ) -> list[PaymentOut]:
         with ctx.read() as session:
             rows = service.exception_queue(session, _department_for(ctx, department), state)
-            return [payment_out(p, b) for p, b in rows]
+            return [payment_out(session, p, b) for p, b in rows]
 
     @router.post(
         "/exceptions/{payment_id}/resolve",
@@ -284,7 +289,7 @@ def build_router() -> APIRouter:
     ) -> PaymentOut:
         with ctx.write() as uow:
             payment = service.resolve_exception(uow, payment_id, body.note)
-            return payment_out(payment, service.get_bill(uow.session, payment.bill_id))
+            return payment_out(uow.session, payment, service.get_bill(uow.session, payment.bill_id))
 
     # -- settlements and reports ---------------------------------------------------------------
 
@@ -304,9 +309,9 @@ def build_router() -> APIRouter:
         code = ctx.principal.organisation if ctx.principal.role == Role.PROVIDER else provider
         if not code:
             raise InvalidInput("name the provider", code="provider_required")
-        text = await _text(request)
+        data = _utf8(await request.body())
         with ctx.write() as uow:
-            settlement = reconciliation.reconcile(uow, code, text, format)
+            settlement = reconciliation.reconcile(uow, code, data, format)
             settlement_id = settlement.id
         return _settlement_out(ctx, settlement_id)
 
@@ -533,7 +538,7 @@ def build_router() -> APIRouter:
                 result.append(
                     CitizenBillOut(
                         **bill_out(session, bill, settings).model_dump(),
-                        payments=[payment_out(p, bill) for p in paid],
+                        payments=[payment_out(session, p, bill) for p in paid],
                         refunds=[refund_out(r) for r in refunds],
                     )
                 )

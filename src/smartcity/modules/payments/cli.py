@@ -64,24 +64,34 @@ def build_cli() -> typer.Typer:
         format: Annotated[str | None, typer.Option(help="csv or fixed (default: detected)")] = None,
     ) -> None:
         """Reconcile a provider's settlement file and print the report."""
+        from smartcity.core.errors import InvalidInput
         from smartcity.modules.payments import reconciliation
         from smartcity.modules.payments.values import SettlementFormat
 
         platform = ctx.obj
-        text = file.read_text(encoding="utf-8")
-        total = sum(1 for line in text.splitlines() if line.strip())
+        data = file.read_bytes()
+        stages = ("reading", "matching", "recording")
         with fail_cleanly(), progress_bar() as bar:
-            task = bar.add_task("reconciling", total=total)
-            with platform.unit_of_work(system_actor("cli")) as uow:
-                settlement = reconciliation.reconcile(
-                    uow,
-                    provider,
-                    text,
-                    SettlementFormat(format) if format else None,
-                    progress=lambda n: bar.advance(task, n),
-                )
-                settlement_id, counts = settlement.id, dict(settlement.counts["outcomes"])
-            bar.update(task, completed=total)
+            task = bar.add_task("reconciling", total=len(stages))
+
+            def advance(stage: str) -> None:
+                bar.update(task, description=stage, completed=stages.index(stage))
+
+            try:
+                with platform.unit_of_work(system_actor("cli")) as uow:
+                    settlement = reconciliation.reconcile(
+                        uow,
+                        provider,
+                        data,
+                        SettlementFormat(format) if format else None,
+                        progress=advance,
+                    )
+                    settlement_id, counts = settlement.id, dict(settlement.counts["outcomes"])
+            except InvalidInput as error:  # a refused file: show every bad line, not just one
+                for bad in error.extra.get("lines", []):
+                    typer.echo(f"line {bad['line']}: {bad['reason']}", err=True)
+                raise
+            bar.update(task, description="done", completed=len(stages))
         typer.echo(f"settlement {settlement_id}")
         for outcome, count in counts.items():
             typer.echo(f"{outcome}\t{count}")

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -20,8 +21,11 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     event,
+    or_,
+    select,
+    text,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from smartcity.core.db import Base
 from smartcity.core.time import UTCDateTime, utcnow
@@ -134,10 +138,26 @@ class Payment(Base):
     """The settlement file that confirmed it (the final 核銷 status)."""
     source: Mapped[str] = mapped_column(String(16), nullable=False, default="api")
     """`api`, `settlement` (recorded from a file), `autopay` or `sandbox`."""
+    department: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    """The bill's department, copied (it never changes) so reconciliation needs no join."""
+    reference: Mapped[str] = mapped_column(String(16), nullable=False, default="")
+    """The bill's write-off number, copied for the same reason."""
 
     __table_args__ = (
         UniqueConstraint("provider", "provider_txn_id", name="uq_payments_payments_txn"),
-        Index("ix_payments_payments_provider_paid", "provider", "paid_at"),
+        # Covers reconciliation's read of a provider's unsettled payments of some days, so
+        # that a million of them are one index range scan.
+        Index(
+            "ix_payments_payments_unsettled",
+            "provider",
+            "paid_at",
+            "provider_txn_id",
+            "amount",
+            "department",
+            "reference",
+            sqlite_where=text("settlement_id IS NULL"),
+            postgresql_where=text("settlement_id IS NULL"),
+        ),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 
@@ -219,6 +239,15 @@ class Settlement(Base):
     days: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     """The Taipei paid dates the file covers."""
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """[window_start, window_end): from the file's first Taipei day to the end of its last."""
+    covers_recorded_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When set, this settlement reconciles every payment of its provider paid in the window
+    and recorded before this instant, except its `missing` and `amount_mismatch` findings,
+    without writing each payment (see `settled`). Set only where no other writer can record a
+    payment while the file is matched (SQLite's single writer); elsewhere each matched
+    payment gets `settlement_id`."""
 
 
 class SettlementLine(Base):
@@ -236,9 +265,40 @@ class SettlementLine(Base):
     provider_txn_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     reference: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     department: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     day: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+
+
+UNSETTLED_FINDINGS = ("missing", "amount_mismatch")
+"""Findings that keep a payment of a settlement's window unreconciled."""
+
+
+def settled() -> ColumnElement[bool]:
+    """Whether a payment has its final 核銷 status: marked by a settlement, or covered by one."""
+    cover = aliased(Settlement)
+    finding = aliased(SettlementLine)
+    exception = (
+        select(finding.id)
+        .where(
+            finding.settlement_id == cover.id,
+            finding.payment_id == Payment.id,
+            finding.outcome.in_(UNSETTLED_FINDINGS),
+        )
+        .correlate_except(finding)
+    )
+    covered = (
+        select(cover.id)
+        .where(
+            cover.provider == Payment.provider,
+            cover.window_start <= Payment.paid_at,
+            cover.window_end > Payment.paid_at,
+            cover.covers_recorded_before > Payment.recorded_at,
+            ~exception.exists(),
+        )
+        .correlate_except(cover)
+    )
+    return or_(Payment.settlement_id.is_not(None), covered.exists())
 
 
 class WebhookDelivery(Base):

@@ -1,31 +1,52 @@
-"""Settlement files and reconciliation: what the provider says it collected vs. what we hold.
+"""Reconciliation: a provider's settlement file against the payments recorded here.
 
-Formats:
-- CSV with a header `provider_txn_id,reference,amount,paid_at` (paid_at ISO 8601; a time
-  without zone is Taipei time).
-- The convenience-store fixed-width record, 67 characters a line: debit date 8 (YYYYMMDD) |
-  paid date 8 | write-off number 16 | amount 9 | due 4 (ROC YYMM) | collection agent 8 |
-  payee account 14.
+The whole pipeline is columnar. The file is parsed and validated by Polars
+(`settlement_files`); the provider's unsettled payments of the file's days are read as
+columns in one query — on SQLite through the ADBC driver straight into Arrow, in a second
+thread while the file is parsed, since both release the GIL; one join classifies every line;
+only the report, its exceptions and the few payments to record or mark are written, in the
+caller's transaction, with one audit entry. On SQLite the settlement *covers* its window
+instead of writing a mark on each matched payment (see `models.settled`).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
+import sqlite3
 import uuid
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple, cast
+from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, String, Table, bindparam, insert, select, type_coerce, update
+import polars as pl
+from sqlalchemy import (
+    Select,
+    String,
+    Table,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from smartcity.core.errors import InvalidInput, NotFound
-from smartcity.core.time import TAIPEI, as_utc
+from smartcity.core.time import TAIPEI, as_utc, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.payments import ledger, service
-from smartcity.modules.payments.models import Bill, Payment, Settlement, SettlementLine
+from smartcity.modules.payments import ledger, service, settlement_files
+from smartcity.modules.payments.models import (
+    Bill,
+    Payment,
+    Settlement,
+    SettlementLine,
+    settled,
+)
 from smartcity.modules.payments.values import (
     AccountType,
     Channel,
@@ -34,347 +55,82 @@ from smartcity.modules.payments.values import (
     SettlementFormat,
 )
 
-MAX_LINES = 2_000_000
-FIXED_WIDTH = 67
 CHUNK = 5000
+Progress = Callable[[str], None]
+"""Told the name of each stage as it starts (reading, matching, recording)."""
 
+_UNIT = "\x1f"
+"""Separates the columns of a row SQLite packs into one string (the ASCII unit separator)."""
 
-class Line(NamedTuple):
-    """One parsed line of a settlement file."""
-
-    line_no: int
-    provider_txn_id: str
-    reference: str
-    amount: int
-    paid_at: datetime
-    day: str
-    """The Taipei date it was paid, ISO."""
-
-
-def _line(line_no: int, txn: str, reference: str, amount: int, paid_at: datetime) -> Line:
-    return Line(
-        line_no, txn, reference, amount, paid_at, paid_at.astimezone(TAIPEI).date().isoformat()
-    )
-
-
-def _digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
-
-
-def _amount(text: str, line_no: int) -> int:
-    value = text.strip()
-    if not _digits(value) or len(value) > 12:
-        raise InvalidInput(f"line {line_no}: the amount must be whole NTD", code="invalid_file")
-    amount = int(value)
-    if amount <= 0:
-        raise InvalidInput(f"line {line_no}: the amount must be positive", code="invalid_file")
-    return amount
-
-
-def _paid_at(text: str, line_no: int) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.strip())
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=TAIPEI)
-        return as_utc(moment)
-    except (ValueError, OverflowError):
-        raise InvalidInput(
-            f"line {line_no}: paid_at is not ISO 8601", code="invalid_file"
-        ) from None
-
-
-def parse_csv(text: str) -> list[Line]:
-    """Read a CSV settlement file, or explain the first bad line."""
-    try:
-        return _parse_csv(text)
-    except csv.Error as error:
-        raise InvalidInput(f"not a CSV file: {error}", code="invalid_file") from None
-
-
-def _parse_csv(text: str) -> list[Line]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None or [h.strip() for h in header] != [
-        "provider_txn_id",
-        "reference",
-        "amount",
-        "paid_at",
-    ]:
-        raise InvalidInput(
-            "the first line must be provider_txn_id,reference,amount,paid_at", code="invalid_file"
-        )
-    lines = []
-    for line_no, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        if len(row) != 4:
-            raise InvalidInput(f"line {line_no}: expected 4 fields", code="invalid_file")
-        txn, reference, amount, paid_at = row
-        txn = txn.strip()
-        if not 1 <= len(txn) <= 64:
-            raise InvalidInput(
-                f"line {line_no}: provider_txn_id is 1–64 characters", code="invalid_file"
-            )
-        lines.append(
-            _line(
-                line_no,
-                txn,
-                reference.strip()[:32],
-                _amount(amount, line_no),
-                _paid_at(paid_at, line_no),
-            )
-        )
-        if len(lines) > MAX_LINES:
-            raise InvalidInput("the file has too many lines", code="invalid_file")
-    return lines
-
-
-def _ymd(text: str, line_no: int, what: str) -> date:
-    if not _digits(text):
-        raise InvalidInput(f"line {line_no}: the {what} is YYYYMMDD", code="invalid_file")
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
-    except ValueError:
-        raise InvalidInput(
-            f"line {line_no}: the {what} is not a date", code="invalid_file"
-        ) from None
-
-
-def parse_fixed(text: str) -> list[Line]:
-    """Read the store's fixed-width file (67 characters a line), or explain the first bad line."""
-    lines = []
-    for line_no, raw in enumerate(text.splitlines(), start=1):
-        record = raw.rstrip("\r")
-        if not record.strip():
-            continue
-        if len(record) != FIXED_WIDTH:
-            raise InvalidInput(
-                f"line {line_no}: a record is {FIXED_WIDTH} characters, not {len(record)}",
-                code="invalid_file",
-            )
-        _ymd(record[0:8], line_no, "debit date")
-        paid = _ymd(record[8:16], line_no, "paid date")
-        reference = record[16:32]
-        amount = _amount(record[32:41], line_no)
-        if not _digits(record[41:45]):
-            raise InvalidInput(f"line {line_no}: the due field is ROC YYMM", code="invalid_file")
-        agent = record[45:53].strip()
-        # The store file carries no transaction id: the line (agent, reference, date,
-        # amount, position) stands for it.
-        txn = f"{agent or 'STORE'}-{paid:%Y%m%d}-{reference}-{amount}"[:64]
-        lines.append(
-            _line(
-                line_no,
-                txn,
-                reference.strip(),
-                amount,
-                as_utc(datetime.combine(paid, time(12), TAIPEI)),
-            )
-        )
-        if len(lines) > MAX_LINES:
-            raise InvalidInput("the file has too many lines", code="invalid_file")
-    return lines
-
-
-def fixed_record(
-    debit_day: date,
-    paid_day: date,
-    reference: str,
-    amount: int,
-    due: str,
-    agent: str,
-    payee: str,
-) -> str:
-    """One fixed-width record (for tests, demos and the sandbox)."""
-    return (
-        f"{debit_day:%Y%m%d}{paid_day:%Y%m%d}{reference:>16}{amount:09d}{due:>4}"
-        f"{agent:<8}{payee:>14}"
-    )[:FIXED_WIDTH]
-
-
-def detect_format(text: str) -> SettlementFormat:
-    """CSV when the first line is the CSV header, otherwise fixed-width."""
-    first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
-    return SettlementFormat.CSV if first.startswith("provider_txn_id") else SettlementFormat.FIXED
-
-
-def parse(text: str, fmt: SettlementFormat) -> list[Line]:
-    """Parse a file in the given format."""
-    body = text.lstrip("\ufeff")
-    return parse_csv(body) if fmt == SettlementFormat.CSV else parse_fixed(body)
-
-
-def _chunks(values: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+_KNOWN = {
+    "provider_txn_id": pl.String,
+    "amount": pl.Int64,
+    "department": pl.String,
+    "reference": pl.String,
+    "payment_id": pl.String,
+}
+"""A provider's recorded payments as reconciliation reads them (payment_id only off SQLite)."""
 
 
 def reconcile(
     uow: UnitOfWork,
     provider: str,
-    text: str,
+    data: str | bytes,
     fmt: SettlementFormat | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Settlement:
     """Match a settlement file against recorded payments and write the report."""
     session = uow.session
-    chosen = fmt or detect_format(text)
-    lines = parse(text, chosen)
-    if not lines:
-        raise InvalidInput("the file has no lines", code="invalid_file")
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    chosen = fmt or settlement_files.detect_format(raw)
+    store_file = chosen == SettlementFormat.FIXED
+    stage = progress or (lambda _stage: None)
+    # First statement of the transaction: on SQLite it takes the write lock, so nothing can
+    # be recorded between the read below and the commit.
     provider_row = service.ensure_provider(session, provider)
+    cutoff = utcnow()
+    reader = _Reader(session, provider, store_file)
+    stage("reading")
+    guess = settlement_files.guess_day(raw, chosen)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(reader.read, guess, guess) if guess and reader.parallel else None
+        lines = settlement_files.parse(raw, chosen)
+        if not lines.height:
+            raise InvalidInput("the file has no lines", code="invalid_file")
+        first, last = cast(date, lines["day"].min()), cast(date, lines["day"].max())
+        known = reader.window(first, last, guess, early)
+    stage("matching")
     settlement = Settlement(
         id=uuid.uuid4(),
         provider=provider,
         format=chosen.value,
-        lines=len(lines),
-        total=sum(line.amount for line in lines),
+        lines=lines.height,
+        total=int(lines["amount"].sum()),
         counts={},
-        days=[],
+        days=[d.isoformat() for d in lines["day"].unique().sort()],
+        window_start=_midnight(first),
+        window_end=_midnight(last + timedelta(days=1)),
+        covers_recorded_before=cutoff if reader.covers else None,
     )
     session.add(settlement)
     session.flush()
-    days = sorted({line.day for line in lines})
-    lower = datetime.combine(date.fromisoformat(days[0]), time.min, TAIPEI)
-    upper = datetime.combine(date.fromisoformat(days[-1]) + timedelta(days=1), time.min, TAIPEI)
-    in_range = (
-        Payment.provider == provider,
-        Payment.paid_at >= lower,
-        Payment.paid_at < upper,
-        Payment.settlement_id.is_(None),
-    )
-    # Ids are read as text on SQLite (PostgreSQL's driver still hands back UUIDs): converting
-    # a million of them to UUID objects costs seconds.
-    columns = (
-        type_coerce(Payment.id, String),
-        Payment.provider_txn_id,
-        Payment.amount,
-        Bill.write_off_number,
-        Bill.department,
-    )
-    known: dict[str, _Known] = {}
-    by_reference: dict[str, list[str]] = defaultdict(list)
-    for pid, txn, amount, reference, department in session.execute(
-        select(*columns).join(Bill, Bill.id == Payment.bill_id).where(*in_range)
-    ):
-        known[txn] = _Known(pid, amount, reference, department, True)
-        by_reference[reference].append(txn)
-    store_file = chosen == SettlementFormat.FIXED
-    if not store_file:
-        outside = [line.provider_txn_id for line in lines if line.provider_txn_id not in known]
-        for chunk in _chunks(outside):
-            for pid, txn, amount, reference, department in session.execute(
-                select(*columns)
-                .join(Bill, Bill.id == Payment.bill_id)
-                .where(
-                    Payment.provider == provider,
-                    Payment.provider_txn_id.in_(chunk),
-                    Payment.settlement_id.is_(None),
-                )
-            ):
-                known[txn] = _Known(pid, amount, reference, department, False)
-        wanted = [line.reference for line in lines if line.provider_txn_id not in known]
-    else:
-        wanted = [line.reference for line in lines if line.reference not in by_reference]
-    bills = _bills_by_number(session, wanted)
-    counts: Counter[str] = Counter()
-    per_department: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    matched: set[str] = set()
-    matched_outside: list[str] = []
-    seen: set[str] = set()
-    seen_lines: set[str] = set()
-    findings: list[dict[str, object]] = []
-    settled_total = 0
-    for index, line in enumerate(lines, start=1):
-        key = line.provider_txn_id
-        duplicate_line = False
-        if store_file:
-            if key in seen_lines:
-                duplicate_line = True
-            else:
-                seen_lines.add(key)
-                # Store files have no transaction id: consume a recorded payment of the bill.
-                pending = by_reference.get(line.reference)
-                if pending:
-                    key = pending.pop(0)
-        record = known.get(key)
-        bill = bills.get(line.reference)
-        department = record.department if record else (bill[1] if bill else "")
-        payment_id: str | uuid.UUID | None = None
-        if duplicate_line or key in seen:
-            outcome = MatchOutcome.DUPLICATE
-        elif record is not None:
-            payment_id = record.payment_id
-            if record.amount == line.amount:
-                outcome = MatchOutcome.MATCHED
-                matched.add(record.payment_id)
-                if not record.in_range:
-                    matched_outside.append(record.payment_id)
-                settled_total += record.amount
-            else:
-                outcome = MatchOutcome.AMOUNT_MISMATCH
-        elif bill is not None:
-            # Paid at the store, callback lost: the file is the proof; record it now.
-            request = service.PaymentRequest(
-                reference=line.reference,
-                amount=line.amount,
-                channel=(Channel.STORE if store_file else Channel.BANK).value,
-                provider_txn_id=key,
-                paid_at=line.paid_at,
-            )
-            payment, created = service.record_payment(uow, provider, request, source="settlement")
-            payment_id = payment.id
-            if created:
-                payment.settlement_id = settlement.id
-                outcome = MatchOutcome.RECORDED
-                settled_total += line.amount
-            else:  # already settled by an earlier file
-                outcome = MatchOutcome.DUPLICATE
-        else:
-            outcome = MatchOutcome.UNKNOWN
-        seen.add(key)
-        counts[outcome] += 1
-        per_department[(department, line.day)][outcome] += 1
-        if outcome is not MatchOutcome.MATCHED:
-            findings.append(
-                _finding(
-                    settlement.id,
-                    line.line_no,
-                    outcome,
-                    line.provider_txn_id,
-                    line.reference,
-                    line.amount,
-                    payment_id,
-                    department,
-                    line.day,
-                )
-            )
-        if progress and index % 10000 == 0:
-            progress(10000)
-    excluded: list[str] = []
-    for txn, record in known.items():
-        if record.in_range and record.payment_id not in matched:
-            excluded.append(record.payment_id)
-            if txn not in seen:
-                counts[MatchOutcome.MISSING] += 1
-                per_department[(record.department, "")][MatchOutcome.MISSING] += 1
-                findings.append(
-                    _finding(
-                        settlement.id,
-                        0,
-                        MatchOutcome.MISSING,
-                        txn,
-                        record.reference,
-                        record.amount,
-                        record.payment_id,
-                        record.department,
-                        "",
-                    )
-                )
-    _mark_settled(session, settlement.id, in_range, matched, excluded, matched_outside)
+    joined = _classify(lines, known, store_file)
+    resolved = _resolve(uow, settlement, provider, joined, store_file)
+    outcomes = _outcomes(joined, resolved)
+    missing = _missing(known, outcomes)
+    stage("recording")
+    findings = _findings(session, settlement.id, provider, outcomes, missing)
     if findings:
         session.execute(insert(SettlementLine), findings)
-    fees = provider_row.fee * (counts[MatchOutcome.MATCHED] + counts[MatchOutcome.RECORDED])
+    matched = outcomes.filter(pl.col("outcome") == MatchOutcome.MATCHED.value)
+    if not reader.covers:
+        in_range = matched.filter(~pl.col("outside"))["payment_id"].to_list()
+        _mark(session, settlement.id, [uuid.UUID(p) for p in in_range])
+    _mark(session, settlement.id, [uuid.UUID(p) for p in resolved.marked])
+    counts = _counts(outcomes, missing)
+    settled_total = int(matched["amount"].sum()) + resolved.recorded_total
+    paid = counts[MatchOutcome.MATCHED.value] + counts[MatchOutcome.RECORDED.value]
+    fees = provider_row.fee * paid
     net = settled_total - fees
     if net > 0:
         ledger.post(
@@ -387,90 +143,493 @@ def reconcile(
             ],
         )
     settlement.counts = {
-        "outcomes": {o.value: counts[o] for o in MatchOutcome},
-        "by_department_day": [
-            {"department": d, "day": day, **{str(k): v for k, v in c.items()}}
-            for (d, day), c in sorted(per_department.items())
-        ],
+        "outcomes": counts,
+        "by_department_day": _by_department_day(outcomes, missing),
         "settled_total": settled_total,
         "fees": fees,
     }
-    settlement.days = days
     uow.audit(
         "payments.settlement.reconciled",
         "settlement",
         settlement.id,
-        {"provider": provider, "lines": len(lines), **settlement.counts["outcomes"]},
+        {"provider": provider, "lines": lines.height, **counts},
     )
-    if progress:
-        progress(len(lines) % 10000)
     return settlement
 
 
-class _Known(NamedTuple):
-    payment_id: str
-    amount: int
-    reference: str
-    department: str
-    in_range: bool
+def _midnight(day: date) -> datetime:
+    return as_utc(datetime.combine(day, time.min, TAIPEI))
 
 
-def _as_uuid(value: str | uuid.UUID | None) -> uuid.UUID | None:
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    return uuid.UUID(value)
+class _Reader:
+    """Reads a provider's unsettled payments of some Taipei days, as columns."""
+
+    def __init__(self, session: Session, provider: str, store_file: bool) -> None:
+        self.session = session
+        self.provider = provider
+        self.columns = [c for c in _KNOWN if store_file or c != "reference"]
+        engine = session.get_bind().engine
+        self.sqlite = engine.dialect.name == "sqlite"
+        path = engine.url.database if self.sqlite else None
+        self.path = path if path and path != ":memory:" else None
+        self.covers = self.sqlite
+        """SQLite's single writer lets a settlement cover its window (no mark per payment)."""
+
+    @property
+    def parallel(self) -> bool:
+        """Whether reading can overlap parsing (a second connection to a SQLite file)."""
+        return self.path is not None
+
+    def window(
+        self,
+        first: date,
+        last: date,
+        guess: date | None,
+        early: Future[pl.DataFrame | None] | None,
+    ) -> pl.DataFrame:
+        """The unsettled payments paid from `first` to `last`; `early` read the day `guess`."""
+        lower, upper = _midnight(first), _midnight(last + timedelta(days=1))
+        if self._covered_before(lower, upper):
+            # An earlier settlement covers part of the window: the database says which
+            # payments it left unsettled (rare: a second file for the same days).
+            return self._frame(self._query(lower, upper).where(~settled()))
+        if early is None or guess is None or not first <= guess <= last:
+            parts = [self.read(first, last)]
+        else:
+            parts = [early.result()]
+            if first < guess:
+                parts.append(self.read(first, guess - timedelta(days=1)))
+            if guess < last:
+                parts.append(self.read(guess + timedelta(days=1), last))
+        frames = [part for part in parts if part is not None]
+        if len(frames) < len(parts):  # a value with a line break: row by row
+            return self._frame(self._query(lower, upper))
+        return pl.concat(frames)
+
+    def read(self, first: date, last: date) -> pl.DataFrame | None:
+        """The provider's payments without a settlement mark, paid from `first` to `last`.
+
+        None when SQLite's packed rows cannot be split (a value holding a separator)."""
+        lower, upper = _midnight(first), _midnight(last + timedelta(days=1))
+        if not self.sqlite:
+            return self._frame(self._query(lower, upper))
+        # SQLite hands the rows over as one string (group_concat, in C, with the GIL
+        # released) which Polars reads as CSV: a million Python tuples would cost seconds.
+        query = self._query(lower, upper)
+        names = [c.name for c in query.selected_columns]
+        unit: Any = literal_column("char(31)")
+        columns: list[Any] = [c.element for c in query.selected_columns]
+        joined = functools.reduce(lambda a, b: a.op("||")(unit).op("||")(b), columns)
+        row = func.group_concat(joined, literal_column("char(10)"))
+        packed = query.with_only_columns(func.count(), row)
+        sql = str(
+            packed.compile(
+                dialect=self.session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+            )
+        )
+        count, text = self._fetch_one(sql)
+        if not count:
+            return _typed(pl.DataFrame(schema={n: _KNOWN[n] for n in names}), self.columns)
+        # A value holding a separator or a carriage return would shift the columns: the
+        # caller then reads row by row, on the session (this may run in another thread).
+        if "\r" in text or text.count(_UNIT) != count * (len(names) - 1):
+            return None
+        try:
+            frame = pl.read_csv(
+                text.encode("utf-8", "surrogatepass"),
+                has_header=False,
+                new_columns=names,
+                separator=_UNIT,
+                quote_char=None,
+                infer_schema=False,
+                empty_string_is_null=False,
+            )
+        except pl.exceptions.PolarsError:  # a line break inside a value
+            return None
+        return _typed(frame, self.columns) if frame.height == count else None
+
+    def _fetch_one(self, sql: str) -> tuple[Any, ...]:
+        if self.path is None:
+            return tuple(self.session.connection().exec_driver_sql(sql).one())
+        # A connection of its own, so that the read can run beside the parsing. It sees what
+        # is committed: all there is, while this transaction holds the write lock.
+        uri = Path(self.path).resolve().as_uri()
+        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+        try:
+            return tuple(connection.execute(sql).fetchone())
+        finally:
+            connection.close()
+
+    def _query(self, lower: datetime, upper: datetime) -> Select[*tuple[Any, ...]]:
+        columns = {
+            "provider_txn_id": Payment.provider_txn_id,
+            "amount": Payment.amount,
+            "department": Payment.department,
+            "reference": Payment.reference,
+            "payment_id": sql_cast(Payment.id, String),
+        }
+        wanted = [c for c in self.columns if c != "payment_id" or not self.sqlite]
+        # `settlement_id IS NULL` spelled out: it selects the partial covering index.
+        return select(*(columns[c].label(c) for c in wanted)).where(
+            Payment.provider == self.provider,
+            Payment.paid_at >= lower,
+            Payment.paid_at < upper,
+            Payment.settlement_id.is_(None),
+        )
+
+    def _frame(self, query: Select[*tuple[Any, ...]]) -> pl.DataFrame:
+        if self.sqlite:  # the exact query reads ids too
+            query = query.add_columns(sql_cast(Payment.id, String).label("payment_id"))
+        names = [c.name for c in query.selected_columns]
+        rows = self.session.execute(query).all()
+        frame = pl.DataFrame(rows, schema={n: _KNOWN[n] for n in names}, orient="row")
+        return _typed(frame, self.columns)
+
+    def _covered_before(self, lower: datetime, upper: datetime) -> bool:
+        return (
+            self.session.scalar(
+                select(Settlement.id)
+                .where(
+                    Settlement.provider == self.provider,
+                    Settlement.covers_recorded_before.is_not(None),
+                    Settlement.window_start < upper,
+                    Settlement.window_end > lower,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+
+
+def _typed(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """`frame` with every column of `_KNOWN` (absent ones null), typed."""
+    return frame.select(
+        (pl.col(c) if c in frame.columns and c in columns else pl.lit(None)).cast(t).alias(c)
+        for c, t in _KNOWN.items()
+    )
+
+
+def _classify(lines: pl.DataFrame, known: pl.DataFrame, store_file: bool) -> pl.DataFrame:
+    """Each line with the recorded payment it names and an outcome, where one join decides it.
+
+    A CSV line names its payment by provider_txn_id. A store line has no id: it consumes the
+    next recorded payment of its bill (both taken in order), and the same line twice is a
+    duplicate. Lines left without an outcome are resolved one by one (`_resolve`).
+    """
+    key = "provider_txn_id"
+    lines = lines.with_columns(pl.col(key).hash().alias("h"))
+    # Equal strings have equal hashes: with no repeated hash there is no repeated line.
+    first = lines["h"].is_first_distinct()
+    if not first.all():
+        first = lines[key].is_first_distinct()
+    lines = lines.with_columns(first.alias("first"))
+    payments = known.select(
+        pl.col(key).alias("payment_txn"),
+        pl.col("amount").alias("known_amount"),
+        pl.col("department").alias("known_department"),
+        "payment_id",
+        "reference",
+    )
+    if store_file:
+        lines = lines.with_columns(
+            pl.when("first")
+            .then(pl.col("first").cast(pl.Int64).cum_sum().over("reference"))
+            .alias("rank")
+        )
+        payments = payments.sort("payment_txn").with_columns(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("reference").alias("rank")
+        )
+        joined = lines.join(payments, on=["reference", "rank"], how="left", maintain_order="left")
+    else:
+        joined = _join_by_txn(lines, payments.drop("reference"))
+    return joined.with_columns(
+        pl.when(~pl.col("first"))
+        .then(pl.lit(MatchOutcome.DUPLICATE.value))
+        .when(pl.col("known_amount") == pl.col("amount"))
+        .then(pl.lit(MatchOutcome.MATCHED.value))
+        .when(pl.col("known_amount").is_not_null())
+        .then(pl.lit(MatchOutcome.AMOUNT_MISMATCH.value))
+        .alias("outcome")
+    )
+
+
+def _join_by_txn(lines: pl.DataFrame, payments: pl.DataFrame) -> pl.DataFrame:
+    """Lines left-joined to the payments with their provider_txn_id.
+
+    Joined on the strings' 64-bit hashes (several times cheaper), then checked string by
+    string: a pair whose ids differ is dropped (that line is resolved one by one), and two
+    payments sharing a hash (no join row may multiply) send it back to the string join.
+    """
+    known = payments.with_columns(pl.col("payment_txn").hash().alias("h"))
+    joined = lines.join(known, on="h", how="left")
+    if joined.height != lines.height:
+        return lines.join(
+            payments,
+            left_on="provider_txn_id",
+            right_on="payment_txn",
+            how="left",
+            maintain_order="left",
+        ).with_columns(
+            pl.when(pl.col("known_amount").is_not_null())
+            .then(pl.col("provider_txn_id"))
+            .alias("payment_txn")
+        )
+    same = pl.col("payment_txn") == pl.col("provider_txn_id")
+    return joined.with_columns(
+        pl.when(same).then(pl.col(c)).alias(c)
+        for c in ("payment_txn", "known_amount", "known_department", "payment_id")
+    )
+
+
+class _Resolved:
+    """What the one-by-one resolution of the remaining lines decided."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.marked: list[str] = []
+        """Payments outside the window the file confirmed: marked one by one."""
+        self.recorded_total = 0
+
+
+def _resolve(
+    uow: UnitOfWork,
+    settlement: Settlement,
+    provider: str,
+    joined: pl.DataFrame,
+    store_file: bool,
+) -> _Resolved:
+    """Lines no recorded payment of the window explains (normally a handful).
+
+    A CSV line may name a payment of another day; otherwise, when the bill exists, the file
+    is the proof of payment ("paid at the store, callback lost") and the payment is recorded
+    now, with every flag the platform gives money collected; with no such bill it is unknown.
+    """
+    session = uow.session
+    result = _Resolved()
+    open_lines = joined.filter(
+        pl.col("outcome").is_null() | pl.col("known_department").is_null()
+    ).sort("line_no")  # in file order: the first of two payments of a bill settles it
+    if not open_lines.height:
+        return result
+    elsewhere = {} if store_file else _by_txn(session, provider, open_lines["provider_txn_id"])
+    bills = _bills_by_number(session, open_lines["reference"].to_list())
+    for line in open_lines.iter_rows(named=True):
+        bill = bills.get(line["reference"])
+        row = {
+            "line_no": line["line_no"],
+            "outcome": line["outcome"],
+            "payment_id": line["payment_id"],
+            "department": bill[1] if bill else "",
+            "outside": False,
+        }
+        result.rows.append(row)
+        if line["outcome"] is not None:  # a duplicate: it needed only its department
+            continue
+        other = elsewhere.get(line["provider_txn_id"])
+        if other is not None:
+            row.update(payment_id=other["payment_id"], department=other["department"])
+            if other["settled"]:  # confirmed by an earlier file
+                row["outcome"] = MatchOutcome.DUPLICATE.value
+            elif other["amount"] == line["amount"]:
+                row.update(outcome=MatchOutcome.MATCHED.value, outside=True)
+                result.marked.append(other["payment_id"])
+            else:
+                row["outcome"] = MatchOutcome.AMOUNT_MISMATCH.value
+        elif bill is not None:
+            request = service.PaymentRequest(
+                reference=line["reference"],
+                amount=line["amount"],
+                channel=(Channel.STORE if store_file else Channel.BANK).value,
+                provider_txn_id=line["provider_txn_id"],
+                paid_at=line["paid_at"],
+            )
+            payment, created = service.record_payment(uow, provider, request, source="settlement")
+            row["payment_id"] = str(payment.id)
+            if created:
+                payment.settlement_id = settlement.id
+                row["outcome"] = MatchOutcome.RECORDED.value
+                result.recorded_total += line["amount"]
+            else:  # already recorded from an earlier file
+                row["outcome"] = MatchOutcome.DUPLICATE.value
+        else:
+            row["outcome"] = MatchOutcome.UNKNOWN.value
+    return result
+
+
+def _outcomes(joined: pl.DataFrame, resolved: _Resolved) -> pl.DataFrame:
+    """Every line's final outcome, department and payment (line_no order)."""
+    frame = joined.select(
+        "line_no",
+        "provider_txn_id",
+        "reference",
+        "amount",
+        "day",
+        "payment_txn",
+        "outcome",
+        "payment_id",
+        pl.col("known_department").alias("department"),
+        pl.lit(value=False).alias("outside"),
+    )
+    if not resolved.rows:
+        return frame
+    fixes = pl.DataFrame(
+        resolved.rows,
+        schema={
+            "line_no": pl.Int64,
+            "outcome": pl.String,
+            "payment_id": pl.String,
+            "department": pl.String,
+            "outside": pl.Boolean,
+        },
+    )
+    return frame.update(fixes, on="line_no", how="left", include_nulls=False)
+
+
+def _missing(known: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """The payments no line consumed."""
+    consumed = outcomes.filter(pl.col("payment_txn").is_not_null())["payment_txn"]
+    # Each payment has its own id and a line consumes only an equal one: when as many
+    # distinct ids were consumed as there are payments, every payment was.
+    if consumed.hash().n_unique() == known.height:
+        return known.clear()
+    return known.join(
+        consumed.unique().to_frame("provider_txn_id"), on="provider_txn_id", how="anti"
+    )
+
+
+def _counts(outcomes: pl.DataFrame, missing: pl.DataFrame) -> dict[str, int]:
+    counted = dict(outcomes["outcome"].value_counts().iter_rows())
+    counted[MatchOutcome.MISSING.value] = missing.height
+    return {o.value: int(counted.get(o.value, 0)) for o in MatchOutcome}
+
+
+def _by_department_day(outcomes: pl.DataFrame, missing: pl.DataFrame) -> list[dict[str, Any]]:
+    lines = outcomes.group_by("department", "day", "outcome").len()
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    groups = [
+        (department, day.isoformat(), outcome, count)
+        for department, day, outcome, count in lines.iter_rows()
+    ] + [
+        (department, "", MatchOutcome.MISSING.value, count)
+        for department, count in missing.group_by("department").len().iter_rows()
+    ]
+    for department, day, outcome, count in groups:
+        row = rows.setdefault((department, day), {"department": department, "day": day})
+        row[outcome] = int(count)
+    return [rows[k] for k in sorted(rows)]
+
+
+def _findings(
+    session: Session,
+    settlement_id: uuid.UUID,
+    provider: str,
+    outcomes: pl.DataFrame,
+    missing: pl.DataFrame,
+) -> list[dict[str, object]]:
+    """The report's rows: every line that did not match, and every payment the file lacks."""
+    lines = outcomes.filter(pl.col("outcome") != MatchOutcome.MATCHED.value).sort("line_no")
+    # The bulk read on SQLite skips ids and write-off numbers: the few needed are fetched.
+    lacking = pl.concat(
+        [
+            lines.filter(pl.col("payment_id").is_null() & pl.col("payment_txn").is_not_null())[
+                "payment_txn"
+            ],
+            missing.filter(pl.col("payment_id").is_null() | pl.col("reference").is_null())[
+                "provider_txn_id"
+            ],
+        ]
+    )
+    extra = _by_txn(session, provider, lacking) if lacking.len() else {}
+    findings = []
+    for line in lines.iter_rows(named=True):
+        payment_id = line["payment_id"] or extra.get(line["payment_txn"] or "", {}).get(
+            "payment_id"
+        )
+        findings.append(
+            _finding(
+                settlement_id,
+                line["line_no"],
+                line["outcome"],
+                line["provider_txn_id"],
+                line["reference"],
+                line["amount"],
+                payment_id,
+                line["department"] or "",
+                line["day"].isoformat(),
+            )
+        )
+    for payment in missing.sort("provider_txn_id").iter_rows(named=True):
+        found = extra.get(payment["provider_txn_id"], {})
+        findings.append(
+            _finding(
+                settlement_id,
+                0,
+                MatchOutcome.MISSING.value,
+                payment["provider_txn_id"],
+                payment["reference"] or found.get("reference", ""),
+                payment["amount"],
+                payment["payment_id"] or found.get("payment_id"),
+                payment["department"],
+                "",
+            )
+        )
+    return findings
 
 
 def _finding(
     settlement_id: uuid.UUID,
     line_no: int,
-    outcome: MatchOutcome,
+    outcome: str,
     txn: str,
     reference: str,
     amount: int,
-    payment_id: str | uuid.UUID | None,
+    payment_id: str | None,
     department: str,
     day: str,
 ) -> dict[str, object]:
     return {
         "settlement_id": settlement_id,
         "line_no": line_no,
-        "outcome": outcome.value,
+        "outcome": outcome,
         "provider_txn_id": txn[:64],
         "reference": reference[:32],
         "amount": amount,
-        "payment_id": _as_uuid(payment_id),
+        "payment_id": uuid.UUID(payment_id) if payment_id else None,
         "department": department,
         "day": day,
     }
 
 
-def _mark_settled(
-    session: Session,
-    settlement_id: uuid.UUID,
-    in_range: tuple[ColumnElement[bool], ...],
-    matched: set[str],
-    excluded: list[str],
-    matched_outside: list[str],
-) -> None:
-    """Set the final 核銷 status on every matched payment, in as few statements as possible."""
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _by_txn(session: Session, provider: str, txns: pl.Series) -> dict[str, dict[str, Any]]:
+    """The provider's payments with these transaction ids, whatever their day or status."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(txns.unique().to_list()):
+        for row in session.execute(
+            select(
+                Payment.provider_txn_id,
+                sql_cast(Payment.id, String).label("payment_id"),
+                Payment.amount,
+                Payment.department,
+                Payment.reference,
+                settled().label("settled"),
+            ).where(Payment.provider == provider, Payment.provider_txn_id.in_(chunk))
+        ).mappings():
+            found[row["provider_txn_id"]] = dict(row)
+    return found
+
+
+def _mark(session: Session, settlement_id: uuid.UUID, payment_ids: Sequence[uuid.UUID]) -> None:
+    """Give these payments the final 核銷 status, a chunk of them a statement."""
     table = cast(Table, Payment.__table__)
-    by_id = (
-        update(table).where(table.c.id == bindparam("pid")).values(settlement_id=bindparam("sid"))
-    )
-    rest = matched_outside
-    if len(excluded) <= CHUNK:
-        # Usually almost every payment of the day matched: one statement marks them all.
-        statement = update(table).where(*in_range).values(settlement_id=settlement_id)
-        if excluded:
-            statement = statement.where(table.c.id.not_in([_as_uuid(p) for p in excluded]))
-        session.execute(statement, execution_options={"synchronize_session": False})
-    else:
-        outside = set(matched_outside)
-        rest = [p for p in matched if p not in outside] + matched_outside
-    if rest:
-        session.connection().execute(
-            by_id, [{"pid": _as_uuid(p), "sid": settlement_id} for p in rest]
+    for chunk in _chunks(payment_ids):
+        session.execute(
+            update(table).where(table.c.id.in_(chunk)).values(settlement_id=settlement_id),
+            execution_options={"synchronize_session": False},
         )
 
 
@@ -484,18 +643,6 @@ def _bills_by_number(session: Session, numbers: Sequence[str]) -> dict[str, tupl
             )
         ):
             found[number] = (bill_id, department)
-    return found
-
-
-def _departments(session: Session, bill_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    found: dict[uuid.UUID, str] = {}
-    unique = list(dict.fromkeys(bill_ids))
-    for start in range(0, len(unique), CHUNK):
-        chunk = unique[start : start + CHUNK]
-        for bill_id, department in session.execute(
-            select(Bill.id, Bill.department).where(Bill.id.in_(chunk))
-        ):
-            found[bill_id] = department
     return found
 
 
@@ -534,7 +681,7 @@ def daily_report(
             Payment.amount,
             Payment.applied,
             Payment.refund_due,
-            Payment.settlement_id,
+            settled().label("settled"),
             Payment.flag,
         )
         .join(Bill, Bill.id == Payment.bill_id)
@@ -543,7 +690,7 @@ def daily_report(
     if department:
         query = query.where(Bill.department == department)
     rows: dict[str, dict[str, object]] = {}
-    for dept, amount, applied, due, settlement_id, flag in session.execute(query):
+    for dept, amount, applied, due, is_settled, flag in session.execute(query):
         row = rows.setdefault(
             dept,
             {
@@ -562,7 +709,7 @@ def daily_report(
         row["collected"] = int(row["collected"]) + amount  # type: ignore[call-overload]
         row["applied"] = int(row["applied"]) + applied  # type: ignore[call-overload]
         row["refund_due"] = int(row["refund_due"]) + due  # type: ignore[call-overload]
-        key = "reconciled" if settlement_id else "unreconciled"
+        key = "reconciled" if is_settled else "unreconciled"
         row[key] = int(row[key]) + 1  # type: ignore[call-overload]
         if flag != "none":
             row["exceptions"] = int(row["exceptions"]) + 1  # type: ignore[call-overload]

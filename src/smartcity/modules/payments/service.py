@@ -48,6 +48,7 @@ from smartcity.modules.payments.models import (
     Provider,
     Refund,
     Subscriber,
+    settled,
 )
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import (
@@ -529,6 +530,8 @@ def post_payment(
         "recorded_at": now,
         "settlement_id": None,
         "source": source,
+        "department": bill.department,
+        "reference": bill.write_off_number,
     }
     session.execute(insert(_PAYMENTS), payment)
     if changes:
@@ -559,7 +562,8 @@ def post_payment(
                 ledger.credit(ledger.account(A.PROVIDER_CLEARING, provider_code), fee),
             ],
         )
-    view = _view(payment, bill.write_off_number, changes.get("status", bill.status))
+    # Just recorded: no settlement can have confirmed it yet.
+    view = _view(payment, bill.write_off_number, changes.get("status", bill.status), False)
     webhooks.enqueue_to(
         session,
         {bill.department: department_url, provider_code: provider_url},
@@ -600,9 +604,9 @@ def record_payment(
 
 
 def _view_query() -> Select[*tuple[Any, ...]]:
-    return select(*_PAYMENT_COLUMNS, Bill.write_off_number, Bill.status).join(
-        Bill, Bill.id == Payment.bill_id
-    )
+    return select(
+        *_PAYMENT_COLUMNS, Bill.write_off_number, Bill.status, settled().label("is_settled")
+    ).join(Bill, Bill.id == Payment.bill_id)
 
 
 def _replayed(session: Session, provider_code: str, key: str, digest: str) -> dict[str, Any]:
@@ -618,7 +622,7 @@ def _replayed(session: Session, provider_code: str, key: str, digest: str) -> di
     row = session.execute(_view_query().where(Payment.id == seen.payment_id)).first()
     if row is None:  # pragma: no cover - the key and payment commit together
         raise NotFound("the payment of this key is gone", code="unknown_payment")
-    return _view(row._mapping, row.write_off_number, row.status)
+    return _view(row._mapping, row.write_off_number, row.status, bool(row.is_settled))
 
 
 def _rebind(
@@ -642,7 +646,7 @@ def _rebind(
             .values(payment_id=payment_id)
         )
         uow.audit("payments.idempotency.bound", "payment", payment_id, {})
-    return _view(row._mapping, row.write_off_number, row.status)
+    return _view(row._mapping, row.write_off_number, row.status, bool(row.is_settled))
 
 
 def record_payment_retrying(
@@ -672,7 +676,9 @@ def record_payment_retrying(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _view(payment: Mapping[Any, Any], reference: str, bill_status: str) -> dict[str, Any]:
+def _view(
+    payment: Mapping[Any, Any], reference: str, bill_status: str, settled: bool
+) -> dict[str, Any]:
     return {
         "id": str(payment["id"]),
         "bill_id": str(payment["bill_id"]),
@@ -688,14 +694,21 @@ def _view(payment: Mapping[Any, Any], reference: str, bill_status: str) -> dict[
         "exception_state": payment["exception_state"],
         "paid_at": as_utc(payment["paid_at"]).isoformat(),
         "bill_status": bill_status,
-        "settled": payment["settlement_id"] is not None,
+        "settled": settled,
     }
 
 
-def payment_view(payment: Payment, bill: Bill) -> dict[str, Any]:
+def is_settled(session: Session, payment: Payment) -> bool:
+    """Whether a settlement file confirmed the payment (its final 核銷 status)."""
+    if payment.settlement_id is not None:
+        return True
+    return bool(session.scalar(select(settled()).where(Payment.id == payment.id)))
+
+
+def payment_view(payment: Payment, bill: Bill, *, settled: bool) -> dict[str, Any]:
     """A payment as the API shows it."""
     values = {column.key: getattr(payment, column.key) for column in _PAYMENT_COLUMNS}
-    return _view(values, bill.write_off_number, bill.status)
+    return _view(values, bill.write_off_number, bill.status, settled)
 
 
 def get_payment(session: Session, payment_id: uuid.UUID) -> Payment:

@@ -62,9 +62,11 @@ def bill_out(session: Session, bill: Bill, settings: PaymentsSettings) -> BillOu
     )
 
 
-def payment_out(payment: Payment, bill: Bill) -> PaymentOut:
+def payment_out(session: Session, payment: Payment, bill: Bill) -> PaymentOut:
     """A payment."""
-    return PaymentOut.model_validate(service.payment_view(payment, bill))
+    return PaymentOut.model_validate(
+        service.payment_view(payment, bill, settled=service.is_settled(session, payment))
+    )
 
 
 def refund_out(refund: Refund) -> RefundOut:

@@ -1,7 +1,7 @@
 """payments: where autopay asks a provider to charge a bound method
 
-Revision ID: payments_0002
-Revises: payments_0001
+Revision ID: payments_0003
+Revises: payments_0002
 Create Date: 2026-11-26 10:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "payments_0002"
-down_revision = "payments_0001"
+revision = "payments_0003"
+down_revision = "payments_0002"
 branch_labels = None
 depends_on = None
 
