@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import threading
-
 from smartcity.core.auth import system_actor
 from smartcity.core.meta import Meta
 from smartcity.core.platform import Platform
+from tests.support.concurrency import run_in_threads
 
 
 def test_concurrent_appends_keep_one_history(platform: Platform) -> None:
     writers, each = 8, 12
-    errors: list[BaseException] = []
 
     def write(worker: int) -> None:
-        try:
-            for step in range(each):
-                with platform.unit_of_work(system_actor(f"w{worker}")) as uow:
-                    uow.session.add(Meta(key=f"{worker}-{step}", value="x"))
-                    uow.audit("test.concurrent", "meta", f"{worker}-{step}", {"step": step})
-                    uow.audit("test.concurrent.second", "meta", f"{worker}-{step}", {})
-        except BaseException as error:  # reported by the assertion below
-            errors.append(error)
+        for step in range(each):
+            with platform.unit_of_work(system_actor(f"w{worker}")) as uow:
+                uow.session.add(Meta(key=f"{worker}-{step}", value="x"))
+                uow.audit("test.concurrent", "meta", f"{worker}-{step}", {"step": step})
+                uow.audit("test.concurrent.second", "meta", f"{worker}-{step}", {})
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    run_in_threads(write, writers)
 
     session = platform.db.read_session()
     try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from typer.testing import CliRunner
 
@@ -13,6 +11,7 @@ from smartcity.core.meta import Meta
 from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
+from tests.support.concurrency import run_in_threads
 
 
 def _head_size(platform: Platform) -> int:
@@ -30,30 +29,21 @@ def test_entries_of_concurrent_transactions_become_leaves_exactly_once(
     # in-process guard, so they meet only at the database's head-row lock.
     logs = [platform.log, TransparencyLog(platform.keys, platform.log.origin)]
     writers, each = 8, 10
-    errors: list[BaseException] = []
 
     def write(worker: int) -> None:
-        try:
-            for step in range(each):
-                uow = UnitOfWork(
-                    platform.db.write_session(),
-                    logs[worker % 2],
-                    platform.bus,
-                    system_actor(f"w{worker}"),
-                )
-                with uow:
-                    uow.session.add(Meta(key=f"q{worker}-{step}", value="x"))
-                    uow.audit("test.queued", "meta", f"q{worker}-{step}", {"step": step})
-                    uow.audit("test.queued.second", "meta", f"q{worker}-{step}", {})
-        except BaseException as error:  # reported by the assertion below
-            errors.append(error)
+        for step in range(each):
+            uow = UnitOfWork(
+                platform.db.write_session(),
+                logs[worker % 2],
+                platform.bus,
+                system_actor(f"w{worker}"),
+            )
+            with uow:
+                uow.session.add(Meta(key=f"q{worker}-{step}", value="x"))
+                uow.audit("test.queued", "meta", f"q{worker}-{step}", {"step": step})
+                uow.audit("test.queued.second", "meta", f"q{worker}-{step}", {})
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    run_in_threads(write, writers)
 
     session = platform.db.read_session()
     try:

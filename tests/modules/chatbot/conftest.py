@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -15,6 +15,7 @@ import pytest
 from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.modules.chatbot import importer, service
+from tests.support.standin import StandInServer
 
 FAQ = [
     (
@@ -101,7 +102,7 @@ def loaded(platform: Platform) -> Platform:
     return platform
 
 
-class StandIn:
+class StandIn(StandInServer):
     """A stand-in for LINE's reply endpoint, on 127.0.0.1 in a thread."""
 
     def __init__(self) -> None:
@@ -109,45 +110,22 @@ class StandIn:
         self.statuses: list[int] = []
         self.gate: threading.Event | None = None
         self.received = threading.Event()
-        stand_in = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # http.server's naming
-                length = int(self.headers.get("content-length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                stand_in.requests.append(
-                    {
-                        "path": self.path,
-                        "auth": self.headers.get("authorization"),
-                        "body": body,
-                    }
-                )
-                stand_in.received.set()
-                if stand_in.gate is not None:
-                    stand_in.gate.wait(10)
-                status = stand_in.statuses.pop(0) if stand_in.statuses else 200
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def base(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def answer(self, path: str, headers: Message, body: bytes) -> tuple[int, str, bytes]:
+        self.requests.append(
+            {"path": path, "auth": headers.get("authorization"), "body": json.loads(body or b"{}")}
+        )
+        self.received.set()
+        if self.gate is not None:
+            self.gate.wait(10)
+        status = self.statuses.pop(0) if self.statuses else 200
+        return status, "application/json", b"{}"
 
     def close(self) -> None:
         if self.gate is not None:
             self.gate.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().close()
 
 
 @pytest.fixture

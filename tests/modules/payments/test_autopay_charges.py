@@ -7,11 +7,10 @@ garbage or nothing at all; every answer other than an approval leaves a normal o
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from email.message import Message
 from typing import Any
 
 import pytest
@@ -25,54 +24,35 @@ from smartcity.modules.payments.settings import PaymentsSettings
 from tests.conftest import Actors, bearer
 from tests.modules.payments.conftest import Pay
 from tests.modules.payments.test_citizens import _bind
+from tests.support.standin import StandInServer
 
 PROVIDER = "JKOPAY"
 
 
-class StandInProvider:
+class StandInProvider(StandInServer):
     """Answers charge requests by the token's prefix: ok…, no…, junk…, slow…."""
 
     def __init__(self) -> None:
         self.secret = ""
         self.requests: list[dict[str, Any]] = []
         self.slow_seconds = 3.0
-        outer = self
+        super().__init__()
+        self.url = f"{self.base}/charges"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                webhooks.verify(outer.secret, self.headers.get(webhooks.HEADER), body, 300)
-                data = json.loads(body)
-                outer.requests.append({"body": data, "headers": dict(self.headers)})
-                token = data["token"]
-                if token.startswith("slow"):
-                    time.sleep(outer.slow_seconds)
-                if token.startswith("junk"):
-                    payload = b"<html>maintenance</html>"
-                elif token.startswith("no"):
-                    payload = json.dumps(
-                        {"approved": False, "reason": "insufficient funds"}
-                    ).encode()
-                else:
-                    txn = f"JKO-{data['idempotency_key'][:8]}"
-                    payload = json.dumps({"approved": True, "provider_txn_id": txn}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/charges"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, path: str, headers: Message, body: bytes) -> tuple[int, str, bytes]:
+        webhooks.verify(self.secret, headers.get(webhooks.HEADER), body, 300)
+        data = json.loads(body)
+        self.requests.append({"body": data, "headers": dict(headers)})
+        token = data["token"]
+        if token.startswith("slow"):
+            time.sleep(self.slow_seconds)
+        if token.startswith("junk"):
+            return 200, "text/html", b"<html>maintenance</html>"
+        if token.startswith("no"):
+            declined = {"approved": False, "reason": "insufficient funds"}
+            return 200, "application/json", json.dumps(declined).encode()
+        approved = {"approved": True, "provider_txn_id": f"JKO-{data['idempotency_key'][:8]}"}
+        return 200, "application/json", json.dumps(approved).encode()
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from email.message import Message
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from smartcity.core.time import utcnow
 from smartcity.modules.payments import sandbox, webhooks
 from smartcity.modules.payments.models import WebhookAttempt, WebhookDelivery
 from tests.modules.payments.conftest import Pay
+from tests.support.standin import StandInServer
 
 
 def test_signature_scheme() -> None:
@@ -42,7 +42,7 @@ def test_signature_scheme() -> None:
     assert webhooks.backoff(4, 30) == timedelta(seconds=240)
 
 
-class Receiver:
+class Receiver(StandInServer):
     """A local HTTP receiver that fails the first `failures` calls and checks signatures."""
 
     def __init__(self, secret: str = "", failures: int = 1) -> None:
@@ -50,33 +50,19 @@ class Receiver:
         self.failures = failures
         self.received: list[dict[str, Any]] = []
         self.verified: list[bool] = []
-        outer = self
+        super().__init__()
+        self.url = f"{self.base}/hook"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # http.server names it so
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                try:
-                    webhooks.verify(outer.secret, self.headers.get(webhooks.HEADER), body, 300)
-                    outer.verified.append(True)
-                except NotAuthenticated:
-                    outer.verified.append(False)
-                outer.received.append(json.loads(body))
-                status = 500 if outer.failures > 0 else 204
-                outer.failures -= 1
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, path: str, headers: Message, body: bytes) -> tuple[int, str, bytes]:
+        try:
+            webhooks.verify(self.secret, headers.get(webhooks.HEADER), body, 300)
+            self.verified.append(True)
+        except NotAuthenticated:
+            self.verified.append(False)
+        self.received.append(json.loads(body))
+        status = 500 if self.failures > 0 else 204
+        self.failures -= 1
+        return status, "", b""
 
 
 @pytest.fixture
