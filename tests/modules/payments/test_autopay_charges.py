@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.time import taipei_today
 from smartcity.modules.identity.values import BindingKind
-from smartcity.modules.payments import webhooks
+from smartcity.modules.payments import autopay, service, webhooks
 from smartcity.modules.payments.settings import PaymentsSettings
 from tests.conftest import Actors, bearer
 from tests.modules.payments.conftest import Pay
@@ -169,3 +170,61 @@ def test_a_provider_without_a_charge_url_declines(
     assert result["charged"] is False
     assert result["reason"] == f"{PROVIDER} takes no autopay charges"
     assert result["bill"]["status"] == "open"
+
+
+def test_a_repeated_exit_report_is_neither_billed_nor_charged_again(
+    pay: Pay, client: TestClient, platform: Platform, actors: Actors, provider: StandInProvider
+) -> None:
+    _autopay(platform, client, actors, "RBC-3003", "ok_card_3")
+    body = {
+        "plate": "RBC-3003",
+        "car_park": "信義廣場地下停車場",
+        "amount": 90,
+        "exited_at": datetime.now(UTC).isoformat(),
+    }
+    headers = {**pay.officer("PMO"), "Idempotency-Key": "gate-7:exit-0001"}
+    first = client.post("/api/v1/payments/parking/exits", json=body, headers=headers)
+    again = client.post("/api/v1/payments/parking/exits", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert first.json()["charged"] is True and len(provider.requests) == 1
+    other = client.post(
+        "/api/v1/payments/parking/exits", json={**body, "amount": 120}, headers=headers
+    )
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+    # Without a key every report is an exit of its own.
+    plain = client.post("/api/v1/payments/parking/exits", json=body, headers=pay.officer("PMO"))
+    assert plain.status_code == 201 and plain.json()["bill"]["id"] != first.json()["bill"]["id"]
+
+
+def test_an_exit_whose_charge_was_never_recorded_is_finished_by_its_retry(
+    pay: Pay, client: TestClient, platform: Platform, actors: Actors, provider: StandInProvider
+) -> None:
+    _autopay(platform, client, actors, "RBC-4004", "ok_card_4")
+    exited_at = datetime.now(UTC)
+    # The first attempt billed the stay, then died before the provider's answer was recorded.
+    with platform.unit_of_work(system_actor("gate")) as uow:
+        billed = autopay.bill_exit(
+            uow,
+            service.settings_of(platform),
+            plate="RBC-4004",
+            car_park="信義廣場地下停車場",
+            amount=90,
+            exited_at=exited_at,
+            idempotency_key=("PMO", "gate-7:exit-0002"),
+        )
+    retried = client.post(
+        "/api/v1/payments/parking/exits",
+        json={
+            "plate": "RBC-4004",
+            "car_park": "信義廣場地下停車場",
+            "amount": 90,
+            "exited_at": exited_at.isoformat(),
+        },
+        headers={**pay.officer("PMO"), "Idempotency-Key": "gate-7:exit-0002"},
+    )
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["bill"]["id"] == str(billed.bill_id)
+    assert retried.json()["charged"] is True
+    # Both charge requests named the same bill: the provider takes the money once.
+    assert {r["headers"]["Idempotency-Key"] for r in provider.requests} == {str(billed.bill_id)}

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from sqlalchemy.exc import IntegrityError
 
 from smartcity.core.auth import PUBLIC, Role
-from smartcity.core.errors import BadRequest, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.errors import BadRequest, Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.time import CivilDate, taipei_today
 from smartcity.modules.payments import (
@@ -597,21 +598,56 @@ def build_router() -> APIRouter:
         response_model=ExitOut,
         status_code=201,
         summary="A car park reports an exit: bill the plate and charge its autopay",
+        responses={200: {"description": "A repeat of an exit reported with this key"}},
     )
     def parking_exit(
-        ctx: Annotated[RequestContext, Depends(authorize(rules.CAR_PARKS))], body: ExitIn
+        ctx: Annotated[RequestContext, Depends(authorize(rules.CAR_PARKS))],
+        body: ExitIn,
+        response: Response,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                min_length=1,
+                max_length=255,
+                description="Unique per exit; a retry with the same key and body answers 200 "
+                "with the same bill and is never billed or charged again",
+            ),
+        ] = None,
     ) -> ExitOut:
         settings = service.settings_of(ctx.platform)
-        with ctx.write() as uow:
-            billed = autopay.bill_exit(
-                uow,
-                settings,
-                plate=body.plate,
-                car_park=body.car_park,
-                amount=body.amount,
-                exited_at=body.exited_at,
-                item_code=body.item_code or autopay.PARKING_ITEM,
-            )
+        reporter = str(ctx.principal.organisation or ctx.principal.id)
+        key = (reporter, idempotency_key) if idempotency_key else None
+        for attempt in range(2):
+            try:
+                with ctx.write() as uow:
+                    billed = autopay.bill_exit(
+                        uow,
+                        settings,
+                        plate=body.plate,
+                        car_park=body.car_park,
+                        amount=body.amount,
+                        exited_at=body.exited_at,
+                        item_code=body.item_code or autopay.PARKING_ITEM,
+                        idempotency_key=key,
+                    )
+                break
+            except IntegrityError:
+                # A concurrent twin with this key committed first: answer as its replay.
+                if attempt or key is None:
+                    raise Conflict(
+                        "this exit is being reported; retry", code="in_progress"
+                    ) from None
+        if billed.replayed is not None:
+            response.status_code = 200
+            with ctx.read() as session:
+                done = billed.replayed
+                return ExitOut(
+                    bill=bill_out(session, service.get_bill(session, billed.bill_id), settings),
+                    charged=done.charged,
+                    payment_id=done.payment_id,
+                    reason=done.reason,
+                )
         # No transaction is open while the provider charges: it may be slow.
         outcome = (
             autopay.charge(billed.charge, settings.autopay_charge_timeout_seconds)

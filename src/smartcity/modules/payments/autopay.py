@@ -8,6 +8,7 @@ file still carries the payment and reconciliation records it ("in the file, unkn
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from smartcity.core.time import TAIPEI, as_utc, taipei_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import BindingKind, normalise_binding_value
 from smartcity.modules.payments import sandbox, service, webhooks
-from smartcity.modules.payments.models import Autopay, Bill, Provider
+from smartcity.modules.payments.models import Autopay, Bill, ExitKey, Provider
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import Channel
 
@@ -207,11 +208,25 @@ class ExitResult:
 
 @dataclass
 class BilledExit:
-    """The bill for a stay, and the charge still to make (None when autopay does not apply)."""
+    """The bill for a stay, and the charge still to make (None when autopay does not apply).
+
+    `replayed` is the stored answer when the car park repeats an exit it already reported.
+    """
 
     bill_id: uuid.UUID
     charge: ChargeRequest | None
     reason: str
+    key: tuple[str, str] | None = None
+    replayed: ExitResult | None = None
+
+
+def exit_digest(plate: str, car_park: str, amount: int, exited_at: datetime, item: str) -> str:
+    """What identifies one reported exit, for its Idempotency-Key."""
+    text = json.dumps(
+        [normalise_binding_value(BindingKind.PLATE, plate), car_park, amount,
+         as_utc(exited_at).isoformat(), item]
+    )  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def bill_exit(
@@ -223,19 +238,46 @@ def bill_exit(
     amount: int,
     exited_at: datetime,
     item_code: str = PARKING_ITEM,
+    idempotency_key: tuple[str, str] | None = None,
 ) -> BilledExit:
-    """Bill the plate for the stay and find the autopay method to charge, if one is in force."""
+    """Bill the plate for the stay and find the autopay method to charge, if one is in force.
+
+    With an `idempotency_key` (reporter, key), a repeated report answers as the first did;
+    one whose charge was never recorded (the first attempt died) finishes it: the charge
+    carries the bill id as its own idempotency key, so the provider does not take it twice.
+    """
     normalised = normalise_binding_value(BindingKind.PLATE, plate)
     exit_day = as_utc(exited_at).astimezone(TAIPEI).date()
-    bill = service.issue_bill(
-        uow,
-        settings,
-        item_code=item_code,
-        amount=amount,
-        due_date=max(exit_day, taipei_today()) + timedelta(days=14),
-        payer={"plate": normalised},
-        description=f"{car_park[:60]} {exit_day.isoformat()}",
-    )
+    seen = uow.session.get(ExitKey, idempotency_key) if idempotency_key else None
+    if seen is not None:
+        if seen.request_hash != exit_digest(plate, car_park, amount, exited_at, item_code):
+            raise Conflict(
+                "this Idempotency-Key was used for another exit", code="idempotency_key_reused"
+            )
+        bill = service.get_bill(uow.session, seen.bill_id)
+        if seen.settled:
+            done = ExitResult(bill, seen.charged, seen.payment_id, seen.reason)
+            return BilledExit(bill.id, None, seen.reason, idempotency_key, done)
+    else:
+        bill = service.issue_bill(
+            uow,
+            settings,
+            item_code=item_code,
+            amount=amount,
+            due_date=max(exit_day, taipei_today()) + timedelta(days=14),
+            payer={"plate": normalised},
+            description=f"{car_park[:60]} {exit_day.isoformat()}",
+        )
+        if idempotency_key:
+            reporter, key = idempotency_key
+            uow.session.add(
+                ExitKey(
+                    reporter=reporter,
+                    key=key,
+                    request_hash=exit_digest(plate, car_park, amount, exited_at, item_code),
+                    bill_id=bill.id,
+                )
+            )
     row = uow.session.execute(
         select(Autopay).where(
             Autopay.plate == normalised,
@@ -244,10 +286,10 @@ def bill_exit(
         )
     ).scalar_one_or_none()
     if row is None:
-        return BilledExit(bill.id, None, "no autopay in force for this plate")
+        return BilledExit(bill.id, None, "no autopay in force for this plate", idempotency_key)
     # The citizen who bound autopay must still hold the plate.
     if row.user_id not in identity.citizens_bound_to(uow.session, BindingKind.PLATE, normalised):
-        return BilledExit(bill.id, None, "the plate's binding has ended")
+        return BilledExit(bill.id, None, "the plate's binding has ended", idempotency_key)
     provider = uow.session.get(Provider, row.provider)
     request = ChargeRequest(
         bill_id=bill.id,
@@ -258,11 +300,22 @@ def bill_exit(
         charge_url=provider.charge_url if provider else "",
         secret=provider.webhook_secret if provider else "",
     )
-    return BilledExit(bill.id, request, "")
+    return BilledExit(bill.id, request, "", idempotency_key)
 
 
 def settle_exit(uow: UnitOfWork, billed: BilledExit, outcome: ChargeOutcome | None) -> ExitResult:
     """Record the provider's answer: a payment when approved, the decline otherwise."""
+    result = _settle(uow, billed, outcome)
+    if billed.key is not None:
+        seen = uow.session.get(ExitKey, billed.key)
+        if seen is not None and not seen.settled:
+            seen.settled, seen.charged = True, result.charged
+            seen.payment_id, seen.reason = result.payment_id, result.reason[:200]
+            uow.audit("payments.parking.exit_settled", "bill", result.bill.id, {})
+    return result
+
+
+def _settle(uow: UnitOfWork, billed: BilledExit, outcome: ChargeOutcome | None) -> ExitResult:
     bill = service.get_bill(uow.session, billed.bill_id)
     if billed.charge is None or outcome is None:
         return ExitResult(bill, False, None, billed.reason)

@@ -174,6 +174,26 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
+class ExitKey(Base):
+    """One Idempotency-Key of one car-park system, and the exit it reported.
+
+    A gate that retries after a lost answer must not bill the stay, or charge the car, twice.
+    """
+
+    __tablename__ = "payments_exit_keys"
+
+    reporter: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    bill_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    settled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    """The provider's answer is recorded (False only between the two transactions)."""
+    charged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
 class Refund(Base):
     """Money returned (or to be returned) to a payer through the provider."""
 
