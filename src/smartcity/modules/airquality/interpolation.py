@@ -321,14 +321,8 @@ def loo_idw(xy: FloatArray, z: FloatArray, *, power: float = 2.0, k: int | None 
     kk = n - 1 if k is None else min(k, n - 1)
     tree = cKDTree(xy)
     dist, idx = tree.query(xy, k=kk + 1)
-    dist, idx = dist[:, 1:], idx[:, 1:]
     # Co-located twins: the nearest "other" may sit at distance 0; IDW then copies it.
-    with np.errstate(divide="ignore"):
-        w = 1.0 / np.power(dist, power)
-    exact = dist[:, 0] == 0.0
-    w[exact] = 0.0
-    w[exact, 0] = 1.0
-    return np.asarray(np.sum(w * z[idx], axis=1) / np.sum(w, axis=1))
+    return idw_from_neighbours(z, dist[:, 1:], idx[:, 1:], power)
 
 
 def loo_kriging(xy: FloatArray, z: FloatArray, vg: Variogram, *, k: int = 16) -> FloatArray:

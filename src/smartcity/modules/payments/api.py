@@ -57,7 +57,14 @@ from smartcity.modules.payments.schemas import (
     SubscriberOut,
 )
 from smartcity.modules.payments.values import SettlementFormat
-from smartcity.modules.payments.views import bill_out, item_out, payment_out, payout_out, refund_out
+from smartcity.modules.payments.views import (
+    bill_out,
+    item_out,
+    payment_out,
+    payments_out,
+    payout_out,
+    refund_out,
+)
 
 RAW_FILE = {
     "requestBody": {
@@ -276,7 +283,7 @@ def build_router() -> APIRouter:
     ) -> list[PaymentOut]:
         with ctx.read() as session:
             rows = service.exception_queue(session, _department_for(ctx, department), state)
-            return [payment_out(session, p, b) for p, b in rows]
+            return payments_out(session, rows)
 
     @router.post(
         "/exceptions/{payment_id}/resolve",
@@ -539,7 +546,7 @@ def build_router() -> APIRouter:
                 result.append(
                     CitizenBillOut(
                         **bill_out(session, bill, settings).model_dump(),
-                        payments=[payment_out(session, p, bill) for p in paid],
+                        payments=payments_out(session, [(p, bill) for p in paid]),
                         refunds=[refund_out(r) for r in refunds],
                     )
                 )

@@ -248,15 +248,16 @@ def bill_exit(
     """
     normalised = normalise_binding_value(BindingKind.PLATE, plate)
     exit_day = as_utc(exited_at).astimezone(TAIPEI).date()
+    digest = exit_digest(plate, car_park, amount, exited_at, item_code)
     seen = uow.session.get(ExitKey, idempotency_key) if idempotency_key else None
     if seen is not None:
-        if seen.request_hash != exit_digest(plate, car_park, amount, exited_at, item_code):
+        if seen.request_hash != digest:
             raise Conflict(
                 "this Idempotency-Key was used for another exit", code="idempotency_key_reused"
             )
         bill = service.get_bill(uow.session, seen.bill_id)
         if seen.settled:
-            done = ExitResult(bill, seen.charged, seen.payment_id, seen.reason)
+            done = ExitResult(bill, seen.payment_id is not None, seen.payment_id, seen.reason)
             return BilledExit(bill.id, None, seen.reason, idempotency_key, done)
     else:
         bill = service.issue_bill(
@@ -274,7 +275,7 @@ def bill_exit(
                 ExitKey(
                     reporter=reporter,
                     key=key,
-                    request_hash=exit_digest(plate, car_park, amount, exited_at, item_code),
+                    request_hash=digest,
                     bill_id=bill.id,
                 )
             )
@@ -309,8 +310,11 @@ def settle_exit(uow: UnitOfWork, billed: BilledExit, outcome: ChargeOutcome | No
     if billed.key is not None:
         seen = uow.session.get(ExitKey, billed.key)
         if seen is not None and not seen.settled:
-            seen.settled, seen.charged = True, result.charged
-            seen.payment_id, seen.reason = result.payment_id, result.reason[:200]
+            seen.settled, seen.payment_id, seen.reason = (
+                True,
+                result.payment_id,
+                result.reason[:200],
+            )
             uow.audit("payments.parking.exit_settled", "bill", result.bill.id, {})
     return result
 

@@ -188,8 +188,8 @@ class ExitKey(Base):
     bill_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     settled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     """The provider's answer is recorded (False only between the two transactions)."""
-    charged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    """The autopay payment, when the charge was approved."""
     reason: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 

@@ -698,11 +698,13 @@ def _view(
     }
 
 
-def is_settled(session: Session, payment: Payment) -> bool:
-    """Whether a settlement file confirmed the payment (its final 核銷 status)."""
-    if payment.settlement_id is not None:
-        return True
-    return bool(session.scalar(select(settled()).where(Payment.id == payment.id)))
+def settled_ids(session: Session, payments: Sequence[Payment]) -> set[uuid.UUID]:
+    """Which of `payments` a settlement file confirmed (their final 核銷 status), in one query."""
+    marked = {p.id for p in payments if p.settlement_id is not None}
+    others = [p.id for p in payments if p.settlement_id is None]
+    if others:
+        marked.update(session.scalars(select(Payment.id).where(Payment.id.in_(others), settled())))
+    return marked
 
 
 def payment_view(payment: Payment, bill: Bill, *, settled: bool) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from smartcity.modules.payments import codes, service
@@ -64,9 +66,15 @@ def bill_out(session: Session, bill: Bill, settings: PaymentsSettings) -> BillOu
 
 def payment_out(session: Session, payment: Payment, bill: Bill) -> PaymentOut:
     """A payment."""
-    return PaymentOut.model_validate(
-        service.payment_view(payment, bill, settled=service.is_settled(session, payment))
-    )
+    return payments_out(session, [(payment, bill)])[0]
+
+
+def payments_out(session: Session, rows: Sequence[tuple[Payment, Bill]]) -> list[PaymentOut]:
+    """Payments with their bills, their settled status read in one query."""
+    done = service.settled_ids(session, [payment for payment, _bill in rows])
+    return [
+        PaymentOut.model_validate(service.payment_view(p, b, settled=p.id in done)) for p, b in rows
+    ]
 
 
 def refund_out(refund: Refund) -> RefundOut:

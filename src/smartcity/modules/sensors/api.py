@@ -12,8 +12,13 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from smartcity.core.errors import BadRequest, TooLarge
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.modules.sensors import rules, service
-from smartcity.modules.sensors.ingest import IngestResult, ingest
-from smartcity.modules.sensors.lass import LassError, parse_airbox_json, parse_lines
+from smartcity.modules.sensors.ingest import ingest
+from smartcity.modules.sensors.lass import (
+    LassError,
+    LassReading,
+    parse_airbox_json,
+    parse_lines,
+)
 from smartcity.modules.sensors.runtime import registry_of, sensors_settings
 from smartcity.modules.sensors.schemas import DeadLetterOut, DeviceLatestOut, IngestOut
 from smartcity.modules.sensors.values import DeadLetterSource
@@ -31,7 +36,22 @@ async def _body(request: Request, limit: int) -> bytes:
     return body
 
 
-def _out(result: IngestResult) -> IngestOut:
+def _store(
+    ctx: RequestContext,
+    readings: list[LassReading],
+    refused: list[tuple[str, str]],
+    topic: str,
+) -> IngestOut:
+    """Store what a request delivered; refused lines go to the dead letters under `topic`."""
+    with ctx.write() as uow:
+        result = ingest(
+            uow,
+            readings,
+            refused,
+            source=DeadLetterSource.HTTP,
+            topic=topic,
+            registry=registry_of(ctx.platform),
+        )
     return IngestOut(
         received=result.received,
         stored=result.stored,
@@ -66,16 +86,7 @@ def build_router() -> APIRouter:
         except UnicodeDecodeError:
             raise BadRequest("the body must be UTF-8 text", code="invalid_encoding") from None
         readings, refused = parse_lines(text.splitlines())
-        with ctx.write() as uow:
-            result = ingest(
-                uow,
-                readings,
-                refused,
-                source=DeadLetterSource.HTTP,
-                topic="POST /api/v1/sensors/lass",
-                registry=registry_of(ctx.platform),
-            )
-        return _out(result)
+        return _store(ctx, readings, refused, "POST /api/v1/sensors/lass")
 
     @router.post(
         "/airbox",
@@ -114,16 +125,7 @@ def build_router() -> APIRouter:
             readings, refused = parse_airbox_json(document)
         except LassError as exc:
             raise BadRequest(str(exc), code="invalid_airbox_json") from None
-        with ctx.write() as uow:
-            result = ingest(
-                uow,
-                readings,
-                refused,
-                source=DeadLetterSource.HTTP,
-                topic="POST /api/v1/sensors/airbox",
-                registry=registry_of(ctx.platform),
-            )
-        return _out(result)
+        return _store(ctx, readings, refused, "POST /api/v1/sensors/airbox")
 
     @router.get(
         "/latest", response_model=list[DeviceLatestOut], summary="Every device's latest values"

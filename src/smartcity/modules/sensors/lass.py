@@ -42,6 +42,7 @@ APP_FIELDS = ("app", "device")
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_MS = 946_684_800_000  # 2000-01-01
+_MAX_MS = 4_102_444_800_000  # 2100-01-01
 _DAY_MS: dict[str, int] = {}
 _CLOCK_MS: dict[str, int] = {}
 # The field order Airbox firmware sends; anything else takes the general path.
@@ -167,7 +168,7 @@ def _time_ms(fields: Mapping[str, str]) -> int:
         if not date or not clock:
             raise LassError("missing date and time")
         ms = _day_ms(date) + _clock_ms(clock) - TAIPEI_OFFSET_MS
-    if ms < _MIN_MS or ms > 4_102_444_800_000:  # 2000 … 2100
+    if ms < _MIN_MS or ms > _MAX_MS:
         raise LassError("time out of range")
     return ms
 
@@ -193,7 +194,7 @@ def _standard(text: str) -> LassReading | None:
     if not date or not clock:
         return None
     ms = _day_ms(date) + _clock_ms(clock) - TAIPEI_OFFSET_MS
-    if ms < _MIN_MS or ms > 4_102_444_800_000:
+    if ms < _MIN_MS or ms > _MAX_MS:
         raise LassError("time out of range")
     start = text.find("|app=")
     app = text[start + 5 : text.find("|", start + 5)][:64] if start >= 0 else ""
@@ -371,7 +372,7 @@ def _parse_lines(lines: Iterable[str]) -> tuple[list[LassReading], list[tuple[st
                         isfinite(pm25 + pm10 + pm1 + temperature + humidity + latitude + longitude)
                         and -90 <= latitude <= 90
                         and -180 <= longitude <= 180
-                        and _MIN_MS <= ms <= 4_102_444_800_000
+                        and _MIN_MS <= ms <= _MAX_MS
                     ):
                         start = line.find("|app=")
                         app = line[start + 5 : line.find("|", start + 5)][:64] if start >= 0 else ""

@@ -7,13 +7,13 @@ the caller's unit of work). Times are aware UTC datetimes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.errors import InvalidInput, NotFound
@@ -86,11 +86,10 @@ def _check_properties(properties: Sequence[str]) -> list[str]:
     return wanted
 
 
-def _devices(
-    session: Session, properties: Sequence[str], device_ids: Sequence[str] | None
-) -> list[tuple[int, str, str, str, float, float, dict[str, int]]]:
-    """(thing id, device id, name, kind, lat, lon, {property: datastream id}) of located devices."""
-    query = (
+def _located_streams(properties: Sequence[str], *columns: Any) -> Select[Any]:
+    """Devices with a location and their datastreams of `properties`, by device id:
+    (thing id, device id, name, kind, lat, lon, property, *columns)."""
+    return (
         select(
             Thing.id,
             Thing.device_id,
@@ -99,7 +98,7 @@ def _devices(
             Location.latitude,
             Location.longitude,
             Datastream.quantity,
-            Datastream.id,
+            *columns,
         )
         .join(Datastream, Datastream.thing_id == Thing.id)
         .join(ThingLocation, ThingLocation.thing_id == Thing.id)
@@ -111,6 +110,30 @@ def _devices(
         )
         .order_by(Thing.device_id)
     )
+
+
+def _observation_chunks(
+    session: Session, stream_ids: Sequence[int], start_ms: int, end_ms: int
+) -> Iterator[Sequence[Any]]:
+    """(datastream id, time, numeric result) rows with `start_ms <= time < end_ms`, read 900
+    datastreams at a time (SQLite's limit on bound parameters)."""
+    for offset in range(0, len(stream_ids), 900):
+        yield session.execute(
+            select(
+                Observation.datastream_id, Observation.phenomenon_ms, Observation.result_number
+            ).where(
+                Observation.datastream_id.in_(stream_ids[offset : offset + 900]),
+                Observation.phenomenon_ms >= start_ms,
+                Observation.phenomenon_ms < end_ms,
+            )
+        ).all()
+
+
+def _devices(
+    session: Session, properties: Sequence[str], device_ids: Sequence[str] | None
+) -> list[tuple[int, str, str, str, float, float, dict[str, int]]]:
+    """(thing id, device id, name, kind, lat, lon, {property: datastream id}) of located devices."""
+    query = _located_streams(properties, Datastream.id)
     if device_ids is not None:
         query = query.where(Thing.device_id.in_(list(device_ids)))
     found: dict[int, Any] = {}
@@ -145,17 +168,7 @@ def readings(
             stream_owner[stream] = (thing_id, quantity)
     stream_ids = sorted(stream_owner)
     chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for offset in range(0, len(stream_ids), 900):
-        chunk = stream_ids[offset : offset + 900]
-        rows = session.execute(
-            select(
-                Observation.datastream_id, Observation.phenomenon_ms, Observation.result_number
-            ).where(
-                Observation.datastream_id.in_(chunk),
-                Observation.phenomenon_ms >= start_ms,
-                Observation.phenomenon_ms < end_ms,
-            )
-        ).all()
+    for rows in _observation_chunks(session, stream_ids, start_ms, end_ms):
         if rows:
             array = np.array(
                 [(s, t, np.nan if v is None else v) for s, t, v in rows], dtype=np.float64
@@ -206,28 +219,8 @@ def readings(
 def latest(session: Session, properties: Sequence[str] = DEFAULT_PROPERTIES) -> list[DeviceLatest]:
     """Every located device's latest values, from the datastream rows (never the history)."""
     wanted = _check_properties(properties)
-    query = (
-        select(
-            Thing.id,
-            Thing.device_id,
-            Thing.name,
-            Thing.kind,
-            Location.latitude,
-            Location.longitude,
-            Datastream.quantity,
-            Datastream.last_ms,
-            Datastream.last_result,
-        )
-        .join(Datastream, Datastream.thing_id == Thing.id)
-        .join(ThingLocation, ThingLocation.thing_id == Thing.id)
-        .join(Location, Location.id == ThingLocation.location_id)
-        .where(
-            Thing.device_id.is_not(None),
-            Datastream.quantity.in_(wanted),
-            Datastream.last_ms.is_not(None),
-            Location.latitude.is_not(None),
-        )
-        .order_by(Thing.device_id)
+    query = _located_streams(wanted, Datastream.last_ms, Datastream.last_result).where(
+        Datastream.last_ms.is_not(None)
     )
     found: dict[int, dict[str, Any]] = {}
     for thing_id, device, name, kind, lat, lon, quantity, last_ms, value in session.execute(query):
@@ -361,18 +354,8 @@ def datastream_stats(
     values: dict[int, list[float]] = defaultdict(list)
     last: dict[int, int] = {}
     ids = list(dict.fromkeys(int(i) for i in datastream_ids))
-    for offset in range(0, len(ids), 900):
-        chunk = ids[offset : offset + 900]
-        for stream, ms, value in session.execute(
-            select(
-                Observation.datastream_id, Observation.phenomenon_ms, Observation.result_number
-            ).where(
-                Observation.datastream_id.in_(chunk),
-                Observation.phenomenon_ms >= start_ms,
-                Observation.phenomenon_ms < end_ms,
-                Observation.result_number.is_not(None),
-            )
-        ):
+    for rows in _observation_chunks(session, ids, start_ms, end_ms):
+        for stream, ms, value in rows:
             if value is None:
                 continue
             values[stream].append(float(value))

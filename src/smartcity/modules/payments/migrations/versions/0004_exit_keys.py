@@ -24,7 +24,6 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("bill_id", sa.Uuid(), nullable=False),
         sa.Column("settled", sa.Boolean(), nullable=False),
-        sa.Column("charged", sa.Boolean(), nullable=False),
         sa.Column("payment_id", sa.Uuid(), nullable=True),
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
