@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from typer.testing import CliRunner
 
@@ -151,3 +153,42 @@ def test_a_failed_sequencing_loses_nothing(
         assert platform.log.verify(session) == []
     finally:
         session.close()
+
+
+def test_the_sequencer_gathers_the_entries_of_open_siblings(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: while other units of work are open, the sequencer waits for their
+    entries and makes them leaves in the same sequencer transaction."""
+    from smartcity.core.audit import log as audit_log
+
+    monkeypatch.setattr(audit_log, "GATHER_SIBLINGS", 1)
+    monkeypatch.setattr(audit_log, "GATHER_SECONDS", 2.0)
+    batches: list[int] = []
+    real_drain = TransparencyLog._drain
+    monkeypatch.setattr(
+        TransparencyLog,
+        "_drain",
+        lambda self, session: batches.append(real_drain(self, session)) or batches[-1],
+    )
+    sibling = platform.unit_of_work(system_actor("sibling"))
+    sibling.session.add(Meta(key="sibling", value="x"))
+    sibling.audit("test.sibling", "meta", "sibling", {})
+
+    def first() -> None:
+        with platform.unit_of_work(system_actor("first")) as uow:
+            uow.session.add(Meta(key="first", value="x"))
+            uow.audit("test.first", "meta", "first", {})
+
+    def second() -> None:
+        # Once the first's sequencer is gathering, the sibling commits and returns at once.
+        for _ in range(10_000):  # (a failing first thread must not hang the test)
+            if platform.log._sequencing.locked():
+                break
+            time.sleep(0.001)
+        with sibling:
+            pass
+
+    run_in_threads(lambda index: (first, second)[index](), 2)
+    assert batches == [2]
+    assert _head_size(platform) == 2

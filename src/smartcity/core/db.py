@@ -8,11 +8,14 @@ failing half-way. PostgreSQL is reached through psycopg 3.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -24,6 +27,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+PING_AFTER_IDLE_SECONDS = 5.0
+"""A pooled server connection idle this long is pinged before use; a busy one is not."""
+
+PING_AFTER_IDLE_SECONDS = 5.0
+"""A pooled server connection idle this long is pinged before use; a busy one is not."""
 
 WRITE_OPTION = "smartcity_write"
 """Execution option that marks a connection as a writer (SQLite: BEGIN IMMEDIATE)."""
@@ -49,7 +58,36 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a pooled connection on checkout only if it sat idle (a restarted or
+    firewalled server drops those), instead of SQLAlchemy's ping on every checkout: under
+    load that is one extra round trip per transaction. A connection that dies while busy
+    fails its statement, and SQLAlchemy then discards the pool's older connections."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if not dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            alive = False
+        if not alive:
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError("pooled connection was closed by the server")
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

@@ -76,6 +76,7 @@ class UnitOfWork:
         self._audit: list[PendingEntry] = []
         self._events: list[Event] = []
         self._closed = False
+        log.opened()
 
     def audit(
         self,
@@ -137,6 +138,7 @@ class UnitOfWork:
         if not self._closed:
             self.session.close()
             self._closed = True
+            self._log.closed()
 
     def __enter__(self) -> UnitOfWork:
         return self

@@ -68,8 +68,6 @@ class QueuedEntries(Base):
 
     __tablename__ = "core_audit_queue"
     __audit_exempt__ = True
-    # Writers never read the new id back: no RETURNING on insert.
-    __table_args__ = ({"implicit_returning": False},)
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True

@@ -1,0 +1,47 @@
+"""Pooled server connections: pinged only after sitting idle, replaced when the server
+dropped them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from smartcity.core import db
+from smartcity.core.platform import Platform
+
+
+@pytest.mark.postgres
+def test_a_dropped_idle_connection_is_replaced(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = platform.db.engine
+    with engine.connect() as connection:
+        dropped = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    # Back in the pool, its backend ends (as when the server restarts).
+    admin = db.create_db_engine(platform.db.url)
+    with admin.begin() as connection:
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+    admin.dispose()
+
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != dropped
+
+
+@pytest.mark.postgres
+def test_only_an_idle_connection_is_pinged(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = platform.db.engine
+    pings: list[object] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or real_ping(c))
+    for _ in range(3):
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    assert pings == []  # each checkout came straight after the last use
+
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    assert len(pings) == 1
