@@ -30,9 +30,6 @@ NAMING_CONVENTION = {
 PING_AFTER_IDLE_SECONDS = 5.0
 """A pooled server connection idle this long is pinged before use; a busy one is not."""
 
-PING_AFTER_IDLE_SECONDS = 5.0
-"""A pooled server connection idle this long is pinged before use; a busy one is not."""
-
 WRITE_OPTION = "smartcity_write"
 """Execution option that marks a connection as a writer (SQLite: BEGIN IMMEDIATE)."""
 
