@@ -231,6 +231,24 @@ def test_the_city_that_runs_the_platform_is_not_elsewhere() -> None:
     assert text.places("平台中的資料", text.elsewhere_pattern(["臺北"])) == frozenset()
 
 
+def test_a_question_naming_a_district_is_answered_from_that_districts_item() -> None:
+    index = engine.AnswerIndex()
+    index.upsert(
+        [
+            engine.Doc("datong", "大同托嬰中心收托資訊？", "大同托嬰中心收托6個月至2歲幼兒。"),
+            engine.Doc("nangang", "信義、中正及南港托嬰中心地點及電話為何？", "南港：忠孝東路。"),
+            engine.Doc("allowance", "育兒津貼如何申請？", "向戶籍所在地區公所申請。"),
+        ]
+    )
+    assert index.search("南港的公設托嬰中心收幾個月大的小孩").candidates[0].doc.item_id == "nangang"
+    assert index.search("大同的公設托嬰中心收幾個月大的小孩").candidates[0].doc.item_id == "datong"
+    # An item about no district in particular answers for every district.
+    assert index.search("住在南港要怎麼申請育兒津貼").candidates[0].doc.item_id == "allowance"
+    # Streets and halls named after a district are not that district.
+    pattern = text.district_pattern(text.TAIPEI_DISTRICTS)
+    assert text.districts("中山北路的中山堂在信義區嗎", pattern) == frozenset({"信義"})
+
+
 def test_versions_are_kept(loaded: Platform) -> None:
     with loaded.unit_of_work(system_actor("test")) as uow:
         item = service.get_item(uow.session, "GIP_1004")

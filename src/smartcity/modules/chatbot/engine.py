@@ -56,6 +56,10 @@ ASPECT_BONUS = 0.06
 # Coverage of an item that does not name the place outside Taipei a question names (臺中,
 # 日本 …) is multiplied by this: the question is about another city's services.
 OTHER_PLACE_FACTOR = 0.3
+# Coverage of an item whose official question or keywords name districts of the city, none of
+# them a district the question names, is multiplied by this: one district's office, childcare
+# centre or sports centre does not answer for another's.
+DISTRICT_FACTOR = 0.5
 # Logistic calibration of the coverage score into a confidence (see docs/chatbot.md).
 CAL_CENTRE = 0.316
 CAL_SLOPE = 12.0
@@ -144,13 +148,19 @@ def _token_weights(terms: np.ndarray, vocab_terms: list[str]) -> np.ndarray:
 class AnswerIndex:
     """In-memory retrieval over the knowledge base; safe to share between threads."""
 
-    def __init__(self, home_places: Sequence[str] = ("臺北",)) -> None:
+    def __init__(
+        self,
+        home_places: Sequence[str] = ("臺北",),
+        districts: Sequence[str] = textmod.TAIPEI_DISTRICTS,
+    ) -> None:
         self.version = -1
         self._elsewhere = textmod.elsewhere_pattern(home_places)
+        self._district_re = textmod.district_pattern(districts)
         self.docs: dict[str, Doc] = {}
         self._units: dict[str, list[tuple[str, Counter[str]]]] = {}
         self._bodies: dict[str, Counter[str]] = {}
         self._places: dict[str, frozenset[str]] = {}
+        self._districts: dict[str, frozenset[str]] = {}
         self._lock = threading.RLock()
         self._built: _Built | None = None
 
@@ -181,14 +191,20 @@ class AnswerIndex:
                 for term, tf in counted.items():
                     body[term] += weight * tf
             places = textmod.places("\n".join(fields.values()), self._elsewhere, normalised=True)
-            prepared.append((doc, [(k, u) for k, u in units if u], body, places))
+            # Answers often list every district's address: only the staff-written title and
+            # keywords say which district an item is about.
+            districts = textmod.districts(
+                fields["t"] + "\n" + fields["k"], self._district_re, normalised=True
+            )
+            prepared.append((doc, [(k, u) for k, u in units if u], body, places, districts))
             count += 1
         with self._lock:
-            for doc, units, body, places in prepared:
+            for doc, units, body, places, districts in prepared:
                 self.docs[doc.item_id] = doc
                 self._units[doc.item_id] = units
                 self._bodies[doc.item_id] = body
                 self._places[doc.item_id] = places
+                self._districts[doc.item_id] = districts
             self._built = None
         return count
 
@@ -200,23 +216,29 @@ class AnswerIndex:
                 self._units.pop(item_id, None)
                 self._bodies.pop(item_id, None)
                 self._places.pop(item_id, None)
+                self._districts.pop(item_id, None)
             self._built = None
 
     def rebuild(self) -> None:
         """Rebuild the matrices from the cached token counts."""
         with self._lock:
-            self._built = _Built(
-                self.docs, self._units, self._bodies, self._places, self._elsewhere
-            )
+            self._built = self._build()
+
+    def _build(self) -> _Built:
+        return _Built(
+            self.docs,
+            self._units,
+            self._bodies,
+            (self._places, self._elsewhere),
+            (self._districts, self._district_re),
+        )
 
     def _current(self) -> _Built:
         built = self._built
         if built is None:
             with self._lock:
                 if self._built is None:
-                    self._built = _Built(
-                        self.docs, self._units, self._bodies, self._places, self._elsewhere
-                    )
+                    self._built = self._build()
                 built = self._built
         return built
 
@@ -241,13 +263,15 @@ class _Built:
         docs: dict[str, Doc],
         units: dict[str, list[tuple[str, Counter[str]]]],
         bodies: dict[str, Counter[str]],
-        places: dict[str, frozenset[str]],
-        elsewhere: re.Pattern[str],
+        places: tuple[dict[str, frozenset[str]], re.Pattern[str]],
+        districts: tuple[dict[str, frozenset[str]], re.Pattern[str]],
     ) -> None:
-        self.elsewhere = elsewhere
+        self.elsewhere = places[1]
+        self.district_re = districts[1]
         self.item_ids = list(docs)
         self.docs = [docs[i] for i in self.item_ids]
-        self.places = [places[i] for i in self.item_ids]
+        self.places = [places[0][i] for i in self.item_ids]
+        self.districts = [districts[0][i] for i in self.item_ids]
         vocab: dict[str, int] = {}
         unit_rows: list[Counter[str]] = []
         unit_item: list[int] = []
@@ -374,6 +398,15 @@ class _Built:
         if elsewhere:
             factor = np.array(
                 [1.0 if elsewhere & named else OTHER_PLACE_FACTOR for named in self.places]
+            )
+            coverage, sure = coverage * factor, sure * factor
+        asked = textmod.districts(question, self.district_re)
+        if asked:
+            factor = np.array(
+                [
+                    DISTRICT_FACTOR if named and not asked & named else 1.0
+                    for named in self.districts
+                ]
             )
             coverage, sure = coverage * factor, sure * factor
         order = np.argsort(-coverage, kind="stable")

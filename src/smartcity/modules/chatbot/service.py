@@ -412,8 +412,12 @@ def export_jsonl(session: Session) -> Iterator[str]:
 class IndexHolder:
     """A platform's answering index, refreshed when the knowledge-base version moves."""
 
-    def __init__(self, home_places: Sequence[str] = ("臺北",)) -> None:
-        self.index = engine.AnswerIndex(home_places)
+    def __init__(
+        self,
+        home_places: Sequence[str] = ("臺北",),
+        districts: Sequence[str] = textmod.TAIPEI_DISTRICTS,
+    ) -> None:
+        self.index = engine.AnswerIndex(home_places, districts)
         self._lock = threading.Lock()
         self.last_refresh_seconds = 0.0
 
@@ -465,8 +469,11 @@ def index_of(platform: Platform) -> IndexHolder:
     """The platform's index holder (made on first use)."""
     holder = platform.services.get(INDEX_SERVICE)
     if holder is None:
-        home = settings_of(platform).home_places.split(",")
-        holder = platform.services.setdefault(INDEX_SERVICE, IndexHolder(home))
+        settings = settings_of(platform)
+        holder = platform.services.setdefault(
+            INDEX_SERVICE,
+            IndexHolder(settings.home_places.split(","), settings.districts.split(",")),
+        )
     if not isinstance(holder, IndexHolder):
         raise TypeError("the IndexHolder service has the wrong type")
     return holder

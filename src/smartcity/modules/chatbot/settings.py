@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from smartcity.modules.chatbot.text import TAIPEI_DISTRICTS
+
 
 class ChatbotSettings(BaseSettings):
     """LINE channel credentials, the reply endpoint and the answering thresholds."""
@@ -36,4 +38,9 @@ class ChatbotSettings(BaseSettings):
         min_length=1,
         description="The city's own names, comma-separated; questions naming other Taiwanese "
         "cities or counties are about their services, not this city's.",
+    )
+    districts: str = Field(
+        ",".join(TAIPEI_DISTRICTS),
+        description="The city's districts, comma-separated; a question naming one is not "
+        "answered from an item about another district's office or facility.",
     )

@@ -157,6 +157,11 @@ TAIWAN_PLACES: tuple[str, ...] = (
     "臺北", "新北", "桃園", "臺中", "臺南", "高雄", "基隆", "新竹", "苗栗", "彰化", "南投",
     "雲林", "嘉義", "屏東", "宜蘭", "花蓮", "臺東", "澎湖", "金門", "馬祖", "連江",
 )  # fmt: skip
+# Taipei's districts (ChatbotSettings.districts). Within the city, a question naming one is
+# about that district's office, centre or facility (engine.DISTRICT_FACTOR).
+TAIPEI_DISTRICTS: tuple[str, ...] = (
+    "松山", "信義", "大安", "中山", "中正", "大同", "萬華", "文山", "南港", "內湖", "士林", "北投",
+)  # fmt: skip
 ABROAD = re.compile(
     r"日本|韓國|美國|德國|英國|法國|香港|澳門|新加坡|泰國|越南|菲律賓|印尼|馬來西亞|澳洲|加拿大"
     r"|大陸|中國|陸配|外籍|外國|國外|境外|出國|出境"
@@ -375,6 +380,21 @@ def elsewhere_pattern(home: Iterable[str]) -> re.Pattern[str]:
         # 平臺中 is "on the platform", not Taichung.
         parts.append("(?<!平)" + part if name == "臺中" else part)
     return re.compile("|".join(parts) or "(?!)")
+
+
+def district_pattern(names: Iterable[str]) -> re.Pattern[str]:
+    """Matches the city's district names, but not the streets and halls named after them."""
+    parts = [re.escape(name.strip()) for name in names if name.strip()]
+    if not parts:
+        return re.compile("(?!)")
+    # 中山北路 and 信義路 cross several districts; 中山堂 stands in another one.
+    return re.compile("(?:" + "|".join(parts) + ")(?![東西南北]?路|街|大道|堂|紀念)")
+
+
+def districts(text: str, pattern: re.Pattern[str], *, normalised: bool = False) -> frozenset[str]:
+    """The city's districts that `text` names."""
+    norm = text if normalised else normalise(text)
+    return frozenset(m.group(0) for m in pattern.finditer(norm))
 
 
 def places(
