@@ -4,6 +4,7 @@ dropped them."""
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from smartcity.core import db
@@ -45,3 +46,27 @@ def test_only_an_idle_connection_is_pinged(
     with engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     assert len(pings) == 1
+
+
+@pytest.mark.postgres
+def test_a_request_on_a_connection_lost_mid_use_gets_503_and_the_next_succeeds(
+    client: TestClient, platform: Platform
+) -> None:
+    assert client.get("/api/v1/payments/items").status_code == 200
+    # Every backend of the app's pool ends while checked in, and the pool does not ping.
+    admin = db.create_db_engine(platform.db.url)
+    with admin.begin() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    admin.dispose()
+
+    lost = client.get("/api/v1/payments/items")
+    assert lost.status_code == 503
+    assert lost.headers["content-type"].startswith("application/problem+json")
+    assert lost.json()["code"] == "database_unavailable"
+    assert lost.headers["retry-after"] == "1"
+    assert client.get("/api/v1/payments/items").status_code == 200

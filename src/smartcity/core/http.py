@@ -19,6 +19,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -310,6 +311,22 @@ def install_error_handlers(app: Any) -> None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, OperationalError) and not (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated
+        ):
+            return await unexpected(request, exc)
+        # The server went away or is busy (a restart, SQLite's lock held too long): nothing
+        # of the request was committed, and a client retrying shortly will succeed.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        body = problem_document(
+            503,
+            "database_unavailable",
+            "Service briefly unavailable",
+            "the database could not be reached; nothing was recorded, please retry",
+        )
+        return problem_response(request, body, {"Retry-After": "1"})
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         body = problem_document(
@@ -324,6 +341,7 @@ def install_error_handlers(app: Any) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(DBAPIError, database_unavailable)
     app.add_exception_handler(Exception, unexpected)
 
 
