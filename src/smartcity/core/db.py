@@ -55,6 +55,10 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
+    # An INSERT of many rows is sent as multi-row VALUES statements, not through psycopg's
+    # executemany: that runs in pipeline mode, whose wait for results loops with the GIL held
+    # (a third of the payment posting's Python time with 8 threads; docs/benchmarks.md).
+    engine.dialect.use_insertmanyvalues_wo_returning = True
     _ping_idle_connections(engine)
     return engine
 

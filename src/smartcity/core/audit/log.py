@@ -49,6 +49,10 @@ _QUEUE = cast(Table, QueuedEntries.__table__)
 _ENTRIES = cast(Table, AuditEntry.__table__)
 _NODES = cast(Table, AuditNode.__table__)
 _ENQUEUE = insert(_QUEUE)
+# Built once: a statement object reused keeps its cache key (this runs for every commit).
+_INSERT_ENTRIES = insert(_ENTRIES)
+_INSERT_NODES = insert(_NODES)
+_UPDATE_HEAD = update(_HEAD_ROW).where(_HEAD_ROW.c.id == HEAD_ID)
 _DEQUEUE = (
     delete(_QUEUE)
     .where(_QUEUE.c.id.in_(select(_QUEUE.c.id).order_by(_QUEUE.c.id).limit(DEQUEUE_BATCH)))
@@ -277,17 +281,17 @@ class TransparencyLog:
             )
             indices.append(size)
             size += 1
-        session.execute(insert(_ENTRIES), rows)
-        session.execute(insert(_NODES), nodes)  # executemany: compiled once, unlike .values([...])
-        session.execute(
-            update(_HEAD_ROW)
-            .where(_HEAD_ROW.c.id == HEAD_ID)
-            .values(
-                tree_size=size,
-                frontier=_frontier_to_bytes(frontier),
-                root_hash=_root_from_frontier(frontier),
-                updated_at=utcnow(),
-            )
+        connection = session.connection()
+        connection.execute(_INSERT_ENTRIES, rows)
+        connection.execute(_INSERT_NODES, nodes)
+        connection.execute(
+            _UPDATE_HEAD,
+            {
+                "tree_size": size,
+                "frontier": _frontier_to_bytes(frontier),
+                "root_hash": _root_from_frontier(frontier),
+                "updated_at": utcnow(),
+            },
         )
         return indices
 

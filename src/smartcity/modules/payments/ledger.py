@@ -51,6 +51,21 @@ def credit(name: str, amount: int) -> Leg:
     return Leg(name, credit=amount)
 
 
+@dataclass(frozen=True)
+class Posting:
+    """One balanced ledger transaction to write."""
+
+    kind: EntryKind
+    reference: object
+    legs: Sequence[Leg]
+    bill_id: uuid.UUID | None = None
+
+
+# Built once: a statement object reused keeps its cache key (see docs/payments.md).
+_INSERT_TRANSACTIONS = insert(_TRANSACTIONS)
+_INSERT_ENTRIES = insert(_ENTRIES)
+
+
 def post(
     session: Session,
     kind: EntryKind,
@@ -59,32 +74,39 @@ def post(
     bill_id: uuid.UUID | None = None,
 ) -> None:
     """Write one balanced transaction (zero legs are dropped)."""
-    legs = [leg for leg in legs if leg.debit or leg.credit]
-    if not legs:
-        return
-    if any(leg.debit < 0 or leg.credit < 0 or (leg.debit and leg.credit) for leg in legs):
-        raise UnbalancedPosting("each leg is a positive debit or a positive credit")
-    if sum(leg.debit for leg in legs) != sum(leg.credit for leg in legs):
-        raise UnbalancedPosting(f"{kind} {reference}: debits differ from credits")
+    post_all(session, [Posting(kind, reference, legs, bill_id)])
+
+
+def post_all(session: Session, postings: Sequence[Posting]) -> None:
+    """Write balanced transactions, all of them in two statements (zero legs are dropped).
+
+    Core inserts, not ORM objects: no per-object bookkeeping on the payment hot path
+    (docs/benchmarks.md); the rows of each table go as one multi-row INSERT.
+    """
     now = utcnow()
-    transaction_id = uuid.uuid4()
-    # Core inserts, not ORM objects: a posting is two statements and no per-object
-    # bookkeeping (this is on the payment hot path; see docs/benchmarks.md).
-    session.execute(
-        insert(_TRANSACTIONS),
-        {
-            "id": transaction_id,
-            "kind": kind.value,
-            "reference": str(reference),
-            "bill_id": bill_id,
-            "posted_at": now,
-        },
-    )
-    # executemany (one cached statement, one round trip), not a multi-VALUES insert:
-    # SQLAlchemy compiles those afresh on every call.
-    session.execute(
-        insert(_ENTRIES),
-        [
+    transactions: list[dict[str, object]] = []
+    entries: list[dict[str, object]] = []
+    for posting in postings:
+        legs = [leg for leg in posting.legs if leg.debit or leg.credit]
+        if not legs:
+            continue
+        if any(leg.debit < 0 or leg.credit < 0 or (leg.debit and leg.credit) for leg in legs):
+            raise UnbalancedPosting("each leg is a positive debit or a positive credit")
+        if sum(leg.debit for leg in legs) != sum(leg.credit for leg in legs):
+            raise UnbalancedPosting(
+                f"{posting.kind} {posting.reference}: debits differ from credits"
+            )
+        transaction_id = uuid.uuid4()
+        transactions.append(
+            {
+                "id": transaction_id,
+                "kind": posting.kind.value,
+                "reference": str(posting.reference),
+                "bill_id": posting.bill_id,
+                "posted_at": now,
+            }
+        )
+        entries.extend(
             {
                 "transaction_id": transaction_id,
                 "account": leg.account,
@@ -93,8 +115,12 @@ def post(
                 "posted_at": now,
             }
             for leg in legs
-        ],
-    )
+        )
+    if not transactions:
+        return
+    connection = session.connection()
+    connection.execute(_INSERT_TRANSACTIONS, transactions)
+    connection.execute(_INSERT_ENTRIES, entries)
     note_write(session)
 
 
