@@ -36,7 +36,12 @@ def test_only_an_idle_connection_is_pinged(
     engine = platform.db.engine
     pings: list[object] = []
     real_ping = engine.dialect.do_ping
-    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or real_ping(c))
+
+    def counted_ping(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted_ping)
     for _ in range(3):
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -55,7 +60,7 @@ def test_a_request_on_a_connection_lost_mid_use_gets_503_and_the_next_succeeds(
     assert client.get("/api/v1/payments/items").status_code == 200
     # Every backend of the app's pool ends while checked in, and the pool does not ping.
     engine = platform.db.engine
-    pooled = [engine.connect() for _ in range(engine.pool.checkedin())]  # type: ignore[attr-defined]
+    pooled = [engine.connect() for _ in range(engine.pool.checkedin())]
     pids = [c.execute(text("SELECT pg_backend_pid()")).scalar_one() for c in pooled]
     for connection in pooled:
         connection.close()
