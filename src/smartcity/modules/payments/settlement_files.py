@@ -84,20 +84,6 @@ def parse(data: str | bytes, fmt: SettlementFormat) -> pl.DataFrame:
     return frame
 
 
-def guess_day(data: bytes, fmt: SettlementFormat) -> date | None:
-    """The Taipei day of the first line, read cheaply (a hint: the file may span more days)."""
-    lines = _without_bom(data[:4096]).split(b"\n", 2)
-    try:
-        if fmt == SettlementFormat.CSV:
-            stamp = lines[1].rsplit(b",", 1)[-1].strip().decode("utf-8")
-            moment = _python_paid_at(stamp)
-            return moment.astimezone(TAIPEI).date() if moment else None
-        paid = lines[0][8:16].decode("utf-8")
-        return date(int(paid[:4]), int(paid[4:6]), int(paid[6:8]))
-    except (IndexError, ValueError, UnicodeDecodeError):
-        return None
-
-
 def fixed_record(
     debit_day: date,
     paid_day: date,
