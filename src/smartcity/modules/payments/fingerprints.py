@@ -141,22 +141,24 @@ def text_hashes(key: int, texts: pl.Series) -> _U64:
     """`text_hash` of every text of a String series (no nulls)."""
     lengths = texts.str.len_bytes()
     out = np.empty(len(texts), np.uint64)
-    for length in lengths.unique().to_list():
-        chosen = (lengths == length).arg_true().to_numpy()
+    distinct = lengths.unique().to_list()
+    for length in distinct:
+        # Texts of one length are one byte matrix (a machine-written file has one or two).
+        chosen = (lengths == length).arg_true().to_numpy() if len(distinct) > 1 else None
+        group = texts if chosen is None else texts.gather(chosen)
         seed = _mix(key ^ (length * _GAMMA & _MASK))
-        h = np.full(len(chosen), seed, np.uint64)
+        h = np.full(len(group), seed, np.uint64)
         if length:
             raw = np.ascontiguousarray(
-                texts.gather(chosen)
-                .cast(pl.Binary)
-                .bin.reinterpret(dtype=pl.Array(pl.UInt8, length))
-                .to_numpy(),
+                group.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, length)).to_numpy(),
                 np.uint8,
             )
             for word in _word_columns(raw, length):
                 h ^= word
                 h *= np.uint64(_M1)
                 h ^= h >> np.uint64(29)
+        if chosen is None:
+            return _mix_array(h)
         out[chosen] = _mix_array(h)
     return out
 

@@ -211,50 +211,44 @@ def _agreeing(lines: pl.DataFrame, sums: pl.DataFrame, key: int, store_file: boo
     references = fingerprints.text_hashes(key, lines["reference"])
     named = references if store_file else fingerprints.text_hashes(key, lines["provider_txn_id"])
     checks = fingerprints.checks(key, named, lines["amount"], lines["day"])
-    group = references >> np.uint64(64 - fingerprints.BUCKET_BITS)
-    match = "reference" if store_file else "provider_txn_id"
-    file_sums = (
-        pl.DataFrame(
-            {
-                "group": group.astype(np.int64),
-                "high": (checks >> np.uint64(31)).astype(np.int64),
-                "low": (checks & np.uint64(0x7FFFFFFF)).astype(np.int64),
-                "amount": lines["amount"],
-                "alone": lines[match].is_unique(),
-            }
+    size = fingerprints.BUCKETS
+    groups = (references >> np.uint64(64 - fingerprints.BUCKET_BITS)).astype(np.intp)
+    amounts = lines["amount"].to_numpy()
+
+    def per_group(values: Any) -> Any:
+        # Float sums of integers below 2**53 are exact: every value is split to stay there.
+        return np.bincount(groups, weights=values.astype(np.float64), minlength=size).astype(
+            np.int64
         )
-        .group_by("group")
-        .agg(
-            pl.len().cast(pl.Int64).alias("payments"),
-            pl.col("amount", "high", "low").sum(),
-            pl.col("alone").all(),
-        )
+
+    ours = np.stack(
+        [
+            np.bincount(groups, minlength=size),
+            (per_group(amounts >> 26) << 26) + per_group(amounts & (2**26 - 1)),
+            per_group(checks >> np.uint64(31)),
+            per_group(checks & np.uint64(2**31 - 1)),
+        ]
     )
+    theirs = np.zeros_like(ours)
+    stored = sums["bucket"].to_numpy() % size
     high, low = ("reference_high", "reference_low") if store_file else ("txn_high", "txn_low")
-    sums = sums.with_columns((pl.col("bucket") % fingerprints.BUCKETS).alias("group"))
-    stored = sums.group_by("group").agg(
-        pl.col("payments", "amount").sum(),
-        pl.col(high).sum().alias("high"),
-        pl.col(low).sum().alias("low"),
-    )
-    compared = file_sums.join(stored, on="group", how="full", coalesce=True, suffix="_stored")
-    same = pl.col("alone").fill_null(value=True)
-    for column in ("payments", "amount", "high", "low"):
-        same &= pl.col(column).fill_null(0) == pl.col(f"{column}_stored").fill_null(0)
-    verdict = compared.select("group", same.alias("same"))
-    agreeing = verdict.filter("same")["group"]
-    in_agreeing = pl.Series(group.astype(np.int64)).is_in(agreeing.implode())
-    vouched = sums.filter(pl.col("group").is_in(agreeing.implode()))
+    for row, column in enumerate(("payments", "amount", high, low)):
+        np.add.at(theirs[row], stored, sums[column].to_numpy())
+    same = (ours == theirs).all(axis=0)
+    # Distinct hashes are distinct texts; a repeated hash (almost surely a repeated text)
+    # leaves its bucket to the join.
+    hashes = pl.Series(named)
+    if hashes.n_unique() < len(hashes):
+        same &= np.bincount(groups, weights=hashes.is_duplicated().to_numpy(), minlength=size) == 0
+    in_agreeing = same[groups]
+    vouched = sums.filter(pl.Series(same[stored]))
     return _Agreed(
-        in_agreeing,
-        verdict.filter(~pl.col("same"))["group"].sort().to_list(),
-        int(lines["amount"].filter(in_agreeing).sum()),
+        pl.Series(in_agreeing),
+        np.flatnonzero(~same).tolist(),
+        int(amounts[in_agreeing].sum()),
         vouched.group_by(
             "department",
-            ((pl.col("bucket") // fingerprints.BUCKETS) - _EPOCH_ORDINAL)
-            .cast(pl.Int32)
-            .cast(pl.Date)
-            .alias("day"),
+            ((pl.col("bucket") // size) - _EPOCH_ORDINAL).cast(pl.Int32).cast(pl.Date).alias("day"),
         ).agg(pl.col("payments").sum().alias("len")),
     )
 
