@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import weakref
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -96,27 +96,38 @@ def halves(value: int) -> tuple[int, int]:
     return value >> 31, value & _HALF
 
 
-def _row(context: Any) -> tuple[int, dict[str, Any], date]:
+def _of_row(context: Any) -> tuple[int, int, int]:
+    """(bucket, txn_check, reference_check) of the row being inserted, computed once for the
+    three column defaults (posting is the hot path)."""
     row = context.get_current_parameters()
-    return key_of(context.connection), row, as_utc(row["paid_at"]).astimezone(TAIPEI).date()
+    cached = getattr(context, "_payment_fingerprints", None)
+    if cached is not None and cached[0] is row:
+        return cast(tuple[int, int, int], cached[1])
+    key = key_of(context.connection)
+    day = as_utc(row["paid_at"]).astimezone(TAIPEI).date()
+    reference = row.get("reference") or ""
+    values = (
+        bucket(key, reference, day),
+        check(key, row["provider_txn_id"], row["amount"], day),
+        check(key, reference, row["amount"], day),
+    )
+    context._payment_fingerprints = (row, values)
+    return values
 
 
 def payment_bucket(context: Any) -> int:
     """The column default of Payment.bucket: every insert path gets it."""
-    key, row, day = _row(context)
-    return bucket(key, row.get("reference") or "", day)
+    return _of_row(context)[0]
 
 
 def payment_txn_check(context: Any) -> int:
     """The column default of Payment.txn_check."""
-    key, row, day = _row(context)
-    return check(key, row["provider_txn_id"], row["amount"], day)
+    return _of_row(context)[1]
 
 
 def payment_reference_check(context: Any) -> int:
     """The column default of Payment.reference_check."""
-    key, row, day = _row(context)
-    return check(key, row.get("reference") or "", row["amount"], day)
+    return _of_row(context)[2]
 
 
 # -- the same numbers for a million lines at once ------------------------------------------
