@@ -200,13 +200,14 @@ class _Agreed:
 def _agreeing(lines: pl.DataFrame, sums: pl.DataFrame, key: int, store_file: bool) -> _Agreed:
     """Which lines the per-bucket sums vouch for.
 
-    A bucket is a file's day range × 10 bits of the write-off number's hash. Where the file's
-    lines of a bucket have the count, amount and check sums of its unsettled payments, and
-    each of them is the only line naming its payment (provider_txn_id in a CSV file, the
-    write-off number in a store file), they name exactly those payments with their amounts
-    and days (the checks are keyed 62-bit hashes of them): the full join would match every
-    one of them and find none of those payments missing. A line and its payment always
-    share a bucket unless they disagree, so the buckets left over are reconciled alone.
+    Lines and payments are grouped by 10 bits of the write-off number's hash, over all the
+    window's days. Where a group's lines have the count, amount and check sums of its
+    unsettled payments, and each of them is the only line naming its payment
+    (provider_txn_id in a CSV file, the write-off number in a store file), they name exactly
+    those payments with their amounts and days (the checks are keyed 62-bit hashes of
+    them): the full join would match every one of them, on the payment's day, and find none
+    of those payments missing. A line and the payment it names share a group unless they
+    disagree, so the groups left over are reconciled alone, by the full join.
     """
     references = fingerprints.text_hashes(key, lines["reference"])
     named = references if store_file else fingerprints.text_hashes(key, lines["provider_txn_id"])
