@@ -1,5 +1,5 @@
-"""The fingerprints: vectorised = scalar definition; every insert path gets them; the sums the
-SQLite triggers keep equal the sums recomputed from the payments."""
+"""The vectorised fingerprints and settlement stamps equal their Python definitions; every
+payment gets its fingerprints; the sums the SQLite triggers keep equal those recomputed."""
 
 from __future__ import annotations
 

@@ -73,6 +73,8 @@ _KNOWN = {
 
 MAX_DISAGREEING = fingerprints.BUCKETS // 4
 """Beyond this many disagreeing buckets the whole window is read (it costs about the same)."""
+MAX_READ_BUCKETS = 10_000
+"""Buckets named in one read (SQLite takes up to 32,766 parameters a statement)."""
 
 
 def reconcile(
@@ -311,7 +313,9 @@ class _Reader:
         )
         key = fingerprints.key_of(self.session.connection())
         agreed = _agreeing(lines, sums, key, self.store_file)
-        return agreed if len(agreed.disagreeing) <= MAX_DISAGREEING else None
+        days = last.toordinal() - first.toordinal() + 1
+        few = len(agreed.disagreeing) <= MAX_DISAGREEING
+        return agreed if few and len(agreed.disagreeing) * days <= MAX_READ_BUCKETS else None
 
     def window(self, first: date, last: date) -> pl.DataFrame:
         """The unsettled payments paid from `first` to `last`."""
