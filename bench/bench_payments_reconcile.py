@@ -6,7 +6,8 @@ payments their final 核銷 status, post the settlement, commit) on the embedded
 ÷ the time Polars takes just to read the same CSV file (`polars.read_csv(path)`), in the same
 run. The reference is timed three times, before ours, and its median used.
 Each line has its own paid_at (spread over one Taipei day, as in a real file): identical
-stamps would let a parser's cache make date parsing look free.
+stamps would let a parser's cache make date parsing look free. The setup's writes are synced to
+disk before either timing.
 Run: `.venv/bin/python bench/bench_payments_reconcile.py` (`BENCH_LINES` changes the size).
 """
 
@@ -115,6 +116,8 @@ def main() -> None:
         f"setup: {LINES:,} bills and payments, file {file.stat().st_size / 1e6:.0f} MB "
         f"in {time.perf_counter() - started:.0f} s"
     )
+    # The setup's ~800 MB of writes would otherwise be flushed to disk during both timings.
+    os.sync()
 
     references = []
     for _ in range(3):

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from smartcity.core.db import Base
 from smartcity.core.time import UTCDateTime, utcnow
+from smartcity.modules.payments import fingerprints
 
 
 def new_id() -> uuid.UUID:
@@ -142,15 +143,27 @@ class Payment(Base):
     """The bill's department, copied (it never changes) so reconciliation needs no join."""
     reference: Mapped[str] = mapped_column(String(16), nullable=False, default="")
     """The bill's write-off number, copied for the same reason."""
+    bucket: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=fingerprints.payment_bucket
+    )
+    """Taipei day of paid_at × 1024 + 10 bits of the write-off number's hash (ADR 9)."""
+    txn_check: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=fingerprints.payment_txn_check
+    )
+    """A keyed hash of (provider_txn_id, amount, day): what a CSV line is matched on."""
+    reference_check: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=fingerprints.payment_reference_check
+    )
+    """A keyed hash of (write-off number, amount, day): what a store line is matched on."""
 
     __table_args__ = (
         UniqueConstraint("provider", "provider_txn_id", name="uq_payments_payments_txn"),
-        # Covers reconciliation's read of a provider's unsettled payments of some days, so
-        # that a million of them are one index range scan.
+        # Covers reconciliation's read of a provider's unsettled payments of some days, or
+        # of some buckets of them, so that a million of them are one index range scan.
         Index(
             "ix_payments_payments_unsettled",
             "provider",
-            "paid_at",
+            "bucket",
             "provider_txn_id",
             "amount",
             "department",
@@ -160,6 +173,27 @@ class Payment(Base):
         ),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
+
+
+class BucketSum(Base):
+    """Sums over a provider's unsettled payments of one bucket and department (ADR 9).
+
+    Kept on SQLite only, by triggers on payments_payments (migration payments_0005), in the
+    transaction of every insert, settlement mark or delete: no code path can forget them.
+    The checks are summed as 31-bit halves so that the sums stay exact.
+    """
+
+    __tablename__ = "payments_bucket_sums"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    department: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payments: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    txn_high: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    txn_low: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reference_high: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reference_low: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class IdempotencyKey(Base):

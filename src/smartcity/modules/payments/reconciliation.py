@@ -1,10 +1,11 @@
 """Reconciliation: a provider's settlement file against the payments recorded here.
 
 The whole pipeline is columnar. The file is parsed and validated by Polars
-(`settlement_files`); the provider's unsettled payments of the file's days are read as
-columns in one query — on SQLite through the ADBC driver straight into Arrow, in a second
-thread while the file is parsed, since both release the GIL; one join classifies every line;
-only the report, its exceptions and the few payments to record or mark are written, in the
+(`settlement_files`). On SQLite, the file's lines are grouped into the buckets of
+`fingerprints` and compared with the sums the database keeps per bucket (ADR 9): every line
+of an agreeing bucket is matched without reading its payment, and only the payments of the
+other buckets are read — as columns, in one query. One join classifies the lines left; only
+the report, its exceptions and the few payments to record or mark are written, in the
 caller's transaction, with one audit entry. On SQLite the settlement *covers* its window
 instead of writing a mark on each matched payment (see `models.settled`).
 """
@@ -14,14 +15,12 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import polars as pl
 from sqlalchemy import (
     Select,
@@ -39,9 +38,10 @@ from sqlalchemy.orm import Session
 from smartcity.core.errors import InvalidInput, NotFound
 from smartcity.core.time import TAIPEI, as_utc, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.payments import ledger, service, settlement_files
+from smartcity.modules.payments import fingerprints, ledger, service, settlement_files
 from smartcity.modules.payments.models import (
     Bill,
+    BucketSum,
     Payment,
     Settlement,
     SettlementLine,
@@ -71,6 +71,11 @@ _KNOWN = {
 }
 """A provider's recorded payments as reconciliation reads them (payment_id only off SQLite)."""
 
+MAX_DISAGREEING = fingerprints.BUCKETS // 4
+"""Beyond this many disagreeing buckets the whole window is read (it costs about the same)."""
+MAX_READ_BUCKETS = 10_000
+"""Buckets named in one read (SQLite takes up to 32,766 parameters a statement)."""
+
 
 def reconcile(
     uow: UnitOfWork,
@@ -91,23 +96,26 @@ def reconcile(
     cutoff = utcnow()
     reader = _Reader(session, provider, store_file)
     stage("reading")
-    guess = settlement_files.guess_day(raw, chosen)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        early = pool.submit(reader.read, guess, guess) if guess and reader.parallel else None
-        lines = settlement_files.parse(raw, chosen)
-        if not lines.height:
-            raise InvalidInput("the file has no lines", code="invalid_file")
-        first, last = cast(date, lines["day"].min()), cast(date, lines["day"].max())
-        known = reader.window(first, last, guess, early)
+    every_line = settlement_files.parse(raw, chosen)
+    if not every_line.height:
+        raise InvalidInput("the file has no lines", code="invalid_file")
+    first, last = cast(date, every_line["day"].min()), cast(date, every_line["day"].max())
+    agreed = reader.agreeing(every_line, first, last)
+    if agreed is None:
+        lines, known = every_line, reader.window(first, last)
+        agreed = _Agreed.nothing()
+    else:
+        lines = every_line.filter(~agreed.lines)
+        known = reader.read(first, last, agreed.disagreeing)
     stage("matching")
     settlement = Settlement(
         id=uuid.uuid4(),
         provider=provider,
         format=chosen.value,
-        lines=lines.height,
-        total=int(lines["amount"].sum()),
+        lines=every_line.height,
+        total=int(every_line["amount"].sum()),
         counts={},
-        days=[d.isoformat() for d in lines["day"].unique().sort()],
+        days=[d.isoformat() for d in every_line["day"].unique().sort()],
         window_start=_midnight(first),
         window_end=_midnight(last + timedelta(days=1)),
         covers_recorded_before=cutoff if reader.covers else None,
@@ -128,7 +136,8 @@ def reconcile(
         _mark(session, settlement.id, [uuid.UUID(p) for p in in_range])
     _mark(session, settlement.id, [uuid.UUID(p) for p in resolved.marked])
     counts = _counts(outcomes, missing)
-    settled_total = int(matched["amount"].sum()) + resolved.recorded_total
+    counts[MatchOutcome.MATCHED.value] += agreed.count
+    settled_total = int(matched["amount"].sum()) + agreed.total + resolved.recorded_total
     paid = counts[MatchOutcome.MATCHED.value] + counts[MatchOutcome.RECORDED.value]
     fees = provider_row.fee * paid
     net = settled_total - fees
@@ -144,7 +153,7 @@ def reconcile(
         )
     settlement.counts = {
         "outcomes": counts,
-        "by_department_day": _by_department_day(outcomes, missing),
+        "by_department_day": _by_department_day(outcomes, missing, agreed.by_department_day),
         "settled_total": settled_total,
         "fees": fees,
     }
@@ -152,7 +161,7 @@ def reconcile(
         "payments.settlement.reconciled",
         "settlement",
         settlement.id,
-        {"provider": provider, "lines": lines.height, **counts},
+        {"provider": provider, "lines": every_line.height, **counts},
     )
     return settlement
 
@@ -161,79 +170,189 @@ def _midnight(day: date) -> datetime:
     return as_utc(datetime.combine(day, time.min, TAIPEI))
 
 
+class _Agreed:
+    """The lines of the buckets whose sums agree with the file: all matched, none read."""
+
+    def __init__(
+        self,
+        lines: pl.Series,
+        disagreeing: list[int],
+        total: int,
+        by_department_day: pl.DataFrame,
+    ) -> None:
+        self.lines = lines
+        """Whether each line of the file is in an agreeing bucket."""
+        self.disagreeing = disagreeing
+        """The buckets (of the 1024 of a day) whose payments must be read."""
+        self.count = int(by_department_day["len"].sum())
+        self.total = total
+        self.by_department_day = by_department_day
+        """department, day, len: the matched lines of agreeing buckets."""
+
+    @classmethod
+    def nothing(cls) -> _Agreed:
+        return cls(
+            pl.Series(dtype=pl.Boolean),
+            [],
+            0,
+            pl.DataFrame(schema={"department": pl.String, "day": pl.Date, "len": pl.Int64}),
+        )
+
+
+def _agreeing(lines: pl.DataFrame, sums: pl.DataFrame, key: int, store_file: bool) -> _Agreed:
+    """Which lines the per-bucket sums vouch for.
+
+    Lines and payments are grouped by 10 bits of the write-off number's hash, over all the
+    window's days. Where a group's lines have the count, amount and check sums of its
+    unsettled payments, and each of them is the only line naming its payment
+    (provider_txn_id in a CSV file, the write-off number in a store file), they name exactly
+    those payments with their amounts and days (the checks are keyed 62-bit hashes of
+    them): the full join would match every one of them, on the payment's day, and find none
+    of those payments missing. A line and the payment it names share a group unless they
+    disagree, so the groups left over are reconciled alone, by the full join.
+    """
+    references = fingerprints.text_hashes(key, lines["reference"])
+    named = references if store_file else fingerprints.text_hashes(key, lines["provider_txn_id"])
+    checks = fingerprints.checks(key, named, lines["amount"], lines["day"])
+    size = fingerprints.BUCKETS
+    groups = (references >> np.uint64(64 - fingerprints.BUCKET_BITS)).astype(np.intp)
+    amounts = lines["amount"].to_numpy()
+
+    def per_group(values: Any) -> Any:
+        # Float sums of integers below 2**53 are exact: every value is split to stay there.
+        return np.bincount(groups, weights=values.astype(np.float64), minlength=size).astype(
+            np.int64
+        )
+
+    ours = np.stack(
+        [
+            np.bincount(groups, minlength=size),
+            (per_group(amounts >> 26) << 26) + per_group(amounts & (2**26 - 1)),
+            per_group(checks >> np.uint64(31)),
+            per_group(checks & np.uint64(2**31 - 1)),
+        ]
+    )
+    theirs = np.zeros_like(ours)
+    stored = sums["bucket"].to_numpy() % size
+    high, low = ("reference_high", "reference_low") if store_file else ("txn_high", "txn_low")
+    for row, column in enumerate(("payments", "amount", high, low)):
+        np.add.at(theirs[row], stored, sums[column].to_numpy())
+    same = (ours == theirs).all(axis=0)
+    # Distinct hashes are distinct texts; a repeated hash (almost surely a repeated text)
+    # leaves its bucket to the join.
+    hashes = pl.Series(named)
+    if hashes.n_unique() < len(hashes):
+        same &= np.bincount(groups, weights=hashes.is_duplicated().to_numpy(), minlength=size) == 0
+    in_agreeing = same[groups]
+    vouched = sums.filter(pl.Series(same[stored]))
+    return _Agreed(
+        pl.Series(in_agreeing),
+        np.flatnonzero(~same).tolist(),
+        int(amounts[in_agreeing].sum()),
+        vouched.group_by(
+            "department",
+            ((pl.col("bucket") // size) - _EPOCH_ORDINAL).cast(pl.Int32).cast(pl.Date).alias("day"),
+        ).agg(pl.col("payments").sum().alias("len")),
+    )
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 class _Reader:
     """Reads a provider's unsettled payments of some Taipei days, as columns."""
 
     def __init__(self, session: Session, provider: str, store_file: bool) -> None:
         self.session = session
         self.provider = provider
+        self.store_file = store_file
         self.columns = [c for c in _KNOWN if store_file or c != "reference"]
-        engine = session.get_bind().engine
-        self.sqlite = engine.dialect.name == "sqlite"
-        path = engine.url.database if self.sqlite else None
-        self.path = path if path and path != ":memory:" else None
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
         self.covers = self.sqlite
         """SQLite's single writer lets a settlement cover its window (no mark per payment)."""
 
-    @property
-    def parallel(self) -> bool:
-        """Whether reading can overlap parsing (a second connection to a SQLite file)."""
-        return self.path is not None
+    def agreeing(self, lines: pl.DataFrame, first: date, last: date) -> _Agreed | None:
+        """The lines the bucket sums vouch for; None when the sums cannot be used.
 
-    def window(
-        self,
-        first: date,
-        last: date,
-        guess: date | None,
-        early: Future[pl.DataFrame | None] | None,
-    ) -> pl.DataFrame:
-        """The unsettled payments paid from `first` to `last`; `early` read the day `guess`."""
+        They are kept on SQLite only, and count payments without a settlement mark: an
+        earlier settlement covering part of the window leaves some of those settled."""
+        lower, upper = _midnight(first), _midnight(last + timedelta(days=1))
+        if not self.sqlite or self._covered_before(lower, upper):
+            return None
+        sums = pl.DataFrame(
+            self.session.execute(
+                select(
+                    BucketSum.bucket,
+                    BucketSum.department,
+                    BucketSum.payments,
+                    BucketSum.amount,
+                    BucketSum.txn_high,
+                    BucketSum.txn_low,
+                    BucketSum.reference_high,
+                    BucketSum.reference_low,
+                ).where(
+                    BucketSum.provider == self.provider, *_buckets_between(BucketSum, first, last)
+                )
+            ).all(),
+            schema={
+                "bucket": pl.Int64,
+                "department": pl.String,
+                **dict.fromkeys(
+                    (
+                        "payments",
+                        "amount",
+                        "txn_high",
+                        "txn_low",
+                        "reference_high",
+                        "reference_low",
+                    ),
+                    pl.Int64,
+                ),
+            },
+            orient="row",
+        )
+        key = fingerprints.key_of(self.session.connection())
+        agreed = _agreeing(lines, sums, key, self.store_file)
+        days = last.toordinal() - first.toordinal() + 1
+        few = len(agreed.disagreeing) <= MAX_DISAGREEING
+        return agreed if few and len(agreed.disagreeing) * days <= MAX_READ_BUCKETS else None
+
+    def window(self, first: date, last: date) -> pl.DataFrame:
+        """The unsettled payments paid from `first` to `last`."""
         lower, upper = _midnight(first), _midnight(last + timedelta(days=1))
         if self._covered_before(lower, upper):
             # An earlier settlement covers part of the window: the database says which
             # payments it left unsettled (rare: a second file for the same days).
-            return self._frame(self._query(lower, upper).where(~settled()))
-        if early is None or guess is None or not first <= guess <= last:
-            parts = [self.read(first, last)]
-        else:
-            parts = [early.result()]
-            if first < guess:
-                parts.append(self.read(first, guess - timedelta(days=1)))
-            if guess < last:
-                parts.append(self.read(guess + timedelta(days=1), last))
-        frames = [part for part in parts if part is not None]
-        if len(frames) < len(parts):  # a value with a line break: row by row
-            return self._frame(self._query(lower, upper))
-        return pl.concat(frames)
+            return self._frame(self._query(first, last).where(~settled()))
+        return self.read(first, last)
 
-    def read(self, first: date, last: date) -> pl.DataFrame | None:
-        """The provider's payments without a settlement mark, paid from `first` to `last`.
-
-        None when SQLite's packed rows cannot be split (a value holding a separator)."""
-        lower, upper = _midnight(first), _midnight(last + timedelta(days=1))
+    def read(self, first: date, last: date, groups: Sequence[int] | None = None) -> pl.DataFrame:
+        """The provider's payments without a settlement mark, paid from `first` to `last`
+        (only those of these buckets of each day, when given)."""
+        query = self._query(first, last)
+        if groups is not None:
+            if not groups:
+                return _typed(pl.DataFrame(schema=_KNOWN), self.columns)
+            days = range(first.toordinal(), last.toordinal() + 1)
+            query = query.where(
+                Payment.bucket.in_([d * fingerprints.BUCKETS + g for d in days for g in groups])
+            )
         if not self.sqlite:
-            return self._frame(self._query(lower, upper))
-        # SQLite hands the rows over as one string (group_concat, in C, with the GIL
-        # released) which Polars reads as CSV: a million Python tuples would cost seconds.
-        query = self._query(lower, upper)
+            return self._frame(query)
+        # SQLite hands the rows over as one string (group_concat, in C) which Polars reads
+        # as CSV: a million Python tuples would cost seconds.
         names = [c.name for c in query.selected_columns]
         unit: Any = literal_column("char(31)")
         columns: list[Any] = [c.element for c in query.selected_columns]
         joined = functools.reduce(lambda a, b: a.op("||")(unit).op("||")(b), columns)
         row = func.group_concat(joined, literal_column("char(10)"))
-        packed = query.with_only_columns(func.count(), row)
-        sql = str(
-            packed.compile(
-                dialect=self.session.get_bind().dialect, compile_kwargs={"literal_binds": True}
-            )
-        )
-        count, text = self._fetch_one(sql)
+        count, text = self.session.execute(query.with_only_columns(func.count(), row)).one()
         if not count:
             return _typed(pl.DataFrame(schema={n: _KNOWN[n] for n in names}), self.columns)
-        # A value holding a separator or a carriage return would shift the columns: the
-        # caller then reads row by row, on the session (this may run in another thread).
+        # A value holding a separator or a carriage return would shift the columns: then
+        # the rows are read one by one.
         if "\r" in text or text.count(_UNIT) != count * (len(names) - 1):
-            return None
+            return self._frame(query)
         try:
             frame = pl.read_csv(
                 text.encode("utf-8", "surrogatepass"),
@@ -245,22 +364,10 @@ class _Reader:
                 empty_string_is_null=False,
             )
         except pl.exceptions.PolarsError:  # a line break inside a value
-            return None
-        return _typed(frame, self.columns) if frame.height == count else None
+            return self._frame(query)
+        return _typed(frame, self.columns) if frame.height == count else self._frame(query)
 
-    def _fetch_one(self, sql: str) -> tuple[Any, ...]:
-        if self.path is None:
-            return tuple(self.session.connection().exec_driver_sql(sql).one())
-        # A connection of its own, so that the read can run beside the parsing. It sees what
-        # is committed: all there is, while this transaction holds the write lock.
-        uri = Path(self.path).resolve().as_uri()
-        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True)
-        try:
-            return tuple(connection.execute(sql).fetchone())
-        finally:
-            connection.close()
-
-    def _query(self, lower: datetime, upper: datetime) -> Select[*tuple[Any, ...]]:
+    def _query(self, first: date, last: date) -> Select[*tuple[Any, ...]]:
         columns = {
             "provider_txn_id": Payment.provider_txn_id,
             "amount": Payment.amount,
@@ -272,8 +379,7 @@ class _Reader:
         # `settlement_id IS NULL` spelled out: it selects the partial covering index.
         return select(*(columns[c].label(c) for c in wanted)).where(
             Payment.provider == self.provider,
-            Payment.paid_at >= lower,
-            Payment.paid_at < upper,
+            *_buckets_between(Payment, first, last),
             Payment.settlement_id.is_(None),
         )
 
@@ -299,6 +405,14 @@ class _Reader:
             )
             is not None
         )
+
+
+def _buckets_between(table: type[Payment] | type[BucketSum], first: date, last: date) -> list[Any]:
+    """The rows of the Taipei days `first` to `last` (a bucket starts with its day)."""
+    return [
+        table.bucket >= first.toordinal() * fingerprints.BUCKETS,
+        table.bucket < (last.toordinal() + 1) * fingerprints.BUCKETS,
+    ]
 
 
 def _typed(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
@@ -503,8 +617,20 @@ def _counts(outcomes: pl.DataFrame, missing: pl.DataFrame) -> dict[str, int]:
     return {o.value: int(counted.get(o.value, 0)) for o in MatchOutcome}
 
 
-def _by_department_day(outcomes: pl.DataFrame, missing: pl.DataFrame) -> list[dict[str, Any]]:
-    lines = outcomes.group_by("department", "day", "outcome").len()
+def _by_department_day(
+    outcomes: pl.DataFrame, missing: pl.DataFrame, agreed: pl.DataFrame
+) -> list[dict[str, Any]]:
+    lines = (
+        pl.concat(
+            [
+                outcomes.group_by("department", "day", "outcome").len(),
+                agreed.with_columns(pl.lit(MatchOutcome.MATCHED.value).alias("outcome")),
+            ],
+            how="diagonal_relaxed",
+        )
+        .group_by("department", "day", "outcome")
+        .agg(pl.col("len").sum())
+    )
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     groups = [
         (department, day.isoformat(), outcome, count)
