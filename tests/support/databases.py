@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, insert, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from smartcity.core.db import create_db_engine, normalise_url
 from smartcity.core.migrate import upgrade
@@ -87,6 +88,19 @@ class TemplateDatabase:
         engine.dispose()
 
     def _reset(self) -> None:
+        try:
+            self._truncate_and_reload()
+        except OperationalError as error:
+            with self.engine.connect() as connection:
+                others = connection.execute(
+                    text(
+                        "SELECT pid, state, xact_start, left(query, 300) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).all()
+            raise RuntimeError(f"a previous test left sessions open: {others}") from error
+
+    def _truncate_and_reload(self) -> None:
         names = ", ".join(f'"{table.name}"' for table in self.tables.sorted_tables)
         with self.engine.begin() as connection:
             # A test that leaked an open transaction should fail here, not hang the suite.

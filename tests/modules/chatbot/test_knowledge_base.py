@@ -100,7 +100,8 @@ def test_validity_dates_set_by_staff_withhold_the_answer_and_survive_a_reimport(
     with loaded.unit_of_work(system_actor("test")) as uow:
         item = service.get_item(uow.session, "GIP_1001")
         service.update_item(uow, item, {"valid_until": date(2020, 12, 31)})
-    index = service.index_of(loaded).refresh(loaded.db.read_session())
+    with loaded.db.read_session() as session:
+        index = service.index_of(loaded).refresh(session)
     settings = service.settings_of(loaded)
     answer = service.decide("請問育兒津貼要怎麼申請", settings, index)
     assert answer.item is None or answer.item.source_id != "GIP_1001"
