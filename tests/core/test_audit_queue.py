@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -171,23 +172,24 @@ def test_the_sequencer_gathers_the_entries_of_open_siblings(
         "_drain",
         lambda self, session: batches.append(real_drain(self, session)) or batches[-1],
     )
-    sibling = platform.unit_of_work(system_actor("sibling"))
-    sibling.session.add(Meta(key="sibling", value="x"))
-    sibling.audit("test.sibling", "meta", "sibling", {})
+    sibling_open = threading.Event()
 
     def first() -> None:
+        assert sibling_open.wait(10)
         with platform.unit_of_work(system_actor("first")) as uow:
             uow.session.add(Meta(key="first", value="x"))
             uow.audit("test.first", "meta", "first", {})
 
     def second() -> None:
-        # Once the first's sequencer is gathering, the sibling commits and returns at once.
-        for _ in range(10_000):  # (a failing first thread must not hang the test)
-            if platform.log._sequencing.locked():
-                break
-            time.sleep(0.001)
-        with sibling:
-            pass
+        with platform.unit_of_work(system_actor("sibling")) as sibling:
+            sibling.session.add(Meta(key="sibling", value="x"))
+            sibling.audit("test.sibling", "meta", "sibling", {})
+            sibling_open.set()
+            # Once the first's sequencer is gathering, the sibling commits and returns at once.
+            for _ in range(10_000):  # (a failing first thread must not hang the test)
+                if platform.log._sequencing.locked():
+                    break
+                time.sleep(0.001)
 
     run_in_threads(lambda index: (first, second)[index](), 2)
     assert batches == [2]

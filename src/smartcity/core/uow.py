@@ -76,7 +76,7 @@ class UnitOfWork:
         self._audit: list[PendingEntry] = []
         self._events: list[Event] = []
         self._closed = False
-        log.opened()
+        self._open_in_log = False
 
     def audit(
         self,
@@ -138,9 +138,14 @@ class UnitOfWork:
         if not self._closed:
             self.session.close()
             self._closed = True
-            self._log.closed()
+            if self._open_in_log:
+                self._log.closed()
 
     def __enter__(self) -> UnitOfWork:
+        # Counted while inside its block, so the sequencer can wait for it (group commit).
+        if not self._open_in_log:
+            self._log.opened()
+            self._open_in_log = True
         return self
 
     def __exit__(
