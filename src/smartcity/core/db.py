@@ -7,16 +7,21 @@ failing half-way. PostgreSQL is reached through psycopg 3.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, MetaData, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy import Connection, Engine, Executable, MetaData, create_engine, event
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 # Stable constraint names, so migrations can drop and alter them on every engine.
 NAMING_CONVENTION = {
@@ -149,3 +154,92 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+Step = tuple[ClauseElement, Mapping[str, Any] | Sequence[Mapping[str, Any]]]
+"""A Core statement and its parameters (a list of them: the statement once per row)."""
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@lru_cache(maxsize=256)
+def _rendered(dialect: Dialect, statement: ClauseElement, keys: tuple[str, ...]) -> SQLCompiler:
+    # Keyed by the statement object: hot paths pass statements built once at import.
+    return cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys)))
+
+
+def _compiled_for(
+    dialect: Dialect, statement: ClauseElement, row: Mapping[str, Any]
+) -> SQLCompiler:
+    compiled = _rendered(dialect, statement, tuple(sorted(row)))
+    if compiled.insert_prefetch:
+        # Python-side column defaults run only in SQLAlchemy's own execute (not on the
+        # PostgreSQL path below): the caller supplies them, whatever the database.
+        missing = ", ".join(column.key for column in compiled.insert_prefetch)
+        raise ValueError(f"execute_together needs values for {missing}")
+    return compiled
+
+
+def _bound(
+    dialect: Dialect, statement: ClauseElement, row: Mapping[str, Any], prefix: str
+) -> tuple[str, dict[str, Any]]:
+    """The statement's SQL and its parameters as the driver takes them, names prefixed so that
+    several statements can share one query."""
+    compiled = _compiled_for(dialect, statement, row)
+    bound: dict[str, Any] = dict(compiled.construct_params(dict(row)) or {})
+    # The types' own conversions (e.g. UTC-aware datetimes), as SQLAlchemy's execute applies.
+    for name, process in compiled._bind_processors.items():
+        if name in bound and callable(process):
+            bound[name] = process(bound[name])
+    sql = _PLACEHOLDER.sub(lambda match: f"%({prefix}{match.group(1)})s", compiled.string)
+    return sql, {prefix + name: value for name, value in bound.items()}
+
+
+def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list[Any]]:
+    """Run Core statements in order in `connection`'s transaction; each one's rows ([] if none).
+
+    On PostgreSQL they travel as one message — psycopg's client-side binding allows several
+    statements in one query — so a transaction's writes cost one round trip, not one each
+    (each blocking round trip is a thread switch; docs/payments.md, "How a payment is
+    posted"). Elsewhere they run one by one. Rows have the columns as attributes.
+    """
+    rows_of = [[params] if isinstance(params, Mapping) else list(params) for _, params in steps]
+    results: list[list[Any]] = [[] for _ in steps]
+    if connection.dialect.name != "postgresql":
+        for index, ((statement, params), rows) in enumerate(zip(steps, rows_of, strict=True)):
+            for row in rows:
+                _compiled_for(connection.dialect, statement, row)
+            result = connection.execute(cast(Executable, statement), params)
+            if result.returns_rows:
+                results[index] = list(result)
+        return results
+    # Imported here: an embedded (SQLite) platform never loads the PostgreSQL driver.
+    import psycopg
+    from psycopg.rows import namedtuple_row
+
+    parts: list[str] = []
+    owners: list[int] = []  # the step each part of the query comes from
+    values: dict[str, Any] = {}
+    for index, (statement, _params) in enumerate(steps):
+        for row in rows_of[index]:
+            sql, bound = _bound(connection.dialect, statement, row, f"s{len(parts)}_")
+            parts.append(sql)
+            owners.append(index)
+            values.update(bound)
+    query = ";\n".join(parts)
+    raw = cast(psycopg.Connection[Any], connection.connection.driver_connection)
+    cursor = psycopg.ClientCursor(raw, row_factory=namedtuple_row)
+    try:
+        cursor.execute(query, values)
+        for owner in owners:
+            if cursor.description:
+                results[owner].extend(cursor.fetchall())
+            cursor.nextset()
+    except psycopg.Error as error:
+        # As SQLAlchemy would raise it, so callers catch IntegrityError and the like.
+        raise DBAPIError.instance(
+            query, values, error, psycopg.Error, dialect=connection.dialect
+        ) from error
+    finally:
+        cursor.close()
+    return results

@@ -16,6 +16,7 @@ return exactly the same numbers (tests/modules/payments/test_fingerprints.py).
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, cast
 
@@ -96,21 +97,25 @@ def halves(value: int) -> tuple[int, int]:
     return value >> 31, value & _HALF
 
 
-def _of_row(context: Any) -> tuple[int, int, int]:
-    """(bucket, txn_check, reference_check) of the row being inserted, computed once for the
-    three column defaults (posting is the hot path)."""
-    row = context.get_current_parameters()
-    cached = getattr(context, "_payment_fingerprints", None)
-    if cached is not None and cached[0] is row:
-        return cast(tuple[int, int, int], cached[1])
-    key = key_of(context.connection)
+def of_payment(connection: Connection, row: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(bucket, txn_check, reference_check) of a payment row about to be inserted."""
+    key = key_of(connection)
     day = as_utc(row["paid_at"]).astimezone(TAIPEI).date()
     reference = row.get("reference") or ""
-    values = (
+    return (
         bucket(key, reference, day),
         check(key, row["provider_txn_id"], row["amount"], day),
         check(key, reference, row["amount"], day),
     )
+
+
+def _of_row(context: Any) -> tuple[int, int, int]:
+    """`of_payment` of the row being inserted, computed once for the three column defaults."""
+    row = context.get_current_parameters()
+    cached = getattr(context, "_payment_fingerprints", None)
+    if cached is not None and cached[0] is row:
+        return cast(tuple[int, int, int], cached[1])
+    values = of_payment(context.connection, row)
     context._payment_fingerprints = (row, values)
     return values
 

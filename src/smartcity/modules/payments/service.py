@@ -33,12 +33,13 @@ from sqlalchemy.orm.util import identity_key
 
 import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Principal, Role
+from smartcity.core.db import Step, execute_together
 from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.platform import Platform
 from smartcity.core.time import TAIPEI, as_utc, taipei_today, utcnow
 from smartcity.core.uow import UnitOfWork, note_write
 from smartcity.modules.identity.values import BindingKind, normalise_binding_value
-from smartcity.modules.payments import codes, ledger, states, webhooks
+from smartcity.modules.payments import codes, fingerprints, ledger, states, webhooks
 from smartcity.modules.payments.events import BillIssued, BillWrittenOff, PaymentRecorded
 from smartcity.modules.payments.models import (
     Bill,
@@ -460,31 +461,38 @@ def post_payment(
     payment_id = uuid.uuid4()
     now = utcnow()
     session.flush()  # Core statements below must see what the caller already changed
-    # Core statements on the session's connection: the ORM session's execute costs more
-    # Python per statement, and nothing here is an ORM object.
+    # Core statements on the session's connection, each half of the posting sent together
+    # (one round trip on PostgreSQL; core.db.execute_together): nothing here is an ORM object.
     connection = session.connection()
+    column, reference = _reference(request.reference)
+    reads: list[Step] = []
     if idempotency_key is not None:
         # Claimed first: a concurrent request with the same key waits on this row, then
         # finds it and answers as a replay.
-        claim = connection.execute(
-            _CLAIM_KEY[connection.dialect.name],
-            {
-                "provider": provider_code,
-                "key": idempotency_key,
-                "request_hash": digest,
-                "payment_id": payment_id,
-                "created_at": now,
-            },
+        reads.append(
+            (
+                _CLAIM_KEY[connection.dialect.name],
+                {
+                    "provider": provider_code,
+                    "key": idempotency_key,
+                    "request_hash": digest,
+                    "payment_id": payment_id,
+                    "created_at": now,
+                },
+            )
         )
-        if claim.first() is None:
-            return _replayed(session, provider_code, idempotency_key, digest), False
-    column, reference = _reference(request.reference)
-    bill = connection.execute(
-        _POSTING_QUERIES[column],
-        {"reference": reference, "provider": provider_code, "txn": request.provider_txn_id},
-    ).first()
-    if bill is None:
+    reads.append(
+        (
+            _POSTING_QUERIES[column],
+            {"reference": reference, "provider": provider_code, "txn": request.provider_txn_id},
+        )
+    )
+    *claimed, bills = execute_together(connection, reads)
+    if claimed and not claimed[0]:
+        return _replayed(session, provider_code, idempotency_key or "", digest), False
+    if not bills:
         raise NotFound("no bill has this reference", code="unknown_reference")
+    bill = bills[0]
     (*_, fee, existing_id, department_url, provider_url) = bill
     if existing_id is not None:
         return _rebind(uow, bill.id, existing_id, request.amount, idempotency_key), False
@@ -539,17 +547,18 @@ def post_payment(
         "department": bill.department,
         "reference": bill.write_off_number,
     }
-    connection.execute(_INSERT_PAYMENT, payment)
+    payment["bucket"], payment["txn_check"], payment["reference_check"] = fingerprints.of_payment(
+        connection, payment
+    )
+    writes: list[Step] = [(_INSERT_PAYMENT, payment)]
     if changes:
-        connection.execute(_UPDATE_BILL, {"bill_id": bill.id, **changes})
+        writes.append((_UPDATE_BILL, {"bill_id": bill.id, **changes}))
         # A caller holding this bill as an object must not see its old state.
         loaded = session.identity_map.get(identity_key(Bill, bill.id))
         if loaded is not None:
             session.expire(loaded)
-    note_write(session)
     clearing = ledger.account(A.PROVIDER_CLEARING, provider_code)
-    ledger.post_all(
-        session,
+    writes += ledger.posting_steps(
         [
             ledger.Posting(
                 EntryKind.PAYMENT,
@@ -569,8 +578,10 @@ def post_payment(
                     ledger.credit(clearing, fee),
                 ],
             ),
-        ],
+        ]
     )
+    execute_together(connection, writes)
+    note_write(session)
     # Just recorded: no settlement can have confirmed it yet.
     view = _view(payment, bill.write_off_number, changes.get("status", bill.status), False)
     webhooks.enqueue_to(
