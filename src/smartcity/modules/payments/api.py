@@ -10,10 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from sqlalchemy.exc import IntegrityError
 
 from smartcity.core.auth import PUBLIC, Role
-from smartcity.core.errors import BadRequest, Conflict, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.errors import BadRequest, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.time import CivilDate, taipei_today
 from smartcity.modules.payments import (
@@ -625,26 +624,24 @@ def build_router() -> APIRouter:
         settings = service.settings_of(ctx.platform)
         reporter = str(ctx.principal.organisation or ctx.principal.id)
         key = (reporter, idempotency_key) if idempotency_key else None
-        for attempt in range(2):
-            try:
-                with ctx.write() as uow:
-                    billed = autopay.bill_exit(
-                        uow,
-                        settings,
-                        plate=body.plate,
-                        car_park=body.car_park,
-                        amount=body.amount,
-                        exited_at=body.exited_at,
-                        item_code=body.item_code or autopay.PARKING_ITEM,
-                        idempotency_key=key,
-                    )
-                break
-            except IntegrityError:
-                # A concurrent twin with this key committed first: answer as its replay.
-                if attempt or key is None:
-                    raise Conflict(
-                        "this exit is being reported; retry", code="in_progress"
-                    ) from None
+        billed = service.retrying_twins(
+            ctx.platform,
+            ctx.principal,
+            ctx.request_id,
+            lambda uow: autopay.bill_exit(
+                uow,
+                settings,
+                plate=body.plate,
+                car_park=body.car_park,
+                amount=body.amount,
+                exited_at=body.exited_at,
+                item_code=body.item_code or autopay.PARKING_ITEM,
+                idempotency_key=key,
+            ),
+            # A twin with this key that committed first is answered as its replay.
+            attempts=2 if key else 1,
+            busy="this exit is being reported; retry",
+        )
         if billed.replayed is not None:
             response.status_code = 200
             with ctx.read() as session:

@@ -9,10 +9,10 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -62,6 +62,8 @@ from smartcity.modules.payments.values import (
 )
 
 A = AccountType
+T = TypeVar("T")
+
 _BILLS = cast(Table, Bill.__table__)
 _PAYMENTS = cast(Table, Payment.__table__)
 _KEYS = cast(Table, IdempotencyKey.__table__)
@@ -488,8 +490,8 @@ def post_payment(
         )
     )
     *claimed, bills = execute_together(connection, reads)
-    if claimed and not claimed[0]:
-        return _replayed(session, provider_code, idempotency_key or "", digest), False
+    if idempotency_key is not None and not claimed[0]:
+        return _replayed(session, provider_code, idempotency_key, digest), False
     if not bills:
         raise NotFound("no bill has this reference", code="unknown_reference")
     bill = bills[0]
@@ -678,21 +680,39 @@ def record_payment_retrying(
     idempotency_key: str | None,
     source: str = "api",
 ) -> tuple[dict[str, Any], bool]:
-    """`post_payment` in its own transaction, retried when a concurrent twin won the race."""
-    for attempt in range(5):
+    """`post_payment` in its own transaction, retried when a concurrent twin won the race
+    (same provider_txn_id or, on SQLite, key)."""
+    return retrying_twins(
+        platform,
+        principal,
+        request_id,
+        lambda uow: post_payment(
+            uow, provider_code, request, idempotency_key=idempotency_key, source=source
+        ),
+        attempts=5,
+        busy="a concurrent request is recording this payment; retry",
+    )
+
+
+def retrying_twins(
+    platform: Platform,
+    principal: Principal,
+    request_id: str | None,
+    work: Callable[[UnitOfWork], T],
+    *,
+    attempts: int,
+    busy: str,
+) -> T:
+    """`work` in its own transaction, run again when a concurrent twin (a request with the
+    same key) committed first and the unique row made this one fail: the next attempt finds
+    the twin's row and answers as its replay. After `attempts`, Conflict `in_progress`."""
+    for attempt in range(attempts):
         try:
             with platform.unit_of_work(principal, request_id) as uow:
-                view, created = post_payment(
-                    uow, provider_code, request, idempotency_key=idempotency_key, source=source
-                )
-            return view, created
+                return work(uow)
         except IntegrityError:
-            # Same provider_txn_id (or, on SQLite, key) committed by a concurrent request:
-            # the next attempt finds it and answers as a replay.
-            if attempt == 4:
-                raise Conflict(
-                    "a concurrent request is recording this payment; retry", code="in_progress"
-                ) from None
+            if attempt == attempts - 1:
+                raise Conflict(busy, code="in_progress") from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
