@@ -164,7 +164,7 @@ TAIPEI_DISTRICTS: tuple[str, ...] = (
 )  # fmt: skip
 ABROAD = re.compile(
     r"日本|韓國|美國|德國|英國|法國|香港|澳門|新加坡|泰國|越南|菲律賓|印尼|馬來西亞|澳洲|加拿大"
-    r"|大陸|中國|陸配|外籍|外國|國外|境外|出國|出境"
+    r"|大陸|中國|陸配|外籍|外國|國外|海外|境外|出國|出境"
 )
 
 # Words in questions that say how, not what (they would match every item).
