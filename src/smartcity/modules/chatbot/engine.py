@@ -61,8 +61,13 @@ OTHER_PLACE_FACTOR = 0.3
 # centre or sports centre does not answer for another's.
 DISTRICT_FACTOR = 0.5
 # Logistic calibration of the coverage score into a confidence (see docs/chatbot.md).
-CAL_CENTRE = 0.316
+CAL_CENTRE = 0.261
 CAL_SLOPE = 12.0
+# Coverage is a share of the question, and a long question's right item covers less of it
+# (citizens add context the FAQ never states): the confidence adds LENGTH_SLOPE × ln(n / REF)
+# for a question of n distinct tokens, REF the typical length, n capped at twice REF.
+LENGTH_SLOPE = 0.16
+LENGTH_REF = 17
 
 
 @dataclass
@@ -425,17 +430,18 @@ class _Built:
                 break
         if not picked:
             return Result([], 0.0, n_terms)
-        confidence = calibrate(float(sure[picked[0]]))
+        confidence = calibrate(float(sure[picked[0]]), n_terms)
         candidates = [
-            Candidate(self.docs[p], float(coverage[p]), calibrate(float(sure[p])))
+            Candidate(self.docs[p], float(coverage[p]), calibrate(float(sure[p]), n_terms))
             for p in picked[:limit]
         ]
         return Result(candidates, confidence, n_terms)
 
 
-def calibrate(coverage: float) -> float:
-    """Confidence in [0, 1] from how much of the question the item covers."""
-    # Coverage alone: the lead over the runner-up did not separate right answers from
-    # unanswerable questions on the tuning half (docs/chatbot.md, "What was tuned").
-    x = CAL_SLOPE * (coverage - CAL_CENTRE)
+def calibrate(coverage: float, n_terms: int) -> float:
+    """Confidence in [0, 1] from how much of a question of `n_terms` tokens the item covers."""
+    # Coverage and length only: the lead over the runner-up did not separate right answers
+    # from unanswerable questions on the tuning half (docs/chatbot.md, "What was tuned").
+    length = math.log(min(max(n_terms, 1), 2 * LENGTH_REF) / LENGTH_REF)
+    x = CAL_SLOPE * (coverage + LENGTH_SLOPE * length - CAL_CENTRE)
     return round(1.0 / (1.0 + math.exp(-x)), 4)
