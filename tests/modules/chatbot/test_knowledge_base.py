@@ -224,6 +224,16 @@ def test_a_question_about_another_city_is_not_answered_confidently() -> None:
     assert newcomer.candidates[0].doc.item_id == "spouse" and newcomer.confidence >= 0.6
 
 
+def test_the_confidence_allows_for_the_questions_length() -> None:
+    # The same share of a longer question is a surer match (citizens add their own
+    # circumstances); the allowance stops growing at twice the reference length.
+    short, typical, long = (engine.calibrate(0.3, n) for n in (8, engine.LENGTH_REF, 30))
+    assert short < typical < long
+    ref = 2 * engine.LENGTH_REF
+    assert engine.calibrate(0.3, ref) == engine.calibrate(0.3, 3 * ref)
+    assert text.places("海外參展", text.elsewhere_pattern(["臺北"])) == frozenset({"國外"})
+
+
 def test_the_city_that_runs_the_platform_is_not_elsewhere() -> None:
     # Deployed in Taichung, Taichung's house tax is this city's and Taipei's is another's.
     index = _pool_index(home=("臺中",))
