@@ -1,10 +1,14 @@
 """Reconciling a 1,000,000-line settlement file against 1,000,000 recorded payments.
 
-Figure: the time `reconciliation.reconcile()` takes (read the file's bytes, parse and validate
+Figure: the time `reconciliation.reconcile()` takes (map the file as the CLI does, check
 every line, read the provider's payments of the day, match, write the report, give the
 payments their final 核銷 status, post the settlement, commit) on the embedded SQLite default
 ÷ the time Polars takes just to read the same CSV file (`polars.read_csv(path)`), in the same
-run. The reference is timed three times, before ours, and its median used.
+run. The reference is timed five times, before ours, and its fastest run used: the first reads
+of the file in a process are slow, and a median of them would flatter the ratio.
+The process has reconciled a 100-line sample once before (rolled back), as a running server
+has: Numba loads the compiled scan and SQLAlchemy configures its mappers on first use; that
+first call's time is printed apart.
 Each line has its own paid_at (spread over one Taipei day, as in a real file): identical
 stamps would let a parser's cache make date parsing look free. The setup's writes are synced to
 disk before either timing.
@@ -14,7 +18,6 @@ Run: `.venv/bin/python bench/bench_payments_reconcile.py` (`BENCH_LINES` changes
 from __future__ import annotations
 
 import os
-import statistics
 import tempfile
 import time
 import uuid
@@ -29,12 +32,16 @@ from smartcity.core.keys import KeyRing
 from smartcity.core.migrate import upgrade
 from smartcity.core.settings import Settings
 from smartcity.core.time import TAIPEI, as_utc, taipei_today
-from smartcity.modules.payments import codes, reconciliation
+from smartcity.modules.payments import codes, reconciliation, settlement_files
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Bill, Item, Payment
 
 LINES = int(os.environ.get("BENCH_LINES", "1000000"))
 CHUNK = 20_000
+
+
+class _RolledBack(Exception):
+    pass
 
 
 def main() -> None:
@@ -120,12 +127,26 @@ def main() -> None:
     os.sync()
 
     references = []
-    for _ in range(3):
+    for _ in range(5):
         started = time.perf_counter()
         frame = polars.read_csv(file)
         references.append(time.perf_counter() - started)
         assert frame.height == LINES
-    polars_seconds = statistics.median(references)
+    polars_seconds = min(references)
+
+    # A running server has loaded the compiled scan and configured its ORM mappers once:
+    # this process does so by reconciling the file's first lines as another provider's,
+    # rolled back. What that first call costs is printed apart.
+    with file.open("rb") as handle:
+        sample = b"".join(handle.readline() for _ in range(101))
+    started = time.perf_counter()
+    try:
+        with platform.unit_of_work(system_actor("bench")) as uow:
+            reconciliation.reconcile(uow, "WARMUP", sample)
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    first_call = time.perf_counter() - started
 
     stages: list[tuple[str, float]] = []
     started = time.perf_counter()
@@ -133,7 +154,7 @@ def main() -> None:
         settlement = reconciliation.reconcile(
             uow,
             "711",
-            file.read_bytes(),
+            settlement_files.mapped(file),  # as `smartcity payments reconcile FILE` reads it
             progress=lambda stage: stages.append((stage, time.perf_counter() - started)),
         )
         outcomes = dict(settlement.counts["outcomes"])
@@ -141,7 +162,8 @@ def main() -> None:
     assert outcomes["matched"] == LINES, outcomes
     platform.db.dispose()
     runs = ", ".join(f"{r:.3f}" for r in references)
-    print(f"polars {polars.__version__} read_csv: {polars_seconds:.3f} s (median of {runs})")
+    print(f"polars {polars.__version__} read_csv: {polars_seconds:.3f} s (fastest of {runs})")
+    print(f"first reconcile in this process (100 lines, rolled back): {first_call:.3f} s")
     print(f"reconcile {LINES:,} lines: {ours:.3f} s  {outcomes}")
     # reading = the file parsed and validated while the payments are read (two threads)
     print("  stages started at: " + ", ".join(f"{s} {t:.3f} s" for s, t in stages))

@@ -65,11 +65,11 @@ def build_cli() -> typer.Typer:
     ) -> None:
         """Reconcile a provider's settlement file and print the report."""
         from smartcity.core.errors import InvalidInput
-        from smartcity.modules.payments import reconciliation
+        from smartcity.modules.payments import reconciliation, settlement_files
         from smartcity.modules.payments.values import SettlementFormat
 
         platform = ctx.obj
-        data = file.read_bytes()
+        data = settlement_files.mapped(file)
         stages = ("reading", "matching", "recording")
         with fail_cleanly(), progress_bar() as bar:
             task = bar.add_task("reconciling", total=len(stages))

@@ -18,10 +18,11 @@ import io
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 from sqlalchemy import (
     Select,
     String,
@@ -55,6 +56,9 @@ from smartcity.modules.payments.values import (
     SettlementFormat,
 )
 
+if TYPE_CHECKING:  # imported when first used: Numba takes a fifth of a second to load
+    from smartcity.modules.payments.settlement_scan import Scan
+
 CHUNK = 5000
 Progress = Callable[[str], None]
 """Told the name of each stage as it starts (reading, matching, recording)."""
@@ -80,7 +84,7 @@ MAX_READ_BUCKETS = 10_000
 def reconcile(
     uow: UnitOfWork,
     provider: str,
-    data: str | bytes,
+    data: str | settlement_files.FileBytes,
     fmt: SettlementFormat | None = None,
     progress: Progress | None = None,
 ) -> Settlement:
@@ -96,26 +100,26 @@ def reconcile(
     cutoff = utcnow()
     reader = _Reader(session, provider, store_file)
     stage("reading")
-    every_line = settlement_files.parse(raw, chosen)
+    every_line = _Lines.read(raw, chosen, reader)
     if not every_line.height:
         raise InvalidInput("the file has no lines", code="invalid_file")
-    first, last = cast(date, every_line["day"].min()), cast(date, every_line["day"].max())
+    first, last = every_line.first, every_line.last
     agreed = reader.agreeing(every_line, first, last)
     if agreed is None:
-        lines, known = every_line, reader.window(first, last)
+        lines, known = every_line.frame(), reader.window(first, last)
         agreed = _Agreed.nothing()
     else:
-        lines = every_line.filter(~agreed.lines)
-        known = reader.read(first, last, agreed.disagreeing)
+        lines = every_line.frame(~agreed.buckets)
+        known = reader.read(first, last, np.flatnonzero(~agreed.buckets).tolist())
     stage("matching")
     settlement = Settlement(
         id=uuid.uuid4(),
         provider=provider,
         format=chosen.value,
         lines=every_line.height,
-        total=int(every_line["amount"].sum()),
+        total=every_line.total,
         counts={},
-        days=[d.isoformat() for d in every_line["day"].unique().sort()],
+        days=[d.isoformat() for d in every_line.days],
         window_start=_midnight(first),
         window_end=_midnight(last + timedelta(days=1)),
         covers_recorded_before=cutoff if reader.covers else None,
@@ -170,20 +174,120 @@ def _midnight(day: date) -> datetime:
     return as_utc(datetime.combine(day, time.min, TAIPEI))
 
 
+class _Lines:
+    """A settlement file's good lines: parsed into a frame, or only scanned (ADR 11)."""
+
+    def __init__(
+        self,
+        raw: settlement_files.FileBytes,
+        fmt: SettlementFormat,
+        parsed: pl.DataFrame | Scan,
+        key: int,
+    ) -> None:
+        self._raw = raw
+        self._fmt = fmt
+        self._key = key
+        self._parsed = parsed if isinstance(parsed, pl.DataFrame) else None
+        self._scanned = None if isinstance(parsed, pl.DataFrame) else parsed
+        self._groups: NDArray[np.intp] | None = None
+        if self._scanned is not None:
+            days = pl.Series(self._scanned.days).cast(pl.Date)
+            self.total = int(self._scanned.sums[1].sum())
+        else:
+            days = cast(pl.DataFrame, self._parsed)["day"]
+            self.total = int(cast(pl.DataFrame, self._parsed)["amount"].sum())
+        self.height = len(days)
+        self.days: list[date] = days.unique().sort().to_list()
+        self.first = self.days[0] if self.days else date.min
+        self.last = self.days[-1] if self.days else date.min
+
+    @classmethod
+    def read(
+        cls, raw: settlement_files.FileBytes, fmt: SettlementFormat, reader: _Reader
+    ) -> _Lines:
+        """Scanned when the bucket sums may vouch for it and it has the plain shape."""
+        key = fingerprints.key_of(reader.session.connection())
+        if reader.sqlite and fmt == SettlementFormat.CSV:
+            from smartcity.modules.payments import settlement_scan
+
+            scanned = settlement_scan.scan(raw, key)
+            # A repeated provider_txn_id leaves its bucket to the join: the frame finds which.
+            if scanned is not None and not _repeats(scanned.hashes):
+                return cls(raw, fmt, scanned, key)
+        return cls(raw, fmt, settlement_files.parse(raw, fmt), key)
+
+    def frame(self, buckets: NDArray[np.bool_] | None = None) -> pl.DataFrame:
+        """The lines (only those of these buckets, when given), as `settlement_files.parse`."""
+        if self._parsed is None:
+            if buckets is not None:
+                return cast("Scan", self._scanned).frame(buckets)
+            self._parsed = settlement_files.parse(self._raw, self._fmt)
+        if buckets is None:
+            return self._parsed
+        return self._parsed.filter(pl.Series(buckets[self._groups_of()]))
+
+    def sums(self, store_file: bool) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """Per bucket: (lines, amount, check halves) — 4 × BUCKETS — and whether a repeated
+        name (provider_txn_id, or write-off number in a store file) keeps it from agreeing."""
+        if self._scanned is not None:
+            return self._scanned.sums, np.zeros(fingerprints.BUCKETS, np.bool_)
+        key, lines = self._key, cast(pl.DataFrame, self._parsed)
+        references = fingerprints.text_hashes(key, lines["reference"])
+        named = (
+            references if store_file else fingerprints.text_hashes(key, lines["provider_txn_id"])
+        )
+        checks = fingerprints.checks(key, named, lines["amount"], lines["day"])
+        groups = self._groups_of(references)
+        amounts = lines["amount"].to_numpy()
+        size = fingerprints.BUCKETS
+
+        def per_group(values: Any) -> Any:
+            # Float sums of integers below 2**53 are exact: every value is split to stay there.
+            return np.bincount(groups, weights=values.astype(np.float64), minlength=size).astype(
+                np.int64
+            )
+
+        ours = np.stack(
+            [
+                np.bincount(groups, minlength=size),
+                (per_group(amounts >> 26) << 26) + per_group(amounts & (2**26 - 1)),
+                per_group(checks >> np.uint64(31)),
+                per_group(checks & np.uint64(2**31 - 1)),
+            ]
+        )
+        repeated = np.zeros(size, np.bool_)
+        if _repeats(named):
+            repeated = (
+                np.bincount(
+                    groups, weights=pl.Series(named).is_duplicated().to_numpy(), minlength=size
+                )
+                > 0
+            )
+        return ours, repeated
+
+    def _groups_of(self, references: NDArray[np.uint64] | None = None) -> NDArray[np.intp]:
+        """Each parsed line's bucket (10 bits of its write-off number's hash)."""
+        if self._groups is None:
+            if references is None:
+                lines = cast(pl.DataFrame, self._parsed)
+                references = fingerprints.text_hashes(self._key, lines["reference"])
+            self._groups = (references >> np.uint64(64 - fingerprints.BUCKET_BITS)).astype(np.intp)
+        return self._groups
+
+
+def _repeats(hashes: NDArray[np.uint64]) -> bool:
+    ordered = np.sort(hashes)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
 class _Agreed:
     """The lines of the buckets whose sums agree with the file: all matched, none read."""
 
     def __init__(
-        self,
-        lines: pl.Series,
-        disagreeing: list[int],
-        total: int,
-        by_department_day: pl.DataFrame,
+        self, buckets: NDArray[np.bool_], total: int, by_department_day: pl.DataFrame
     ) -> None:
-        self.lines = lines
-        """Whether each line of the file is in an agreeing bucket."""
-        self.disagreeing = disagreeing
-        """The buckets (of the 1024 of a day) whose payments must be read."""
+        self.buckets = buckets
+        """Whether each bucket (of the 1024 of a day) agrees: its payments are not read."""
         self.count = int(by_department_day["len"].sum())
         self.total = total
         self.by_department_day = by_department_day
@@ -192,14 +296,13 @@ class _Agreed:
     @classmethod
     def nothing(cls) -> _Agreed:
         return cls(
-            pl.Series(dtype=pl.Boolean),
-            [],
+            np.zeros(fingerprints.BUCKETS, np.bool_),
             0,
             pl.DataFrame(schema={"department": pl.String, "day": pl.Date, "len": pl.Int64}),
         )
 
 
-def _agreeing(lines: pl.DataFrame, sums: pl.DataFrame, key: int, store_file: bool) -> _Agreed:
+def _agreeing(lines: _Lines, sums: pl.DataFrame, store_file: bool) -> _Agreed:
     """Which lines the per-bucket sums vouch for.
 
     Lines and payments are grouped by 10 bits of the write-off number's hash, over all the
@@ -211,44 +314,18 @@ def _agreeing(lines: pl.DataFrame, sums: pl.DataFrame, key: int, store_file: boo
     of those payments missing. A line and the payment it names share a group unless they
     disagree, so the groups left over are reconciled alone, by the full join.
     """
-    references = fingerprints.text_hashes(key, lines["reference"])
-    named = references if store_file else fingerprints.text_hashes(key, lines["provider_txn_id"])
-    checks = fingerprints.checks(key, named, lines["amount"], lines["day"])
+    ours, repeated = lines.sums(store_file)
     size = fingerprints.BUCKETS
-    groups = (references >> np.uint64(64 - fingerprints.BUCKET_BITS)).astype(np.intp)
-    amounts = lines["amount"].to_numpy()
-
-    def per_group(values: Any) -> Any:
-        # Float sums of integers below 2**53 are exact: every value is split to stay there.
-        return np.bincount(groups, weights=values.astype(np.float64), minlength=size).astype(
-            np.int64
-        )
-
-    ours = np.stack(
-        [
-            np.bincount(groups, minlength=size),
-            (per_group(amounts >> 26) << 26) + per_group(amounts & (2**26 - 1)),
-            per_group(checks >> np.uint64(31)),
-            per_group(checks & np.uint64(2**31 - 1)),
-        ]
-    )
     theirs = np.zeros_like(ours)
     stored = sums["bucket"].to_numpy() % size
     high, low = ("reference_high", "reference_low") if store_file else ("txn_high", "txn_low")
     for row, column in enumerate(("payments", "amount", high, low)):
         np.add.at(theirs[row], stored, sums[column].to_numpy())
-    same = (ours == theirs).all(axis=0)
-    # Distinct hashes are distinct texts; a repeated hash (almost surely a repeated text)
-    # leaves its bucket to the join.
-    hashes = pl.Series(named)
-    if hashes.n_unique() < len(hashes):
-        same &= np.bincount(groups, weights=hashes.is_duplicated().to_numpy(), minlength=size) == 0
-    in_agreeing = same[groups]
+    same = (ours == theirs).all(axis=0) & ~repeated
     vouched = sums.filter(pl.Series(same[stored]))
     return _Agreed(
-        pl.Series(in_agreeing),
-        np.flatnonzero(~same).tolist(),
-        int(amounts[in_agreeing].sum()),
+        same,
+        int(ours[1][same].sum()),
         vouched.group_by(
             "department",
             ((pl.col("bucket") // size) - _EPOCH_ORDINAL).cast(pl.Int32).cast(pl.Date).alias("day"),
@@ -271,7 +348,7 @@ class _Reader:
         self.covers = self.sqlite
         """SQLite's single writer lets a settlement cover its window (no mark per payment)."""
 
-    def agreeing(self, lines: pl.DataFrame, first: date, last: date) -> _Agreed | None:
+    def agreeing(self, lines: _Lines, first: date, last: date) -> _Agreed | None:
         """The lines the bucket sums vouch for; None when the sums cannot be used.
 
         They are kept on SQLite only, and count payments without a settlement mark: an
@@ -311,11 +388,11 @@ class _Reader:
             },
             orient="row",
         )
-        key = fingerprints.key_of(self.session.connection())
-        agreed = _agreeing(lines, sums, key, self.store_file)
+        agreed = _agreeing(lines, sums, self.store_file)
         days = last.toordinal() - first.toordinal() + 1
-        few = len(agreed.disagreeing) <= MAX_DISAGREEING
-        return agreed if few and len(agreed.disagreeing) * days <= MAX_READ_BUCKETS else None
+        disagreeing = int((~agreed.buckets).sum())
+        few = disagreeing <= MAX_DISAGREEING
+        return agreed if few and disagreeing * days <= MAX_READ_BUCKETS else None
 
     def window(self, first: date, last: date) -> pl.DataFrame:
         """The unsettled payments paid from `first` to `last`."""
