@@ -7,7 +7,6 @@ failing half-way. PostgreSQL is reached through psycopg 3.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
@@ -159,8 +158,6 @@ class Database:
 Step = tuple[ClauseElement, Mapping[str, Any] | Sequence[Mapping[str, Any]]]
 """A Core statement and its parameters (a list of them: the statement once per row)."""
 
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-
 
 @lru_cache(maxsize=256)
 def _rendered(dialect: Dialect, statement: ClauseElement, keys: tuple[str, ...]) -> SQLCompiler:
@@ -181,18 +178,16 @@ def _compiled_for(
 
 
 def _bound(
-    dialect: Dialect, statement: ClauseElement, row: Mapping[str, Any], prefix: str
+    dialect: Dialect, statement: ClauseElement, row: Mapping[str, Any]
 ) -> tuple[str, dict[str, Any]]:
-    """The statement's SQL and its parameters as the driver takes them, names prefixed so that
-    several statements can share one query."""
+    """The statement's SQL and its parameters as the driver takes them."""
     compiled = _compiled_for(dialect, statement, row)
     bound: dict[str, Any] = dict(compiled.construct_params(dict(row)) or {})
     # The types' own conversions (e.g. UTC-aware datetimes), as SQLAlchemy's execute applies.
     for name, process in compiled._bind_processors.items():
         if name in bound and callable(process):
             bound[name] = process(bound[name])
-    sql = _PLACEHOLDER.sub(lambda match: f"%({prefix}{match.group(1)})s", compiled.string)
-    return sql, {prefix + name: value for name, value in bound.items()}
+    return compiled.string, bound
 
 
 def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list[Any]]:
@@ -217,20 +212,20 @@ def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list
     import psycopg
     from psycopg.rows import namedtuple_row
 
-    parts: list[str] = []
-    owners: list[int] = []  # the step each part of the query comes from
-    values: dict[str, Any] = {}
-    for index, (statement, _params) in enumerate(steps):
-        for row in rows_of[index]:
-            sql, bound = _bound(connection.dialect, statement, row, f"s{len(parts)}_")
-            parts.append(sql)
-            owners.append(index)
-            values.update(bound)
-    query = ";\n".join(parts)
     raw = cast(psycopg.Connection[Any], connection.connection.driver_connection)
     cursor = psycopg.ClientCursor(raw, row_factory=namedtuple_row)
+    parts: list[str] = []
+    owners: list[int] = []  # the step each part of the query comes from
+    query = ""
     try:
-        cursor.execute(query, values)
+        for index, (statement, _params) in enumerate(steps):
+            for row in rows_of[index]:
+                # Bound one statement at a time: psycopg caches how it splits a statement's
+                # SQL only for short ones, and the joined query is never short.
+                parts.append(cursor.mogrify(*_bound(connection.dialect, statement, row)))
+                owners.append(index)
+        query = ";\n".join(parts)
+        cursor.execute(query)
         for owner in owners:
             if cursor.description:
                 results[owner].extend(cursor.fetchall())
@@ -238,7 +233,7 @@ def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list
     except psycopg.Error as error:
         # As SQLAlchemy would raise it, so callers catch IntegrityError and the like.
         raise DBAPIError.instance(
-            query, values, error, psycopg.Error, dialect=connection.dialect
+            query, None, error, psycopg.Error, dialect=connection.dialect
         ) from error
     finally:
         cursor.close()
