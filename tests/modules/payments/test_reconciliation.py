@@ -225,6 +225,11 @@ def test_a_refused_file_names_every_bad_line(pay: Pay, client: TestClient, cli, 
     code, _out, err = cli("payments", "reconcile", str(path), "--provider", "BOT")
     assert code == 1
     assert "line 4: paid_at is not ISO 8601" in err and "line 5: expected 4 fields" in err
+    # The CLI maps the file it reads; an empty one cannot be mapped and is refused as empty.
+    (tmp_path / "empty.csv").write_bytes(b"")
+    code, _out, err = cli("payments", "reconcile", str(tmp_path / "empty.csv"), "--provider", "BOT")
+    assert code == 1
+    assert "no lines" in err
 
 
 def test_a_second_file_for_the_same_day(pay: Pay, client: TestClient, platform: Platform) -> None:
