@@ -226,7 +226,8 @@ def assess(
     judged = evaluated >= p.min_evaluated
     # Indoor devices read persistently below their neighbours (ADF's indoor test): either
     # most slices are low outliers, or the typical ratio to the neighbourhood is small.
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # An absurd reading (near the float maximum) overflows to an infinite ratio: not indoor.
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         ratio = np.where(evaluated_mask & (mean > 1.0), x / mean, np.nan)
     typical_ratio = _row_median(ratio)
     indoor = judged & ((low_fraction >= p.indoor_fraction) | (typical_ratio <= p.indoor_ratio))
