@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Insert, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from smartcity.core.audit import merkle
@@ -171,20 +171,17 @@ class TransparencyLog:
         No lock is taken: concurrent writers commit independently, and `sequence` makes
         the entries leaves after the commit (ADR 7).
         """
-        if not entries:
-            return
-        session.execute(
-            _ENQUEUE,
-            {
-                "queued_at": utcnow(),
-                "entries": canonical_json(
-                    [
-                        {**vars(entry), "occurred_at": entry.occurred_at.isoformat()}
-                        for entry in entries
-                    ]
-                ),
-            },
-        )
+        if entries:
+            session.execute(*self.enqueue_step(entries))
+
+    def enqueue_step(self, entries: Sequence[PendingEntry]) -> tuple[Insert, dict[str, Any]]:
+        """The statement and parameters that queue `entries` (for `core.db.execute_together`)."""
+        return _ENQUEUE, {
+            "queued_at": utcnow(),
+            "entries": canonical_json(
+                [{**vars(entry), "occurred_at": entry.occurred_at.isoformat()} for entry in entries]
+            ),
+        }
 
     def sequence(self, session: Session) -> int:
         """Make every queued entry a leaf; returns how many this call sequenced.

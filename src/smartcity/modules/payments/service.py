@@ -582,16 +582,6 @@ def post_payment(
             ),
         ]
     )
-    execute_together(connection, writes)
-    note_write(session)
-    # Just recorded: no settlement can have confirmed it yet.
-    view = _view(payment, bill.write_off_number, changes.get("status", bill.status), False)
-    webhooks.enqueue_to(
-        session,
-        {bill.department: department_url, provider_code: provider_url},
-        "payment.recorded",
-        view,
-    )
     uow.audit(
         "payments.payment.recorded",
         "payment",
@@ -603,6 +593,17 @@ def post_payment(
             "applied": applied,
             "flag": flag.value,
         },
+    )
+    queue_audit = uow.audit_queue_step()  # sent with the writes: one round trip fewer
+    execute_together(connection, [*writes, *([queue_audit] if queue_audit else [])])
+    note_write(session)
+    # Just recorded: no settlement can have confirmed it yet.
+    view = _view(payment, bill.write_off_number, changes.get("status", bill.status), False)
+    webhooks.enqueue_to(
+        session,
+        {bill.department: department_url, provider_code: provider_url},
+        "payment.recorded",
+        view,
     )
     uow.emit(PaymentRecorded(payment_id, bill.id, request.amount, flag.value))
     if written_off:
