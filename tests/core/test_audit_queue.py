@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any, cast
 
 import pytest
 from typer.testing import CliRunner
@@ -194,3 +195,28 @@ def test_the_sequencer_gathers_the_entries_of_open_siblings(
     run_in_threads(lambda index: (first, second)[index](), 2)
     assert batches == [2]
     assert _head_size(platform) == 2
+
+
+def test_entries_queued_with_the_callers_writes_are_not_queued_again(platform: Platform) -> None:
+    before = _head_size(platform)
+    with platform.unit_of_work(system_actor("test")) as uow:
+        uow.session.add(Meta(key="handed-over", value="x"))
+        uow.audit("test.handed_over", "meta", "handed-over", {})
+        step = uow.audit_queue_step()
+        assert step is not None
+        uow.session.execute(*step)  # as a hot path sends it, with its own writes
+        assert uow.audit_queue_step() is None, "nothing new to queue"
+        uow.audit("test.after_the_step", "meta", "handed-over", {})
+    with platform.unit_of_work(system_actor("test")) as uow:
+        uow.session.add(Meta(key="abandoned", value="x"))
+        uow.audit("test.abandoned", "meta", "abandoned", {})
+        uow.session.execute(*cast(tuple[Any, Any], uow.audit_queue_step()))
+        uow.rollback()
+    session = platform.db.read_session()
+    try:
+        head = platform.log.head(session)
+        actions = [e.action for e in platform.log.entries(session, before, head.tree_size)]
+        assert actions == ["test.handed_over", "test.after_the_step"]
+        assert not platform.log.pending(session)
+    finally:
+        session.close()
