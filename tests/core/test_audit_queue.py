@@ -201,12 +201,15 @@ def test_entries_queued_with_the_callers_writes_are_not_queued_again(platform: P
     before = _head_size(platform)
     with platform.unit_of_work(system_actor("test")) as uow:
         uow.session.add(Meta(key="handed-over", value="x"))
-        uow.audit("test.handed_over", "meta", "handed-over", {})
+        uow.audit("test.first", "meta", "handed-over", {})
+        uow.audit("test.second", "meta", "handed-over", {})
         step = uow.audit_queue_step()
         assert step is not None
-        uow.session.execute(*step)  # as a hot path sends it, with its own writes
-        assert uow.audit_queue_step() is None, "nothing new to queue"
-        uow.audit("test.after_the_step", "meta", "handed-over", {})
+        uow.session.execute(*step)  # as a hot path sends it, with its own last writes
+        assert uow.audit_queue_step() is None, "handed over once"
+        # Entries after it would be a second queue row: not adjacent to these (ADR 7).
+        with pytest.raises(RuntimeError):
+            uow.audit("test.after_the_step", "meta", "handed-over", {})
     with platform.unit_of_work(system_actor("test")) as uow:
         uow.session.add(Meta(key="abandoned", value="x"))
         uow.audit("test.abandoned", "meta", "abandoned", {})
@@ -216,7 +219,7 @@ def test_entries_queued_with_the_callers_writes_are_not_queued_again(platform: P
     try:
         head = platform.log.head(session)
         actions = [e.action for e in platform.log.entries(session, before, head.tree_size)]
-        assert actions == ["test.handed_over", "test.after_the_step"]
+        assert actions == ["test.first", "test.second"]
         assert not platform.log.pending(session)
     finally:
         session.close()

@@ -87,6 +87,8 @@ class UnitOfWork:
         change: Mapping[str, Any] | None = None,
     ) -> None:
         """Record that `action` happened to an object; written in this transaction."""
+        if self._queued:
+            raise RuntimeError("this transaction's audit entries were handed over already")
         self._audit.append(
             PendingEntry(
                 occurred_at=utcnow(),
@@ -101,14 +103,14 @@ class UnitOfWork:
         )
 
     def audit_queue_step(self) -> tuple[Any, dict[str, Any]] | None:
-        """The statement that queues the audit entries recorded so far, for a caller that
-        sends it with its own writes (`core.db.execute_together`: one round trip fewer on a
-        hot path); the commit then queues only entries recorded after it. None if none."""
-        pending = self._audit[self._queued :]
-        if not pending:
+        """The statement that queues this transaction's audit entries, for a caller that sends
+        it with its last writes (`core.db.execute_together`: one round trip fewer on a hot
+        path). They are then not queued at commit, and nothing more may be audited: the
+        entries of one transaction stay one queue row, adjacent leaves (ADR 7). None if none."""
+        if not self._audit or self._queued:
             return None
         self._queued = len(self._audit)
-        return self._log.enqueue_step(pending)
+        return self._log.enqueue_step(self._audit)
 
     def emit(self, event: Event) -> None:
         """Queue an event for dispatch after a successful commit."""

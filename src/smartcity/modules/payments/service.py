@@ -448,8 +448,12 @@ def post_payment(
     *,
     idempotency_key: str | None = None,
     source: str = "api",
+    last_in_transaction: bool = False,
 ) -> tuple[dict[str, Any], bool]:
     """Record money a provider collected; (payment view, True) when new, (view, False) on replay.
+
+    `last_in_transaction`: the caller audits nothing after it, so the audit entry is queued
+    with the posting's writes (`UnitOfWork.audit_queue_step`), one round trip fewer.
 
     Money is never refused: a duplicate, wrong amount or late payment is recorded, flagged
     and queued as an exception with a refund due. This is the hot path of the platform
@@ -594,7 +598,7 @@ def post_payment(
             "flag": flag.value,
         },
     )
-    queue_audit = uow.audit_queue_step()  # sent with the writes: one round trip fewer
+    queue_audit = uow.audit_queue_step() if last_in_transaction else None
     execute_together(connection, [*writes, *([queue_audit] if queue_audit else [])])
     note_write(session)
     # Just recorded: no settlement can have confirmed it yet.
@@ -688,7 +692,12 @@ def record_payment_retrying(
         principal,
         request_id,
         lambda uow: post_payment(
-            uow, provider_code, request, idempotency_key=idempotency_key, source=source
+            uow,
+            provider_code,
+            request,
+            idempotency_key=idempotency_key,
+            source=source,
+            last_in_transaction=True,
         ),
         attempts=5,
         busy="a concurrent request is recording this payment; retry",
