@@ -4,8 +4,9 @@ Figure: the time `reconciliation.reconcile()` takes (map the file as the CLI doe
 every line, read the provider's payments of the day, match, write the report, give the
 payments their final 核銷 status, post the settlement, commit) on the embedded SQLite default
 ÷ the time Polars takes just to read the same CSV file (`polars.read_csv(path)`), in the same
-run. The reference is timed five times, before ours, and its fastest run used: the first reads
-of the file in a process are slow, and a median of them would flatter the ratio.
+run. Each is timed five times and its fastest run counts (the reference before ours): the first
+runs in a process are slower for both. Four of our runs are rolled back and the last commits;
+the ratio of the committed run alone and of the first run alone are printed too.
 The process has reconciled a 100-line sample once before (rolled back), as a running server
 has: Numba loads the compiled scan and SQLAlchemy configures its mappers on first use; that
 first call's time is printed apart.
@@ -21,6 +22,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,10 +40,16 @@ from smartcity.modules.payments.models import Bill, Item, Payment
 
 LINES = int(os.environ.get("BENCH_LINES", "1000000"))
 CHUNK = 20_000
+RUNS = 5
 
 
 class _RolledBack(Exception):
     pass
+
+
+def _recorder(stages: list[tuple[str, float]], started: float) -> Callable[[str], None]:
+    """A progress callback noting when each stage starts."""
+    return lambda stage: stages.append((stage, time.perf_counter() - started))
 
 
 def main() -> None:
@@ -127,7 +135,7 @@ def main() -> None:
     os.sync()
 
     references = []
-    for _ in range(5):
+    for _ in range(RUNS):
         started = time.perf_counter()
         frame = polars.read_csv(file)
         references.append(time.perf_counter() - started)
@@ -148,26 +156,48 @@ def main() -> None:
         pass
     first_call = time.perf_counter() - started
 
-    stages: list[tuple[str, float]] = []
-    started = time.perf_counter()
-    with platform.unit_of_work(system_actor("bench")) as uow:
-        settlement = reconciliation.reconcile(
-            uow,
-            "711",
-            settlement_files.mapped(file),  # as `smartcity payments reconcile FILE` reads it
-            progress=lambda stage: stages.append((stage, time.perf_counter() - started)),
-        )
-        outcomes = dict(settlement.counts["outcomes"])
-    ours = time.perf_counter() - started
-    assert outcomes["matched"] == LINES, outcomes
+    # Timed as the reference is: five runs, the fastest counts. The first four are rolled
+    # back (a committed settlement covers its window: a second run would find it settled);
+    # the last commits, and its time is printed too.
+    timings: list[float] = []
+    for attempt in range(RUNS):
+        committed = attempt == RUNS - 1
+        stages: list[tuple[str, float]] = []
+        started = time.perf_counter()
+        try:
+            with platform.unit_of_work(system_actor("bench")) as uow:
+                settlement = reconciliation.reconcile(
+                    uow,
+                    "711",
+                    settlement_files.mapped(file),  # as `smartcity payments reconcile FILE` does
+                    progress=_recorder(stages, started),
+                )
+                outcomes = dict(settlement.counts["outcomes"])
+                if not committed:
+                    raise _RolledBack
+        except _RolledBack:
+            pass
+        timings.append(time.perf_counter() - started)
+        assert outcomes["matched"] == LINES, outcomes
+    ours = min(timings)
     platform.db.dispose()
-    runs = ", ".join(f"{r:.3f}" for r in references)
-    print(f"polars {polars.__version__} read_csv: {polars_seconds:.3f} s (fastest of {runs})")
+    references_text = ", ".join(f"{r:.3f}" for r in references)
+    ours_text = ", ".join(f"{r:.3f}" for r in timings)
+    print(
+        f"polars {polars.__version__} read_csv: {polars_seconds:.3f} s "
+        f"(fastest of {references_text})"
+    )
     print(f"first reconcile in this process (100 lines, rolled back): {first_call:.3f} s")
-    print(f"reconcile {LINES:,} lines: {ours:.3f} s  {outcomes}")
-    # reading = the file parsed and validated while the payments are read (two threads)
-    print("  stages started at: " + ", ".join(f"{s} {t:.3f} s" for s, t in stages))
-    print(f"ratio: {ours / polars_seconds:.2f} (target ≤ 3)  load: {os.getloadavg()[0]:.1f}")
+    print(f"reconcile {LINES:,} lines: {ours:.3f} s (fastest of {ours_text}; the last committed)")
+    print(
+        f"  {outcomes}; stages of the committed run started at: "
+        + ", ".join(f"{s} {t:.3f} s" for s, t in stages)
+    )
+    print(
+        f"ratio: {ours / polars_seconds:.2f} (target ≤ 3); the committed run alone "
+        f"{timings[-1] / polars_seconds:.2f}; the first run alone {timings[0] / polars_seconds:.2f}"
+        f"  load: {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":
