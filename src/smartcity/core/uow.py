@@ -74,7 +74,7 @@ class UnitOfWork:
         self._log = log
         self._bus = bus
         self._audit: list[PendingEntry] = []
-        self._queued = 0  # how many of them a caller's own statements queue (audit_queue_step)
+        self._handed_over = False  # the entries went out with the caller's writes
         self._events: list[Event] = []
         self._closed = False
         self._open_in_log = False
@@ -87,7 +87,7 @@ class UnitOfWork:
         change: Mapping[str, Any] | None = None,
     ) -> None:
         """Record that `action` happened to an object; written in this transaction."""
-        if self._queued:
+        if self._handed_over:
             raise RuntimeError("this transaction's audit entries were handed over already")
         self._audit.append(
             PendingEntry(
@@ -107,9 +107,9 @@ class UnitOfWork:
         it with its last writes (`core.db.execute_together`: one round trip fewer on a hot
         path). They are then not queued at commit, and nothing more may be audited: the
         entries of one transaction stay one queue row, adjacent leaves (ADR 7). None if none."""
-        if not self._audit or self._queued:
+        if not self._audit or self._handed_over:
             return None
-        self._queued = len(self._audit)
+        self._handed_over = True
         return self._log.enqueue_step(self._audit)
 
     def emit(self, event: Event) -> None:
@@ -121,10 +121,11 @@ class UnitOfWork:
         self.session.flush()
         if self.session.info.get(_WROTE) and not self._audit:
             raise UnauditedChange("this transaction changed state without an audit entry")
-        self._log.enqueue(self.session, self._audit[self._queued :])
+        if not self._handed_over:
+            self._log.enqueue(self.session, self._audit)
         self.session.commit()
         self.session.info.pop(_WROTE, None)
-        self._queued = 0
+        self._handed_over = False
         if self._audit:
             self._audit.clear()
             self._sequence()
@@ -144,7 +145,7 @@ class UnitOfWork:
         """Abandon everything this unit of work did."""
         self.session.rollback()
         self._audit.clear()
-        self._queued = 0
+        self._handed_over = False
         self._events.clear()
         self.session.info.pop(_WROTE, None)
 

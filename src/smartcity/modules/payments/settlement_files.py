@@ -66,7 +66,7 @@ _SHAPES = [_AWARE, _NAIVE]
 
 def detect_format(data: FileBytes) -> SettlementFormat:
     """CSV when the first line is the CSV header, otherwise fixed-width."""
-    first = without_bom(data[:4096]).split(b"\n", 1)[0].strip()
+    first = _without_bom(data[:4096]).split(b"\n", 1)[0].strip()
     return SettlementFormat.CSV if first.startswith(b"provider_txn_id") else SettlementFormat.FIXED
 
 
@@ -83,7 +83,7 @@ def parse(data: str | FileBytes, fmt: SettlementFormat) -> pl.DataFrame:
     """The file as a frame of `COLUMNS`, or InvalidInput naming every bad line."""
     if isinstance(data, mmap.mmap):
         data = data[:]
-    raw = without_bom(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
+    raw = _without_bom(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
     try:
         frame, bad = _csv(raw) if fmt == SettlementFormat.CSV else _fixed(raw)
     except (pl.exceptions.PolarsError, UnicodeDecodeError):
@@ -117,10 +117,16 @@ def fixed_record(
     )[:FIXED_WIDTH]
 
 
-def without_bom(data: bytes) -> bytes:
-    while data.startswith(BOM):
-        data = data[3:]
-    return data
+def bom_length(data: FileBytes) -> int:
+    """How many bytes of byte-order marks the file starts with (editors repeat them)."""
+    length = 0
+    while data[length : length + len(BOM)] == BOM:
+        length += len(BOM)
+    return length
+
+
+def _without_bom(data: bytes) -> bytes:
+    return data[bom_length(data) :]
 
 
 def _strip(column: str, *, exotic: bool) -> pl.Expr:

@@ -29,7 +29,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from smartcity.modules.payments import fingerprints
-from smartcity.modules.payments.settlement_files import BOM, COLUMNS, MAX_LINES, FileBytes
+from smartcity.modules.payments.settlement_files import COLUMNS, MAX_LINES, FileBytes, bom_length
 
 HEADER = b"provider_txn_id,reference,amount,paid_at"
 
@@ -299,9 +299,7 @@ class Scan:
 
 def scan(raw: FileBytes, key: int) -> Scan | None:
     """The numbers of a CSV file's lines, or None when one is not of the plain shape."""
-    start = 0
-    while raw[start : start + 3] == BOM:
-        start += 3
+    start = bom_length(raw)
     head = raw[start : start + len(HEADER) + 2]
     if head.startswith(HEADER + b"\n"):
         start += len(HEADER) + 1
