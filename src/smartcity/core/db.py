@@ -7,6 +7,7 @@ failing half-way. PostgreSQL is reached through psycopg 3.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Mapping, Sequence
@@ -158,6 +159,9 @@ class Database:
 Step = tuple[ClauseElement, Mapping[str, Any] | Sequence[Mapping[str, Any]]]
 """A Core statement and its parameters (a list of them: the statement once per row)."""
 
+_PLACEHOLDER = re.compile(r"%%|%\(([^)]+)\)s")
+"""SQLAlchemy's psycopg placeholders (`%(name)s`, and `%%` for a literal percent)."""
+
 
 @lru_cache(maxsize=256)
 def _rendered(dialect: Dialect, statement: ClauseElement, keys: tuple[str, ...]) -> SQLCompiler:
@@ -177,64 +181,159 @@ def _compiled_for(
     return compiled
 
 
-def _bound(
-    dialect: Dialect, statement: ClauseElement, row: Mapping[str, Any]
-) -> tuple[str, dict[str, Any]]:
-    """The statement's SQL and its parameters as the driver takes them."""
-    compiled = _compiled_for(dialect, statement, row)
-    bound: dict[str, Any] = dict(compiled.construct_params(dict(row)) or {})
-    # The types' own conversions (e.g. UTC-aware datetimes), as SQLAlchemy's execute applies.
-    for name, process in compiled._bind_processors.items():
-        if name in bound and callable(process):
-            bound[name] = process(bound[name])
-    return compiled.string, bound
+_Shape = tuple[tuple[ClauseElement, tuple[str, ...]], ...]
+"""Statements and the parameter keys of each row, in order: what one message is made of."""
+
+
+@lru_cache(maxsize=512)
+def _numbered(
+    dialect: Dialect, shape: _Shape
+) -> tuple[str, tuple[tuple[SQLCompiler, tuple[str, ...]], ...]]:
+    """The statements of `shape` as one PostgreSQL statement with numbered parameters ($1…),
+    and each one's compiled form and parameter names in number order.
+
+    One statement stays itself; several become data-modifying WITH clauses before the last
+    (PostgreSQL runs each exactly once, whether or not it is read). Numbered parameters go
+    to the server as they are: psycopg neither parses the text nor rewrites it.
+    """
+    parts: list[tuple[SQLCompiler, tuple[str, ...]]] = []
+    texts: list[str] = []
+    for statement, keys in shape:
+        compiled = _rendered(dialect, statement, keys)
+        if compiled.insert_prefetch:
+            missing = ", ".join(column.key for column in compiled.insert_prefetch)
+            raise ValueError(f"execute_together needs values for {missing}")
+        names: list[str] = []
+        first = sum(len(part_names) for _compiled, part_names in parts) + 1
+
+        def number(match: re.Match[str], names: list[str] = names, first: int = first) -> str:
+            name = match.group(1)
+            if name is None:
+                return "%"
+            if name not in names:
+                names.append(name)
+            return f"${first + names.index(name)}"
+
+        texts.append(_PLACEHOLDER.sub(number, compiled.string))
+        parts.append((compiled, tuple(names)))
+    if len(texts) == 1:
+        return texts[0], tuple(parts)
+    clauses = ", ".join(f"step{index} AS ({text})" for index, text in enumerate(texts[:-1]))
+    return f"WITH {clauses}\n{texts[-1]}", tuple(parts)
+
+
+def _values(compiled: SQLCompiler, names: tuple[str, ...], row: Mapping[str, Any]) -> list[Any]:
+    """A row's parameters in number order, converted by their types as SQLAlchemy would."""
+    bound = compiled.construct_params(dict(row)) or {}
+    processors = compiled._bind_processors
+    values = []
+    for name in names:
+        value = bound[name]
+        process = processors.get(name)
+        values.append(process(value) if callable(process) else value)
+    return values
+
+
+def _rows(steps: Sequence[Step]) -> list[list[Mapping[str, Any]]]:
+    return [[params] if isinstance(params, Mapping) else list(params) for _, params in steps]
+
+
+def _one_by_one(connection: Connection, steps: Sequence[Step]) -> list[list[Any]]:
+    """The steps through SQLAlchemy, in order (SQLite: no round trips to save)."""
+    results: list[list[Any]] = [[] for _ in steps]
+    for index, ((statement, params), rows) in enumerate(zip(steps, _rows(steps), strict=True)):
+        for row in rows:
+            _compiled_for(connection.dialect, statement, row)
+        result = connection.execute(cast(Executable, statement), params)
+        if result.returns_rows:
+            results[index] = list(result)
+    return results
 
 
 def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list[Any]]:
     """Run Core statements in order in `connection`'s transaction; each one's rows ([] if none).
 
-    On PostgreSQL they travel as one message — psycopg's client-side binding allows several
-    statements in one query — so a transaction's writes cost one round trip, not one each
-    (each blocking round trip is a thread switch; docs/payments.md, "How a payment is
-    posted"). Elsewhere they run one by one. Rows have the columns as attributes.
+    On PostgreSQL they travel in one round trip (psycopg's pipeline mode), as prepared
+    statements, so the server plans each once per connection (ADR 10). Elsewhere they run
+    one by one. Rows have the columns as attributes.
     """
-    rows_of = [[params] if isinstance(params, Mapping) else list(params) for _, params in steps]
-    results: list[list[Any]] = [[] for _ in steps]
     if connection.dialect.name != "postgresql":
-        for index, ((statement, params), rows) in enumerate(zip(steps, rows_of, strict=True)):
-            for row in rows:
-                _compiled_for(connection.dialect, statement, row)
-            result = connection.execute(cast(Executable, statement), params)
-            if result.returns_rows:
-                results[index] = list(result)
-        return results
-    # Imported here: an embedded (SQLite) platform never loads the PostgreSQL driver.
-    import psycopg
+        return _one_by_one(connection, steps)
+    import psycopg  # here: an embedded (SQLite) platform never loads the PostgreSQL driver
     from psycopg.rows import namedtuple_row
 
     raw = cast(psycopg.Connection[Any], connection.connection.driver_connection)
-    cursor = psycopg.ClientCursor(raw, row_factory=namedtuple_row)
-    parts: list[str] = []
-    owners: list[int] = []  # the step each part of the query comes from
-    query = ""
+    sent: list[tuple[int, psycopg.RawCursor[Any]]] = []
+    text = ""
     try:
-        for index, (statement, _params) in enumerate(steps):
-            for row in rows_of[index]:
-                # Bound one statement at a time: psycopg caches how it splits a statement's
-                # SQL only for short ones, and the joined query is never short.
-                parts.append(cursor.mogrify(*_bound(connection.dialect, statement, row)))
-                owners.append(index)
-        query = ";\n".join(parts)
-        cursor.execute(query)
-        for owner in owners:
+        with raw.pipeline():
+            for index, ((statement, _params), rows) in enumerate(
+                zip(steps, _rows(steps), strict=True)
+            ):
+                for row in rows:
+                    text, ((compiled, names),) = _numbered(
+                        connection.dialect, ((statement, tuple(sorted(row))),)
+                    )
+                    cursor = psycopg.RawCursor(raw, row_factory=namedtuple_row)
+                    sent.append((index, cursor))
+                    cursor.execute(text, _values(compiled, names, row), prepare=True)
+        results: list[list[Any]] = [[] for _ in steps]
+        for index, cursor in sent:
             if cursor.description:
-                results[owner].extend(cursor.fetchall())
-            cursor.nextset()
+                results[index].extend(cursor.fetchall())
+        return results
     except psycopg.Error as error:
-        # As SQLAlchemy would raise it, so callers catch IntegrityError and the like.
-        raise DBAPIError.instance(
-            query, None, error, psycopg.Error, dialect=connection.dialect
-        ) from error
+        raise _as_sqlalchemy(connection, text, error) from error
     finally:
-        cursor.close()
-    return results
+        for _index, cursor in sent:
+            cursor.close()
+
+
+def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
+    """Run Core statements (writes whose results nobody reads) in `connection`'s transaction.
+
+    On PostgreSQL they are one prepared statement — each a data-modifying WITH clause of the
+    last — so a transaction's writes cost one round trip and one execution (ADR 10). They
+    see the database as it was before the statement: no step may change a row another step
+    changes, or read what another writes. Elsewhere they run one by one.
+    """
+    if connection.dialect.name != "postgresql":
+        _one_by_one(connection, steps)
+        return
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    raw = cast(psycopg.Connection[Any], connection.connection.driver_connection)
+    rows = _rows(steps)
+    shape = tuple(
+        (statement, tuple(sorted(row)))
+        for (statement, _params), statement_rows in zip(steps, rows, strict=True)
+        for row in statement_rows
+    )
+    if not shape:
+        return
+    text, parts = _numbered(connection.dialect, shape)
+    values: list[Any] = []
+    for (compiled, names), row in zip(
+        parts, (row for statement_rows in rows for row in statement_rows), strict=True
+    ):
+        values += _values(compiled, names, row)
+    try:
+        with psycopg.RawCursor(raw) as cursor:
+            if raw.info.transaction_status == TransactionStatus.IDLE:
+                with raw.pipeline():  # the BEGIN psycopg sends first goes in the same trip
+                    cursor.execute(text, values, prepare=True)
+            else:
+                cursor.execute(text, values, prepare=True)
+    except psycopg.Error as error:
+        raise _as_sqlalchemy(connection, text, error) from error
+
+
+def _as_sqlalchemy(connection: Connection, text: str, error: Exception) -> Exception:
+    """A driver error as SQLAlchemy raises it, so callers catch IntegrityError and the like."""
+    import psycopg
+
+    return cast(
+        Exception,
+        DBAPIError.instance(text, None, error, psycopg.Error, dialect=connection.dialect),
+    )

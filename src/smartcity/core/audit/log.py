@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from smartcity.core.audit import merkle
 from smartcity.core.audit.models import AuditEntry, AuditNode, QueuedEntries, TreeHead
+from smartcity.core.db import execute_as_one
 from smartcity.core.errors import InvalidInput
 from smartcity.core.keys import KeyRing
 from smartcity.core.time import isoformat_z, utcnow
@@ -278,17 +279,16 @@ class TransparencyLog:
             )
             indices.append(size)
             size += 1
-        connection = session.connection()
-        connection.execute(_INSERT_ENTRIES, rows)
-        connection.execute(_INSERT_NODES, nodes)
-        connection.execute(
-            _UPDATE_HEAD,
-            {
-                "tree_size": size,
-                "frontier": _frontier_to_bytes(frontier),
-                "root_hash": _root_from_frontier(frontier),
-                "updated_at": utcnow(),
-            },
+        head = {
+            "tree_size": size,
+            "frontier": _frontier_to_bytes(frontier),
+            "root_hash": _root_from_frontier(frontier),
+            "updated_at": utcnow(),
+        }
+        # Three tables, no step reading another's rows: one statement on PostgreSQL.
+        execute_as_one(
+            session.connection(),
+            [(_INSERT_ENTRIES, rows), (_INSERT_NODES, nodes), (_UPDATE_HEAD, head)],
         )
         return indices
 

@@ -14,7 +14,7 @@ from typing import cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from smartcity.core.db import Step, execute_together
+from smartcity.core.db import Step, execute_as_one
 from smartcity.core.time import utcnow
 from smartcity.core.uow import note_write
 from smartcity.modules.payments.models import Bill, LedgerEntry, LedgerTransaction
@@ -82,13 +82,13 @@ def post_all(session: Session, postings: Sequence[Posting]) -> None:
     """Write balanced transactions, all of them in two statements (zero legs are dropped)."""
     steps = posting_steps(postings)
     if steps:
-        execute_together(session.connection(), steps)
+        execute_as_one(session.connection(), steps)
         note_write(session)
 
 
 def posting_steps(postings: Sequence[Posting]) -> list[Step]:
     """The statements that write `postings` (none if every leg is zero), refusing an
-    unbalanced one; for callers that send them together with their own (`execute_together`).
+    unbalanced one; for callers that send them with their own (`execute_as_one`).
 
     Core inserts, not ORM objects: no per-object bookkeeping on the payment hot path
     (docs/benchmarks.md); the rows of each table go as one multi-row INSERT.

@@ -33,7 +33,7 @@ from sqlalchemy.orm.util import identity_key
 
 import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Principal, Role
-from smartcity.core.db import Step, execute_together
+from smartcity.core.db import Step, execute_as_one, execute_together
 from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.platform import Platform
 from smartcity.core.time import TAIPEI, as_utc, taipei_today, utcnow
@@ -599,7 +599,7 @@ def post_payment(
         },
     )
     queue_audit = uow.audit_queue_step() if last_in_transaction else None
-    execute_together(connection, [*writes, *([queue_audit] if queue_audit else [])])
+    execute_as_one(connection, [*writes, *([queue_audit] if queue_audit else [])])
     note_write(session)
     # Just recorded: no settlement can have confirmed it yet.
     view = _view(payment, bill.write_off_number, changes.get("status", bill.status), False)
