@@ -1,18 +1,20 @@
-"""Statements sent together (one round trip on PostgreSQL) behave as if executed one by one."""
+"""Statements sent together (one round trip on PostgreSQL), or writes sent as one statement,
+behave as if executed one by one."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import cast
 
 import pytest
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from smartcity.core.db import execute_together
+from smartcity.core.db import execute_as_one, execute_together
 from smartcity.core.meta import Meta
 from smartcity.core.platform import Platform
-from smartcity.modules.payments.models import LedgerTransaction
+from smartcity.modules.payments.models import LedgerEntry, LedgerTransaction
 
 META = cast(Table, Meta.__table__)
 INSERT = insert(META)
@@ -69,4 +71,108 @@ def test_a_missing_python_side_default_is_refused_before_anything_is_sent(
         execute_together(
             session.connection(),
             [(insert(transactions), {"id": uuid.uuid4(), "kind": "payment", "reference": "r"})],
+        )
+
+
+def test_writes_as_one_statement_keep_every_row_and_parents_before_children(
+    platform: Platform,
+) -> None:
+    # A ledger line refers to a transaction written in the same statement: the foreign key
+    # is checked when the statement ends, so the order of the steps is enough.
+    transactions = cast(Table, LedgerTransaction.__table__)
+    entries = cast(Table, LedgerEntry.__table__)
+    awkward = "50% $1 o'clock %(key)s; --"
+    posted = datetime.now(UTC)
+    transaction_id = uuid.uuid4()
+    with platform.db.write_session() as session:
+        execute_as_one(session.connection(), [(INSERT, {"key": "t.y", "value": "2"})])
+        session.commit()
+    with platform.db.write_session() as session:
+        execute_as_one(
+            session.connection(),
+            [
+                (RENAME, {"old": "t.y", "value": "two"}),
+                (INSERT, {"key": "t.x", "value": awkward}),
+                (
+                    insert(transactions),
+                    {
+                        "id": transaction_id,
+                        "kind": "payment",
+                        "reference": awkward,
+                        "bill_id": None,
+                        "posted_at": posted,
+                    },
+                ),
+                (
+                    insert(entries),
+                    [
+                        {
+                            "transaction_id": transaction_id,
+                            "account": account,
+                            "debit": debit,
+                            "credit": credit,
+                            "posted_at": posted,
+                        }
+                        for account, debit, credit in (("a", 7, 0), ("b", 0, 7))
+                    ],
+                ),
+            ],
+        )
+        session.commit()
+    with platform.db.read_session() as session:
+        meta = {
+            row.key: row.value
+            for row in session.execute(
+                select(Meta.key, Meta.value).where(Meta.key.startswith("t."))
+            )
+        }
+        lines = session.execute(
+            select(LedgerEntry.account, LedgerEntry.debit, LedgerEntry.credit).where(
+                LedgerEntry.transaction_id == transaction_id
+            )
+        ).all()
+        reference = session.get(LedgerTransaction, transaction_id).reference  # type: ignore[union-attr]
+    assert meta == {"t.x": awkward, "t.y": "two"}
+    assert sorted(tuple(line) for line in lines) == [("a", 7, 0), ("b", 0, 7)]
+    assert reference == awkward
+
+
+def test_writes_as_one_statement_fail_whole(platform: Platform) -> None:
+    with platform.db.write_session() as session:
+        execute_as_one(session.connection(), [(INSERT, {"key": "t.kept", "value": "1"})])
+        session.commit()
+    with platform.db.write_session() as session:
+        with pytest.raises(IntegrityError):
+            execute_as_one(
+                session.connection(),
+                [
+                    (INSERT, {"key": "t.fresh", "value": "1"}),
+                    (INSERT, {"key": "t.kept", "value": "again"}),
+                ],
+            )
+        session.rollback()
+    with platform.db.read_session() as session:
+        keys = session.execute(select(Meta.key).where(Meta.key.startswith("t."))).scalars().all()
+    assert keys == ["t.kept"]
+
+
+def test_writes_as_one_statement_refuse_a_missing_python_side_default(
+    platform: Platform,
+) -> None:
+    transactions = cast(Table, LedgerTransaction.__table__)
+    with platform.db.write_session() as session, pytest.raises(ValueError, match="posted_at"):
+        execute_as_one(
+            session.connection(),
+            [(insert(transactions), {"id": uuid.uuid4(), "kind": "payment", "reference": "r"})],
+        )
+
+
+def test_writes_as_one_statement_refuse_to_change_what_an_earlier_step_wrote(
+    platform: Platform,
+) -> None:
+    # On PostgreSQL the update would not see the inserted row; refused on every database.
+    with platform.db.write_session() as session, pytest.raises(ValueError, match="core_meta"):
+        execute_as_one(
+            session.connection(),
+            [(INSERT, {"key": "t.z", "value": "1"}), (RENAME, {"old": "t.z", "value": "2"})],
         )

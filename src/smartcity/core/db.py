@@ -15,7 +15,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Executable, MetaData, create_engine, event
+from sqlalchemy import (
+    Connection,
+    Delete,
+    Engine,
+    Executable,
+    MetaData,
+    Update,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -182,10 +191,12 @@ def _compiled_for(
 
 
 _Shape = tuple[tuple[ClauseElement, tuple[str, ...]], ...]
-"""Statements and the parameter keys of each row, in order: what one message is made of."""
+"""Statements with the parameter keys of each one's row, in order: what one statement or
+message is made of."""
 
 
-@lru_cache(maxsize=512)
+# Large enough for the audit sequencer's batch shapes (entries × nodes).
+@lru_cache(maxsize=2048)
 def _numbered(
     dialect: Dialect, shape: _Shape
 ) -> tuple[str, tuple[tuple[SQLCompiler, tuple[str, ...]], ...]]:
@@ -198,13 +209,15 @@ def _numbered(
     """
     parts: list[tuple[SQLCompiler, tuple[str, ...]]] = []
     texts: list[str] = []
+    first = 1
     for statement, keys in shape:
         compiled = _rendered(dialect, statement, keys)
         if compiled.insert_prefetch:
+            # Python-side column defaults run only in SQLAlchemy's own execute: the caller
+            # supplies them, whatever the database.
             missing = ", ".join(column.key for column in compiled.insert_prefetch)
             raise ValueError(f"execute_together needs values for {missing}")
         names: list[str] = []
-        first = sum(len(part_names) for _compiled, part_names in parts) + 1
 
         def number(match: re.Match[str], names: list[str] = names, first: int = first) -> str:
             name = match.group(1)
@@ -216,15 +229,16 @@ def _numbered(
 
         texts.append(_PLACEHOLDER.sub(number, compiled.string))
         parts.append((compiled, tuple(names)))
+        first += len(names)
     if len(texts) == 1:
         return texts[0], tuple(parts)
     clauses = ", ".join(f"step{index} AS ({text})" for index, text in enumerate(texts[:-1]))
     return f"WITH {clauses}\n{texts[-1]}", tuple(parts)
 
 
-def _values(compiled: SQLCompiler, names: tuple[str, ...], row: Mapping[str, Any]) -> list[Any]:
-    """A row's parameters in number order, converted by their types as SQLAlchemy would."""
-    bound = compiled.construct_params(dict(row)) or {}
+def _values(compiled: SQLCompiler, names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
+    """Parameters in number order, converted by their types as SQLAlchemy would."""
+    bound = compiled.construct_params(dict(params)) or {}
     processors = compiled._bind_processors
     values = []
     for name in names:
@@ -294,9 +308,18 @@ def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
 
     On PostgreSQL they are one prepared statement — each a data-modifying WITH clause of the
     last — so a transaction's writes cost one round trip and one execution (ADR 10). They
-    see the database as it was before the statement: no step may change a row another step
-    changes, or read what another writes. Elsewhere they run one by one.
+    see the database as it was before the statement, so an update or delete after a step
+    that writes its table is refused (ValueError, on every database); foreign keys are
+    checked when the statement ends, so a parent's row may come in an earlier step than its
+    children's. Elsewhere they run one by one.
     """
+    written: set[Any] = set()
+    for statement, _params in steps:
+        table = getattr(statement, "table", None)
+        if isinstance(statement, (Update, Delete)) and table in written:
+            # On PostgreSQL it would not see the rows the earlier step writes.
+            raise ValueError(f"a step changes {table} after another step wrote to it")
+        written.add(table)
     if connection.dialect.name != "postgresql":
         _one_by_one(connection, steps)
         return
@@ -304,20 +327,18 @@ def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
     from psycopg.pq import TransactionStatus
 
     raw = cast(psycopg.Connection[Any], connection.connection.driver_connection)
-    rows = _rows(steps)
-    shape = tuple(
-        (statement, tuple(sorted(row)))
-        for (statement, _params), statement_rows in zip(steps, rows, strict=True)
-        for row in statement_rows
-    )
+    shape: list[tuple[ClauseElement, tuple[str, ...]]] = []
+    params: list[Mapping[str, Any]] = []
+    for (statement, _params), rows in zip(steps, _rows(steps), strict=True):
+        # Each row its own clause: a multi-row form would cost more Python per value.
+        shape += ((statement, tuple(sorted(row))) for row in rows)
+        params += rows
     if not shape:
         return
-    text, parts = _numbered(connection.dialect, shape)
+    text, parts = _numbered(connection.dialect, tuple(shape))
     values: list[Any] = []
-    for (compiled, names), row in zip(
-        parts, (row for statement_rows in rows for row in statement_rows), strict=True
-    ):
-        values += _values(compiled, names, row)
+    for (compiled, names), part_params in zip(parts, params, strict=True):
+        values += _values(compiled, names, part_params)
     try:
         with psycopg.RawCursor(raw) as cursor:
             if raw.info.transaction_status == TransactionStatus.IDLE:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from smartcity.core.audit import merkle
 from smartcity.core.audit.models import AuditEntry, AuditNode, QueuedEntries, TreeHead
-from smartcity.core.db import execute_as_one
+from smartcity.core.db import execute_as_one, execute_together
 from smartcity.core.errors import InvalidInput
 from smartcity.core.keys import KeyRing
 from smartcity.core.time import isoformat_z, utcnow
@@ -214,8 +214,11 @@ class TransparencyLog:
         """
         done = 0
         while True:
-            head = session.execute(_LOCK_HEAD).one()
-            batches = sorted(session.execute(_DEQUEUE).all())
+            # Lock, then dequeue: one round trip on PostgreSQL.
+            (head,), batches = execute_together(
+                session.connection(), [(_LOCK_HEAD, {}), (_DEQUEUE, {})]
+            )
+            batches.sort()
             entries = [
                 PendingEntry(**{**item, "occurred_at": datetime.fromisoformat(item["occurred_at"])})
                 for _id, text in batches
