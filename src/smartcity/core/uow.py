@@ -104,7 +104,7 @@ class UnitOfWork:
 
     def audit_queue_step(self) -> tuple[Any, dict[str, Any]] | None:
         """The statement that queues this transaction's audit entries, for a caller that sends
-        it with its last writes (`core.db.execute_together`: one round trip fewer on a hot
+        it with its last writes (`core.db.execute_as_one`: one round trip fewer on a hot
         path). They are then not queued at commit, and nothing more may be audited: the
         entries of one transaction stay one queue row, adjacent leaves (ADR 7). None if none."""
         if not self._audit or self._handed_over:

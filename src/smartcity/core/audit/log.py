@@ -176,7 +176,7 @@ class TransparencyLog:
             session.execute(*self.enqueue_step(entries))
 
     def enqueue_step(self, entries: Sequence[PendingEntry]) -> tuple[Insert, dict[str, Any]]:
-        """The statement and parameters that queue `entries` (for `core.db.execute_together`)."""
+        """The statement and parameters that queue `entries` (for `core.db.execute_as_one`)."""
         return _ENQUEUE, {
             "queued_at": utcnow(),
             "entries": canonical_json(
