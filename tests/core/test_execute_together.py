@@ -4,14 +4,15 @@ behave as if executed one by one."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import cast
 
 import pytest
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from smartcity.core.db import execute_as_one, execute_together
+from smartcity.core.db import Step, execute_as_one, execute_together
 from smartcity.core.meta import Meta
 from smartcity.core.platform import Platform
 from smartcity.modules.payments.models import LedgerEntry, LedgerTransaction
@@ -20,6 +21,7 @@ META = cast(Table, Meta.__table__)
 INSERT = insert(META)
 READ = select(META.c.key, META.c.value).where(META.c.key.startswith(bindparam("prefix")))
 RENAME = update(META).where(META.c.key == bindparam("old"))
+Execute = Callable[[Connection, Sequence[Step]], object]
 
 
 def test_results_come_back_per_statement_and_values_are_bound_safely(
@@ -41,15 +43,19 @@ def test_results_come_back_per_statement_and_values_are_bound_safely(
     assert sorted((row.key, row.value) for row in results[2]) == [("t.a", awkward), ("t.b", "two")]
 
 
+BOTH = pytest.mark.parametrize("execute", [execute_together, execute_as_one])
+
+
+@BOTH
 def test_a_failing_statement_raises_as_sqlalchemy_would_and_nothing_is_kept(
-    platform: Platform,
+    platform: Platform, execute: Execute
 ) -> None:
     with platform.db.write_session() as session:
-        execute_together(session.connection(), [(INSERT, {"key": "t.once", "value": "1"})])
+        execute(session.connection(), [(INSERT, {"key": "t.once", "value": "1"})])
         session.commit()
     with platform.db.write_session() as session:
         with pytest.raises(IntegrityError):
-            execute_together(
+            execute(
                 session.connection(),
                 [
                     (INSERT, {"key": "t.new", "value": "1"}),
@@ -62,13 +68,14 @@ def test_a_failing_statement_raises_as_sqlalchemy_would_and_nothing_is_kept(
     assert keys == ["t.once"]
 
 
+@BOTH
 def test_a_missing_python_side_default_is_refused_before_anything_is_sent(
-    platform: Platform,
+    platform: Platform, execute: Execute
 ) -> None:
     transactions = cast(Table, LedgerTransaction.__table__)
     with platform.db.write_session() as session, pytest.raises(ValueError, match="posted_at"):
         # The id is given; posted_at's default (utcnow) runs only in SQLAlchemy's execute.
-        execute_together(
+        execute(
             session.connection(),
             [(insert(transactions), {"id": uuid.uuid4(), "kind": "payment", "reference": "r"})],
         )
@@ -135,36 +142,6 @@ def test_writes_as_one_statement_keep_every_row_and_parents_before_children(
     assert meta == {"t.x": awkward, "t.y": "two"}
     assert sorted(tuple(line) for line in lines) == [("a", 7, 0), ("b", 0, 7)]
     assert reference == awkward
-
-
-def test_writes_as_one_statement_fail_whole(platform: Platform) -> None:
-    with platform.db.write_session() as session:
-        execute_as_one(session.connection(), [(INSERT, {"key": "t.kept", "value": "1"})])
-        session.commit()
-    with platform.db.write_session() as session:
-        with pytest.raises(IntegrityError):
-            execute_as_one(
-                session.connection(),
-                [
-                    (INSERT, {"key": "t.fresh", "value": "1"}),
-                    (INSERT, {"key": "t.kept", "value": "again"}),
-                ],
-            )
-        session.rollback()
-    with platform.db.read_session() as session:
-        keys = session.execute(select(Meta.key).where(Meta.key.startswith("t."))).scalars().all()
-    assert keys == ["t.kept"]
-
-
-def test_writes_as_one_statement_refuse_a_missing_python_side_default(
-    platform: Platform,
-) -> None:
-    transactions = cast(Table, LedgerTransaction.__table__)
-    with platform.db.write_session() as session, pytest.raises(ValueError, match="posted_at"):
-        execute_as_one(
-            session.connection(),
-            [(insert(transactions), {"id": uuid.uuid4(), "kind": "payment", "reference": "r"})],
-        )
 
 
 def test_writes_as_one_statement_refuse_to_change_what_an_earlier_step_wrote(
