@@ -223,3 +223,23 @@ def test_entries_queued_with_the_callers_writes_are_not_queued_again(platform: P
         assert not platform.log.pending(session)
     finally:
         session.close()
+
+
+def test_a_bulk_transaction_and_small_ones_after_it_become_leaves_that_verify(
+    platform: Platform,
+) -> None:
+    # A bulk import audits hundreds of changes in one transaction: the sequencer writes
+    # them in batches (core.db.AS_ONE_PARAMETERS); the small ones after it as one statement.
+    before = _head_size(platform)
+    with platform.unit_of_work(system_actor("test")) as uow:
+        for number in range(300):
+            uow.audit("test.bulk", "row", str(number), {"n": number})
+    for number in range(3):
+        with platform.unit_of_work(system_actor("test")) as uow:
+            uow.audit("test.small", "row", f"s{number}", {})
+    assert _head_size(platform) == before + 303
+    session = platform.db.read_session()
+    try:
+        assert platform.log.verify(session) == []
+    finally:
+        session.close()

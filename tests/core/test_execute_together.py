@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import cast
 
 import pytest
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from smartcity.core.db import Step, execute_as_one, execute_together
+from smartcity.core.db import AS_ONE_PARAMETERS, Step, execute_as_one, execute_together
 from smartcity.core.meta import Meta
 from smartcity.core.platform import Platform
 from smartcity.modules.payments.models import LedgerEntry, LedgerTransaction
@@ -153,3 +153,16 @@ def test_writes_as_one_statement_refuse_to_change_what_an_earlier_step_wrote(
             session.connection(),
             [(INSERT, {"key": "t.z", "value": "1"}), (RENAME, {"old": "t.z", "value": "2"})],
         )
+
+
+def test_a_bulk_load_too_big_for_one_statement_goes_one_by_one(platform: Platform) -> None:
+    # Each row carries two values: this is more than one statement takes.
+    rows = [{"key": f"t.bulk{i:04}", "value": str(i)} for i in range(AS_ONE_PARAMETERS)]
+    with platform.db.write_session() as session:
+        execute_as_one(session.connection(), [(INSERT, rows)])
+        session.commit()
+    with platform.db.read_session() as session:
+        stored = session.execute(
+            select(func.count()).select_from(META).where(META.c.key.startswith("t.bulk"))
+        ).scalar_one()
+    assert stored == AS_ONE_PARAMETERS

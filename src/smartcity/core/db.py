@@ -190,6 +190,11 @@ def _compiled_for(
     return compiled
 
 
+AS_ONE_PARAMETERS = 1000
+"""Above this many values, `execute_as_one` runs its steps one by one: a statement of
+thousands of clauses costs more to plan than it saves, and PostgreSQL takes at most 65,535
+parameters in one statement."""
+
 _Shape = tuple[tuple[ClauseElement, tuple[str, ...]], ...]
 """Statements with the parameter keys of each one's row, in order: what one statement or
 message is made of."""
@@ -311,7 +316,8 @@ def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
     see the database as it was before the statement, so an update or delete after a step
     that writes its table is refused (ValueError, on every database); foreign keys are
     checked when the statement ends, so a parent's row may come in an earlier step than its
-    children's. Elsewhere they run one by one.
+    children's. Elsewhere, and for more than `AS_ONE_PARAMETERS` values (a bulk load), they
+    run one by one through SQLAlchemy, which sends a many-row insert in batches.
     """
     written: set[Any] = set()
     for statement, _params in steps:
@@ -320,7 +326,11 @@ def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
             # On PostgreSQL it would not see the rows the earlier step writes.
             raise ValueError(f"a step changes {table} after another step wrote to it")
         written.add(table)
-    if connection.dialect.name != "postgresql":
+    rows = _rows(steps)
+    if (
+        connection.dialect.name != "postgresql"
+        or sum(len(row) for statement_rows in rows for row in statement_rows) > AS_ONE_PARAMETERS
+    ):
         _one_by_one(connection, steps)
         return
     import psycopg
@@ -329,10 +339,10 @@ def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
     raw = cast(psycopg.Connection[Any], connection.connection.driver_connection)
     shape: list[tuple[ClauseElement, tuple[str, ...]]] = []
     params: list[Mapping[str, Any]] = []
-    for (statement, _params), rows in zip(steps, _rows(steps), strict=True):
+    for (statement, _params), statement_rows in zip(steps, rows, strict=True):
         # Each row its own clause: a multi-row form would cost more Python per value.
-        shape += ((statement, tuple(sorted(row))) for row in rows)
-        params += rows
+        shape += ((statement, tuple(sorted(row))) for row in statement_rows)
+        params += statement_rows
     if not shape:
         return
     text, parts = _numbered(connection.dialect, tuple(shape))
