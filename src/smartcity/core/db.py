@@ -272,9 +272,8 @@ def _one_by_one(connection: Connection, steps: Sequence[Step]) -> list[list[Any]
 def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list[Any]]:
     """Run Core statements in order in `connection`'s transaction; each one's rows ([] if none).
 
-    On PostgreSQL they travel in one round trip (psycopg's pipeline mode), as prepared
-    statements, so the server plans each once per connection (ADR 10). Elsewhere they run
-    one by one. Rows have the columns as attributes.
+    On PostgreSQL each is a prepared statement, so the server plans it once per connection
+    (ADR 10). Rows have the columns as attributes.
     """
     if connection.dialect.name != "postgresql":
         return _one_by_one(connection, steps)
@@ -282,10 +281,10 @@ def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list
     from psycopg.rows import namedtuple_row
 
     raw = cast(psycopg.Connection[Any], connection.connection.driver_connection)
-    sent: list[tuple[int, psycopg.RawCursor[Any]]] = []
+    results: list[list[Any]] = [[] for _ in steps]
     text = ""
     try:
-        with raw.pipeline():
+        with psycopg.RawCursor(raw, row_factory=namedtuple_row) as cursor:
             for index, ((statement, _params), rows) in enumerate(
                 zip(steps, _rows(steps), strict=True)
             ):
@@ -293,19 +292,12 @@ def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list
                     text, ((compiled, names),) = _numbered(
                         connection.dialect, ((statement, tuple(sorted(row))),)
                     )
-                    cursor = psycopg.RawCursor(raw, row_factory=namedtuple_row)
-                    sent.append((index, cursor))
                     cursor.execute(text, _values(compiled, names, row), prepare=True)
-        results: list[list[Any]] = [[] for _ in steps]
-        for index, cursor in sent:
-            if cursor.description:
-                results[index].extend(cursor.fetchall())
-        return results
+                    if cursor.description:
+                        results[index] += cursor.fetchall()
     except psycopg.Error as error:
         raise _as_sqlalchemy(connection, text, error) from error
-    finally:
-        for _index, cursor in sent:
-            cursor.close()
+    return results
 
 
 def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
@@ -334,7 +326,6 @@ def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
         _one_by_one(connection, steps)
         return
     import psycopg
-    from psycopg.pq import TransactionStatus
 
     raw = cast(psycopg.Connection[Any], connection.connection.driver_connection)
     shape: list[tuple[ClauseElement, tuple[str, ...]]] = []
@@ -351,11 +342,7 @@ def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
         values += _values(compiled, names, part_params)
     try:
         with psycopg.RawCursor(raw) as cursor:
-            if raw.info.transaction_status == TransactionStatus.IDLE:
-                with raw.pipeline():  # the BEGIN psycopg sends first goes in the same trip
-                    cursor.execute(text, values, prepare=True)
-            else:
-                cursor.execute(text, values, prepare=True)
+            cursor.execute(text, values, prepare=True)
     except psycopg.Error as error:
         raise _as_sqlalchemy(connection, text, error) from error
 
