@@ -166,3 +166,30 @@ def test_a_bulk_load_too_big_for_one_statement_goes_one_by_one(platform: Platfor
             select(func.count()).select_from(META).where(META.c.key.startswith("t.bulk"))
         ).scalar_one()
     assert stored == AS_ONE_PARAMETERS
+
+
+def test_parameters_read_by_plan_are_those_sqlalchemy_would_bind() -> None:
+    # The PostgreSQL path reads each parameter straight from the row (or the statement's
+    # own constant) instead of SQLAlchemy's construct_params; both must give the same.
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    from smartcity.core.db import _PLACEHOLDER, _numbered, _rendered, _values
+    from smartcity.modules.payments import service
+
+    dialect = psycopg.dialect()  # type: ignore[no-untyped-call]
+    cases = [
+        (
+            service._POSTING_QUERIES["write_off_number"],
+            {"reference": "0" * 16, "provider": "BOT", "txn": "t-1"},
+        ),
+        (RENAME, {"old": "t.a", "value": "50% 'x'"}),
+        (INSERT, {"key": "t.b", "value": "b"}),
+    ]
+    for statement, row in cases:
+        keys = tuple(sorted(row))
+        _text, (plan,) = _numbered(dialect, ((statement, keys),))
+        compiled = _rendered(dialect, statement, keys)
+        names = dict.fromkeys(m.group(1) for m in _PLACEHOLDER.finditer(compiled.string))
+        by_sqlalchemy = _values((compiled, tuple(name for name in names if name)), row)
+        assert _values(plan, row) == by_sqlalchemy
+        assert not isinstance(plan[0], type(compiled))  # the plan, not the fallback

@@ -202,17 +202,15 @@ message is made of."""
 
 # Large enough for the audit sequencer's batch shapes (entries × nodes).
 @lru_cache(maxsize=2048)
-def _numbered(
-    dialect: Dialect, shape: _Shape
-) -> tuple[str, tuple[tuple[SQLCompiler, tuple[str, ...]], ...]]:
+def _numbered(dialect: Dialect, shape: _Shape) -> tuple[str, tuple[_Plan, ...]]:
     """The statements of `shape` as one PostgreSQL statement with numbered parameters ($1…),
-    and each one's compiled form and parameter names in number order.
+    and for each one where its parameters come from, in number order.
 
     One statement stays itself; several become data-modifying WITH clauses before the last
     (PostgreSQL runs each exactly once, whether or not it is read). Numbered parameters go
     to the server as they are: psycopg neither parses the text nor rewrites it.
     """
-    parts: list[tuple[SQLCompiler, tuple[str, ...]]] = []
+    parts: list[_Plan] = []
     texts: list[str] = []
     first = 1
     for statement, keys in shape:
@@ -233,7 +231,7 @@ def _numbered(
             return f"${first + names.index(name)}"
 
         texts.append(_PLACEHOLDER.sub(number, compiled.string))
-        parts.append((compiled, tuple(names)))
+        parts.append(_plan(compiled, names))
         first += len(names)
     if len(texts) == 1:
         return texts[0], tuple(parts)
@@ -241,15 +239,50 @@ def _numbered(
     return f"WITH {clauses}\n{texts[-1]}", tuple(parts)
 
 
-def _values(compiled: SQLCompiler, names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
-    """Parameters in number order, converted by their types as SQLAlchemy would."""
-    bound = compiled.construct_params(dict(params)) or {}
+_Plan = tuple[tuple[str, Any, Any], ...] | tuple[SQLCompiler, tuple[str, ...]]
+"""Per parameter (the row's key, else a constant; the type's conversion), or, for a statement
+with computed or expanding parameters, its compiled form and parameter names."""
+
+_REQUIRED = object()
+
+
+def _plan(compiled: SQLCompiler, names: list[str]) -> _Plan:
+    binds = [compiled.binds.get(name) for name in names]
+    if compiled.escaped_bind_names or any(
+        bind is None or bind.callable or bind.expanding for bind in binds
+    ):
+        return compiled, tuple(names)
     processors = compiled._bind_processors
+    return tuple(
+        (
+            bind.key,
+            _REQUIRED if bind.required else bind.value,
+            processors.get(name) if callable(processors.get(name)) else None,
+        )
+        for name, bind in zip(names, binds, strict=True)
+        if bind is not None
+    )
+
+
+def _values(plan: _Plan, params: Mapping[str, Any]) -> list[Any]:
+    """Parameters in number order, converted by their types as SQLAlchemy would.
+
+    Read straight from the row by plan: SQLAlchemy's `construct_params` costs more Python
+    than the rest of a statement's execution on this path."""
+    if plan and isinstance(plan[0], SQLCompiler):
+        compiled, names = plan
+        bound = compiled.construct_params(dict(params)) or {}
+        processors = compiled._bind_processors
+        return [
+            process(bound[name]) if callable(process := processors.get(name)) else bound[name]
+            for name in names
+        ]
     values = []
-    for name in names:
-        value = bound[name]
-        process = processors.get(name)
-        values.append(process(value) if callable(process) else value)
+    for key, constant, process in plan:
+        value = params.get(key, constant)
+        if value is _REQUIRED:
+            raise ValueError(f"a value is required for the parameter {key!r}")
+        values.append(process(value) if process is not None else value)
     return values
 
 
@@ -289,10 +322,10 @@ def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list
                 zip(steps, _rows(steps), strict=True)
             ):
                 for row in rows:
-                    text, ((compiled, names),) = _numbered(
+                    text, (plan,) = _numbered(
                         connection.dialect, ((statement, tuple(sorted(row))),)
                     )
-                    cursor.execute(text, _values(compiled, names, row), prepare=True)
+                    cursor.execute(text, _values(plan, row), prepare=True)
                     if cursor.description:
                         results[index] += cursor.fetchall()
     except psycopg.Error as error:
@@ -338,8 +371,8 @@ def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
         return
     text, parts = _numbered(connection.dialect, tuple(shape))
     values: list[Any] = []
-    for (compiled, names), part_params in zip(parts, params, strict=True):
-        values += _values(compiled, names, part_params)
+    for plan, part_params in zip(parts, params, strict=True):
+        values += _values(plan, part_params)
     try:
         with psycopg.RawCursor(raw) as cursor:
             cursor.execute(text, values, prepare=True)
