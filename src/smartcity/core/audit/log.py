@@ -214,7 +214,7 @@ class TransparencyLog:
         """
         done = 0
         while True:
-            # Lock, then dequeue: one round trip on PostgreSQL.
+            # Lock, then dequeue (prepared statements on PostgreSQL).
             (head,), batches = execute_together(
                 session.connection(), [(_LOCK_HEAD, {}), (_DEQUEUE, {})]
             )

@@ -457,7 +457,7 @@ def post_payment(
 
     Money is never refused: a duplicate, wrong amount or late payment is recorded, flagged
     and queued as an exception with a refund due. This is the hot path of the platform
-    (docs/benchmarks.md): Core statements only, no ORM objects, two round trips (ADR 10).
+    (docs/benchmarks.md): Core statements only, no ORM objects, the writes as one (ADR 10).
     """
     session = uow.session
     if request.amount <= 0 or request.amount > 10**12:
@@ -467,8 +467,8 @@ def post_payment(
     payment_id = uuid.uuid4()
     now = utcnow()
     session.flush()  # Core statements below must see what the caller already changed
-    # Core statements on the session's connection: the reads in one round trip on PostgreSQL
-    # (core.db.execute_together), the writes as one statement (execute_as_one); no ORM objects.
+    # Core statements on the session's connection, prepared on PostgreSQL: the reads
+    # (core.db.execute_together), then the writes as one statement (execute_as_one).
     connection = session.connection()
     column, reference = _reference(request.reference)
     reads: list[Step] = []
