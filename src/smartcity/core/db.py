@@ -186,7 +186,7 @@ def _compiled_for(
         # Python-side column defaults run only in SQLAlchemy's own execute (not on the
         # PostgreSQL path below): the caller supplies them, whatever the database.
         missing = ", ".join(column.key for column in compiled.insert_prefetch)
-        raise ValueError(f"execute_together needs values for {missing}")
+        raise ValueError(f"statements sent by core.db need values for {missing}")
     return compiled
 
 
@@ -219,7 +219,7 @@ def _numbered(dialect: Dialect, shape: _Shape) -> tuple[str, tuple[_Plan, ...]]:
             # Python-side column defaults run only in SQLAlchemy's own execute: the caller
             # supplies them, whatever the database.
             missing = ", ".join(column.key for column in compiled.insert_prefetch)
-            raise ValueError(f"execute_together needs values for {missing}")
+            raise ValueError(f"statements sent by core.db need values for {missing}")
         names: list[str] = []
 
         def number(match: re.Match[str], names: list[str] = names, first: int = first) -> str:
@@ -247,10 +247,9 @@ _REQUIRED = object()
 
 
 def _plan(compiled: SQLCompiler, names: list[str]) -> _Plan:
-    binds = [compiled.binds.get(name) for name in names]
-    if compiled.escaped_bind_names or any(
-        bind is None or bind.callable or bind.expanding for bind in binds
-    ):
+    found = [compiled.binds.get(name) for name in names]
+    binds = [bind for bind in found if bind is not None and not (bind.callable or bind.expanding)]
+    if compiled.escaped_bind_names or len(binds) != len(names):
         return compiled, tuple(names)
     processors = compiled._bind_processors
     return tuple(
@@ -260,7 +259,6 @@ def _plan(compiled: SQLCompiler, names: list[str]) -> _Plan:
             processors.get(name) if callable(processors.get(name)) else None,
         )
         for name, bind in zip(names, binds, strict=True)
-        if bind is not None
     )
 
 
@@ -305,8 +303,9 @@ def _one_by_one(connection: Connection, steps: Sequence[Step]) -> list[list[Any]
 def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list[Any]]:
     """Run Core statements in order in `connection`'s transaction; each one's rows ([] if none).
 
-    On PostgreSQL each is a prepared statement, so the server plans it once per connection
-    (ADR 10). Rows have the columns as attributes.
+    On PostgreSQL each goes as it is to psycopg, which prepares it once a connection has run
+    it five times (its `prepare_threshold`): the server then plans it no more (ADR 10). Rows
+    have the columns as attributes.
     """
     if connection.dialect.name != "postgresql":
         return _one_by_one(connection, steps)
@@ -325,7 +324,7 @@ def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list
                     text, (plan,) = _numbered(
                         connection.dialect, ((statement, tuple(sorted(row))),)
                     )
-                    cursor.execute(text, _values(plan, row), prepare=True)
+                    cursor.execute(text, _values(plan, row))
                     if cursor.description:
                         results[index] += cursor.fetchall()
     except psycopg.Error as error:
@@ -336,8 +335,9 @@ def execute_together(connection: Connection, steps: Sequence[Step]) -> list[list
 def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
     """Run Core statements (writes whose results nobody reads) in `connection`'s transaction.
 
-    On PostgreSQL they are one prepared statement — each a data-modifying WITH clause of the
-    last — so a transaction's writes cost one round trip and one execution (ADR 10). They
+    On PostgreSQL they are one statement — each a data-modifying WITH clause of the last,
+    prepared as `execute_together`'s — so a transaction's writes cost one round trip and one
+    execution (ADR 10). They
     see the database as it was before the statement, so an update or delete after a step
     that writes its table is refused (ValueError, on every database); foreign keys are
     checked when the statement ends, so a parent's row may come in an earlier step than its
@@ -375,7 +375,7 @@ def execute_as_one(connection: Connection, steps: Sequence[Step]) -> None:
         values += _values(plan, part_params)
     try:
         with psycopg.RawCursor(raw) as cursor:
-            cursor.execute(text, values, prepare=True)
+            cursor.execute(text, values)
     except psycopg.Error as error:
         raise _as_sqlalchemy(connection, text, error) from error
 
