@@ -79,7 +79,8 @@ def post(
 
 
 def post_all(session: Session, postings: Sequence[Posting]) -> None:
-    """Write balanced transactions, all of them in two statements (zero legs are dropped)."""
+    """Write balanced transactions, all of them in one statement on PostgreSQL (zero legs
+    are dropped)."""
     steps = posting_steps(postings)
     if steps:
         execute_as_one(session.connection(), steps)
@@ -91,7 +92,7 @@ def posting_steps(postings: Sequence[Posting]) -> list[Step]:
     unbalanced one; for callers that send them with their own (`execute_as_one`).
 
     Core inserts, not ORM objects: no per-object bookkeeping on the payment hot path
-    (docs/benchmarks.md); the rows of each table go as one multi-row INSERT.
+    (docs/benchmarks.md); with `execute_as_one` every row is a clause of one statement.
     """
     now = utcnow()
     transactions: list[dict[str, object]] = []
