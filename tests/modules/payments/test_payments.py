@@ -36,6 +36,15 @@ def test_idempotency_key_semantics(pay: Pay, client: TestClient, platform: Platf
     different = pay.pay(bill["reference"], 487, key=key, txn="BOT-1", paid_at=paid_at)
     assert different.status_code == 409
     assert different.json()["code"] == "idempotency_key_reused"
+    # The key decides before the reference: one that names no bill is still a different body.
+    unknown = pay.pay("1151234567890127", 486, key=key, txn="BOT-1", paid_at=paid_at)
+    assert unknown.status_code == 409
+    assert unknown.json()["code"] == "idempotency_key_reused"
+    # A request refused for its unknown reference does not use up its key.
+    fresh = uuid.uuid4().hex
+    assert pay.pay("1151234567890127", 486, key=fresh, txn="BOT-2").status_code == 404
+    second = pay.issue("TWD-FEE01", 486)
+    assert pay.pay(second["reference"], 486, key=fresh, txn="BOT-2").status_code == 201
     # Another provider's identical key is a different key.
     other = pay.pay(bill["reference"], 486, provider="TFB", key=key, txn="BOT-1", paid_at=paid_at)
     assert other.status_code == 201 and other.json()["flag"] == "duplicate"

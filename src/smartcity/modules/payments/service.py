@@ -24,6 +24,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -434,6 +435,29 @@ _CLAIM_KEY = {
     "sqlite": sqlite.insert(_KEYS).on_conflict_do_nothing().returning(_KEYS.c.key),
 }
 
+_CLAIM_COLUMNS = ("provider", "key", "request_hash", "payment_id", "created_at")
+
+
+def _claiming_posting_query(column: str) -> Select[*tuple[Any, ...]]:
+    """PostgreSQL: the key's claim and the posting query as one statement, one round trip.
+
+    One row: `claimed` (1, or 0 when the key was there), then the posting query's columns, all
+    NULL when no bill has the reference. The claim (a data-modifying WITH clause, counted
+    on the outer side of the join) runs before the bill is locked: a concurrent request with
+    the same key waits on the key row, as with two statements.
+    """
+    claim = (
+        _CLAIM_KEY["postgresql"]
+        .values({name: bindparam(name) for name in _CLAIM_COLUMNS})
+        .cte("claim")
+    )
+    counted = select(func.count().label("claimed")).select_from(claim).subquery("counted")
+    found = _posting_query(column).lateral("found")
+    return select(counted.c.claimed, *found.c).select_from(counted.outerjoin(found, true()))
+
+
+_CLAIMING_POSTING_QUERIES = {column: _claiming_posting_query(column) for column in _POSTING_QUERIES}
+
 
 _PAYMENT_COLUMNS = list(_PAYMENTS.c)
 _INSERT_PAYMENT = insert(_PAYMENTS)
@@ -471,30 +495,32 @@ def post_payment(
     # (core.db.execute_together), then the writes as one statement (execute_as_one).
     connection = session.connection()
     column, reference = _reference(request.reference)
-    reads: list[Step] = []
-    if idempotency_key is not None:
+    query = {"reference": reference, "provider": provider_code, "txn": request.provider_txn_id}
+    claimed = True
+    if idempotency_key is None:
+        (bills,) = execute_together(connection, [(_POSTING_QUERIES[column], query)])
+    else:
         # Claimed first: a concurrent request with the same key waits on this row, then
         # finds it and answers as a replay.
-        reads.append(
-            (
-                _CLAIM_KEY[connection.dialect.name],
-                {
-                    "provider": provider_code,
-                    "key": idempotency_key,
-                    "request_hash": digest,
-                    "payment_id": payment_id,
-                    "created_at": now,
-                },
+        claim = {
+            "provider": provider_code,
+            "key": idempotency_key,
+            "request_hash": digest,
+            "payment_id": payment_id,
+            "created_at": now,
+        }
+        if connection.dialect.name == "postgresql":
+            ((found,),) = execute_together(
+                connection, [(_CLAIMING_POSTING_QUERIES[column], query | claim)]
             )
-        )
-    reads.append(
-        (
-            _POSTING_QUERIES[column],
-            {"reference": reference, "provider": provider_code, "txn": request.provider_txn_id},
-        )
-    )
-    *claimed, bills = execute_together(connection, reads)
-    if idempotency_key is not None and not claimed[0]:
+            claimed, bills = bool(found.claimed), [found] if found.id is not None else []
+        else:
+            keys, bills = execute_together(
+                connection,
+                [(_CLAIM_KEY[connection.dialect.name], claim), (_POSTING_QUERIES[column], query)],
+            )
+            claimed = bool(keys)
+    if idempotency_key is not None and not claimed:
         return _replayed(session, provider_code, idempotency_key, digest), False
     if not bills:
         raise NotFound("no bill has this reference", code="unknown_reference")
