@@ -12,13 +12,27 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from smartcity.core.auth import Role, system_actor
+from smartcity.core.http import SESSION_COOKIE
 from smartcity.core.platform import Platform
 from smartcity.core.time import taipei_today
+from smartcity.modules.identity import service as identity
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Item
 from tests.conftest import Actors, bearer
 
 _keys = itertools.count()
+
+
+def sign_in(platform: Platform, client: TestClient, user_id: str) -> str:
+    """Open a portal session for `user_id` in `client`'s cookies; its CSRF token."""
+    with platform.unit_of_work(system_actor("test")) as uow:
+        user = identity.get_user(uow.session, user_id)
+        token, row = identity.open_session(
+            uow.session, user, kind="portal", scope="openid profile payments", hours=1
+        )
+        uow.audit("test.session", "user", user_id, {})
+    client.cookies.set(SESSION_COOKIE, token)
+    return row.csrf_token
 
 
 class Pay:

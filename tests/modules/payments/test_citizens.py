@@ -8,13 +8,12 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from smartcity.core.auth import Role, system_actor
-from smartcity.core.http import SESSION_COOKIE
 from smartcity.core.platform import Platform
 from smartcity.core.time import taipei_today
 from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import BindingKind, OrganisationKind
 from tests.conftest import Actors, bearer
-from tests.modules.payments.conftest import Pay
+from tests.modules.payments.conftest import Pay, sign_in
 
 
 def _bind(platform: Platform, user_id: str, kind: BindingKind, value: str, **extra) -> uuid.UUID:  # type: ignore[no-untyped-def]
@@ -25,17 +24,6 @@ def _bind(platform: Platform, user_id: str, kind: BindingKind, value: str, **ext
         binding = identity.add_binding(uow, user, kind=kind, value=value, **extra)
         identity.decide_binding(uow, binding.id, verified=True, reason="test")
         return binding.id
-
-
-def _portal(platform: Platform, client: TestClient, user_id: str) -> str:
-    with platform.unit_of_work(system_actor("test")) as uow:
-        user = identity.get_user(uow.session, user_id)
-        token, row = identity.open_session(
-            uow.session, user, kind="portal", scope="openid profile payments", hours=1
-        )
-        uow.audit("test.session", "user", user_id, {})
-    client.cookies.set(SESSION_COOKIE, token)
-    return row.csrf_token
 
 
 def test_e_ledger_reaches_bound_identifiers(
@@ -74,7 +62,7 @@ def test_hosted_sandbox_page_pays_asynchronously(
     platform.module_settings["payments"] = PaymentsSettings(sandbox_max_delay_ms=0)
     user_id, _token = actors.citizen()
     bill = pay.issue("TRSO-TAX01", 1234, payer={"citizen_id": user_id})
-    csrf = _portal(platform, client, user_id)
+    csrf = sign_in(platform, client, user_id)
     ledger_page = client.get("/me/payments")
     assert ledger_page.status_code == 200 and bill["reference"] in ledger_page.text
     hosted = client.get(f"/payments/sandbox/{bill['id']}")
@@ -216,7 +204,7 @@ def test_console_pages(pay: Pay, client: TestClient, platform: Platform) -> None
     bill = pay.issue("TWD-FEE01", 486)
     pay.pay(bill["reference"], 486)
     pay.pay(bill["reference"], 486, provider="TFB")
-    _portal(platform, client, officer_id)
+    sign_in(platform, client, officer_id)
     console = client.get("/staff/payments")
     assert console.status_code == 200 and "<svg" in console.text and "TWD-FEE01" in console.text
     for path in ("items", "bills", "payments", "exceptions", "reconciliation"):

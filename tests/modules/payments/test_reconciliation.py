@@ -10,12 +10,15 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smartcity.core.auth import Role, system_actor
 from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
 from smartcity.core.time import TAIPEI, taipei_today
+from smartcity.modules.identity import service as identity
+from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.payments import ledger, settlement_files
 from smartcity.modules.payments.values import SettlementFormat
-from tests.modules.payments.conftest import Pay
+from tests.modules.payments.conftest import Pay, sign_in
 
 
 def _settle(client: TestClient, pay: Pay, text: str, provider: str = "BOT") -> dict:  # type: ignore[type-arg]
@@ -271,3 +274,52 @@ def test_quoted_lines_and_ids_with_line_breaks(pay: Pay, client: TestClient) -> 
     )
     report = _settle(client, pay, text)
     assert {k: v for k, v in report["outcomes"].items() if v} == {"matched": 2}
+
+
+def test_money_with_no_bill_says_why_and_the_console_shows_each_file(
+    pay: Pay, client: TestClient, platform: Platform
+) -> None:
+    now = datetime.now(UTC)
+    lost = pay.issue("TWD-FEE01", 300)  # paid at the bank, callback lost
+    rows = [
+        ("V1", lost["virtual_account"], 300),  # a bank lists the virtual account
+        ("X1", "1151234567890128", 40),  # check digit wrong
+        ("X2", "1151234567890127", 50),  # well-formed, no bill
+        ("X3", "not-a-number", 60),
+    ]
+    text = "provider_txn_id,reference,amount,paid_at\n" + "".join(
+        f"{t},{r},{a},{now.isoformat()}\n" for t, r, a in rows
+    )
+    report = _settle(client, pay, text)
+    by_txn = {f["provider_txn_id"]: f for f in report["findings"]}
+    assert by_txn["V1"]["outcome"] == "recorded" and by_txn["V1"]["department"] == "TWD"
+    assert by_txn["V1"]["reason"] is None
+    assert {t: by_txn[t]["reason"] for t in ("X1", "X2", "X3")} == {
+        "X1": "invalid_check_digit",
+        "X2": "unknown_reference",
+        "X3": "invalid_write_off_number",
+    }
+    paid = client.get(f"/api/v1/payments/bills/{lost['reference']}", headers=pay.provider())
+    assert paid.json()["status"] == "written_off"
+
+    with platform.unit_of_work(system_actor("test")) as uow:
+        identity.ensure_organisation(uow, "TWD", OrganisationKind.DEPARTMENT)
+        admin = identity.create_staff(uow, role=Role.ADMIN, name="財務", email="f@city.invalid")
+        officer = identity.create_staff(
+            uow, role=Role.OFFICER, name="o", email="o@twd.invalid", department_code="TWD"
+        )
+        admin_id, officer_id = str(admin.id), str(officer.id)
+    sign_in(platform, client, admin_id)
+    listing = client.get("/staff/payments/settlements")
+    assert listing.status_code == 200
+    assert f"/staff/payments/settlements/{report['id']}" in listing.text
+    assert "查無帳單：待查款項 3" in listing.text
+    detail = client.get(f"/staff/payments/settlements/{report['id']}").text
+    assert "檢查碼錯誤" in detail and "格式正確，但查無此帳單" in detail
+    assert "1151234567890128" in detail
+    # A department's officer sees that department's lines, not the city's unknown money.
+    sign_in(platform, client, officer_id)
+    mine = client.get(f"/staff/payments/settlements/{report['id']}").text
+    assert lost["virtual_account"] in mine and "1151234567890128" not in mine
+    missing = client.get(f"/staff/payments/settlements/{uuid.uuid4()}")
+    assert missing.status_code == 404

@@ -342,10 +342,7 @@ def build_router() -> APIRouter:
                 and settlement.provider != ctx.principal.organisation
             ):
                 raise NotFound("no such settlement", code="unknown_settlement")
-            findings = reconciliation.findings_of(session, settlement.id, department)
-            by_day = settlement.counts.get("by_department_day", [])
-            if department:
-                by_day = [row for row in by_day if row.get("department") == department]
+            by_day, findings = reconciliation.settlement_report(session, settlement, department)
             return SettlementOut(
                 id=settlement.id,
                 provider=settlement.provider,
@@ -355,19 +352,7 @@ def build_router() -> APIRouter:
                 days=list(settlement.days),
                 outcomes=dict(settlement.counts.get("outcomes", {})),
                 by_department_day=by_day,
-                findings=[
-                    {
-                        "line": f.line_no,
-                        "outcome": f.outcome,
-                        "provider_txn_id": f.provider_txn_id,
-                        "reference": f.reference,
-                        "amount": f.amount,
-                        "payment_id": str(f.payment_id) if f.payment_id else None,
-                        "department": f.department,
-                        "day": f.day,
-                    }
-                    for f in findings
-                ],
+                findings=findings,
             )
 
     @router.get(

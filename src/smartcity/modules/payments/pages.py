@@ -257,4 +257,21 @@ def build_router() -> APIRouter:
             headers={"Content-Disposition": f'attachment; filename="reconciliation-{chosen}.csv"'},
         )
 
+    @router.get("/staff/payments/settlements", response_class=HTMLResponse)
+    def console_settlements(ctx: Staff) -> Response:
+        with ctx.read() as session:
+            settlements = reconciliation.list_settlements(session)
+        return ctx.render("payments/settlements.html", settlements=settlements)
+
+    @router.get("/staff/payments/settlements/{settlement_id}", response_class=HTMLResponse)
+    def console_settlement(ctx: Staff, settlement_id: uuid.UUID) -> Response:
+        with ctx.read() as session:
+            settlement = reconciliation.get_settlement(session, settlement_id)
+            by_day, findings = reconciliation.settlement_report(
+                session, settlement, _department(ctx)
+            )
+        return ctx.render(
+            "payments/settlement.html", settlement=settlement, by_day=by_day, findings=findings
+        )
+
     return router

@@ -603,7 +603,7 @@ def _resolve(
     if not open_lines.height:
         return result
     elsewhere = {} if store_file else _by_txn(session, provider, open_lines["provider_txn_id"])
-    bills = _bills_by_number(session, open_lines["reference"].to_list())
+    bills = _bills_by_reference(session, open_lines["reference"].to_list())
     for line in open_lines.iter_rows(named=True):
         bill = bills.get(line["reference"])
         row = {
@@ -836,17 +836,67 @@ def _mark(session: Session, settlement_id: uuid.UUID, payment_ids: Sequence[uuid
         )
 
 
-def _bills_by_number(session: Session, numbers: Sequence[str]) -> dict[str, tuple[uuid.UUID, str]]:
-    wanted = sorted({n for n in numbers if len(n) == 16 and n.isdigit()})
+def _bills_by_reference(
+    session: Session, references: Sequence[str]
+) -> dict[str, tuple[uuid.UUID, str]]:
+    """(bill id, department) by reference: a write-off number or, as banks list, a virtual
+    account."""
+    wanted = sorted({n for n in references if len(n) == 16 and n.isdigit()})
     found: dict[str, tuple[uuid.UUID, str]] = {}
-    for chunk in _chunks(wanted):
-        for number, bill_id, department in session.execute(
-            select(Bill.write_off_number, Bill.id, Bill.department).where(
-                Bill.write_off_number.in_(chunk)
-            )
-        ):
-            found[number] = (bill_id, department)
+    for column in (Bill.write_off_number, Bill.virtual_account):
+        for chunk in _chunks(wanted):
+            for number, bill_id, department in session.execute(
+                select(column, Bill.id, Bill.department).where(column.in_(chunk))
+            ):
+                found[number] = (bill_id, department)
     return found
+
+
+def unknown_reason(reference: str) -> str:
+    """Why money a file lists under `reference` has no bill here, as the provider API says
+    it: a reference that cannot be one (`invalid_write_off_number`, `invalid_check_digit`:
+    mistyped or garbled on the way), or a well-formed one no bill has
+    (`unknown_reference`)."""
+    try:
+        service.parse_reference(reference)
+    except InvalidInput as problem:
+        return problem.code
+    return "unknown_reference"
+
+
+def settlement_report(
+    session: Session, settlement: Settlement, department: str | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A reconciliation's (per department and day rows, findings), for one department or all;
+    an `unknown` finding says why no bill has its reference."""
+    by_day = list(settlement.counts.get("by_department_day", []))
+    if department:
+        by_day = [row for row in by_day if row.get("department") == department]
+    findings = [
+        {
+            "line": finding.line_no,
+            "outcome": finding.outcome,
+            "provider_txn_id": finding.provider_txn_id,
+            "reference": finding.reference,
+            "amount": finding.amount,
+            "payment_id": str(finding.payment_id) if finding.payment_id else None,
+            "department": finding.department,
+            "day": finding.day,
+            "reason": (
+                unknown_reason(finding.reference)
+                if finding.outcome == MatchOutcome.UNKNOWN
+                else None
+            ),
+        }
+        for finding in findings_of(session, settlement.id, department)
+    ]
+    return by_day, findings
+
+
+def list_settlements(session: Session, limit: int = 100) -> Sequence[Settlement]:
+    """The latest settlement files received, newest first."""
+    query = select(Settlement).order_by(Settlement.received_at.desc()).limit(limit)
+    return session.execute(query).scalars().all()
 
 
 def get_settlement(session: Session, settlement_id: uuid.UUID) -> Settlement:

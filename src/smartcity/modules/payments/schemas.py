@@ -158,7 +158,14 @@ class SettlementOut(BaseModel):
     days: list[str]
     outcomes: dict[str, int]
     by_department_day: list[dict[str, Any]]
-    findings: list[dict[str, Any]] = Field(description="Every line that did not simply match")
+    findings: list[dict[str, Any]] = Field(
+        description=(
+            "Every line that did not simply match: line (0 for a recorded payment the file"
+            " does not list), outcome, provider_txn_id, reference, amount, payment_id,"
+            " department, day, and for an `unknown` line the reason no bill has it"
+            " (invalid_write_off_number, invalid_check_digit or unknown_reference)"
+        )
+    )
 
 
 class ReportRow(BaseModel):

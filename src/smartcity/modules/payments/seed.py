@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert
 
 import smartcity.modules.identity.service as identity
 from smartcity.core.platform import Platform
-from smartcity.core.time import taipei_today, utcnow
+from smartcity.core.time import TAIPEI, taipei_today, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.payments import autopay, service
+from smartcity.modules.payments import autopay, reconciliation, service, settlement_files
 from smartcity.modules.payments.catalogue import catalogue
-from smartcity.modules.payments.models import Item, Provider
+from smartcity.modules.payments.codes import roc_year
+from smartcity.modules.payments.models import Bill, Item, Provider
+from smartcity.modules.payments.settings import PaymentsSettings
+from smartcity.modules.payments.values import SettlementFormat
 
 # The providers identity's demo seed creates, with their channels and a per-payment fee (NTD).
 PROVIDERS = {
@@ -79,6 +82,7 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
             )
         )
     # The tax was paid at a store and again in an app: one settles, one is owed back.
+    paid_at = utcnow() - timedelta(hours=2)
     for provider, txn in (("711", "711-DEMO-0001"), ("LINEPAY", "LP-DEMO-0001")):
         service.record_payment(
             uow,
@@ -88,10 +92,43 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
                 amount=issued[1].amount,
                 channel="store" if provider == "711" else "wallet",
                 provider_txn_id=txn,
-                paid_at=utcnow() - timedelta(hours=2),
+                paid_at=paid_at,
             ),
             idempotency_key=str(uuid.uuid4()),
         )
+    _store_settlement(uow, settings, issued[1], paid_at)
     methods = [b for b in identity.bindings_of(session, citizen.id) if b.kind == "payment_method"]
     if methods:
         autopay.bind_autopay(uow, settings, citizen.id, "ABC-1234", methods[0].id)
+
+
+def _store_settlement(
+    uow: UnitOfWork, settings: PaymentsSettings, paid_tax: Bill, paid_at: datetime
+) -> None:
+    """7-ELEVEN's settlement file of the day, reconciled: the tax it collected (matched), a
+    parking fee whose callback was lost (recorded from the file) and a line whose write-off
+    number came garbled (unknown money, on the console's settlement page)."""
+    day = paid_at.astimezone(TAIPEI).date()
+    lost = service.issue_bill(
+        uow,
+        settings,
+        item_code="PMO-FEE01",
+        amount=40,
+        due_date=day + timedelta(days=14),
+        payer={"plate": "RBC-5566"},
+        description="中山區南京東路 路邊停車",
+    )
+    number = lost.write_off_number
+    garbled = number[:-1] + str((int(number[-1]) + 1) % 10)
+    lines = [
+        (paid_tax.write_off_number, paid_tax.amount, paid_tax.due_date),
+        (number, 40, lost.due_date),
+        (garbled, 120, lost.due_date),
+    ]
+    records = [
+        settlement_files.fixed_record(
+            day, day, reference, amount, f"{roc_year(due) % 100:02d}{due:%m}", "711", "0" * 14
+        )
+        for reference, amount, due in lines
+    ]
+    reconciliation.reconcile(uow, "711", "\n".join(records) + "\n", SettlementFormat.FIXED)

@@ -231,7 +231,7 @@ def barcode_of(bill: Bill, settings: PaymentsSettings) -> codes.Barcode:
     )
 
 
-def _reference(reference: str) -> tuple[str, str]:
+def parse_reference(reference: str) -> tuple[str, str]:
     """Which bill column a reference names, and its checked value: a write-off number
     (= barcode segment 2) or a virtual account."""
     text = reference.strip()
@@ -245,7 +245,7 @@ def _reference(reference: str) -> tuple[str, str]:
 
 def find_bill(session: Session, reference: str, *, lock: bool = False) -> Bill:
     """A bill by write-off number (= barcode segment 2) or virtual account."""
-    column, value = _reference(reference)
+    column, value = parse_reference(reference)
     query = select(Bill).where(getattr(Bill, column) == value)
     if lock:
         query = query.with_for_update()
@@ -494,7 +494,7 @@ def post_payment(
     # Core statements on the session's connection, prepared on PostgreSQL: the reads
     # (core.db.execute_together), then the writes as one statement (execute_as_one).
     connection = session.connection()
-    column, reference = _reference(request.reference)
+    column, reference = parse_reference(request.reference)
     query = {"reference": reference, "provider": provider_code, "txn": request.provider_txn_id}
     claimed = True
     if idempotency_key is None:
