@@ -301,6 +301,15 @@ def test_money_with_no_bill_says_why_and_the_console_shows_each_file(
     }
     paid = client.get(f"/api/v1/payments/bills/{lost['reference']}", headers=pay.provider())
     assert paid.json()["status"] == "written_off"
+    # Each provider lists its own files; staff list every provider's.
+    _settle(client, pay, text.replace("V1,", "T1,"), provider="TFB")
+    url = "/api/v1/payments/settlements"
+    own = client.get(url, headers=pay.provider()).json()
+    assert [(s["id"], s["provider"], s["lines"]) for s in own] == [(report["id"], "BOT", 4)]
+    assert own[0]["outcomes"]["unknown"] == 3
+    every = client.get(url, headers=pay.admin()).json()
+    assert [s["provider"] for s in every] == ["TFB", "BOT"]
+    assert client.get(url, params={"limit": 0}, headers=pay.admin()).status_code == 422
 
     with platform.unit_of_work(system_actor("test")) as uow:
         identity.ensure_organisation(uow, "TWD", OrganisationKind.DEPARTMENT)

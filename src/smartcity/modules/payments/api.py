@@ -52,6 +52,7 @@ from smartcity.modules.payments.schemas import (
     ReportRow,
     ResolveIn,
     SettlementOut,
+    SettlementSummary,
     SubscriberIn,
     SubscriberOut,
 )
@@ -321,6 +322,32 @@ def build_router() -> APIRouter:
             settlement = reconciliation.reconcile(uow, code, data, format)
             settlement_id = settlement.id
         return _settlement_out(ctx, settlement_id)
+
+    @router.get(
+        "/settlements",
+        response_model=list[SettlementSummary],
+        summary="Settlement files received, newest first (a provider: its own)",
+    )
+    def list_settlement_files(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.SETTLEMENT_READERS))],
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[SettlementSummary]:
+        # A provider sees only its own files ("-" matches none if it has no organisation).
+        own = (ctx.principal.organisation or "-") if ctx.principal.role == Role.PROVIDER else None
+        with ctx.read() as session:
+            return [
+                SettlementSummary(
+                    id=settlement.id,
+                    provider=settlement.provider,
+                    format=settlement.format,
+                    lines=settlement.lines,
+                    total=settlement.total,
+                    days=list(settlement.days),
+                    received_at=settlement.received_at,
+                    outcomes=dict(settlement.counts.get("outcomes", {})),
+                )
+                for settlement in reconciliation.list_settlements(session, limit, own)
+            ]
 
     @router.get(
         "/settlements/{settlement_id}",

@@ -893,9 +893,13 @@ def settlement_report(
     return by_day, findings
 
 
-def list_settlements(session: Session, limit: int = 100) -> Sequence[Settlement]:
-    """The latest settlement files received, newest first."""
+def list_settlements(
+    session: Session, limit: int = 100, provider: str | None = None
+) -> Sequence[Settlement]:
+    """The latest settlement files received (of one provider, or all), newest first."""
     query = select(Settlement).order_by(Settlement.received_at.desc()).limit(limit)
+    if provider is not None:
+        query = query.where(Settlement.provider == provider)
     return session.execute(query).scalars().all()
 
 

@@ -147,6 +147,19 @@ class ResolveIn(Input):
     note: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
+class SettlementSummary(BaseModel):
+    """A settlement file received, without its findings."""
+
+    id: uuid.UUID
+    provider: str
+    format: str
+    lines: int
+    total: int
+    days: list[str]
+    received_at: datetime
+    outcomes: dict[str, int]
+
+
 class SettlementOut(BaseModel):
     """A settlement file's reconciliation report."""
 
