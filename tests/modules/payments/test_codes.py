@@ -101,7 +101,27 @@ def test_virtual_account_and_twqr() -> None:
     assert codes.check_virtual_account(account) == account
     uri = codes.twqr_uri("臺北市政府", "1151234567890127", 1500, date(2026, 6, 30))
     assert uri.startswith("TWQRP://%E8%87%BA")
-    assert "/158/03/V1?D1=150000&D2=1151234567890127&D3=20260630&D10=901" in uri
+    assert uri.endswith("/158/03/V1?D1=150000&D4=20260630&D7=1151234567890127&D10=901")
+    # The acquiring bank's fields once configured; names and codes percent-encoded.
+    full = codes.twqr_uri(
+        "臺北市政府",
+        "1151234567890127",
+        1500,
+        date(2026, 6, 30),
+        item_name="水費 & 污水",
+        verification_code="AVnV+bcN9x=",
+        acquirer="00,0060061112223334440000000112345678",
+    )
+    query = dict(pair.split("=", 1) for pair in full.split("?", 1)[1].split("&"))
+    assert query == {
+        "D1": "150000",
+        "D3": "AVnV%2BbcN9x%3D",
+        "D4": "20260630",
+        "D7": "1151234567890127",
+        "D8": "%E6%B0%B4%E8%B2%BB%20%26%20%E6%B1%A1%E6%B0%B4",
+        "D10": "901",
+        "D11": "00,0060061112223334440000000112345678",
+    }
 
 
 def test_code39_patterns_are_well_formed() -> None:

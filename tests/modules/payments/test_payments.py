@@ -112,10 +112,16 @@ def test_money_is_never_refused(pay: Pay, client: TestClient, platform: Platform
     assert report.debits == 500 + 500 + 650 + 200 + 500
 
 
-def test_partial_payments_settle_taxes_in_parts(pay: Pay, platform: Platform) -> None:
+def test_partial_payments_settle_taxes_in_parts(
+    pay: Pay, client: TestClient, platform: Platform
+) -> None:
     tax = pay.issue("TRSO-TAX01", 9000)
+    assert "D1=900000&" in tax["twqr"]
     first = pay.pay(tax["reference"], 4000).json()
     assert (first["flag"], first["bill_status"]) == ("none", "open")
+    # The TWQR code now asks for what is left.
+    left = client.get(f"/api/v1/payments/bills/{tax['reference']}", headers=pay.provider())
+    assert "D1=500000&" in left.json()["twqr"]
     second = pay.pay(tax["reference"], 5000).json()
     assert second["bill_status"] == "written_off"
     _ledger_ok(platform)

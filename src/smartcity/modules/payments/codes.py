@@ -193,16 +193,27 @@ def parse_barcode(segment1: str, segment2: str, segment3: str, *, century: int =
 # -- TWQR ------------------------------------------------------------------------------
 
 
-def twqr_uri(payee: str, write_off_number: str, amount: int, due: date) -> str:
-    """A TWQR bill-payment URI (TWQRP, transaction type 03 = bill payment, version V1).
+def twqr_uri(
+    payee: str,
+    write_off_number: str,
+    amount: int,
+    due: date,
+    *,
+    item_name: str = "",
+    verification_code: str = "",
+    acquirer: str = "",
+) -> str:
+    """A TWQR bill-payment URI (TWQRP, country 158, transaction type 03 = bill payment, V1).
 
-    D1 is the amount in hundredths (the TWQR convention), D2 the write-off number,
-    D3 the due date YYYYMMDD, D10 the currency (901 = TWD).
+    The bill-payment fields: D1 the amount in hundredths, D3 the verification code and D11
+    the acquirer's field (both issued by the acquiring bank; left out until configured), D4
+    the due date YYYYMMDD, D7 the write-off number, D8 the fee's name, D10 the currency
+    (901 = TWD). Values are percent-encoded, as the payee is.
     """
-    return (
-        f"TWQRP://{quote(payee, safe='')}/158/03/V1?"
-        f"D1={amount * 100}&D2={write_off_number}&D3={due:%Y%m%d}&D10=901"
-    )
+    fields = [("D1", str(amount * 100)), ("D3", verification_code), ("D4", f"{due:%Y%m%d}")]
+    fields += [("D7", write_off_number), ("D8", item_name), ("D10", "901"), ("D11", acquirer)]
+    query = "&".join(f"{name}={quote(value, safe=',')}" for name, value in fields if value)
+    return f"TWQRP://{quote(payee, safe='')}/158/03/V1?{query}"
 
 
 def twqr_svg(uri: str, label: str) -> str:

@@ -20,6 +20,14 @@ class PaymentsSettings(BaseSettings):
         "95270", pattern=r"^\d{5}$", description="The city's 5-digit virtual-account prefix."
     )
     payee_name: str = Field("臺北市政府", description="Payee shown on TWQR codes.")
+    twqr_verification_code: str = Field(
+        "",
+        pattern=r"^[0-9A-Za-z+/=]{0,32}$",
+        description="TWQR D3, the verification code the acquiring bank issues the city.",
+    )
+    twqr_acquirer: str = Field(
+        "", pattern=r"^[0-9,]{0,64}$", description="TWQR D11, the acquiring bank's field."
+    )
     webhook_tolerance_seconds: int = Field(
         300, ge=1, le=3600, description="Signed callbacks older than this are refused."
     )

@@ -46,7 +46,16 @@ def bill_out(session: Session, bill: Bill, settings: PaymentsSettings) -> BillOu
         reference=bill.write_off_number,
         barcode=barcode.segments,
         virtual_account=bill.virtual_account,
-        twqr=codes.twqr_uri(settings.payee_name, bill.write_off_number, bill.amount, bill.due_date),
+        twqr=codes.twqr_uri(
+            settings.payee_name,
+            bill.write_off_number,
+            # What is left to pay: a scanned code is paid as it is.
+            bill.amount - bill.paid_amount if bill.paid_amount < bill.amount else bill.amount,
+            bill.due_date,
+            item_name=item.name if item else "",
+            verification_code=settings.twqr_verification_code,
+            acquirer=settings.twqr_acquirer,
+        ),
         status=bill.status,
         item_code=bill.item_code,
         item_name=item.name if item else bill.item_code,
