@@ -79,6 +79,19 @@ def test_csv_reconciliation_finds_every_case(
     ).json()
     assert daily[0]["department"] == "TWD" and daily[0]["reconciled"] == 3
     assert daily[0]["unreconciled"] == 2 and daily[0]["status"] == "open"
+    assert (daily[0]["payments"], daily[0]["collected"], daily[0]["applied"]) == (5, 510, 510)
+    assert (daily[0]["refund_due"], daily[0]["exceptions"]) == (0, 0)
+    # A second payment of a paid bill that day: collected, owed back, an exception.
+    assert pay.pay(bills[0]["reference"], 100, provider="TFB", paid_at=now).status_code == 201
+    (after,) = client.get(
+        "/api/v1/payments/reports/daily", params={"day": day}, headers=pay.admin()
+    ).json()
+    assert (after["payments"], after["collected"], after["applied"]) == (6, 610, 510)
+    assert (after["refund_due"], after["exceptions"], after["unreconciled"]) == (100, 1, 3)
+    other = client.get(
+        "/api/v1/payments/reports/daily", params={"day": day}, headers=pay.officer("DOT")
+    )
+    assert other.json() == []
     csv_text = client.get(
         "/api/v1/payments/reports/daily",
         params={"day": day, "format": "csv"},
