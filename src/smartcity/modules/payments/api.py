@@ -25,7 +25,13 @@ from smartcity.modules.payments import (
     service,
     webhooks,
 )
-from smartcity.modules.payments.models import Payment, Provider, Subscriber, WebhookDelivery
+from smartcity.modules.payments.models import (
+    Payment,
+    Provider,
+    Settlement,
+    Subscriber,
+    WebhookDelivery,
+)
 from smartcity.modules.payments.schemas import (
     AutopayIn,
     AutopayOut,
@@ -104,6 +110,20 @@ def _department_for(ctx: RequestContext, asked: str | None) -> str | None:
     if ctx.principal.role == Role.OFFICER:
         return ctx.principal.department or "-"
     return asked
+
+
+def _summary(settlement: Settlement) -> dict[str, Any]:
+    """A settlement file's fields, without its findings."""
+    return {
+        "id": settlement.id,
+        "provider": settlement.provider,
+        "format": settlement.format,
+        "lines": settlement.lines,
+        "total": settlement.total,
+        "days": list(settlement.days),
+        "received_at": settlement.received_at,
+        "outcomes": dict(settlement.counts.get("outcomes", {})),
+    }
 
 
 def _citizen_id(ctx: RequestContext) -> uuid.UUID:
@@ -336,16 +356,7 @@ def build_router() -> APIRouter:
         own = (ctx.principal.organisation or "-") if ctx.principal.role == Role.PROVIDER else None
         with ctx.read() as session:
             return [
-                SettlementSummary(
-                    id=settlement.id,
-                    provider=settlement.provider,
-                    format=settlement.format,
-                    lines=settlement.lines,
-                    total=settlement.total,
-                    days=list(settlement.days),
-                    received_at=settlement.received_at,
-                    outcomes=dict(settlement.counts.get("outcomes", {})),
-                )
+                SettlementSummary(**_summary(settlement))
                 for settlement in reconciliation.list_settlements(session, limit, own)
             ]
 
@@ -371,15 +382,7 @@ def build_router() -> APIRouter:
                 raise NotFound("no such settlement", code="unknown_settlement")
             by_day, findings = reconciliation.settlement_report(session, settlement, department)
             return SettlementOut(
-                id=settlement.id,
-                provider=settlement.provider,
-                format=settlement.format,
-                lines=settlement.lines,
-                total=settlement.total,
-                days=list(settlement.days),
-                outcomes=dict(settlement.counts.get("outcomes", {})),
-                by_department_day=by_day,
-                findings=findings,
+                **_summary(settlement), by_department_day=by_day, findings=findings
             )
 
     @router.get(

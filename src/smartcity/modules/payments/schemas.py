@@ -160,16 +160,9 @@ class SettlementSummary(BaseModel):
     outcomes: dict[str, int]
 
 
-class SettlementOut(BaseModel):
+class SettlementOut(SettlementSummary):
     """A settlement file's reconciliation report."""
 
-    id: uuid.UUID
-    provider: str
-    format: str
-    lines: int
-    total: int
-    days: list[str]
-    outcomes: dict[str, int]
     by_department_day: list[dict[str, Any]]
     findings: list[dict[str, Any]] = Field(
         description=(
