@@ -580,7 +580,8 @@ class _Resolved:
     def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
         self.marked: list[str] = []
-        """Payments outside the window the file confirmed: marked one by one."""
+        """Payments outside the window the file confirmed, and those recorded from it: marked
+        together once every line is resolved."""
         self.recorded_total = 0
 
 
@@ -636,10 +637,10 @@ def _resolve(
                 provider_txn_id=line["provider_txn_id"],
                 paid_at=line["paid_at"],
             )
-            payment, created = service.record_payment(uow, provider, request, source="settlement")
-            row["payment_id"] = str(payment.id)
+            payment, created = service.post_payment(uow, provider, request, source="settlement")
+            row["payment_id"] = payment["id"]
             if created:
-                payment.settlement_id = settlement.id
+                result.marked.append(payment["id"])
                 row["outcome"] = MatchOutcome.RECORDED.value
                 result.recorded_total += line["amount"]
             else:  # already recorded from an earlier file
