@@ -105,6 +105,10 @@ def _utf8(body: bytes) -> bytes:
     return body
 
 
+PageSize = Annotated[int, Query(ge=1, le=500)]
+"""How many rows a list route returns at most."""
+
+
 def _department_for(ctx: RequestContext, asked: str | None) -> str | None:
     """Officers see only their department; admins any (or all)."""
     if ctx.principal.role == Role.OFFICER:
@@ -192,7 +196,7 @@ def build_router() -> APIRouter:
         ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
         status: Annotated[str | None, Query(max_length=16)] = None,
         department: Annotated[str | None, Query(max_length=32)] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        limit: PageSize = 100,
     ) -> list[BillOut]:
         from sqlalchemy import select
 
@@ -350,7 +354,7 @@ def build_router() -> APIRouter:
     )
     def list_settlement_files(
         ctx: Annotated[RequestContext, Depends(authorize(rules.SETTLEMENT_READERS))],
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        limit: PageSize = 100,
     ) -> list[SettlementSummary]:
         # A provider sees only its own files ("-" matches none if it has no organisation).
         own = (ctx.principal.organisation or "-") if ctx.principal.role == Role.PROVIDER else None
@@ -501,7 +505,7 @@ def build_router() -> APIRouter:
     )
     def deliveries(
         ctx: Annotated[RequestContext, Depends(authorize(rules.SETTLEMENT_READERS))],
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        limit: PageSize = 100,
     ) -> list[DeliveryOut]:
         from sqlalchemy import select
 

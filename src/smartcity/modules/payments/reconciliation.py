@@ -31,6 +31,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     update,
 )
@@ -846,12 +847,14 @@ def _bills_by_reference(
     account."""
     wanted = sorted({n for n in references if len(n) == 16 and n.isdigit()})
     found: dict[str, tuple[uuid.UUID, str]] = {}
-    for column in (Bill.write_off_number, Bill.virtual_account):
-        for chunk in _chunks(wanted):
-            for number, bill_id, department in session.execute(
-                select(column, Bill.id, Bill.department).where(column.in_(chunk))
-            ):
-                found[number] = (bill_id, department)
+    for chunk in _chunks(wanted):
+        for number, account, bill_id, department in session.execute(
+            select(Bill.write_off_number, Bill.virtual_account, Bill.id, Bill.department).where(
+                or_(Bill.write_off_number.in_(chunk), Bill.virtual_account.in_(chunk))
+            )
+        ):
+            for reference in (number, account):
+                found[reference] = (bill_id, department)
     return found
 
 

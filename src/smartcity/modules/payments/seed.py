@@ -14,7 +14,6 @@ from smartcity.core.time import TAIPEI, taipei_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.payments import autopay, reconciliation, service, settlement_files
 from smartcity.modules.payments.catalogue import catalogue
-from smartcity.modules.payments.codes import roc_year
 from smartcity.modules.payments.models import Bill, Item, Provider
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import SettlementFormat
@@ -120,15 +119,22 @@ def _store_settlement(
     )
     number = lost.write_off_number
     garbled = number[:-1] + str((int(number[-1]) + 1) % 10)
+    # A store record's due field is the bill's barcode segment 3 YYMM.
     lines = [
-        (paid_tax.write_off_number, paid_tax.amount, paid_tax.due_date),
-        (number, 40, lost.due_date),
-        (garbled, 120, lost.due_date),
+        (paid_tax.write_off_number, paid_tax.amount, paid_tax),
+        (number, 40, lost),
+        (garbled, 120, lost),
     ]
     records = [
         settlement_files.fixed_record(
-            day, day, reference, amount, f"{roc_year(due) % 100:02d}{due:%m}", "711", "0" * 14
+            day,
+            day,
+            reference,
+            amount,
+            service.barcode_of(bill, settings).segments[2][:4],
+            "711",
+            "0" * 14,
         )
-        for reference, amount, due in lines
+        for reference, amount, bill in lines
     ]
     reconciliation.reconcile(uow, "711", "\n".join(records) + "\n", SettlementFormat.FIXED)

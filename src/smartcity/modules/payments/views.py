@@ -41,6 +41,7 @@ def bill_out(session: Session, bill: Bill, settings: PaymentsSettings) -> BillOu
     """A bill with its barcode, virtual account and TWQR URI."""
     item = session.get(Item, bill.item_code)
     barcode = service.barcode_of(bill, settings)
+    outstanding = max(bill.amount - bill.paid_amount, 0)
     return BillOut(
         id=bill.id,
         reference=bill.write_off_number,
@@ -50,7 +51,7 @@ def bill_out(session: Session, bill: Bill, settings: PaymentsSettings) -> BillOu
             settings.payee_name,
             bill.write_off_number,
             # What is left to pay: a scanned code is paid as it is.
-            bill.amount - bill.paid_amount if bill.paid_amount < bill.amount else bill.amount,
+            outstanding or bill.amount,
             bill.due_date,
             item_name=item.name if item else "",
             verification_code=settings.twqr_verification_code,
@@ -62,7 +63,7 @@ def bill_out(session: Session, bill: Bill, settings: PaymentsSettings) -> BillOu
         department=bill.department,
         amount=bill.amount,
         paid_amount=bill.paid_amount,
-        outstanding=max(bill.amount - bill.paid_amount, 0),
+        outstanding=outstanding,
         due_date=bill.due_date,
         payer=PayerOut(kind=bill.payer_kind, value=bill.payer_value),
         description=bill.description,
