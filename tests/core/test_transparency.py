@@ -4,6 +4,7 @@ implementation against a checkpoint whose signature verifies; tampering is named
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import random
 
@@ -236,4 +237,74 @@ def test_audit_verify_names_a_rewritten_leaf_and_a_missing_entry(
         connection.execute(delete(AuditEntry).where(AuditEntry.index == 4))
     code, output = _verify(platform, monkeypatch)
     assert code == 1 and "entry 4 is missing" in output
+    platform.db.dispose()
+
+
+def test_no_public_value_reverses_from_a_small_search_space(
+    client: TestClient, actors: Actors, platform
+) -> None:  # type: ignore[no-untyped-def]
+    """Plates come from a space one core enumerates in seconds: the public leaf must not
+    carry any unkeyed digest of them (finding 6 of the 2026 audit recovered every bound plate
+    from `change`), and every digest in it must depend on the platform's secret key."""
+    from smartcity.core.audit.log import canonical_json
+    from smartcity.core.keys import KeyRing
+
+    plates = [f"XYZ-{n:04d}" for n in range(9870, 9880)]
+    for plate in plates:
+        _user_id, token = actors.citizen()
+        answer = client.post(
+            "/api/v1/identity/me/bindings",
+            json={"kind": "plate", "value": plate},
+            headers=bearer(token),
+        )
+        assert answer.status_code == 201, answer.text
+    size, _root = _checkpoint(client)
+    leaves = [json.loads(leaf) for leaf in _all_leaves(client, size)]
+    requested = [leaf for leaf in leaves if leaf["action"] == "identity.binding.requested"]
+    assert len(requested) == len(plates)
+
+    # The attacker's dictionary: every plate in the space, as the change JSON and bare.
+    guesses: set[str] = set()
+    for n in range(10_000):
+        plate = f"XYZ-{n:04d}"
+        for text in (
+            canonical_json({"kind": "plate", "provider": None, "value": plate}),
+            plate,
+        ):
+            for algorithm in ("sha256", "sha1", "md5", "sha512", "blake2b"):
+                guesses.add(hashlib.new(algorithm, text.encode()).hexdigest())
+    for leaf in requested:
+        public_values = {str(value) for value in leaf.values()}
+        assert not public_values & guesses, f"a leaf gives a plate away: {leaf}"
+
+    # Every digest changes with the key: without the key there is nothing to search.
+    with platform.db.read_session() as session:
+        stored = session.query(AuditEntry).filter_by(action="identity.binding.requested").first()
+    other = platform.log.__class__(KeyRing.ephemeral(), platform.log.origin)
+    mine, theirs = json.loads(platform.log.leaf_input(stored)), json.loads(other.leaf_input(stored))
+    for field in ("actor", "object", "change"):
+        assert mine[field] != theirs[field], f"{field} does not depend on the secret key"
+
+
+def test_entries_of_the_unkeyed_format_still_verify(
+    database_url, settings_factory, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A log started before keyed change digests keeps its old leaves (they are never
+    rewritten); `audit verify` checks each in the format it was written in."""
+    import functools
+
+    platform = _cli_platform(database_url, settings_factory)
+    actors = Actors(platform)
+    log = platform.log
+    monkeypatch.setattr(log, "leaf_input", functools.partial(type(log).leaf_input, log, version=1))
+    for number in range(3):
+        actors.citizen(name=f"舊{number}")
+    monkeypatch.undo()
+    for number in range(3):
+        actors.citizen(name=f"新{number}")
+    with platform.db.read_session() as session:
+        versions = [json.loads(row.leaf_input)["v"] for row in session.query(AuditEntry)]
+    assert 1 in versions and 2 in versions
+    code, output = _verify(platform, monkeypatch)
+    assert code == 0, output
     platform.db.dispose()

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 
 HEAD_ID = 1
 MAX_ENTRIES_PER_PAGE = 1000
-LEAF_VERSION = 1
+LEAF_VERSION = 2
+"""Version 2 digests the change with the pseudonym key; version 1 (unkeyed SHA-256 of the
+change, reversible when its values come from a small set such as plates) is still verified."""
 DEQUEUE_BATCH = 1000
 """At most this many queued transactions are integrated per sequencer transaction."""
 GATHER_SIBLINGS = 2
@@ -151,10 +153,18 @@ class TransparencyLog:
 
     # -- writing ---------------------------------------------------------
 
-    def leaf_input(self, entry: PendingEntry | AuditEntry) -> bytes:
-        """The exact public bytes hashed into a leaf, with personal data as keyed digests."""
+    def leaf_input(self, entry: PendingEntry | AuditEntry, version: int = LEAF_VERSION) -> bytes:
+        """The exact public bytes hashed into a leaf, with personal data as keyed digests.
+
+        Every digest is keyed: a change such as `{"kind": "plate", "value": …}` comes from a
+        space small enough to enumerate, so an unkeyed hash of it would give the value away.
+        """
+        if version == 1:
+            change = hashlib.sha256(entry.change_json.encode()).hexdigest()
+        else:
+            change = self.keys.pseudonym("audit-change", entry.change_json)
         document = {
-            "v": LEAF_VERSION,
+            "v": version,
             "time": isoformat_z(entry.occurred_at),
             "actor_type": entry.actor_type,
             "actor": self.keys.pseudonym("audit-actor", entry.actor_id),
@@ -162,7 +172,7 @@ class TransparencyLog:
             "object_type": entry.object_type,
             "object": self.keys.pseudonym("audit-object", entry.object_id),
             "request": entry.request_id,
-            "change": hashlib.sha256(entry.change_json.encode()).hexdigest(),
+            "change": change,
         }
         return canonical_json(document).encode()
 
@@ -388,7 +398,7 @@ class TransparencyLog:
                 # A placeholder keeps later leaves at their true positions.
                 tree.append(b"\x00missing")
                 expected += 1
-            recomputed = self.leaf_input(entry)
+            recomputed = self.leaf_input(entry, _stored_version(entry.leaf_input))
             if recomputed != entry.leaf_input:
                 problems.append(
                     Problem(
@@ -455,6 +465,15 @@ class TransparencyLog:
     def count(self, session: Session) -> int:
         """How many entries are stored."""
         return int(session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+
+
+def _stored_version(leaf_input: bytes) -> int:
+    """The leaf format a stored entry was written in (entries are never rewritten)."""
+    try:
+        version = json.loads(leaf_input).get("v")
+    except (ValueError, AttributeError):
+        return LEAF_VERSION
+    return version if version in (1, LEAF_VERSION) else LEAF_VERSION
 
 
 def catch_up(platform: Platform) -> int:
