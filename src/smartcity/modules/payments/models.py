@@ -447,7 +447,7 @@ class PayoutBatch(Base):
     purpose: Mapped[str] = mapped_column(String(16), nullable=False)
     """`values.PayoutPurpose`: decides who may be paid."""
     total: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    state: Mapped[str] = mapped_column(String(20), nullable=False)
     """`values.BatchState`: nothing is paid before a second officer approves."""
     created_by: Mapped[str] = mapped_column(String(64), nullable=False)
     """The person who made the batch (a principal id); never its approver."""

@@ -65,7 +65,7 @@ PAYOUT_EXPORTERS = roles_rule(
     "(full account numbers; audited).",
 )
 ADMIN = roles_rule(
-    "payments.admin", Role.ADMIN, description="Administrators registering providers."
+    "payments.admin", Role.ADMIN, description="Administrators registering providers and car parks."
 )
 
 ALL_RULES = (

@@ -44,7 +44,7 @@ def upgrade() -> None:
             sa.Column("purpose", sa.String(length=16), nullable=False, server_default="subsidy")
         )
         batch.add_column(
-            sa.Column("state", sa.String(length=16), nullable=False, server_default="approved")
+            sa.Column("state", sa.String(length=20), nullable=False, server_default="approved")
         )
         batch.add_column(
             sa.Column("created_by", sa.String(length=64), nullable=False, server_default="")
