@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(60, ge=1, le=24 * 60, description="JWT lifetime.")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Larger request bodies get 413.")
     log_requests: bool = Field(True, description="One JSON log line per request.")
+    outbound_allow_private: bool | None = Field(
+        None,
+        description="Let caller-chosen URLs (webhooks, charge URLs) reach private and local "
+        "addresses; empty means only outside production.",
+    )
     # Federation to an outside OAuth 2.0 identity provider (TaipeiPASS in Taipei).
     federation_name: str = Field("", description="Button label; empty disables federation.")
     federation_authorize_url: str = ""
@@ -58,6 +63,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'smartcity.db').as_posix()}"
+
+    @property
+    def outbound_private_allowed(self) -> bool:
+        """Whether outbound calls to caller-chosen URLs may reach non-public addresses."""
+        if self.outbound_allow_private is None:
+            return self.environment != "production"
+        return self.outbound_allow_private
 
     @property
     def keys_dir(self) -> Path:

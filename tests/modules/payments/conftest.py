@@ -21,6 +21,8 @@ from smartcity.modules.payments.models import Item
 from tests.conftest import Actors, bearer
 
 _keys = itertools.count()
+PARKING_ITEM = "PMO-PARK-OFFSTREET"
+"""The catalogue's capped parking fee that car-park exits bill."""
 
 
 def sign_in(platform: Platform, client: TestClient, user_id: str) -> str:
@@ -52,6 +54,35 @@ class Pay:
 
     def officer(self, department: str) -> dict[str, str]:
         return bearer(self.token(Role.OFFICER, department))
+
+    def officer_person(self, department: str) -> dict[str, str]:
+        """A new officer of `department`, a person (maker–checker needs two of them)."""
+        from smartcity.modules.identity.values import OrganisationKind
+
+        with self.platform.unit_of_work(system_actor("test")) as uow:
+            identity.ensure_organisation(uow, department, OrganisationKind.DEPARTMENT)
+            officer = identity.create_staff(
+                uow,
+                role=Role.OFFICER,
+                name="承辦人",
+                email=f"officer{next(_keys)}@{department.lower()}.invalid",
+                department_code=department,
+            )
+            key = identity.issue_api_key(uow, role=Role.OFFICER, label="test", user=officer)
+            return bearer(key.token)
+
+    def car_park(
+        self, gates: str = "PMO-GATES", department: str = "PMO", item: str = PARKING_ITEM
+    ) -> dict[str, str]:
+        """The device key of a car park that `department` runs, billing `item`."""
+        from smartcity.modules.identity.values import OrganisationKind
+        from smartcity.modules.payments import autopay
+
+        with self.platform.unit_of_work(system_actor("test")) as uow:
+            identity.ensure_organisation(uow, department, OrganisationKind.DEPARTMENT)
+            identity.ensure_organisation(uow, gates, OrganisationKind.DEVICE_OWNER)
+            autopay.register_car_park(uow, gates, department, item)
+        return bearer(self.token(Role.DEVICE, gates))
 
     def provider(self, code: str = "BOT") -> dict[str, str]:
         return bearer(self.token(Role.PROVIDER, code))

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from smartcity.core.auth import system_actor
+from smartcity.core.auth import Principal, Role
 from smartcity.core.platform import Platform
 from smartcity.core.time import taipei_today
 from smartcity.modules.identity.values import BindingKind
@@ -80,7 +80,7 @@ def _exit(pay: Pay, client: TestClient, plate: str) -> dict[str, Any]:
             "amount": 90,
             "exited_at": datetime.now(UTC).isoformat(),
         },
-        headers=pay.officer("PMO"),
+        headers=pay.car_park(),
     )
     assert answer.status_code == 201, answer.text
     result: dict[str, Any] = answer.json()
@@ -182,7 +182,8 @@ def test_a_repeated_exit_report_is_neither_billed_nor_charged_again(
         "amount": 90,
         "exited_at": datetime.now(UTC).isoformat(),
     }
-    headers = {**pay.officer("PMO"), "Idempotency-Key": "gate-7:exit-0001"}
+    gate = pay.car_park()
+    headers = {**gate, "Idempotency-Key": "gate-7:exit-0001"}
     first = client.post("/api/v1/payments/parking/exits", json=body, headers=headers)
     again = client.post("/api/v1/payments/parking/exits", json=body, headers=headers)
     assert (first.status_code, again.status_code) == (201, 200)
@@ -193,7 +194,7 @@ def test_a_repeated_exit_report_is_neither_billed_nor_charged_again(
     )
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
     # Without a key every report is an exit of its own.
-    plain = client.post("/api/v1/payments/parking/exits", json=body, headers=pay.officer("PMO"))
+    plain = client.post("/api/v1/payments/parking/exits", json=body, headers=gate)
     assert plain.status_code == 201 and plain.json()["bill"]["id"] != first.json()["bill"]["id"]
 
 
@@ -202,8 +203,10 @@ def test_an_exit_whose_charge_was_never_recorded_is_finished_by_its_retry(
 ) -> None:
     _autopay(platform, client, actors, "RBC-4004", "ok_card_4")
     exited_at = datetime.now(UTC)
+    gate = pay.car_park()
     # The first attempt billed the stay, then died before the provider's answer was recorded.
-    with platform.unit_of_work(system_actor("gate")) as uow:
+    as_gate = Principal(kind="organisation", id="gate", role=Role.DEVICE, organisation="PMO-GATES")
+    with platform.unit_of_work(as_gate) as uow:
         billed = autopay.bill_exit(
             uow,
             service.settings_of(platform),
@@ -211,7 +214,7 @@ def test_an_exit_whose_charge_was_never_recorded_is_finished_by_its_retry(
             car_park="信義廣場地下停車場",
             amount=90,
             exited_at=exited_at,
-            idempotency_key=("PMO", "gate-7:exit-0002"),
+            idempotency_key=("PMO-GATES", "gate-7:exit-0002"),
         )
     retried = client.post(
         "/api/v1/payments/parking/exits",
@@ -221,7 +224,7 @@ def test_an_exit_whose_charge_was_never_recorded_is_finished_by_its_retry(
             "amount": 90,
             "exited_at": exited_at.isoformat(),
         },
-        headers={**pay.officer("PMO"), "Idempotency-Key": "gate-7:exit-0002"},
+        headers={**gate, "Idempotency-Key": "gate-7:exit-0002"},
     )
     assert retried.status_code == 201, retried.text
     assert retried.json()["bill"]["id"] == str(billed.bill_id)

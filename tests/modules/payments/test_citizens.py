@@ -106,7 +106,7 @@ def test_parking_autopay(pay: Pay, client: TestClient, platform: Platform, actor
         headers=bearer(token),
     )
     assert not_mine.status_code == 422 and not_mine.json()["code"] == "plate_not_bound"
-    car_park = pay.officer("PMO")
+    car_park = pay.car_park()
     exit_body = {
         "plate": "RAA-1234",
         "car_park": "市府轉運站停車場",
@@ -120,7 +120,7 @@ def test_parking_autopay(pay: Pay, client: TestClient, platform: Platform, actor
     assert charged["charged"] is True and charged["bill"]["status"] == "written_off"
     assert (
         client.get(
-            f"/api/v1/payments/bills/{charged['bill']['reference']}", headers=car_park
+            f"/api/v1/payments/bills/{charged['bill']['reference']}", headers=pay.officer("PMO")
         ).json()["status"]
         == "written_off"
     )
@@ -146,24 +146,31 @@ def test_payouts(pay: Pay, client: TestClient, platform: Platform, actors: Actor
     with_account, token = actors.citizen()
     without_account, other_token = actors.citizen()
     _bind(platform, with_account, BindingKind.BANK_ACCOUNT, "004-0012345678901")
+    maker, checker = pay.officer_person("DSW"), pay.officer_person("DSW")
     created = client.post(
         "/api/v1/payments/payouts",
         json={
             "name": "低收入戶學生補助 115-1",
+            "purpose": "subsidy",
             "payees": [
                 {"citizen_id": with_account, "amount": 5000},
                 {"citizen_id": without_account, "amount": 5000},
             ],
         },
-        headers=pay.officer("DSW"),
+        headers=maker,
     )
     assert created.status_code == 201, created.text
     batch = created.json()
-    assert batch["total"] == 5000
+    assert (batch["state"], batch["total"]) == ("awaiting_approval", 5000)
     states = sorted(p["state"] for p in batch["payouts"])
-    assert states == ["instructed", "no_account"]
+    assert states == ["no_account", "pending"]
+    approved = client.post(f"/api/v1/payments/payouts/{batch['id']}/approve", headers=checker)
+    assert approved.status_code == 200, approved.text
+    batch = approved.json()
+    assert batch["state"] == "approved"
+    assert sorted(p["state"] for p in batch["payouts"]) == ["instructed", "no_account"]
     instructions = client.get(
-        f"/api/v1/payments/payouts/{batch['id']}/instructions", headers=pay.officer("DSW")
+        f"/api/v1/payments/payouts/{batch['id']}/instructions", headers=checker
     ).text
     assert "004-0012345678901,5000" in instructions
     assert (

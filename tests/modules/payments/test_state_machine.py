@@ -32,7 +32,7 @@ from smartcity.modules.payments import ledger, payouts, reconciliation, service,
 from smartcity.modules.payments.models import Bill, LedgerEntry, Payment
 from smartcity.modules.payments.models import settled as settled_clause
 from smartcity.modules.payments.settings import PaymentsSettings
-from smartcity.modules.payments.values import BillState
+from smartcity.modules.payments.values import BillState, PayoutPurpose
 
 PROVIDERS = ("BOT", "711", "LINEPAY")
 ITEMS = {"TWD-FEE01": False, "TRSO-TAX01": True, "DOE-FEE01": False}  # code → partial allowed
@@ -50,6 +50,7 @@ def test_ledger_and_bills_stay_consistent(platform: Platform, with_catalogue: No
         identity.decide_binding(uow, account.id, verified=True)
         citizen_id = str(citizen.id)
     officer = Principal(kind="user", id="sm", role=Role.ADMIN)
+    checker = Principal(kind="user", id="sm-checker", role=Role.ADMIN)
     config = PaymentsSettings()
 
     class Machine(RuleBasedStateMachine):
@@ -163,8 +164,12 @@ def test_ledger_and_bills_stay_consistent(platform: Platform, with_catalogue: No
         @rule(amount=st.integers(1, 20_000), paid=st.booleans())
         def payout(self, amount: int, paid: bool) -> None:
             with self._uow() as uow:
-                batch = payouts.create_batch(uow, "DSW", "補助", [(citizen_id, amount)])
+                batch = payouts.create_batch(
+                    uow, "DSW", "補助", PayoutPurpose.SUBSIDY, [(citizen_id, amount)]
+                )
                 payout_id = payouts.payouts_of_batch(uow.session, batch.id)[0].id
+            with platform.unit_of_work(checker) as uow:
+                payouts.approve_batch(uow, batch.id)
             with self._uow() as uow:
                 payouts.record_result(uow, payout_id, paid)
 

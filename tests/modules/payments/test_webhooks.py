@@ -85,13 +85,28 @@ def test_at_least_once_with_backoff_and_a_log(
     def round_at(moment):  # type: ignore[no-untyped-def]
         with platform.unit_of_work(system_actor("test")) as uow:
             return webhooks.deliver_due(
-                uow.session, max_attempts=3, backoff_seconds=30, timeout=5, now=moment
+                uow.session,
+                max_attempts=3,
+                backoff_seconds=30,
+                timeout=5,
+                allow_private=True,
+                now=moment,
             )
 
     now = utcnow()
-    assert round_at(now) == {"delivered": 0, "retrying": 1, "failed": 0}
-    assert round_at(now + timedelta(seconds=5)) == {"delivered": 0, "retrying": 0, "failed": 0}
-    assert round_at(now + timedelta(seconds=31)) == {"delivered": 1, "retrying": 0, "failed": 0}
+    assert round_at(now) == {"delivered": 0, "retrying": 1, "failed": 0, "refused": 0}
+    assert round_at(now + timedelta(seconds=5)) == {
+        "delivered": 0,
+        "retrying": 0,
+        "failed": 0,
+        "refused": 0,
+    }
+    assert round_at(now + timedelta(seconds=31)) == {
+        "delivered": 1,
+        "retrying": 0,
+        "failed": 0,
+        "refused": 0,
+    }
     assert len(receiver.received) == 2 and all(receiver.verified)
     assert receiver.received[0] == receiver.received[1]  # the same event, delivered again
     assert receiver.received[1]["event"] == "payment.recorded"
@@ -118,7 +133,12 @@ def test_gives_up_after_max_attempts(pay: Pay, client: TestClient, platform: Pla
     for _ in range(3):
         with platform.unit_of_work(system_actor("test")) as uow:
             webhooks.deliver_due(
-                uow.session, max_attempts=3, backoff_seconds=1, timeout=1, now=moment
+                uow.session,
+                max_attempts=3,
+                backoff_seconds=1,
+                timeout=1,
+                allow_private=True,
+                now=moment,
             )
         moment += timedelta(hours=7)
     log = client.get("/api/v1/payments/webhooks/deliveries", headers=pay.officer("TWD")).json()

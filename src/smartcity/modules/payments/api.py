@@ -8,7 +8,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from smartcity.core.auth import PUBLIC, Role
@@ -27,9 +27,7 @@ from smartcity.modules.payments import (
 )
 from smartcity.modules.payments.models import (
     Payment,
-    Provider,
     Settlement,
-    Subscriber,
     WebhookDelivery,
 )
 from smartcity.modules.payments.schemas import (
@@ -37,10 +35,13 @@ from smartcity.modules.payments.schemas import (
     AutopayOut,
     BatchIn,
     BatchOut,
+    BatchSummary,
     BillIn,
     BillOut,
     BulkIssued,
     CancelIn,
+    CarParkIn,
+    CarParkOut,
     CitizenBillOut,
     DeliveryOut,
     ExitIn,
@@ -55,6 +56,7 @@ from smartcity.modules.payments.schemas import (
     ProviderOut,
     RefundIn,
     RefundOut,
+    RejectIn,
     ReportRow,
     ResolveIn,
     SettlementOut,
@@ -62,8 +64,10 @@ from smartcity.modules.payments.schemas import (
     SubscriberIn,
     SubscriberOut,
 )
-from smartcity.modules.payments.values import SettlementFormat
+from smartcity.modules.payments.values import BatchState, SettlementFormat
 from smartcity.modules.payments.views import (
+    batch_out,
+    batch_summary,
     bill_out,
     item_out,
     payment_out,
@@ -447,22 +451,17 @@ def build_router() -> APIRouter:
         code: str,
         body: ProviderIn,
     ) -> ProviderOut:
-        import secrets
-
         if not code.isalnum() or len(code) > 32:
             raise InvalidInput("a provider code is letters and digits", code="invalid_code")
         with ctx.write() as uow:
-            provider = service.ensure_provider(uow.session, code)
-            provider.channels = [c.value for c in body.channels]
-            provider.fee = body.fee
-            provider.webhook_url = body.webhook_url
-            provider.charge_url = body.charge_url
-            provider.webhook_secret = secrets.token_hex(32)
-            uow.audit(
-                "payments.provider.registered",
-                "provider",
-                code,
-                {"channels": provider.channels, "fee": body.fee},
+            provider = webhooks.register_provider(
+                uow,
+                service.ensure_provider(uow.session, code),
+                channels=[c.value for c in body.channels],
+                fee=body.fee,
+                webhook_url=body.webhook_url,
+                charge_url=body.charge_url,
+                allow_private=ctx.platform.settings.outbound_private_allowed,
             )
             return ProviderOut(
                 code=code,
@@ -483,19 +482,13 @@ def build_router() -> APIRouter:
         body: SubscriberIn,
         department: Annotated[str | None, Query(max_length=32)] = None,
     ) -> SubscriberOut:
-        import secrets
-
         code = _department_for(ctx, department)
         if not code:
             raise InvalidInput("name the department", code="department_required")
         with ctx.write() as uow:
-            row = uow.session.get(Subscriber, code)
-            if row is None:
-                row = Subscriber(organisation=code, url=body.url, secret="")
-                uow.session.add(row)
-            row.url = body.url
-            row.secret = secrets.token_hex(32)
-            uow.audit("payments.subscriber.set", "subscriber", code, {"url": body.url})
+            row = webhooks.subscribe(
+                uow, code, body.url, allow_private=ctx.platform.settings.outbound_private_allowed
+            )
             return SubscriberOut(organisation=code, url=row.url, secret=row.secret)
 
     @router.get(
@@ -654,7 +647,7 @@ def build_router() -> APIRouter:
                 car_park=body.car_park,
                 amount=body.amount,
                 exited_at=body.exited_at,
-                item_code=body.item_code or autopay.PARKING_ITEM,
+                item_code=body.item_code,
                 idempotency_key=key,
             ),
             # A twin with this key that committed first is answered as its replay.
@@ -673,7 +666,11 @@ def build_router() -> APIRouter:
                 )
         # No transaction is open while the provider charges: it may be slow.
         outcome = (
-            autopay.charge(billed.charge, settings.autopay_charge_timeout_seconds)
+            autopay.charge(
+                billed.charge,
+                settings.autopay_charge_timeout_seconds,
+                allow_private=ctx.platform.settings.outbound_private_allowed,
+            )
             if billed.charge
             else None
         )
@@ -686,10 +683,35 @@ def build_router() -> APIRouter:
                 reason=result.reason,
             )
 
+    @router.put(
+        "/car-parks/{organisation}",
+        response_model=CarParkOut,
+        summary="Make a device owner a car park of a department (its device keys report exits)",
+    )
+    def register_car_park(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
+        organisation: Annotated[str, Path(max_length=32)],
+        body: CarParkIn,
+    ) -> CarParkOut:
+        with ctx.write() as uow:
+            row = autopay.register_car_park(uow, organisation, body.department, body.item_code)
+            return _car_park_out(row)
+
+    @router.get("/car-parks", response_model=list[CarParkOut], summary="Registered car parks")
+    def list_car_parks(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+    ) -> list[CarParkOut]:
+        with ctx.read() as session:
+            rows = autopay.car_parks(session, _department_for(ctx, None))
+            return [_car_park_out(row) for row in rows]
+
     # -- payouts -------------------------------------------------------------------------------
 
     @router.post(
-        "/payouts", response_model=BatchOut, status_code=201, summary="Create a payout batch"
+        "/payouts",
+        response_model=BatchOut,
+        status_code=201,
+        summary="Make a payout batch (a second person approves it)",
     )
     def create_batch(
         ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))], body: BatchIn
@@ -699,35 +721,79 @@ def build_router() -> APIRouter:
             raise InvalidInput("name the department", code="department_required")
         with ctx.write() as uow:
             batch = payouts.create_batch(
-                uow, department, body.name, [(p.citizen_id, p.amount) for p in body.payees]
+                uow,
+                department,
+                body.name,
+                body.purpose,
+                [(p.citizen_id, p.amount) for p in body.payees],
             )
-            batch_id = batch.id
-        return _batch_out(ctx, batch_id)
+            return batch_out(uow.session, batch)
+
+    @router.get(
+        "/payouts",
+        response_model=list[BatchSummary],
+        summary="Payout batches, newest first (officers: their department's)",
+    )
+    def list_batches(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+        state: Annotated[BatchState | None, Query()] = None,
+        limit: PageSize = 100,
+    ) -> list[BatchSummary]:
+        with ctx.read() as session:
+            found = payouts.list_batches(session, _department_for(ctx, None), state, limit)
+            return [batch_summary(b) for b in found]
 
     @router.get("/payouts/{batch_id}", response_model=BatchOut, summary="A payout batch")
     def read_batch(
         ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))], batch_id: uuid.UUID
     ) -> BatchOut:
-        return _batch_out(ctx, batch_id)
+        with ctx.read() as session:
+            batch = payouts.get_batch(session, batch_id, _department_for(ctx, None))
+            return batch_out(session, batch)
+
+    @router.post(
+        "/payouts/{batch_id}/approve",
+        response_model=BatchOut,
+        summary="Approve a batch (not by who made it): post it and instruct its payouts",
+    )
+    def approve_batch(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))], batch_id: uuid.UUID
+    ) -> BatchOut:
+        with ctx.write() as uow:
+            payouts.get_batch(uow.session, batch_id, _department_for(ctx, None))
+            return batch_out(uow.session, payouts.approve_batch(uow, batch_id))
+
+    @router.post(
+        "/payouts/{batch_id}/reject",
+        response_model=BatchOut,
+        summary="Refuse a batch awaiting approval; nothing is paid",
+    )
+    def reject_batch(
+        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
+        batch_id: uuid.UUID,
+        body: RejectIn,
+    ) -> BatchOut:
+        with ctx.write() as uow:
+            payouts.get_batch(uow.session, batch_id, _department_for(ctx, None))
+            return batch_out(uow.session, payouts.reject_batch(uow, batch_id, body.reason))
 
     @router.get(
         "/payouts/{batch_id}/instructions",
-        summary="The payout instructions for the bank (CSV)",
+        summary="An approved batch's instructions for the bank (CSV, full accounts; audited)",
         response_class=PlainTextResponse,
     )
     def instructions(
-        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))], batch_id: uuid.UUID
+        ctx: Annotated[RequestContext, Depends(authorize(rules.PAYOUT_EXPORTERS))],
+        batch_id: uuid.UUID,
     ) -> PlainTextResponse:
-        _batch_out(ctx, batch_id)
-        with ctx.read() as session:
-            return PlainTextResponse(
-                payouts.instructions_csv(session, batch_id), media_type="text/csv"
-            )
+        with ctx.write() as uow:
+            text = payouts.export_instructions(uow, batch_id)
+        return PlainTextResponse(text, media_type="text/csv", headers={"Cache-Control": "no-store"})
 
     @router.post(
         "/payouts/results/{payout_id}",
         response_model=PayoutOut,
-        summary="Record the bank's confirmation or failure of one payout",
+        summary="Record the bank's confirmation or failure of one payout of an approved batch",
     )
     def payout_result(
         ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
@@ -737,28 +803,22 @@ def build_router() -> APIRouter:
         with ctx.write() as uow:
             return payout_out(payouts.record_result(uow, payout_id, body.paid, body.reason))
 
-    def _batch_out(ctx: RequestContext, batch_id: uuid.UUID) -> BatchOut:
-        with ctx.read() as session:
-            batch = payouts.get_batch(session, batch_id)
-            department = _department_for(ctx, None)
-            if department and batch.department != department:
-                raise NotFound("no such payout batch", code="unknown_batch")
-            return BatchOut(
-                id=batch.id,
-                department=batch.department,
-                name=batch.name,
-                total=batch.total,
-                payouts=[payout_out(p) for p in payouts.payouts_of_batch(session, batch.id)],
-            )
-
     def _check_payment_access(ctx: RequestContext, payment: Payment, department: str) -> None:
         if ctx.principal.role == Role.PROVIDER and payment.provider != ctx.principal.organisation:
             raise NotFound("no such payment", code="unknown_payment")
         if ctx.principal.role == Role.OFFICER and ctx.principal.department != department:
             raise NotFound("no such payment", code="unknown_payment")
 
-    _ = Provider  # registrations are read through service.ensure_provider
     return router
+
+
+def _car_park_out(row: Any) -> CarParkOut:
+    return CarParkOut(
+        organisation=row.organisation,
+        department=row.department,
+        item_code=row.item_code,
+        active=row.active,
+    )
 
 
 def _autopay_out(row: Any) -> AutopayOut:

@@ -14,23 +14,27 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import smartcity.modules.identity.service as identity
-from smartcity.core.errors import Conflict, InvalidInput, NotFound
+from smartcity.core import outbound
+from smartcity.core.auth import Principal, Role
+from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.time import TAIPEI, as_utc, taipei_today, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.identity.values import BindingKind, normalise_binding_value
+from smartcity.modules.identity.values import (
+    BindingKind,
+    OrganisationKind,
+    normalise_binding_value,
+)
 from smartcity.modules.payments import sandbox, service, webhooks
-from smartcity.modules.payments.models import Autopay, Bill, ExitKey, Provider
+from smartcity.modules.payments.models import Autopay, Bill, CarPark, ExitKey, Item, Provider
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import Channel
-
-PARKING_ITEM = "PMO-PARK-OFFSTREET"
-"""The fee item a car-park exit is billed under unless the car park names another."""
 
 
 def bind_autopay(
@@ -84,8 +88,6 @@ def bind_autopay(
 
 def _provider_code(uow: UnitOfWork, organisation_id: uuid.UUID) -> str:
     # identity exposes organisations by code; a payment method names its provider by id.
-    from smartcity.modules.identity.values import OrganisationKind
-
     for code in _provider_codes(uow):
         try:
             org = identity.get_organisation(uow.session, code)
@@ -124,6 +126,79 @@ def end_autopay(uow: UnitOfWork, user_id: uuid.UUID, autopay_id: uuid.UUID) -> A
     return row
 
 
+# -- car parks -------------------------------------------------------------------------
+
+
+def register_car_park(
+    uow: UnitOfWork, organisation: str, department: str, item_code: str
+) -> CarPark:
+    """Make a device owner a car park run by `department`, billing exits under `item_code`."""
+    session = uow.session
+    operator = _organisation(session, organisation, OrganisationKind.DEVICE_OWNER)
+    runner = _organisation(session, department, OrganisationKind.DEPARTMENT)
+    item = service.get_item(session, item_code)
+    _check_parking_item(item, runner.code)
+    row = session.get(CarPark, operator.code)
+    if row is None:
+        row = CarPark(organisation=operator.code)
+        session.add(row)
+    row.department, row.item_code, row.active = runner.code, item.code, True
+    session.flush()
+    uow.audit(
+        "payments.car_park.registered",
+        "car_park",
+        operator.code,
+        {"department": runner.code, "item": item.code},
+    )
+    return row
+
+
+def car_parks(session: Session, department: str | None = None) -> Sequence[CarPark]:
+    """Registered car parks (of one department), by organisation."""
+    query = select(CarPark).order_by(CarPark.organisation)
+    if department:
+        query = query.where(CarPark.department == department)
+    return session.execute(query).scalars().all()
+
+
+def _organisation(session: Session, code: str, kind: OrganisationKind) -> Any:
+    try:
+        found = identity.get_organisation(session, code)
+    except NotFound:
+        found = None
+    if found is None or found.kind != kind.value:
+        raise InvalidInput(f"{code[:32]} is not a {kind.value}", code="unknown_organisation")
+    return found
+
+
+def _check_parking_item(item: Item, department: str) -> None:
+    # Exits bill only the running department's capped parking fees (never a caller's pick).
+    if (
+        item.department != department
+        or not item.autopay
+        or item.max_amount is None
+        or not item.active
+    ):
+        raise InvalidInput(
+            f"{item.code} is not a capped parking fee of {department}",
+            code="item_not_for_car_park",
+        )
+
+
+def car_park_of(session: Session, principal: Principal) -> CarPark:
+    """The registered car park whose device key is calling, or PermissionDenied."""
+    row = (
+        session.get(CarPark, principal.organisation)
+        if principal.role == Role.DEVICE and principal.organisation
+        else None
+    )
+    if row is None or not row.active:
+        raise PermissionDenied(
+            "only the device keys of a registered car park report exits", code="not_a_car_park"
+        )
+    return row
+
+
 @dataclass(frozen=True)
 class ChargeRequest:
     """A charge the gate still owes a provider once the exit's bill is committed."""
@@ -145,14 +220,13 @@ class ChargeOutcome:
     detail: str
 
 
-def charge(
-    request: ChargeRequest, timeout: float, client: httpx.Client | None = None
-) -> ChargeOutcome:
+def charge(request: ChargeRequest, timeout: float, *, allow_private: bool) -> ChargeOutcome:
     """Ask the provider to charge the bound method; any failure is a decline, never an error.
 
     The built-in sandbox declines tokens that start with `fail` (a test card that always
     fails). Other providers receive a signed POST at their registered charge URL, with the
-    bill id as idempotency key so that a retried charge cannot be taken twice.
+    bill id as idempotency key so that a retried charge cannot be taken twice; the URL goes
+    through core.outbound (unless `allow_private`, only public addresses, no redirects).
     """
     if request.provider == sandbox.CODE:
         if request.token.lower().startswith("fail"):
@@ -175,14 +249,13 @@ def charge(
         webhooks.HEADER: webhooks.sign(request.secret, body),
         "Idempotency-Key": str(request.bill_id),
     }
-    http = client or httpx.Client(timeout=timeout)
     try:
-        response = http.post(request.charge_url, content=body, headers=headers)
+        with outbound.client(allow_private=allow_private, timeout=timeout) as http:
+            response = http.post(request.charge_url, content=body, headers=headers)
+    except outbound.OutboundRefused:
+        return ChargeOutcome(False, "the provider's charge URL is not an allowed destination")
     except httpx.HTTPError as exc:
         return ChargeOutcome(False, f"provider unreachable ({type(exc).__name__})")
-    finally:
-        if client is None:
-            http.close()
     try:
         answer = response.json()
     except ValueError:
@@ -237,18 +310,25 @@ def bill_exit(
     car_park: str,
     amount: int,
     exited_at: datetime,
-    item_code: str = PARKING_ITEM,
+    item_code: str | None = None,
     idempotency_key: tuple[str, str] | None = None,
 ) -> BilledExit:
-    """Bill the plate for the stay and find the autopay method to charge, if one is in force.
+    """The calling car park bills the plate for the stay, and finds the autopay method to
+    charge, if one is in force.
 
-    With an `idempotency_key` (reporter, key), a repeated report answers as the first did;
-    one whose charge was never recorded (the first attempt died) finishes it: the charge
-    carries the bill id as its own idempotency key, so the provider does not take it twice.
+    Only a registered car park's device key may call it, for one of its department's capped
+    parking fees (its own item unless `item_code` names another); the amount is at most
+    the item's cap. With an `idempotency_key` (reporter, key), a repeated report answers as
+    the first did; one whose charge was never recorded (the first attempt died) finishes it:
+    the charge carries the bill id as its own idempotency key, so the provider does not take
+    it twice.
     """
+    operator = car_park_of(uow.session, uow.actor)
+    item = service.get_item(uow.session, item_code or operator.item_code)
+    _check_parking_item(item, operator.department)
     normalised = normalise_binding_value(BindingKind.PLATE, plate)
     exit_day = as_utc(exited_at).astimezone(TAIPEI).date()
-    digest = exit_digest(plate, car_park, amount, exited_at, item_code)
+    digest = exit_digest(plate, car_park, amount, exited_at, item.code)
     seen = uow.session.get(ExitKey, idempotency_key) if idempotency_key else None
     if seen is not None:
         if seen.request_hash != digest:
@@ -260,10 +340,10 @@ def bill_exit(
             done = ExitResult(bill, seen.payment_id is not None, seen.payment_id, seen.reason)
             return BilledExit(bill.id, None, seen.reason, idempotency_key, done)
     else:
-        bill = service.issue_bill(
+        bill = service.bill_item(
             uow,
             settings,
-            item_code=item_code,
+            item,
             amount=amount,
             due_date=max(exit_day, taipei_today()) + timedelta(days=14),
             payer={"plate": normalised},
@@ -288,6 +368,9 @@ def bill_exit(
     ).scalar_one_or_none()
     if row is None:
         return BilledExit(bill.id, None, "no autopay in force for this plate", idempotency_key)
+    if not item.autopay or item.max_amount is None or bill.amount > item.max_amount:
+        # A bound card pays capped parking fees only, whatever else billed the plate.
+        return BilledExit(bill.id, None, "autopay does not charge this item", idempotency_key)
     # The citizen who bound autopay must still hold the plate.
     if row.user_id not in identity.citizens_bound_to(uow.session, BindingKind.PLATE, normalised):
         return BilledExit(bill.id, None, "the plate's binding has ended", idempotency_key)

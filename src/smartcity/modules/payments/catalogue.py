@@ -298,6 +298,9 @@ ITEMS: dict[str, list[tuple[str, str, str, int | None]]] = {
     ],
 }
 
+PARKING_EXIT_CAP = 3_000
+"""The most one car-park exit of the demo may be billed (and autopay charge), NTD."""
+
 _PREFIX = {"tax": "TAX", "fee": "FEE", "fine": "FINE", "deposit": "DEP", "tuition": "TUI"}
 
 
@@ -324,8 +327,11 @@ def catalogue() -> list[dict[str, object]]:
                     "partial_allowed": kind in ("tax", "tuition"),
                     "write_off_rule": "on_payment",
                     "active": True,
+                    "autopay": False,
+                    "max_amount": None,
                 }
             )
+    # The one item car-park exits bill and autopay charges, capped at a long day's stay.
     rows.append(
         {
             "code": "PMO-PARK-OFFSTREET",
@@ -340,6 +346,8 @@ def catalogue() -> list[dict[str, object]]:
             "partial_allowed": False,
             "write_off_rule": "on_payment",
             "active": True,
+            "autopay": True,
+            "max_amount": PARKING_EXIT_CAP,
         }
     )
     return rows

@@ -139,6 +139,7 @@ def build_cli() -> typer.Typer:
                     max_attempts=settings.webhook_max_attempts,
                     backoff_seconds=settings.webhook_backoff_seconds,
                     timeout=settings.webhook_timeout_seconds,
+                    allow_private=platform.settings.outbound_private_allowed,
                 )
             typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
             if not loop:

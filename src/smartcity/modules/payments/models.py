@@ -56,6 +56,10 @@ class Item(Base):
     write_off_rule: Mapped[str] = mapped_column(String(16), nullable=False, default="on_payment")
     """`on_payment` (written off when paid) or `on_settlement` (when the provider settles)."""
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    autopay: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    """A parking fee: its department's car parks bill exits under it and autopay charges it."""
+    max_amount: Mapped[int | None] = mapped_column(BigInteger)
+    """The most one bill of this item may be, NTD (an autopay item's per-exit cap); None: any."""
 
 
 class Provider(Base):
@@ -225,6 +229,21 @@ class ExitKey(Base):
     payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     """The autopay payment, when the charge was approved."""
     reason: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class CarPark(Base):
+    """A car-park operator whose device keys report exits, and the department that runs it."""
+
+    __tablename__ = "payments_car_parks"
+
+    organisation: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """identity's code of the device-owner organisation (its `device` keys are the gates)."""
+    department: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    """The department that runs it: exits bill only that department's autopay items."""
+    item_code: Mapped[str] = mapped_column(ForeignKey("payments_items.code"), nullable=False)
+    """The item an exit is billed under when the gate names none."""
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
@@ -425,7 +444,16 @@ class PayoutBatch(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     department: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False)
+    """`values.PayoutPurpose`: decides who may be paid."""
     total: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    state: Mapped[str] = mapped_column(String(20), nullable=False)
+    """`values.BatchState`: nothing is paid before a second officer approves."""
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    """The person who made the batch (a principal id); never its approver."""
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    """The second person, who approved or rejected it."""
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 

@@ -27,7 +27,7 @@ from smartcity.modules.payments import (
     service,
     states,
 )
-from smartcity.modules.payments.views import bill_out
+from smartcity.modules.payments.views import bill_out, payout_out
 
 Citizen = Annotated[PageContext, Depends(page_access(rules.CITIZENS))]
 Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
@@ -89,7 +89,9 @@ def build_router() -> APIRouter:
                 paid = service.payments_of_bill(session, bill.id)
                 refunds = service.refunds_of(session, [p.id for p in paid])
                 rows.append((bill_out(session, bill, settings), paid, refunds))
-            my_payouts = payouts.payouts_of_citizen(session, user_id)
+            my_payouts = [
+                (payout_out(p, b), b) for p, b in payouts.payouts_of_citizen(session, user_id)
+            ]
             return ctx.render("payments/ledger.html", rows=rows, payouts=my_payouts)
 
     @router.get("/me/payments/bills/{bill_id}", response_class=HTMLResponse)

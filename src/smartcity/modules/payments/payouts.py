@@ -1,4 +1,11 @@
-"""Payouts: disbursement batches paid to citizens' bound receiving accounts."""
+"""Payouts: disbursement batches paid to citizens' bound receiving accounts.
+
+Maker–checker: one person makes a batch for their department; a second person — another
+officer of the department, or an administrator who did not make it — approves it. Only then
+is it posted to the ledger, its payouts instructed, and its instructions file for the bank
+(the one place full account numbers appear) exported, by an officer of the department, with
+an audit entry. Everywhere else an account is shown masked.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +14,38 @@ import io
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import smartcity.modules.identity.service as identity
-from smartcity.core.errors import Conflict, InvalidInput, NotFound
+from smartcity.core.auth import Principal, Role
+from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import BindingKind
 from smartcity.modules.payments import ledger, service
-from smartcity.modules.payments.models import Payout, PayoutBatch
-from smartcity.modules.payments.values import AccountType, EntryKind, PayoutState
+from smartcity.modules.payments.models import Bill, Payment, Payout, PayoutBatch
+from smartcity.modules.payments.values import (
+    AccountType,
+    BatchState,
+    EntryKind,
+    PayoutPurpose,
+    PayoutState,
+)
 
 A = AccountType
 MAX_PAYEES = 10_000
+_COMMITTED = (PayoutState.PENDING, PayoutState.INSTRUCTED, PayoutState.PAID)
+"""Payout states that still count against what a citizen may be refunded."""
+
+
+def mask_account(account: str) -> str:
+    """A bank account as people and logs see it: bank code and last four digits."""
+    if not account:
+        return ""
+    bank, _, number = account.rpartition("-")
+    hidden = "*" * max(len(number) - 4, 0) + number[-4:]
+    return f"{bank}-{hidden}" if bank else hidden
 
 
 def receiving_account(session: Session, user_id: uuid.UUID) -> str | None:
@@ -36,65 +61,185 @@ def receiving_account(session: Session, user_id: uuid.UUID) -> str | None:
     return None
 
 
+def _check_person(actor: Principal, department: str) -> None:
+    # Two *people* make a maker–checker: a department's machine key has no one behind it.
+    service.check_department(actor, department)
+    if actor.kind != "user" or not actor.id:
+        raise PermissionDenied(
+            "payout batches are made and approved by people signed in as themselves",
+            code="person_required",
+        )
+
+
+def _refundable(session: Session, user_id: uuid.UUID, department: str) -> int:
+    """What the citizen paid the department and has not had back (refunds and refund payouts)."""
+    reaches = [
+        (Bill.payer_kind == kind) & (Bill.payer_value == value)
+        for kind, value in service.citizen_identifiers(session, user_id)
+    ]
+    paid = session.execute(
+        select(func.coalesce(func.sum(Payment.amount - Payment.refunded), 0))
+        .join(Bill, Bill.id == Payment.bill_id)
+        .where(
+            Bill.department == department,
+            or_(*reaches),
+        )
+    ).scalar_one()
+    returned = session.execute(
+        select(func.coalesce(func.sum(Payout.amount), 0))
+        .join(PayoutBatch, PayoutBatch.id == Payout.batch_id)
+        .where(
+            PayoutBatch.department == department,
+            PayoutBatch.purpose == PayoutPurpose.REFUND.value,
+            Payout.user_id == user_id,
+            Payout.state.in_([s.value for s in _COMMITTED]),
+        )
+    ).scalar_one()
+    return int(paid) - int(returned)
+
+
+def _payee(
+    session: Session, purpose: PayoutPurpose, department: str, citizen_id: str, amount: int
+) -> uuid.UUID:
+    """The payee's user id if the purpose allows paying them `amount`; InvalidInput otherwise."""
+    try:
+        user = identity.get_user(session, citizen_id)
+    except NotFound:
+        raise InvalidInput(f"no citizen {citizen_id[:40]}", code="unknown_citizen") from None
+    if user.role != Role.CITIZEN or not user.active:
+        raise InvalidInput("payouts go to registered citizens only", code="payee_not_allowed")
+    if purpose == PayoutPurpose.REFUND and amount > _refundable(session, user.id, department):
+        raise InvalidInput(
+            "a refund goes to a citizen who paid this department at least that much",
+            code="payee_not_allowed",
+        )
+    return user.id
+
+
 def create_batch(
-    uow: UnitOfWork, department: str, name: str, payees: Sequence[tuple[str, int]]
+    uow: UnitOfWork,
+    department: str,
+    name: str,
+    purpose: PayoutPurpose,
+    payees: Sequence[tuple[str, int]],
 ) -> PayoutBatch:
-    """An officer's batch: one instruction per payee with an account, `no_account` otherwise."""
-    service.check_department(uow.actor, department)
+    """A person's batch, awaiting a second person's approval: one payout per payee, `pending`
+    with a verified receiving account and `no_account` without one."""
+    _check_person(uow.actor, department)
     if not payees or len(payees) > MAX_PAYEES:
         raise InvalidInput(f"a batch has 1 to {MAX_PAYEES} payees", code="invalid_batch")
     session = uow.session
-    batch = PayoutBatch(id=uuid.uuid4(), department=department, name=name[:200], total=0)
+    batch = PayoutBatch(
+        id=uuid.uuid4(),
+        department=department,
+        name=name[:200],
+        purpose=purpose.value,
+        total=0,
+        state=BatchState.AWAITING_APPROVAL.value,
+        created_by=str(uow.actor.id),
+    )
     session.add(batch)
     session.flush()
     total = 0
     for citizen_id, amount in payees:
         if amount <= 0:
             raise InvalidInput("each payout is a positive amount", code="invalid_amount")
-        try:
-            user = identity.get_user(session, citizen_id)
-        except NotFound:
-            raise InvalidInput(f"no citizen {citizen_id[:40]}", code="unknown_citizen") from None
-        account = receiving_account(session, user.id)
-        state = PayoutState.INSTRUCTED if account else PayoutState.NO_ACCOUNT
+        user_id = _payee(session, purpose, department, citizen_id, amount)
+        account = receiving_account(session, user_id)
         session.add(
             Payout(
                 batch_id=batch.id,
-                user_id=user.id,
+                user_id=user_id,
                 amount=amount,
                 account=account or "",
-                state=state.value,
+                state=(PayoutState.PENDING if account else PayoutState.NO_ACCOUNT).value,
                 reason="" if account else "no verified receiving account",
             )
         )
+        session.flush()  # a refund's next payee line counts this one (see _refundable)
         if account:
             total += amount
     batch.total = total
-    session.flush()
-    ledger.post(
-        session,
-        EntryKind.PAYOUT_APPROVED,
-        batch.id,
-        [
-            ledger.debit(ledger.account(A.DISBURSEMENTS, department), total),
-            ledger.credit(ledger.account(A.PAYOUTS_PAYABLE, department), total),
-        ],
-    )
     uow.audit(
         "payments.payout_batch.created",
         "payout_batch",
         batch.id,
-        {"department": department, "payees": len(payees), "total": total},
+        {"department": department, "purpose": purpose.value, "payees": len(payees), "total": total},
     )
     return batch
 
 
-def get_batch(session: Session, batch_id: uuid.UUID) -> PayoutBatch:
-    """A batch by id, or NotFound."""
-    batch = session.get(PayoutBatch, batch_id)
+def _decide(uow: UnitOfWork, batch_id: uuid.UUID) -> PayoutBatch:
+    """The batch, locked, if it still awaits approval and the actor may decide on it."""
+    batch = uow.session.execute(
+        select(PayoutBatch).where(PayoutBatch.id == batch_id).with_for_update()
+    ).scalar_one_or_none()
     if batch is None:
         raise NotFound("no such payout batch", code="unknown_batch")
+    _check_person(uow.actor, batch.department)
+    if batch.state != BatchState.AWAITING_APPROVAL:
+        raise Conflict(f"this batch is already {batch.state}", code="batch_decided")
     return batch
+
+
+def approve_batch(uow: UnitOfWork, batch_id: uuid.UUID) -> PayoutBatch:
+    """A second person approves: the batch is posted and its payouts instructed."""
+    batch = _decide(uow, batch_id)
+    if str(uow.actor.id) == batch.created_by:
+        raise PermissionDenied(
+            "who made a batch cannot approve it: a second officer must", code="maker_cannot_approve"
+        )
+    for payout in payouts_of_batch(uow.session, batch.id):
+        if payout.state == PayoutState.PENDING:
+            payout.state = PayoutState.INSTRUCTED.value
+            payout.updated_at = utcnow()
+    batch.state = BatchState.APPROVED.value
+    batch.decided_by, batch.decided_at = str(uow.actor.id), utcnow()
+    ledger.post(
+        uow.session,
+        EntryKind.PAYOUT_APPROVED,
+        batch.id,
+        [
+            ledger.debit(ledger.account(A.DISBURSEMENTS, batch.department), batch.total),
+            ledger.credit(ledger.account(A.PAYOUTS_PAYABLE, batch.department), batch.total),
+        ],
+    )
+    uow.audit("payments.payout_batch.approved", "payout_batch", batch.id, {"total": batch.total})
+    return batch
+
+
+def reject_batch(uow: UnitOfWork, batch_id: uuid.UUID, reason: str) -> PayoutBatch:
+    """A person of the department (its maker too) refuses the batch; nothing is paid."""
+    batch = _decide(uow, batch_id)
+    for payout in payouts_of_batch(uow.session, batch.id):
+        if payout.state == PayoutState.PENDING:
+            payout.state = PayoutState.CANCELLED.value
+            payout.reason = reason[:200]
+            payout.updated_at = utcnow()
+    batch.state = BatchState.REJECTED.value
+    batch.decided_by, batch.decided_at = str(uow.actor.id), utcnow()
+    uow.audit("payments.payout_batch.rejected", "payout_batch", batch.id, {"reason": reason[:200]})
+    return batch
+
+
+def get_batch(session: Session, batch_id: uuid.UUID, department: str | None = None) -> PayoutBatch:
+    """A batch by id (of `department`, when given), or NotFound."""
+    batch = session.get(PayoutBatch, batch_id)
+    if batch is None or (department is not None and batch.department != department):
+        raise NotFound("no such payout batch", code="unknown_batch")
+    return batch
+
+
+def list_batches(
+    session: Session, department: str | None, state: BatchState | None, limit: int
+) -> Sequence[PayoutBatch]:
+    """Batches, newest first (of one department, in one state, when given)."""
+    query = select(PayoutBatch).order_by(PayoutBatch.created_at.desc()).limit(limit)
+    if department:
+        query = query.where(PayoutBatch.department == department)
+    if state:
+        query = query.where(PayoutBatch.state == state.value)
+    return session.execute(query).scalars().all()
 
 
 def payouts_of_batch(session: Session, batch_id: uuid.UUID) -> Sequence[Payout]:
@@ -117,25 +262,35 @@ def payouts_of_citizen(session: Session, user_id: uuid.UUID) -> list[tuple[Payou
     return [(p, b) for p, b in rows]
 
 
-def instructions_csv(session: Session, batch_id: uuid.UUID) -> str:
-    """The instructions file for the bank: payout id, account, amount."""
+def export_instructions(uow: UnitOfWork, batch_id: uuid.UUID) -> str:
+    """The instructions file for the bank (payout id, full account, amount) of an approved
+    batch, for an officer of its department; each export is audited."""
+    batch = get_batch(uow.session, batch_id, uow.actor.department)
+    _check_person(uow.actor, batch.department)
+    if batch.state != BatchState.APPROVED:
+        raise Conflict("only an approved batch goes to the bank", code="batch_not_approved")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["payout_id", "account", "amount"])
-    for payout in payouts_of_batch(session, batch_id):
+    lines = 0
+    for payout in payouts_of_batch(uow.session, batch_id):
         if payout.state == PayoutState.INSTRUCTED:
             writer.writerow([str(payout.id), payout.account, payout.amount])
+            lines += 1
+    uow.audit("payments.payout_batch.exported", "payout_batch", batch.id, {"payouts": lines})
     return out.getvalue()
 
 
 def record_result(uow: UnitOfWork, payout_id: uuid.UUID, paid: bool, reason: str = "") -> Payout:
-    """The bank's confirmation (paid) or failure of one payout; posts the ledger."""
+    """The bank's confirmation (paid) or failure of one payout of an approved batch."""
     session = uow.session
     payout = session.get(Payout, payout_id)
     if payout is None:
         raise NotFound("no such payout", code="unknown_payout")
     batch = get_batch(session, payout.batch_id)
     service.check_department(uow.actor, batch.department)
+    if batch.state != BatchState.APPROVED:
+        raise Conflict("this payout's batch is not approved", code="batch_not_approved")
     if payout.state != PayoutState.INSTRUCTED:
         raise Conflict(f"this payout is already {payout.state}", code="payout_decided")
     payable = ledger.account(A.PAYOUTS_PAYABLE, batch.department)

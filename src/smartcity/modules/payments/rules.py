@@ -45,10 +45,9 @@ STAFF = roles_rule(
 )
 CAR_PARKS = roles_rule(
     "payments.car_parks",
-    Role.OFFICER,
     Role.DEVICE,
-    Role.ADMIN,
-    description="Car-park systems reporting exits (a parking office key or a device key).",
+    description="Device keys of a registered car park (a device owner that a department runs) "
+    "reporting exits.",
 )
 
 
@@ -59,8 +58,14 @@ SETTLEMENT_READERS = roles_rule(
     Role.ADMIN,
     description="A provider its own reports; officers their department's findings; admins all.",
 )
+PAYOUT_EXPORTERS = roles_rule(
+    "payments.payout_exporters",
+    Role.OFFICER,
+    description="Officers of the batch's department fetch an approved batch's bank file "
+    "(full account numbers; audited).",
+)
 ADMIN = roles_rule(
-    "payments.admin", Role.ADMIN, description="Administrators registering providers."
+    "payments.admin", Role.ADMIN, description="Administrators registering providers and car parks."
 )
 
 ALL_RULES = (
@@ -73,5 +78,6 @@ ALL_RULES = (
     STAFF,
     CAR_PARKS,
     SETTLEMENT_READERS,
+    PAYOUT_EXPORTERS,
     ADMIN,
 )

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from smartcity.core.money import NTD, PositiveNTD
-from smartcity.modules.payments.values import Channel, ItemKind
+from smartcity.modules.payments.values import Channel, ItemKind, PayoutPurpose
 
 Text = Annotated[str, StringConstraints(max_length=200)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -35,6 +35,8 @@ class ItemOut(BaseModel):
     refundable: bool
     partial_allowed: bool
     write_off_rule: str
+    autopay: bool = Field(description="A parking fee that car-park exits bill and autopay charges")
+    max_amount: int | None = Field(description="The most one bill may be, NTD; null: no cap")
 
 
 class PayerIn(Input):
@@ -194,7 +196,9 @@ class ProviderIn(Input):
 
     channels: list[Channel] = Field(min_length=1, max_length=5)
     fee: Annotated[int, Field(ge=0, le=1000)] = 0
-    webhook_url: Annotated[str, StringConstraints(max_length=500)] = ""
+    webhook_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^(https?://\S+)?$")] = (
+        Field("", description="Where webhooks are sent (signed POST); empty: none")
+    )
     charge_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^(https?://\S+)?$")] = (
         Field("", description="Where autopay charges are sent (signed POST); empty: no autopay")
     )
@@ -259,10 +263,33 @@ class ExitIn(Input):
     """A car park reports a vehicle leaving."""
 
     plate: Annotated[str, StringConstraints(min_length=3, max_length=16)]
-    car_park: Annotated[str, StringConstraints(min_length=1, max_length=60)]
-    amount: Annotated[int, Field(gt=0, le=100_000)]
+    car_park: Annotated[str, StringConstraints(min_length=1, max_length=60)] = Field(
+        description="Which lot or gate (printed on the bill)"
+    )
+    amount: Annotated[int, Field(gt=0, le=100_000)] = Field(
+        description="NTD; at most the item's per-exit cap"
+    )
     exited_at: datetime
-    item_code: Code | None = None
+    item_code: Code | None = Field(
+        None,
+        description="One of the department's parking fees; empty: the car park's own item",
+    )
+
+
+class CarParkIn(Input):
+    """Which department runs a car park, and the parking fee its exits are billed under."""
+
+    department: Code
+    item_code: Code
+
+
+class CarParkOut(BaseModel):
+    """A car park: a device owner whose device keys report exits for a department."""
+
+    organisation: str
+    department: str
+    item_code: str
+    active: bool
 
 
 class ExitOut(BaseModel):
@@ -282,11 +309,20 @@ class PayeeIn(Input):
 
 
 class BatchIn(Input):
-    """A disbursement batch."""
+    """A disbursement batch; a second person approves it before anything is paid."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    purpose: PayoutPurpose = Field(
+        description="subsidy: any citizen; refund: a citizen who paid the department that much"
+    )
     payees: list[PayeeIn] = Field(min_length=1, max_length=10_000)
     department: Code | None = Field(None, description="Administrators name the department")
+
+
+class RejectIn(Input):
+    """Why a batch is refused."""
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class PayoutOut(BaseModel):
@@ -296,18 +332,29 @@ class PayoutOut(BaseModel):
     batch_id: uuid.UUID
     batch_name: str = ""
     amount: int
-    account: str
+    account: str = Field(description="The receiving account, masked (bank code, last 4 digits)")
     state: str
     reason: str
 
 
-class BatchOut(BaseModel):
-    """A batch and its payouts."""
+class BatchSummary(BaseModel):
+    """A batch: who made it, who decided on it, its total."""
 
     id: uuid.UUID
     department: str
     name: str
+    purpose: str
+    state: str
     total: int
+    created_by: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class BatchOut(BatchSummary):
+    """A batch and its payouts."""
+
     payouts: list[PayoutOut]
 
 

@@ -12,6 +12,7 @@ import smartcity.modules.identity.service as identity
 from smartcity.core.platform import Platform
 from smartcity.core.time import TAIPEI, taipei_today, utcnow
 from smartcity.core.uow import UnitOfWork
+from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.payments import autopay, reconciliation, service, settlement_files
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Bill, Item, Provider
@@ -35,6 +36,9 @@ PROVIDERS = {
     "SANDBOX": ("card,wallet,autopay", 0),
 }
 DEMO_CITIZEN = "A123456789"
+CAR_PARK = ("PMO-GATES", "停管處路外停車場閘門（示範）", "PMO", "PMO-PARK-OFFSTREET")
+"""The demo's car park: a device owner whose gates report exits, the department running it
+and the parking fee it bills."""
 
 
 def seed(uow: UnitOfWork, platform: Platform) -> None:
@@ -54,6 +58,9 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         )
     session.flush()
     uow.audit("payments.catalogue.loaded", "catalogue", "demo", {"items": len(rows)})
+    gates, name, department, item = CAR_PARK
+    identity.ensure_organisation(uow, gates, OrganisationKind.DEVICE_OWNER, name)
+    autopay.register_car_park(uow, gates, department, item)
     citizen = identity.find_citizen(session, platform.keys, DEMO_CITIZEN)
     if citizen is None:
         return

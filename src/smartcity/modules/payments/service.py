@@ -168,9 +168,34 @@ def issue_bill(
     today: date | None = None,
 ) -> Bill:
     """An officer of the item's department issues a bill with all its numbers."""
-    session = uow.session
-    item = get_item(session, item_code)
+    item = get_item(uow.session, item_code)
     check_department(uow.actor, item.department)
+    return bill_item(
+        uow,
+        settings,
+        item,
+        amount=amount,
+        due_date=due_date,
+        payer=payer,
+        description=description,
+        today=today,
+    )
+
+
+def bill_item(
+    uow: UnitOfWork,
+    settings: PaymentsSettings,
+    item: Item,
+    *,
+    amount: int | None,
+    due_date: date,
+    payer: dict[str, str],
+    description: str = "",
+    today: date | None = None,
+) -> Bill:
+    """A bill of `item` for a caller already allowed to bill it (an officer of its department
+    through `issue_bill`, or one of its department's car parks through `autopay.bill_exit`)."""
+    session = uow.session
     if item.amount_rule == "fixed":
         if amount not in (None, item.amount):
             raise InvalidInput(f"{item.code} is always {item.amount}", code="invalid_amount")
@@ -178,6 +203,10 @@ def issue_bill(
     if amount is None or not 0 < amount <= codes.MAX_BARCODE_AMOUNT:
         raise InvalidInput(
             f"a bill's amount is 1 to {codes.MAX_BARCODE_AMOUNT} NTD", code="invalid_amount"
+        )
+    if item.max_amount is not None and amount > item.max_amount:
+        raise InvalidInput(
+            f"one bill of {item.code} is at most {item.max_amount} NTD", code="amount_over_cap"
         )
     if due_date < (today or taipei_today()):
         raise InvalidInput("the due date has passed", code="invalid_due_date")

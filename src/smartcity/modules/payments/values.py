@@ -160,11 +160,37 @@ class DeliveryState(StrEnum):
     """The receiver answered 2xx."""
     FAILED = "failed"
     """Gave up after the maximum number of attempts."""
+    REFUSED = "refused"
+    """Not sent: the URL leads to a private, local or reserved address (core.outbound)."""
+
+
+class PayoutPurpose(StrEnum):
+    """Why a department pays citizens; each purpose says who may be paid."""
+
+    SUBSIDY = "subsidy"
+    """A benefit or subsidy: any registered citizen (the department's programme decides)."""
+    REFUND = "refund"
+    """Money back for a payment: a citizen who paid this department at least that much."""
+
+
+class BatchState(StrEnum):
+    """Where a disbursement batch stands (maker–checker)."""
+
+    AWAITING_APPROVAL = "awaiting_approval"
+    """Made by one officer; a second officer of the department must approve it."""
+    APPROVED = "approved"
+    """Approved: posted to the ledger, its instructions may go to the bank."""
+    REJECTED = "rejected"
+    """Refused by the second officer; nothing is paid."""
 
 
 class PayoutState(StrEnum):
     """Where one payout of a disbursement batch stands."""
 
+    PENDING = "pending"
+    """In a batch that waits for approval; nothing was sent."""
+    CANCELLED = "cancelled"
+    """Its batch was rejected; nothing was sent."""
     INSTRUCTED = "instructed"
     """Sent to the bank as an instruction."""
     PAID = "paid"

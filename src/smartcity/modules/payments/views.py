@@ -6,9 +6,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from smartcity.modules.payments import codes, service
+from smartcity.modules.payments import codes, payouts, service
 from smartcity.modules.payments.models import Bill, Item, Payment, Payout, PayoutBatch, Refund
 from smartcity.modules.payments.schemas import (
+    BatchOut,
+    BatchSummary,
     BillOut,
     ItemOut,
     PayerOut,
@@ -34,6 +36,8 @@ def item_out(item: Item) -> ItemOut:
         refundable=item.refundable,
         partial_allowed=item.partial_allowed,
         write_off_rule=item.write_off_rule,
+        autopay=item.autopay,
+        max_amount=item.max_amount,
     )
 
 
@@ -100,13 +104,37 @@ def refund_out(refund: Refund) -> RefundOut:
 
 
 def payout_out(payout: Payout, batch: PayoutBatch | None = None) -> PayoutOut:
-    """A payout."""
+    """A payout, its account masked (only the bank's instructions file carries it whole)."""
     return PayoutOut(
         id=payout.id,
         batch_id=payout.batch_id,
         batch_name=batch.name if batch else "",
         amount=payout.amount,
-        account=payout.account,
+        account=payouts.mask_account(payout.account),
         state=payout.state,
         reason=payout.reason,
+    )
+
+
+def batch_summary(batch: PayoutBatch) -> BatchSummary:
+    """A payout batch without its payouts."""
+    return BatchSummary(
+        id=batch.id,
+        department=batch.department,
+        name=batch.name,
+        purpose=batch.purpose,
+        state=batch.state,
+        total=batch.total,
+        created_by=batch.created_by,
+        created_at=batch.created_at,
+        decided_by=batch.decided_by,
+        decided_at=batch.decided_at,
+    )
+
+
+def batch_out(session: Session, batch: PayoutBatch) -> BatchOut:
+    """A payout batch with its payouts."""
+    return BatchOut(
+        **batch_summary(batch).model_dump(),
+        payouts=[payout_out(p) for p in payouts.payouts_of_batch(session, batch.id)],
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,8 +21,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartcity.core import outbound
 from smartcity.core.errors import NotAuthenticated
 from smartcity.core.time import utcnow
+from smartcity.core.uow import UnitOfWork
 from smartcity.modules.payments.models import (
     Provider,
     Subscriber,
@@ -65,6 +68,47 @@ def verify(
     if not any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
         raise NotAuthenticated("the signature does not match", code="signature_invalid")
     return timestamp
+
+
+def subscribe(uow: UnitOfWork, department: str, url: str, *, allow_private: bool) -> Subscriber:
+    """Set a department's webhook URL (checked by core.outbound) with a new secret."""
+    outbound.check_url(url, allow_private=allow_private)
+    row = uow.session.get(Subscriber, department)
+    if row is None:
+        row = Subscriber(organisation=department, url=url, secret="")
+        uow.session.add(row)
+    row.url = url
+    row.secret = secrets.token_hex(32)
+    uow.audit("payments.subscriber.set", "subscriber", department, {"url": url})
+    return row
+
+
+def register_provider(
+    uow: UnitOfWork,
+    provider: Provider,
+    *,
+    channels: list[str],
+    fee: int,
+    webhook_url: str,
+    charge_url: str,
+    allow_private: bool,
+) -> Provider:
+    """A provider's channels, fee and URLs (each checked by core.outbound), with a new secret."""
+    for url in (webhook_url, charge_url):
+        if url:  # empty: no webhooks, no autopay charges
+            outbound.check_url(url, allow_private=allow_private)
+    provider.channels = channels
+    provider.fee = fee
+    provider.webhook_url = webhook_url
+    provider.charge_url = charge_url
+    provider.webhook_secret = secrets.token_hex(32)
+    uow.audit(
+        "payments.provider.registered",
+        "provider",
+        provider.code,
+        {"channels": channels, "fee": fee},
+    )
+    return provider
 
 
 def enqueue(session: Session, organisations: list[str], event: str, data: dict[str, Any]) -> int:
@@ -119,12 +163,16 @@ def deliver_due(
     max_attempts: int,
     backoff_seconds: int,
     timeout: float,
+    allow_private: bool,
     now: datetime | None = None,
-    client: httpx.Client | None = None,
     limit: int = 100,
     on_attempt: Callable[[WebhookDelivery], None] | None = None,
 ) -> dict[str, int]:
-    """Try every due delivery once; returns counts of delivered, retrying and failed."""
+    """Try every due delivery once; returns counts of delivered, retrying, failed and refused.
+
+    Unless `allow_private`, a URL that leads to a non-public address is not called: the
+    delivery is `refused` at once, and its log says so without any connection detail.
+    """
     moment = now or utcnow()
     due = (
         session.execute(
@@ -139,10 +187,8 @@ def deliver_due(
         .scalars()
         .all()
     )
-    counts = {"delivered": 0, "retrying": 0, "failed": 0}
-    own_client = client is None
-    http = client or httpx.Client(timeout=timeout)
-    try:
+    counts = {"delivered": 0, "retrying": 0, "failed": 0, "refused": 0}
+    with outbound.client(allow_private=allow_private, timeout=timeout) as http:
         for delivery in due:
             body = delivery.body.encode()
             headers = {
@@ -153,9 +199,12 @@ def deliver_due(
             }
             status: int | None = None
             error = ""
+            refused = False
             try:
                 response = http.post(delivery.url, content=body, headers=headers)
                 status = response.status_code
+            except outbound.OutboundRefused as exc:
+                refused, error = True, f"refused: {exc.code}"
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500]
             delivery.attempts += 1
@@ -164,7 +213,10 @@ def deliver_due(
                     delivery_id=delivery.id, attempted_at=moment, status_code=status, error=error
                 )
             )
-            if status is not None and 200 <= status < 300:
+            if refused:
+                delivery.state = DeliveryState.REFUSED.value
+                counts["refused"] += 1
+            elif status is not None and 200 <= status < 300:
                 delivery.state = DeliveryState.DELIVERED.value
                 delivery.delivered_at = moment
                 counts["delivered"] += 1
@@ -176,7 +228,4 @@ def deliver_due(
                 counts["retrying"] += 1
             if on_attempt:
                 on_attempt(delivery)
-    finally:
-        if own_client:
-            http.close()
     return counts
