@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(60, ge=1, le=24 * 60, description="JWT lifetime.")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Larger request bodies get 413.")
     log_requests: bool = Field(True, description="One JSON log line per request.")
+    rate_limit_storage: str = Field(
+        "memory://", description="Where per-client rate limits count: memory:// or redis://…"
+    )
     # Federation to an outside OAuth 2.0 identity provider (TaipeiPASS in Taipei).
     federation_name: str = Field("", description="Button label; empty disables federation.")
     federation_authorize_url: str = ""
@@ -50,6 +53,15 @@ class Settings(BaseSettings):
     def _split_modules(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _known_rate_limit_storage(cls, value: str) -> str:
+        # The `limits` storages that count moving windows without an async client.
+        schemes = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+        if value.partition("://")[0] not in schemes:
+            raise ValueError(f"rate-limit storage must be a URI with scheme {', '.join(schemes)}")
         return value
 
     @cached_property

@@ -129,7 +129,10 @@ class ApiKeyIn(BaseModel):
     role: Role
     label: Annotated[str, StringConstraints(max_length=200)] = ""
     scopes: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
-        default_factory=lambda: ["*"], min_length=1, max_length=20
+        default_factory=lambda: ["*"],
+        min_length=1,
+        max_length=20,
+        description="`*` (everything the role may do) or scopes of the role (docs/identity.md)",
     )
     organisation: Annotated[str, StringConstraints(max_length=32)] | None = Field(
         None, description="Organisation code (for provider, device, vendor, officer keys)"
