@@ -131,16 +131,9 @@ class Rule:
 PUBLIC = Rule("public", None, description="Anyone, signed in or not.")
 
 
-def roles_rule(
-    name: str,
-    *roles: Role,
-    scope: str,
-    scopes: Mapping[Role, str] | None = None,
-    description: str = "",
-) -> Rule:
-    """A rule for `roles`, each needing `scope` unless `scopes` names another for it."""
-    per_role = dict.fromkeys(roles, scope) | dict(scopes or {})
-    return Rule(name, frozenset(roles), per_role, description)
+def roles_rule(name: str, *roles: Role, scope: str, description: str = "") -> Rule:
+    """A rule for `roles`, each needing `scope` (a `Rule` may name one per role)."""
+    return Rule(name, frozenset(roles), dict.fromkeys(roles, scope), description)
 
 
 def scopes_by_role(rules: Iterable[Rule]) -> dict[Role, frozenset[str]]:

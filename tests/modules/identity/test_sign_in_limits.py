@@ -241,3 +241,18 @@ def test_authorize_requests_are_limited(client: TestClient, platform: Platform) 
     for _ in range(60):
         assert client.get("/oauth/authorize", params=params_for(challenge)).status_code == 200
     assert_too_many(client.get("/oauth/authorize", params=params_for(challenge)), "rate_limited")
+
+
+def test_limit_settings_are_checked_at_start() -> None:
+    from pydantic import ValidationError
+
+    from smartcity.core.settings import Settings
+
+    with pytest.raises(ValidationError, match="rate-limit storage"):
+        Settings(rate_limit_storage="memcached://127.0.0.1:11211")
+    with pytest.raises(ValidationError):
+        IdentitySettings(lockout_per_client="five a minute")
+    assert (
+        IdentitySettings(lockout_per_client="3 per 10 minutes").lockout_per_client
+        == "3 per 10 minutes"
+    )

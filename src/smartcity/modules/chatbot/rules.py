@@ -1,4 +1,4 @@
-"""Who may call chatbot's routes."""
+"""Who may call chatbot's routes, with which scope, and how often."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ class Me(BaseModel):
     id: str | None
     kind: str = Field(description="user or organisation")
     role: Role | None
-    name: str
+    name: str = Field(description="Empty for a person's credential without the profile scope")
     department: str | None = Field(None, description="Department code, for officers")
     organisation: str | None = Field(None, description="Organisation code, for machine keys")
     scopes: list[str]

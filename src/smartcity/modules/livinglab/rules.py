@@ -1,4 +1,4 @@
-"""Who may call livinglab's routes (object-level checks live in the service)."""
+"""Who may call livinglab's routes and with which scope (object-level checks: the service)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""Who may call payments' routes (object-level checks are in the services).
-
-Every caller's credential needs the `payments` scope."""
+"""Who may call payments' routes and how often (object-level checks are in the services)."""
 
 from __future__ import annotations
 
@@ -8,6 +6,7 @@ from smartcity.core.auth import Role, roles_rule
 from smartcity.core.ratelimit import rates
 
 SCOPE = "payments"
+"""What every caller's credential needs for payments' routes."""
 
 PROVIDERS = roles_rule(
     "payments.providers",

@@ -1,4 +1,4 @@
-"""Who may call sensors' routes."""
+"""Who may call sensors' routes, with which scope, and how often."""
 
 from __future__ import annotations
 
