@@ -1,7 +1,9 @@
-"""Every route × every role: a route without a rule fails, and each rule is enforced.
+"""Every route × every role × its scope: a route without a rule fails, and each rule is enforced.
 
 A denied caller gets 401 (no credentials) or 403 `permission_denied` on the API,
-and a redirect to sign-in or 403 on pages; an allowed caller never does.
+and a redirect to sign-in or 403 on pages; an allowed caller never does. A caller of an
+allowed role whose credential lacks the route's scope gets 403 `insufficient_scope`
+(RFC 6750 §3.1), and one whose credential holds only that scope passes.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from smartcity.core.auth import ANONYMOUS, Principal, Role, Rule
+from smartcity.core.auth import ANONYMOUS, Principal, Role, Rule, scopes_by_role
 from smartcity.core.http import SESSION_COOKIE
 from smartcity.core.platform import Platform
+from smartcity.modules.identity.oauth.routes import PORTAL_SCOPE
 from tests.conftest import Actors
 from tests.support.routes import iter_routes
 
@@ -107,7 +110,7 @@ def credentials(platform: Platform, actors: Actors) -> dict[str, dict[str, Any]]
                 uow.session,
                 user,
                 kind="portal",
-                scope="openid profile bindings payments services",
+                scope=service.portal_scope(user, PORTAL_SCOPE),
                 hours=1,
             )
             made[role.value]["cookie"] = (token, row.csrf_token)
@@ -137,7 +140,7 @@ def _denied(response: Any, surface: str) -> bool:
     if response.status_code not in (401, 403):
         return False
     code = response.json().get("code")
-    return code in ("not_authenticated", "invalid_token", "permission_denied")
+    return code in ("not_authenticated", "invalid_token", "permission_denied", "insufficient_scope")
 
 
 def test_matrix(client: TestClient, app: Any, credentials: dict[str, dict[str, Any]]) -> None:
@@ -165,3 +168,127 @@ def test_matrix(client: TestClient, app: Any, credentials: dict[str, dict[str, A
                 checked += 1
     assert checked > 100
     assert not failures, "\n".join(failures)
+
+
+def _vocabulary(app: Any) -> dict[Role, frozenset[str]]:
+    return scopes_by_role(
+        dep.rule for _path, route in _app_routes(app) for dep in _rule_dependencies(route)
+    )
+
+
+class ScopedCredentials:
+    """Credentials of one role holding exactly some scopes: an API key, and for people
+    also a portal session (made once per role and set of scopes)."""
+
+    def __init__(self, platform: Platform, vocabulary: dict[Role, frozenset[str]]) -> None:
+        self.platform = platform
+        self.vocabulary = vocabulary
+        self.made: dict[tuple[Role, frozenset[str]], dict[str, Any]] = {}
+
+    def __call__(self, role: Role, scopes: frozenset[str]) -> dict[str, Any]:
+        if (role, scopes) not in self.made:
+            self.made[role, scopes] = self._make(role, scopes)
+        return self.made[role, scopes]
+
+    def _make(self, role: Role, scopes: frozenset[str]) -> dict[str, Any]:
+        from smartcity.core.auth import system_actor
+        from smartcity.modules.identity import service
+        from smartcity.modules.identity.seed import national_id
+        from smartcity.modules.identity.values import OrganisationKind
+
+        with self.platform.unit_of_work(system_actor("test")) as uow:
+            number = len(self.made)
+            user = organisation = None
+            if role == Role.CITIZEN:
+                user = service.register_citizen(
+                    uow,
+                    self.platform.keys,
+                    national_id=national_id("B", 1, 3_000_000 + number),
+                    name="範圍",
+                )
+            elif role in (Role.OFFICER, Role.ADMIN):
+                service.ensure_organisation(uow, "DOT", OrganisationKind.DEPARTMENT)
+                user = service.create_staff(
+                    uow,
+                    role=role,
+                    name="s",
+                    email=f"scoped{number}@test.invalid",
+                    department_code="DOT" if role == Role.OFFICER else None,
+                )
+            else:
+                kind = service.ROLE_ORGANISATION[role]
+                organisation = service.ensure_organisation(uow, f"SCOPED-{role.value}", kind)
+            key = service.issue_api_key(
+                uow,
+                role=role,
+                label="matrix",
+                scopes=sorted(scopes),
+                vocabulary=self.vocabulary,
+                user=user,
+                organisation=organisation,
+            )
+            cookie = None
+            if user is not None:
+                token, row = service.open_session(
+                    uow.session, user, kind="portal", scope=" ".join(sorted(scopes)), hours=1
+                )
+                cookie = (token, row.csrf_token)
+            return {"bearer": key.token, "cookie": cookie}
+
+
+def test_scope_matrix(client: TestClient, app: Any, platform: Platform) -> None:
+    vocabulary = _vocabulary(app)
+    scoped = ScopedCredentials(platform, vocabulary)
+    failures = []
+    checked = 0
+    ordered = sorted(_app_routes(app), key=lambda item: item[0] == "/logout")
+    for route_path, route in ordered:
+        (dependency,) = _rule_dependencies(route)
+        rule: Rule = dependency.rule
+        surface: str = dependency.surface
+        if rule.roles is None:
+            continue
+        roles = [r for r in rule.roles if surface == "api" or r in USER_ROLES]
+        for method in sorted(route.methods - {"HEAD"}):
+            path = _concrete(route_path)
+            for role in sorted(roles):
+                scope = rule.scope_for(role)
+                assert scope is not None, f"{rule.name} names no scope for {role}"
+                others = vocabulary[role] - {scope}
+                assert others, f"a {role} credential needs some scope besides {scope}"
+                lacking = _call(client, method, path, surface, scoped(role, others))
+                challenge = lacking.headers.get("www-authenticate", "")
+                refused = (
+                    lacking.status_code == 403
+                    and lacking.json().get("code") == "insufficient_scope"
+                    and lacking.json().get("scope") == scope
+                    and 'error="insufficient_scope"' in challenge
+                    and f'scope="{scope}"' in challenge
+                )
+                if not refused:
+                    failures.append(
+                        f"{method} {route_path} as {role} without {scope}: "
+                        f"{lacking.status_code} {challenge!r} (rule {rule.name})"
+                    )
+                holding = _call(client, method, path, surface, scoped(role, frozenset({scope})))
+                if _denied(holding, surface):
+                    failures.append(
+                        f"{method} {route_path} as {role} with only {scope}: "
+                        f"{holding.status_code} (rule {rule.name})"
+                    )
+                checked += 2
+    assert checked > 300
+    assert not failures, "\n".join(failures)
+
+
+def test_every_rule_names_scopes_of_the_vocabulary(app: Any, platform: Platform) -> None:
+    from smartcity.modules.identity.scopes import vocabulary
+    from smartcity.web import rules as web_rules
+
+    # What API keys may be granted (from the modules' rules and the kernel) covers every
+    # scope a route asks for, the shell's included.
+    known = vocabulary(platform)
+    for rule in (*web_rules.ALL_RULES, *(r for m in platform.modules for r in m.rules)):
+        for role, scope in rule.scopes.items():
+            assert scope in known[role], f"{rule.name}: {scope} is not grantable to {role}"
+    assert _vocabulary(app) == known

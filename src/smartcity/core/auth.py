@@ -6,6 +6,7 @@ protocol; the kernel only knows principals, roles and rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -62,7 +63,7 @@ class Principal:
         return self.role.value if self.role else self.kind
 
     def has_scope(self, scope: str | None) -> bool:
-        """Whether the credential was granted `scope` (`*` grants all)."""
+        """Whether the credential was granted `scope` (`*` grants all; None needs none)."""
         return scope is None or "*" in self.scopes or scope in self.scopes
 
 
@@ -74,32 +75,77 @@ def system_actor(name: str) -> Principal:
     return Principal(kind="system", id=name, name=name, credential="none")
 
 
+KERNEL_SCOPES: Mapping[str, frozenset[Role]] = {
+    "openid": ALL_ROLES,
+    "audit": STAFF,
+}
+"""Scopes of the kernel's own routes: `openid` (who the caller is) and `audit` (the staff's
+view of the audit log). Every other scope is named by a module's rules."""
+
+
 @dataclass(frozen=True)
 class Rule:
-    """Who may call a route: some roles, or anyone (`roles is None`)."""
+    """Who may call a route: some roles, each with the scope its credential must hold.
+
+    A credential (API key, access token, portal session) carries scopes (RFC 6749 §3.3);
+    a caller passes only if its role is one of `roles` *and* its credential holds the
+    scope this rule names for that role. `roles is None` makes the route public; `scopes`
+    then name, per role, the scope under which a caller is recognised there: without it
+    the route sees them as anonymous.
+    """
 
     name: str
     roles: frozenset[Role] | None
-    scope: str | None = None
+    scopes: Mapping[Role, str] = field(default_factory=dict, compare=False)
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.roles is not None and (missing := self.roles - self.scopes.keys()):
+            raise ValueError(f"rule {self.name} names no scope for {sorted(missing)}")
+        if self.roles is not None and (extra := self.scopes.keys() - self.roles):
+            raise ValueError(f"rule {self.name} names scopes for roles it refuses: {extra}")
+
+    def scope_for(self, role: Role | None) -> str | None:
+        """The scope a caller of `role` needs here (None: the role is not named)."""
+        return self.scopes.get(role) if role is not None else None
+
+    def admits(self, role: Role | None) -> bool:
+        """Whether callers of `role` may call this route, given the right scope."""
+        return self.roles is None or (role is not None and role in self.roles)
 
     def allows(self, principal: Principal) -> bool:
         """Whether `principal` passes this rule (object-level checks come later, in services)."""
         if self.roles is None:
             return True
-        return (
-            principal.role is not None
-            and principal.role in self.roles
-            and principal.has_scope(self.scope)
-        )
+        return self.admits(principal.role) and principal.has_scope(self.scope_for(principal.role))
+
+    def caller(self, principal: Principal) -> Principal:
+        """The caller as the route sees them: on a public route that names scopes, a
+        credential without the scope for its role is not used at all."""
+        if self.roles is not None or not self.scopes:
+            return principal
+        scope = self.scope_for(principal.role)
+        return principal if scope is not None and principal.has_scope(scope) else ANONYMOUS
 
 
 PUBLIC = Rule("public", None, description="Anyone, signed in or not.")
 
 
-def roles_rule(name: str, *roles: Role, scope: str | None = None, description: str = "") -> Rule:
-    """A rule for the given roles."""
-    return Rule(name, frozenset(roles), scope, description)
+def roles_rule(name: str, *roles: Role, scope: str, description: str = "") -> Rule:
+    """A rule for `roles`, each needing `scope` (a `Rule` may name one per role)."""
+    return Rule(name, frozenset(roles), dict.fromkeys(roles, scope), description)
+
+
+def scopes_by_role(rules: Iterable[Rule]) -> dict[Role, frozenset[str]]:
+    """Every scope that means something for each role: the kernel's and those `rules` name."""
+    found: dict[Role, set[str]] = {role: set() for role in Role}
+    for scope, roles in KERNEL_SCOPES.items():
+        for role in roles:
+            found[role].add(scope)
+    for rule in rules:
+        for role, scope in rule.scopes.items():
+            found[role].add(scope)
+    return {role: frozenset(scopes) for role, scopes in found.items()}
 
 
 class Authenticator(Protocol):

@@ -6,6 +6,7 @@ problem document with a stable machine `code` and a human `detail`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 PROBLEM_JSON = "application/problem+json"
@@ -18,11 +19,20 @@ class DomainError(Exception):
     code: ClassVar[str] = "bad_request"
     title: ClassVar[str] = "Bad request"
 
-    def __init__(self, detail: str, *, code: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         if code is not None:
             self.code = code  # type: ignore[misc]  # a narrower code for one raise site
+        self.headers = dict(headers or {})
+        """HTTP headers the response must carry (`Retry-After`, `WWW-Authenticate`)."""
         self.extra = extra
 
     def problem(self, instance: str | None = None) -> dict[str, Any]:
@@ -64,6 +74,25 @@ class PermissionDenied(DomainError):
     title = "Permission denied"
 
 
+class InsufficientScope(PermissionDenied):
+    """The caller's role may call this, but its credential was not granted the scope."""
+
+    code = "insufficient_scope"
+    title = "Insufficient scope"
+
+    def __init__(self, scope: str) -> None:
+        # RFC 6750 §3 and §3.1: the scope needed goes in the challenge too.
+        super().__init__(
+            f"this needs a credential granted the scope {scope}",
+            scope=scope,
+            headers={
+                "WWW-Authenticate": (
+                    f'Bearer realm="smartcity", error="insufficient_scope", scope="{scope}"'
+                )
+            },
+        )
+
+
 class NotFound(DomainError):
     """The thing asked for does not exist (or the caller may not know it exists)."""
 
@@ -86,6 +115,25 @@ class TooLarge(DomainError):
     status = 413
     code = "too_large"
     title = "Request too large"
+
+
+class TooManyRequests(DomainError):
+    """The caller has made too many requests of this kind; it may retry after a while."""
+
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None, **extra: Any):
+        seconds = max(1, retry_after)
+        # RFC 9110 §10.2.3: Retry-After in seconds; the body says the same for clients.
+        super().__init__(
+            detail,
+            code=code,
+            headers={"Retry-After": str(seconds)},
+            retry_after=seconds,
+            **extra,
+        )
 
 
 def problem_document(

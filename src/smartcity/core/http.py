@@ -28,6 +28,7 @@ from smartcity.core.auth import ANONYMOUS, Principal, Rule
 from smartcity.core.errors import (
     PROBLEM_JSON,
     DomainError,
+    InsufficientScope,
     NotAuthenticated,
     PermissionDenied,
     problem_document,
@@ -119,15 +120,15 @@ def resolve_bearer(request: Request) -> Principal:
 
 
 def check_rule(rule: Rule, principal: Principal) -> None:
-    """Raise 401 or 403 unless `principal` passes `rule`."""
+    """Raise 401 or 403 unless `principal` passes `rule`, both its role and its scope."""
     if rule.allows(principal):
         return
     if not principal.is_authenticated:
         raise NotAuthenticated("sign in or send a bearer token")
-    raise PermissionDenied(
-        f"this needs one of: {', '.join(sorted(rule.roles or ()))}"
-        + (f" with scope {rule.scope}" if rule.scope else "")
-    )
+    scope = rule.scope_for(principal.role)
+    if scope is not None and rule.admits(principal.role):
+        raise InsufficientScope(scope)
+    raise PermissionDenied(f"this needs one of: {', '.join(sorted(rule.roles or ()))}")
 
 
 def authorize(rule: Rule) -> Callable[[Request], RequestContext]:
@@ -136,7 +137,9 @@ def authorize(rule: Rule) -> Callable[[Request], RequestContext]:
     def dependency(request: Request) -> RequestContext:
         principal = resolve_bearer(request)
         check_rule(rule, principal)
-        return RequestContext(request, platform_of(request), principal, request_id_of(request))
+        return RequestContext(
+            request, platform_of(request), rule.caller(principal), request_id_of(request)
+        )
 
     dependency.rule = rule  # type: ignore[attr-defined]  # read by the authorisation matrix
     dependency.surface = "api"  # type: ignore[attr-defined]  # credentials: bearer token
@@ -220,7 +223,7 @@ def page_access(rule: Rule, *, csrf: bool = True) -> Callable[[Request], Awaitab
         return PageContext(
             request,
             platform_of(request),
-            principal,
+            rule.caller(principal),
             request_id_of(request),
             locale,
             session_csrf,
@@ -284,8 +287,9 @@ def install_error_handlers(app: Any) -> None:
     """Render every error as problem+json with a stable code; never leak a traceback."""
 
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        headers = {"WWW-Authenticate": 'Bearer realm="smartcity"'} if exc.status == 401 else None
-        return problem_response(request, exc.problem(), headers)
+        headers = {"WWW-Authenticate": 'Bearer realm="smartcity"'} if exc.status == 401 else {}
+        headers.update(exc.headers)
+        return problem_response(request, exc.problem(), headers or None)
 
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         description="Let caller-chosen URLs (webhooks, charge URLs) reach private and local "
         "addresses; empty means only outside production.",
     )
+    rate_limit_storage: str = Field(
+        "memory://", description="Where per-client rate limits count: memory:// or redis://…"
+    )
     # Federation to an outside OAuth 2.0 identity provider (TaipeiPASS in Taipei).
     federation_name: str = Field("", description="Button label; empty disables federation.")
     federation_authorize_url: str = ""
@@ -55,6 +58,15 @@ class Settings(BaseSettings):
     def _split_modules(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _known_rate_limit_storage(cls, value: str) -> str:
+        # The `limits` storages that count moving windows without an async client.
+        schemes = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+        if value.partition("://")[0] not in schemes:
+            raise ValueError(f"rate-limit storage must be a URI with scheme {', '.join(schemes)}")
         return value
 
     @cached_property

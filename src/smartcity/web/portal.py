@@ -18,6 +18,7 @@ Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
 LanguageSwitch = Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))]
 SignedIn = Annotated[PageContext, Depends(page_access(rules.SIGNED_IN))]
 Staff = Annotated[PageContext, Depends(page_access(rules.STAFF_CONSOLE))]
+AuditReader = Annotated[PageContext, Depends(page_access(rules.AUDIT))]
 
 
 def build_router() -> APIRouter:
@@ -71,7 +72,7 @@ def build_router() -> APIRouter:
         return ctx.render("web/staff.html", cards=cards)
 
     @router.get("/staff/audit", response_class=HTMLResponse)
-    def audit_log(ctx: Staff, before: int | None = None) -> Response:
+    def audit_log(ctx: AuditReader, before: int | None = None) -> Response:
         with ctx.read() as session:
             query = select(AuditEntry).order_by(AuditEntry.index.desc()).limit(50)
             if before is not None:

@@ -1,9 +1,19 @@
-"""Who may see the shell's pages."""
+"""Who may see the shell's pages, and the scope each session needs."""
 
 from __future__ import annotations
 
-from smartcity.core.auth import ALL_ROLES, STAFF, Rule
+from smartcity.core.auth import ALL_ROLES, STAFF, roles_rule
 
-SIGNED_IN = Rule("web.signed_in", ALL_ROLES, description="Anyone signed in to the portal.")
-STAFF_CONSOLE = Rule("web.staff", STAFF, description="Officers and administrators.")
-ALL_RULES = (SIGNED_IN, STAFF_CONSOLE)
+SIGNED_IN = roles_rule(
+    "web.signed_in", *ALL_ROLES, scope="openid", description="Anyone signed in to the portal."
+)
+STAFF_CONSOLE = roles_rule(
+    "web.staff", *STAFF, scope="openid", description="Officers and administrators."
+)
+AUDIT = roles_rule(
+    "web.audit",
+    *STAFF,
+    scope="audit",
+    description="Officers and administrators reading the audit log's private side.",
+)
+ALL_RULES = (SIGNED_IN, STAFF_CONSOLE, AUDIT)

@@ -62,7 +62,7 @@ def _staff_session(platform: Platform) -> tuple[str, str]:
         user = service.create_staff(
             uow, role=Role.OFFICER, name="o", email="aq@test.invalid", department_code="DOT"
         )
-        token, row = service.open_session(uow.session, user, kind="portal", scope="openid", hours=1)
+        token, row = service.open_session(uow.session, user, kind="portal", scope="*", hours=1)
         return token, row.csrf_token
 
 

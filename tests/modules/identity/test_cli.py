@@ -89,6 +89,25 @@ def test_cli_errors_are_one_clear_line(cli) -> None:  # type: ignore[no-untyped-
     assert code == 1 and "organisation_kind_mismatch" in err
 
 
+def test_create_token_takes_scopes(cli, api) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = cli(
+        "admin", "create-token", "--role", "provider", "--provider", "BANK9", "--scope", "bindings"
+    )
+    assert code == 0, err
+    key = bearer(out.strip())
+    assert api.get("/api/v1/identity/bindings/pending", headers=key).status_code == 200
+    refused = api.get("/api/v1/payments/settlements", headers=key)
+    assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
+
+    code, _out, err = cli(
+        "admin", "create-token", "--role", "provider", "--provider", "BANK10", "--scope", "bogus"
+    )
+    assert code == 1 and "unknown_scope" in err
+    # Refused before anything was made: the organisation does not exist.
+    code, _out, err = cli("admin", "create-token", "--role", "officer", "--department", "BANK10")
+    assert code == 0, err
+
+
 def test_demo_load_is_idempotent_and_verifiable(cli) -> None:  # type: ignore[no-untyped-def]
     code, out, _err = cli("demo", "load")
     assert code == 0 and "loaded" in out

@@ -10,6 +10,7 @@ from smartcity.core.auth import Role, system_actor
 from smartcity.core.http import SESSION_COOKIE
 from smartcity.core.platform import Platform
 from smartcity.modules.identity import service
+from smartcity.modules.identity.oauth.routes import PORTAL_SCOPE
 
 
 def _signed_in(client: TestClient, platform: Platform, role: Role) -> str:
@@ -20,9 +21,9 @@ def _signed_in(client: TestClient, platform: Platform, role: Role) -> str:
             )
         else:
             user = service.create_staff(uow, role=role, name="管理員", email="a@test.invalid")
-        token, row = service.open_session(
-            uow.session, user, kind="portal", scope="openid bindings", hours=1
-        )
+        # The scopes the portal's sign-in gives this person.
+        scope = service.portal_scope(user, PORTAL_SCOPE)
+        token, row = service.open_session(uow.session, user, kind="portal", scope=scope, hours=1)
     client.cookies.set(SESSION_COOKIE, token)
     return row.csrf_token
 

@@ -11,9 +11,9 @@ from tests.modules.livinglab.conftest import Lab
 
 def _session(lab: Lab, user) -> str:  # type: ignore[no-untyped-def]
     with lab.platform.unit_of_work(system_actor("test")) as uow:
-        token, row = identity.open_session(
-            uow.session, user, kind="portal", scope="openid profile", hours=1
-        )
+        # The scopes the portal's sign-in gives this person.
+        scope = identity.portal_scope(user, "openid profile bindings payments services")
+        token, row = identity.open_session(uow.session, user, kind="portal", scope=scope, hours=1)
         lab.client.cookies.set(SESSION_COOKIE, token)
         return row.csrf_token
 

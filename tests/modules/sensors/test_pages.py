@@ -24,9 +24,7 @@ def test_staff_page_lists_dead_letters(
         officer = service.create_staff(
             uow, role=Role.OFFICER, name="o", email="o@test.invalid", department_code="DEP"
         )
-        token, _row = service.open_session(
-            uow.session, officer, kind="portal", scope="openid profile", hours=1
-        )
+        token, _row = service.open_session(uow.session, officer, kind="portal", scope="*", hours=1)
     client.cookies.set(SESSION_COOKIE, token)
     page = client.get("/staff/sensors")
     assert page.status_code == 200

@@ -14,6 +14,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.platform import Platform
+from smartcity.core.ratelimit import throttle
 from smartcity.core.time import isoformat_z
 from smartcity.modules.airquality import rules, service
 from smartcity.modules.airquality.adapters import airbox_csv
@@ -105,6 +106,7 @@ def build_router() -> APIRouter:
         time: Annotated[str | None, Query(max_length=40)] = None,
         method: Literal["kriging", "idw"] = "kriging",
     ) -> dict[str, Any]:
+        throttle(ctx, "airquality-surface", rules.SURFACES)
         when = service.parse_time(time)
         with ctx.read() as session:
             return service.estimate_at(session, lat, lon, when, settings_of(ctx.platform), method)
@@ -116,6 +118,7 @@ def build_router() -> APIRouter:
         responses={200: {"content": {"image/png": {}}}},
     )
     def grid_png(ctx: Public, q: Annotated[GridQuery, Depends()]) -> Response:
+        throttle(ctx, "airquality-surface", rules.SURFACES)
         when = service.parse_time(q.time)
         service.check_grid(q.spec)
         with ctx.read() as session:
@@ -132,6 +135,7 @@ def build_router() -> APIRouter:
         responses={200: {"content": {"application/geo+json": {}}}},
     )
     def contours(ctx: Public, q: Annotated[GridQuery, Depends()]) -> Response:
+        throttle(ctx, "airquality-surface", rules.SURFACES)
         when = service.parse_time(q.time)
         service.check_grid(q.spec)
         with ctx.read() as session:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from smartcity.core.auth import PUBLIC
 from smartcity.core.http import RequestContext, authorize, unauthenticated
+from smartcity.core.ratelimit import throttle
 from smartcity.core.time import isoformat_z
 from smartcity.modules.chatbot import line, rules, schemas, service
 from smartcity.modules.chatbot.models import Item
@@ -85,6 +86,7 @@ def build_router() -> APIRouter:
     @router.post("/ask", response_model=schemas.AskOut)
     def ask(body: schemas.AskIn, ctx: Anyone) -> Any:
         """Ask a question in Traditional Chinese (Simplified and English are handled too)."""
+        throttle(ctx, "chatbot-ask", rules.QUESTIONS)
         user = str(ctx.principal.id or "")
         answer = service.ask(
             ctx.platform,

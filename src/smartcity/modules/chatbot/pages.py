@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from smartcity.core.auth import PUBLIC
 from smartcity.core.errors import DomainError
 from smartcity.core.http import PageContext, page_access
+from smartcity.core.ratelimit import throttle
 from smartcity.core.time import taipei_today
 from smartcity.modules.chatbot import rules, service
 from smartcity.modules.chatbot.values import Channel, Feedback, Outcome
@@ -44,6 +45,7 @@ def build_router() -> APIRouter:
 
     @router.post("/chat/ask", response_class=HTMLResponse)
     def chat_ask(ctx: Chat, question: Annotated[str, Form(max_length=2000)] = "") -> Response:
+        throttle(ctx, "chatbot-ask", rules.QUESTIONS)
         error = ""
         answer = None
         try:

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from smartcity.core.auth import Role
 from smartcity.core.errors import InvalidInput, NotFound
 from smartcity.core.http import RequestContext, authorize
+from smartcity.core.ratelimit import throttle
 from smartcity.modules.identity import repository as repo
-from smartcity.modules.identity import rules, service
+from smartcity.modules.identity import rules, scopes, service
 from smartcity.modules.identity.models import Organisation, User
 from smartcity.modules.identity.schemas import (
     ApiKeyIn,
@@ -40,17 +41,19 @@ def build_router() -> APIRouter:
     @router.get("/me", response_model=Me, summary="Who am I")
     def me(ctx: Annotated[RequestContext, Depends(authorize(rules.SIGNED_IN))]) -> Me:
         principal = ctx.principal
+        # `openid` says who the caller is; a person's name and papers need `profile` too.
+        profile = principal.kind != "user" or principal.has_scope("profile")
         result = Me(
             id=principal.id,
             kind=principal.kind,
             role=principal.role,
-            name=principal.name,
+            name=principal.name if profile else "",
             department=principal.department,
             organisation=principal.organisation,
             scopes=sorted(principal.scopes),
             credential=principal.credential,
         )
-        if principal.kind == "user" and principal.role == Role.CITIZEN:
+        if profile and principal.kind == "user" and principal.role == Role.CITIZEN:
             with ctx.read() as session:
                 user = service.get_user(session, str(principal.id))
                 result.verification_level = VerificationLevel(user.verification_level)
@@ -165,6 +168,8 @@ def build_router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> list[CitizenOut]:
+        if national_id or search:
+            throttle(ctx, "citizen-lookup", rules.CITIZEN_LOOKUPS)
         with ctx.read() as session:
             if national_id:
                 found = service.find_citizen(session, ctx.platform.keys, national_id)
@@ -288,6 +293,7 @@ def build_router() -> APIRouter:
                 role=body.role,
                 label=body.label,
                 scopes=body.scopes,
+                vocabulary=scopes.vocabulary(ctx.platform),
                 user=user,
                 organisation=organisation,
             )

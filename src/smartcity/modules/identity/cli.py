@@ -13,7 +13,8 @@ from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity import service
-from smartcity.modules.identity.models import User
+from smartcity.modules.identity.models import Organisation, User
+from smartcity.modules.identity.scopes import FULL_ACCESS, checked_scopes, vocabulary
 from smartcity.modules.identity.values import OrganisationKind, VerificationLevel
 
 
@@ -62,6 +63,10 @@ def build_cli() -> typer.Typer:
             str | None, typer.Option(help="Organisation code (device owner or vendor)")
         ] = None,
         label: Annotated[str, typer.Option(help="What the token is for")] = "created on the CLI",
+        scope: Annotated[
+            list[str] | None,
+            typer.Option(help="A scope the token may use (repeat it; default *: all of its role)"),
+        ] = None,
     ) -> None:
         """Print only a bearer token for the API (creating the organisation if missing)."""
         platform: Platform = ctx.obj
@@ -75,6 +80,7 @@ def build_cli() -> typer.Typer:
                 citizen=citizen,
                 organisation=organisation,
                 label=label,
+                scopes=scope or [FULL_ACCESS],
             )
         typer.echo(issued)
 
@@ -118,29 +124,45 @@ def _issue(
     citizen: str | None,
     organisation: str | None,
     label: str,
+    scopes: list[str],
 ) -> str:
+    known = vocabulary(platform)
+    # Checked before anything is created, so a typo leaves no organisation or person behind.
+    granted = checked_scopes(role, scopes, known)
+    user: User | None = None
+    owner: Organisation | None = None
     if role == Role.CITIZEN:
         if not citizen:
             raise InvalidInput("--citizen is required for a citizen token", code="citizen_required")
         user = _citizen(uow, platform, citizen)
-        return service.issue_api_key(uow, role=role, label=label, user=user).token
-    if role == Role.ADMIN:
-        admin = service.create_staff(
+    elif role == Role.ADMIN:
+        user = service.create_staff(
             uow,
             role=Role.ADMIN,
             name="CLI administrator",
             email=f"admin-{uuid.uuid4().hex[:8]}@cli.invalid",
         )
-        return service.issue_api_key(uow, role=role, label=label, user=admin).token
-    kind = service.ROLE_ORGANISATION[role]
-    code = {Role.OFFICER: department, Role.PROVIDER: provider}.get(role) or organisation
-    if not code:
-        flag = {Role.OFFICER: "--department", Role.PROVIDER: "--provider"}.get(
-            role, "--organisation"
-        )
-        raise InvalidInput(f"{flag} is required for a {role.value} token", code="owner_required")
-    owner = service.ensure_organisation(uow, code, kind)
-    return service.issue_api_key(uow, role=role, label=label, organisation=owner).token
+    else:
+        kind = service.ROLE_ORGANISATION[role]
+        code = {Role.OFFICER: department, Role.PROVIDER: provider}.get(role) or organisation
+        if not code:
+            flag = {Role.OFFICER: "--department", Role.PROVIDER: "--provider"}.get(
+                role, "--organisation"
+            )
+            raise InvalidInput(
+                f"{flag} is required for a {role.value} token", code="owner_required"
+            )
+        owner = service.ensure_organisation(uow, code, kind)
+    issued = service.issue_api_key(
+        uow,
+        role=role,
+        label=label,
+        scopes=granted,
+        vocabulary=known,
+        user=user,
+        organisation=owner,
+    )
+    return issued.token
 
 
 def _citizen(uow: UnitOfWork, platform: Platform, reference: str) -> User:

@@ -11,6 +11,7 @@ from smartcity.core.i18n import N_
 from smartcity.core.platform import Platform
 from smartcity.core.registry import Manifest, PortalCard, lazy
 from smartcity.modules.identity import rules
+from smartcity.modules.identity.settings import IdentitySettings
 
 HERE = Path(__file__).parent
 
@@ -80,4 +81,5 @@ manifest = Manifest(
     citizen_cards=_citizen_cards,
     staff_cards=_staff_cards,
     on_startup=_startup,
+    settings=IdentitySettings,
 )

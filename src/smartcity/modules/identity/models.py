@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Uuid,
 )
@@ -175,3 +176,19 @@ class PortalSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInCounter(Base):
+    """Failed sign-ins counted per account (and client) in one window, for lockout.
+
+    The `limits` library's fixed-window counter, kept in the database so that every
+    worker and host sees the same count (identity/throttle.py). `key` holds only keyed
+    digests of the login and the client address.
+    """
+
+    __tablename__ = "identity_sign_in_counters"
+    __audit_exempt__ = True  # counters; a lockout that starts is audited
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)

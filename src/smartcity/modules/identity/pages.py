@@ -12,11 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from smartcity.core.auth import Role
 from smartcity.core.errors import DomainError, InvalidInput
 from smartcity.core.http import PageContext, page_access
+from smartcity.core.ratelimit import throttle
 from smartcity.modules.identity import repository as repo
 from smartcity.modules.identity import rules, service
 from smartcity.modules.identity.values import BindingKind, OrganisationKind
 
-Citizen = Annotated[PageContext, Depends(page_access(rules.CITIZEN_PORTAL))]
+Profile = Annotated[PageContext, Depends(page_access(rules.CITIZEN_PROFILE))]
+Citizen = Annotated[PageContext, Depends(page_access(rules.CITIZEN_BINDINGS))]
 Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
 Admin = Annotated[PageContext, Depends(page_access(rules.ADMIN))]
 MACHINE_KEY_ROLES = (Role.PROVIDER, Role.DEVICE, Role.VENDOR, Role.OFFICER)
@@ -31,7 +33,7 @@ def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/me/profile", response_class=HTMLResponse)
-    def profile(ctx: Citizen) -> Response:
+    def profile(ctx: Profile) -> Response:
         with ctx.read() as session:
             user = service.get_user(session, str(ctx.principal.id))
             return ctx.render("identity/profile.html", user=user)
@@ -112,6 +114,8 @@ def build_router() -> APIRouter:
 
     @router.get("/staff/citizens", response_class=HTMLResponse)
     def citizens(ctx: Staff, q: str = "") -> Response:
+        if q:
+            throttle(ctx, "citizen-lookup", rules.CITIZEN_LOOKUPS)
         with ctx.read() as session:
             rows = repo.users(session, role=Role.CITIZEN, search=q[:100] or None, limit=100)
             return ctx.render("identity/staff_citizens.html", citizens=rows, q=q)

@@ -26,7 +26,7 @@ class Me(BaseModel):
     id: str | None
     kind: str = Field(description="user or organisation")
     role: Role | None
-    name: str
+    name: str = Field(description="Empty for a person's credential without the profile scope")
     department: str | None = Field(None, description="Department code, for officers")
     organisation: str | None = Field(None, description="Organisation code, for machine keys")
     scopes: list[str]
@@ -129,7 +129,10 @@ class ApiKeyIn(BaseModel):
     role: Role
     label: Annotated[str, StringConstraints(max_length=200)] = ""
     scopes: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
-        default_factory=lambda: ["*"], min_length=1, max_length=20
+        default_factory=lambda: ["*"],
+        min_length=1,
+        max_length=20,
+        description="`*` (everything the role may do) or scopes of the role (docs/identity.md)",
     )
     organisation: Annotated[str, StringConstraints(max_length=32)] | None = Field(
         None, description="Organisation code (for provider, device, vendor, officer keys)"

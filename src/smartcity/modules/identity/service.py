@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -30,6 +30,7 @@ from smartcity.modules.identity.credentials import (
 )
 from smartcity.modules.identity.events import BindingEnded, BindingVerified, CitizenRegistered
 from smartcity.modules.identity.models import ApiKey, Binding, Organisation, PortalSession, User
+from smartcity.modules.identity.scopes import FULL_ACCESS, checked_scopes
 from smartcity.modules.identity.values import (
     BindingKind,
     BindingState,
@@ -218,6 +219,12 @@ def find_login(session: Session, keys: KeyRing, login: str) -> User | None:
         return None
 
 
+def login_name(login: str) -> str:
+    """`login` as one account whatever its spelling: e-mail in lower case, an ID in upper."""
+    login = login.strip()
+    return login.lower() if "@" in login else login.upper()
+
+
 def set_verification_level(uow: UnitOfWork, user: User, level: VerificationLevel) -> None:
     """Raise or lower a citizen's verification level (an officer checked their papers)."""
     if user.role != Role.CITIZEN:
@@ -306,11 +313,16 @@ def issue_api_key(
     *,
     role: Role,
     label: str,
-    scopes: Sequence[str] = ("*",),
+    scopes: Sequence[str] = (FULL_ACCESS,),
+    vocabulary: Mapping[Role, frozenset[str]] | None = None,
     user: User | None = None,
     organisation: Organisation | None = None,
 ) -> IssuedKey:
-    """Make an API key for a person or an organisation; only its digest is stored."""
+    """Make an API key for a person or an organisation; only its digest is stored.
+
+    A key limited to named scopes needs the `vocabulary` (`scopes.vocabulary(platform)`)
+    they are checked against."""
+    granted = checked_scopes(role, scopes, vocabulary)
     if (user is None) == (organisation is None):
         raise InvalidInput(
             "a key belongs to exactly one person or organisation", code="invalid_key_owner"
@@ -332,7 +344,7 @@ def issue_api_key(
         secret_hash=made.secret_hash,
         label=label[:200],
         role=role.value,
-        scopes=list(scopes),
+        scopes=granted,
         user_id=user.id if user else None,
         organisation_id=organisation.id if organisation else None,
     )
@@ -564,6 +576,12 @@ def open_session(
     )
     session.add(row)
     return token, row
+
+
+def portal_scope(user: User, granted: str) -> str:
+    """The scopes a portal session holds: a citizen's, those the portal asked for; staff
+    work in the console with every staff scope their role allows."""
+    return granted if user.role == Role.CITIZEN else "*"
 
 
 def find_session(session: Session, token: str, kind: str) -> PortalSession | None:

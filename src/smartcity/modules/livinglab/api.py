@@ -65,7 +65,7 @@ from smartcity.modules.livinglab.settings import LivinglabSettings
 from smartcity.modules.livinglab.values import BarrierStatus, Domain, PilotState, Track
 
 Public = Annotated[RequestContext, Depends(unauthenticated(PUBLIC))]
-Anyone = Annotated[RequestContext, Depends(authorize(PUBLIC))]
+Anyone = Annotated[RequestContext, Depends(authorize(rules.OPEN))]
 Staff = Annotated[RequestContext, Depends(authorize(rules.STAFF))]
 Vendor = Annotated[RequestContext, Depends(authorize(rules.VENDOR))]
 Participant = Annotated[RequestContext, Depends(authorize(rules.PARTICIPANTS))]

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from smartcity.core.auth import PUBLIC
 from smartcity.core.errors import DomainError
 from smartcity.core.http import PageContext, page_access
 from smartcity.modules.livinglab import dashboard, exchange, outcomes, ranking, rules, service
@@ -26,7 +25,7 @@ from smartcity.modules.livinglab.values import (
     Track,
 )
 
-Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
+Public = Annotated[PageContext, Depends(page_access(rules.OPEN))]
 Citizen = Annotated[PageContext, Depends(page_access(rules.CITIZEN))]
 Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
 

@@ -14,6 +14,7 @@ from fastapi.responses import PlainTextResponse
 from smartcity.core.auth import PUBLIC, Role
 from smartcity.core.errors import BadRequest, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.http import RequestContext, authorize, unauthenticated
+from smartcity.core.ratelimit import throttle
 from smartcity.core.time import CivilDate, taipei_today
 from smartcity.modules.payments import (
     autopay,
@@ -224,6 +225,7 @@ def build_router() -> APIRouter:
     def lookup(
         ctx: Annotated[RequestContext, Depends(authorize(rules.BILL_READERS))], reference: str
     ) -> BillOut:
+        throttle(ctx, "bill-lookup", rules.LOOKUPS)
         with ctx.read() as session:
             bill = service.find_bill(session, reference[:40])
             service.check_can_see(session, ctx.principal, bill)
@@ -342,6 +344,7 @@ def build_router() -> APIRouter:
         format: Annotated[SettlementFormat | None, Query()] = None,
         provider: Annotated[str | None, Query(max_length=32)] = None,
     ) -> SettlementOut:
+        throttle(ctx, "settlement-file", rules.SETTLEMENT_FILES)
         code = ctx.principal.organisation if ctx.principal.role == Role.PROVIDER else provider
         if not code:
             raise InvalidInput("name the provider", code="provider_required")

@@ -21,6 +21,7 @@ from smartcity.core.http import (
     unauthenticated,
 )
 from smartcity.core.platform import Platform
+from smartcity.core.ratelimit import client_address, throttle
 from smartcity.modules.identity import rules, service
 from smartcity.modules.identity.cookies import (
     FEDERATION_COOKIE,
@@ -33,7 +34,7 @@ from smartcity.modules.identity.cookies import (
     sign,
     unsign,
 )
-from smartcity.modules.identity.credentials import check_password, public_jwk
+from smartcity.modules.identity.credentials import public_jwk, verify_password
 from smartcity.modules.identity.models import User
 from smartcity.modules.identity.oauth import federation, server
 from smartcity.modules.identity.oauth.server import (
@@ -43,6 +44,7 @@ from smartcity.modules.identity.oauth.server import (
     OAuthError,
     RedirectableError,
 )
+from smartcity.modules.identity.throttle import DEVICE_COOKIE, DEVICE_SECONDS, SignInGuard
 
 PORTAL_REDIRECT = "/auth/callback"
 PORTAL_SCOPE = "openid profile bindings payments services"
@@ -184,6 +186,7 @@ def build_router() -> APIRouter:
 
     @router.get("/oauth/authorize", response_class=HTMLResponse, summary="Authorisation endpoint")
     def authorize_get(request: Request, ctx: Public) -> Response:
+        throttle(ctx, "oauth-authorize", rules.AUTHORIZE_REQUESTS)
         params = {key: request.query_params.get(key, "") for key in AUTHORIZE_FIELDS}
         return _continue(ctx, params)
 
@@ -221,10 +224,22 @@ def build_router() -> APIRouter:
         checked = _checked(ctx, params)
         if isinstance(checked, Response):
             return checked
+        guard = SignInGuard(ctx.platform)
+        device = unsign(ctx.platform.keys, DEVICE_COOKIE, request.cookies.get(DEVICE_COOKIE))
+        attempt = guard.attempt(
+            "person",
+            service.login_name(login),
+            client_address(request),
+            device=str(device["account"]) if device else None,
+        )
+        guard.check(attempt)
         with ctx.read() as session:
             user = service.find_login(session, ctx.platform.keys, login)
             session.expunge_all()
-        if user is None or not user.active or not check_password(password, user.password_hash):
+        # One scrypt whether or not the login exists (finding 5); the page says the same.
+        right = verify_password(password, user.password_hash if user else None)
+        if user is None or not user.active or not right:
+            guard.failed(attempt, ctx.request_id)
             return _login_page(
                 ctx,
                 checked,
@@ -232,6 +247,7 @@ def build_router() -> APIRouter:
                 login=login,
                 status_code=401,
             )
+        guard.succeeded(attempt)
         settings = ctx.platform.settings
         with ctx.platform.unit_of_work(service.user_actor(user), ctx.request_id) as uow:
             token, _row = service.open_session(
@@ -245,6 +261,17 @@ def build_router() -> APIRouter:
             token,
             secure=settings.secure_cookies,
             max_age=settings.session_hours * 3600,
+        )
+        # This browser has proved it knows the password: the per-account lock spares it.
+        device_cookie = sign(
+            ctx.platform.keys, DEVICE_COOKIE, {"account": attempt.account}, DEVICE_SECONDS
+        )
+        set_cookie(
+            response,
+            DEVICE_COOKIE,
+            device_cookie,
+            secure=settings.secure_cookies,
+            max_age=DEVICE_SECONDS,
         )
         return response
 
@@ -295,19 +322,29 @@ def build_router() -> APIRouter:
     ) -> JSONResponse:
         basic_id, basic_secret = _client_basic(request)
         settings = ctx.platform.settings
-        with ctx.platform.unit_of_work(ctx.principal, ctx.request_id) as uow:
-            grant = server.exchange_code(
-                uow,
-                ctx.platform.keys,
-                _issuer(ctx.platform),
-                settings.access_token_minutes,
-                grant_type=grant_type,
-                code=code,
-                redirect_uri=redirect_uri,
-                client_id=basic_id or client_id,
-                code_verifier=code_verifier,
-                client_secret=basic_secret or client_secret or None,
-            )
+        throttle(ctx, "oauth-token", rules.TOKEN_REQUESTS)
+        guard = SignInGuard(ctx.platform)
+        attempt = guard.attempt("client", basic_id or client_id, client_address(request))
+        guard.check(attempt)
+        try:
+            with ctx.platform.unit_of_work(ctx.principal, ctx.request_id) as uow:
+                grant = server.exchange_code(
+                    uow,
+                    ctx.platform.keys,
+                    _issuer(ctx.platform),
+                    settings.access_token_minutes,
+                    grant_type=grant_type,
+                    code=code,
+                    redirect_uri=redirect_uri,
+                    client_id=basic_id or client_id,
+                    code_verifier=code_verifier,
+                    client_secret=basic_secret or client_secret or None,
+                )
+        except OAuthError as refused:
+            # Counted once the refused transaction is gone (SQLite has one writer).
+            if refused.extra.get("error") == "invalid_client":
+                guard.failed(attempt, ctx.request_id)
+            raise
         # RFC 6749 §5.1: token responses must not be cached.
         return JSONResponse(
             grant.as_response(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -318,12 +355,15 @@ def build_router() -> APIRouter:
         ctx: Annotated[RequestContext, Depends(authorize(rules.SIGNED_IN))],
     ) -> dict[str, Any]:
         principal: Principal = ctx.principal
-        return {
+        claims: dict[str, Any] = {
             "sub": principal.id,
-            "name": principal.name,
             "role": principal.role.value if principal.role else None,
             "department": principal.department,
         }
+        # OpenID Connect Core §5.4: the name is a `profile` claim, not an `openid` one.
+        if principal.has_scope("profile"):
+            claims["name"] = principal.name
+        return claims
 
     # -- the portal as an OAuth client of this server ------------------------------------
 
@@ -380,7 +420,7 @@ def build_router() -> APIRouter:
                 uow.session,
                 grant.user,
                 kind="portal",
-                scope=grant.scope,
+                scope=service.portal_scope(grant.user, grant.scope),
                 hours=settings.session_hours,
             )
         target = str(flow["next"])
@@ -438,6 +478,7 @@ def build_router() -> APIRouter:
         request: Request, ctx: Public, code: str = "", state: str = "", error: str = ""
     ) -> Response:
         settings = ctx.platform.settings
+        throttle(ctx, "federation-callback", rules.FEDERATION_CALLBACKS)
         saved = unsign(ctx.platform.keys, FEDERATION_COOKIE, request.cookies.get(FEDERATION_COOKIE))
         if saved is None or not state or not _same(str(saved["state"]), state):
             raise PermissionDenied(

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from smartcity.core.auth import Role
 from smartcity.core.errors import DomainError
 from smartcity.core.keys import KeyRing
 from smartcity.core.time import utcnow
@@ -28,9 +29,13 @@ SCOPES = {
     "openid": "Know who you are",
     "profile": "Read your name and verification level",
     "bindings": "Read and manage the identifiers bound to your ID",
-    "payments": "See and pay your bills",
+    "payments": "See and pay your bills, and see your payouts and parking autopay",
     "services": "Use city services in your name",
 }
+"""What a citizen can consent to, as the consent screen says it (docs/identity.md)."""
+STAFF_GRANTABLE = frozenset({"openid", "profile"})
+"""The only consent scopes that mean the same for staff: the others would hand an
+application an officer's powers under words written for a citizen's own records."""
 PORTAL_CLIENT_ID = "portal"
 
 
@@ -208,12 +213,13 @@ def exchange_code(
     user = uow.session.get(User, row.user_id)
     if user is None or not user.active:
         raise OAuthError("invalid_grant", "the account is no longer active")
+    scope = granted_scope(user, row.scope)
     token = issue_access_token(
         keys,
         issuer,
         subject=user.id,
         role=user.role,
-        scope=row.scope,
+        scope=scope,
         client_id=client_id,
         minutes=minutes,
         department=department_code_of(uow.session, user),
@@ -222,9 +228,17 @@ def exchange_code(
         "identity.oauth.token_issued",
         "oauth_client",
         client_id,
-        {"user": str(user.id), "scope": row.scope},
+        {"user": str(user.id), "scope": scope},
     )
-    return TokenGrant(token, minutes * 60, row.scope, user)
+    return TokenGrant(token, minutes * 60, scope, user)
+
+
+def granted_scope(user: User, requested: str) -> str:
+    """The scopes a token for `user` carries: all that were consented for a citizen, only
+    `openid` and `profile` for staff (RFC 6749 §3.3 lets the server grant less)."""
+    if user.role == Role.CITIZEN:
+        return requested
+    return " ".join(scope for scope in requested.split() if scope in STAFF_GRANTABLE)
 
 
 def register_client(

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from smartcity.core.errors import NotFound, TooLarge
 from smartcity.core.http import RequestContext, authorize, unauthenticated
+from smartcity.core.ratelimit import throttle
 from smartcity.modules.sensors import rules
 from smartcity.modules.sensors.runtime import publisher_of, registry_of, sensors_settings
 from smartcity.modules.sensors.sta.entities import ENTITIES
@@ -104,6 +105,7 @@ def build_router() -> APIRouter:
         skip: Annotated[Text, Query(alias="$skip")] = None,
         count: Annotated[Text, Query(alias="$count")] = None,
     ) -> Response:
+        throttle(ctx, "sta-read", rules.QUERIES)
         options, params = _options(ctx)
         settings = sensors_settings(ctx.platform)
         base = _base(ctx.request)
