@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from smartcity.app import build_platform
+from smartcity.core import pages
 from smartcity.core.keys import KeyRing
-from smartcity.core.pages import PageRenderer, safe_url
+from smartcity.core.pages import PageRenderer
 from smartcity.core.settings import Settings
 from smartcity.modules.livinglab import dashboard
 from smartcity.modules.payments import codes
-from smartcity.modules.payments.pages import flow_chart
+from smartcity.modules.payments import pages as payment_pages
 from tests.support.markup import HOSTILE, JAVASCRIPT_URL, SHORT_HOSTILE, injected
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "smartcity"
@@ -80,9 +81,9 @@ def test_templates_escape_everything_and_carry_no_inline_script_or_style() -> No
     ],
 )
 def test_safe_url_links_only_what_cannot_run_script(url: str, kept: bool) -> None:
-    assert (safe_url(url) == url) is kept
+    assert (pages.safe_url(url) == url) is kept
     if not kept:
-        assert safe_url(url) == "#"
+        assert pages.safe_url(url) == "#"
 
 
 # -- every chart and code drawn with hostile text -----------------------------------------
@@ -140,7 +141,7 @@ def test_a_bar_chart_keeps_hostile_titles_and_labels_as_text(renderer: PageRende
 
 
 def test_the_money_flow_chart_keeps_hostile_labels_as_text(renderer: PageRenderer) -> None:
-    chart = flow_chart([("2026-03-01", 1200), (HOSTILE, 300)])
+    chart = payment_pages.flow_chart([("2026-03-01", 1200), (HOSTILE, 300)])
     root = _drawn(renderer, "payments/flow_chart.svg", chart=chart)
     assert HOSTILE in _texts(root)
 
