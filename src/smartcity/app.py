@@ -14,6 +14,7 @@ from smartcity.core.audit.api import build_router as transparency_router
 from smartcity.core.audit.log import TransparencyLog, catch_up
 from smartcity.core.db import Database
 from smartcity.core.events import EventBus
+from smartcity.core.headers import SecurityHeaders
 from smartcity.core.http import EdgeMiddleware, Metrics, install_error_handlers
 from smartcity.core.i18n import Catalogues
 from smartcity.core.keys import KeyRing
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         description="One login, one payment platform, one sensor hub and one living lab for a "
         "city. Errors are RFC 9457 problem+json documents with a stable `code`.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # the portal serves /docs without inline script (web/portal.py)
         redoc_url=None,
     )
     app.state.platform = platform
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         max_body=settings.max_body_bytes,
         metrics=metrics,
         log_requests=settings.log_requests,
+        security=SecurityHeaders(https=settings.secure_cookies),
     )
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.include_router(ops.build_router())

@@ -139,6 +139,9 @@ def test_citizen_adds_plate_binding(new_page: NewPage, shot: Shot) -> None:
     expect(rows).to_have_count(before + 1)
     assert page.evaluate("window.__e2eMarker") == "no reload"
     assert navigations == []
+    # /static/app.js empties the form once htmx reports success (no inline handler: the CSP).
+    expect(form.locator("#value")).to_have_value("")
+    expect(form.locator("#label")).to_have_value("")
     assert page.url.endswith("/me/bindings")
     shot(page, "4-added")
 

@@ -5,6 +5,8 @@ demo city (`smartcity db upgrade`, `demo load`, `serve`) as subprocesses on a fr
 fresh data directory, once per test module; `chromium` launches Debian's Chromium through
 Playwright; `new_page` opens a page in a fresh context (own cookies, Traditional Chinese by
 default); `shot` saves full-page screenshots to test-artifacts/screenshots/<test>-<step>.png.
+A test module that defines `prepare_portal(data_dir, url)` has it called on the loaded demo
+city before the server starts (to store data the demo does not have).
 """
 
 from __future__ import annotations
@@ -85,7 +87,9 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+def portal(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Portal]:
     """The demo city served on a free port from a fresh data directory."""
     data_dir = tmp_path_factory.mktemp("portal")
     port = _free_port()
@@ -108,6 +112,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
                 f"{done.stdout}\n{done.stderr}",
                 pytrace=False,
             )
+    prepare = getattr(request.module, "prepare_portal", None)
+    if prepare is not None:
+        prepare(data_dir, url)
     log_path = data_dir / "server.log"
     with log_path.open("w", encoding="utf-8") as log:
         server = subprocess.Popen(

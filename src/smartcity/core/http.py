@@ -33,6 +33,7 @@ from smartcity.core.errors import (
     PermissionDenied,
     problem_document,
 )
+from smartcity.core.headers import SecurityHeaders
 from smartcity.core.i18n import pick_locale
 from smartcity.core.platform import Platform
 from smartcity.core.uow import UnitOfWork
@@ -375,12 +376,19 @@ class EdgeMiddleware:
     """Request ids, body limits, security headers, metrics and one JSON log line per request."""
 
     def __init__(
-        self, app: ASGIApp, *, max_body: int, metrics: Metrics, log_requests: bool
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        metrics: Metrics,
+        log_requests: bool,
+        security: SecurityHeaders,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.metrics = metrics
         self.log_requests = log_requests
+        self.security = security
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -397,13 +405,10 @@ class EdgeMiddleware:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
-                extra = [
+                message["headers"] = [
+                    *self.security.apply(list(message.get("headers", []))),
                     (b"x-request-id", request_id.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
                 ]
-                message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
         rejection = self._reject(scope, headers)

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from smartcity.core.i18n import HTML_LANG, LOCALES, Catalogues
 from smartcity.core.money import format_ntd
 from smartcity.core.time import format_taipei
+
+# What browsers ignore in a URL before reading its scheme (WHATWG URL: leading C0 controls and
+# spaces, and every tab or newline), so "java\tscript:" is caught like "javascript:".
+_URL_IGNORED = re.compile(r"^[\x00-\x20]+|[\t\n\r]")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+"""The only schemes a stored link may have; any other (javascript:, data:) is not linked."""
+
+
+def safe_url(url: object) -> str:
+    """`url` if following it cannot run script: a relative URL or one of `LINK_SCHEMES`."""
+    text = str(url)
+    scheme = _SCHEME.match(_URL_IGNORED.sub("", text))
+    if scheme and scheme.group(1).lower() not in LINK_SCHEMES:
+        return "#"
+    return text
 
 
 class PageRenderer:
@@ -20,12 +37,15 @@ class PageRenderer:
         self.catalogues = catalogues
         self.env = Environment(
             loader=ChoiceLoader([FileSystemLoader(str(path)) for path in template_dirs]),
-            autoescape=select_autoescape(["html", "xml"]),
+            # Every template (HTML or SVG) is escaped, quotes included; templates
+            # are the only place markup is made (docs/architecture.md, "Output encoding").
+            autoescape=True,
             trim_blocks=True,
             lstrip_blocks=True,
         )
         self.env.filters["taipei"] = format_taipei
         self.env.filters["ntd"] = format_ntd
+        self.env.filters["safe_url"] = safe_url
         self.env.globals["LOCALES"] = LOCALES
 
     def translator(self, locale: str) -> Callable[[str], str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -31,7 +31,10 @@ class Settings(BaseSettings):
         "smartcity.local/transparency",
         description="Origin line of signed checkpoints (C2SP tlog-checkpoint).",
     )
-    secure_cookies: bool = Field(False, description="Mark cookies Secure (behind HTTPS).")
+    secure_cookies: bool = Field(
+        False,
+        description="Served over HTTPS: cookies Secure, HSTS sent; always true in production.",
+    )
     session_hours: int = Field(12, ge=1, le=24 * 30, description="Portal session lifetime.")
     access_token_minutes: int = Field(60, ge=1, le=24 * 60, description="JWT lifetime.")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="Larger request bodies get 413.")
@@ -68,6 +71,15 @@ class Settings(BaseSettings):
         if value.partition("://")[0] not in schemes:
             raise ValueError(f"rate-limit storage must be a URI with scheme {', '.join(schemes)}")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _https_in_production(cls, values: Any) -> Any:
+        # Production is always behind HTTPS: a forgotten or wrong SMARTCITY_SECURE_COOKIES must
+        # not send session cookies in clear text.
+        if isinstance(values, dict) and values.get("environment") == "production":
+            return {**values, "secure_cookies": True}
+        return values
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -1,4 +1,5 @@
-"""The portal shell: home, language switch, "my services", the staff console, transparency."""
+"""The portal shell: home, language switch, "my services", the staff console, transparency,
+the API docs."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from smartcity.core.audit.models import AuditEntry
 from smartcity.core.auth import PUBLIC, Role
+from smartcity.core.headers import DOCS_POLICY, policy
 from smartcity.core.http import LOCALE_COOKIE, PageContext, page_access
 from smartcity.core.i18n import LOCALES
 from smartcity.web import rules
@@ -80,6 +82,15 @@ def build_router() -> APIRouter:
             rows = list(session.execute(query).scalars())
             head = ctx.platform.log.head(session)
             return ctx.render("web/staff_audit.html", entries=rows, head=head)
+
+    @router.get("/docs", response_class=HTMLResponse)
+    def api_docs(ctx: Public) -> Response:
+        # Swagger UI, started from /static/swagger-init.js rather than FastAPI's inline script,
+        # under a policy of its own (core/headers.py: DOCS_POLICY).
+        root = str(ctx.request.scope.get("root_path", "")).rstrip("/")
+        response = ctx.render("web/api_docs.html", openapi_url=f"{root}/openapi.json")
+        response.headers["content-security-policy"] = policy(DOCS_POLICY)
+        return response
 
     @router.get("/transparency", response_class=HTMLResponse)
     def transparency(ctx: Public) -> Response:

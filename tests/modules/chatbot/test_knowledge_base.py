@@ -272,3 +272,22 @@ def test_versions_are_kept(loaded: Platform) -> None:
         session.close()
     assert [v.version for v in versions] == [2, 1]
     assert versions[1].snapshot["answer"].startswith("每年5月1日")
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x"])
+def test_an_answer_never_links_to_script(cli, tmp_path: Path, url: str) -> None:  # type: ignore[no-untyped-def]
+    good = {"question": "如何申請停車證？", "answer": "請至交通局。", "source_id": "P1"}
+    safe = tmp_path / "safe.jsonl"
+    safe.write_text(
+        json.dumps({**good, "links": [{"title": "交通局", "url": "https://dot.example"}]})
+    )
+    assert cli("chatbot", "import", "--format", "jsonl", str(safe))[0] == 0
+    # Neither a new item nor a change to the one there may carry a script link.
+    for record in ({**good, "source_id": "P2"}, good):
+        hostile = tmp_path / "hostile.jsonl"
+        hostile.write_text(json.dumps({**record, "links": [{"title": "x", "url": url}]}))
+        code, _out, err = cli("chatbot", "import", "--format", "jsonl", str(hostile))
+        assert code == 1 and "invalid_link" in err
+    code, out, _ = cli("chatbot", "export", "-")
+    (item,) = [json.loads(line) for line in out.splitlines()]
+    assert item["links"] == [{"title": "交通局", "url": "https://dot.example"}]

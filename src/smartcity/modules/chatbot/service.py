@@ -11,12 +11,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import InvalidInput, NotFound, PermissionDenied
+from smartcity.core.pages import LINK_SCHEMES
 from smartcity.core.platform import Platform
 from smartcity.core.time import taipei_today, utcnow
 from smartcity.core.uow import UnitOfWork
@@ -180,7 +182,7 @@ def create_item(
         department_name=name,
         owner_department=department_code,
         keywords=[k.strip() for k in keywords if k.strip()][:20],
-        links=[dict(link) for link in links],
+        links=_checked_links(links),
         valid_from=valid_from,
         valid_until=valid_until,
         posted_from=posted_from,
@@ -198,6 +200,17 @@ def create_item(
     _record_version(uow, item)
     uow.audit("chatbot.item.created", "chatbot_item", item.id, {"question": question})
     return item
+
+
+def _checked_links(links: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """An answer's links, each to a web page or a mail address: never a javascript: URL."""
+    for link in links:
+        url = str(link.get("url", ""))
+        if urlsplit(url).scheme.lower() not in LINK_SCHEMES:
+            raise InvalidInput(
+                f"a link must be http, https or mailto: {url[:80]}", code="invalid_link"
+            )
+    return [dict(link) for link in links]
 
 
 def update_item(uow: UnitOfWork, item: Item, changes: dict[str, Any]) -> Item:
@@ -225,6 +238,8 @@ def update_item(uow: UnitOfWork, item: Item, changes: dict[str, Any]) -> Item:
             raise InvalidInput("the answer is empty", code="item_incomplete")
         if key == "status":
             value = ItemStatus(value).value
+        if key == "links":
+            value = _checked_links(value)
         if key == "department_code":
             _check_department(uow.actor, value)
             item.department_name = _department_name(uow.session, value)
@@ -363,7 +378,7 @@ def import_records(uow: UnitOfWork, records: Sequence[ItemRecord]) -> ImportRepo
             "question": record.question,
             "answer": record.answer,
             "keywords": record.keywords,
-            "links": record.links,
+            "links": _checked_links(record.links),
             "valid_from": record.valid_from,
             "valid_until": record.valid_until,
             "posted_from": record.posted_from,

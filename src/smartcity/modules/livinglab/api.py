@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from smartcity.core.auth import PUBLIC
 from smartcity.core.errors import InvalidInput
 from smartcity.core.http import RequestContext, authorize, unauthenticated
+from smartcity.core.i18n import DEFAULT_LOCALE
 from smartcity.modules.livinglab import (
     attachments,
     dashboard,
@@ -476,13 +477,16 @@ def build_router() -> APIRouter:
             if pilot.id != pilot_id:
                 raise InvalidInput("that KPI belongs to another pilot", code="kpi_not_of_pilot")
             value = kpi_values.value_of(session, kpi, pilot)
-            svg = dashboard.kpi_chart(
+            chart = dashboard.kpi_chart(
                 value.series,
                 target=kpi.target,
                 baseline=kpi.baseline,
                 unit=kpi.unit,
                 title=kpi.name,
             )
+        svg = ctx.platform.services["pages"].render(
+            "livinglab/kpi_chart.svg", DEFAULT_LOCALE, {"chart": chart}
+        )
         return Response(svg, media_type="image/svg+xml")
 
     # -- citizens, evaluation ------------

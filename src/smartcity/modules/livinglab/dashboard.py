@@ -1,5 +1,5 @@
 """The public dashboard: pilots by domain, track, state and year, completion and adoption
-rates, time in each state; open data (CSV/JSON); a server-rendered KPI chart (SVG)."""
+rates, time in each state; open data (CSV/JSON); the layout of the KPI and bar charts."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import csv
 import io
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -140,6 +140,43 @@ def _safe_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
+@dataclass(frozen=True)
+class ChartPoint:
+    """A measured value at its place in the chart."""
+
+    x: float
+    y: float
+    at: str
+    value: float
+
+
+@dataclass(frozen=True)
+class KpiChart:
+    """A KPI's line chart, laid out; livinglab/kpi_chart.svg draws it (escaping every text)."""
+
+    title: str
+    unit: str
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    ticks: list[tuple[float, float]]
+    target: float
+    target_y: float
+    baseline: float | None
+    baseline_y: float
+    points: list[ChartPoint]
+    first_day: str
+    last_day: str
+
+    @property
+    def polyline(self) -> str:
+        """The points as an SVG `points` list."""
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+
 def kpi_chart(
     series: list[tuple[datetime, float]],
     *,
@@ -149,8 +186,8 @@ def kpi_chart(
     title: str,
     width: int = 560,
     height: int = 220,
-) -> str:
-    """A line chart of a KPI's values with its target and baseline, as inline SVG."""
+) -> KpiChart:
+    """A line chart of a KPI's values with its target and baseline."""
     pad_left, pad_right, pad_top, pad_bottom = 56, 16, 28, 36
     values = [v for _t, v in series] + [target] + ([baseline] if baseline is not None else [])
     low, high = min(values), max(values)
@@ -167,80 +204,53 @@ def kpi_chart(
         t0 = series[0][0].timestamp()
         t1 = series[-1][0].timestamp()
         spread = (t1 - t0) or 1.0
-        points = [(pad_left + (t.timestamp() - t0) / spread * inner, y(v)) for t, v in series]
+        xs = [pad_left + (t.timestamp() - t0) / spread * inner for t, _v in series]
     else:
-        points = [(pad_left + inner / 2, y(v)) for _t, v in series]
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{escape(title)}" class="kpi-chart">',
-        f"<title>{escape(title)}</title>",
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>',
-        f'<line x1="{pad_left}" y1="{height - pad_bottom}" x2="{width - pad_right}" '
-        f'y2="{height - pad_bottom}" stroke="#888"/>',
-        f'<line x1="{pad_left}" y1="{pad_top}" x2="{pad_left}" y2="{height - pad_bottom}" '
-        'stroke="#888"/>',
-    ]
-    for value in (low, (low + high) / 2, high):
-        parts.append(
-            f'<text x="{pad_left - 6}" y="{y(value) + 4:.1f}" font-size="11" '
-            f'text-anchor="end" fill="#444">{value:.4g}</text>'
-        )
-    parts.append(
-        f'<line x1="{pad_left}" y1="{y(target):.1f}" x2="{width - pad_right}" '
-        f'y2="{y(target):.1f}" stroke="#1a7f37" stroke-dasharray="6 4"/>'
-        f'<text x="{width - pad_right}" y="{y(target) - 4:.1f}" font-size="11" '
-        f'text-anchor="end" fill="#1a7f37">目標 target {target:.4g} {escape(unit)}</text>'
+        xs = [pad_left + inner / 2 for _ in series]
+    return KpiChart(
+        title=title,
+        unit=unit,
+        width=width,
+        height=height,
+        left=pad_left,
+        right=width - pad_right,
+        top=pad_top,
+        bottom=height - pad_bottom,
+        ticks=[(y(v), v) for v in (low, (low + high) / 2, high)],
+        target=target,
+        target_y=y(target),
+        baseline=baseline,
+        baseline_y=y(baseline) if baseline is not None else 0.0,
+        points=[
+            ChartPoint(x, y(v), format_taipei(t), v) for x, (t, v) in zip(xs, series, strict=True)
+        ],
+        first_day=format_taipei(series[0][0])[:10] if series else "",
+        last_day=format_taipei(series[-1][0])[:10] if series else "",
     )
-    if baseline is not None:
-        parts.append(
-            f'<line x1="{pad_left}" y1="{y(baseline):.1f}" x2="{width - pad_right}" '
-            f'y2="{y(baseline):.1f}" stroke="#999" stroke-dasharray="2 3"/>'
-            f'<text x="{pad_left + 4}" y="{y(baseline) - 4:.1f}" font-size="11" '
-            f'fill="#666">基準 baseline {baseline:.4g}</text>'
-        )
-    if points:
-        path = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in points)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="#0b5cad" stroke-width="2"/>')
-        for (x, yy), (t, v) in zip(points, series, strict=True):
-            parts.append(
-                f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3" fill="#0b5cad">'
-                f"<title>{format_taipei(t)}: {v:.4g} {escape(unit)}</title></circle>"
-            )
-        parts.append(
-            f'<text x="{pad_left}" y="{height - 12}" font-size="11" fill="#444">'
-            f"{format_taipei(series[0][0])[:10]}</text>"
-            f'<text x="{width - pad_right}" y="{height - 12}" font-size="11" '
-            f'text-anchor="end" fill="#444">{format_taipei(series[-1][0])[:10]}</text>'
-        )
-    else:
-        parts.append(
-            f'<text x="{width / 2}" y="{height / 2}" font-size="13" text-anchor="middle" '
-            'fill="#666">尚無量測值 No values yet</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
 
 
-def bar_chart(counts: dict[str, int], labels: dict[str, str], *, title: str) -> str:
-    """Horizontal bars of counts, as inline SVG."""
+@dataclass(frozen=True)
+class BarChart:
+    """Horizontal bars of counts, laid out; livinglab/bar_chart.svg draws them."""
+
+    title: str
+    width: int
+    height: int
+    label_width: int
+    row: int
+    bars: list[tuple[str, int, float]]
+
+
+def bar_chart(counts: dict[str, int], labels: dict[str, str], *, title: str) -> BarChart:
+    """Horizontal bars of counts: (label, count, bar length) per row."""
     items = [(labels.get(k, k), v) for k, v in counts.items()]
     row, width, label_w = 22, 420, 140
-    height = row * max(len(items), 1) + 8
     top = max((v for _k, v in items), default=0) or 1
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" class="bar-chart"><title>{escape(title)}</title>'
-    ]
-    for i, (label, value) in enumerate(items):
-        y = 4 + i * row
-        bar = (width - label_w - 50) * value / top
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 15}" font-size="12" text-anchor="end" '
-            f'fill="#222">{escape(label)}</text>'
-            f'<rect x="{label_w}" y="{y + 3}" width="{bar:.1f}" height="{row - 8}" '
-            f'fill="#0b5cad"/>'
-            f'<text x="{label_w + bar + 6:.1f}" y="{y + 15}" font-size="12" fill="#222">'
-            f"{value}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    return BarChart(
+        title=title,
+        width=width,
+        height=row * max(len(items), 1) + 8,
+        label_width=label_w,
+        row=row,
+        bars=[(label, value, (width - label_w - 50) * value / top) for label, value in items],
+    )

@@ -5,11 +5,11 @@ Every function here is pure (no database), so each is fuzzed on its own.
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from html import escape
 from urllib.parse import quote
 
 import segno
@@ -216,11 +216,31 @@ def twqr_uri(
     return f"TWQRP://{quote(payee, safe='')}/158/03/V1?{query}"
 
 
-def twqr_svg(uri: str, label: str) -> str:
-    """The TWQR URI as a scannable QR code (inline SVG, error correction level M)."""
+@dataclass(frozen=True)
+class QrDrawing:
+    """A QR code as one SVG path over a square of `size` modules (quiet zone included)."""
+
+    size: int
+    path: str
+
+
+def twqr_drawing(uri: str) -> QrDrawing:
+    """The TWQR URI as a scannable QR code (error correction level M); payments/twqr.svg draws it.
+
+    Each run of dark modules in a row becomes one rectangle of the path, so the drawing holds
+    numbers only, whatever the URI says.
+    """
     code = segno.make(uri, error="m", micro=False)
-    svg: str = code.svg_inline(scale=3, title=label, svgclass="qr")
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
+    rows = list(code.matrix_iter(scale=1, border=4))
+    runs = []
+    for y, row in enumerate(rows):
+        x = 0
+        for dark, group in itertools.groupby(row):
+            length = len(list(group))
+            if dark:
+                runs.append(f"M{x} {y}h{length}v1h-{length}z")
+            x += length
+    return QrDrawing(len(rows), "".join(runs))
 
 
 # -- Code 39, drawn as SVG ---------------------------------------------------------------
@@ -254,20 +274,22 @@ def code39_modules(text: str, narrow: int = 1, wide: int = 3) -> list[tuple[bool
     return runs
 
 
-def code39_svg(text: str, height: int = 48) -> str:
-    """An SVG drawing of `text` in Code 39 with the text printed under it."""
+@dataclass(frozen=True)
+class Code39Drawing:
+    """`text` in Code 39 as bars (x, width) on a `width` × `height` field."""
+
+    text: str
+    width: int
+    height: int
+    bars: list[tuple[int, int]]
+
+
+def code39_drawing(text: str, height: int = 48) -> Code39Drawing:
+    """The bars of `text` in Code 39 with a quiet zone; payments/code39.svg draws them."""
     x = 10
-    rects = []
+    bars = []
     for is_bar, width in code39_modules(text):
         if is_bar:
-            rects.append(f'<rect x="{x}" y="0" width="{width}" height="{height}"/>')
+            bars.append((x, width))
         x += width
-    total = x + 10
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total * 2}" height="{height * 2 + 28}" '
-        f'viewBox="0 0 {total} {height + 14}" role="img" aria-label="{text}">'
-        f'<rect width="{total}" height="{height + 14}" fill="#fff"/><g fill="#000">'
-        + "".join(rects)
-        + f'</g><text x="{total // 2}" y="{height + 11}" font-size="10" text-anchor="middle" '
-        f'font-family="monospace">{text}</text></svg>'
-    )
+    return Code39Drawing(text, x + 10, height, bars)

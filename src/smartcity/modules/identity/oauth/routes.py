@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from smartcity.core.auth import PUBLIC, Principal
 from smartcity.core.errors import PermissionDenied
+from smartcity.core.headers import policy
 from smartcity.core.http import (
     SESSION_COOKIE,
     PageContext,
@@ -115,11 +116,11 @@ def _login_page(
     set_cookie(
         response, LOGIN_CSRF_COOKIE, csrf, secure=ctx.platform.settings.secure_cookies, max_age=3600
     )
-    return response
+    return _posts_back_to_client(response, request)
 
 
 def _consent_page(ctx: PageContext, request: AuthorizeRequest, user: User, csrf: str) -> Response:
-    return ctx.render(
+    response = ctx.render(
         "identity/consent.html",
         params=request.as_params(),
         client=request.client,
@@ -127,6 +128,14 @@ def _consent_page(ctx: PageContext, request: AuthorizeRequest, user: User, csrf:
         user=user,
         consent_csrf=csrf,
     )
+    return _posts_back_to_client(response, request)
+
+
+def _posts_back_to_client(response: Response, request: AuthorizeRequest) -> Response:
+    # These forms end in a redirect to the client's registered redirect URI, which the
+    # browser checks against form-action like the form's own target.
+    response.headers["content-security-policy"] = policy(form_targets=[request.redirect_uri])
+    return response
 
 
 def _checked(ctx: PageContext, params: dict[str, str]) -> AuthorizeRequest | Response:
