@@ -9,9 +9,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import PlainTextResponse
 
 from smartcity.core.auth import PUBLIC, Role
+from smartcity.core.csvfile import CSVResponse
 from smartcity.core.errors import BadRequest, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.time import CivilDate, taipei_today
@@ -405,7 +405,7 @@ def build_router() -> APIRouter:
                 session, day or taipei_today(), _department_for(ctx, department)
             )
         if format == "csv":
-            return PlainTextResponse(reconciliation.report_csv(rows), media_type="text/csv")
+            return CSVResponse(reconciliation.REPORT_COLUMNS, rows)
         return [ReportRow.model_validate(row) for row in rows]
 
     @router.get("/ledger/check", response_model=LedgerCheckOut, summary="Prove the ledger")
@@ -713,16 +713,14 @@ def build_router() -> APIRouter:
     @router.get(
         "/payouts/{batch_id}/instructions",
         summary="The payout instructions for the bank (CSV)",
-        response_class=PlainTextResponse,
+        response_class=CSVResponse,
     )
     def instructions(
         ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))], batch_id: uuid.UUID
-    ) -> PlainTextResponse:
+    ) -> CSVResponse:
         _batch_out(ctx, batch_id)
         with ctx.read() as session:
-            return PlainTextResponse(
-                payouts.instructions_csv(session, batch_id), media_type="text/csv"
-            )
+            return CSVResponse(payouts.INSTRUCTION_COLUMNS, payouts.instructions(session, batch_id))
 
     @router.post(
         "/payouts/results/{payout_id}",

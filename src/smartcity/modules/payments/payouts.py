@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Sequence
 
@@ -117,15 +115,17 @@ def payouts_of_citizen(session: Session, user_id: uuid.UUID) -> list[tuple[Payou
     return [(p, b) for p, b in rows]
 
 
-def instructions_csv(session: Session, batch_id: uuid.UUID) -> str:
-    """The instructions file for the bank: payout id, account, amount."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["payout_id", "account", "amount"])
-    for payout in payouts_of_batch(session, batch_id):
-        if payout.state == PayoutState.INSTRUCTED:
-            writer.writerow([str(payout.id), payout.account, payout.amount])
-    return out.getvalue()
+INSTRUCTION_COLUMNS = ("payout_id", "account", "amount")
+"""The columns of the instructions file for the bank."""
+
+
+def instructions(session: Session, batch_id: uuid.UUID) -> list[tuple[str, str, int]]:
+    """The rows of the instructions file for the bank: payout id, account, amount."""
+    return [
+        (str(payout.id), payout.account, payout.amount)
+        for payout in payouts_of_batch(session, batch_id)
+        if payout.state == PayoutState.INSTRUCTED
+    ]
 
 
 def record_result(uow: UnitOfWork, payout_id: uuid.UUID, paid: bool, reason: str = "") -> Payout:
