@@ -19,7 +19,7 @@ from fastapi.responses import Response
 MEDIA_TYPE = "text/csv; charset=utf-8"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # A plain decimal number: a spreadsheet reads it as that number, never as a formula.
-_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def safe_cell(value: Any) -> Any:

@@ -245,7 +245,7 @@ def build_router() -> APIRouter:
             rows = reconciliation.daily_report(session, chosen, _department(ctx))
         return ctx.render("payments/reconciliation.html", rows=rows, day=chosen)
 
-    @router.get("/staff/payments/reconciliation.csv")
+    @router.get("/staff/payments/reconciliation.csv", response_class=CSVResponse)
     def console_reconciliation_csv(
         ctx: Staff, day: Annotated[date | None, Query()] = None
     ) -> Response:
