@@ -72,9 +72,11 @@ class CSVResponse(Response):
         *,
         filename: str | None = None,
         bom: bool = False,
+        status_code: int = 200,  # FastAPI reads its default to document the route
     ) -> None:
         disposition = f'attachment; filename="{filename}"' if filename else None
         super().__init__(
             write_csv(columns, rows, bom=bom),
+            status_code=status_code,
             headers={"Content-Disposition": disposition} if disposition else None,
         )
