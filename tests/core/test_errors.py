@@ -106,7 +106,7 @@ def test_authentication_problems(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("query", "status", "code"),
-    [("start=0%00&end=1", 400, "invalid_character"), ("start=%ff&end=1", 422, "validation_error")],
+    [("start=0%00&end=1", 400, "invalid_character"), ("start=%ff&end=1", 400, "invalid_encoding")],
 )
 def test_unreadable_query_strings(client: TestClient, query: str, status: int, code: str) -> None:
     _problem(client.get(f"/api/v1/transparency/entries?{query}"), status, code)

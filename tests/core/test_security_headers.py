@@ -27,7 +27,7 @@ from tests.modules.identity.test_oauth import (
 )
 from tests.support.markup import start_tags
 
-EVERY_COOKIE = {"sc_oauth", "sc_login_csrf", "sc_login", "sc_session", "sc_lang"}
+EVERY_COOKIE = {"sc_oauth", "sc_login_csrf", "sc_login", "sc_session", "sc_device", "sc_lang"}
 
 
 def directives(response: Any) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from smartcity.core import jsonbody
 from smartcity.core.auth import ANONYMOUS, Principal, Rule
 from smartcity.core.errors import (
     PROBLEM_JSON,
@@ -45,6 +46,8 @@ SESSION_COOKIE = "sc_session"
 LOCALE_COOKIE = "sc_lang"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+BODY_PROBLEM = "body_problem"
+"""Key in the request state: what the edge found wrong with a JSON body (a BadRequest)."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -132,12 +135,20 @@ def check_rule(rule: Rule, principal: Principal) -> None:
     raise PermissionDenied(f"this needs one of: {', '.join(sorted(rule.roles or ()))}")
 
 
+def check_body(request: Request) -> None:
+    """Raise what the edge found wrong with the JSON body; rule dependencies call it last."""
+    found = request.scope.get("state", {}).get(BODY_PROBLEM)
+    if found is not None:
+        raise found
+
+
 def authorize(rule: Rule) -> Callable[[Request], RequestContext]:
     """Dependency for an API route: resolve the caller and apply `rule` before anything else."""
 
     def dependency(request: Request) -> RequestContext:
         principal = resolve_bearer(request)
         check_rule(rule, principal)
+        check_body(request)
         return RequestContext(
             request, platform_of(request), rule.caller(principal), request_id_of(request)
         )
@@ -211,6 +222,7 @@ def page_access(rule: Rule, *, csrf: bool = True) -> Callable[[Request], Awaitab
             if not principal.is_authenticated:
                 raise LoginRequired()
             check_rule(rule, principal)
+        check_body(request)
         if csrf and request.method not in ("GET", "HEAD", "OPTIONS"):
             form = await request.form()
             sent = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD) or "")
@@ -307,6 +319,11 @@ def install_error_handlers(app: Any) -> None:
         return problem_response(request, body)
 
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        found = request.scope.get("state", {}).get(BODY_PROBLEM)
+        if found is not None and exc.status_code == 400:
+            # FastAPI parses JSON bodies before any dependency runs and could not (a
+            # document too deep for json.loads): the edge already knows why.
+            return problem_response(request, found.problem())
         code, title = _STATUS_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         body = problem_document(exc.status_code, code, title, detail)
@@ -414,11 +431,14 @@ class EdgeMiddleware:
         rejection = self._reject(scope, headers)
         replay: Receive = receive
         if rejection is None and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-            textual = headers.get("content-type", "").startswith(
-                ("application/json", "application/x-www-form-urlencoded", "text/")
-            )
-            body, rejection = await self._read_body(receive, textual)
+            content_type = headers.get("content-type", "")
+            body, rejection = await self._read_body(receive, content_type)
             replay = _replay(body, receive)
+            found = jsonbody.problem(body) if _parsed_as_json(content_type) else None
+            if found is not None:
+                # Kept rather than refused here: the route's rule (or a webhook's signature)
+                # is checked first, then the rule dependency raises it (check_body).
+                scope["state"][BODY_PROBLEM] = found
         if rejection is not None:
             status, code, detail = rejection
             await self._problem(scope, receive, send_wrapper, status, code, detail, request_id)
@@ -468,14 +488,12 @@ class EdgeMiddleware:
         # PostgreSQL cannot store NUL characters; refuse them at the door.
         if b"%00" in query or b"\x00" in query or "\x00" in scope.get("path", ""):
             return 400, "invalid_character", "NUL characters are not allowed"
-        try:
-            query.decode("utf-8")
-        except UnicodeDecodeError:
+        if not _utf8_unquoted(query):
             return 400, "invalid_encoding", "the query string must be UTF-8"
         return None
 
     async def _read_body(
-        self, receive: Receive, textual: bool
+        self, receive: Receive, content_type: str
     ) -> tuple[bytes, tuple[int, str, str] | None]:
         """The whole body (bounded by the limit), or why it is refused."""
         chunks: list[bytes] = []
@@ -492,9 +510,16 @@ class EdgeMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        textual = content_type.startswith(
+            ("application/json", "application/x-www-form-urlencoded", "text/")
+        )
         # PostgreSQL text cannot hold NUL; binary uploads may.
         if textual and (b"\x00" in body or b"\\u0000" in body):
             return b"", (400, "invalid_character", "NUL characters are not allowed")
+        if content_type.startswith("application/x-www-form-urlencoded") and not _utf8_unquoted(
+            body
+        ):
+            return b"", (400, "invalid_encoding", "form fields must be UTF-8")
         return body, None
 
     async def _problem(
@@ -514,6 +539,27 @@ class EdgeMiddleware:
             status, code, title, detail, instance=scope.get("path", ""), request_id=request_id
         )
         await JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)(scope, receive, send)
+
+
+def _utf8_unquoted(encoded: bytes) -> bool:
+    """Whether URL-encoded `encoded` is UTF-8, percent-escapes included.
+
+    Starlette decodes an escape that is not UTF-8 (`%ED%A0%80`, a lone surrogate) into U+FFFD
+    without a word: the value would silently differ from what was sent.
+    """
+    try:
+        unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parsed_as_json(content_type: str) -> bool:
+    """FastAPI's rule for a body it parses as JSON: application/json or application/*+json."""
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def route_template(scope: Scope) -> str:
@@ -557,6 +603,7 @@ def unauthenticated(rule: Rule) -> Callable[[Request], RequestContext]:
         raise ValueError("only a public rule can skip authentication")
 
     def dependency(request: Request) -> RequestContext:
+        check_body(request)
         return RequestContext(request, platform_of(request), ANONYMOUS, request_id_of(request))
 
     dependency.rule = rule  # type: ignore[attr-defined]  # read by the authorisation matrix

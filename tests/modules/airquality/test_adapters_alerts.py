@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from smartcity.core.csvfile import write_csv
 from smartcity.modules.airquality import adapters, alerts, calibration
 
 
@@ -70,7 +71,7 @@ def test_airbox_document_has_exactly_the_fields() -> None:
     assert list(feed) == list(adapters.AIRBOX_FIELDS)
     assert feed["s_d0"] == 17.0 and feed["c_d0"] == 9.5
     assert feed["timestamp"] == "2024-11-02T00:15:03Z"
-    rows = list(csv.DictReader(io.StringIO(adapters.airbox_csv(doc))))
+    rows = list(csv.DictReader(io.StringIO(write_csv(adapters.AIRBOX_FIELDS, doc["feeds"]))))
     assert rows[0]["SiteName"] == "某國小" and rows[0]["c_d0"] == "9.5"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -189,3 +191,21 @@ def test_every_run_is_audited(client: TestClient, actors: Actors, platform, load
         "airquality.calibration.chosen",
         "airquality.plumes.tracked",
     } <= actions
+
+
+def test_a_site_name_that_looks_like_a_formula_is_text_in_the_csv(
+    client: TestClient, actors: Actors
+) -> None:
+    from tests.modules.sensors.conftest import lass_line
+
+    formula = '=HYPERLINK("https://evil.example/","PM2.5")'
+    line = lass_line(device="74DA38AF9999", pm25=-1) + f"SiteName={formula}|"
+    device = bearer(actors.token(Role.DEVICE))
+    stored = client.post("/api/v1/sensors/lass", content=line, headers=device)
+    assert stored.status_code == 200, stored.text
+    text = client.get("/api/v1/airquality/last-all-airbox.csv").text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    (row,) = [r for r in rows if r["device_id"] == "74DA38AF9999"]
+    assert row["SiteName"] == "'" + formula
+    # Numbers stay numbers, the negative reading too.
+    assert row["gps_lat"] == "25.033" and row["s_d0"] == "-1.0"

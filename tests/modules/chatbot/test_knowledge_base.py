@@ -287,7 +287,7 @@ def test_an_answer_never_links_to_script(cli, tmp_path: Path, url: str) -> None:
         hostile = tmp_path / "hostile.jsonl"
         hostile.write_text(json.dumps({**record, "links": [{"title": "x", "url": url}]}))
         code, _out, err = cli("chatbot", "import", "--format", "jsonl", str(hostile))
-        assert code == 1 and "invalid_link" in err
+        assert code == 1 and "link_refused" in err
     code, out, _ = cli("chatbot", "export", "-")
     (item,) = [json.loads(line) for line in out.splitlines()]
     assert item["links"] == [{"title": "交通局", "url": "https://dot.example"}]

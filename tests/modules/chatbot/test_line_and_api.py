@@ -241,3 +241,38 @@ def test_chat_widget_pages(loaded: Platform, client: TestClient) -> None:
         "/chat/ask", data={"question": "戶籍謄本怎麼申請"}, headers={"hx-request": "true"}
     )
     assert reply.status_code == 200 and "戶政事務所" in reply.text
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        (b'{"events": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "json_too_deep"),
+        (b'{"events": [{"type": "message", "message": {"text": "\\udc00"}}]}', "lone_surrogate"),
+        (
+            b'{"events": [{"type": "message", "message": {"text": "\xed\xa0\x80"}}]}',
+            "invalid_encoding",
+        ),
+    ],
+)
+def test_a_signed_body_that_is_bad_json_is_400_and_an_unsigned_one_401(
+    loaded: Platform,
+    client: TestClient,
+    line_server: StandIn,
+    raw: bytes,
+    code: str,
+    content_type: str,
+) -> None:
+    _configure(loaded, line_server)
+    headers = {"content-type": content_type}
+    unsigned = client.post(WEBHOOK, content=raw, headers=headers)
+    assert unsigned.status_code == 401 and unsigned.json()["code"] == "line_signature_missing"
+    forged = client.post(
+        WEBHOOK, content=raw, headers={**headers, "x-line-signature": _sign(raw, "wrong")}
+    )
+    assert forged.status_code == 401 and forged.json()["code"] == "line_signature_invalid"
+    signed = client.post(WEBHOOK, content=raw, headers={**headers, "x-line-signature": _sign(raw)})
+    assert signed.status_code == 400, signed.text
+    assert signed.json()["code"] == code
+    line.replier_of(loaded).drain()
+    assert line_server.requests == []

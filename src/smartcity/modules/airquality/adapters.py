@@ -126,19 +126,6 @@ AIRBOX_FIELDS = (
 """Column order of the CSV export (the fields of one Airbox feed)."""
 
 
-def airbox_csv(document: dict[str, Any]) -> str:
-    """The feeds of an Airbox document as CSV (RFC 4180)."""
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=AIRBOX_FIELDS, lineterminator="\r\n")
-    writer.writeheader()
-    for feed in document["feeds"]:
-        writer.writerow({k: "" if feed[k] is None else feed[k] for k in AIRBOX_FIELDS})
-    return buffer.getvalue()
-
-
 def calibrate_latest(
     latest: Sequence[Any], model_of_device: dict[str, CalibrationModel]
 ) -> dict[str, float]:

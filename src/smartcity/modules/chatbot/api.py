@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import PUBLIC
-from smartcity.core.http import RequestContext, authorize, unauthenticated
+from smartcity.core.http import RequestContext, authorize, platform_of, unauthenticated
 from smartcity.core.ratelimit import throttle
 from smartcity.core.time import isoformat_z
 from smartcity.modules.chatbot import line, rules, schemas, service
@@ -19,6 +19,23 @@ from smartcity.modules.chatbot.values import Channel, Feedback
 Anyone = Annotated[RequestContext, Depends(authorize(PUBLIC))]
 Open = Annotated[RequestContext, Depends(unauthenticated(PUBLIC))]
 Staff = Annotated[RequestContext, Depends(authorize(rules.STAFF))]
+
+
+async def _line_body(request: Request) -> bytes:
+    """The webhook's raw body once its signature holds.
+
+    A dependency declared before the route's rule, so that the signature is checked before
+    anything, the edge's verdict on the JSON body included.
+    """
+    body = await request.body()
+    settings = service.settings_of(platform_of(request))
+    line.verify_signature(
+        settings.line_channel_secret, body, request.headers.get("x-line-signature")
+    )
+    return body
+
+
+SignedByLine = Annotated[bytes, Depends(_line_body)]
 
 
 def item_out(session: Session, item: Item) -> schemas.ItemOut:
@@ -206,13 +223,11 @@ def build_router() -> APIRouter:
             )
 
     @router.post("/line/webhook", response_model=schemas.WebhookOut)
-    async def line_webhook(request: Request, ctx: Open) -> Any:
+    async def line_webhook(body: SignedByLine, ctx: Open) -> Any:
         """LINE Messaging API webhook: signature checked on the raw body before parsing."""
-        body = await request.body()
-        signature = request.headers.get("x-line-signature")
         from starlette.concurrency import run_in_threadpool
 
-        processed = await run_in_threadpool(line.handle_webhook, ctx.platform, body, signature)
+        processed = await run_in_threadpool(line.handle_webhook, ctx.platform, body)
         return schemas.WebhookOut(processed=processed)
 
     return router

@@ -156,6 +156,18 @@ def build_cli() -> typer.Typer:
                     bar.advance(task)
         typer.echo(f"taught {added} new variant(s) from {len(pairs)} question(s)")
 
+    @app.command("mask-personal-data")
+    def mask_personal_data(ctx: typer.Context) -> None:
+        """Mask national IDs, phone and card numbers in questions and variants already stored."""
+        platform: Platform = ctx.obj
+        with platform.unit_of_work(system_actor("cli")) as uow:
+            report = service.mask_stored_personal_data(uow)
+        typer.echo(
+            f"masked {report.questions} question(s) and {report.variants} variant(s); "
+            f"{report.merged_variants} variant(s) merged into an identical one, "
+            f"{report.versions} history version(s) masked, {report.items} item(s) re-versioned"
+        )
+
     return app
 
 

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET  # DOCTYPE refused below: no entity expansion
+import xml.etree.ElementTree as ET  # only for the element type; parsing is defusedxml's
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as parse_xml
+
 from smartcity.core.errors import InvalidInput
+from smartcity.modules.chatbot.links import checked as checked_links
+from smartcity.modules.chatbot.links import is_allowed as link_allowed
 from smartcity.modules.chatbot.text import html_to_text
 
 MAX_FILE_BYTES = 50_000_000
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+# "<" as UTF-32 big- and little-endian, with or without a byte order mark (XML 1.0 F.1).
+_UTF32_STARTS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\x00\x00\x00<", b"<\x00\x00\x00")
 
 
 @dataclass
@@ -62,10 +69,19 @@ def parse_taipei_faq_xml(raw: bytes) -> list[ItemRecord]:
     """Records of the 市政網站整合平台之常見問答 XML, exactly as the city publishes it."""
     if len(raw) > MAX_FILE_BYTES:
         raise InvalidInput("the file is larger than 50 MB", code="file_too_large")
-    if b"<!DOCTYPE" in raw[:2000].upper() or b"<!ENTITY" in raw.upper():
-        raise InvalidInput("XML with a DOCTYPE or entities is refused", code="xml_doctype")
+    if raw[:4] in _UTF32_STARTS:
+        # Expat reads UTF-8 and UTF-16 only; say so rather than "not well-formed".
+        raise InvalidInput(
+            "UTF-32 XML cannot be read; save the file as UTF-8", code="unsupported_encoding"
+        )
     try:
-        root = ET.fromstring(raw)  # noqa: S314  # DOCTYPE and entities refused above
+        # The parser itself refuses a DTD, entities and external references, whatever the
+        # file's encoding (a byte search for "<!DOCTYPE" misses UTF-16).
+        root = parse_xml(raw, forbid_dtd=True)
+    except DefusedXmlException:
+        raise InvalidInput(
+            "XML with a DOCTYPE or entities is refused", code="xml_doctype"
+        ) from None
     except ET.ParseError as exc:
         raise InvalidInput(f"the XML is malformed: {exc}", code="malformed_xml") from None
     records = root.findall(".//data")
@@ -93,7 +109,7 @@ def parse_taipei_faq_xml(raw: bytes) -> list[ItemRecord]:
         answer, links = html_to_text(field_text("news_content"))
         for extra in node.findall("link"):
             url = (extra.text or "").strip()
-            if url.startswith(("http://", "https://")) and all(x["url"] != url for x in links):
+            if link_allowed(url) and all(x["url"] != url for x in links):
                 links.append({"title": url, "url": url})
         items.append(
             ItemRecord(
@@ -135,6 +151,17 @@ def parse_jsonl(raw: bytes) -> list[ItemRecord]:
                 f"line {number}: question and answer are required", code="record_incomplete"
             )
         try:
+            links = [
+                {"title": str(x.get("title", "")), "url": str(x["url"])}
+                for x in row.get("links") or []
+            ]
+        except (TypeError, KeyError, AttributeError):
+            raise InvalidInput(f"line {number}: malformed links", code="malformed_jsonl") from None
+        try:
+            checked_links(links)
+        except InvalidInput as refused:
+            raise InvalidInput(f"line {number}: {refused.detail}", code=refused.code) from None
+        try:
             items.append(
                 ItemRecord(
                     question=question.strip()[:500],
@@ -145,10 +172,7 @@ def parse_jsonl(raw: bytes) -> list[ItemRecord]:
                         str(row["department_code"])[:32] if row.get("department_code") else None
                     ),
                     keywords=[str(k)[:50] for k in row.get("keywords") or []][:20],
-                    links=[
-                        {"title": str(x.get("title", "")), "url": str(x["url"])}
-                        for x in row.get("links") or []
-                    ],
+                    links=links,
                     variants=[str(v)[:500] for v in row.get("variants") or [] if str(v).strip()],
                     valid_from=_date(row.get("valid_from")),
                     valid_until=_date(row.get("valid_until")),

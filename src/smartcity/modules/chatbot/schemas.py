@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from smartcity.modules.chatbot.links import is_allowed
 
 
 class AskIn(BaseModel):
@@ -52,7 +54,14 @@ class LinkIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     title: str = Field("", max_length=200)
-    url: str = Field(min_length=1, max_length=500, pattern=r"^https?://")
+    url: str = Field(min_length=1, max_length=500)
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, url: str) -> str:
+        if not is_allowed(url):
+            raise ValueError("only https, http, tel and mailto links are allowed")
+        return url
 
 
 class ItemIn(BaseModel):

@@ -11,21 +11,22 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import InvalidInput, NotFound, PermissionDenied
-from smartcity.core.pages import LINK_SCHEMES
 from smartcity.core.platform import Platform
 from smartcity.core.time import taipei_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.chatbot import departments, engine
 from smartcity.modules.chatbot import text as textmod
 from smartcity.modules.chatbot.importer import ItemRecord
+from smartcity.modules.chatbot.links import checked as checked_links
+from smartcity.modules.chatbot.links import shown as shown_links
 from smartcity.modules.chatbot.models import Item, ItemVersion, KbState, QuestionLog, Variant
+from smartcity.modules.chatbot.privacy import mask_personal_data
 from smartcity.modules.chatbot.settings import ChatbotSettings
 from smartcity.modules.chatbot.values import (
     Channel,
@@ -91,6 +92,11 @@ def _snapshot(item: Item, variants: Sequence[str]) -> dict[str, Any]:
         "posted_until": item.posted_until.isoformat() if item.posted_until else None,
         "status": item.status,
     }
+
+
+def citizen_text(text: str) -> str:
+    """A citizen's question as it may be stored: one clean line, personal numbers masked."""
+    return mask_personal_data(textmod.clean_question(text))
 
 
 def variants_of(session: Session, item_id: uuid.UUID) -> list[Variant]:
@@ -182,7 +188,7 @@ def create_item(
         department_name=name,
         owner_department=department_code,
         keywords=[k.strip() for k in keywords if k.strip()][:20],
-        links=_checked_links(links),
+        links=checked_links(links),
         valid_from=valid_from,
         valid_until=valid_until,
         posted_from=posted_from,
@@ -192,7 +198,7 @@ def create_item(
     )
     uow.session.add(item)
     uow.session.flush()
-    for text in dict.fromkeys(textmod.clean_question(v) for v in variants):
+    for text in dict.fromkeys(citizen_text(v) for v in variants):
         if text and text != question:
             uow.session.add(Variant(item_id=item.id, text=text, source=VariantSource.STAFF.value))
     _touch(uow.session, item)
@@ -200,17 +206,6 @@ def create_item(
     _record_version(uow, item)
     uow.audit("chatbot.item.created", "chatbot_item", item.id, {"question": question})
     return item
-
-
-def _checked_links(links: Sequence[dict[str, str]]) -> list[dict[str, str]]:
-    """An answer's links, each to a web page or a mail address: never a javascript: URL."""
-    for link in links:
-        url = str(link.get("url", ""))
-        if urlsplit(url).scheme.lower() not in LINK_SCHEMES:
-            raise InvalidInput(
-                f"a link must be http, https or mailto: {url[:80]}", code="invalid_link"
-            )
-    return [dict(link) for link in links]
 
 
 def update_item(uow: UnitOfWork, item: Item, changes: dict[str, Any]) -> Item:
@@ -239,7 +234,7 @@ def update_item(uow: UnitOfWork, item: Item, changes: dict[str, Any]) -> Item:
         if key == "status":
             value = ItemStatus(value).value
         if key == "links":
-            value = _checked_links(value)
+            value = checked_links(value)
         if key == "department_code":
             _check_department(uow.actor, value)
             item.department_name = _department_name(uow.session, value)
@@ -264,7 +259,7 @@ def add_variant(
     """Attach a citizen's phrasing to an item; None when it is already there."""
     if source == VariantSource.STAFF:
         _check_department(uow.actor, item.department_code)
-    cleaned = textmod.clean_question(text)
+    cleaned = citizen_text(text)
     if not cleaned:
         raise InvalidInput("the question is empty", code="empty_question")
     if item.status != ItemStatus.ACTIVE.value:
@@ -378,7 +373,7 @@ def import_records(uow: UnitOfWork, records: Sequence[ItemRecord]) -> ImportRepo
             "question": record.question,
             "answer": record.answer,
             "keywords": record.keywords,
-            "links": _checked_links(record.links),
+            "links": checked_links(record.links),
             "valid_from": record.valid_from,
             "valid_until": record.valid_until,
             "posted_from": record.posted_from,
@@ -474,7 +469,7 @@ def doc_of(item: Item, variants: Sequence[str]) -> engine.Doc:
         department_name=item.department_name,
         keywords=list(item.keywords or []),
         variants=list(variants),
-        links=list(item.links or []),
+        links=shown_links(item.links or []),
         valid_from=item.valid_from,
         valid_until=item.valid_until,
     )
@@ -596,7 +591,7 @@ def ask(
     log: bool = True,
 ) -> Answer:
     """Answer a question with the freshest knowledge base, and log it for the learning loop."""
-    cleaned = textmod.clean_question(question)
+    cleaned = citizen_text(question)
     if not cleaned:
         raise InvalidInput("the question is empty", code="empty_question")
     session = platform.db.read_session()
@@ -678,7 +673,7 @@ def teach(uow: UnitOfWork, question: str, item_reference: str) -> tuple[Item, bo
     """Attach a question to an item as a variant; open triage entries of it are resolved."""
     item = get_item(uow.session, item_reference)
     added = add_variant(uow, item, question, VariantSource.TAUGHT)
-    cleaned = textmod.clean_question(question)
+    cleaned = citizen_text(question)
     for row in uow.session.scalars(
         select(QuestionLog).where(
             QuestionLog.text == cleaned, QuestionLog.triage_state == TriageState.OPEN.value
@@ -698,6 +693,79 @@ def resolve_question(uow: UnitOfWork, question_id: str, item_reference: str) -> 
     row.resolved_item_id = item.id
     uow.audit("chatbot.question.resolved", "chatbot_question", row.id, {"item_id": str(item.id)})
     return item
+
+
+@dataclass
+class MaskReport:
+    """What masking the stored text changed."""
+
+    questions: int = 0
+    variants: int = 0
+    merged_variants: int = 0
+    versions: int = 0
+    items: int = 0
+
+
+def mask_stored_personal_data(uow: UnitOfWork) -> MaskReport:
+    """Mask personal numbers in questions and variants stored before they were masked on entry.
+
+    Two variants of one item can become the same text once masked: the later one goes. Each
+    item whose variants changed gets a new version, so the index and the history follow.
+    """
+    session = uow.session
+    report = MaskReport()
+    for row in session.scalars(select(QuestionLog).execution_options(yield_per=1000)):
+        masked = mask_personal_data(row.text)
+        if masked != row.text:
+            row.text = masked
+            report.questions += 1
+    changed_items: set[uuid.UUID] = set()
+    seen: set[tuple[uuid.UUID, str]] = set()
+    renamed: list[tuple[Variant, str]] = []
+    for variant in session.scalars(select(Variant).order_by(Variant.created_at, Variant.id)):
+        masked = mask_personal_data(variant.text)
+        if (variant.item_id, masked) in seen:
+            session.delete(variant)
+            report.merged_variants += 1
+            changed_items.add(variant.item_id)
+        else:
+            seen.add((variant.item_id, masked))
+            if masked != variant.text:
+                renamed.append((variant, masked))
+                changed_items.add(variant.item_id)
+    session.flush()  # duplicates go first: (item, text) is unique
+    for variant, masked in renamed:
+        variant.text = masked
+    report.variants = len(renamed)
+    for version in session.scalars(select(ItemVersion).execution_options(yield_per=1000)):
+        before = list(version.snapshot.get("variants") or [])
+        after = list(dict.fromkeys(mask_personal_data(str(text)) for text in before))
+        if after != before:
+            version.snapshot = {**version.snapshot, "variants": after}
+            report.versions += 1
+    session.flush()
+    for item_id in sorted(changed_items):
+        item = session.get(Item, item_id)
+        if item is None:
+            continue
+        item.version += 1
+        _touch(session, item)
+        session.flush()
+        _record_version(uow, item)
+    report.items = len(changed_items)
+    if report.questions or changed_items or report.versions:
+        uow.audit(
+            "chatbot.personal_data.masked",
+            "chatbot_kb",
+            "stored-text",
+            {
+                "questions": report.questions,
+                "variants": report.variants,
+                "merged_variants": report.merged_variants,
+                "versions": report.versions,
+            },
+        )
+    return report
 
 
 def ignore_question(uow: UnitOfWork, question_id: str) -> QuestionLog:

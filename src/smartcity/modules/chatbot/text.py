@@ -20,6 +20,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from smartcity.modules.chatbot.links import is_allowed as link_allowed
+
 HERE = Path(__file__).parent
 DOMAIN_WORDS = HERE / "data" / "domain_words.txt"
 
@@ -469,7 +471,7 @@ class _Reader(HTMLParser):
         elif tag == "a" and self._href is not None:
             title = "".join(self._anchor).strip()
             href = self._href.strip()
-            if href.lower().startswith(("http://", "https://", "mailto:")):
+            if link_allowed(href):
                 self.links.append({"title": title or href, "url": href})
                 if title and title != href:
                     self.parts.append(f" ({href})")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from smartcity.core.auth import PUBLIC
+from smartcity.core.csvfile import CSVResponse
 from smartcity.core.errors import InvalidInput
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.i18n import DEFAULT_LOCALE
@@ -583,15 +584,14 @@ def build_router() -> APIRouter:
     @router.get(
         "/open-data/pilots.csv",
         summary="Open data: every published pilot (CSV)",
-        response_class=Response,
+        response_class=CSVResponse,
     )
     def open_csv(ctx: Public) -> Response:
         with ctx.read() as session:
-            text = dashboard.as_csv(dashboard.open_data_rows(session))
-        return Response(
-            text.encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="livinglab-pilots.csv"'},
+            rows = dashboard.open_data_rows(session)
+        # With a BOM: spreadsheet programs need it to read UTF-8 Chinese.
+        return CSVResponse(
+            dashboard.OPEN_DATA_COLUMNS, rows, filename="livinglab-pilots.csv", bom=True
         )
 
     @router.get(

@@ -3,8 +3,6 @@ rates, time in each state; open data (CSV/JSON); the layout of the KPI and bar c
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -122,22 +120,6 @@ def open_data_rows(session: Session) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def as_csv(rows: list[dict[str, Any]]) -> str:
-    """RFC 4180 CSV with a header row (UTF-8 with BOM so spreadsheet programs read Chinese)."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.DictWriter(buffer, fieldnames=OPEN_DATA_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _safe_cell(v) if isinstance(v, str) else v for k, v in row.items()})
-    return buffer.getvalue()
-
-
-def _safe_cell(value: str) -> str:
-    # Cells starting with = + - @ are formulas to spreadsheet programs (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 @dataclass(frozen=True)

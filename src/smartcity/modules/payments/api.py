@@ -9,9 +9,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from fastapi.responses import PlainTextResponse
 
 from smartcity.core.auth import PUBLIC, Role
+from smartcity.core.csvfile import CSVResponse
 from smartcity.core.errors import BadRequest, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.ratelimit import throttle
@@ -412,7 +412,7 @@ def build_router() -> APIRouter:
                 session, day or taipei_today(), _department_for(ctx, department)
             )
         if format == "csv":
-            return PlainTextResponse(reconciliation.report_csv(rows), media_type="text/csv")
+            return CSVResponse(reconciliation.REPORT_COLUMNS, rows)
         return [ReportRow.model_validate(row) for row in rows]
 
     @router.get("/ledger/check", response_model=LedgerCheckOut, summary="Prove the ledger")
@@ -783,15 +783,17 @@ def build_router() -> APIRouter:
     @router.get(
         "/payouts/{batch_id}/instructions",
         summary="An approved batch's instructions for the bank (CSV, full accounts; audited)",
-        response_class=PlainTextResponse,
+        response_class=CSVResponse,
     )
     def instructions(
         ctx: Annotated[RequestContext, Depends(authorize(rules.PAYOUT_EXPORTERS))],
         batch_id: uuid.UUID,
-    ) -> PlainTextResponse:
+    ) -> CSVResponse:
         with ctx.write() as uow:
-            text = payouts.export_instructions(uow, batch_id)
-        return PlainTextResponse(text, media_type="text/csv", headers={"Cache-Control": "no-store"})
+            rows = payouts.export_instructions(uow, batch_id)
+        answer = CSVResponse(payouts.INSTRUCTION_COLUMNS, rows)
+        answer.headers["Cache-Control"] = "no-store"
+        return answer
 
     @router.post(
         "/payouts/results/{payout_id}",

@@ -8,10 +8,11 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Role
+from smartcity.core.csvfile import CSVResponse
 from smartcity.core.errors import NotFound
 from smartcity.core.http import PageContext, page_access
 from smartcity.core.platform import Platform
@@ -253,17 +254,15 @@ def build_router() -> APIRouter:
             rows = reconciliation.daily_report(session, chosen, _department(ctx))
         return ctx.render("payments/reconciliation.html", rows=rows, day=chosen)
 
-    @router.get("/staff/payments/reconciliation.csv")
+    @router.get("/staff/payments/reconciliation.csv", response_class=CSVResponse)
     def console_reconciliation_csv(
         ctx: Staff, day: Annotated[date | None, Query()] = None
     ) -> Response:
         chosen = day or taipei_today()
         with ctx.read() as session:
             rows = reconciliation.daily_report(session, chosen, _department(ctx))
-        return PlainTextResponse(
-            reconciliation.report_csv(rows),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="reconciliation-{chosen}.csv"'},
+        return CSVResponse(
+            reconciliation.REPORT_COLUMNS, rows, filename=f"reconciliation-{chosen}.csv"
         )
 
     @router.get("/staff/payments/settlements", response_class=HTMLResponse)

@@ -9,8 +9,6 @@ an audit entry. Everywhere else an account is shown masked.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Sequence
 
@@ -262,23 +260,24 @@ def payouts_of_citizen(session: Session, user_id: uuid.UUID) -> list[tuple[Payou
     return [(p, b) for p, b in rows]
 
 
-def export_instructions(uow: UnitOfWork, batch_id: uuid.UUID) -> str:
-    """The instructions file for the bank (payout id, full account, amount) of an approved
-    batch, for an officer of its department; each export is audited."""
+INSTRUCTION_COLUMNS = ("payout_id", "account", "amount")
+"""The columns of the instructions file for the bank."""
+
+
+def export_instructions(uow: UnitOfWork, batch_id: uuid.UUID) -> list[tuple[str, str, int]]:
+    """The rows of the instructions file for the bank (payout id, full account, amount) of an
+    approved batch, for an officer of its department; each export is audited."""
     batch = get_batch(uow.session, batch_id, uow.actor.department)
     _check_person(uow.actor, batch.department)
     if batch.state != BatchState.APPROVED:
         raise Conflict("only an approved batch goes to the bank", code="batch_not_approved")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["payout_id", "account", "amount"])
-    lines = 0
-    for payout in payouts_of_batch(uow.session, batch_id):
-        if payout.state == PayoutState.INSTRUCTED:
-            writer.writerow([str(payout.id), payout.account, payout.amount])
-            lines += 1
-    uow.audit("payments.payout_batch.exported", "payout_batch", batch.id, {"payouts": lines})
-    return out.getvalue()
+    rows = [
+        (str(payout.id), payout.account, payout.amount)
+        for payout in payouts_of_batch(uow.session, batch_id)
+        if payout.state == PayoutState.INSTRUCTED
+    ]
+    uow.audit("payments.payout_batch.exported", "payout_batch", batch.id, {"payouts": len(rows)})
+    return rows
 
 
 def record_result(uow: UnitOfWork, payout_id: uuid.UUID, paid: bool, reason: str = "") -> Payout:

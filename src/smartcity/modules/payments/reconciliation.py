@@ -12,9 +12,7 @@ instead of writing a mark on each matched payment (see `models.settled`).
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -980,22 +978,16 @@ def daily_report(
     return rows
 
 
-def report_csv(rows: Sequence[dict[str, object]]) -> str:
-    """The daily report as CSV."""
-    out = io.StringIO()
-    fields = [
-        "day",
-        "department",
-        "payments",
-        "collected",
-        "applied",
-        "refund_due",
-        "reconciled",
-        "unreconciled",
-        "exceptions",
-        "status",
-    ]
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+REPORT_COLUMNS = (
+    "day",
+    "department",
+    "payments",
+    "collected",
+    "applied",
+    "refund_due",
+    "reconciled",
+    "unreconciled",
+    "exceptions",
+    "status",
+)
+"""The columns of the daily report as CSV (rows are `daily_report`'s)."""

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartcity.core import jsonbody
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import Conflict, InvalidInput, NotFound
 from smartcity.core.platform import Platform
@@ -102,7 +103,7 @@ def accept_callback(platform: Platform, signature: str | None, body: bytes) -> d
     settings = service.settings_of(platform)
     webhooks.verify(secret(platform), signature, body, settings.webhook_tolerance_seconds)
     try:
-        data = json.loads(body)
+        data = jsonbody.loads(body)
         intent_id = uuid.UUID(str(data["intent_id"]))
         reference = str(data["reference"])
         amount = int(data["amount"])

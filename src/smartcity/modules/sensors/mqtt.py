@@ -29,7 +29,9 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 from urllib.parse import urlparse
 
+from smartcity.core import jsonbody
 from smartcity.core.auth import system_actor
+from smartcity.core.errors import BadRequest
 from smartcity.core.platform import Platform
 from smartcity.modules.sensors.ingest import IngestResult, dead_letter, ingest
 from smartcity.modules.sensors.lass import parse_lines
@@ -285,9 +287,12 @@ class BatchStore:
         if match is None:
             return  # other v1.1 topics are subscriptions' traffic, not create requests
         try:
-            body = json.loads(text)
+            body = jsonbody.loads(payload)
         except ValueError:
             dead_letter(uow.session, DeadLetterSource.STA_MQTT, topic, text, "not valid JSON")
+            return
+        except BadRequest as refused:
+            dead_letter(uow.session, DeadLetterSource.STA_MQTT, topic, text, refused.detail)
             return
         if not isinstance(body, dict) or "@iot.id" in body:
             return  # a notification published by a hub, not a create request

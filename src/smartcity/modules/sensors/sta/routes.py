@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from smartcity.core import jsonbody
 from smartcity.core.errors import NotFound, TooLarge
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.ratelimit import throttle
@@ -63,8 +64,8 @@ async def _json_body(ctx: RequestContext) -> Any:
     if len(body) > limit:
         raise TooLarge(f"the body is larger than {limit} bytes", code="sta_body_too_large")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return jsonbody.loads(body)
+    except ValueError:
         raise StaError("the body is not valid JSON", code="sta_invalid_json") from None
 
 
