@@ -71,3 +71,53 @@ def test_an_issued_key_is_shown_once(client: TestClient, platform: Platform) -> 
         "/staff/api-keys", data={"organisation": "SEVEN", "role": "citizen", "csrf_token": csrf}
     )
     assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_key_role"
+
+
+def test_bank_accounts_and_payment_tokens_are_shown_masked(
+    client: TestClient, platform: Platform
+) -> None:
+    """Money-moving identifiers never appear whole on a page or in an API answer (the audit's
+    finding 7 class): only payments' paying paths read them, through identity's service."""
+    account, token = "004-12345678901", "tok_visa_4242424242"
+    csrf = _signed_in(client, platform, Role.CITIZEN)
+    htmx = {"HX-Request": "true", "X-CSRF-Token": csrf}
+    bound = client.post(
+        "/me/bindings", data={"kind": "bank_account", "value": account}, headers=htmx
+    )
+    assert bound.status_code == 200, bound.text
+    assert account not in bound.text and "004-*******8901" in bound.text
+    with platform.unit_of_work(system_actor("test")) as uow:
+        service.create_organisation(
+            uow, "BANK9", service.ROLE_ORGANISATION[Role.PROVIDER], "測試銀行"
+        )
+        citizen = service.find_citizen(uow.session, platform.keys, "A123456789")
+        assert citizen is not None
+        api_key = service.issue_api_key(uow, role=Role.CITIZEN, label="t", user=citizen).token
+    answer = client.post(
+        "/api/v1/identity/me/bindings",
+        json={"kind": "payment_method", "value": token, "provider": "BANK9"},
+        headers={"Authorization": f"Bearer {api_key}"},
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["value"] == "*" * (len(token) - 4) + "4242"
+    listed = client.get(
+        "/api/v1/identity/me/bindings", headers={"Authorization": f"Bearer {api_key}"}
+    )
+    values = {b["kind"]: b["value"] for b in listed.json()}
+    assert values == {"bank_account": "004-*******8901", "payment_method": answer.json()["value"]}
+    page = client.get("/me/bindings")
+    assert account not in page.text and token not in page.text
+
+    client.cookies.clear()
+    with platform.unit_of_work(system_actor("test")) as uow:
+        service.ensure_organisation(uow, "DOT", service.ROLE_ORGANISATION[Role.OFFICER])
+        officer = service.create_staff(
+            uow, role=Role.OFFICER, name="審核", email="o@test.invalid", department_code="DOT"
+        )
+        session_token, _row = service.open_session(
+            uow.session, officer, kind="portal", scope="*", hours=1
+        )
+    client.cookies.set(SESSION_COOKIE, session_token)
+    staff_page = client.get("/staff/bindings")
+    assert staff_page.status_code == 200
+    assert account not in staff_page.text and "004-*******8901" in staff_page.text

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from smartcity.core.db import Base
 from smartcity.core.time import UTCDateTime, utcnow
+from smartcity.modules.identity.values import shown_binding_value
 
 
 def new_id() -> uuid.UUID:
@@ -121,6 +122,11 @@ class Binding(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_identity_bindings_kind_value", "kind", "value"),)
+
+    @property
+    def shown_value(self) -> str:
+        """The value as people see it: bank accounts and payment tokens masked."""
+        return shown_binding_value(self.kind, self.value)
 
 
 class OAuthClient(Base):

@@ -184,7 +184,10 @@ class BindingOut(BaseModel):
 
     id: uuid.UUID
     kind: BindingKind
-    value: str
+    value: str = Field(
+        validation_alias="shown_value",
+        description="The identifier; bank accounts and payment tokens masked",
+    )
     label: str
     state: BindingState
     provider_id: uuid.UUID | None

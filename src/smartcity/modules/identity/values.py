@@ -84,6 +84,28 @@ def mask_national_id(national_id: str) -> str:
     return national_id[:4] + "****" + national_id[-2:]
 
 
+def mask_bank_account(account: str) -> str:
+    """A bank account as people and logs see it: bank code and last four digits."""
+    if not account:
+        return ""
+    bank, _, number = account.rpartition("-")
+    hidden = "*" * max(len(number) - 4, 0) + number[-4:]
+    return f"{bank}-{hidden}" if bank else hidden
+
+
+SECRET_KINDS = frozenset({BindingKind.BANK_ACCOUNT, BindingKind.PAYMENT_METHOD})
+"""Bindings whose value moves money: shown masked everywhere; only paying reads them whole."""
+
+
+def shown_binding_value(kind: str, value: str) -> str:
+    """A binding's value as pages and API answers show it (accounts and tokens masked)."""
+    if kind == BindingKind.BANK_ACCOUNT:
+        return mask_bank_account(value)
+    if kind == BindingKind.PAYMENT_METHOD:
+        return "*" * max(len(value) - 4, 0) + value[-4:]
+    return value
+
+
 _PATTERNS: dict[BindingKind, tuple[re.Pattern[str], str]] = {
     BindingKind.PLATE: (
         re.compile(r"^[A-Z0-9]{2,4}-[A-Z0-9]{2,4}$"),

@@ -37,15 +37,6 @@ _COMMITTED = (PayoutState.PENDING, PayoutState.INSTRUCTED, PayoutState.PAID)
 """Payout states that still count against what a citizen may be refunded."""
 
 
-def mask_account(account: str) -> str:
-    """A bank account as people and logs see it: bank code and last four digits."""
-    if not account:
-        return ""
-    bank, _, number = account.rpartition("-")
-    hidden = "*" * max(len(number) - 4, 0) + number[-4:]
-    return f"{bank}-{hidden}" if bank else hidden
-
-
 def receiving_account(session: Session, user_id: uuid.UUID) -> str | None:
     """The citizen's verified receiving bank account in force today, if any."""
     for binding in identity.bindings_of(session, user_id):

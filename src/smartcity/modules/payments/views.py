@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from smartcity.modules.identity.values import mask_bank_account
 from smartcity.modules.payments import codes, payouts, service
 from smartcity.modules.payments.models import Bill, Item, Payment, Payout, PayoutBatch, Refund
 from smartcity.modules.payments.schemas import (
@@ -110,7 +111,7 @@ def payout_out(payout: Payout, batch: PayoutBatch | None = None) -> PayoutOut:
         batch_id=payout.batch_id,
         batch_name=batch.name if batch else "",
         amount=payout.amount,
-        account=payouts.mask_account(payout.account),
+        account=mask_bank_account(payout.account),
         state=payout.state,
         reason=payout.reason,
     )
