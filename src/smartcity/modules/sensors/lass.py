@@ -140,7 +140,8 @@ def _clock_ms(clock: str) -> int:
 
 def _parse_clock(clock: str) -> int:
     parts = clock.split(":")
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+    # isascii: `isdigit` also takes digits such as "²" that `int` refuses.
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         raise LassError(f"time must be HH:MM:SS: {clock[:40]!r}")
     hours, minutes, seconds = (int(part) for part in parts)
     if hours > 23 or minutes > 59 or seconds > 60:

@@ -36,7 +36,7 @@ from smartcity.modules.sensors.lass import parse_lines
 from smartcity.modules.sensors.models import Datastream
 from smartcity.modules.sensors.runtime import registry_of
 from smartcity.modules.sensors.sta.entities import ENTITIES, property_value
-from smartcity.modules.sensors.sta.odata import StaError
+from smartcity.modules.sensors.sta.odata import StaError, load_json
 from smartcity.modules.sensors.sta.writes import Writer
 from smartcity.modules.sensors.values import DeadLetterSource
 
@@ -285,9 +285,9 @@ class BatchStore:
         if match is None:
             return  # other v1.1 topics are subscriptions' traffic, not create requests
         try:
-            body = json.loads(text)
-        except ValueError:
-            dead_letter(uow.session, DeadLetterSource.STA_MQTT, topic, text, "not valid JSON")
+            body = load_json(text)
+        except StaError as exc:
+            dead_letter(uow.session, DeadLetterSource.STA_MQTT, topic, text, exc.detail)
             return
         if not isinstance(body, dict) or "@iot.id" in body:
             return  # a notification published by a hub, not a create request

@@ -17,7 +17,7 @@ from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.modules.sensors import rules
 from smartcity.modules.sensors.runtime import publisher_of, registry_of, sensors_settings
 from smartcity.modules.sensors.sta.entities import ENTITIES
-from smartcity.modules.sensors.sta.odata import StaError, parse_options
+from smartcity.modules.sensors.sta.odata import StaError, load_json, parse_options
 from smartcity.modules.sensors.sta.query import Reader, resolve
 from smartcity.modules.sensors.sta.writes import Writer
 
@@ -61,10 +61,7 @@ async def _json_body(ctx: RequestContext) -> Any:
     body = await ctx.request.body()
     if len(body) > limit:
         raise TooLarge(f"the body is larger than {limit} bytes", code="sta_body_too_large")
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise StaError("the body is not valid JSON", code="sta_invalid_json") from None
+    return load_json(body)
 
 
 def _after_commit(ctx: RequestContext, writer: Writer, base: str) -> None:

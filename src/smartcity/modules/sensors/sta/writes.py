@@ -29,7 +29,7 @@ from smartcity.modules.sensors.models import (
     ThingLocation,
 )
 from smartcity.modules.sensors.sta.entities import ENTITIES, EntityType
-from smartcity.modules.sensors.sta.odata import StaError, parse_datetime_ms
+from smartcity.modules.sensors.sta.odata import StaError, bounded_integer, parse_datetime_ms
 from smartcity.modules.sensors.storage import advance_latest, store_for
 
 IGNORED = {"@iot.id", "@iot.selfLink", "id"}
@@ -100,8 +100,8 @@ class Writer:
         # As in FROST: an object with an @iot.id links to that entity (other fields ignored).
         if body.get("@iot.id") is not None:
             ident = body["@iot.id"]
-            if isinstance(ident, str) and ident.isdigit():
-                ident = int(ident)
+            if isinstance(ident, str) and ident.isascii() and ident.isdigit():
+                ident = bounded_integer(ident)
             if not isinstance(ident, int) or isinstance(ident, bool):
                 raise StaError("@iot.id must be an integer", code="sta_invalid_value")
             if self.session.get(entity.model, ident) is None:
