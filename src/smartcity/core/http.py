@@ -19,8 +19,9 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,6 +34,7 @@ from smartcity.core.errors import (
     problem_document,
 )
 from smartcity.core.i18n import pick_locale
+from smartcity.core.migrate import pending
 from smartcity.core.platform import Platform
 from smartcity.core.uow import UnitOfWork
 
@@ -312,6 +314,17 @@ def install_error_handlers(app: Any) -> None:
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
     async def database_unavailable(request: Request, exc: Exception) -> Response:
+        if await run_in_threadpool(_needs_migration, platform_of(request)):
+            # The server answers but the schema is behind (an empty database came back), as
+            # /readyz reports it: retry once an operator has run `smartcity db upgrade`.
+            log.error("database needs migration on %s %s", request.method, request.url.path)
+            body = problem_document(
+                503,
+                "needs_migration",
+                "Service unavailable",
+                "the database is not migrated yet; nothing was recorded, please retry later",
+            )
+            return problem_response(request, body, {"Retry-After": "30"})
         if not isinstance(exc, OperationalError) and not (
             isinstance(exc, DBAPIError) and exc.connection_invalidated
         ):
@@ -343,6 +356,13 @@ def install_error_handlers(app: Any) -> None:
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(DBAPIError, database_unavailable)
     app.add_exception_handler(Exception, unexpected)
+
+
+def _needs_migration(platform: Platform) -> bool:
+    try:
+        return bool(pending(platform.db.engine, platform.modules))
+    except SQLAlchemyError:
+        return False  # unreachable: the handler's other answer
 
 
 # -- middleware ----------------------------------------------------------------
