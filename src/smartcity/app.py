@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # Starlette's trailing-slash redirect names the request's Host; links use base_url.
+        redirect_slashes=False,
     )
     app.state.platform = platform
     metrics = Metrics()
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         max_body=settings.max_body_bytes,
         metrics=metrics,
         log_requests=settings.log_requests,
+        trusted_hosts=settings.trusted_hosts,
     )
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.include_router(ops.build_router())

@@ -46,6 +46,8 @@ LOCALE_COOKIE = "sc_lang"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A Host header (RFC 9110 §7.2): a name or IPv4 address, or an IPv6 literal, and a port.
+_HOST = re.compile(r"^(?:([A-Za-z0-9.-]+)|\[([0-9A-Fa-f:.]+)\])(?::[0-9]{1,5})?$")
 
 
 def platform_of(request: Request) -> Platform:
@@ -391,12 +393,20 @@ class EdgeMiddleware:
     """Request ids, body limits, security headers, metrics and one JSON log line per request."""
 
     def __init__(
-        self, app: ASGIApp, *, max_body: int, metrics: Metrics, log_requests: bool
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        metrics: Metrics,
+        log_requests: bool,
+        trusted_hosts: frozenset[str] | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.metrics = metrics
         self.log_requests = log_requests
+        # Host names answered (None: any): Starlette's TrustedHostMiddleware, in problem+json.
+        self.trusted_hosts = trusted_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -469,6 +479,10 @@ class EdgeMiddleware:
             )
 
     def _reject(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, str] | None:
+        if self.trusted_hosts is not None:
+            host = _HOST.match(headers.get("host", ""))
+            if host is None or (host[1] or host[2]).lower() not in self.trusted_hosts:
+                return 400, "invalid_host", "this server does not answer for that host name"
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from smartcity.core.errors import NotFound, TooLarge
@@ -41,8 +41,10 @@ Writer_ = Annotated[RequestContext, Depends(authorize(rules.WRITE))]
 Text = Annotated[str | None, Query(max_length=4000)]
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/sta/v1.1"
+def _base(ctx: RequestContext) -> str:
+    # From the configured public URL, never from the request's Host header: a forged Host
+    # would otherwise be handed back in every self and next link.
+    return ctx.platform.settings.base_url.rstrip("/") + "/sta/v1.1"
 
 
 def _options(ctx: RequestContext) -> tuple[Any, dict[str, str]]:
@@ -76,7 +78,7 @@ def build_router() -> APIRouter:
 
     @router.get("", summary="SensorThings service root")
     def root(ctx: Public) -> dict[str, Any]:
-        base = _base(ctx.request)
+        base = _base(ctx)
         return {
             "value": [{"name": name, "url": f"{base}/{name}"} for name in ENTITIES],
             "serverSettings": {
@@ -103,7 +105,7 @@ def build_router() -> APIRouter:
     ) -> Response:
         options, params = _options(ctx)
         settings = sensors_settings(ctx.platform)
-        base = _base(ctx.request)
+        base = _base(ctx)
         with ctx.read() as session:
             found = resolve(session, resource)
             reader = Reader(session, base, settings.default_top, settings.max_top)
@@ -134,7 +136,7 @@ def build_router() -> APIRouter:
     @router.post("/{resource:path}", summary="Create entities (deep insert) or CreateObservations")
     async def create(resource: str, ctx: Writer_) -> Response:
         body = await _json_body(ctx)
-        base = _base(ctx.request)
+        base = _base(ctx)
         if resource.strip("/") == "CreateObservations":
             with ctx.write() as uow:
                 writer = Writer(uow)
@@ -178,7 +180,7 @@ def build_router() -> APIRouter:
             if found.kind != "entity":
                 raise StaError("PATCH or PUT an entity", code="sta_invalid_path")
             Writer(uow).update(found.entity, found.row, body)
-            rendered = Reader(uow.session, _base(ctx.request), 1, 1).render(
+            rendered = Reader(uow.session, _base(ctx), 1, 1).render(
                 found.entity, found.row, parse_options({}, max_top=1, max_depth=1)
             )
         return JSONResponse(rendered)
