@@ -1,7 +1,8 @@
 """The SensorThings API v1.1 at /sta/v1.1: one catch-all route per method over resource paths.
 
 Reads are public; writes need a device or officer token (bearer, or HTTP Basic with
-the token as password, as FROST clients send it). Every refusal is problem+json.
+the token as password, as FROST clients send it) and change only the caller's own
+organisation's data (see `owners.py`). Every refusal is problem+json.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from smartcity.core.errors import NotFound, TooLarge
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.modules.sensors import rules
+from smartcity.modules.sensors.owners import acting_for
 from smartcity.modules.sensors.runtime import publisher_of, registry_of, sensors_settings
 from smartcity.modules.sensors.sta.entities import ENTITIES
 from smartcity.modules.sensors.sta.odata import StaError, load_json, parse_options
@@ -139,7 +141,7 @@ def build_router() -> APIRouter:
         base = _base(ctx)
         if resource.strip("/") == "CreateObservations":
             with ctx.write() as uow:
-                writer = Writer(uow)
+                writer = Writer(uow, acting_for(ctx.principal))
                 links = writer.create_observations(body, base)
                 event = writer.stored_event()
                 if event:
@@ -161,7 +163,7 @@ def build_router() -> APIRouter:
                     parent["location_id"] = parent_row.id
                 else:
                     raise StaError(f"cannot create {nav.name} here", code="sta_invalid_path")
-            writer = Writer(uow)
+            writer = Writer(uow, acting_for(ctx.principal))
             ident = writer.create(found.entity.plural, body, **parent)
             event = writer.stored_event()
             if event:
@@ -179,7 +181,7 @@ def build_router() -> APIRouter:
             found = resolve(uow.session, resource)
             if found.kind != "entity":
                 raise StaError("PATCH or PUT an entity", code="sta_invalid_path")
-            Writer(uow).update(found.entity, found.row, body)
+            Writer(uow, acting_for(ctx.principal)).update(found.entity, found.row, body)
             rendered = Reader(uow.session, _base(ctx), 1, 1).render(
                 found.entity, found.row, parse_options({}, max_top=1, max_depth=1)
             )
@@ -199,7 +201,7 @@ def build_router() -> APIRouter:
             found = resolve(uow.session, resource)
             if found.kind != "entity":
                 raise StaError("DELETE an entity", code="sta_invalid_path")
-            Writer(uow).delete(found.entity, found.row)
+            Writer(uow, acting_for(ctx.principal)).delete(found.entity, found.row)
         registry_of(ctx.platform).clear()
         return Response(status_code=200)
 
