@@ -31,8 +31,12 @@ from smartcity.core.migrate import upgrade
 from smartcity.core.settings import Settings
 from smartcity.modules.sensors.ingest import DeviceRegistry, ingest
 from smartcity.modules.sensors.lass import LassReading, parse_lines
+from smartcity.modules.sensors.owners import Acting
 from smartcity.modules.sensors.runtime import registry_of
 from smartcity.modules.sensors.simulate import lines, schools
+
+PLATFORM = Acting(None)
+"""Ingesting as the MQTT ingester does without an owner: every device's owner is checked."""
 
 TABLE = """
 CREATE TABLE sensors_observations (
@@ -100,7 +104,9 @@ def main() -> None:
     ]
     readings, refused = parse_lines(warm)
     with platform.unit_of_work(system_actor("bench")) as uow:
-        ingest(uow, readings, refused, source="file", registry=registry_of(platform))
+        ingest(
+            uow, readings, refused, source="file", acting=PLATFORM, registry=registry_of(platform)
+        )
     registry = registry_of(platform)
     # The reference file holds what the hub holds: the warm-up rows, then each attempt's rows.
     bare_db = _bare_file(folder / "bare.db")
@@ -120,7 +126,9 @@ def main() -> None:
             for offset in range(0, len(text), args.batch_lines):
                 readings, refused = parse_lines(text[offset : offset + args.batch_lines])
                 with platform.unit_of_work(system_actor("bench")) as uow:
-                    result = ingest(uow, readings, refused, source="file", registry=registry)
+                    result = ingest(
+                        uow, readings, refused, source="file", acting=PLATFORM, registry=registry
+                    )
                 stored += result.stored
             elapsed = time.perf_counter() - began
             assert stored == len(text) * 5, (stored, len(text))

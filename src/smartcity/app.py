@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         openapi_url="/openapi.json",
         docs_url=None,  # the portal serves /docs without inline script (web/portal.py)
         redoc_url=None,
+        # Starlette's trailing-slash redirect names the request's Host; links use base_url.
+        redirect_slashes=False,
     )
     app.state.platform = platform
     metrics = Metrics()
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         metrics=metrics,
         log_requests=settings.log_requests,
         security=SecurityHeaders(https=settings.secure_cookies),
+        trusted_hosts=settings.trusted_hosts,
     )
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.include_router(ops.build_router())

@@ -121,6 +121,19 @@ class TemplateDatabase:
             shutil.copyfile(self.template_file, target)
             yield f"sqlite:///{target}"
 
+    @contextmanager
+    def empty(self, folder: Path) -> Iterator[str]:
+        """The URL of a database without any table (never migrated, or one that came back empty)."""
+        if self.base_url:
+            name = f"{self.database_name}_empty"
+            self._recreate(name)
+            try:
+                yield self._url_for(name)
+            finally:
+                self._drop(name)
+        else:
+            yield f"sqlite:///{folder / 'empty.db'}"
+
     def close(self) -> None:
         """Remove the worker's database."""
         if self.base_url:

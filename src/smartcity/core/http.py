@@ -19,8 +19,9 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,6 +37,7 @@ from smartcity.core.errors import (
 )
 from smartcity.core.headers import SecurityHeaders
 from smartcity.core.i18n import pick_locale
+from smartcity.core.migrate import pending
 from smartcity.core.platform import Platform
 from smartcity.core.uow import UnitOfWork
 
@@ -49,6 +51,8 @@ CSRF_HEADER = "x-csrf-token"
 BODY_PROBLEM = "body_problem"
 """Key in the request state: what the edge found wrong with a JSON body (a BadRequest)."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A Host header (RFC 9110 §7.2): a name or IPv4 address, or an IPv6 literal, and a port.
+_HOST = re.compile(r"^(?:([A-Za-z0-9.-]+)|\[([0-9A-Fa-f:.]+)\])(?::[0-9]{1,5})?$")
 
 
 def platform_of(request: Request) -> Platform:
@@ -334,6 +338,17 @@ def install_error_handlers(app: Any) -> None:
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
     async def database_unavailable(request: Request, exc: Exception) -> Response:
+        if await run_in_threadpool(_needs_migration, platform_of(request)):
+            # The server answers but the schema is behind (an empty database came back), as
+            # /readyz reports it: retry once an operator has run `smartcity db upgrade`.
+            log.error("database needs migration on %s %s", request.method, request.url.path)
+            body = problem_document(
+                503,
+                "needs_migration",
+                "Service unavailable",
+                "the database is not migrated yet; nothing was recorded, please retry later",
+            )
+            return problem_response(request, body, {"Retry-After": "30"})
         if not isinstance(exc, OperationalError) and not (
             isinstance(exc, DBAPIError) and exc.connection_invalidated
         ):
@@ -365,6 +380,13 @@ def install_error_handlers(app: Any) -> None:
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(DBAPIError, database_unavailable)
     app.add_exception_handler(Exception, unexpected)
+
+
+def _needs_migration(platform: Platform) -> bool:
+    try:
+        return bool(pending(platform.db.engine, platform.modules))
+    except SQLAlchemyError:
+        return False  # unreachable: the handler's other answer
 
 
 # -- middleware ----------------------------------------------------------------
@@ -400,12 +422,15 @@ class EdgeMiddleware:
         metrics: Metrics,
         log_requests: bool,
         security: SecurityHeaders,
+        trusted_hosts: frozenset[str] | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.metrics = metrics
         self.log_requests = log_requests
         self.security = security
+        # Host names answered (None: any): Starlette's TrustedHostMiddleware, in problem+json.
+        self.trusted_hosts = trusted_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -478,6 +503,10 @@ class EdgeMiddleware:
             )
 
     def _reject(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, str] | None:
+        if self.trusted_hosts is not None:
+            host = _HOST.match(headers.get("host", ""))
+            if host is None or (host[1] or host[2]).lower() not in self.trusted_hosts:
+                return 400, "invalid_host", "this server does not answer for that host name"
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit():

@@ -55,15 +55,16 @@ def problem(body: bytes) -> BadRequest | None:
     return None
 
 
-def loads(body: bytes) -> Any:
+def loads(body: bytes, **options: Any) -> Any:
     """`json.loads` for a body from outside: BadRequest for what `problem` finds.
 
-    A syntax error is still the caller's ValueError, so each route keeps its own code for it.
+    A syntax error is still the caller's ValueError, so each route keeps its own code for it;
+    `options` go to `json.loads` (e.g. `parse_int`).
     """
     found = problem(body)
     if found is not None:
         raise found
-    return json.loads(body)
+    return json.loads(body, **options)
 
 
 def _too_deep(body: bytes) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
         (), description="Enabled modules, comma separated; empty enables every shipped module."
     )
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL of this instance.")
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Host names answered besides base_url's (demo, production), comma separated.",
+    )
     city_name: str = Field("臺北市", description="Shown in the portal header.")
     transparency_origin: str = Field(
         "smartcity.local/transparency",
@@ -56,9 +61,9 @@ class Settings(BaseSettings):
     federation_client_secret: str = ""
     federation_scope: str = "openid profile"
 
-    @field_validator("modules", mode="before")
+    @field_validator("modules", "allowed_hosts", mode="before")
     @classmethod
-    def _split_modules(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
@@ -94,6 +99,15 @@ class Settings(BaseSettings):
         if self.outbound_allow_private is None:
             return self.environment != "production"
         return self.outbound_allow_private
+
+    @property
+    def trusted_hosts(self) -> frozenset[str] | None:
+        """Host names the web app answers for; None (any) in development and tests."""
+        if self.environment in ("development", "test"):
+            return None
+        names = (urlsplit(self.base_url).hostname or "", *self.allowed_hosts)
+        # An IPv6 address may be written as in a URL, in brackets.
+        return frozenset(name.strip().strip("[]").lower() for name in names if name.strip())
 
     @property
     def keys_dir(self) -> Path:

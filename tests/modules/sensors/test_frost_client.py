@@ -13,14 +13,19 @@ import uvicorn
 from geojson import Point
 
 from smartcity.core.auth import Role
+from smartcity.core.platform import Platform
 from tests.conftest import Actors
 
 
 @pytest.fixture
-def live_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def live_url(app, platform: Platform) -> Iterator[str]:  # type: ignore[no-untyped-def]
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # Links are made from the configured public URL: here, the live server's.
+    platform.settings = platform.settings.model_copy(
+        update={"base_url": f"http://127.0.0.1:{port}"}
+    )
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

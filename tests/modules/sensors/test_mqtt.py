@@ -27,6 +27,7 @@ from smartcity.core.platform import Platform
 from smartcity.modules.sensors.lass import format_line
 from smartcity.modules.sensors.models import Datastream, Observation, Thing
 from smartcity.modules.sensors.mqtt import Ingester, _client, broker_address
+from smartcity.modules.sensors.settings import SensorsSettings
 from tests.modules.sensors.conftest import T0
 
 pytestmark = pytest.mark.mqtt
@@ -210,6 +211,8 @@ def test_sta_mqtt_create_and_subscribe(platform: Platform, client, device_header
     stream = client.get(f"/sta/v1.1/Things({made.json()['@iot.id']})/Datastreams").json()
     stream_id = stream["value"][0]["@iot.id"]
     prefix = secrets.token_hex(3)
+    # The ingester writes for the device owner whose Datastream it is (device_headers' DEVS).
+    platform.module_settings["sensors"] = SensorsSettings(mqtt_owner="DEVS")
     ingester = Ingester(
         platform,
         BROKER,

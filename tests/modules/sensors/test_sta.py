@@ -334,3 +334,35 @@ def test_fuzzed_filters_never_fail_on_the_server(client: TestClient, text: str) 
         if response.status_code == 400:  # sta_… codes, or the edge's own (NUL characters)
             assert response.headers["content-type"].startswith("application/problem+json")
             assert response.json()["code"]
+
+
+def test_links_come_from_the_configured_base_url_not_the_host_header(
+    client: TestClient, city: dict[str, Any], device_headers: dict[str, str]
+) -> None:
+    forged = {"Host": "evil.example"}
+    thing = city["a"]["@iot.id"]
+    stream = client.get(f"{STA}/Things({thing})/Datastreams").json()["value"][0]["@iot.id"]
+    root = client.get(STA, headers=forged).json()
+    page = client.get(f"{STA}/Things", params={"$top": "1"}, headers=forged).json()
+    made = client.post(f"{STA}/Things", json={"name": "x"}, headers={**device_headers, **forged})
+    data_array = client.post(
+        f"{STA}/CreateObservations",
+        json=[
+            {
+                "Datastream": {"@iot.id": stream},
+                "components": ["phenomenonTime", "result"],
+                "dataArray": [["2024-11-05T00:00:00Z", 1]],
+            }
+        ],
+        headers={**device_headers, **forged},
+    ).json()
+    links = [
+        *(entity["url"] for entity in root["value"]),
+        page["@iot.nextLink"],
+        page["value"][0]["@iot.selfLink"],
+        page["value"][0]["Datastreams@iot.navigationLink"],
+        made.headers["location"],
+        made.json()["@iot.selfLink"],
+        *data_array,
+    ]
+    assert all(link.startswith("http://testserver/sta/v1.1/") for link in links), links

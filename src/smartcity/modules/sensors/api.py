@@ -19,6 +19,7 @@ from smartcity.modules.sensors.lass import (
     parse_airbox_json,
     parse_lines,
 )
+from smartcity.modules.sensors.owners import NotOwner, acting_for
 from smartcity.modules.sensors.runtime import registry_of, sensors_settings
 from smartcity.modules.sensors.schemas import DeadLetterOut, DeviceLatestOut, IngestOut
 from smartcity.modules.sensors.values import DeadLetterSource
@@ -42,15 +43,28 @@ def _store(
     refused: list[tuple[str, str]],
     topic: str,
 ) -> IngestOut:
-    """Store what a request delivered; refused lines go to the dead letters under `topic`."""
+    """Store what a request delivered; refused lines go to the dead letters under `topic`.
+
+    A request naming a device of another owner stores nothing but its dead letters, and is
+    answered 403: its sender learns at once, and nothing it sent was half taken.
+    """
+    acting = acting_for(ctx.principal)
     with ctx.write() as uow:
         result = ingest(
             uow,
             readings,
             refused,
             source=DeadLetterSource.HTTP,
+            acting=acting,
             topic=topic,
             registry=registry_of(ctx.platform),
+            whole_batch=True,
+        )
+    if result.foreign:
+        raise NotOwner(
+            f"{', '.join(sorted(result.foreign)[:10])}: device_id of another owner; "
+            "nothing of this request was stored",
+            devices=sorted(result.foreign)[:100],
         )
     return IngestOut(
         received=result.received,

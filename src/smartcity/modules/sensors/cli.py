@@ -11,7 +11,20 @@ import typer
 
 from smartcity.core.auth import system_actor
 from smartcity.core.console import fail_cleanly, progress_bar
+from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
+
+
+def _organisation_code(platform: Platform, code: str) -> str:
+    """The code of the organisation `code` names, as owners are stored; exits if there is none."""
+    from smartcity.modules.identity.service import get_organisation
+
+    session = platform.db.read_session()
+    try:
+        with fail_cleanly():
+            return str(get_organisation(session, code).code)
+    finally:
+        session.close()
 
 
 def build_cli() -> typer.Typer:
@@ -23,14 +36,26 @@ def build_cli() -> typer.Typer:
         ctx: typer.Context,
         file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
         batch: Annotated[int, typer.Option(min=1, max=1_000_000)] = 50_000,
+        owner: Annotated[
+            str,
+            typer.Option(
+                help="organisation code the lines are for: new devices are its, other owners' "
+                "devices are refused (default: any device, new ones the platform's)"
+            ),
+        ] = "",
     ) -> None:
         """Store a file of LASS lines (one message a line) in batches; refused lines are kept."""
         from smartcity.modules.sensors.ingest import IngestResult, ingest
         from smartcity.modules.sensors.lass import parse_lines
+        from smartcity.modules.sensors.owners import Acting
         from smartcity.modules.sensors.runtime import registry_of
         from smartcity.modules.sensors.values import DeadLetterSource
 
         platform = ctx.obj
+        # The operator at the console writes every device unless the lines are an owner's.
+        acting = (
+            Acting(_organisation_code(platform, owner)) if owner else Acting(None, everything=True)
+        )
         totals = IngestResult()
         size = file.stat().st_size
         with (
@@ -51,6 +76,7 @@ def build_cli() -> typer.Typer:
                             readings,
                             refused,
                             source=DeadLetterSource.FILE,
+                            acting=acting,
                             topic=file.name,
                             registry=registry_of(platform),
                         )
@@ -96,6 +122,13 @@ def build_cli() -> typer.Typer:
 
         platform = ctx.obj
         settings = sensors_settings(platform)
+        if settings.mqtt_owner and _organisation_code(platform, settings.mqtt_owner) != (
+            settings.mqtt_owner
+        ):
+            typer.echo(
+                "SMARTCITY_SENSORS_MQTT_OWNER must be an organisation's exact code", err=True
+            )
+            raise typer.Exit(2)
         ingester = Ingester(
             platform,
             broker,

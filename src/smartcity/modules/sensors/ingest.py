@@ -1,8 +1,11 @@
 """Ingestion of device reports: readings → Things, Locations, Datastreams and observations.
 
 A device appears as a Thing with a Location and one Datastream per quantity on its
-first message. Each batch is one transaction: dead letters, new devices, new
-observations (idempotent on device and time), the latest values and one audit entry.
+first message, owned by the organisation the batch is ingested for. Each batch is one
+transaction: dead letters, new devices, new observations (idempotent on device and time),
+the latest values and one audit entry. A reading of a device that belongs to another
+owner is refused and kept as a dead letter: a device key cannot move or overwrite a
+station that is not its organisation's (see `owners.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy.orm import Session
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.sensors.events import DeviceRegistered, ObservationsStored
-from smartcity.modules.sensors.lass import LassReading, gc_paused
+from smartcity.modules.sensors.lass import LassReading, gc_paused, reading_line
 from smartcity.modules.sensors.models import (
     Datastream,
     DeadLetter,
@@ -32,6 +35,7 @@ from smartcity.modules.sensors.models import (
     Thing,
     ThingLocation,
 )
+from smartcity.modules.sensors.owners import Acting
 from smartcity.modules.sensors.storage import Row, advance_latest, store_for, write_latest
 from smartcity.modules.sensors.values import QUANTITIES, Quantity, ThingKind
 
@@ -63,6 +67,7 @@ class DeviceEntry:
     streams: dict[str, int]
     latitude: float | None
     longitude: float | None
+    owner: str | None
     loaded_at: float = field(default_factory=time.monotonic)
 
 
@@ -75,6 +80,8 @@ class IngestResult:
     duplicates: int = 0
     refused: int = 0
     devices_created: int = 0
+    foreign: set[str] = field(default_factory=set)
+    """Devices named in the batch that belong to another owner (their readings refused)."""
 
     def add(self, other: IngestResult) -> None:
         """Accumulate another batch's figures."""
@@ -83,6 +90,7 @@ class IngestResult:
         self.duplicates += other.duplicates
         self.refused += other.refused
         self.devices_created += other.devices_created
+        self.foreign |= other.foreign
 
 
 class DeviceRegistry:
@@ -111,13 +119,13 @@ class DeviceRegistry:
         for chunk_start in range(0, len(device_ids), 500):
             chunk = list(device_ids[chunk_start : chunk_start + 500])
             things = session.execute(
-                select(Thing.id, Thing.device_id).where(Thing.device_id.in_(chunk))
+                select(Thing.id, Thing.device_id, Thing.owner).where(Thing.device_id.in_(chunk))
             ).all()
-            by_thing = {int(thing): str(device) for thing, device in things}
+            by_thing = {int(thing): str(device) for thing, device, _owner in things}
             if not by_thing:
                 continue
-            for thing_id, device in by_thing.items():
-                found[device] = DeviceEntry(thing_id, {}, None, None)
+            for thing_id, device, owner in things:
+                found[str(device)] = DeviceEntry(thing_id, {}, None, None, owner)
             for stream_id, thing_id, quantity in session.execute(
                 select(Datastream.id, Datastream.thing_id, Datastream.quantity).where(
                     Datastream.thing_id.in_(by_thing), Datastream.quantity.is_not(None)
@@ -133,22 +141,44 @@ class DeviceRegistry:
                 entry.latitude, entry.longitude = latitude, longitude
         self._entries.update(found)
 
-    def resolve(
-        self, uow: UnitOfWork, readings: Sequence[LassReading], kind: str = ThingKind.AIRBOX
-    ) -> tuple[dict[str, DeviceEntry], int]:
-        """Each reading's device, created or moved as needed; and how many were created."""
+    def _refresh(self, session: Session, devices: Iterable[str]) -> None:
         now = time.monotonic()
+        stale = [
+            device
+            for device in devices
+            if device not in self._entries or now - self._entries[device].loaded_at > self.ttl
+        ]
+        self._load(session, stale)
+
+    def foreign(
+        self, session: Session, readings: Sequence[LassReading], acting: Acting
+    ) -> set[str]:
+        """The devices of `readings` that exist and belong to an owner `acting` may not write."""
+        if acting.everything:
+            return set()
+        devices = {reading.device_id for reading in readings}
+        self._refresh(session, devices)
+        return {
+            device
+            for device in devices
+            if device in self._entries and not acting.may_write(self._entries[device].owner)
+        }
+
+    def resolve(
+        self,
+        uow: UnitOfWork,
+        readings: Sequence[LassReading],
+        kind: str = ThingKind.AIRBOX,
+        owner: str | None = None,
+    ) -> tuple[dict[str, DeviceEntry], int]:
+        """Each reading's device, created (for `owner`) or moved as needed; and how many were
+        created. The caller has refused the readings of devices it may not write."""
         latest: dict[str, LassReading] = {}
         for reading in readings:
             seen = latest.get(reading.device_id)
             if seen is None or reading.time_ms >= seen.time_ms:
                 latest[reading.device_id] = reading
-        stale = [
-            device
-            for device in latest
-            if device not in self._entries or now - self._entries[device].loaded_at > self.ttl
-        ]
-        self._load(uow.session, stale)
+        self._refresh(uow.session, latest)
         created = 0
         for device, reading in latest.items():
             entry = self._entries.get(device)
@@ -162,6 +192,7 @@ class DeviceRegistry:
                     kind=kind,
                     app=reading.app,
                     time=reading.time,
+                    owner=owner,
                 )
                 self._entries[device] = entry
                 created += 1
@@ -184,7 +215,10 @@ def _shared_sensor(session: Session, app: str) -> int:
 
 
 def _find_or_make_sensor(session: Session, name: str, app: str) -> int:
-    found = session.execute(select(Sensor.id).where(Sensor.name == name)).scalar()
+    # The platform's own (owner None): one an organisation made is not shared with others.
+    found = session.execute(
+        select(Sensor.id).where(Sensor.name == name, Sensor.owner.is_(None))
+    ).scalar()
     if found is not None:
         return int(found)
     sensor = Sensor(
@@ -210,7 +244,9 @@ def _observed_property(session: Session, quantity: str) -> int:
 def _find_or_make_property(session: Session, quantity: str) -> int:
     name, definition, _unit, _symbol = QUANTITIES[Quantity(quantity)]
     found = session.execute(
-        select(ObservedProperty.id).where(ObservedProperty.definition == definition)
+        select(ObservedProperty.id).where(
+            ObservedProperty.definition == definition, ObservedProperty.owner.is_(None)
+        )
     ).scalar()
     if found is not None:
         return int(found)
@@ -249,7 +285,9 @@ def add_streams(session: Session, entry: DeviceEntry, quantities: Iterable[str],
             entry.streams[quantity] = stream.id
 
 
-def _new_location(session: Session, name: str, latitude: float, longitude: float) -> Location:
+def _new_location(
+    session: Session, name: str, latitude: float, longitude: float, owner: str | None
+) -> Location:
     location = Location(
         name=name,
         description=f"Where {name} stands",
@@ -257,6 +295,7 @@ def _new_location(session: Session, name: str, latitude: float, longitude: float
         location={"type": "Point", "coordinates": [longitude, latitude]},
         latitude=latitude,
         longitude=longitude,
+        owner=owner,
     )
     session.add(location)
     session.flush()
@@ -283,8 +322,9 @@ def create_device(
     app: str = "",
     time: datetime | None = None,
     quantities: Iterable[str] = ALL_QUANTITIES,
+    owner: str | None = None,
 ) -> DeviceEntry:
-    """A new Thing with its Location and one Datastream per quantity."""
+    """A new Thing of `owner` with its Location and one Datastream per quantity."""
     session = uow.session
     thing = Thing(
         name=name[:200],
@@ -292,12 +332,13 @@ def create_device(
         properties={"device_id": device_id, "app": app, "kind": kind},
         device_id=device_id,
         kind=kind,
+        owner=owner,
     )
     session.add(thing)
     session.flush()
-    entry = DeviceEntry(thing.id, {}, latitude, longitude)
+    entry = DeviceEntry(thing.id, {}, latitude, longitude, owner)
     if latitude is not None and longitude is not None:
-        location = _new_location(session, name[:200], latitude, longitude)
+        location = _new_location(session, name[:200], latitude, longitude, owner)
         session.add(ThingLocation(thing_id=thing.id, location_id=location.id))
         _record_history(session, thing.id, location.id, time or utcnow())
     add_streams(session, entry, quantities, app)
@@ -305,7 +346,13 @@ def create_device(
         "sensors.thing.registered",
         "thing",
         thing.id,
-        {"device_id": device_id, "kind": kind, "latitude": latitude, "longitude": longitude},
+        {
+            "device_id": device_id,
+            "kind": kind,
+            "owner": owner,
+            "latitude": latitude,
+            "longitude": longitude,
+        },
     )
     uow.emit(DeviceRegistered(device_id, thing.id, kind))
     return entry
@@ -333,7 +380,7 @@ def move_device(
     thing = session.get(Thing, entry.thing_id)
     if thing is None:
         return False
-    location = _new_location(session, thing.name, latitude, longitude)
+    location = _new_location(session, thing.name, latitude, longitude, thing.owner)
     session.execute(delete(ThingLocation).where(ThingLocation.thing_id == entry.thing_id))
     session.add(ThingLocation(thing_id=entry.thing_id, location_id=location.id))
     _record_history(session, entry.thing_id, location.id, reading.time if reading else utcnow())
@@ -365,14 +412,28 @@ def ingest(
     refused: Sequence[tuple[str, str]] = (),
     *,
     source: str,
+    acting: Acting,
     topic: str = "",
     registry: DeviceRegistry | None = None,
     kind: str = ThingKind.AIRBOX,
+    whole_batch: bool = False,
 ) -> IngestResult:
-    """Store one batch in the caller's unit of work (which commits)."""
+    """Store one batch for `acting` in the caller's unit of work (which commits).
+
+    Readings of another owner's devices are refused as dead letters; with `whole_batch`
+    (an HTTP request, answered 403) nothing else of the batch is stored either.
+    """
     with gc_paused():
         return _ingest(
-            uow, readings, refused, source=source, topic=topic, registry=registry, kind=kind
+            uow,
+            readings,
+            refused,
+            source=source,
+            acting=acting,
+            topic=topic,
+            registry=registry,
+            kind=kind,
+            whole_batch=whole_batch,
         )
 
 
@@ -382,19 +443,30 @@ def _ingest(
     refused: Sequence[tuple[str, str]],
     *,
     source: str,
+    acting: Acting,
     topic: str,
     registry: DeviceRegistry | None,
     kind: str,
+    whole_batch: bool,
 ) -> IngestResult:
     result = IngestResult(received=len(readings) + len(refused), refused=len(refused))
     session = uow.session
     for payload, reason in refused:
         dead_letter(session, source, topic, payload, reason)
+    registry = registry or DeviceRegistry()
+    result.foreign = registry.foreign(session, readings, acting) if readings else set()
+    if result.foreign:
+        mine = [r for r in readings if r.device_id not in result.foreign]
+        for r in readings:
+            if r.device_id in result.foreign:
+                reason = f"device_id {r.device_id} belongs to another owner"
+                dead_letter(session, source, topic, reading_line(r), reason)
+        result.refused += len(readings) - len(mine)
+        readings = [] if whole_batch else mine
     if not readings:
         session.flush()
         return result
-    registry = registry or DeviceRegistry()
-    devices, result.devices_created = registry.resolve(uow, readings, kind)
+    devices, result.devices_created = registry.resolve(uow, readings, kind, acting.owner)
     streams_of = {device: entry.streams for device, entry in devices.items()}
     rows: list[Row] = [
         (streams_of[r.device_id][quantity], r.time_ms, value)

@@ -34,6 +34,8 @@ QUANTITY_FIELDS: dict[str, tuple[str, ...]] = {
     "humidity": ("s_h0", "s_h2", "humidity", "Humidity"),
 }
 _QUANTITY_ITEMS = tuple(QUANTITY_FIELDS.items())
+_FIELD_OF = {quantity: names[0] for quantity, names in QUANTITY_FIELDS.items()}
+"""The field a device writes each quantity in (`s_d0` for PM2.5, …)."""
 DEVICE_FIELDS = ("device_id", "deviceid", "DeviceId", "device-id")
 LAT_FIELDS = ("gps_lat", "gps-lat", "lat", "latitude")
 LON_FIELDS = ("gps_lon", "gps_lng", "gps-lon", "lon", "lng", "longitude")
@@ -140,7 +142,8 @@ def _clock_ms(clock: str) -> int:
 
 def _parse_clock(clock: str) -> int:
     parts = clock.split(":")
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+    # isascii: `isdigit` also takes digits such as "²" that `int` refuses.
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         raise LassError(f"time must be HH:MM:SS: {clock[:40]!r}")
     hours, minutes, seconds = (int(part) for part in parts)
     if hours > 23 or minutes > 59 or seconds > 60:
@@ -326,14 +329,28 @@ def format_line(
 ) -> str:
     """A LASS line as an Airbox sends it (used by the simulator and tests)."""
     local = time.astimezone(TAIPEI)
-    names = {"pm25": "s_d0", "pm10": "s_d1", "pm1": "s_d2", "temperature": "s_t0"}
-    names["humidity"] = "s_h0"
-    readings = "|".join(f"{names[key]}={value:g}" for key, value in values.items())
+    readings = "|".join(f"{_FIELD_OF[key]}={value:g}" for key, value in values.items())
     return (
         f"|ver_format=3|FAKE_GPS=1|app={app}|ver_app=1.0|device_id={device_id}|tick={tick}"
         f"|date={local:%Y-%m-%d}|time={local:%H:%M:%S}|device={app}|{readings}"
         f"|gps_lat={latitude:.5f}|gps_lon={longitude:.5f}|gps_fix=1|gps_alt=2|"
     )
+
+
+def reading_line(reading: LassReading) -> str:
+    """A parsed reading as a LASS line again (an ISO `timestamp`), e.g. to keep a refused one.
+
+    `parse_line` reads it back to the same reading; fields the hub ignores are not kept.
+    """
+    fields = [f"device_id={reading.device_id}", f"timestamp={reading.time.isoformat()}"]
+    fields += [f"{_FIELD_OF[quantity]}={value!r}" for quantity, value in reading.values.items()]
+    if reading.latitude is not None and reading.longitude is not None:
+        fields += [f"gps_lat={reading.latitude!r}", f"gps_lon={reading.longitude!r}"]
+    if reading.app:
+        fields.append(f"app={reading.app}")
+    if reading.name:
+        fields.append(f"SiteName={reading.name}")
+    return "|" + "|".join(fields) + "|"
 
 
 def parse_lines(lines: Iterable[str]) -> tuple[list[LassReading], list[tuple[str, str]]]:

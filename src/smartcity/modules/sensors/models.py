@@ -40,6 +40,8 @@ class Thing(Base):
     device_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     """The device's own id (LASS `device_id`, a station code); None for plain STA Things."""
     kind: Mapped[str] = mapped_column(String(16), nullable=False, default="generic")
+    owner: Mapped[str | None] = mapped_column(String(32))
+    """Code of the organisation it belongs to; None: the platform's (see `owners.py`)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
@@ -56,6 +58,8 @@ class Location(Base):
     properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    owner: Mapped[str | None] = mapped_column(String(32))
+    """Code of the organisation it belongs to; None: the platform's (see `owners.py`)."""
 
 
 class ThingLocation(Base):
@@ -109,6 +113,8 @@ class Sensor(Base):
     encoding_type: Mapped[str] = mapped_column(String(100), nullable=False)
     metadata_: Mapped[Any] = mapped_column("metadata", JSON, nullable=False)
     properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    owner: Mapped[str | None] = mapped_column(String(32))
+    """Code of the organisation it belongs to; None: the platform's (see `owners.py`)."""
 
 
 class ObservedProperty(Base):
@@ -121,6 +127,8 @@ class ObservedProperty(Base):
     definition: Mapped[str] = mapped_column(String(500), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    owner: Mapped[str | None] = mapped_column(String(32))
+    """Code of the organisation it belongs to; None: the platform's (see `owners.py`)."""
 
 
 class FeatureOfInterest(Base):
@@ -136,6 +144,8 @@ class FeatureOfInterest(Base):
     properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     location_id: Mapped[int | None] = mapped_column(Integer, index=True)
     """The Location this feature was generated from, if any."""
+    owner: Mapped[str | None] = mapped_column(String(32))
+    """Code of the organisation it belongs to; None: the platform's (see `owners.py`)."""
 
 
 class Datastream(Base):

@@ -29,16 +29,16 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 from urllib.parse import urlparse
 
-from smartcity.core import jsonbody
 from smartcity.core.auth import system_actor
 from smartcity.core.errors import BadRequest
 from smartcity.core.platform import Platform
 from smartcity.modules.sensors.ingest import IngestResult, dead_letter, ingest
 from smartcity.modules.sensors.lass import parse_lines
 from smartcity.modules.sensors.models import Datastream
-from smartcity.modules.sensors.runtime import registry_of
+from smartcity.modules.sensors.owners import Acting, NotOwner
+from smartcity.modules.sensors.runtime import registry_of, sensors_settings
 from smartcity.modules.sensors.sta.entities import ENTITIES, property_value
-from smartcity.modules.sensors.sta.odata import StaError
+from smartcity.modules.sensors.sta.odata import StaError, load_json
 from smartcity.modules.sensors.sta.writes import Writer
 from smartcity.modules.sensors.values import DeadLetterSource
 
@@ -218,6 +218,9 @@ class BatchStore:
         self.platform = platform
         self.base = base
         self.notify = notify
+        # Anyone who may publish to the broker is heard, so the ingester writes only the
+        # Things of the organisation it is configured for (or the platform's unowned ones).
+        self.acting = Acting(sensors_settings(platform).mqtt_owner or None)
 
     def store(self, messages: Sequence[Received], give_up: Callable[[], bool]) -> Stored | None:
         """Store one batch, retrying until it commits; None if `give_up()` said to stop trying."""
@@ -264,10 +267,11 @@ class BatchStore:
                 readings,
                 refused,
                 source=DeadLetterSource.MQTT,
+                acting=self.acting,
                 topic="LASS",
                 registry=registry_of(self.platform),
             )
-            writer = Writer(uow)
+            writer = Writer(uow, self.acting)
             for topic, payload in sta:
                 self._sta_create(uow, writer, topic, payload)
             event = writer.stored_event()
@@ -287,11 +291,8 @@ class BatchStore:
         if match is None:
             return  # other v1.1 topics are subscriptions' traffic, not create requests
         try:
-            body = jsonbody.loads(payload)
-        except ValueError:
-            dead_letter(uow.session, DeadLetterSource.STA_MQTT, topic, text, "not valid JSON")
-            return
-        except BadRequest as refused:
+            body = load_json(payload)
+        except BadRequest as refused:  # not JSON, too deep, a lone surrogate, a number too big
             dead_letter(uow.session, DeadLetterSource.STA_MQTT, topic, text, refused.detail)
             return
         if not isinstance(body, dict) or "@iot.id" in body:
@@ -306,7 +307,7 @@ class BatchStore:
             if writer.insert_observation(values) is None:
                 raise StaError("duplicate observation", code="sta_duplicate_observation")
             savepoint.commit()
-        except StaError as exc:
+        except (StaError, NotOwner) as exc:
             savepoint.rollback()
             dead_letter(uow.session, DeadLetterSource.STA_MQTT, topic, text, exc.detail)
 

@@ -11,12 +11,17 @@ from smartcity.core.uow import UnitOfWork
 from smartcity.modules.sensors import service
 from smartcity.modules.sensors.ingest import ingest
 from smartcity.modules.sensors.lass import parse_lines
+from smartcity.modules.sensors.owners import Acting
 from smartcity.modules.sensors.runtime import registry_of
 from smartcity.modules.sensors.simulate import Field, School, lines, schools
 from smartcity.modules.sensors.values import DeadLetterSource, ThingKind
 
 DEVICES = 60
 HOURS = 72
+AIRBOX_OWNER = "LASS"
+"""The identity seed's LASS community: the demo Airboxes are its."""
+STATION_OWNER = "DEP"
+"""The identity seed's Department of Environmental Protection: the reference stations are its."""
 REFERENCE_STATIONS = (
     ("EPA-ZHONGSHAN", "環境部中山測站 Zhongshan station", 25.0626, 121.5265),
     ("EPA-GUTING", "環境部古亭測站 Guting station", 25.0206, 121.5296),
@@ -36,6 +41,7 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         readings,
         refused,
         source=DeadLetterSource.FILE,
+        acting=Acting(AIRBOX_OWNER),
         topic="demo seed",
         registry=registry_of(platform),
     )
@@ -48,6 +54,7 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
             latitude=lat,
             longitude=lon,
             kind=ThingKind.REFERENCE,
+            owner=STATION_OWNER,
         )
         place = School(station_id, name, lat, lon)
         rows = []

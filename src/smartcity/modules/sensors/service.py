@@ -35,6 +35,7 @@ from smartcity.modules.sensors.models import (
     Thing,
     ThingLocation,
 )
+from smartcity.modules.sensors.owners import NotOwner, acting_for
 from smartcity.modules.sensors.storage import Row, advance_latest, store_for
 from smartcity.modules.sensors.values import Quantity, ThingKind
 
@@ -264,12 +265,18 @@ def register_station(
     latitude: float,
     longitude: float,
     kind: str = ThingKind.REFERENCE,
+    owner: str | None = None,
 ) -> int:
-    """A station (or device, `kind="airbox"`) as a Thing with a Location and datastreams.
+    """A station (or device, `kind="airbox"`) of organisation `owner` (None: the platform's)
+    as a Thing with a Location and datastreams.
 
-    Idempotent on `station_id`: a second call updates the name and position and
-    returns the same Thing id.
+    Idempotent on `station_id`: a second call updates the name and position and returns the
+    same Thing id. Only the station's owner (or an administrator, or the platform's own jobs)
+    may register it, and never for another owner: it keeps the owner it was made with.
     """
+    acting = acting_for(uow.actor)
+    if not acting.may_write(owner):
+        raise NotOwner(f"cannot register a station for {owner or 'the platform'}")
     if kind not in (ThingKind.REFERENCE, ThingKind.AIRBOX):
         raise InvalidInput("kind must be reference or airbox", code="invalid_kind")
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
@@ -286,11 +293,14 @@ def register_station(
             longitude=longitude,
             kind=kind,
             app="reference" if kind == ThingKind.REFERENCE else "AirBox",
+            owner=owner,
         )
         return created.thing_id
     thing = uow.session.get(Thing, entry.thing_id)
     if thing is None:
         raise NotFound(f"no station {station_id!r}", code="unknown_device")
+    if thing.owner != owner:
+        raise NotOwner(f"station {station_id} belongs to another owner")
     if thing.name != name:
         thing.name = name
         uow.audit("sensors.thing.renamed", "thing", thing.id, {"name": name})
@@ -304,13 +314,16 @@ def record_readings(
 ) -> int:
     """Store a registered device's readings; idempotent on (device, time). Returns new rows.
 
-    Values that are not finite numbers are skipped.
+    Values that are not finite numbers are skipped. Only the device's owner (or an
+    administrator, or the platform's own jobs) may.
     """
     registry = DeviceRegistry()
     registry._load(uow.session, [device_id])
     entry = registry._entries.get(device_id)
     if entry is None:
         raise NotFound(f"no device {device_id!r}; register it first", code="unknown_device")
+    if not acting_for(uow.actor).may_write(entry.owner):
+        raise NotOwner(f"device {device_id} belongs to another owner")
     batch: list[Row] = []
     for when, values in rows:
         ms = datetime_to_ms(when)

@@ -20,6 +20,11 @@ class SensorsSettings(BaseSettings):
     )
     max_expand_depth: int = Field(4, ge=1, le=10, description="Deepest nested $expand.")
     mqtt_broker: str = Field("", description="MQTT broker URL for the ingester and STA MQTT.")
+    mqtt_owner: str = Field(
+        "",
+        max_length=32,
+        description="Organisation code the MQTT ingester writes for (empty: the platform).",
+    )
     mqtt_client_id: str = Field(
         "smartcity-sensors-ingester", description="Persistent-session client id of the ingester."
     )

@@ -6,15 +6,19 @@ Every syntax error is an `StaError` (400 problem+json) naming what was expected 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from smartcity.core import jsonbody
 from smartcity.core.errors import BadRequest
 
 MAX_EXPRESSION = 4000
 MAX_DEPTH = 40
+MAX_INTEGER = 2**63 - 1
+"""The largest integer either engine stores (a signed 64-bit integer); larger ones are refused."""
 
 
 class StaError(BadRequest):
@@ -24,6 +28,7 @@ class StaError(BadRequest):
 
 
 _TOKEN = re.compile(
+    # ASCII only: `int()` and the engines take just these digits and spaces.
     r"""
     (?P<ws>\s+)
   | (?P<geo>geography'(?:[^']*)')
@@ -35,7 +40,7 @@ _TOKEN = re.compile(
   | (?P<punct>[(),/])
   | (?P<minus>-)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,
 )
 
 COMPARISONS = {"eq", "ne", "gt", "ge", "lt", "le"}
@@ -235,10 +240,7 @@ class Parser:
             raise self._error("a value or property")
         self.index += 1
         if token.kind == "number":
-            number: float | int = (
-                float(token.text) if any(c in token.text for c in ".eE") else int(token.text)
-            )
-            return Literal(number, "number")
+            return Literal(_number(token), "number")
         if token.kind == "string":
             return Literal(token.text[1:-1].replace("''", "'"), "string")
         if token.kind in ("datetime", "date"):
@@ -275,6 +277,36 @@ class Parser:
             self.index += 1
             segments.append(self._take(kind="ident").text)
         return Path(tuple(segments))
+
+
+def _number(token: Token) -> float | int:
+    """A number literal that both engines can hold: a 64-bit integer or a finite double."""
+    where = f"the number at position {token.position}"
+    if not any(c in token.text for c in ".eE"):
+        return bounded_integer(token.text, where)
+    value = float(token.text)
+    if not math.isfinite(value):
+        raise StaError(f"{where} is out of range", code="sta_number_out_of_range")
+    return value
+
+
+def bounded_integer(text: str, what: str = "a number") -> int:
+    """ASCII digits (an optional leading minus) as an integer both engines store, else a 400."""
+    digits = text.removeprefix("-").lstrip("0") or "0"
+    # Checked on the text: `int()` of thousands of digits is slow or refused outright.
+    value = int(digits) if len(digits) <= 19 else MAX_INTEGER + 1
+    if value > MAX_INTEGER:
+        raise StaError(f"{what} is out of range (at most 2^63 - 1)", code="sta_number_out_of_range")
+    return -value if text.startswith("-") else value
+
+
+def load_json(body: bytes) -> Any:
+    """A JSON body that passes the edge's checks (`core.jsonbody`: depth, surrogates) and whose
+    integers fit in 64 bits (larger ones are refused, not overflowed later)."""
+    try:
+        return jsonbody.loads(body, parse_int=bounded_integer)
+    except (ValueError, UnicodeDecodeError):
+        raise StaError("the body is not valid JSON", code="sta_invalid_json") from None
 
 
 def parse_filter(text: str) -> Any:
@@ -355,7 +387,7 @@ class ExpandItem:
 
 
 def _integer(name: str, text: str, limit: int) -> int:
-    if not text.isdigit() or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise StaError(f"{name} must be a non-negative integer", code="sta_invalid_" + name[1:])
     value = int(text)
     if value > limit:

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from smartcity.core.errors import NotFound
@@ -16,6 +16,18 @@ from smartcity.modules.sensors.sta.compile import Compiler, install_sqlite_funct
 from smartcity.modules.sensors.sta.entities import ENTITIES, EntityType, Nav, property_value
 from smartcity.modules.sensors.sta.odata import QueryOptions, StaError
 
+# PostgreSQL refusing the types of a client's expression: no such function or operator for
+# them, mismatched or unconvertible types (SQLSTATE class 42). Class 22 (bad values, a
+# division by zero, an overflow) arrives as a DataError.
+_PG_EXPRESSION_ERRORS = frozenset({"42883", "42804", "42846", "42725"})
+# SQLite's messages for an expression it cannot evaluate (anything else is the database's).
+_SQLITE_EXPRESSION_ERRORS = (
+    "user-defined function raised exception",
+    "malformed JSON",
+    "JSON path error",
+    "bad JSON path",
+    "integer overflow",
+)
 _SEGMENT = re.compile(r"^([A-Za-z]+)(?:\((\d{1,18}|'[^']{0,64}')\))?$")
 
 
@@ -38,7 +50,7 @@ def _id(text: str | None) -> int | None:
         return None
     if text.startswith("'"):
         text = text[1:-1]
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise NotFound(f"no entity with id {text[:40]!r}", code="sta_not_found")
     return int(text)
 
@@ -110,6 +122,24 @@ def resolve(session: Session, path: str) -> Resource:
             continue
         raise NotFound(f"{entity.singular} has no {segment[:60]!r}", code="sta_not_found")
     return current
+
+
+def caused_by_the_request(exc: StatementError) -> bool:
+    """Whether a failed query failed on the client's expression (a 400), not on the database.
+
+    An unreachable, locked or unmigrated database must reach the edge's handler, which
+    answers 503 with Retry-After: a 400 tells clients not to retry.
+    """
+    if not isinstance(exc, DBAPIError):
+        return True  # a value of the expression could not even be bound
+    if exc.connection_invalidated:
+        return False
+    if isinstance(exc, DataError):
+        return True
+    if getattr(exc.orig, "sqlstate", None) in _PG_EXPRESSION_ERRORS:
+        return True
+    message = str(exc.orig)
+    return type(exc.orig).__module__ == "sqlite3" and message.startswith(_SQLITE_EXPRESSION_ERRORS)
 
 
 class Reader:
@@ -212,7 +242,9 @@ class Reader:
                     ).scalar()
                     or 0
                 )
-        except (DBAPIError, StatementError) as exc:
+        except StatementError as exc:
+            if not caused_by_the_request(exc):
+                raise
             self.session.rollback()
             raise StaError(
                 "the request could not be evaluated on the stored data (check types in $filter)",

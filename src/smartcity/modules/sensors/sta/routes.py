@@ -1,7 +1,8 @@
 """The SensorThings API v1.1 at /sta/v1.1: one catch-all route per method over resource paths.
 
 Reads are public; writes need a device or officer token (bearer, or HTTP Basic with
-the token as password, as FROST clients send it). Every refusal is problem+json.
+the token as password, as FROST clients send it) and change only the caller's own
+organisation's data (see `owners.py`). Every refusal is problem+json.
 """
 
 from __future__ import annotations
@@ -9,17 +10,17 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from smartcity.core import jsonbody
 from smartcity.core.errors import NotFound, TooLarge
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.ratelimit import throttle
 from smartcity.modules.sensors import rules
+from smartcity.modules.sensors.owners import acting_for
 from smartcity.modules.sensors.runtime import publisher_of, registry_of, sensors_settings
 from smartcity.modules.sensors.sta.entities import ENTITIES
-from smartcity.modules.sensors.sta.odata import StaError, parse_options
+from smartcity.modules.sensors.sta.odata import StaError, load_json, parse_options
 from smartcity.modules.sensors.sta.query import Reader, resolve
 from smartcity.modules.sensors.sta.writes import Writer
 
@@ -43,8 +44,10 @@ Writer_ = Annotated[RequestContext, Depends(authorize(rules.WRITE))]
 Text = Annotated[str | None, Query(max_length=4000)]
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/sta/v1.1"
+def _base(ctx: RequestContext) -> str:
+    # From the configured public URL, never from the request's Host header: a forged Host
+    # would otherwise be handed back in every self and next link.
+    return ctx.platform.settings.base_url.rstrip("/") + "/sta/v1.1"
 
 
 def _options(ctx: RequestContext) -> tuple[Any, dict[str, str]]:
@@ -63,10 +66,7 @@ async def _json_body(ctx: RequestContext) -> Any:
     body = await ctx.request.body()
     if len(body) > limit:
         raise TooLarge(f"the body is larger than {limit} bytes", code="sta_body_too_large")
-    try:
-        return jsonbody.loads(body)
-    except ValueError:
-        raise StaError("the body is not valid JSON", code="sta_invalid_json") from None
+    return load_json(body)
 
 
 def _after_commit(ctx: RequestContext, writer: Writer, base: str) -> None:
@@ -81,7 +81,7 @@ def build_router() -> APIRouter:
 
     @router.get("", summary="SensorThings service root")
     def root(ctx: Public) -> dict[str, Any]:
-        base = _base(ctx.request)
+        base = _base(ctx)
         return {
             "value": [{"name": name, "url": f"{base}/{name}"} for name in ENTITIES],
             "serverSettings": {
@@ -109,7 +109,7 @@ def build_router() -> APIRouter:
         throttle(ctx, "sta-read", rules.QUERIES)
         options, params = _options(ctx)
         settings = sensors_settings(ctx.platform)
-        base = _base(ctx.request)
+        base = _base(ctx)
         with ctx.read() as session:
             found = resolve(session, resource)
             reader = Reader(session, base, settings.default_top, settings.max_top)
@@ -140,10 +140,10 @@ def build_router() -> APIRouter:
     @router.post("/{resource:path}", summary="Create entities (deep insert) or CreateObservations")
     async def create(resource: str, ctx: Writer_) -> Response:
         body = await _json_body(ctx)
-        base = _base(ctx.request)
+        base = _base(ctx)
         if resource.strip("/") == "CreateObservations":
             with ctx.write() as uow:
-                writer = Writer(uow)
+                writer = Writer(uow, acting_for(ctx.principal))
                 links = writer.create_observations(body, base)
                 event = writer.stored_event()
                 if event:
@@ -165,7 +165,7 @@ def build_router() -> APIRouter:
                     parent["location_id"] = parent_row.id
                 else:
                     raise StaError(f"cannot create {nav.name} here", code="sta_invalid_path")
-            writer = Writer(uow)
+            writer = Writer(uow, acting_for(ctx.principal))
             ident = writer.create(found.entity.plural, body, **parent)
             event = writer.stored_event()
             if event:
@@ -183,8 +183,8 @@ def build_router() -> APIRouter:
             found = resolve(uow.session, resource)
             if found.kind != "entity":
                 raise StaError("PATCH or PUT an entity", code="sta_invalid_path")
-            Writer(uow).update(found.entity, found.row, body)
-            rendered = Reader(uow.session, _base(ctx.request), 1, 1).render(
+            Writer(uow, acting_for(ctx.principal)).update(found.entity, found.row, body)
+            rendered = Reader(uow.session, _base(ctx), 1, 1).render(
                 found.entity, found.row, parse_options({}, max_top=1, max_depth=1)
             )
         return JSONResponse(rendered)
@@ -203,7 +203,7 @@ def build_router() -> APIRouter:
             found = resolve(uow.session, resource)
             if found.kind != "entity":
                 raise StaError("DELETE an entity", code="sta_invalid_path")
-            Writer(uow).delete(found.entity, found.row)
+            Writer(uow, acting_for(ctx.principal)).delete(found.entity, found.row)
         registry_of(ctx.platform).clear()
         return Response(status_code=200)
 

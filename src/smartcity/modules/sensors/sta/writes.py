@@ -28,8 +28,9 @@ from smartcity.modules.sensors.models import (
     Thing,
     ThingLocation,
 )
+from smartcity.modules.sensors.owners import Acting, Guard
 from smartcity.modules.sensors.sta.entities import ENTITIES, EntityType
-from smartcity.modules.sensors.sta.odata import StaError, parse_datetime_ms
+from smartcity.modules.sensors.sta.odata import StaError, bounded_integer, parse_datetime_ms
 from smartcity.modules.sensors.storage import advance_latest, store_for
 
 IGNORED = {"@iot.id", "@iot.selfLink", "id"}
@@ -38,11 +39,13 @@ MAX_ENTITIES = 10_000
 
 
 class Writer:
-    """Creates, updates and deletes entities in one unit of work."""
+    """Creates, updates and deletes entities in one unit of work, as `acting` may."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, acting: Acting) -> None:
         self.uow = uow
         self.session = uow.session
+        self.owner = acting.owner  # of every entity this writer creates
+        self.guard = Guard(uow.session, acting)
         self.created = 0
         self.new_observations: list[Observation] = []
 
@@ -100,14 +103,15 @@ class Writer:
         # As in FROST: an object with an @iot.id links to that entity (other fields ignored).
         if body.get("@iot.id") is not None:
             ident = body["@iot.id"]
-            if isinstance(ident, str) and ident.isdigit():
-                ident = int(ident)
+            if isinstance(ident, str) and ident.isascii() and ident.isdigit():
+                ident = bounded_integer(ident)
             if not isinstance(ident, int) or isinstance(ident, bool):
                 raise StaError("@iot.id must be an integer", code="sta_invalid_value")
             if self.session.get(entity.model, ident) is None:
                 raise StaError(
                     f"{entity.singular} {ident} does not exist", code="sta_missing_reference"
                 )
+            self.guard.link(entity.plural, entity.model, ident)
             return ident
         return None
 
@@ -147,23 +151,32 @@ class Writer:
         self._count()
         creator = getattr(self, f"_create_{entity.singular.lower()}")
         ident: int = creator(entity, body, parent)
+        self.guard.made(entity.plural, ident, self.owner)
         self.uow.audit(
             f"sensors.{entity.singular.lower()}.created", entity.singular.lower(), ident, {}
         )
         return ident
 
+    def _parent(self, plural: str, ident: int | None) -> int | None:
+        """A parent id from the path (`Things(1)/Datastreams`), once the caller may link it."""
+        if ident is not None:
+            self.guard.link(plural, ENTITIES[plural].model, ident)
+        return ident
+
     def _create_thing(self, entity: EntityType, body: Mapping[str, Any], parent: Any) -> int:
         self._required(entity, body)
+        parent_location = self._parent("Locations", parent.get("location_id"))
         thing = Thing(
             name=self._text(body, "name", 200),
             description=self._text(body, "description", 10_000),
             properties=self._props_obj(body),
             kind="generic",
+            owner=self.owner,
         )
         self.session.add(thing)
         self.session.flush()
         locations = list(body.get("Locations") or [])
-        locations_ids = [parent["location_id"]] if parent.get("location_id") else []
+        locations_ids = [parent_location] if parent_location else []
         for value in self._list(body, "Locations"):
             locations_ids.append(self._link_or_create("Locations", value))
         for location_id in locations_ids:
@@ -201,6 +214,7 @@ class Writer:
 
     def _create_location(self, entity: EntityType, body: Mapping[str, Any], parent: Any) -> int:
         self._required(entity, body)
+        parent_thing = self._parent("Things", parent.get("thing_id"))
         geometry, lat, lon = self._geometry(body.get("location"), "location")
         location = Location(
             name=self._text(body, "name", 200),
@@ -210,6 +224,7 @@ class Writer:
             properties=self._props_obj(body),
             latitude=lat,
             longitude=lon,
+            owner=self.owner,
         )
         self.session.add(location)
         self.session.flush()
@@ -217,12 +232,12 @@ class Writer:
             self._link_or_create("Things", v, location_id=location.id)
             for v in self._list(body, "Things")
         ]
-        if parent.get("thing_id"):
+        if parent_thing:
             self.session.execute(
-                delete(ThingLocation).where(ThingLocation.thing_id == parent["thing_id"])
+                delete(ThingLocation).where(ThingLocation.thing_id == parent_thing)
             )
-            self.session.add(ThingLocation(thing_id=parent["thing_id"], location_id=location.id))
-            self._history(parent["thing_id"], [location.id])
+            self.session.add(ThingLocation(thing_id=parent_thing, location_id=location.id))
+            self._history(parent_thing, [location.id])
         for thing_id in things:
             existing = self.session.get(ThingLocation, (thing_id, location.id))
             if existing is None:
@@ -234,7 +249,7 @@ class Writer:
     ) -> int:
         self._required(entity, body)
         time_ms = self._time(body.get("time"), "time")
-        thing_id = parent.get("thing_id")
+        thing_id = self._parent("Things", parent.get("thing_id"))
         if "Thing" in body:
             thing_id = self._link_or_create("Things", body["Thing"])
         if thing_id is None:
@@ -258,13 +273,13 @@ class Writer:
         unit = body.get("unitOfMeasurement")
         if not isinstance(unit, dict):
             raise StaError("unitOfMeasurement must be an object", code="sta_invalid_value")
-        thing_id = parent.get("thing_id")
+        thing_id = self._parent("Things", parent.get("thing_id"))
         if "Thing" in body:
             thing_id = self._link_or_create("Things", body["Thing"])
-        sensor_id = parent.get("sensor_id")
+        sensor_id = self._parent("Sensors", parent.get("sensor_id"))
         if "Sensor" in body:
             sensor_id = self._link_or_create("Sensors", body["Sensor"])
-        property_id = parent.get("observed_property_id")
+        property_id = self._parent("ObservedProperties", parent.get("observed_property_id"))
         if "ObservedProperty" in body:
             property_id = self._link_or_create("ObservedProperties", body["ObservedProperty"])
         for name, value in (
@@ -298,6 +313,7 @@ class Writer:
             encoding_type=self._text(body, "encodingType", 100),
             metadata_=body.get("metadata"),
             properties=self._props_obj(body),
+            owner=self.owner,
         )
         self.session.add(sensor)
         self.session.flush()
@@ -314,6 +330,7 @@ class Writer:
             definition=self._text(body, "definition", 500),
             description=self._text(body, "description", 10_000),
             properties=self._props_obj(body),
+            owner=self.owner,
         )
         self.session.add(prop)
         self.session.flush()
@@ -334,6 +351,7 @@ class Writer:
             encoding_type=self._text(body, "encodingType", 100),
             feature=geometry,
             properties=self._props_obj(body),
+            owner=self.owner,
         )
         self.session.add(feature)
         self.session.flush()
@@ -376,6 +394,7 @@ class Writer:
             encoding_type=location.encoding_type,
             feature=location.location,
             location_id=location.id,
+            owner=location.owner,
         )
         self.session.add(feature)
         self.session.flush()
@@ -383,7 +402,7 @@ class Writer:
 
     def observation_values(self, body: Mapping[str, Any], parent: Any) -> dict[str, Any]:
         """The column values of a new Observation."""
-        datastream_id = parent.get("datastream_id")
+        datastream_id = self._parent("Datastreams", parent.get("datastream_id"))
         if "Datastream" in body:
             datastream_id = self._link_or_create("Datastreams", body["Datastream"])
         if datastream_id is None:
@@ -405,7 +424,7 @@ class Writer:
             start, end = self._interval(body["phenomenonTime"], "phenomenonTime")
         else:
             start, end = int(utcnow().timestamp() * 1000), None
-        feature_id = parent.get("feature_id")
+        feature_id = self._parent("FeaturesOfInterest", parent.get("feature_id"))
         if "FeatureOfInterest" in body:
             feature_id = self._link_or_create("FeaturesOfInterest", body["FeatureOfInterest"])
         if feature_id is None:
@@ -551,6 +570,7 @@ class Writer:
 
     def update(self, entity: EntityType, row: Any, body: Any) -> None:
         """Apply a JSON merge body (PATCH/PUT) or a JSON Patch list."""
+        self.guard.change(entity.plural, row)
         if isinstance(body, list):
             body = self._json_patch(entity, row, body)
         body = self._object(body, entity.singular)
@@ -674,6 +694,7 @@ class Writer:
 
     def delete(self, entity: EntityType, row: Any) -> None:
         """Delete an entity and what cannot exist without it."""
+        self.guard.change(entity.plural, row)
         session = self.session
         ident = row.id
         if entity.plural == "Things":
