@@ -225,7 +225,8 @@ def build_router() -> APIRouter:
     def lookup(
         ctx: Annotated[RequestContext, Depends(authorize(rules.BILL_READERS))], reference: str
     ) -> BillOut:
-        throttle(ctx, "bill-lookup", rules.LOOKUPS)
+        provider = ctx.principal.role == Role.PROVIDER
+        throttle(ctx, "bill-lookup", rules.PROVIDER_LOOKUPS if provider else rules.LOOKUPS)
         with ctx.read() as session:
             bill = service.find_bill(session, reference[:40])
             service.check_can_see(session, ctx.principal, bill)

@@ -104,6 +104,9 @@ ALL_RULES = (
 )
 
 LOOKUPS = rates("120 per minute")
-"""Bill look-ups by reference per caller: each tells whether a reference exists."""
+"""Bill look-ups by reference per person: each tells whether a reference exists."""
+PROVIDER_LOOKUPS = rates("6000 per minute")
+"""A provider's key looks up every bill a counter scans (thousands of stores behind one key);
+references carry a check digit in 16 digits, so this bounds a leaked key, not guessing."""
 SETTLEMENT_FILES = rates("30 per hour")
 """Settlement files per caller: each is parsed and matched against every payment of its days."""
