@@ -143,10 +143,17 @@ class Running:
                 )
             time.sleep(0.2)
 
-    def interrupt(self, seconds: float = 30) -> int:
-        """Ctrl-C (SIGINT to the whole process group, as a terminal sends it); the exit status."""
-        with suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGINT)
+    def interrupt(self, seconds: float = 30, *, spare: frozenset[str] = frozenset()) -> int:
+        """Ctrl-C: SIGINT to the process group, as a terminal sends it, but to no process whose
+        name is in `spare`; the exit status."""
+        group = self.process.pid
+        for pid in _members(group) if spare else ():
+            if _command_name(pid) not in spare:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGINT)
+        if not spare:
+            with suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGINT)
         try:
             return self.process.wait(seconds)
         except subprocess.TimeoutExpired:
@@ -159,6 +166,23 @@ class Running:
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+
+def _members(group: int) -> list[int]:
+    """The processes of a process group (Linux: from /proc)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError):  # a process that just ended
+            # Fields after the command name, which is in brackets: state, ppid, pgrp, …
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == group:
+                members.append(int(stat.parent.name))
+    return members
+
+
+def _command_name(pid: int) -> str:
+    with suppress(OSError):
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    return ""
 
 
 class States:
