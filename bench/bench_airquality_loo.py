@@ -9,7 +9,7 @@ each device out in turn — an honest out-of-sample test. IDW is scored on the s
 neighbourhood, the mean leave-one-out residual of the previous three days (past only); the
 left-out device's reading is compared raw, as for every other method.
 
-Run: /tmp/venv/bin/python bench/bench_airquality_loo.py
+Run: .venv/bin/python bench/bench_airquality_loo.py
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each figure is reported against the time to merely load the same data from a SQL
 (one SELECT into NumPy arrays), measured in the same run. Devices sit at the real Airbox
 school locations from ../shared when present (random points in Taiwan otherwise).
 
-Run: /tmp/venv/bin/python bench/bench_airquality_speed.py
+Run: .venv/bin/python bench/bench_airquality_speed.py
 """
 
 from __future__ import annotations

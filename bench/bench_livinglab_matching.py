@@ -4,7 +4,7 @@ The platform's ranking (BM25 over character bigrams and concept tokens, plus the
 constraint) against a plain TF-IDF cosine over character bigrams, in the same run, on
 the 30 challenges × 90 proposals of bench_livinglab_data.py.
 
-    /tmp/venv/bin/python bench/bench_livinglab_matching.py
+    .venv/bin/python bench/bench_livinglab_matching.py
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -127,11 +128,17 @@ def build_cli() -> typer.Typer:
         loop: Annotated[bool, typer.Option(help="Keep delivering every few seconds")] = False,
         interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 5.0,
     ) -> None:
-        """Deliver due webhooks once (or forever with --loop)."""
+        """Deliver due webhooks once (or, with --loop, every few seconds until stopped)."""
         from smartcity.modules.payments import service, webhooks
 
         platform = ctx.obj
         settings = service.settings_of(platform)
+        stopping = threading.Event()
+        if loop:
+            # Ctrl-C or a service manager's SIGTERM ends the loop after the round in progress:
+            # stopping is how a loop ends, not an error (exit code 0).
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stopping.set())
         while True:
             with platform.unit_of_work(system_actor("webhooks")) as uow:
                 counts = webhooks.deliver_due(
@@ -142,9 +149,8 @@ def build_cli() -> typer.Typer:
                     allow_private=platform.settings.outbound_private_allowed,
                 )
             typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
-            if not loop:
+            if not loop or stopping.wait(interval):
                 return
-            time.sleep(interval)
 
     @sandbox_app.command("deliver")
     def sandbox_deliver(
