@@ -37,7 +37,7 @@ from smartcity.core.keys import KeyRing
 from smartcity.core.migrate import upgrade
 from smartcity.core.platform import Platform
 from smartcity.core.settings import Settings
-from smartcity.core.time import taipei_today, utcnow
+from smartcity.core.time import local_today, utcnow
 from smartcity.modules.payments import codes, ledger, service
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Bill, Item
@@ -92,7 +92,7 @@ def posting_rate() -> tuple[float, int]:
     )  # type: ignore[call-arg]
     platform = build_platform(settings, keys=KeyRing.load(settings.keys_dir))
     upgrade(platform.db.engine, platform.modules)
-    due = taipei_today() + timedelta(days=60)
+    due = local_today() + timedelta(days=60)
     with platform.unit_of_work(system_actor("bench")) as uow:
         uow.session.execute(insert(Item), catalogue())
         uow.audit("bench.setup", "catalogue", "bench", {})

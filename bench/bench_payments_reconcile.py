@@ -33,7 +33,7 @@ from smartcity.core.auth import system_actor
 from smartcity.core.keys import KeyRing
 from smartcity.core.migrate import upgrade
 from smartcity.core.settings import Settings
-from smartcity.core.time import TAIPEI, as_utc, taipei_today
+from smartcity.core.time import as_utc, city_zone, local_today
 from smartcity.modules.payments import codes, reconciliation, settlement_files
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Bill, Item, Payment
@@ -68,12 +68,12 @@ def main() -> None:
     with platform.unit_of_work(system_actor("bench")) as uow:
         uow.session.execute(insert(Item), catalogue())
         uow.audit("bench.setup", "catalogue", "bench", {})
-    due = taipei_today() + timedelta(days=60)
+    due = local_today() + timedelta(days=60)
     now = datetime.now(UTC).replace(microsecond=0)
     # One Taipei day from 01:00, 80 ms apart: a million distinct stamps.
-    first_paid = as_utc(datetime.combine(taipei_today(), datetime.min.time(), TAIPEI)) + timedelta(
-        hours=1
-    )
+    first_paid = as_utc(
+        datetime.combine(local_today(), datetime.min.time(), city_zone())
+    ) + timedelta(hours=1)
     file = folder / "settlement.csv"
     started = time.perf_counter()
     with file.open("w", encoding="utf-8") as out, platform.db.engine.begin() as connection:

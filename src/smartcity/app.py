@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +23,7 @@ from smartcity.core.pages import PageRenderer
 from smartcity.core.platform import Platform
 from smartcity.core.registry import load_manifests
 from smartcity.core.settings import Settings
+from smartcity.core.time import use_city_zone
 from smartcity.web import ops, portal
 
 WEB = Path(__file__).parent / "web"
@@ -30,6 +32,7 @@ WEB = Path(__file__).parent / "web"
 def build_platform(settings: Settings, keys: KeyRing | None = None) -> Platform:
     """The platform without the web app (for the CLI, workers and tests)."""
     modules = load_manifests(settings.modules)
+    use_city_zone(ZoneInfo(settings.time_zone))
     platform = Platform(
         settings=settings,
         db=Database(settings.resolved_database_url),

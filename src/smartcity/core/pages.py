@@ -11,7 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
 from smartcity.core.i18n import HTML_LANG, LOCALES, Catalogues
 from smartcity.core.money import format_ntd
-from smartcity.core.time import format_taipei
+from smartcity.core.time import format_local
 
 # What browsers ignore in a URL before reading its scheme (WHATWG URL: leading C0 controls and
 # spaces, and every tab or newline), so "java\tscript:" is caught like "javascript:".
@@ -43,7 +43,7 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters["taipei"] = format_taipei
+        self.env.filters["local_time"] = format_local
         self.env.filters["ntd"] = format_ntd
         self.env.filters["safe_url"] = safe_url
         self.env.globals["LOCALES"] = LOCALES

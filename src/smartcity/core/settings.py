@@ -6,6 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -32,6 +33,10 @@ class Settings(BaseSettings):
         description="Host names answered besides base_url's (demo, production), comma separated.",
     )
     city_name: str = Field("臺北市", description="Shown in the portal header.")
+    time_zone: str = Field(
+        "Asia/Taipei",
+        description="The city's IANA time zone: times are shown in it, days start at its midnight.",
+    )
     transparency_origin: str = Field(
         "smartcity.local/transparency",
         description="Origin line of signed checkpoints (C2SP tlog-checkpoint).",
@@ -66,6 +71,17 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like Asia/Taipei"
+            ) from error
         return value
 
     @field_validator("rate_limit_storage")

@@ -1,4 +1,4 @@
-"""Times are stored in UTC and shown in Asia/Taipei."""
+"""Times are stored in UTC and shown in the city's time zone."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import AfterValidator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import DateTime, TypeDecorator
 
-TAIPEI = ZoneInfo("Asia/Taipei")
+_city_zone = ZoneInfo("Asia/Taipei")
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
 
@@ -37,22 +37,33 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def to_taipei(value: datetime) -> datetime:
-    """`value` in Taipei time, for display."""
-    return as_utc(value).astimezone(TAIPEI)
+def city_zone() -> ZoneInfo:
+    """The city's time zone: times are shown in it and its days start at its midnight."""
+    return _city_zone
 
 
-def format_taipei(value: datetime | None, with_seconds: bool = False) -> str:
-    """Taipei local time as people there write it: 2026-11-26 15:04."""
+def use_city_zone(zone: ZoneInfo) -> None:
+    """Set the city's time zone, once at start-up, from the city's settings."""
+    global _city_zone
+    _city_zone = zone
+
+
+def to_local(value: datetime) -> datetime:
+    """`value` in the city's time, for display."""
+    return as_utc(value).astimezone(_city_zone)
+
+
+def format_local(value: datetime | None, with_seconds: bool = False) -> str:
+    """The city's local time as people there write it: 2026-11-26 15:04."""
     if value is None:
         return ""
     pattern = "%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M"
-    return to_taipei(value).strftime(pattern)
+    return to_local(value).strftime(pattern)
 
 
-def taipei_today() -> date:
-    """Today's date in Taipei (a day starts at local midnight, not UTC's)."""
-    return utcnow().astimezone(TAIPEI).date()
+def local_today() -> date:
+    """Today's date in the city (a day starts at local midnight, not UTC's)."""
+    return utcnow().astimezone(_city_zone).date()
 
 
 def isoformat_z(value: datetime) -> str:

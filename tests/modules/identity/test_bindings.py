@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from smartcity.core.auth import Role
 from smartcity.core.platform import Platform
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.identity import service
 from smartcity.modules.identity.values import BindingKind
 from tests.conftest import Actors, bearer
@@ -56,7 +56,7 @@ def test_bind_confirm_and_read_through_the_service(
     ended = client.delete(f"/api/v1/identity/me/bindings/{binding['id']}", headers=bearer(citizen))
     assert ended.json()["state"] == "revoked"
     session = platform.db.read_session()
-    tomorrow = taipei_today() + timedelta(days=1)
+    tomorrow = local_today() + timedelta(days=1)
     assert service.citizens_bound_to(session, BindingKind.PLATE, "ABC-1234", tomorrow) == []
     session.close()
 
@@ -79,7 +79,7 @@ def test_a_duplicate_or_malformed_binding_is_refused(client: TestClient, actors:
         citizen,
         kind="plate",
         value="XYZ-0001",
-        effective_from=str(taipei_today() - timedelta(days=3)),
+        effective_from=str(local_today() - timedelta(days=3)),
     )
     assert past.json()["code"] == "invalid_effective_from"
 
@@ -98,9 +98,9 @@ def test_payment_methods_are_confirmed_by_their_provider_only(
         kind="payment_method",
         value="tok_1234",
         provider="PAYA",
-        effective_from=str(taipei_today() + timedelta(days=1)),
+        effective_from=str(local_today() + timedelta(days=1)),
     ).json()
-    assert created["effective_from"] == str(taipei_today() + timedelta(days=1))
+    assert created["effective_from"] == str(local_today() + timedelta(days=1))
 
     assert [
         b["id"]

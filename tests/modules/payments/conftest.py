@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from smartcity.core.auth import Role, system_actor
 from smartcity.core.http import SESSION_COOKIE
 from smartcity.core.platform import Platform
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.identity import service as identity
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Item
@@ -100,7 +100,7 @@ class Pay:
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "item_code": item_code,
-            "due_date": (due or taipei_today() + timedelta(days=30)).isoformat(),
+            "due_date": (due or local_today() + timedelta(days=30)).isoformat(),
             "payer": payer or {"account_number": "2-13-045678-9"},
         }
         if amount is not None:

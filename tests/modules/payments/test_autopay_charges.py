@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from smartcity.core.auth import Principal, Role
 from smartcity.core.platform import Platform
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.identity.values import BindingKind
 from smartcity.modules.payments import autopay, service, webhooks
 from smartcity.modules.payments.settings import PaymentsSettings
@@ -98,7 +98,7 @@ def _autopay(
         json={
             "plate": plate,
             "payment_method_binding_id": str(method),
-            "effective_from": taipei_today().isoformat(),
+            "effective_from": local_today().isoformat(),
         },
         headers=bearer(bearer_token),
     )

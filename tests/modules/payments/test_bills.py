@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from smartcity.core.auth import Role
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.payments import codes, states
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.values import BillState
@@ -55,7 +55,7 @@ def test_officers_issue_and_see_only_their_departments_bills(pay: Pay, client: T
     body = {
         "item_code": "TWD-FEE01",
         "amount": 100,
-        "due_date": (taipei_today() + timedelta(days=3)).isoformat(),
+        "due_date": (local_today() + timedelta(days=3)).isoformat(),
         "payer": {"plate": "ABC-1234"},
     }
     refused = client.post("/api/v1/payments/bills", json=body, headers=pay.officer("DOT"))
@@ -70,7 +70,7 @@ def test_officers_issue_and_see_only_their_departments_bills(pay: Pay, client: T
 def test_fixed_amounts_bad_payers_and_dates(pay: Pay, client: TestClient) -> None:
     fine = pay.issue("DOT-FINE01", None)
     assert fine["amount"] == 900
-    due = (taipei_today() + timedelta(days=3)).isoformat()
+    due = (local_today() + timedelta(days=3)).isoformat()
     cases = [
         (
             {"item_code": "DOT-FINE01", "amount": 1, "due_date": due, "payer": {"plate": "A-1"}},
@@ -160,7 +160,7 @@ def test_cancel_and_bulk_import(pay: Pay, client: TestClient) -> None:
         f"/api/v1/payments/bills/{bill['id']}/cancel", json={}, headers=pay.officer("TWD")
     )
     assert again.status_code == 409 and again.json()["code"] == "illegal_bill_transition"
-    due = (taipei_today() + timedelta(days=20)).isoformat()
+    due = (local_today() + timedelta(days=20)).isoformat()
     text = "item_code,amount,due_date,payer_kind,payer_value\n" + "".join(
         f"TWD-FEE01,{100 + i},{due},account_number,2-13-04567{i}-9\n" for i in range(5)
     )

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from smartcity.core.auth import Role, system_actor
 from smartcity.core.platform import Platform
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import BindingKind, OrganisationKind
 from tests.conftest import Actors, bearer
@@ -36,7 +36,7 @@ def _autopay(platform: Platform, client: TestClient, actors: Actors, plate: str)
         json={
             "plate": plate,
             "payment_method_binding_id": str(card),
-            "effective_from": taipei_today().isoformat(),
+            "effective_from": local_today().isoformat(),
         },
         headers=bearer(token),
     )
@@ -160,7 +160,7 @@ def test_no_bill_of_a_capped_item_exceeds_its_cap(pay: Pay, client: TestClient) 
         json={
             "item_code": PARKING_ITEM,
             "amount": 99_999,
-            "due_date": taipei_today().isoformat(),
+            "due_date": local_today().isoformat(),
             "payer": {"plate": "CPK-0005"},
         },
         headers=pay.officer("PMO"),

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from smartcity.core.auth import Role, system_actor
 from smartcity.core.platform import Platform
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import BindingKind, OrganisationKind
 from tests.conftest import Actors, bearer
@@ -99,7 +99,7 @@ def test_parking_autopay(pay: Pay, client: TestClient, platform: Platform, actor
         headers=bearer(token),
     )
     assert bound.status_code == 201, bound.text
-    assert bound.json()["effective_from"] == (taipei_today() + timedelta(days=1)).isoformat()
+    assert bound.json()["effective_from"] == (local_today() + timedelta(days=1)).isoformat()
     not_mine = client.post(
         "/api/v1/payments/me/autopay",
         json={"plate": "XYZ-9999", "payment_method_binding_id": str(card)},
@@ -130,7 +130,7 @@ def test_parking_autopay(pay: Pay, client: TestClient, platform: Platform, actor
         json={
             "plate": "RAA-1234",
             "payment_method_binding_id": str(failing),
-            "effective_from": taipei_today().isoformat(),
+            "effective_from": local_today().isoformat(),
         },
         headers=bearer(token),
     )

@@ -21,7 +21,7 @@ from smartcity.app import build_platform
 from smartcity.core.auth import Role, system_actor
 from smartcity.core.migrate import upgrade
 from smartcity.core.settings import Settings
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.payments import ledger, service
@@ -79,7 +79,7 @@ def test_kill_9_mid_load(tmp_path: Path) -> None:
                 config,
                 item_code="TWD-FEE01",
                 amount=100 + i,
-                due_date=taipei_today() + timedelta(days=30),
+                due_date=local_today() + timedelta(days=30),
                 payer={"plate": "ABC-1234"},
             ).write_off_number
             for i in range(BILLS)

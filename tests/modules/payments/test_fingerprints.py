@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
-from smartcity.core.time import TAIPEI
+from smartcity.core.time import city_zone
 from smartcity.modules.payments import fingerprints
 from smartcity.modules.payments.models import BucketSum, Payment
 from tests.modules.payments.conftest import Pay
@@ -111,7 +111,7 @@ def test_every_payment_carries_its_fingerprints_and_the_sums_follow(
     key = fingerprints.key_of(session.connection())
     payments = session.execute(select(Payment)).scalars().all()
     session.close()
-    day = paid_at.astimezone(TAIPEI).date()
+    day = paid_at.astimezone(city_zone()).date()
     for payment in payments:
         assert payment.bucket == fingerprints.bucket(key, payment.reference, day)
         assert payment.txn_check == fingerprints.check(
@@ -186,4 +186,4 @@ def test_vectorised_paid_at_agrees_with_the_python_rule(texts: list[str]) -> Non
         assert {line["reason"] for line in error.extra["lines"]} == {"paid_at is not ISO 8601"}
         return
     assert frame["paid_at"].to_list() == expected
-    assert frame["day"].to_list() == [m.astimezone(TAIPEI).date() for m in expected if m]
+    assert frame["day"].to_list() == [m.astimezone(city_zone()).date() for m in expected if m]

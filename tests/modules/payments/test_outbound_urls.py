@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from smartcity.core.platform import Platform
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.identity.values import BindingKind
 from smartcity.modules.payments.models import WebhookAttempt
 from tests.conftest import Actors, bearer
@@ -170,7 +170,7 @@ def test_an_autopay_charge_url_inside_is_never_called(
         json={
             "plate": "SRF-0008",
             "payment_method_binding_id": str(method),
-            "effective_from": taipei_today().isoformat(),
+            "effective_from": local_today().isoformat(),
         },
         headers=bearer(token),
     )

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from smartcity.core.auth import Role, system_actor
 from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
-from smartcity.core.time import TAIPEI, taipei_today
+from smartcity.core.time import city_zone, local_today
 from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.payments import ledger, settlement_files
@@ -73,7 +73,7 @@ def test_csv_reconciliation_finds_every_case(
     assert ledger.check(session).ok
     session.close()
 
-    day = now.astimezone(TAIPEI).date().isoformat()
+    day = now.astimezone(city_zone()).date().isoformat()
     daily = client.get(
         "/api/v1/payments/reports/daily", params={"day": day}, headers=pay.officer("TWD")
     ).json()
@@ -101,8 +101,8 @@ def test_csv_reconciliation_finds_every_case(
 
 
 def test_store_fixed_width_file(pay: Pay, client: TestClient) -> None:
-    today = taipei_today()
-    paid_at = datetime.combine(today, datetime.min.time(), TAIPEI) + timedelta(hours=12)
+    today = local_today()
+    paid_at = datetime.combine(today, datetime.min.time(), city_zone()) + timedelta(hours=12)
     bill = pay.issue("TWD-FEE01", 486)
     lost = pay.issue("TWD-FEE01", 300)
     pay.pay(bill["reference"], 486, provider="711", paid_at=paid_at, channel="store")
@@ -195,7 +195,7 @@ def test_a_mutated_csv_line_is_refused_or_read() -> None:
 
 
 def test_cli_import_expire_and_states(pay: Pay, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    due = (taipei_today() + timedelta(days=5)).isoformat()
+    due = (local_today() + timedelta(days=5)).isoformat()
     path = tmp_path / "bills.csv"
     path.write_text(
         "item_code,amount,due_date,payer_kind,payer_value\n"
@@ -264,7 +264,7 @@ def test_a_second_file_for_the_same_day(pay: Pay, client: TestClient, platform: 
     # The corrected file: S0 was settled by the first one, S1 and S2 are still open.
     second = _settle(client, pay, header + line(0) + line(1) + line(2))
     assert {k: v for k, v in second["outcomes"].items() if v} == {"matched": 2, "duplicate": 1}
-    day = now.astimezone(TAIPEI).date().isoformat()
+    day = now.astimezone(city_zone()).date().isoformat()
     daily = client.get(
         "/api/v1/payments/reports/daily", params={"day": day}, headers=pay.officer("TWD")
     ).json()

@@ -24,7 +24,7 @@ from smartcity.core.auth import system_actor
 from smartcity.core.keys import KeyRing
 from smartcity.core.platform import Platform
 from smartcity.core.settings import Settings
-from smartcity.core.time import TAIPEI
+from smartcity.core.time import city_zone
 from smartcity.modules.payments import codes, fingerprints, reconciliation, settlement_files
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Bill, Item, Payment, SettlementLine, settled
@@ -109,7 +109,7 @@ def _load(platform: Platform, scenario: dict[str, Any]) -> list[tuple[str, str, 
     for i, spec in enumerate(scenario["payments"]):
         bill = bills[spec["bill"]]
         paid = datetime.combine(
-            FIRST_DAY + timedelta(days=spec["day"]), time(spec["hour"], 7), TAIPEI
+            FIRST_DAY + timedelta(days=spec["day"]), time(spec["hour"], 7), city_zone()
         )
         txn = f"{spec['txn']}{i}"
         payments.append(
@@ -152,7 +152,7 @@ def _file(
         if action == "amount":
             amount += 1
         elif action == "day":
-            paid += timedelta(days=1 if paid.astimezone(TAIPEI).date() == FIRST_DAY else -1)
+            paid += timedelta(days=1 if paid.astimezone(city_zone()).date() == FIRST_DAY else -1)
         elif action == "hour":
             paid += timedelta(minutes=1)
         lines.append((txn, reference, amount, paid))
@@ -162,18 +162,26 @@ def _file(
             lines.append((txn, references[(spec["bill"] + 1) % len(references)], amount, paid))
     for n, (kind, bill) in enumerate(scenario["extras"]):
         reference = references[bill] if kind == "recorded" else "1151234567890127"
-        paid = datetime.combine(FIRST_DAY, time(9, n), TAIPEI)
+        paid = datetime.combine(FIRST_DAY, time(9, n), city_zone())
         lines.append((f"X{n}", reference, 10, paid))
     random.Random(scenario["seed"]).shuffle(lines)
     if not lines:  # an empty file is refused; one unknown line keeps the scenario going
-        lines.append(("X", "1151234567890127", 10, datetime.combine(FIRST_DAY, time(9), TAIPEI)))
+        lines.append(
+            ("X", "1151234567890127", 10, datetime.combine(FIRST_DAY, time(9), city_zone()))
+        )
     if fmt == SettlementFormat.CSV:
         return "provider_txn_id,reference,amount,paid_at\n" + "".join(
             f"{t},{r},{a},{p.isoformat()}\n" for t, r, a, p in lines
         )
     return "".join(
         settlement_files.fixed_record(
-            p.astimezone(TAIPEI).date(), p.astimezone(TAIPEI).date(), r, a, "1512", "711", "0" * 14
+            p.astimezone(city_zone()).date(),
+            p.astimezone(city_zone()).date(),
+            r,
+            a,
+            "1512",
+            "711",
+            "0" * 14,
         )
         + "\n"
         for _, r, a, p in lines
@@ -289,6 +297,10 @@ def test_an_agreeing_file_reads_no_payment(pay: Any, platform: Platform) -> None
         settlement = reconciliation.reconcile(uow, "BOT", text)
         assert settlement.counts["outcomes"]["matched"] == 5
         assert settlement.counts["by_department_day"] == [
-            {"department": "TWD", "day": now.astimezone(TAIPEI).date().isoformat(), "matched": 5}
+            {
+                "department": "TWD",
+                "day": now.astimezone(city_zone()).date().isoformat(),
+                "matched": 5,
+            }
         ]
     assert reads == [[]]

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from smartcity.core.auth import Principal, Role, system_actor
 from smartcity.core.errors import DomainError
 from smartcity.core.platform import Platform
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import BindingKind
 from smartcity.modules.payments import ledger, payouts, reconciliation, service, states
@@ -77,7 +77,7 @@ def test_ledger_and_bills_stay_consistent(platform: Platform, with_catalogue: No
                     config,
                     item_code=item,
                     amount=amount,
-                    due_date=taipei_today() + timedelta(days=days),
+                    due_date=local_today() + timedelta(days=days),
                     payer={"citizen_id": citizen_id},
                 )
                 self.seen[bill.id] = bill.status
@@ -176,7 +176,7 @@ def test_ledger_and_bills_stay_consistent(platform: Platform, with_catalogue: No
         @rule()
         def expire(self) -> None:
             with self._uow() as uow:
-                service.expire_overdue(uow, today=taipei_today() + timedelta(days=7))
+                service.expire_overdue(uow, today=local_today() + timedelta(days=7))
 
         @invariant()
         def books_balance(self) -> None:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from smartcity.core.auth import PUBLIC
 from smartcity.core.errors import InvalidInput
 from smartcity.core.http import PageContext, page_access
-from smartcity.core.time import isoformat_z, taipei_today
+from smartcity.core.time import isoformat_z, local_today
 from smartcity.modules.airquality import aqi, rules, service
 from smartcity.modules.airquality.alerts import TAIPEI_DISTRICTS
 from smartcity.modules.airquality.api import DEVICE_ID, settings_of
@@ -107,7 +107,7 @@ def build_router() -> APIRouter:
             day=day,
             rows=rows[:100],
             alerts=alerts,
-            today=taipei_today().isoformat(),
+            today=local_today().isoformat(),
             done=done if done in ("quality", "calibration", "plumes") else "",
         )
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import smartcity.modules.sensors.service as sensors
 from smartcity.core.errors import InvalidInput, NotFound
-from smartcity.core.time import TAIPEI, isoformat_z, utcnow
+from smartcity.core.time import city_zone, isoformat_z, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.airquality import aqi, repository
 from smartcity.modules.airquality.adapters import (
@@ -72,13 +72,13 @@ def _noop(_done: int, _total: int) -> None:
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC start and end of a Taipei calendar day."""
-    start = datetime.combine(day, time.min, tzinfo=TAIPEI).astimezone(UTC)
+    start = datetime.combine(day, time.min, tzinfo=city_zone()).astimezone(UTC)
     return start, start + timedelta(days=1)
 
 
 def taipei_day(when: datetime) -> date:
     """The Taipei calendar day of an aware time."""
-    return when.astimezone(TAIPEI).date()
+    return when.astimezone(city_zone()).date()
 
 
 def parse_day(text: str) -> date:
@@ -105,7 +105,7 @@ def parse_time(text: str | None) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
         if value.tzinfo is None:
-            value = value.replace(tzinfo=TAIPEI)
+            value = value.replace(tzinfo=city_zone())
         result = value.astimezone(UTC)
     except (ValueError, OverflowError):
         raise InvalidInput(

@@ -13,7 +13,7 @@ from smartcity.core.auth import PUBLIC
 from smartcity.core.errors import DomainError
 from smartcity.core.http import PageContext, page_access
 from smartcity.core.ratelimit import throttle
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.chatbot import rules, service
 from smartcity.modules.chatbot.values import Channel, Feedback, Outcome
 
@@ -109,7 +109,7 @@ def build_router() -> APIRouter:
                 item=item,
                 variants=service.variants_of(session, item.id),
                 versions=service.item_versions(session, item.id),
-                today=taipei_today(),
+                today=local_today(),
                 error=error,
             )
 

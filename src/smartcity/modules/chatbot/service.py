@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import InvalidInput, NotFound, PermissionDenied
 from smartcity.core.platform import Platform
-from smartcity.core.time import taipei_today, utcnow
+from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.chatbot import departments, engine
 from smartcity.modules.chatbot import text as textmod
@@ -539,7 +539,7 @@ def decide(
 ) -> Answer:
     """Answer, suggest or decline (no logging)."""
     cleaned = textmod.clean_question(question)
-    result = index.search(cleaned, limit=3, today=today or taipei_today())
+    result = index.search(cleaned, limit=3, today=today or local_today())
     if not result.candidates:
         return Answer(cleaned, Outcome.DECLINED, 0.0, message=_decline(settings, ""))
     best = result.candidates[0]

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from smartcity.core.auth import Role
 from smartcity.core.platform import Platform
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity import service
 from smartcity.modules.identity.oauth import server
@@ -151,7 +151,7 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         password=DEMO_PASSWORD,
         verification_level=VerificationLevel.VERIFIED,
     )
-    today = taipei_today()
+    today = local_today()
     plate = service.add_binding(
         uow, demo, kind=BindingKind.PLATE, value="ABC-1234", label="家用車 Family car"
     )

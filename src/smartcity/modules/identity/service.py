@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.keys import KeyRing
-from smartcity.core.time import taipei_today, utcnow
+from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity import repository as repo
 from smartcity.modules.identity.credentials import (
@@ -462,7 +462,7 @@ def add_binding(
         raise InvalidInput("only payment methods name a provider", code="unexpected_provider")
     if repo.open_bindings(uow.session, user.id, kind.value, normalised):
         raise Conflict("you have already bound this identifier", code="binding_exists")
-    today = taipei_today()
+    today = local_today()
     start = effective_from or today
     if start < today:
         raise InvalidInput("a binding cannot start in the past", code="invalid_effective_from")
@@ -528,7 +528,7 @@ def revoke_binding(uow: UnitOfWork, user: User, binding_id: uuid.UUID) -> Bindin
     if binding.state in (BindingState.REVOKED, BindingState.REJECTED):
         raise Conflict(f"this binding is already {binding.state}", code="binding_ended")
     binding.state = BindingState.REVOKED.value
-    binding.effective_to = taipei_today()
+    binding.effective_to = local_today()
     binding.decided_at = utcnow()
     uow.audit("identity.binding.revoked", "binding", binding.id, {})
     uow.emit(BindingEnded(binding.id, binding.user_id, binding.kind, binding.value))
@@ -554,7 +554,7 @@ def citizens_bound_to(
     """*Public service.* Citizens with a verified binding of this identifier in force on `on`."""
     normalised = normalise_binding_value(kind, value)
     return [
-        b.user_id for b in repo.live_bindings(session, kind.value, normalised, on or taipei_today())
+        b.user_id for b in repo.live_bindings(session, kind.value, normalised, on or local_today())
     ]
 
 

@@ -34,7 +34,7 @@ from smartcity.core.errors import TooManyRequests
 from smartcity.core.keys import KeyRing
 from smartcity.core.platform import Platform
 from smartcity.core.ratelimit import limiter_of, rates
-from smartcity.core.time import UTCDateTime, format_taipei, isoformat_z, utcnow
+from smartcity.core.time import UTCDateTime, format_local, isoformat_z, utcnow
 from smartcity.modules.identity.models import SignInCounter
 from smartcity.modules.identity.settings import IdentitySettings
 
@@ -50,7 +50,7 @@ class AccountLocked(TooManyRequests):
     title = "Sign-in locked"
 
     def __init__(self, until: datetime) -> None:
-        when = format_taipei(until)
+        when = format_local(until)
         super().__init__(
             f"登入失敗次數過多，請於 {when} 後再試。"
             f"Too many failed sign-ins; try again after {when} (Taipei time).",

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smartcity.core.time import format_taipei, isoformat_z, utcnow
+from smartcity.core.time import format_local, isoformat_z, utcnow
 from smartcity.modules.livinglab.models import Feedback, Pilot, Transition
 from smartcity.modules.livinglab.values import PilotState
 
@@ -204,10 +204,10 @@ def kpi_chart(
         baseline=baseline,
         baseline_y=y(baseline) if baseline is not None else 0.0,
         points=[
-            ChartPoint(x, y(v), format_taipei(t), v) for x, (t, v) in zip(xs, series, strict=True)
+            ChartPoint(x, y(v), format_local(t), v) for x, (t, v) in zip(xs, series, strict=True)
         ],
-        first_day=format_taipei(series[0][0])[:10] if series else "",
-        last_day=format_taipei(series[-1][0])[:10] if series else "",
+        first_day=format_local(series[0][0])[:10] if series else "",
+        last_day=format_local(series[-1][0])[:10] if series else "",
     )
 
 

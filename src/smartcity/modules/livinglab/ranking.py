@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from smartcity.core.errors import PermissionDenied
-from smartcity.core.time import taipei_today
+from smartcity.core.time import local_today
 from smartcity.modules.livinglab import matching, service
 from smartcity.modules.livinglab.access import Caller
 from smartcity.modules.livinglab.models import Challenge, Field, Proposal
@@ -73,7 +73,7 @@ def suggestions(session: Session, caller: Caller, proposal_id: uuid.UUID) -> lis
     challenges = service.list_challenges(session, status=ChallengeStatus.OPEN.value)
     by_id = {str(c.id): c for c in challenges}
     ranked_challenges = matching.rank_needs(offer, [need_of(c, fields) for c in challenges])
-    after = max(proposal.earliest_start or date.min, taipei_today())
+    after = max(proposal.earliest_start or date.min, local_today())
     sites = [
         matching.Site(
             id=str(f.id),

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from smartcity.core.time import taipei_today, utcnow
+from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.service import get_organisation
 from smartcity.modules.livinglab import kpis as kpi_values
@@ -173,7 +173,7 @@ def first_free_day(session: Session, field: Field, weeks: int, after: date) -> d
 def publish_challenge(uow: UnitOfWork, caller: Caller, **values: Any) -> Challenge:
     """A department publishes a need (open for proposals from `opens_on` to `closes_on`)."""
     department = _department_for(caller, values.pop("department", None), uow.session)
-    opens = values.get("opens_on") or taipei_today()
+    opens = values.get("opens_on") or local_today()
     closes = values.get("closes_on") or opens + timedelta(days=60)
     if closes < opens:
         raise InvalidInput("the solicitation closes before it opens", code="bad_window")
@@ -382,7 +382,7 @@ def take_in(
         state=PilotState.PROPOSED.value,
         department=host,
         vendor=proposal.vendor,
-        year=taipei_today().year,
+        year=local_today().year,
     )
     proposal.status = ProposalStatus.PILOTED.value
     uow.session.add(pilot)
@@ -515,7 +515,7 @@ def transition(
         pilot.department = department_code(session, department)
     if agreement_ref and target == PilotState.AGREED and caller.acts_for(pilot.department):
         pilot.agreement_ref = agreement_ref
-        pilot.agreement_signed_on = pilot.agreement_signed_on or taipei_today()
+        pilot.agreement_signed_on = pilot.agreement_signed_on or local_today()
 
     def satisfied(need: Need) -> bool:
         if need is Need.DEPARTMENT:

@@ -15,7 +15,7 @@ from smartcity.core.csvfile import CSVResponse
 from smartcity.core.errors import BadRequest, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.ratelimit import throttle
-from smartcity.core.time import CivilDate, taipei_today
+from smartcity.core.time import CivilDate, local_today
 from smartcity.modules.payments import (
     autopay,
     ledger,
@@ -410,7 +410,7 @@ def build_router() -> APIRouter:
     ) -> Any:
         with ctx.read() as session:
             rows = reconciliation.daily_report(
-                session, day or taipei_today(), _department_for(ctx, department)
+                session, day or local_today(), _department_for(ctx, department)
             )
         if format == "csv":
             return CSVResponse(reconciliation.REPORT_COLUMNS, rows)

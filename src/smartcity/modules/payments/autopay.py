@@ -24,7 +24,7 @@ import smartcity.modules.identity.service as identity
 from smartcity.core import outbound
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from smartcity.core.time import TAIPEI, as_utc, taipei_today, utcnow
+from smartcity.core.time import as_utc, city_zone, local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import (
     BindingKind,
@@ -57,8 +57,8 @@ def bind_autopay(
     if method.provider_id is None:  # pragma: no cover - identity requires a provider
         raise InvalidInput("this payment method has no provider", code="method_not_bound")
     provider_code = _provider_code(uow, method.provider_id)
-    start = effective_from or taipei_today() + timedelta(days=settings.autopay_delay_days)
-    if start < taipei_today():
+    start = effective_from or local_today() + timedelta(days=settings.autopay_delay_days)
+    if start < local_today():
         raise InvalidInput("autopay cannot start in the past", code="invalid_effective_from")
     for old in session.execute(
         select(Autopay).where(Autopay.plate == normalised, Autopay.active.is_(True))
@@ -327,7 +327,7 @@ def bill_exit(
     item = service.get_item(uow.session, item_code or operator.item_code)
     _check_parking_item(item, operator.department)
     normalised = normalise_binding_value(BindingKind.PLATE, plate)
-    exit_day = as_utc(exited_at).astimezone(TAIPEI).date()
+    exit_day = as_utc(exited_at).astimezone(city_zone()).date()
     digest = exit_digest(plate, car_park, amount, exited_at, item.code)
     seen = uow.session.get(ExitKey, idempotency_key) if idempotency_key else None
     if seen is not None:
@@ -345,7 +345,7 @@ def bill_exit(
             settings,
             item,
             amount=amount,
-            due_date=max(exit_day, taipei_today()) + timedelta(days=14),
+            due_date=max(exit_day, local_today()) + timedelta(days=14),
             payer={"plate": normalised},
             description=f"{car_park[:60]} {exit_day.isoformat()}",
         )

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, select
 
 from smartcity.core.meta import Meta
-from smartcity.core.time import TAIPEI, as_utc
+from smartcity.core.time import as_utc, city_zone
 
 KEY_NAME = "payments.fingerprint_key"
 """The core_meta row holding this database's key (written by migration payments_0005)."""
@@ -100,7 +100,7 @@ def halves(value: int) -> tuple[int, int]:
 def of_payment(connection: Connection, row: Mapping[str, Any]) -> tuple[int, int, int]:
     """(bucket, txn_check, reference_check) of a payment row about to be inserted."""
     key = key_of(connection)
-    day = as_utc(row["paid_at"]).astimezone(TAIPEI).date()
+    day = as_utc(row["paid_at"]).astimezone(city_zone()).date()
     reference = row.get("reference") or ""
     return (
         bucket(key, reference, day),

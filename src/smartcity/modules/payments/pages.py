@@ -16,7 +16,7 @@ from smartcity.core.csvfile import CSVResponse
 from smartcity.core.errors import NotFound
 from smartcity.core.http import PageContext, page_access
 from smartcity.core.platform import Platform
-from smartcity.core.time import CivilDate, taipei_today
+from smartcity.core.time import CivilDate, local_today
 from smartcity.modules.payments import (
     codes,
     ledger,
@@ -167,7 +167,7 @@ def build_router() -> APIRouter:
         end: Annotated[CivilDate | None, Query()] = None,
     ) -> Response:
         department = _department(ctx)
-        last = end or taipei_today()
+        last = end or local_today()
         first = start or last - timedelta(days=13)
         if first > last or (last - first).days > 366:
             first = last - timedelta(days=13)
@@ -249,7 +249,7 @@ def build_router() -> APIRouter:
 
     @router.get("/staff/payments/reconciliation", response_class=HTMLResponse)
     def console_reconciliation(ctx: Staff, day: Annotated[date | None, Query()] = None) -> Response:
-        chosen = day or taipei_today()
+        chosen = day or local_today()
         with ctx.read() as session:
             rows = reconciliation.daily_report(session, chosen, _department(ctx))
         return ctx.render("payments/reconciliation.html", rows=rows, day=chosen)
@@ -258,7 +258,7 @@ def build_router() -> APIRouter:
     def console_reconciliation_csv(
         ctx: Staff, day: Annotated[date | None, Query()] = None
     ) -> Response:
-        chosen = day or taipei_today()
+        chosen = day or local_today()
         with ctx.read() as session:
             rows = reconciliation.daily_report(session, chosen, _department(ctx))
         return CSVResponse(

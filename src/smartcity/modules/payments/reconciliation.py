@@ -37,7 +37,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from smartcity.core.errors import InvalidInput, NotFound
-from smartcity.core.time import TAIPEI, as_utc, utcnow
+from smartcity.core.time import as_utc, city_zone, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.payments import fingerprints, ledger, service, settlement_files
 from smartcity.modules.payments.models import (
@@ -172,7 +172,7 @@ def reconcile(
 
 
 def _midnight(day: date) -> datetime:
-    return as_utc(datetime.combine(day, time.min, TAIPEI))
+    return as_utc(datetime.combine(day, time.min, city_zone()))
 
 
 class _Lines:
@@ -937,7 +937,7 @@ def daily_report(
 
     Summed by the database, each payment's own department (a copy of its bill's): a busy
     day is one pass over its payments, not a row each to Python."""
-    lower = datetime.combine(day, time.min, TAIPEI)
+    lower = datetime.combine(day, time.min, city_zone())
     upper = lower + timedelta(days=1)
     query = (
         select(

@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 import smartcity.modules.identity.service as identity
 from smartcity.core.platform import Platform
-from smartcity.core.time import TAIPEI, taipei_today, utcnow
+from smartcity.core.time import city_zone, local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.payments import autopay, reconciliation, service, settlement_files
@@ -65,7 +65,7 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
     if citizen is None:
         return
     settings = service.settings_of(platform)
-    today = taipei_today()
+    today = local_today()
     bills = [
         ("TWD-FEE01", 486, {"account_number": "2-13-045678-9"}, "115年10-11月水費"),
         ("TRSO-TAX01", 8_120, {"citizen_id": str(citizen.id)}, "115年房屋稅"),
@@ -114,7 +114,7 @@ def _store_settlement(
     """7-ELEVEN's settlement file of the day, reconciled: the tax it collected (matched), a
     parking fee whose callback was lost (recorded from the file) and a line whose write-off
     number came garbled (unknown money, on the console's settlement page)."""
-    day = paid_at.astimezone(TAIPEI).date()
+    day = paid_at.astimezone(city_zone()).date()
     lost = service.issue_bill(
         uow,
         settings,

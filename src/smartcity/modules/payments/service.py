@@ -37,7 +37,7 @@ from smartcity.core.auth import Principal, Role
 from smartcity.core.db import Step, execute_as_one, execute_together
 from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.platform import Platform
-from smartcity.core.time import TAIPEI, as_utc, taipei_today, utcnow
+from smartcity.core.time import as_utc, city_zone, local_today, utcnow
 from smartcity.core.uow import UnitOfWork, note_write
 from smartcity.modules.identity.values import BindingKind, normalise_binding_value
 from smartcity.modules.payments import codes, fingerprints, ledger, states, webhooks
@@ -208,7 +208,7 @@ def bill_item(
         raise InvalidInput(
             f"one bill of {item.code} is at most {item.max_amount} NTD", code="amount_over_cap"
         )
-    if due_date < (today or taipei_today()):
+    if due_date < (today or local_today()):
         raise InvalidInput("the due date has passed", code="invalid_due_date")
     if due_date.year > 2110:
         raise InvalidInput("the due date is too far away", code="invalid_due_date")
@@ -296,7 +296,7 @@ def citizen_identifiers(session: Session, user_id: uuid.UUID) -> list[tuple[str,
     """(payer kind, value) pairs that reach this citizen: their id and live bindings."""
     pairs = [("citizen", str(user_id))]
     reverse = {binding: kind for kind, binding in PAYER_KINDS.items() if binding}
-    today = taipei_today()
+    today = local_today()
     for binding in identity.bindings_of(session, user_id):
         kind = reverse.get(BindingKind(binding.kind))
         if kind is None or binding.state != "verified":
@@ -367,7 +367,7 @@ def cancel_bill(uow: UnitOfWork, bill_id: uuid.UUID, reason: str = "") -> Bill:
 
 def expire_overdue(uow: UnitOfWork, today: date | None = None) -> int:
     """Move open bills past their due date to expired; returns how many."""
-    day = today or taipei_today()
+    day = today or local_today()
     bills = (
         uow.session.execute(
             select(Bill).where(Bill.status == BillState.OPEN.value, Bill.due_date < day)
@@ -410,7 +410,7 @@ class PaymentRequest:
 
 
 def _taipei_date(moment: datetime) -> date:
-    return as_utc(moment).astimezone(TAIPEI).date()
+    return as_utc(moment).astimezone(city_zone()).date()
 
 
 def _url_of(code: Any) -> ColumnElement[str]:
@@ -943,8 +943,8 @@ def money_flow(
     session: Session, department: str | None, start: date, end: date
 ) -> list[dict[str, Any]]:
     """Collected, applied and owed-back money per item and Taipei day in [start, end]."""
-    lower = datetime.combine(start, datetime.min.time(), TAIPEI)
-    upper = datetime.combine(end, datetime.max.time(), TAIPEI)
+    lower = datetime.combine(start, datetime.min.time(), city_zone())
+    upper = datetime.combine(end, datetime.max.time(), city_zone())
     query = (
         select(Bill.item_code, Payment.paid_at, Payment.amount, Payment.applied, Payment.refund_due)
         .join(Bill, Bill.id == Payment.bill_id)

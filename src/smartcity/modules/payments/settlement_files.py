@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from smartcity.core.errors import InvalidInput
-from smartcity.core.time import TAIPEI, as_utc
+from smartcity.core.time import as_utc, city_zone
 from smartcity.modules.payments.values import SettlementFormat
 
 FileBytes = bytes | mmap.mmap
@@ -374,7 +374,7 @@ def _exact_paid_at(checked: pl.DataFrame) -> pl.DataFrame:
         {
             "line_no": rest["line_no"],
             "exact": exact,
-            "exact_day": [m.astimezone(TAIPEI).date() if m else None for m in exact],
+            "exact_day": [m.astimezone(city_zone()).date() if m else None for m in exact],
         },
         schema={"line_no": pl.Int64, "exact": COLUMNS["paid_at"], "exact_day": pl.Date},
     )
@@ -392,9 +392,9 @@ def _python_paid_at(text: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=TAIPEI)
+            moment = moment.replace(tzinfo=city_zone())
         utc = as_utc(moment)
-        utc.astimezone(TAIPEI)  # its Taipei day must exist too
+        utc.astimezone(city_zone())  # its Taipei day must exist too
         return utc
     except (ValueError, OverflowError):
         return None
@@ -463,7 +463,9 @@ def _fixed(raw: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
     if bad.height:
         return pl.DataFrame(schema=COLUMNS), bad
     # Paid at Taipei noon: a handful of distinct dates, each converted exactly.
-    noon = {day: as_utc(datetime.combine(day, time(12), TAIPEI)) for day in checked["day"].unique()}
+    noon = {
+        day: as_utc(datetime.combine(day, time(12), city_zone())) for day in checked["day"].unique()
+    }
     frame = checked.select(
         "line_no",
         # The store file carries no transaction id: the line (agent, reference, date,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from smartcity.core.time import TAIPEI
+from smartcity.core.time import city_zone
 
 MAX_LINE = 4096
 """Longer lines are refused (a device line is a few hundred bytes)."""
@@ -158,7 +158,7 @@ def timestamp_ms(text: str) -> int:
     except ValueError:
         raise LassError(f"not an ISO 8601 timestamp: {text[:40]!r}") from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=TAIPEI)
+        value = value.replace(tzinfo=city_zone())
     return int((value - _EPOCH).total_seconds() * 1000)
 
 
@@ -328,7 +328,7 @@ def format_line(
     app: str = "AirBox",
 ) -> str:
     """A LASS line as an Airbox sends it (used by the simulator and tests)."""
-    local = time.astimezone(TAIPEI)
+    local = time.astimezone(city_zone())
     readings = "|".join(f"{_FIELD_OF[key]}={value:g}" for key, value in values.items())
     return (
         f"|ver_format=3|FAKE_GPS=1|app={app}|ver_app=1.0|device_id={device_id}|tick={tick}"

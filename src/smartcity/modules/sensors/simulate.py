@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from smartcity.core.time import TAIPEI
+from smartcity.core.time import city_zone
 from smartcity.modules.sensors.lass import format_line
 
 SCHOOLS_FILE = Path("../shared/data/airbox/lass-airbox-schools.json")
@@ -95,7 +95,7 @@ class Field:
 
     def values(self, school: School, when: datetime) -> dict[str, float]:
         """One device's readings at `when`."""
-        local = when.astimezone(TAIPEI)
+        local = when.astimezone(city_zone())
         hour = local.hour + local.minute / 60
         diurnal = (
             1

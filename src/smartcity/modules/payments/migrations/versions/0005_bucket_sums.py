@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
+
+from smartcity.core.time import city_zone
 
 revision = "payments_0005"
 down_revision = "payments_0004"
@@ -76,7 +77,6 @@ _MASK = (1 << 64) - 1
 _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
 _GAMMA = 0x9E3779B97F4A7C15
-_TAIPEI = ZoneInfo("Asia/Taipei")
 
 
 def _mix(z: int) -> int:
@@ -153,7 +153,7 @@ def upgrade() -> None:
     for row in rows:
         paid_at: datetime = row.paid_at
         moment = paid_at if paid_at.tzinfo else paid_at.replace(tzinfo=UTC)
-        day = moment.astimezone(_TAIPEI).date()
+        day = moment.astimezone(city_zone()).date()
         updates.append(
             {
                 "row_id": row.id,
