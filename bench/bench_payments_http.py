@@ -69,10 +69,11 @@ def main() -> None:
         f"{os.getloadavg()[0]:.2f} after"
     )
     print(f"pgbench TPC-B (-c {CLIENTS} -j 2 -T {SECONDS}): {tps:.1f} tps")
-    for workers, (rate, acknowledged) in rates.items():
+    for workers, (rate, acknowledged, cpu_ms) in rates.items():
         print(
             f"HTTP payments, {workers} worker(s), wrk -t {THREADS} -c {CLIENTS} -d {SECONDS}s: "
-            f"{rate:.1f}/s ({acknowledged} acknowledged, all stored); ratio {rate / tps:.3f}"
+            f"{rate:.1f}/s ({acknowledged} acknowledged, all stored; server CPU {cpu_ms:.2f} ms "
+            f"each); ratio {rate / tps:.3f}"
         )
     print(
         "median latency, one connection, 1 worker: "
@@ -101,12 +102,15 @@ class Run:
         self.references = _load_bills(self.engine, BILLS)
         self.server: subprocess.Popen[bytes] | None = None
 
-    def throughput(self, workers: int) -> tuple[float, int]:
-        """Payments acknowledged per second by `workers` server processes, and how many."""
+    def throughput(self, workers: int) -> tuple[float, int, float]:
+        """Payments acknowledged per second by `workers` server processes, how many, and the
+        server's CPU milliseconds per payment (which the machine's other load hardly moves)."""
         self._serve(workers)
         before = self._stored()
         _output, warm_up = self._wrk(WARM_UP_SECONDS, threads=THREADS, connections=CLIENTS)
+        cpu_before = self._server_cpu()
         output, acknowledged = self._wrk(SECONDS, threads=THREADS, connections=CLIENTS)
+        cpu = self._server_cpu() - cpu_before
         self._stop()
         stored = self._stored()
         missing = (warm_up | acknowledged) - stored
@@ -115,7 +119,7 @@ class Run:
         # connection, after the warm-up and after the run.
         unanswered = len(stored - before) - len(warm_up | acknowledged)
         assert 0 <= unanswered <= 2 * CLIENTS, unanswered
-        return _rate(output), len(acknowledged)
+        return _rate(output), len(acknowledged), cpu * 1000 / len(acknowledged)
 
     def latencies(self) -> dict[str, float]:
         """Median milliseconds of one request at a time on one worker, by request."""
@@ -203,6 +207,21 @@ class Run:
         assert "Non-2xx" not in output, output
         assert "Socket errors" not in output, output
         return output
+
+    def _server_cpu(self) -> float:
+        """CPU seconds used so far by the server and its worker processes."""
+        assert self.server is not None
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # After the name in parentheses: state, ppid, …, utime and stime (proc(5): 14, 15).
+                fields = stat.read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # a process that ended meanwhile
+            if stat.parent.name == str(self.server.pid) or fields[1] == str(self.server.pid):
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
 
     def _stored(self) -> set[str]:
         with self.engine.connect() as connection:
