@@ -150,7 +150,7 @@ class Run:
         command = [str(SMARTCITY), "serve", "--port", str(self.port), "--workers", str(workers)]
         log = (self.work / f"server-{workers}.log").open("ab")
         self.server = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)  # noqa: S603
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # workers start slowly on a busy machine
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"{self._base}/healthz", timeout=1):  # noqa: S310
