@@ -29,8 +29,8 @@ class IdentitySettings(BaseSettings):
         "for every browser that has not signed in to it before.",
     )
 
-    api_key_memory_seconds: float = Field(
-        2.0,
+    api_key_memory_seconds: int = Field(
+        2,
         ge=0,
         le=60,
         description="How long a worker answers for an API key it verified without asking the "
