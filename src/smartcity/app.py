@@ -14,7 +14,7 @@ from smartcity import __version__
 from smartcity.core.audit.api import build_router as transparency_router
 from smartcity.core.audit.log import TransparencyLog, catch_up
 from smartcity.core.db import Database
-from smartcity.core.events import EventBus
+from smartcity.core.jobs.catalogue import JobCatalogue
 from smartcity.core.headers import SecurityHeaders
 from smartcity.core.http import EdgeMiddleware, Metrics, install_error_handlers
 from smartcity.core.i18n import Catalogues
@@ -38,7 +38,7 @@ def build_platform(settings: Settings, keys: KeyRing | None = None) -> Platform:
         db=Database(settings.resolved_database_url),
         keys=keys or KeyRing.load(settings.keys_dir),
         log=None,  # type: ignore[arg-type]  # set just below, once the keys are known
-        bus=EventBus(),
+        jobs=JobCatalogue.from_manifests(modules),
         modules=modules,
     )
     platform.log = TransparencyLog(platform.keys, settings.transparency_origin)
