@@ -14,10 +14,10 @@ from smartcity import __version__
 from smartcity.core.audit.api import build_router as transparency_router
 from smartcity.core.audit.log import TransparencyLog, catch_up
 from smartcity.core.db import Database
-from smartcity.core.jobs.catalogue import JobCatalogue
 from smartcity.core.headers import SecurityHeaders
 from smartcity.core.http import EdgeMiddleware, Metrics, install_error_handlers
 from smartcity.core.i18n import Catalogues
+from smartcity.core.jobs.catalogue import JobCatalogue
 from smartcity.core.keys import KeyRing
 from smartcity.core.pages import PageRenderer
 from smartcity.core.platform import Platform

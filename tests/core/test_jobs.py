@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,6 @@ from smartcity.core.events import Event
 from smartcity.core.jobs import queue
 from smartcity.core.jobs.catalogue import next_due
 from smartcity.core.jobs.models import Job, JobSchedule
-from smartcity.core.jobs.queue import JobState
 from smartcity.core.jobs.worker import LEASE, Worker, backoff
 from smartcity.core.meta import Meta
 from smartcity.core.platform import Platform
@@ -45,6 +45,7 @@ def _without_module_schedules(platform: Platform) -> None:
 class Noted(Event):
     text: str
     at: datetime
+    about: uuid.UUID | None = None
 
 
 def _jobs(platform: Platform, task: str) -> list[Job]:
@@ -181,7 +182,7 @@ def test_an_event_reaches_each_subscriber_once_and_a_failure_blocks_no_other(
 
     def remember(name: str) -> Any:
         def task(_platform: Platform, event: Noted) -> None:
-            assert isinstance(event.at, datetime)
+            assert isinstance(event.at, datetime) and isinstance(event.about, uuid.UUID)
             seen[(name, event.id)] += 1
 
         return task
@@ -194,7 +195,7 @@ def test_an_event_reaches_each_subscriber_once_and_a_failure_blocks_no_other(
         platform.jobs.subscribe(Noted, name)
     platform.jobs.add_task("test.broken", broken)
     platform.jobs.subscribe(Noted, "test.broken")
-    event = Noted("hello", utcnow())
+    event = Noted("hello", utcnow(), uuid.uuid4())
     with platform.unit_of_work(system_actor("t")) as uow:
         uow.session.add(Meta(key="e", value="x"))
         uow.audit("test.changed", "meta", "e", {})

@@ -1,7 +1,7 @@
 """Domain events: stored with the transaction that emits them, delivered after its commit.
 
-An event is a frozen dataclass of plain values (str, int, float, bool, datetime, tuples of
-those) named in the past tense. `uow.emit(event)` stores one job per subscriber declared in
+An event is a frozen dataclass of plain values (str, int, float, bool, datetime, UUID, tuples
+of those) named in the past tense. `uow.emit(event)` stores one job per subscriber declared in
 the manifests (`Manifest.subscribes`), in the emitting transaction; the worker delivers it at
 least once, so a subscriber de-duplicates on `event.id`. An event nobody subscribes to is not
 stored at all.
@@ -12,7 +12,9 @@ from __future__ import annotations
 import importlib
 import json
 import secrets
+import types
 import typing
+import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -48,6 +50,8 @@ def dump_event(event: Event) -> str:
 def _plain(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
     raise TypeError(f"an event holds plain values only, not {type(value).__name__}")
 
 
@@ -60,10 +64,12 @@ def load_event(payload: dict[str, Any]) -> Event:
     for item in fields(event_type):
         value = payload["data"][item.name]
         hint = hints[item.name]
-        if hint is datetime or (
-            typing.get_origin(hint) is typing.Union and datetime in typing.get_args(hint)
-        ):
-            value = datetime.fromisoformat(value) if value is not None else None
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        kinds = typing.get_args(hint) if union else (hint,)
+        if value is not None and datetime in kinds:
+            value = datetime.fromisoformat(value)
+        elif value is not None and uuid.UUID in kinds:
+            value = uuid.UUID(value)
         elif typing.get_origin(hint) is tuple and isinstance(value, list):
             value = tuple(value)
         values[item.name] = value

@@ -117,8 +117,8 @@ class UnitOfWork:
 
     def emit(self, event: Event) -> None:
         """Store `event` for each subscriber, in this transaction; the worker delivers it after
-        the commit. Nothing is written when nobody subscribes (the payment posting's
-        `PaymentRecorded`, emitted on every posting, costs nothing then)."""
+        the commit. Nothing is written when nobody subscribes, so emitting is free until
+        somebody does."""
         subscribers = self._jobs.subscribers_of(event)
         if not subscribers:
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -73,7 +73,8 @@ class JobCatalogue:
         """Run `schedule.task` whenever its cron expression is due (in the city's zone)."""
         if schedule.task not in self.tasks:
             raise ValueError(f"schedule {schedule.name!r} names no task {schedule.task!r}")
-        CronSim(schedule.cron, datetime(2000, 1, 1))  # refuses a malformed expression now
+        # Refuses a malformed expression now rather than when it is first due.
+        CronSim(schedule.cron, datetime(2000, 1, 1, tzinfo=UTC))
         self.schedules.append(schedule)
 
     def subscribe(self, event: str | type[Event], task: str) -> None:

@@ -49,7 +49,7 @@ def backoff(attempts: int) -> timedelta:
 
     The jitter spreads out the retries of jobs that failed together (a receiver was down)."""
     seconds = min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS)
-    return timedelta(seconds=seconds * random.uniform(0.75, 1.25))
+    return timedelta(seconds=seconds * random.uniform(0.75, 1.25))  # noqa: S311  # jitter, not a secret
 
 
 class Worker:
@@ -69,7 +69,7 @@ class Worker:
         claimed = 0
         with self.platform.db.write_session() as session, session.begin():
             rows = session.execute(select(JobSchedule.name, JobSchedule.next_due_at))
-            known: dict[str, datetime] = {name: due for name, due in rows}
+            known: dict[str, datetime] = {row.name: row.next_due_at for row in rows}
             for schedule in self.catalogue.schedules:
                 seen = known.get(schedule.name)
                 if seen is None:
@@ -130,7 +130,9 @@ class Worker:
                     job.state = JobState.FAILED.value
                     job.locked_by = job.locked_until = None
                     job.finished_at = moment
-                    job.last_error = f"the worker running it stopped ({job.last_error or 'no error'})"
+                    job.last_error = (
+                        f"the worker running it stopped ({job.last_error or 'no error'})"
+                    )
                     session.flush()
                     continue
                 job.state = JobState.RUNNING.value
