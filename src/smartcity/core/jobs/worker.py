@@ -236,6 +236,7 @@ class Worker:
         """Work until `stop` is set; the job in hand is finished first."""
         poll = self.platform.settings.worker_poll_seconds
         log.info("job worker %s started", self.name)
+        first = True
         while not stop.is_set():
             try:
                 self.enqueue_due_schedules()
@@ -245,6 +246,9 @@ class Worker:
                 log.exception("job worker could not reach the database")
                 stop.wait(poll)
                 continue
+            if first:
+                log.info("job worker %s looked for due jobs", self.name)
+                first = False
             if job is None:
                 stop.wait(poll)
             else:
