@@ -24,7 +24,7 @@ from smartcity.core.platform import Platform
 from smartcity.core.registry import load_manifests
 from smartcity.core.settings import Settings
 from smartcity.core.time import use_city_zone
-from smartcity.web import ops, portal
+from smartcity.web import jobs, ops, portal
 
 WEB = Path(__file__).parent / "web"
 
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(ops.build_router())
     app.include_router(transparency_router(), prefix="/api/v1/transparency")
     app.include_router(portal.build_router())
+    app.include_router(jobs.build_router())
     for module in platform.modules:
         if module.api:
             app.include_router(module.api(), prefix=f"/api/v1/{module.name}")
