@@ -47,7 +47,9 @@ def _stop_when_orphaned(parent: int, stop: threading.Event) -> None:
 def start_beside(parent: int) -> subprocess.Popen[bytes]:
     """A worker process for `smartcity serve`, stopped with it."""
     command = [sys.executable, "-m", "smartcity", "worker", "--parent", str(parent)]
-    return subprocess.Popen(command)  # noqa: S603  # our own interpreter, fixed arguments
+    # A process group of its own: Ctrl-C reaches the server alone, which then asks the worker
+    # to stop (`stop_beside`) — even one still starting, which has no handler for SIGINT yet.
+    return subprocess.Popen(command, process_group=0)  # noqa: S603  # our interpreter, fixed args
 
 
 def stop_beside(child: subprocess.Popen[bytes]) -> None:
