@@ -59,14 +59,20 @@ class Worker:
         self.platform = platform
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:100]
         self.catalogue = platform.jobs
+        self._quiet_until: datetime | None = None
+        """No schedule is due before this: due times only move forward, so an idle worker
+        need not take the write lock every poll to find that out."""
 
     # -- schedules ------------------------------------------------------------------------
 
     def enqueue_due_schedules(self, now: datetime | None = None) -> int:
         """Enqueue one run of every schedule that is due; returns how many this worker claimed."""
         moment = now or utcnow()
+        if self._quiet_until is not None and moment < self._quiet_until:
+            return 0
         zone = city_zone()
         claimed = 0
+        upcoming: list[datetime] = []
         with self.platform.db.write_session() as session, session.begin():
             rows = session.execute(select(JobSchedule.name, JobSchedule.next_due_at))
             known: dict[str, datetime] = {row.name: row.next_due_at for row in rows}
@@ -75,14 +81,17 @@ class Worker:
                 if seen is None:
                     # First sight: due at its next time, not at once (a new host is no reason
                     # to recalibrate).
-                    self._insert_schedule(session, schedule.name, next_due(schedule, moment, zone))
+                    upcoming.append(next_due(schedule, moment, zone))
+                    self._insert_schedule(session, schedule.name, upcoming[-1])
                     continue
                 if seen > moment:
+                    upcoming.append(seen)
                     continue
+                upcoming.append(next_due(schedule, moment, zone))
                 moved = session.execute(
                     update(JobSchedule)
                     .where(JobSchedule.name == schedule.name, JobSchedule.next_due_at == seen)
-                    .values(next_due_at=next_due(schedule, moment, zone), last_enqueued_at=moment)
+                    .values(next_due_at=upcoming[-1], last_enqueued_at=moment)
                 )
                 if moved.rowcount == 1:  # type: ignore[attr-defined]
                     session.add(
@@ -94,6 +103,9 @@ class Worker:
                         )
                     )
                     claimed += 1
+        # Another worker may have moved a schedule to a due time computed a moment earlier;
+        # never later than ours, as both are the first cron time after their own now.
+        self._quiet_until = min(upcoming, default=None)
         return claimed
 
     def _insert_schedule(self, session: Session, name: str, due: datetime) -> None:
@@ -109,16 +121,20 @@ class Worker:
     def claim(self, now: datetime | None = None) -> Job | None:
         """Take the next due job (or one whose worker's lease ran out) under a lease."""
         moment = now or utcnow()
+        claimable = or_(
+            and_(Job.state == JobState.QUEUED.value, Job.run_after <= moment),
+            and_(Job.state == JobState.RUNNING.value, Job.locked_until < moment),
+        )
+        with self.platform.db.read_session() as session:
+            # Looking first without the write lock: an idle worker polls often, and on SQLite
+            # the lock would make the web server's writers wait.
+            if session.execute(select(Job.id).where(claimable).limit(1)).first() is None:
+                return None
         with self.platform.db.write_session() as session, session.begin():
             while True:
                 job = session.execute(
                     select(Job)
-                    .where(
-                        or_(
-                            and_(Job.state == JobState.QUEUED.value, Job.run_after <= moment),
-                            and_(Job.state == JobState.RUNNING.value, Job.locked_until < moment),
-                        )
-                    )
+                    .where(claimable)
                     .order_by(Job.run_after, Job.id)
                     .limit(1)
                     .with_for_update(skip_locked=True)
@@ -241,16 +257,15 @@ class Worker:
             try:
                 self.enqueue_due_schedules()
                 job = self.claim()
+                if first:
+                    log.info("job worker %s looked for due jobs", self.name)
+                    first = False
+                if job is not None:
+                    self.execute(job)
+                    continue
             except Exception:
-                # The database is away (a restart): try again after the poll interval.
+                # The database is away (a restart): its lease brings the job back; try again
+                # after the poll interval.
                 log.exception("job worker could not reach the database")
-                stop.wait(poll)
-                continue
-            if first:
-                log.info("job worker %s looked for due jobs", self.name)
-                first = False
-            if job is None:
-                stop.wait(poll)
-            else:
-                self.execute(job)
+            stop.wait(poll)
         log.info("job worker %s stopped", self.name)
