@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, false
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from smartcity.core.auth import Principal, Role
@@ -60,7 +61,7 @@ def require_department(
 
 def scoped(
     query: Select[Any],
-    column: ColumnElement[Any],
+    column: ColumnElement[Any] | QueryableAttribute[Any],
     principal: Principal,
     *,
     unassigned: bool = False,
