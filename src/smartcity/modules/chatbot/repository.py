@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal
 from smartcity.core.departments import own_department, scoped
-from smartcity.core.repository import as_id, get_or_404
+from smartcity.core.repository import as_id, get_or_404, page
 from smartcity.modules.chatbot.errors import ItemNotFound
 from smartcity.modules.chatbot.models import Item, ItemVersion, KbState, QuestionLog, Variant
 from smartcity.modules.chatbot.values import TriageState
@@ -75,13 +75,13 @@ def list_items(
     session: Session, *, search: str | None = None, department: str | None = None, limit: int = 50
 ) -> list[Item]:
     """Items for the editor, newest change first."""
-    query = select(Item).order_by(Item.updated_at.desc()).limit(limit)
+    query = select(Item).order_by(Item.updated_at.desc())
     if department:
         query = query.where(Item.department_code == department)
     if search:
         like = f"%{search}%"
         query = query.where(Item.question.like(like) | (Item.source_id == search))
-    return list(session.scalars(query))
+    return list(session.scalars(page(query, limit=limit)))
 
 
 def count_items(session: Session) -> int:
