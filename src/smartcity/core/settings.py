@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         1.0, gt=0, le=60, description="How long an idle job worker waits before looking again."
     )
+    worker_lease_seconds: int = Field(
+        120,
+        ge=3,
+        le=3600,
+        description="A job whose worker stopped renewing its claim this long ago runs again.",
+    )
     jobs_keep_days: int = Field(
         14, ge=1, le=3650, description="Finished jobs older than this are pruned."
     )

@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
-"""How long a claimed job stays a worker's without renewal (renewed every third of it)."""
 BACKOFF_BASE_SECONDS = 10
 BACKOFF_CAP_SECONDS = 3600
 
@@ -59,6 +57,8 @@ class Worker:
         self.platform = platform
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"[:100]
         self.catalogue = platform.jobs
+        self.lease = timedelta(seconds=platform.settings.worker_lease_seconds)
+        """How long a claimed job stays this worker's without renewal (renewed every third)."""
         self._quiet_until: datetime | None = None
         """No schedule is due before this: due times only move forward, so an idle worker
         need not take the write lock every poll to find that out."""
@@ -154,7 +154,7 @@ class Worker:
                 job.state = JobState.RUNNING.value
                 job.attempts += 1
                 job.locked_by = self.name
-                job.locked_until = moment + LEASE
+                job.locked_until = moment + self.lease
                 return job
 
     def execute(self, job: Job) -> bool:
@@ -223,13 +223,13 @@ class Worker:
                 log.warning("job %s was taken over by another worker", job.id)
 
     def _renew(self, job_id: int, done: threading.Event) -> None:
-        while not done.wait(LEASE.total_seconds() / 3):
+        while not done.wait(self.lease.total_seconds() / 3):
             try:
                 with self.platform.db.write_session() as session, session.begin():
                     session.execute(
                         update(Job)
                         .where(Job.id == job_id, Job.locked_by == self.name)
-                        .values(locked_until=utcnow() + LEASE)
+                        .values(locked_until=utcnow() + self.lease)
                         .execution_options(synchronize_session=False)
                     )
             except Exception:
