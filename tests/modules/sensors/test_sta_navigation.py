@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.dialects import postgresql, sqlite
 
-from smartcity.modules.sensors.sta.compile import MAX_NAVIGATION_DEPTH, MAX_NAVIGATIONS, Compiler
+from smartcity.modules.sensors.sta.compile import MAX_NAVIGATION_DEPTH, Compiler
 from smartcity.modules.sensors.sta.entities import ENTITIES
 from smartcity.modules.sensors.sta.odata import StaError, parse_filter, parse_orderby
 
@@ -17,9 +17,9 @@ STA = "/sta/v1.1"
 X, Y = 121.5277, 25.0323
 """The point of the issue's query; Things lie east of it at chosen distances (degrees)."""
 ISSUE_QUERY = "geo.distance(Locations/location, geography'POINT(121.5277 25.0323)') lt 0.01"
-SQUARE = (
-    "POLYGON((121.52 25.02, 121.54 25.02, 121.54 25.04, 121.52 25.04, 121.52 25.02))"
-)  # holds the points less than 0.0123 east of (X, Y)
+POINT = f"geography'POINT({X} {Y})'"
+SQUARE = "geography'POLYGON((121.52 25.02,121.54 25.02,121.54 25.04,121.52 25.04,121.52 25.02))'"
+"""Holds the points less than 0.0123 degrees east of (X, Y)."""
 
 WIDE = [
     "Datastreams/Sensor/name",
@@ -148,22 +148,46 @@ def test_the_issues_query_finds_things_by_their_location(
 @pytest.mark.parametrize(
     ("path", "query", "expected"),
     [
-        ("Things", f"geo.distance(geography'POINT({X} {Y})', Locations/location) lt 0.01", ["near", "twin"]),
-        ("Things", "geo.distance(Locations/location, geography'POINT(121.5277 25.0323)') gt 0.0045", ["near", "far", "south"]),
-        ("Things", "not (geo.distance(Locations/location, geography'POINT(121.5277 25.0323)') lt 0.01)", ["far", "south", "bare"]),
-        ("Things", f"st_within(Locations/location, geography'{SQUARE}')", ["near", "twin"]),
-        ("Things", f"geo.intersects(Locations/location, geography'{SQUARE}')", ["near", "twin"]),
-        ("Things", f"st_intersects(Locations/location, geography'{SQUARE}')", ["near", "twin"]),
-        ("Things", f"st_contains(geography'{SQUARE}', Locations/location)", ["near", "twin"]),
-        ("Things", f"st_contains(Locations/location, geography'{SQUARE}')", []),
-        ("Things", f"geo.intersects(Locations/location, geography'POINT({X + 0.05} {Y})')", ["far"]),
+        ("Things", f"geo.distance({POINT}, Locations/location) lt 0.01", ["near", "twin"]),
+        (
+            "Things",
+            f"geo.distance(Locations/location, {POINT}) gt 0.0045",
+            ["near", "far", "south"],
+        ),
+        (
+            "Things",
+            f"not (geo.distance(Locations/location, {POINT}) lt 0.01)",
+            ["far", "south", "bare"],
+        ),
+        ("Things", f"st_within(Locations/location, {SQUARE})", ["near", "twin"]),
+        ("Things", f"geo.intersects(Locations/location, {SQUARE})", ["near", "twin"]),
+        ("Things", f"st_intersects(Locations/location, {SQUARE})", ["near", "twin"]),
+        ("Things", f"st_contains({SQUARE}, Locations/location)", ["near", "twin"]),
+        ("Things", f"st_contains(Locations/location, {SQUARE})", []),
+        (
+            "Things",
+            f"geo.intersects(Locations/location, geography'POINT({X + 0.05} {Y})')",
+            ["far"],
+        ),
         ("Things", "geo.length(Locations/location) eq 0", ["near", "twin", "far", "south"]),
-        ("Datastreams", "geo.distance(Thing/Locations/location, geography'POINT(121.5277 25.0323)') lt 0.01", ["PM2.5 near", "PM2.5 twin"]),
-        ("Observations", f"st_within(Datastream/Thing/Locations/location, geography'{SQUARE}') and result gt 15", [20, 30, 40]),
-        ("Observations", f"st_within(FeatureOfInterest/feature, geography'{SQUARE}')", [10, 20, 30, 40]),
-        ("Locations", f"geo.distance(location, geography'POINT({X} {Y})') lt 0.01 and Things/name eq 'twin'", ["twin-a", "twin-b"]),
+        (
+            "Datastreams",
+            f"geo.distance(Thing/Locations/location, {POINT}) lt 0.01",
+            ["PM2.5 near", "PM2.5 twin"],
+        ),
+        (
+            "Observations",
+            f"st_within(Datastream/Thing/Locations/location, {SQUARE}) and result gt 15",
+            [20, 30, 40],
+        ),
+        ("Observations", f"st_within(FeatureOfInterest/feature, {SQUARE})", [10, 20, 30, 40]),
+        (
+            "Locations",
+            f"geo.distance(location, {POINT}) lt 0.01 and Things/name eq 'twin'",
+            ["twin-a", "twin-b"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_geo_functions_through_navigations(
     client: TestClient, things: dict[str, int], path: str, query: str, expected: list[Any]
 ) -> None:
@@ -178,18 +202,39 @@ def test_geo_functions_through_navigations(
         ("Datastreams", "Thing/properties/school eq '建中'", ["PM2.5 near"]),
         ("Observations", "Datastream/Thing/properties/city eq 'Kaohsiung'", [25]),
         ("Observations", "Datastream/Thing/properties/floors add 1 eq 4", [25]),
-        ("Datastreams", "Sensor/name eq 'sensor of twin' or ObservedProperty/name eq 'nothing'", ["PM2.5 twin"]),
+        (
+            "Datastreams",
+            "Sensor/name eq 'sensor of twin' or ObservedProperty/name eq 'x'",
+            ["PM2.5 twin"],
+        ),
         ("Observations", "FeatureOfInterest/name eq 'far' and result gt 10", [50]),
+        (
+            "Datastreams",
+            "Sensor/name ne ObservedProperty/name and Thing/name eq 'far'",
+            ["PM2.5 far"],
+        ),
         ("Observations", "startswith(Datastream/Thing/properties/school, '北')", [40]),
         ("Observations", "length(Datastream/Thing/name) eq 4 and result mul 2 lt 30", [10]),
         ("HistoricalLocations", "Thing/name eq 'near'", [None]),
         # to many: "some related entity satisfies"
         ("Things", "Datastreams/Observations/result gt 45", ["far"]),
         # each condition asks on its own: far has one Observation above 25 and another below 35
-        ("Things", "Datastreams/Observations/result gt 25 and Datastreams/Observations/result lt 35", ["near", "far"]),
+        (
+            "Things",
+            "Datastreams/Observations/result gt 25 and Datastreams/Observations/result lt 35",
+            ["near", "far"],
+        ),
         ("Things", "not (Datastreams/Observations/result gt 15)", ["bare"]),
-        ("Things", "Datastreams/Observations/result sub 20 eq 10 or name eq 'bare'", ["near", "bare"]),
-        ("Things", "tolower(Datastreams/ObservedProperty/name) eq 'pm2.5' and Locations/name eq 'twin-b'", ["twin"]),
+        (
+            "Things",
+            "Datastreams/Observations/result sub 20 eq 10 or name eq 'bare'",
+            ["near", "bare"],
+        ),
+        (
+            "Things",
+            "tolower(Datastreams/ObservedProperty/name) eq 'pm2.5' and Locations/name eq 'twin-b'",
+            ["twin"],
+        ),
         ("Things", "HistoricalLocations/Locations/name eq 'twin-a'", ["twin"]),
         ("Locations", "Things/Datastreams/Observations/result eq 25", ["south"]),
         ("Locations", "Things/Locations/name eq 'twin-b'", ["twin-a", "twin-b"]),
@@ -198,9 +243,13 @@ def test_geo_functions_through_navigations(
         ("ObservedProperties", "Datastreams/Thing/name eq 'far'", ["PM2.5"]),
         # the same navigation in one comparison is one related entity
         ("Things", "Locations/name ne concat(Locations/name, '')", []),
-        ("Datastreams", "Thing/name eq substring(name, 6)", ["PM2.5 near", "PM2.5 twin", "PM2.5 far", "PM2.5 south", "PM2.5 bare"]),
+        (
+            "Datastreams",
+            "Thing/name eq substring(name, 6)",
+            ["PM2.5 near", "PM2.5 twin", "PM2.5 far", "PM2.5 south", "PM2.5 bare"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_paths_through_navigations(
     client: TestClient, things: dict[str, int], path: str, query: str, expected: list[Any]
 ) -> None:
@@ -217,7 +266,9 @@ def test_orderby_through_to_one_navigations(client: TestClient, things: dict[str
     )
     assert ordered == [40, 25, 30, 20, 10, 50, 5]  # twin, south, near, far
     by_school = _names(
-        client, "Datastreams", **{"$orderby": "Thing/properties/school", "$filter": "Thing/properties/school ne null"}
+        client,
+        "Datastreams",
+        **{"$orderby": "Thing/properties/school", "$filter": "Thing/properties/school ne null"},
     )
     assert sorted(by_school) == ["PM2.5 far", "PM2.5 near", "PM2.5 twin"]
     response = client.get(f"{STA}/Things", params={"$orderby": "Datastreams/name"})
@@ -253,7 +304,7 @@ def test_navigation_filters_inside_expand(client: TestClient, things: dict[str, 
         ("Datastreams/Thing/" * 3 + "Locations/name eq 'x'", "sta_navigation_too_deep"),
         (" or ".join(f"{path} eq null" for path in WIDE), "sta_expression_too_complex"),
     ],
-)  # fmt: skip
+)
 def test_bad_navigation_paths_are_400_problems(
     client: TestClient, things: dict[str, int], query: str, code: str
 ) -> None:
@@ -272,20 +323,24 @@ def _sql(path: str, text: str, dialect: Any = None) -> str:
     return str(condition.compile(dialect=(dialect or sqlite).dialect()))
 
 
-def test_a_to_many_path_is_one_exists_over_aliases_never_a_join() -> None:
+def test_a_navigation_is_a_subquery_over_aliases_never_a_join() -> None:
+    # One way out of the root: an uncorrelated IN, evaluated once rather than once per row.
     sql = _sql("Things", ISSUE_QUERY)
-    assert sql.count("EXISTS") == 1
-    assert "JOIN" not in sql
+    assert "sensors_things.id IN (SELECT" in sql
+    assert "JOIN" not in sql and "EXISTS" not in sql
     # Locations of Locations' Things: the inner Locations is an alias, not the outer table.
     nested = _sql("Locations", "Things/Locations/name eq 'x'")
-    assert "sensors_locations AS" in nested and nested.count("EXISTS") == 1
+    assert "sensors_locations AS" in nested and "sensors_locations.id IN (SELECT" in nested
+    # Two ways out of the root in one condition: one EXISTS joining both.
+    both = _sql("Datastreams", "Sensor/name eq ObservedProperty/name")
+    assert both.count("EXISTS") == 1 and "JOIN" not in both
 
 
 def test_user_text_only_reaches_sql_as_bound_parameters() -> None:
     for dialect in (sqlite, postgresql):
         sql = _sql("Observations", "Datastream/Thing/properties/city eq 'x'' OR 1=1 --'", dialect)
         assert "OR 1=1" not in sql
-        shape = _sql("Things", f"st_within(Locations/location, geography'{SQUARE}')", dialect)
+        shape = _sql("Things", f"st_within(Locations/location, {SQUARE})", dialect)
         assert "121.52" not in shape
 
 

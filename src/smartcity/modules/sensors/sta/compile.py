@@ -61,10 +61,16 @@ class _Polygon(UserDefinedType[Any]):
 
 @dataclass(frozen=True)
 class Hop:
-    """One navigation of a path, from the root entity: its alias and how it joins its parent."""
+    """One navigation of a path: the tables it adds and how they join the entity it leaves."""
 
     froms: tuple[Any, ...]
+    """The aliases it adds (a link table's, then the target's); the target's is last."""
     joins: tuple[Any, ...]
+    """Conditions among its own aliases (a link table to the target)."""
+    parent_side: Any
+    """The column of the entity navigated from that …"""
+    child_side: Any
+    """… equals this column of the hop's aliases."""
     many: bool
 
 
@@ -79,7 +85,8 @@ class Typed:
     source: Any = None
     """The table (the root's, or a navigation's alias) that `prop` is read from."""
     keys: frozenset[tuple[str, ...]] = frozenset()
-    """Navigation paths from the root, each with its prefixes: `{("Datastream",), ("Datastream", "Thing")}`."""
+    """Navigation paths from the root with their prefixes: `("Datastream",)`, `("Datastream",
+    "Thing")`."""
 
 
 def _keys(*typed: Typed) -> frozenset[tuple[str, ...]]:
@@ -169,10 +176,12 @@ class Compiler:
             raise StaError("cannot order by a geometry", code="sta_invalid_orderby")
         if typed.kind == "null":
             raise StaError("cannot order by null", code="sta_invalid_orderby")
+        # JSON members order as their text: PostgreSQL's `json` has no ordering of its own.
+        value = typed.expr.as_string() if typed.kind == "json" else typed.expr
         if not typed.keys:
-            return typed.expr
+            return value
         froms, joins = self._joins(typed.keys)
-        return select(typed.expr).select_from(*froms).where(*joins).scalar_subquery()
+        return select(value).select_from(*froms).where(*joins).scalar_subquery()
 
     # -- the tree ---------------------------------------------------------------
 
@@ -203,7 +212,8 @@ class Compiler:
 
     def path(self, entity: EntityType, segments: list[str]) -> Typed:
         """A property path, through navigations and into JSON properties."""
-        current, source, key = entity, entity.model, ()
+        current, source = entity, entity.model
+        key: tuple[str, ...] = ()
         for index, segment in enumerate(segments):
             head = "id" if segment in ("@iot.id", "id") else segment
             rest = segments[index + 1 :]
@@ -245,36 +255,56 @@ class Compiler:
             )
         target = aliased(ENTITIES[nav.target].model)
         if not nav.many:
-            hop = Hop((target,), (target.id == getattr(parent, nav.fk or ""),), False)
+            hop = Hop((target,), (), getattr(parent, nav.fk or ""), target.id, False)
         elif nav.target_fk is not None:
-            hop = Hop((target,), (getattr(target, nav.target_fk) == parent.id,), True)
+            hop = Hop((target,), (), parent.id, getattr(target, nav.target_fk), True)
         else:
             link = aliased(nav.link)
             hop = Hop(
                 (link, target),
-                (
-                    getattr(link, nav.link_parent or "") == parent.id,
-                    getattr(link, nav.link_target or "") == target.id,
-                ),
+                (getattr(link, nav.link_target or "") == target.id,),
+                parent.id,
+                getattr(link, nav.link_parent or ""),
                 True,
             )
         self.hops[key] = hop
         return target
 
-    def _joins(self, keys: frozenset[tuple[str, ...]]) -> tuple[list[Any], list[Any]]:
+    def _joins(
+        self, keys: frozenset[tuple[str, ...]], *, uncorrelated: tuple[str, ...] = ()
+    ) -> tuple[list[Any], list[Any]]:
+        """The aliases of `keys` and the conditions joining them, each to the entity it leaves
+        (but `uncorrelated`)."""
         froms: list[Any] = []
         joins: list[Any] = []
         for key in sorted(keys, key=lambda k: (len(k), k)):
-            froms.extend(self.hops[key].froms)
-            joins.extend(self.hops[key].joins)
+            hop = self.hops[key]
+            froms.extend(hop.froms)
+            joins.extend(hop.joins)
+            if key != uncorrelated:
+                joins.append(hop.child_side == hop.parent_side)
         return froms, joins
 
     def _wrap(self, condition: Any, keys: frozenset[tuple[str, ...]]) -> Typed:
         """A condition over navigations: true when some joined combination satisfies it."""
         if not keys:
             return Typed(condition, "bool")
-        froms, joins = self._joins(keys)
-        return Typed(exists(select(literal(1)).select_from(*froms).where(*joins, condition)), "bool")
+        first = [key for key in keys if len(key) == 1]
+        if len(first) > 1:
+            froms, joins = self._joins(keys)
+            found = exists(select(literal(1)).select_from(*froms).where(*joins, condition))
+            return Typed(found, "bool")
+        # One way out of the root: `root.col IN (SELECT …)`, which SQLite evaluates once for all
+        # rows where a correlated EXISTS runs once per row. The NULL checks keep `not` meaning
+        # "no related entity satisfies it", as NOT EXISTS would.
+        hop = self.hops[first[0]]
+        froms, joins = self._joins(keys, uncorrelated=first[0])
+        related = (
+            select(hop.child_side)
+            .select_from(*froms)
+            .where(*joins, hop.child_side.is_not(None), condition)
+        )
+        return Typed(and_(hop.parent_side.is_not(None), hop.parent_side.in_(related)), "bool")
 
     # -- operators --------------------------------------------------------------
 
