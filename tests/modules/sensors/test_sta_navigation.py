@@ -218,11 +218,18 @@ def test_geo_functions_through_navigations(
         ("HistoricalLocations", "Thing/name eq 'near'", [None]),
         # to many: "some related entity satisfies"
         ("Things", "Datastreams/Observations/result gt 45", ["far"]),
-        # each condition asks on its own: far has one Observation above 25 and another below 35
+        # `and` asks one related entity (as FROST-Server): far has 5 and 50, none in (25, 35)
         (
             "Things",
             "Datastreams/Observations/result gt 25 and Datastreams/Observations/result lt 35",
-            ["near", "far"],
+            ["near"],
+        ),
+        ("Things", "Locations/name eq 'twin-a' and Locations/name eq 'twin-b'", []),
+        ("Things", "Locations/name eq 'twin-a' or Locations/name eq 'twin-b'", ["twin"]),
+        (
+            "Things",
+            "(Locations/name eq 'twin-a' or name eq 'far') and Locations/name eq 'twin-b'",
+            ["twin"],
         ),
         ("Things", "not (Datastreams/Observations/result gt 15)", ["bare"]),
         (
@@ -334,6 +341,11 @@ def test_a_navigation_is_a_subquery_over_aliases_never_a_join() -> None:
     # Two ways out of the root in one condition: one EXISTS joining both.
     both = _sql("Datastreams", "Sensor/name eq ObservedProperty/name")
     assert both.count("EXISTS") == 1 and "JOIN" not in both
+    # `and` keeps one related entity per path; unrelated paths stay apart.
+    anded = _sql("Things", "Datastreams/name eq 'a' and Datastreams/description eq 'b'")
+    assert anded.count("IN (SELECT") == 1
+    apart = _sql("Things", "Datastreams/name eq 'a' and Locations/name eq 'b' and name eq 'c'")
+    assert apart.count("IN (SELECT") == 2
 
 
 def test_user_text_only_reaches_sql_as_bound_parameters() -> None:

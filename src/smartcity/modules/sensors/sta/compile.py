@@ -87,6 +87,9 @@ class Typed:
     keys: frozenset[tuple[str, ...]] = frozenset()
     """Navigation paths from the root with their prefixes: `("Datastream",)`, `("Datastream",
     "Thing")`."""
+    parts: tuple[tuple[Any, frozenset[tuple[str, ...]]], ...] = ()
+    """A condition's `and`-ed parts before their navigations are closed (`expr` has them closed),
+    so that an enclosing `and` can ask one related entity to satisfy parts of both sides."""
 
 
 def _keys(*typed: Typed) -> frozenset[tuple[str, ...]]:
@@ -200,7 +203,7 @@ class Compiler:
             if node.op == "not":
                 if operand.kind != "bool":
                     raise StaError("'not' needs a condition", code="sta_invalid_filter")
-                return Typed(not_(operand.expr), "bool")
+                return self._condition(not_(operand.expr))
             if operand.kind not in ("number", "result"):
                 raise StaError("'-' needs a number", code="sta_invalid_filter")
             return Typed(-self._numeric(operand), "number", keys=operand.keys)
@@ -285,15 +288,37 @@ class Compiler:
                 joins.append(hop.child_side == hop.parent_side)
         return froms, joins
 
-    def _wrap(self, condition: Any, keys: frozenset[tuple[str, ...]]) -> Typed:
-        """A condition over navigations: true when some joined combination satisfies it."""
-        if not keys:
-            return Typed(condition, "bool")
+    def _condition(self, condition: Any, keys: frozenset[tuple[str, ...]] = frozenset()) -> Typed:
+        """A condition over the navigations `keys`, closed, and open for an enclosing `and`."""
+        parts = ((condition, keys),)
+        return Typed(self._close(parts), "bool", parts=parts)
+
+    def _parts(self, typed: Typed) -> tuple[tuple[Any, frozenset[tuple[str, ...]]], ...]:
+        return typed.parts or ((typed.expr, frozenset()),)
+
+    def _close(self, parts: tuple[tuple[Any, frozenset[tuple[str, ...]]], ...]) -> Any:
+        """`and`-ed parts, those through navigations grouped by the navigations they share: in
+        one group a path names one related entity, as in FROST-Server (ADR 0017)."""
+        plain = [condition for condition, keys in parts if not keys]
+        groups: list[tuple[set[tuple[str, ...]], list[Any]]] = []
+        for condition, keys in parts:
+            if not keys:
+                continue
+            merged: tuple[set[tuple[str, ...]], list[Any]] = (set(keys), [condition])
+            for group in [g for g in groups if g[0] & {key[:1] for key in keys}]:
+                groups.remove(group)
+                merged[0].update(group[0])
+                merged[1][:0] = group[1]
+            groups.append(merged)
+        closed = plain + [self._related(and_(*c), frozenset(k)) for k, c in groups]
+        return closed[0] if len(closed) == 1 else and_(*closed)
+
+    def _related(self, condition: Any, keys: frozenset[tuple[str, ...]]) -> Any:
+        """True when some combination of the related entities along `keys` satisfies it."""
         first = [key for key in keys if len(key) == 1]
         if len(first) > 1:
             froms, joins = self._joins(keys)
-            found = exists(select(literal(1)).select_from(*froms).where(*joins, condition))
-            return Typed(found, "bool")
+            return exists(select(literal(1)).select_from(*froms).where(*joins, condition))
         # One way out of the root: `root.col IN (SELECT …)`, which SQLite evaluates once for all
         # rows where a correlated EXISTS runs once per row. The NULL checks keep `not` meaning
         # "no related entity satisfies it", as NOT EXISTS would.
@@ -304,7 +329,7 @@ class Compiler:
             .select_from(*froms)
             .where(*joins, hop.child_side.is_not(None), condition)
         )
-        return Typed(and_(hop.parent_side.is_not(None), hop.parent_side.in_(related)), "bool")
+        return and_(hop.parent_side.is_not(None), hop.parent_side.in_(related))
 
     # -- operators --------------------------------------------------------------
 
@@ -367,8 +392,10 @@ class Compiler:
                 raise StaError(
                     f"'{node.op}' needs conditions on both sides", code="sta_invalid_filter"
                 )
-            combine = and_ if node.op == "and" else or_
-            return Typed(combine(left.expr, right.expr), "bool")
+            if node.op == "or":
+                return self._condition(or_(left.expr, right.expr))
+            parts = (*self._parts(left), *self._parts(right))
+            return Typed(self._close(parts), "bool", parts=parts)
         if node.op in ("eq", "ne", "gt", "ge", "lt", "le"):
             if left.kind == "null" or right.kind == "null":
                 other = right if left.kind == "null" else left
@@ -384,7 +411,7 @@ class Compiler:
                     result = value.is_(None) if node.op == "eq" else value.is_not(None)
                 else:
                     raise StaError("only eq and ne compare with null", code="sta_invalid_filter")
-                return self._wrap(result, keys)
+                return self._condition(result, keys)
             if "geo" in (left.kind, right.kind) or "geoliteral" in (left.kind, right.kind):
                 raise StaError("compare geometries with geo functions", code="sta_type_mismatch")
             if "jsontext" in (left.kind, right.kind):
@@ -398,7 +425,7 @@ class Compiler:
                 "lt": lambda x, y: x < y,
                 "le": lambda x, y: x <= y,
             }
-            return self._wrap(operations[node.op](a, b), keys)
+            return self._condition(operations[node.op](a, b), keys)
         # arithmetic
         if left.kind not in ("number", "result", "json") or right.kind not in (
             "number",
@@ -509,11 +536,11 @@ class Compiler:
             a, b = self._args(entity, node, (2,))
             first, second = self._string(a), self._string(b)
             if name == "substringof":
-                return self._wrap(second.contains(first), _keys(a, b))
+                return self._condition(second.contains(first), _keys(a, b))
             method = {"contains": "contains", "startswith": "startswith", "endswith": "endswith"}[
                 name
             ]
-            return self._wrap(getattr(first, method)(second), _keys(a, b))
+            return self._condition(getattr(first, method)(second), _keys(a, b))
         if name in ("length", "tolower", "toupper", "trim"):
             (a,) = self._args(entity, node, (1,))
             text = self._string(a)
@@ -612,10 +639,10 @@ class Compiler:
             point_literal = wkt.strip().upper().startswith("POINT")
             # A point contains nothing but itself, and lies within nothing smaller than itself.
             if name == "st_within" and literal_first and not point_literal:
-                return self._wrap(and_(self._is_point(stored), false()), stored.keys)
+                return self._condition(and_(self._is_point(stored), false()), stored.keys)
             if name == "st_contains" and not literal_first and not point_literal:
-                return self._wrap(and_(self._is_point(stored), false()), stored.keys)
-            return self._wrap(self._point_in(stored, wkt), stored.keys)
+                return self._condition(and_(self._is_point(stored), false()), stored.keys)
+            return self._condition(self._point_in(stored, wkt), stored.keys)
         if name in (
             "st_equals",
             "st_disjoint",
