@@ -170,7 +170,7 @@ class Compiler:
         return typed.expr
 
     def order(self, entity: EntityType, node: Any) -> Any:
-        """An ORDER BY expression; navigations to one entity only (SensorThings 9.3.3.2)."""
+        """An ORDER BY expression; navigations to one entity only."""
         self.hops = {}
         typed = self.compile(entity, node)
         if any(self.hops[key].many for key in typed.keys):
