@@ -4,9 +4,11 @@ Geometry functions work on points (Locations, FeaturesOfInterest) against WKT
 literals: `geo.distance` in coordinate units (degrees for WGS 84, as FROST reports
 it), `st_within`/`st_intersects`/`geo.intersects`/`st_contains` as point-in-polygon.
 
-A path through navigations (`Datastream/Thing/name`, `Locations/location`) joins one
-alias per navigation; the condition that uses it becomes one `EXISTS` over those
-aliases (ADR 0017): "some related entity satisfies it", never a duplicated row.
+A path through navigations (`Datastream/Thing/name`, `Locations/location`) gets one
+alias per navigation; the condition that uses it becomes a subquery over those aliases
+(`IN`, or `EXISTS` when it leaves the entity by two navigations): "some related entity
+satisfies it", never a duplicated row. Across `and`, one path names one related entity,
+as in FROST-Server (ADR 0017).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ _POLYGON = re.compile(r"^\s*POLYGON\s*\(\s*\((.*)\)\s*\)\s*$", re.IGNORECASE)
 MAX_NAVIGATION_DEPTH = 6
 """Navigations in one path: `Observations` to `…/Datastream/Thing/Locations/location` is 3."""
 MAX_NAVIGATIONS = 16
-"""Distinct navigation paths in one expression: each is one more alias joined in `EXISTS`."""
+"""Distinct navigation paths in one expression: each is one more alias in a subquery."""
 
 
 class _Polygon(UserDefinedType[Any]):
