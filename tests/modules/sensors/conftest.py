@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+import uvicorn
 
 from smartcity.core.auth import Role
+from smartcity.core.platform import Platform
 from tests.conftest import Actors, bearer
 
 LINE = (
@@ -35,3 +41,27 @@ def device_headers(actors: Actors) -> dict[str, str]:
 
 
 T0 = datetime(2024, 11, 2, 0, 15, 3, tzinfo=UTC)
+
+
+@pytest.fixture
+def live_url(app, platform: Platform) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The SensorThings root of the app served by uvicorn on a free local port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Links are made from the configured public URL: here, the live server's.
+    platform.settings = platform.settings.model_copy(
+        update={"base_url": f"http://127.0.0.1:{port}"}
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}/sta/v1.1"
+    server.should_exit = True
+    thread.join(timeout=10)

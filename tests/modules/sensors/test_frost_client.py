@@ -2,42 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-
 import frost_sta_client as fsc
-import pytest
-import uvicorn
 from geojson import Point
 
 from smartcity.core.auth import Role
-from smartcity.core.platform import Platform
 from tests.conftest import Actors
-
-
-@pytest.fixture
-def live_url(app, platform: Platform) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # Links are made from the configured public URL: here, the live server's.
-    platform.settings = platform.settings.model_copy(
-        update={"base_url": f"http://127.0.0.1:{port}"}
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}/sta/v1.1"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_frost_client_creates_lists_expands_and_pages(live_url: str, actors: Actors) -> None:
@@ -130,3 +99,74 @@ def test_frost_client_creates_lists_expands_and_pages(live_url: str, actors: Act
     (made_sensor,) = list(service.sensors().query().list())  # made by the deep insert
     service.delete(service.sensors().find(made_sensor.id))
     assert list(service.datastreams().query().list()) == []
+
+
+def test_frost_client_filters_through_navigations(live_url: str, actors: Actors) -> None:
+    service = fsc.SensorThingsService(
+        live_url,
+        auth_handler=fsc.AuthHandler(username="airbox", password=actors.token(Role.DEVICE)),
+    )
+    sensor = fsc.Sensor(
+        name="PMS5003",
+        description="",
+        encoding_type="text/html",
+        metadata="https://example.invalid",
+    )
+    observed = fsc.ObservedProperty(name="PM2.5", definition="pm25", description="")
+    service.create(sensor)
+    service.create(observed)
+    for name, east, school, result in (("near", 0.005, "建中", 30), ("far", 0.05, "北一女", 50)):
+        location = fsc.Location(
+            name=name,
+            description="",
+            encoding_type="application/geo+json",
+            location=Point((121.5277 + east, 25.0323)),
+        )
+        thing = fsc.Thing(
+            name=name, description="", properties={"school": school}, locations=[location]
+        )
+        service.create(thing)
+        datastream = fsc.Datastream(
+            name=f"PM2.5 {name}",
+            description="",
+            observation_type="http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement",
+            unit_of_measurement=fsc.UnitOfMeasurement(
+                name="µg/m³", symbol="µg/m³", definition="ucum"
+            ),
+            thing=thing,
+            sensor=sensor,
+            observed_property=observed,
+        )
+        service.create(datastream)
+        service.create(
+            fsc.Observation(
+                result=result, phenomenon_time="2024-11-02T00:00:00Z", datastream=datastream
+            )
+        )
+
+    # The issue's query, as a FROST client sends it.
+    nearby = (
+        service.things()
+        .query()
+        .filter("geo.distance(Locations/location, geography'POINT(121.5277 25.0323)') lt 0.01")
+    )
+    assert [thing.name for thing in nearby.list()] == ["near"]
+    streams = service.datastreams().query().filter("Thing/properties/school eq '北一女'").list()
+    assert [stream.name for stream in streams] == ["PM2.5 far"]
+    observations = (
+        service.observations()
+        .query()
+        .filter("Datastream/Thing/name eq 'near' or Datastream/Thing/name eq 'far'")
+        .orderby("Datastream/Thing/name", "DESC")
+        .list()
+    )
+    assert [observation.result for observation in observations] == [30, 50]
+    within = (
+        service.things()
+        .query()
+        .filter(
+            "st_within(Locations/location, geography'POLYGON((121.5 25, 121.6 25, 121.6 25.1, "
+            "121.5 25.1, 121.5 25))') and Datastreams/Observations/result gt 40"
+        )
+    )
+    assert [thing.name for thing in within.list()] == ["far"]
