@@ -224,7 +224,10 @@ def test_a_job_whose_worker_stopped_renewing_its_lease_runs_again(platform: Plat
     lost = Worker(platform, name="lost").claim()
     assert lost is not None
     assert Worker(platform).run_ready() == 0  # still leased
-    assert Worker(platform).run_ready(now=utcnow() + Worker(platform).lease + timedelta(seconds=1)) == 1
+    assert (
+        Worker(platform).run_ready(now=utcnow() + Worker(platform).lease + timedelta(seconds=1))
+        == 1
+    )
     assert ran == ["ran"]
     (job,) = _jobs(platform, "test.once")
     assert (job.state, job.attempts) == ("done", 2)
@@ -284,6 +287,9 @@ def test_a_killed_worker_s_job_is_taken_over_after_its_lease(
     (job,) = _jobs(platform, "test.idempotent")
     assert (job.state, job.locked_by) == ("running", "doomed")
     assert Worker(platform).run_ready() == 0
-    assert Worker(platform).run_ready(now=utcnow() + Worker(platform).lease + timedelta(seconds=1)) == 1
+    assert (
+        Worker(platform).run_ready(now=utcnow() + Worker(platform).lease + timedelta(seconds=1))
+        == 1
+    )
     (job,) = _jobs(platform, "test.idempotent")
     assert (job.state, job.attempts, done) == ("done", 2, ["k"])
