@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -13,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smartcity import __version__
 from smartcity.core.audit.api import build_router as transparency_router
 from smartcity.core.audit.log import TransparencyLog, catch_up
+from smartcity.core.city import use_city
 from smartcity.core.db import Database
 from smartcity.core.events import EventBus
 from smartcity.core.headers import SecurityHeaders
@@ -32,7 +32,9 @@ WEB = Path(__file__).parent / "web"
 def build_platform(settings: Settings, keys: KeyRing | None = None) -> Platform:
     """The platform without the web app (for the CLI, workers and tests)."""
     modules = load_manifests(settings.modules)
-    use_city_zone(ZoneInfo(settings.time_zone))
+    city = settings.city_profile
+    use_city(city)
+    use_city_zone(city.zone)
     platform = Platform(
         settings=settings,
         db=Database(settings.resolved_database_url),
