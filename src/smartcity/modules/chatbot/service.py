@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from smartcity.core.city import current_city
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import InvalidInput, NotFound, PermissionDenied
 from smartcity.core.platform import Platform
@@ -424,8 +425,8 @@ class IndexHolder:
 
     def __init__(
         self,
-        home_places: Sequence[str] = ("臺北",),
-        districts: Sequence[str] = textmod.TAIPEI_DISTRICTS,
+        home_places: Sequence[str] | None = None,
+        districts: Sequence[str] | None = None,
     ) -> None:
         self.index = engine.AnswerIndex(home_places, districts)
         self._lock = threading.Lock()
@@ -482,7 +483,10 @@ def index_of(platform: Platform) -> IndexHolder:
         settings = settings_of(platform)
         holder = platform.services.setdefault(
             INDEX_SERVICE,
-            IndexHolder(settings.home_places.split(","), settings.districts.split(",")),
+            IndexHolder(
+                settings.home_places.split(",") if settings.home_places else None,
+                settings.districts.split(",") if settings.districts else None,
+            ),
         )
     if not isinstance(holder, IndexHolder):
         raise TypeError("the IndexHolder service has the wrong type")
@@ -575,10 +579,11 @@ def decide(
 
 def _decline(settings: ChatbotSettings, department: str) -> str:
     where = f"，或洽{department}" if department else ""
+    helpline = current_city().helpline
     return (
-        f"這個問題我還無法回答。請撥打 {settings.helpline} 市民當家熱線{where}，"
+        f"這個問題我還無法回答。請撥打 {helpline.number} {helpline.name_zh}{where}，"
         f"我們也會把您的問題交給相關單位，讓我下次能回答。"
-        f" I cannot answer this yet; please call {settings.helpline}."
+        f" I cannot answer this yet; please call {helpline.number}, the {helpline.name_en}."
     )
 
 
