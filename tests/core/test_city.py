@@ -27,9 +27,7 @@ def test_the_two_cities_differ_where_a_city_does() -> None:
     taipei, kaohsiung = load_city("taipei"), load_city("kaohsiung")
     assert taipei.name_zh == "臺北市" and kaohsiung.name_zh == "高雄市"
     assert len(taipei.districts) == 12 and len(kaohsiung.districts) == 38
-    assert not set(d.name_zh for d in taipei.districts) & set(
-        d.name_zh for d in kaohsiung.districts
-    )
+    assert not {d.name_zh for d in taipei.districts} & {d.name_zh for d in kaohsiung.districts}
     assert taipei.payments.collection_code != kaohsiung.payments.collection_code
     # Boxes far apart: Kaohsiung lies wholly south of Taipei.
     assert kaohsiung.extent.north < taipei.extent.south

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from smartcity.core.city import load_city
 from smartcity.cli import build_cli
 from smartcity.core.auth import system_actor
+from smartcity.core.city import load_city
 from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
 from smartcity.modules.chatbot import engine, importer, service, text

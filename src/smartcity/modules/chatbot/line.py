@@ -24,8 +24,8 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 
 from smartcity.core import jsonbody
-from smartcity.core.city import current_city
 from smartcity.core.auth import system_actor
+from smartcity.core.city import current_city
 from smartcity.core.errors import DomainError, InvalidInput, NotAuthenticated
 from smartcity.core.platform import Platform
 from smartcity.modules.chatbot import service

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from smartcity.core.city import current_city
 from smartcity.core.auth import Principal, Role
+from smartcity.core.city import current_city
 from smartcity.core.errors import InvalidInput, NotFound, PermissionDenied
 from smartcity.core.platform import Platform
 from smartcity.core.time import local_today, utcnow
