@@ -69,6 +69,20 @@ class PaymentCodes(_Facts):
     payee_name: str = Field(min_length=1)
 
 
+class Place(_Facts):
+    """A named point in the city."""
+
+    name: str = Field(min_length=1)
+    point: tuple[float, float]
+    """(latitude, longitude)."""
+
+
+class Station(Place):
+    """An official air-quality reference station."""
+
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")
+
+
 class District(_Facts):
     """An administrative district (區) with its boundary."""
 
@@ -108,6 +122,10 @@ class CityProfile(_Facts):
     helpline: Helpline
     payments: PaymentCodes
     districts: tuple[District, ...] = Field(min_length=1)
+    schools: tuple[Place, ...] = ()
+    """Schools where the demo city places its Airboxes; none: around the districts' points."""
+    stations: tuple[Station, ...] = ()
+    """Reference air-quality stations in the city."""
 
     @field_validator("time_zone")
     @classmethod
@@ -132,6 +150,9 @@ class CityProfile(_Facts):
         codes = [d.code for d in self.districts]
         if len(set(codes)) != len(codes):
             raise ValueError("district codes repeat")
+        for place in (*self.schools, *self.stations):
+            if not self.extent.contains(*place.point):
+                raise ValueError(f"{place.name}'s point lies outside the extent")
         for district in self.districts:
             if not self.extent.contains(*district.point):
                 raise ValueError(f"district {district.code}'s point lies outside the extent")
