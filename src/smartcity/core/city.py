@@ -95,7 +95,7 @@ class District(_Facts):
 
     @property
     def label(self) -> str:
-        """Both names, as lists and alerts show them: 中正區 Zhongzheng."""
+        """Both names, as lists and alerts show them: the Chinese, a space, the English."""
         return f"{self.name_zh} {self.name_en}"
 
     def contains(self, lat: float, lon: float) -> bool:
@@ -110,7 +110,7 @@ class CityProfile(_Facts):
     name_zh: str = Field(min_length=1)
     name_en: str = Field(min_length=1)
     short_names: tuple[str, ...] = ()
-    """What people call the city in a question (臺北, 北市): the chatbot's home places."""
+    """What people call the city in a question (a short form): the chatbot's home places."""
     government_zh: str = Field(min_length=1)
     government_en: str = Field(min_length=1)
     time_zone: str

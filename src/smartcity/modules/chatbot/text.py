@@ -255,7 +255,7 @@ def _place_groups() -> tuple[tuple[str, ...], ...]:
 
 
 def taiwan_places() -> tuple[str, ...]:
-    """Taiwan's cities and counties, each as the chatbot writes it (臺北, not 台北)."""
+    """Taiwan's cities and counties, each as the chatbot writes it (臺, not 台)."""
     return tuple(group[0] for group in _place_groups())
 
 
@@ -394,7 +394,7 @@ def elsewhere_pattern(home: Iterable[str]) -> re.Pattern[str]:
 
 
 def city_districts(city: CityProfile) -> tuple[str, ...]:
-    """The city's districts as questions name them: 大安 for 大安區."""
+    """The city's districts as questions name them, without the 區."""
     return tuple(d.name_zh.removesuffix("區") for d in city.districts)
 
 

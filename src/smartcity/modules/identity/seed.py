@@ -119,7 +119,7 @@ def national_id(letter: str, sex: int, body: int) -> str:
 
 
 def _in_city(name: str, platform: Platform) -> str:
-    """A demo name with the served city's short names in it (臺北 in 臺北市立聯合醫院)."""
+    """A demo name with the served city's short name in it, where `{city}` stands."""
     city = platform.settings.city_profile
     short = city.short_names[0] if city.short_names else city.name_zh.removesuffix("市")
     return name.format(city=short, city_en=city.name_en.removesuffix(" City"))
