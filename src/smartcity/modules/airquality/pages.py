@@ -25,6 +25,7 @@ Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
 Staff = Annotated[PageContext, Depends(page_access(rules.OPERATE))]
 SCALE = 3
 """SVG pixels per grid cell of the default map."""
+OUTLINES = "airquality.district_outlines"
 
 
 def _xy(spec: GridSpec, lat: float, lon: float) -> tuple[float, float]:
@@ -43,6 +44,15 @@ def district_outlines(city: CityProfile, spec: GridSpec) -> list[dict[str, str]]
                 points = [_xy(spec, lat, lon) for lon, lat in ring]
                 rings.append("M" + " L".join(f"{x},{y}" for x, y in points) + " Z")
         outlines.append({"code": district.code, "label": district.label, "path": " ".join(rings)})
+    return outlines
+
+
+def _outlines(services: dict[str, Any], city: CityProfile, spec: GridSpec) -> list[dict[str, str]]:
+    # The same on every request of a platform: drawn once (tens of ms for a large city).
+    drawn = services.get(OUTLINES)
+    if drawn is None or drawn[0] != spec:
+        drawn = services[OUTLINES] = (spec, district_outlines(city, spec))
+    outlines: list[dict[str, str]] = drawn[1]
     return outlines
 
 
@@ -101,7 +111,7 @@ def build_router() -> APIRouter:
             alerts=alerts,
             bands=aqi.BANDS,
             city=city,
-            outlines=district_outlines(city, spec),
+            outlines=_outlines(ctx.platform.services, city, spec),
             earlier=isoformat_z(when - timedelta(hours=1)),
             later=isoformat_z(when + timedelta(hours=1)),
         )
