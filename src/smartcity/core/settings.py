@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from smartcity.core.city import DEFAULT_CITY, CityProfile, load_city
+
 
 class Settings(BaseSettings):
     """Everything an operator may set; each field is documented in docs/operations.md."""
@@ -32,10 +34,17 @@ class Settings(BaseSettings):
         (),
         description="Host names answered besides base_url's (demo, production), comma separated.",
     )
-    city_name: str = Field("臺北市", description="Shown in the portal header.")
+    city: str = Field(
+        DEFAULT_CITY,
+        description="The city profile: a shipped city's name or a profile directory (ADR 19).",
+    )
+    city_name: str = Field(
+        "", description="Overrides the profile's name in the portal header; empty: the profile's."
+    )
     time_zone: str = Field(
-        "Asia/Taipei",
-        description="The city's IANA time zone: times are shown in it, days start at its midnight.",
+        "",
+        description="Overrides the profile's IANA time zone (times are shown in it, days start "
+        "at its midnight); empty: the profile's.",
     )
     transparency_origin: str = Field(
         "smartcity.local/transparency",
@@ -69,7 +78,7 @@ class Settings(BaseSettings):
     jobs_keep_days: int = Field(
         14, ge=1, le=3650, description="Finished jobs older than this are pruned."
     )
-    # Federation to an outside OAuth 2.0 identity provider (TaipeiPASS in Taipei).
+    # Federation to an outside OAuth 2.0 identity provider (the city's own digital-ID app).
     federation_name: str = Field("", description="Button label; empty disables federation.")
     federation_authorize_url: str = ""
     federation_token_url: str = ""
@@ -88,11 +97,13 @@ class Settings(BaseSettings):
     @field_validator("time_zone")
     @classmethod
     def _known_time_zone(cls, value: str) -> str:
+        if not value:
+            return value
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name like Asia/Taipei"
+                f"unknown time zone {value!r}; use an IANA name like Asia/Tokyo"
             ) from error
         return value
 
@@ -113,6 +124,13 @@ class Settings(BaseSettings):
         if isinstance(values, dict) and values.get("environment") == "production":
             return {**values, "secure_cookies": True}
         return values
+
+    @cached_property
+    def city_profile(self) -> CityProfile:
+        """The city served: its profile, with the name and time zone set here, if any."""
+        profile = load_city(self.city)
+        overrides = {"name_zh": self.city_name, "time_zone": self.time_zone}
+        return profile.model_copy(update={k: v for k, v in overrides.items() if v})
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -88,4 +88,3 @@ def test_district_band_crossings() -> None:
     assert last == {"daan": 1, "xinyi": 0}
     again, _ = alerts.crossings(["xinyi"], times[:1], np.array([[40.0]]), last)
     assert again[0].to_band == "sensitive"
-    assert len(alerts.TAIPEI_DISTRICTS) == 12

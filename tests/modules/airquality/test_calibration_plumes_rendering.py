@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from smartcity.core.city import load_city
 from smartcity.modules.airquality import aqi, calibration, plumes, rendering, synthetic
 
 
@@ -47,7 +48,7 @@ def test_nearest_station() -> None:
 
 def test_plume_is_tracked_with_its_drift() -> None:
     net = synthetic.network(220, slices=12, step_seconds=3600, faults=False, seed=4)
-    spec = rendering.TAIPEI
+    spec = rendering.city_grid(load_city("taipei"))
     t0 = datetime(2024, 11, 2, tzinfo=UTC)
     slices = []
     for j in range(12):

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from smartcity.cli import build_cli
 from smartcity.core.auth import system_actor
+from smartcity.core.city import load_city
 from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
 from smartcity.modules.chatbot import engine, importer, service, text
@@ -256,7 +257,7 @@ def test_a_question_naming_a_district_is_answered_from_that_districts_item() -> 
     # An item about no district in particular answers for every district.
     assert index.search("住在南港要怎麼申請育兒津貼").candidates[0].doc.item_id == "allowance"
     # Streets and halls named after a district are not that district.
-    pattern = text.district_pattern(text.TAIPEI_DISTRICTS)
+    pattern = text.district_pattern(text.city_districts(load_city("taipei")))
     assert text.districts("中山北路的中山堂在信義區嗎", pattern) == frozenset({"信義"})
 
 

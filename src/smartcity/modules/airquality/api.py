@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from smartcity.core.city import CityProfile
 from smartcity.core.csvfile import CSVResponse
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.platform import Platform
@@ -19,7 +20,12 @@ from smartcity.core.ratelimit import throttle
 from smartcity.core.time import isoformat_z
 from smartcity.modules.airquality import rules, service
 from smartcity.modules.airquality.adapters import AIRBOX_FIELDS
-from smartcity.modules.airquality.rendering import TAIPEI, GridSpec, contours_geojson, render_png
+from smartcity.modules.airquality.rendering import (
+    GridSpec,
+    city_grid,
+    contours_geojson,
+    render_png,
+)
 from smartcity.modules.airquality.schemas import AirboxDocument, EstimateOut, RunIn, RunOut
 from smartcity.modules.airquality.settings import AirqualitySettings
 
@@ -41,24 +47,37 @@ def _spec(
 
 
 class GridQuery:
-    """The query of a map grid: extent, size, time and method."""
+    """The query of a map grid: extent, size, time and method; the city's map by default."""
 
     def __init__(
         self,
         time: Annotated[
             str | None, Query(max_length=40, description="ISO 8601; now if absent")
         ] = None,
-        south: Annotated[float, Query(ge=-90, le=90)] = TAIPEI.south,
-        west: Annotated[float, Query(ge=-180, le=180)] = TAIPEI.west,
-        north: Annotated[float, Query(ge=-90, le=90)] = TAIPEI.north,
-        east: Annotated[float, Query(ge=-180, le=180)] = TAIPEI.east,
-        width: Annotated[int, Query(ge=2, le=500)] = TAIPEI.width,
-        height: Annotated[int, Query(ge=2, le=500)] = TAIPEI.height,
+        south: Annotated[float | None, Query(ge=-90, le=90)] = None,
+        west: Annotated[float | None, Query(ge=-180, le=180)] = None,
+        north: Annotated[float | None, Query(ge=-90, le=90)] = None,
+        east: Annotated[float | None, Query(ge=-180, le=180)] = None,
+        width: Annotated[int | None, Query(ge=2, le=500)] = None,
+        height: Annotated[int | None, Query(ge=2, le=500)] = None,
         method: Literal["kriging", "idw"] = "kriging",
     ) -> None:
         self.time = time
-        self.spec = GridSpec(south, west, north, east, width, height)
+        self.given = (south, west, north, east, width, height)
         self.method: Literal["kriging", "idw"] = method
+
+    def spec(self, city: CityProfile) -> GridSpec:
+        """The grid asked for, each part not given taken from the city's map."""
+        default = city_grid(city)
+        south, west, north, east, width, height = self.given
+        return GridSpec(
+            default.south if south is None else south,
+            default.west if west is None else west,
+            default.north if north is None else north,
+            default.east if east is None else east,
+            default.width if width is None else width,
+            default.height if height is None else height,
+        )
 
 
 def build_router() -> APIRouter:
@@ -113,11 +132,9 @@ def build_router() -> APIRouter:
     def grid_png(ctx: Public, q: Annotated[GridQuery, Depends()]) -> Response:
         throttle(ctx, "airquality-surface", rules.SURFACES)
         when = service.parse_time(q.time)
-        service.check_grid(q.spec)
+        spec = service.check_grid(q.spec(ctx.platform.settings.city_profile))
         with ctx.read() as session:
-            grid, _snap = service.grid_at(
-                session, q.spec, when, settings_of(ctx.platform), q.method
-            )
+            grid, _snap = service.grid_at(session, spec, when, settings_of(ctx.platform), q.method)
         return Response(
             render_png(grid), media_type="image/png", headers={"Cache-Control": "max-age=60"}
         )
@@ -130,10 +147,10 @@ def build_router() -> APIRouter:
     def contours(ctx: Public, q: Annotated[GridQuery, Depends()]) -> Response:
         throttle(ctx, "airquality-surface", rules.SURFACES)
         when = service.parse_time(q.time)
-        service.check_grid(q.spec)
+        spec = service.check_grid(q.spec(ctx.platform.settings.city_profile))
         with ctx.read() as session:
-            grid, snap = service.grid_at(session, q.spec, when, settings_of(ctx.platform), q.method)
-        document = contours_geojson(grid, q.spec)
+            grid, snap = service.grid_at(session, spec, when, settings_of(ctx.platform), q.method)
+        document = contours_geojson(grid, spec)
         document["properties"] = {
             "time": isoformat_z(when),
             "method": q.method,

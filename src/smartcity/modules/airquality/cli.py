@@ -10,7 +10,7 @@ import typer
 from smartcity.core.auth import system_actor
 from smartcity.core.console import fail_cleanly, progress_bar
 
-DayOption = Annotated[str, typer.Option("--day", help="Taipei day, YYYY-MM-DD")]
+DayOption = Annotated[str, typer.Option("--day", help="The city's day, YYYY-MM-DD")]
 
 
 def build_cli() -> typer.Typer:
@@ -95,23 +95,26 @@ def build_cli() -> typer.Typer:
     def render(
         ctx: typer.Context,
         out: Annotated[Path, typer.Option("--out", dir_okay=False, writable=True)],
-        time: Annotated[str, typer.Option("--time", help="ISO 8601 (naive = Taipei)")] = "",
+        time: Annotated[
+            str, typer.Option("--time", help="ISO 8601 (naive = the city's time)")
+        ] = "",
         width: Annotated[int, typer.Option(min=2, max=500)] = 500,
         height: Annotated[int, typer.Option(min=2, max=500)] = 500,
         method: Annotated[str, typer.Option(help="kriging or idw")] = "kriging",
     ) -> None:
-        """Write the estimated surface of Taipei at TIME as a PNG coloured by AQI band."""
+        """Write the estimated surface over the city at TIME as a PNG coloured by AQI band."""
         from smartcity.core.errors import InvalidInput
         from smartcity.modules.airquality import service
         from smartcity.modules.airquality.api import settings_of
-        from smartcity.modules.airquality.rendering import TAIPEI, GridSpec, render_png
+        from smartcity.modules.airquality.rendering import GridSpec, render_png
 
         platform = ctx.obj
         with fail_cleanly():
             if method not in ("kriging", "idw"):
                 raise InvalidInput("method must be kriging or idw", code="invalid_method")
             when = service.parse_time(time or None)
-            spec = GridSpec(TAIPEI.south, TAIPEI.west, TAIPEI.north, TAIPEI.east, width, height)
+            extent = platform.settings.city_profile.extent
+            spec = GridSpec(extent.south, extent.west, extent.north, extent.east, width, height)
             with progress_bar() as bar:
                 task = bar.add_task("rendering", total=2)
                 session = platform.db.read_session()

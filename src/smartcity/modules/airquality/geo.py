@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from smartcity.core.city import current_city
+
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG)."""
 
@@ -24,7 +26,7 @@ class LocalProjection:
         lat_a = np.asarray(lat, dtype=float)
         lon_a = np.asarray(lon, dtype=float)
         if lat_a.size == 0:
-            return cls(25.04, 121.54)
+            return cls(*current_city().centre)
         return cls(float(np.nanmean(lat_a)), float(np.nanmean(lon_a)))
 
     def forward(self, lat: ArrayLike, lon: ArrayLike) -> NDArray[np.float64]:

@@ -46,7 +46,7 @@ class DeviceHealth(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     day: Mapped[date] = mapped_column(Date, nullable=False)
-    """Taipei calendar day."""
+    """The city's calendar day."""
     device_id: Mapped[str] = mapped_column(String(64), nullable=False)
     score: Mapped[float] = mapped_column(Float, nullable=False)
     """Share of readings with unexplained anomalies (0…1)."""
@@ -74,7 +74,7 @@ class Calibration(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     day: Mapped[date] = mapped_column(Date, nullable=False)
-    """The Taipei day the model applies to (it was chosen on the day before)."""
+    """The city's day the model applies to (it was chosen on the day before)."""
     station_id: Mapped[str] = mapped_column(String(64), nullable=False)
     latitude: Mapped[float] = mapped_column(Float, nullable=False)
     longitude: Mapped[float] = mapped_column(Float, nullable=False)

@@ -13,24 +13,47 @@ from fastapi import APIRouter, Depends, Form, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcity.core.auth import PUBLIC
+from smartcity.core.city import CityProfile
 from smartcity.core.errors import InvalidInput
 from smartcity.core.http import PageContext, page_access
 from smartcity.core.time import isoformat_z, local_today
 from smartcity.modules.airquality import aqi, rules, service
-from smartcity.modules.airquality.alerts import TAIPEI_DISTRICTS
 from smartcity.modules.airquality.api import DEVICE_ID, settings_of
-from smartcity.modules.airquality.rendering import TAIPEI, GridSpec
+from smartcity.modules.airquality.rendering import GridSpec, city_grid
 
 Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
 Staff = Annotated[PageContext, Depends(page_access(rules.OPERATE))]
 SCALE = 3
 """SVG pixels per grid cell of the default map."""
+OUTLINES = "airquality.district_outlines"
 
 
 def _xy(spec: GridSpec, lat: float, lon: float) -> tuple[float, float]:
     x = (lon - spec.west) / (spec.east - spec.west) * spec.width * SCALE
     y = (spec.north - lat) / (spec.north - spec.south) * spec.height * SCALE
     return round(x, 1), round(y, 1)
+
+
+def district_outlines(city: CityProfile, spec: GridSpec) -> list[dict[str, str]]:
+    """Each district's boundary as an SVG path, projected as the map projects devices."""
+    outlines = []
+    for district in city.districts:
+        rings = []
+        for polygon in district.boundary:
+            for ring in polygon:
+                points = [_xy(spec, lat, lon) for lon, lat in ring]
+                rings.append("M" + " L".join(f"{x},{y}" for x, y in points) + " Z")
+        outlines.append({"code": district.code, "label": district.label, "path": " ".join(rings)})
+    return outlines
+
+
+def _outlines(services: dict[str, Any], city: CityProfile, spec: GridSpec) -> list[dict[str, str]]:
+    # The same on every request of a platform: drawn once (tens of ms for a large city).
+    drawn = services.get(OUTLINES)
+    if drawn is None or drawn[0] != spec:
+        drawn = services[OUTLINES] = (spec, district_outlines(city, spec))
+    outlines: list[dict[str, str]] = drawn[1]
+    return outlines
 
 
 def _inside(spec: GridSpec, lat: float, lon: float) -> bool:
@@ -44,11 +67,12 @@ def build_router() -> APIRouter:
     @router.get("/airquality", response_class=HTMLResponse)
     def map_page(ctx: Public, time: Annotated[str | None, Query(max_length=40)] = None) -> Response:
         when = service.parse_time(time)
-        spec = TAIPEI
+        city = ctx.platform.settings.city_profile
+        spec = city_grid(city)
         settings = settings_of(ctx.platform)
         with ctx.read() as session:
             points = service.map_points(session, when, settings)
-            plumes = service.plume_tracks(session, service.taipei_day(when))
+            plumes = service.plume_tracks(session, service.local_day(when))
             if not plumes["tracks"]:
                 plumes = service.plume_tracks(session, None)
             alerts = service.district_alerts(session, 10, None)
@@ -86,7 +110,8 @@ def build_router() -> APIRouter:
             plume_day=plumes["day"],
             alerts=alerts,
             bands=aqi.BANDS,
-            districts={key: name for key, name, _lat, _lon in TAIPEI_DISTRICTS},
+            city=city,
+            outlines=_outlines(ctx.platform.services, city, spec),
             earlier=isoformat_z(when - timedelta(hours=1)),
             later=isoformat_z(when + timedelta(hours=1)),
         )

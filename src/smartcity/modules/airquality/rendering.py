@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from smartcity.core.city import CityProfile
 from smartcity.modules.airquality import aqi
 from smartcity.modules.airquality.geo import LocalProjection
 from smartcity.modules.airquality.interpolation import (
@@ -51,8 +52,10 @@ class GridSpec:
         return [self.west, self.south, self.east, self.north]
 
 
-TAIPEI = GridSpec(24.96, 121.45, 25.21, 121.67, 220, 250)
-"""Taipei City's bounding box (default map extent)."""
+def city_grid(city: CityProfile) -> GridSpec:
+    """The city's map extent at its map size (the default map)."""
+    extent, (width, height) = city.extent, city.map_cells
+    return GridSpec(extent.south, extent.west, extent.north, extent.east, width, height)
 
 
 def estimate_grid(

@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class RunIn(BaseModel):
-    """Which Taipei day to process."""
+    """Which of the city's days to process."""
 
     model_config = ConfigDict(extra="forbid")
 
-    day: date = Field(description="Taipei calendar day, YYYY-MM-DD.")
+    day: date = Field(description="The city's calendar day, YYYY-MM-DD.")
 
 
 class AirboxFeed(BaseModel):

@@ -16,7 +16,7 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
     """Run the day jobs over the demo readings' days, oldest first, in the caller's unit of work."""
     found = platform.module_settings.get("airquality")
     settings = found if isinstance(found, AirqualitySettings) else AirqualitySettings()
-    today = service.taipei_day(utcnow())
+    today = service.local_day(utcnow())
     # sensors' demo holds three days of hourly readings: assess them with hourly slices.
     days = [today - timedelta(days=n) for n in (3, 2, 1, 0)]
     for day in days:

@@ -2,7 +2,7 @@
 
 Readings come only from `sensors.service` (`readings`, `latest`); results are stored in
 this module's tables. Every write function takes the caller's unit of work, audits what
-it replaced and never commits. Days are Taipei calendar days.
+it replaced and never commits. Days are the city's calendar days.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 import smartcity.modules.sensors.service as sensors
+from smartcity.core.city import current_city
 from smartcity.core.errors import InvalidInput, NotFound
 from smartcity.core.time import city_zone, isoformat_z, utcnow
 from smartcity.core.uow import UnitOfWork
@@ -27,7 +28,7 @@ from smartcity.modules.airquality.adapters import (
     calibrate_latest,
     window_from_series,
 )
-from smartcity.modules.airquality.alerts import TAIPEI_DISTRICTS, crossings
+from smartcity.modules.airquality.alerts import crossings
 from smartcity.modules.airquality.calibration import (
     IDENTITY,
     CalibrationModel,
@@ -71,13 +72,13 @@ def _noop(_done: int, _total: int) -> None:
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The UTC start and end of a Taipei calendar day."""
+    """The UTC start and end of a calendar day in the city."""
     start = datetime.combine(day, time.min, tzinfo=city_zone()).astimezone(UTC)
     return start, start + timedelta(days=1)
 
 
-def taipei_day(when: datetime) -> date:
-    """The Taipei calendar day of an aware time."""
+def local_day(when: datetime) -> date:
+    """The city's calendar day of an aware time."""
     return when.astimezone(city_zone()).date()
 
 
@@ -99,7 +100,7 @@ def check_day(day: date) -> date:
 
 
 def parse_time(text: str | None) -> datetime:
-    """An ISO 8601 time (naive = Taipei local time) as aware UTC; now when empty."""
+    """An ISO 8601 time (naive = the city's local time) as aware UTC; now when empty."""
     if text is None or not text.strip():
         return utcnow()
     try:
@@ -415,7 +416,7 @@ def snapshot(session: Session, when: datetime, settings: AirqualitySettings) -> 
     """
     start = when - timedelta(minutes=settings.estimate_window_minutes)
     series = _airboxes(sensors.readings(session, start, when + timedelta(seconds=1), PROPERTIES))
-    excluded = repository.excluded_devices(session, taipei_day(when))
+    excluded = repository.excluded_devices(session, local_day(when))
     ids: list[str] = []
     lat: list[float] = []
     lon: list[float] = []
@@ -441,10 +442,10 @@ def snapshot(session: Session, when: datetime, settings: AirqualitySettings) -> 
     lat_a, lon_a = np.array(lat, dtype=float), np.array(lon, dtype=float)
     # Each device's persistent offset from its neighbours, learnt on the previous days only,
     # is taken off before the map is made (LOO on real data: docs/airquality.md).
-    offsets = repository.offsets_before(session, taipei_day(when))
+    offsets = repository.offsets_before(session, local_day(when))
     raw = [max(r - offsets.get(d, 0.0), 0.0) for r, d in zip(raw, ids, strict=True)]
     values = np.array(raw, dtype=float)
-    models = models_by_device(session, taipei_day(when), ids, lat_a, lon_a)
+    models = models_by_device(session, local_day(when), ids, lat_a, lon_a)
     for i, device in enumerate(ids):
         model = models.get(device)
         if model is not None and model is not IDENTITY:
@@ -581,14 +582,15 @@ def run_plumes(
         spec = _spec_around(window.lat, window.lon, settings.plume_grid)
         proj = LocalProjection.around(window.lat, window.lon)
         xy = proj.forward(window.lat, window.lon)
-        d_lat = np.array([d[2] for d in TAIPEI_DISTRICTS])
-        d_lon = np.array([d[3] for d in TAIPEI_DISTRICTS])
+        districts = current_city().districts
+        d_lat = np.array([d.point[0] for d in districts])
+        d_lon = np.array([d.point[1] for d in districts])
         nearest = haversine_km(
             d_lat[:, None], d_lon[:, None], window.lat[None, :], window.lon[None, :]
         ).min(axis=1)
         covered = nearest <= settings.max_distance_km
         d_xy = proj.forward(d_lat, d_lon)
-        district_est = np.full((len(TAIPEI_DISTRICTS), 24), np.nan)
+        district_est = np.full((len(districts), 24), np.nan)
         slices = []
         unit = default_variogram(settings)
         for h, when in enumerate(hours):
@@ -635,7 +637,7 @@ def run_plumes(
         previous = {
             d: keys[b] for d, b in repository.last_bands(session, start).items() if b in keys
         }
-        found, _last = crossings([d[0] for d in TAIPEI_DISTRICTS], hours, district_est, previous)
+        found, _last = crossings([d.code for d in districts], hours, district_est, previous)
         now = utcnow()
         alert_rows = [
             {
@@ -675,7 +677,7 @@ def airbox_document(session: Session) -> dict[str, Any]:
     if latest:
         models = models_by_device(
             session,
-            taipei_day(max(d.time for d in latest)),
+            local_day(max(d.time for d in latest)),
             [d.device_id for d in latest],
             np.array([d.latitude for d in latest]),
             np.array([d.longitude for d in latest]),
@@ -764,17 +766,15 @@ def plume_tracks(session: Session, day: date | None) -> dict[str, Any]:
     }
 
 
-DISTRICT_NAMES = {key: name for key, name, _lat, _lon in TAIPEI_DISTRICTS}
-
-
 def district_alerts(session: Session, limit: int, district: str | None) -> list[dict[str, Any]]:
     """The newest district band-crossing alerts."""
-    if district is not None and district not in DISTRICT_NAMES:
+    names = {d.code: d.label for d in current_city().districts}
+    if district is not None and district not in names:
         raise NotFound(f"no district {district!r}", code="unknown_district")
     return [
         {
             "district": a.district,
-            "district_name": DISTRICT_NAMES.get(a.district, a.district),
+            "district_name": names.get(a.district, a.district),
             "time": isoformat_z(a.time),
             "pm25": a.pm25,
             "from_band": a.from_band,
@@ -802,7 +802,7 @@ def map_points(
     """
     start = when - timedelta(minutes=settings.estimate_window_minutes)
     series = _airboxes(sensors.readings(session, start, when + timedelta(seconds=1), ("pm25",)))
-    day = repository.health_day(session, taipei_day(when))
+    day = repository.health_day(session, local_day(when))
     status: dict[str, str] = {}
     if day is not None:
         for row in repository.health_of_day(session, day):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from smartcity.core.city import current_city
+
 FloatArray = NDArray[np.float64]
 
 
@@ -32,12 +34,13 @@ def plume_field(
     lat: FloatArray, lon: FloatArray, hours: FloatArray, *, base: float = 18.0
 ) -> FloatArray:
     """A background plus a plume drifting north-east at ~0.75 km/h (devices × slices)."""
-    lat0, lon0 = 25.03, 121.52
+    centre_lat, centre_lon = current_city().centre
+    lat0, lon0 = centre_lat - 0.01, centre_lon - 0.02
     clat = lat0 + 0.004 * hours
     clon = lon0 + 0.006 * hours
     d2 = ((lat[:, None] - clat[None, :]) / 0.02) ** 2 + ((lon[:, None] - clon[None, :]) / 0.02) ** 2
     diurnal = 6.0 * np.sin(2 * np.pi * (hours - 8.0) / 24.0)
-    gradient = 8.0 * np.tanh((lat[:, None] - 25.05) / 0.1)
+    gradient = 8.0 * np.tanh((lat[:, None] - (centre_lat + 0.01)) / 0.1)
     return np.asarray(base + diurnal[None, :] + gradient + 45.0 * np.exp(-0.5 * d2))
 
 
@@ -48,13 +51,17 @@ def network(
     step_seconds: int = 300,
     seed: int = 7,
     start: str = "2024-11-02T00:00:00",
-    box: tuple[float, float, float, float] = (24.98, 121.47, 25.14, 121.62),
+    box: tuple[float, float, float, float] | None = None,
     faults: bool = True,
     lat: FloatArray | None = None,
     lon: FloatArray | None = None,
 ) -> Network:
-    """`n` devices over `box` (south, west, north, east) for one day of slices."""
+    """`n` devices over `box` (south, west, north, east; around the city's centre by default)
+    for one day of slices."""
     rng = np.random.default_rng(seed)
+    if box is None:
+        lat0, lon0 = current_city().centre
+        box = (lat0 - 0.06, lon0 - 0.07, lat0 + 0.10, lon0 + 0.08)
     if lat is None or lon is None:
         lat = rng.uniform(box[0], box[2], n)
         lon = rng.uniform(box[1], box[3], n)

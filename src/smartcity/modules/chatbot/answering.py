@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from smartcity.core.city import current_city
 from smartcity.core.platform import Platform
 from smartcity.core.time import local_today
 from smartcity.core.uow import UnitOfWork
@@ -98,10 +99,11 @@ def decide(
 
 
 def _decline(settings: ChatbotSettings) -> str:
+    helpline = current_city().helpline
     return (
-        f"這個問題我還無法回答。請撥打 {settings.helpline} 市民當家熱線，"
+        f"這個問題我還無法回答。請撥打 {helpline.number} {helpline.name_zh}，"
         f"我們也會把您的問題交給相關單位，讓我下次能回答。"
-        f" I cannot answer this yet; please call {settings.helpline}."
+        f" I cannot answer this yet; please call {helpline.number}, the {helpline.name_en}."
     )
 
 

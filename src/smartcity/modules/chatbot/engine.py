@@ -24,6 +24,7 @@ from datetime import date
 import numpy as np
 from scipy import sparse
 
+from smartcity.core.city import current_city
 from smartcity.modules.chatbot import text as textmod
 
 K1 = 1.2
@@ -53,7 +54,7 @@ FIELD_WEIGHT = {"t": 8, "k": 2, "v": 2, "a": 1}
 # item's official question or a taught variant also asks about: within one topic the items
 # differ mostly by aspect, and aspect words are too common to weigh much by idf.
 ASPECT_BONUS = 0.06
-# Coverage of an item that does not name the place outside Taipei a question names (臺中,
+# Coverage of an item that does not name the place outside the city a question names (臺中,
 # 日本 …) is multiplied by this: the question is about another city's services.
 OTHER_PLACE_FACTOR = 0.3
 # Coverage of an item whose official question or keywords name districts of the city, none of
@@ -155,12 +156,18 @@ class AnswerIndex:
 
     def __init__(
         self,
-        home_places: Sequence[str] = ("臺北",),
-        districts: Sequence[str] = textmod.TAIPEI_DISTRICTS,
+        home_places: Sequence[str] | None = None,
+        districts: Sequence[str] | None = None,
     ) -> None:
         self.version = -1
-        self._elsewhere = textmod.elsewhere_pattern(home_places)
-        self._district_re = textmod.district_pattern(districts)
+        # Without names given, the city being served.
+        city = current_city()
+        self._elsewhere = textmod.elsewhere_pattern(
+            city.short_names if home_places is None else home_places
+        )
+        self._district_re = textmod.district_pattern(
+            textmod.city_districts(city) if districts is None else districts
+        )
         self.docs: dict[str, Doc] = {}
         self._units: dict[str, list[tuple[str, Counter[str]]]] = {}
         self._bodies: dict[str, Counter[str]] = {}

@@ -23,7 +23,9 @@ INDEX_SERVICE = "chatbot.index"
 class IndexHolder:
     """A platform's answering index, refreshed when the knowledge-base version moves."""
 
-    def __init__(self, home_places: Sequence[str], districts: Sequence[str]) -> None:
+    def __init__(
+        self, home_places: Sequence[str] | None = None, districts: Sequence[str] | None = None
+    ) -> None:
         self.index = engine.AnswerIndex(home_places, districts)
         self._lock = threading.Lock()
         self.last_refresh_seconds = 0.0
@@ -72,7 +74,10 @@ def index_of(platform: Platform) -> IndexHolder:
         settings = settings_of(platform, "chatbot", ChatbotSettings)
         holder = platform.services.setdefault(
             INDEX_SERVICE,
-            IndexHolder(settings.home_places.split(","), settings.districts.split(",")),
+            IndexHolder(
+                settings.home_places.split(",") if settings.home_places else None,
+                settings.districts.split(",") if settings.districts else None,
+            ),
         )
     if not isinstance(holder, IndexHolder):
         raise TypeError("the IndexHolder service has the wrong type")

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from smartcity.core import jsonbody
 from smartcity.core.auth import system_actor
+from smartcity.core.city import current_city
 from smartcity.core.errors import DomainError, InvalidInput, NotAuthenticated
 from smartcity.core.platform import Platform
 from smartcity.modules.chatbot import service
@@ -187,10 +188,13 @@ def _truncate(body: str) -> str:
     return body if len(body) <= MAX_TEXT else body[: MAX_TEXT - 1] + "…"
 
 
-WELCOME = (
-    "歡迎加入臺北市政府！直接輸入您的問題，例如「怎麼申請育兒津貼」。"
-    "回答不了的問題，請撥 1999 市民當家熱線。"
-)
+def welcome() -> str:
+    """The greeting a new follower gets, in the city's name."""
+    city = current_city()
+    return (
+        f"歡迎加入{city.government_zh}！直接輸入您的問題，例如「怎麼申請育兒津貼」。"
+        f"回答不了的問題，請撥 {city.helpline.number} {city.helpline.name_zh}。"
+    )
 
 
 # -- events ----------------------------------------------------------------------------------
@@ -259,7 +263,7 @@ def _handle_event(platform: Platform, event: dict[str, Any]) -> None:
     elif kind in ("follow", "unfollow"):
         _set_follower(platform, user_ref, following=kind == "follow")
         if kind == "follow" and token:
-            replier.submit(str(token), [{"type": "text", "text": WELCOME}])
+            replier.submit(str(token), [{"type": "text", "text": welcome()}])
     elif kind == "postback":
         postback = event.get("postback") if isinstance(event.get("postback"), dict) else {}
         data = parse_qs(str((postback or {}).get("data") or ""))

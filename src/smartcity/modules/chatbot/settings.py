@@ -5,8 +5,6 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from smartcity.modules.chatbot.text import TAIPEI_DISTRICTS
-
 
 class ChatbotSettings(BaseSettings):
     """LINE channel credentials, the reply endpoint and the answering thresholds."""
@@ -32,15 +30,14 @@ class ChatbotSettings(BaseSettings):
         5.0, gt=0, le=60, description="Timeout of one call to the LINE reply API."
     )
     reply_attempts: int = Field(3, ge=1, le=10, description="Tries of one reply before giving up.")
-    helpline: str = Field("1999", description="The city's helpline, offered when declining.")
     home_places: str = Field(
-        "臺北",
-        min_length=1,
+        "",
         description="The city's own names, comma-separated; questions naming other Taiwanese "
-        "cities or counties are about their services, not this city's.",
+        "cities or counties are about their services, not this city's. Empty: the profile's.",
     )
     districts: str = Field(
-        ",".join(TAIPEI_DISTRICTS),
+        "",
         description="The city's districts, comma-separated; a question naming one is not "
-        "answered from an item about another district's office or facility.",
+        "answered from an item about another district's office or facility. Empty: the "
+        "profile's.",
     )

@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from smartcity.core.city import CityProfile
 from smartcity.modules.chatbot.links import is_allowed as link_allowed
 
 HERE = Path(__file__).parent
@@ -35,7 +36,6 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("申請", "申辦"),
     ("費用", "規費", "收費", "價錢", "價格"),
     ("電話", "專線", "聯絡方式", "聯絡電話"),
-    ("臺北", "台北", "北市"),
     ("臺灣", "台灣"),
     ("機車", "摩托車"),
     ("汽車", "轎車"),
@@ -152,20 +152,12 @@ ASPECTS: tuple[tuple[str, str], ...] = (
     ("what", r"什麼是|何謂|定義|是指|指的是|意思"),
 )
 
-# Taiwan's cities and counties. A question naming one other than the platform's own
-# (ChatbotSettings.home_places) is about that place's services unless the item itself names
-# it (engine.OTHER_PLACE_FACTOR). Every foreign place reads as one, 國外, and so do words about
-# foreigners or going abroad: someone from abroad asking about the city's services for
-# foreign spouses is asking the city.
-TAIWAN_PLACES: tuple[str, ...] = (
-    "臺北", "新北", "桃園", "臺中", "臺南", "高雄", "基隆", "新竹", "苗栗", "彰化", "南投",
-    "雲林", "嘉義", "屏東", "宜蘭", "花蓮", "臺東", "澎湖", "金門", "馬祖", "連江",
-)  # fmt: skip
-# Taipei's districts (ChatbotSettings.districts). Within the city, a question naming one is
-# about that district's office, centre or facility (engine.DISTRICT_FACTOR).
-TAIPEI_DISTRICTS: tuple[str, ...] = (
-    "松山", "信義", "大安", "中山", "中正", "大同", "萬華", "文山", "南港", "內湖", "士林", "北投",
-)  # fmt: skip
+# Taiwan's cities and counties, one a line with the other ways people write it (data file). A
+# question naming one other than the platform's own (ChatbotSettings.home_places) is about that
+# place's services unless the item itself names it (engine.OTHER_PLACE_FACTOR). Every foreign
+# place reads as one, 國外, and so do words about foreigners or going abroad: someone from abroad
+# asking about the city's services for foreign spouses is asking the city.
+PLACES = HERE / "data" / "places.txt"
 ABROAD = re.compile(
     r"日本|韓國|美國|德國|英國|法國|香港|澳門|新加坡|泰國|越南|菲律賓|印尼|馬來西亞|澳洲|加拿大"
     r"|大陸|中國|陸配|外籍|外國|國外|海外|境外|出國|出境"
@@ -256,16 +248,30 @@ _tokenizer: Any = None
 log = logging.getLogger("smartcity.chatbot")
 
 
-def _synonym_table() -> list[tuple[str, str]]:
+@lru_cache(maxsize=1)
+def _place_groups() -> tuple[tuple[str, ...], ...]:
+    lines = PLACES.read_text(encoding="utf-8").splitlines()
+    return tuple(tuple(line.split()) for line in lines if line.strip() and line[0] != "#")
+
+
+def taiwan_places() -> tuple[str, ...]:
+    """Taiwan's cities and counties, each as the chatbot writes it (臺, not 台)."""
+    return tuple(group[0] for group in _place_groups())
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> tuple[re.Pattern[str], dict[str, str]]:
     # The first member maps to itself so that it is never rewritten again from inside
     # (托嬰中心 must not become 托嬰中心中心).
-    pairs = [(alt, group[0]) for group in SYNONYMS for alt in group]
-    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+    groups = (*SYNONYMS, *(group for group in _place_groups() if len(group) > 1))
+    pairs = sorted(
+        ((alt, group[0]) for group in groups for alt in group),
+        key=lambda pair: len(pair[0]),
+        reverse=True,
+    )
+    return re.compile("|".join(re.escape(alt) for alt, _ in pairs)), dict(pairs)
 
 
-_SYNONYM_PAIRS = _synonym_table()
-_SYNONYM_RE = re.compile("|".join(re.escape(alt) for alt, _ in _SYNONYM_PAIRS))
-_SYNONYM_MAP = dict(_SYNONYM_PAIRS)
 # Inside a run of characters only whole phrases and sentence particles are cut: a lone
 # character like 請 is also part of content words (申請).
 _PARTICLES = "嗎呢吧啊呀喔哦耶"
@@ -296,7 +302,8 @@ def normalise(text: str, *, convert: bool = True) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     if convert:
         text = to_traditional(text)
-    return _SYNONYM_RE.sub(lambda m: _SYNONYM_MAP[m.group(0)], text)
+    pattern, replacement = _synonyms()
+    return pattern.sub(lambda m: replacement[m.group(0)], text)
 
 
 def tokenizer() -> Any:
@@ -370,13 +377,18 @@ def elsewhere_pattern(home: Iterable[str]) -> re.Pattern[str]:
     """Matches the names of Taiwan's cities and counties other than `home` (臺 and 台 alike)."""
     own = {name.strip().replace("台", "臺") for name in home}
     parts = []
-    for name in TAIWAN_PLACES:
+    for name in taiwan_places():
         if name in own:
             continue
         part = name.replace("臺", "[臺台]")
         # 平臺中 is "on the platform", not Taichung.
         parts.append("(?<!平)" + part if name == "臺中" else part)
     return re.compile("|".join(parts) or "(?!)")
+
+
+def city_districts(city: CityProfile) -> tuple[str, ...]:
+    """The city's districts as questions name them, without the 區."""
+    return tuple(d.name_zh.removesuffix("區") for d in city.districts)
 
 
 def district_pattern(names: Iterable[str]) -> re.Pattern[str]:

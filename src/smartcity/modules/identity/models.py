@@ -65,7 +65,7 @@ class User(Base):
 
 
 class ExternalAccount(Base):
-    """A person's account at a federated identity provider (e.g. TaipeiPASS)."""
+    """A person's account at a federated identity provider (e.g. the city's digital-ID app)."""
 
     __tablename__ = "identity_external_accounts"
 

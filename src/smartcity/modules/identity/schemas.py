@@ -174,7 +174,7 @@ class BindingIn(BaseModel):
     provider: Annotated[str, StringConstraints(max_length=32)] | None = Field(
         None, description="Provider code, for payment methods"
     )
-    effective_from: date | None = Field(None, description="Defaults to today (Taipei)")
+    effective_from: date | None = Field(None, description="Defaults to the city's today")
 
 
 class BindingOut(BaseModel):

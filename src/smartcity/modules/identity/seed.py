@@ -1,6 +1,7 @@
 """identity's part of the demo city: departments, providers, people and their bindings.
 
-Everything here is invented for the demo; the department names are Taipei's.
+Everything here is invented for the demo; a department that bears the city's name gets the
+served city's (`{city}` below).
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ DEPARTMENTS = [
     ("TRSO", "稅捐稽徵處", "Revenue Service Office"),
     ("DOT", "交通局", "Department of Transportation"),
     ("PMO", "停車管理工程處", "Parking Management Office"),
-    ("TWD", "臺北自來水事業處", "Taipei Water Department"),
+    ("TWD", "{city}自來水事業處", "{city_en} Water Department"),
     ("DOH", "衛生局", "Department of Health"),
-    ("TCH", "臺北市立聯合醫院", "Taipei City Hospital"),
+    ("TCH", "{city}市立聯合醫院", "{city_en} City Hospital"),
     ("DOE", "教育局", "Department of Education"),
     ("DSW", "社會局", "Department of Social Welfare"),
     ("DEP", "環境保護局", "Department of Environmental Protection"),
@@ -71,7 +72,7 @@ PROVIDERS = [
 ]
 DEVICE_OWNERS = [
     ("LASS", "LASS 環境感測網路社群", "LASS community sensor network"),
-    ("SCHOOLS", "臺北市立國民小學空氣盒子", "Taipei elementary school Airboxes"),
+    ("SCHOOLS", "{city}市立國民小學空氣盒子", "{city_en} elementary school Airboxes"),
     ("PARKSENSE", "路邊停車感測（示範）", "Roadside parking sensors (demo)"),
 ]
 VENDORS = [
@@ -117,6 +118,13 @@ def national_id(letter: str, sex: int, body: int) -> str:
     return stem + str((10 - total % 10) % 10)
 
 
+def _in_city(name: str, platform: Platform) -> str:
+    """A demo name with the served city's short name in it, where `{city}` stands."""
+    city = platform.settings.city_profile
+    short = city.short_names[0] if city.short_names else city.name_zh.removesuffix("市")
+    return name.format(city=short, city_en=city.name_en.removesuffix(" City"))
+
+
 def seed(uow: UnitOfWork, platform: Platform) -> None:
     """Load the demo organisations, staff, citizens and bindings."""
     rng = random.Random(2017)  # noqa: S311  # demo data must be the same on every load
@@ -127,7 +135,9 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         (OrganisationKind.VENDOR, VENDORS),
     ):
         for code, name, name_en in rows:
-            service.create_organisation(uow, code, kind, name, name_en)
+            service.create_organisation(
+                uow, code, kind, _in_city(name, platform), _in_city(name_en, platform)
+            )
     service.create_staff(
         uow, role=Role.ADMIN, name="平台管理員", email=DEMO_ADMIN_EMAIL, password=DEMO_PASSWORD
     )
@@ -135,7 +145,7 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         service.create_staff(
             uow,
             role=Role.OFFICER,
-            name=f"{SURNAMES[index % len(SURNAMES)]}專員（{name}）",
+            name=f"{SURNAMES[index % len(SURNAMES)]}專員（{_in_city(name, platform)}）",
             email=f"officer.{code.lower()}@demo.city",
             password=DEMO_PASSWORD if index < 8 else None,
             department_code=code,

@@ -53,7 +53,7 @@ class AccountLocked(TooManyRequests):
         when = format_local(until)
         super().__init__(
             f"登入失敗次數過多，請於 {when} 後再試。"
-            f"Too many failed sign-ins; try again after {when} (Taipei time).",
+            f"Too many failed sign-ins; try again after {when} (the city's time).",
             retry_after=math.ceil((until - utcnow()).total_seconds()),
             locked_until=isoformat_z(until),
         )

@@ -9,7 +9,7 @@ from smartcity.core.errors import InvalidInput
 
 
 class VerificationLevel(StrEnum):
-    """How sure the city is that a citizen is who they say (TaipeiPASS general / gold)."""
+    """How sure the city is that a citizen is who they say (a digital-ID app's two levels)."""
 
     BASIC = "basic"
     """Registered with a phone or e-mail; enough for looking things up."""

@@ -206,7 +206,7 @@ def give_feedback(uow: UnitOfWork, caller: Caller, pilot_id: uuid.UUID, **values
     user = get_user(uow.session, str(caller.principal.id))
     if user.verification_level != "verified":
         raise PermissionDenied(
-            "feedback needs a verified digital ID (verify at a counter or with TaipeiPASS)",
+            "feedback needs a verified digital ID (verify at a counter or with the digital-ID app)",
             code="verification_required",
         )
     if PilotState(pilot.state) not in FEEDBACK_STATES:

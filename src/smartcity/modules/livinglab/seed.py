@@ -19,6 +19,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from smartcity.core.auth import Role
+from smartcity.core.city import CityProfile, current_city
 from smartcity.core.keys import KeyRing
 from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
@@ -67,12 +68,20 @@ STAY = {
     S.EXTENDED: (60, 120),
 }
 DEMO_PASSWORD = "demo1234"  # noqa: S105  # the demo city's published password
-LIVE_DEVICES = [
-    ("LL-AIRBOX-01", "中山國小 校門口", 25.0579, 121.5218),
-    ("LL-AIRBOX-02", "中山國小 操場", 25.0575, 121.5212),
-    ("LL-AIRBOX-03", "北投國小 校門口", 25.1337, 121.5007),
-    ("LL-AIRBOX-04", "北投國小 教室走廊", 25.1333, 121.5003),
-]
+LIVE_DEVICES = ("LL-AIRBOX-01", "LL-AIRBOX-02", "LL-AIRBOX-03", "LL-AIRBOX-04")
+
+
+def _live_devices(city: CityProfile) -> list[tuple[str, str, float, float]]:
+    """Two devices at each of two schools of the city (or two districts' points)."""
+    places = [(s.name, *s.point) for s in city.schools[:2]]
+    if len(places) < 2:
+        places = [(d.name_zh, *d.point) for d in city.districts[:2]]
+    spots = ("校門口", "操場")
+    devices = []
+    for index, device in enumerate(LIVE_DEVICES):
+        name, lat, lon = places[index // 2]
+        devices.append((device, f"{name} {spots[index % 2]}", lat, lon))
+    return devices
 
 
 RECENT = {
@@ -413,7 +422,8 @@ class _Seeder:
         slots = int((self.now - since) / step)
         thing_ids = []
         rng = random.Random(7)  # noqa: S311  # simulated readings, same on every load
-        for index, (device, name, lat, lon) in enumerate(LIVE_DEVICES):
+        live = _live_devices(self.platform.settings.city_profile)
+        for index, (device, name, lat, lon) in enumerate(live):
             thing_ids.append(
                 register_station(
                     self.uow,
@@ -451,7 +461,7 @@ class _Seeder:
                     source="sensor",
                     statistic=statistic,
                     thing_ids=[str(t) for t in thing_ids] if statistic == "online_ratio" else [],
-                    device_ids=[d[0] for d in LIVE_DEVICES] if statistic == "median" else [],
+                    device_ids=list(LIVE_DEVICES) if statistic == "median" else [],
                     quantity="pm25" if statistic == "median" else "",
                     expected_interval_s=int(step.total_seconds()),
                 )
@@ -572,13 +582,11 @@ class _Seeder:
             exchange.import_record(self.uow, exchange.sign(keys, document), set())
 
 
-DISTRICTS = ["信義區", "大安區", "中山區", "北投區", "萬華區", "內湖區", "士林區"]
-
-
 def _place(field: Field, variant: int) -> str:
     """How a generated pilot names where it runs."""
     if field.kind in ("other", "building"):
-        return DISTRICTS[(variant * 3 + len(field.name)) % len(DISTRICTS)]
+        districts = [d.name_zh for d in current_city().districts]
+        return districts[(variant * 3 + len(field.name)) % len(districts)]
     return field.name
 
 

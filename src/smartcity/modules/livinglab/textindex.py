@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9\-+.]*|\d+(?:\.\d+)?")
 
-# Each concept: the terms that mean it. Written for Taipei's pilot domains.
+# Each concept: the terms that mean it. Written for the pilot domains of the demo city.
 CONCEPTS: dict[str, tuple[str, ...]] = {
     "parking": ("停車", "車位", "車格", "格位", "泊車", "路邊停車", "parking"),
     "bus": ("公車", "巴士", "客運", "接駁車", "小巴", "bus"),

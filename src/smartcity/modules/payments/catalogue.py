@@ -1,4 +1,4 @@
-"""The demo catalogue: Taipei's taxes, fees, fines, deposits and tuition, by department.
+"""The demo catalogue: a city's taxes, fees, fines, deposits and tuition, by department.
 
 Names follow the city's published fee schedules; amounts are illustrative. A `None`
 amount means the officer states it on each bill (variable amount rule).
@@ -221,7 +221,7 @@ ITEMS: dict[str, list[tuple[str, str, str, int | None]]] = {
         ("fee", "勞工育樂中心場地費", "Workers' recreation centre fee", None),
     ],
     "DOCA": [
-        ("fee", "中山堂場地租金", "Zhongshan Hall rental", None),
+        ("fee", "市民會堂場地租金", "City hall auditorium rental", None),
         ("fee", "城市舞台場地費", "Metropolitan Hall venue fee", None),
         ("fee", "古蹟參觀門票", "Historic site admission", None),
         ("fee", "藝文補助返還款", "Return of arts grant", None),
@@ -232,7 +232,7 @@ ITEMS: dict[str, list[tuple[str, str, str, int | None]]] = {
     ],
     "DOS": [
         ("fee", "運動中心場地費", "Sports centre venue fee", None),
-        ("fee", "臺北小巨蛋場地費", "Taipei Arena rental", None),
+        ("fee", "小巨蛋場地費", "Arena rental", None),
         ("fee", "游泳池門票", "Swimming pool ticket", 110),
         ("fee", "體育場租借費", "Stadium rental", None),
         ("deposit", "體育場地保證金", "Sports venue deposit", None),

@@ -1,6 +1,6 @@
 """Fingerprints that let reconciliation skip the payments a settlement file agrees with (ADR 9).
 
-Every payment carries a bucket — its Taipei day and 10 bits of a hash of its write-off
+Every payment carries a bucket — its local day and 10 bits of a hash of its write-off
 number — and two 62-bit checks, one of (provider_txn_id, amount, day) for CSV files and one
 of (write-off number, amount, day) for store files. On SQLite, triggers keep per-bucket sums
 of them (`payments_bucket_sums`); a settlement file's lines get the same numbers here,

@@ -150,7 +150,7 @@ class Payment(Base):
     bucket: Mapped[int] = mapped_column(
         BigInteger, nullable=False, default=fingerprints.payment_bucket
     )
-    """Taipei day of paid_at × 1024 + 10 bits of the write-off number's hash (ADR 9)."""
+    """The local day of paid_at × 1024 + 10 bits of the write-off number's hash (ADR 9)."""
     txn_check: Mapped[int] = mapped_column(
         BigInteger, nullable=False, default=fingerprints.payment_txn_check
     )
@@ -310,11 +310,11 @@ class Settlement(Base):
     total: Mapped[int] = mapped_column(BigInteger, nullable=False)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     days: Mapped[list[str]] = mapped_column(JSON, nullable=False)
-    """The Taipei paid dates the file covers."""
+    """The local paid dates the file covers."""
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    """[window_start, window_end): from the file's first Taipei day to the end of its last."""
+    """[window_start, window_end): from the file's first local day to the end of its last."""
     covers_recorded_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When set, this settlement reconciles every payment of its provider paid in the window
     and recorded before this instant, except its `missing` and `amount_mismatch` findings,

@@ -338,7 +338,7 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class _Reader:
-    """Reads a provider's unsettled payments of some Taipei days, as columns."""
+    """Reads a provider's unsettled payments of some local days, as columns."""
 
     def __init__(self, session: Session, provider: str, store_file: bool) -> None:
         self.session = session
@@ -486,7 +486,7 @@ class _Reader:
 
 
 def _buckets_between(table: type[Payment] | type[BucketSum], first: date, last: date) -> list[Any]:
-    """The rows of the Taipei days `first` to `last` (a bucket starts with its day)."""
+    """The rows of the local days `first` to `last` (a bucket starts with its day)."""
     return [
         table.bucket >= first.toordinal() * fingerprints.BUCKETS,
         table.bucket < (last.toordinal() + 1) * fingerprints.BUCKETS,
@@ -933,7 +933,7 @@ def findings_of(
 def daily_report(
     session: Session, day: date, department: str | None = None
 ) -> list[dict[str, object]]:
-    """Per department for one Taipei day: collected, reconciled (核銷), unreconciled, exceptions.
+    """Per department for one local day: collected, reconciled (核銷), unreconciled, exceptions.
 
     Summed by the database, each payment's own department (a copy of its bill's): a busy
     day is one pass over its payments, not a row each to Python."""

@@ -66,12 +66,15 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         return
     settings = service.settings_of(platform)
     today = local_today()
+    city = platform.settings.city_profile
+    # Roadside parking in the city's first and second districts.
+    parked = [f"{d.name_zh} 路邊停車" for d in (city.districts * 2)[:2]]
     bills = [
         ("TWD-FEE01", 486, {"account_number": "2-13-045678-9"}, "115年10-11月水費"),
         ("TRSO-TAX01", 8_120, {"citizen_id": str(citizen.id)}, "115年房屋稅"),
         ("TRSO-TAX03", 11_230, {"citizen_id": str(citizen.id)}, "115年使用牌照稅"),
-        ("PMO-FEE01", 60, {"plate": "ABC-1234"}, "信義區松仁路 路邊停車"),
-        ("DOT-FINE01", None, {"plate": "ABC-1234"}, "違規停車 北市警交字第A12345號"),
+        ("PMO-FEE01", 60, {"plate": "ABC-1234"}, parked[0]),
+        ("DOT-FINE01", None, {"plate": "ABC-1234"}, "違規停車 警交字第A12345號"),
         ("DOE-TUI01", 6_360, {"citizen_id": str(citizen.id)}, "114學年度第二學期學費"),
     ]
     issued = []
@@ -102,14 +105,14 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
             ),
             idempotency_key=str(uuid.uuid4()),
         )
-    _store_settlement(uow, settings, issued[1], paid_at)
+    _store_settlement(uow, settings, issued[1], paid_at, parked[1])
     methods = [b for b in identity.bindings_of(session, citizen.id) if b.kind == "payment_method"]
     if methods:
         autopay.bind_autopay(uow, settings, citizen.id, "ABC-1234", methods[0].id)
 
 
 def _store_settlement(
-    uow: UnitOfWork, settings: PaymentsSettings, paid_tax: Bill, paid_at: datetime
+    uow: UnitOfWork, settings: PaymentsSettings, paid_tax: Bill, paid_at: datetime, parked: str
 ) -> None:
     """7-ELEVEN's settlement file of the day, reconciled: the tax it collected (matched), a
     parking fee whose callback was lost (recorded from the file) and a line whose write-off
@@ -122,7 +125,7 @@ def _store_settlement(
         amount=40,
         due_date=day + timedelta(days=14),
         payer={"plate": "RBC-5566"},
-        description="中山區南京東路 路邊停車",
+        description=parked,
     )
     number = lost.write_off_number
     garbled = number[:-1] + str((int(number[-1]) + 1) % 10)

@@ -407,7 +407,7 @@ class PaymentRequest:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _taipei_date(moment: datetime) -> date:
+def _local_date(moment: datetime) -> date:
     return as_utc(moment).astimezone(city_zone()).date()
 
 
@@ -560,7 +560,7 @@ def post_payment(
     paid_at = as_utc(request.paid_at)
     status = bill.status
     changes: dict[str, Any] = {}
-    if status == BillState.OPEN and _taipei_date(paid_at) > bill.due_date:
+    if status == BillState.OPEN and _local_date(paid_at) > bill.due_date:
         changes |= bill_move(status, BillState.EXPIRED, now)
         status = changes["status"]
     outstanding = bill.amount - bill.paid_amount
@@ -935,7 +935,7 @@ def resolve_exception(uow: UnitOfWork, payment_id: uuid.UUID, note: str) -> Paym
 def money_flow(
     session: Session, department: str | None, start: date, end: date
 ) -> list[dict[str, Any]]:
-    """Collected, applied and owed-back money per item and Taipei day in [start, end]."""
+    """Collected, applied and owed-back money per item and local day in [start, end]."""
     lower = datetime.combine(start, datetime.min.time(), city_zone())
     upper = datetime.combine(end, datetime.max.time(), city_zone())
     query = (
@@ -947,7 +947,7 @@ def money_flow(
         query = query.where(Bill.department == department)
     totals: dict[tuple[str, str], dict[str, Any]] = {}
     for item_code, paid_at, amount, applied, due in session.execute(query):
-        day = _taipei_date(paid_at).isoformat()
+        day = _local_date(paid_at).isoformat()
         row = totals.setdefault(
             (item_code, day),
             {

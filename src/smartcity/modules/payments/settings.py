@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from smartcity.core.city import current_city
 
 
 class PaymentsSettings(BaseSettings):
@@ -14,12 +18,16 @@ class PaymentsSettings(BaseSettings):
     )
 
     collection_code: str = Field(
-        "TPE", pattern=r"^[0-9A-Z]{3}$", description="3-character store collection code."
+        "",
+        pattern=r"^([0-9A-Z]{3})?$",
+        description="3-character store collection code; empty: the city profile's.",
     )
     virtual_account_prefix: str = Field(
-        "95270", pattern=r"^\d{5}$", description="The city's 5-digit virtual-account prefix."
+        "",
+        pattern=r"^(\d{5})?$",
+        description="The city's 5-digit virtual-account prefix; empty: the city profile's.",
     )
-    payee_name: str = Field("臺北市政府", description="Payee shown on TWQR codes.")
+    payee_name: str = Field("", description="Payee shown on TWQR codes; empty: the profile's.")
     twqr_verification_code: str = Field(
         "",
         pattern=r"^[0-9A-Za-z+/=]{0,32}$",
@@ -51,3 +59,16 @@ class PaymentsSettings(BaseSettings):
     sandbox_secret: str = Field(
         "", description="Secret signing sandbox callbacks; empty derives one from the keys."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _city_codes(cls, values: Any) -> Any:
+        # The profile holds the city's codes; a setting given here overrides it (ADR 19).
+        if not isinstance(values, dict):
+            return values
+        codes = current_city().payments
+        given = {name: value for name, value in values.items() if value != ""}
+        return {name: getattr(codes, name) for name in _CITY_CODES} | given
+
+
+_CITY_CODES = ("collection_code", "virtual_account_prefix", "payee_name")

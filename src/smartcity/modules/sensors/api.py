@@ -119,9 +119,9 @@ def build_router() -> APIRouter:
                         "feeds": [
                             {
                                 "device_id": "74DA38AF1234",
-                                "SiteName": "臺北市立建國中學",
-                                "gps_lat": 25.03,
-                                "gps_lon": 121.51,
+                                "SiteName": "示範國民中學",
+                                "gps_lat": 24.75,
+                                "gps_lon": 121.75,
                                 "s_d0": 17,
                                 "s_t0": 24.5,
                                 "s_h0": 68,

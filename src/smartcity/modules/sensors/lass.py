@@ -2,7 +2,7 @@
 
 A LASS line looks like
 `|ver_format=3|app=AirBox|device_id=74DA38AF1234|date=2024-11-02|time=08:15:03|s_d0=17|…|`.
-`date` and `time` are Taipei local time (UTC+8, no daylight saving since 1979).
+`date` and `time` are the city's local time (core.time.city_zone()).
 Known aliases are accepted and unknown fields are ignored; anything that cannot be
 read raises `LassError` with the reason, which the caller keeps as a dead letter.
 """
@@ -16,14 +16,13 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from smartcity.core.time import city_zone
 
 MAX_LINE = 4096
 """Longer lines are refused (a device line is a few hundred bytes)."""
-TAIPEI_OFFSET_MS = 8 * 3600 * 1000
 
 QUANTITY_FIELDS: dict[str, tuple[str, ...]] = {
     # quantity: accepted field names, first match wins
@@ -46,6 +45,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_MS = 946_684_800_000  # 2000-01-01
 _MAX_MS = 4_102_444_800_000  # 2100-01-01
 _DAY_MS: dict[str, int] = {}
+_DAY_ZONE: tzinfo | None = None
 _CLOCK_MS: dict[str, int] = {}
 # The field order Airbox firmware sends; anything else takes the general path.
 _STANDARD = re.compile(
@@ -114,8 +114,19 @@ def _number(text: str, what: str) -> float:
     return value
 
 
+def _local_days() -> dict[str, int]:
+    """The cache of local midnights, emptied when the city's zone is another than it was."""
+    global _DAY_ZONE
+    zone = city_zone()
+    if zone is not _DAY_ZONE:
+        _DAY_MS.clear()
+        _DAY_ZONE = zone
+    return _DAY_MS
+
+
 def _day_ms(date: str) -> int:
-    cached = _DAY_MS.get(date)
+    """UTC epoch ms of the city's midnight starting `date`."""
+    cached = _local_days().get(date)
     if cached is not None:
         return cached
     if len(date) != 10 or date[4] != "-" or date[7] != "-":
@@ -124,7 +135,10 @@ def _day_ms(date: str) -> int:
         day = datetime(int(date[:4]), int(date[5:7]), int(date[8:10]), tzinfo=UTC)
     except ValueError:
         raise LassError(f"not a date: {date[:40]!r}") from None
-    value = int((day - _EPOCH).total_seconds()) * 1000
+    # The offset in force at the day's noon: on a night that changes the clock, readings of
+    # the hours before the change are an hour off (the cities served so far keep one offset).
+    offset = city_zone().utcoffset(day.replace(hour=12, tzinfo=None)) or timedelta(0)
+    value = int((day - offset - _EPOCH).total_seconds()) * 1000
     if len(_DAY_MS) < 100_000:
         _DAY_MS[date] = value
     return value
@@ -152,7 +166,7 @@ def _parse_clock(clock: str) -> int:
 
 
 def timestamp_ms(text: str) -> int:
-    """ISO 8601 text → UTC epoch ms; a time without offset is Taipei local time."""
+    """ISO 8601 text → UTC epoch ms; a time without offset is the city's local time."""
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -170,7 +184,7 @@ def _time_ms(fields: Mapping[str, str]) -> int:
         date, clock = fields.get("date"), fields.get("time")
         if not date or not clock:
             raise LassError("missing date and time")
-        ms = _day_ms(date) + _clock_ms(clock) - TAIPEI_OFFSET_MS
+        ms = _day_ms(date) + _clock_ms(clock)
     if ms < _MIN_MS or ms > _MAX_MS:
         raise LassError("time out of range")
     return ms
@@ -196,7 +210,7 @@ def _standard(text: str) -> LassReading | None:
         return None
     if not date or not clock:
         return None
-    ms = _day_ms(date) + _clock_ms(clock) - TAIPEI_OFFSET_MS
+    ms = _day_ms(date) + _clock_ms(clock)
     if ms < _MIN_MS or ms > _MAX_MS:
         raise LassError("time out of range")
     start = text.find("|app=")
@@ -368,7 +382,7 @@ def _parse_lines(lines: Iterable[str]) -> tuple[list[LassReading], list[tuple[st
     readings: list[LassReading] = []
     refused: list[tuple[str, str]] = []
     search = _STANDARD.search
-    days, clocks = _DAY_MS, _CLOCK_MS
+    days, clocks = _local_days(), _CLOCK_MS
     isfinite = math.isfinite
     append = readings.append
     for line in lines:
@@ -384,7 +398,7 @@ def _parse_lines(lines: Iterable[str]) -> tuple[list[LassReading], list[tuple[st
                 except ValueError:
                     pass
                 else:
-                    ms = day + clock_ms - TAIPEI_OFFSET_MS
+                    ms = day + clock_ms
                     if (
                         isfinite(pm25 + pm10 + pm1 + temperature + humidity + latitude + longitude)
                         and -90 <= latitude <= 90

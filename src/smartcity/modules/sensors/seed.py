@@ -1,5 +1,5 @@
 """sensors' part of the demo city: ~60 school Airboxes with three days of hourly readings,
-and three reference stations (invented readings at the real stations' places)."""
+and the city's reference stations (invented readings at the real stations' places)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ AIRBOX_OWNER = "LASS"
 """The identity seed's LASS community: the demo Airboxes are its."""
 STATION_OWNER = "DEP"
 """The identity seed's Department of Environmental Protection: the reference stations are its."""
-REFERENCE_STATIONS = (
-    ("EPA-ZHONGSHAN", "環境部中山測站 Zhongshan station", 25.0626, 121.5265),
-    ("EPA-GUTING", "環境部古亭測站 Guting station", 25.0206, 121.5296),
-    ("EPA-SONGSHAN", "環境部松山測站 Songshan station", 25.0500, 121.5780),
-)
 
 
 def seed(uow: UnitOfWork, platform: Platform) -> None:
@@ -46,7 +41,8 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         registry=registry_of(platform),
     )
     field = Field(seed=11)
-    for station_id, name, lat, lon in REFERENCE_STATIONS:
+    for station in platform.settings.city_profile.stations:
+        station_id, name, (lat, lon) = station.code, station.name, station.point
         service.register_station(
             uow,
             station_id=station_id,

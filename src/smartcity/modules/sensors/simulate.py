@@ -1,7 +1,8 @@
 """Simulated Airboxes at school locations: plausible PM2.5 with a diurnal cycle and a shared field.
 
 Locations come from ../shared/data/airbox/lass-airbox-schools.json when it exists
-(read at run time, never copied), else from a small built-in list of Taipei schools.
+(read at run time, never copied; the schools inside the city's districts), else from the city
+profile's schools, else around its districts' points.
 """
 
 from __future__ import annotations
@@ -14,38 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from smartcity.core.city import CityProfile, current_city
 from smartcity.core.time import city_zone
 from smartcity.modules.sensors.lass import format_line
 
 SCHOOLS_FILE = Path("../shared/data/airbox/lass-airbox-schools.json")
-
-# (name, latitude, longitude): public elementary schools of Taipei, positions rounded.
-BUILT_IN_SCHOOLS: tuple[tuple[str, float, float], ...] = (
-    ("臺北市中正區東門國小", 25.0365, 121.5230),
-    ("臺北市大安區大安國小", 25.0306, 121.5480),
-    ("臺北市信義區興雅國小", 25.0389, 121.5680),
-    ("臺北市中山區長安國小", 25.0498, 121.5270),
-    ("臺北市松山區民生國小", 25.0585, 121.5600),
-    ("臺北市內湖區內湖國小", 25.0830, 121.5880),
-    ("臺北市士林區士林國小", 25.0930, 121.5240),
-    ("臺北市北投區北投國小", 25.1320, 121.5010),
-    ("臺北市萬華區龍山國小", 25.0360, 121.4990),
-    ("臺北市文山區景美國小", 24.9920, 121.5420),
-    ("臺北市南港區南港國小", 25.0540, 121.6070),
-    ("臺北市大同區日新國小", 25.0560, 121.5130),
-    ("臺北市中正區河堤國小", 25.0140, 121.5230),
-    ("臺北市大安區仁愛國小", 25.0370, 121.5520),
-    ("臺北市信義區三興國小", 25.0280, 121.5590),
-    ("臺北市中山區中山國小", 25.0640, 121.5270),
-    ("臺北市松山區敦化國小", 25.0510, 121.5500),
-    ("臺北市內湖區麗山國小", 25.0790, 121.5720),
-    ("臺北市士林區天母國小", 25.1170, 121.5330),
-    ("臺北市北投區石牌國小", 25.1150, 121.5150),
-    ("臺北市萬華區西門國小", 25.0390, 121.5040),
-    ("臺北市文山區興隆國小", 25.0000, 121.5520),
-    ("臺北市南港區玉成國小", 25.0450, 121.5870),
-    ("臺北市大同區蓬萊國小", 25.0600, 121.5160),
-)
 
 
 @dataclass(frozen=True)
@@ -58,9 +32,24 @@ class School:
     longitude: float
 
 
+def _profile_places(city: CityProfile) -> list[tuple[str, float, float]]:
+    if city.schools:
+        return [(school.name, *school.point) for school in city.schools]
+    return [(f"{city.name_zh}{d.name_zh}示範測站", *d.point) for d in city.districts]
+
+
+def _near(city: CityProfile, rng: random.Random, lat: float, lon: float) -> tuple[float, float]:
+    for _ in range(20):
+        moved = lat + rng.uniform(-0.003, 0.003), lon + rng.uniform(-0.003, 0.003)
+        if city.district_of(*moved):
+            return moved
+    return lat, lon
+
+
 def schools(count: int, seed: int = 7, path: Path | None = None) -> list[School]:
-    """`count` school locations, from the shared registry when present, built-in otherwise."""
+    """`count` school locations in the city, from the shared registry when present."""
     rng = random.Random(seed)  # noqa: S311  # simulated placement, not a secret
+    city = current_city()
     source = path or SCHOOLS_FILE
     places: list[tuple[str, float, float]] = []
     if source.exists():
@@ -68,30 +57,30 @@ def schools(count: int, seed: int = 7, path: Path | None = None) -> list[School]
             document = json.loads(source.read_text(encoding="utf-8"))
             for entry in document.get("school", []):
                 lat, lon = float(entry["lat"]), float(entry["lon"])
-                # Greater Taipei, where the demo city is.
-                if 24.95 <= lat <= 25.21 and 121.40 <= lon <= 121.67:
+                if city.extent.contains(lat, lon) and city.district_of(lat, lon):
                     places.append((str(entry.get("name") or entry.get("id")), lat, lon))
         except (ValueError, KeyError, TypeError):
             places = []
     if not places:
-        places = list(BUILT_IN_SCHOOLS)
+        places = _profile_places(city)
     chosen: list[School] = []
     for index in range(count):
         name, lat, lon = places[index % len(places)]
-        if index >= len(places):  # more devices than places: jitter within ~300 m
-            lat += rng.uniform(-0.003, 0.003)
-            lon += rng.uniform(-0.003, 0.003)
+        if index >= len(places):  # more devices than places: within ~300 m, in the city
+            lat, lon = _near(city, rng, lat, lon)
             name = f"{name} #{index // len(places) + 1}"
         chosen.append(School(f"74DA38{index:06X}", name, round(lat, 5), round(lon, 5)))
     return chosen
 
 
 class Field:
-    """A smooth PM2.5 field over Taipei: diurnal cycle, a drifting plume and local noise."""
+    """A smooth PM2.5 field over the city: diurnal cycle, a drifting plume and local noise."""
 
     def __init__(self, seed: int = 7) -> None:
         self.rng = random.Random(seed)  # noqa: S311  # simulated readings, not a secret
         self.offsets: dict[str, float] = {}
+        city = current_city()
+        self.west, (self.centre_lat, _) = city.extent.west, city.centre
 
     def values(self, school: School, when: datetime) -> dict[str, float]:
         """One device's readings at `when`."""
@@ -104,15 +93,16 @@ class Field:
             + 0.2 * math.exp(-((hour - 18.5) ** 2) / 3)
         )
         days = when.timestamp() / 86400
-        # A plume drifting west to east over the basin, once a day.
-        plume_lon = 121.45 + 0.2 * ((days * 1.0) % 1.0)
+        # A plume drifting west to east over the city's west, once a day.
+        plume_lon = self.west + 0.2 * ((days * 1.0) % 1.0)
         plume = 25 * math.exp(
             -(
                 ((school.longitude - plume_lon) / 0.03) ** 2
-                + ((school.latitude - 25.05) / 0.04) ** 2
+                + ((school.latitude - (self.centre_lat + 0.01)) / 0.04) ** 2
             )
         )
-        base = 14 + 6 * math.sin(days / 3 * 2 * math.pi) + 8 * (25.10 - school.latitude)
+        north = self.centre_lat + 0.06 - school.latitude
+        base = 14 + 6 * math.sin(days / 3 * 2 * math.pi) + 8 * north
         offset = self.offsets.setdefault(school.device_id, self.rng.gauss(0, 2))
         pm25 = max(1.0, base * diurnal + plume + offset + self.rng.gauss(0, 1.5))
         temperature = 22 + 5 * math.sin((hour - 9) / 24 * 2 * math.pi) + self.rng.gauss(0, 0.4)

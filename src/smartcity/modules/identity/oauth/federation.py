@@ -1,4 +1,4 @@
-"""Sign-in through an outside OAuth 2.0 identity provider (TaipeiPASS in Taipei).
+"""Sign-in through an outside OAuth 2.0 identity provider (the city's digital-ID app).
 
 The platform is then a client: authorisation code with PKCE and state
 (RFC 6749 §4.1, RFC 7636), the code redeemed at the provider's token endpoint
