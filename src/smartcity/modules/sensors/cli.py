@@ -102,9 +102,19 @@ def build_cli() -> typer.Typer:
     def mqtt(
         ctx: typer.Context,
         broker: Annotated[str, typer.Option(help="mqtt://host:port")] = "mqtt://127.0.0.1:1883",
-        client_id: Annotated[str, typer.Option(help="persistent session id")] = "",
-        batch: Annotated[int, typer.Option(min=1, max=100_000)] = 0,
-        flush_ms: Annotated[int, typer.Option(min=1, max=60_000)] = 0,
+        shared: Annotated[
+            str,
+            typer.Option(
+                help="join the shared subscription of this group: its ingesters split the stream"
+            ),
+        ] = "",
+        client_id: Annotated[
+            str,
+            typer.Option(
+                help="persistent session id (default: SMARTCITY_SENSORS_MQTT_CLIENT_ID; with "
+                "--shared, that id, the group, the host and the first free number)"
+            ),
+        ] = "",
         store_processes: Annotated[
             int | None, typer.Option(min=0, max=16, help="0 stores in the receiving process")
         ] = None,
@@ -113,13 +123,13 @@ def build_cli() -> typer.Typer:
         """Subscribe to LASS/# and v1.1/# (QoS 1, persistent session); store until stopped."""
         import logging
         import signal
+        import socket
 
         from smartcity.app import build_platform
-        from smartcity.modules.sensors.mqtt import Ingester
-
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+        from smartcity.modules.sensors.mqtt import Ingester, claim_client_id, shared_topics
         from smartcity.modules.sensors.runtime import sensors_settings
 
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
         platform = ctx.obj
         settings = sensors_settings(platform)
         if settings.mqtt_owner and _organisation_code(platform, settings.mqtt_owner) != (
@@ -129,12 +139,23 @@ def build_cli() -> typer.Typer:
                 "SMARTCITY_SENSORS_MQTT_OWNER must be an organisation's exact code", err=True
             )
             raise typer.Exit(2)
+        try:
+            shared_topics((), shared)  # refuses a group name MQTT does not allow
+            base = client_id or settings.mqtt_client_id
+            if shared and not client_id:
+                base = f"{base}-{shared}-{socket.gethostname()}"
+            # Held until the process ends: no second ingester here takes this session.
+            session_id, _lock = claim_client_id(
+                platform.settings.data_dir, base, numbered=bool(shared and not client_id)
+            )
+        except (ValueError, RuntimeError) as refused:
+            typer.echo(str(refused), err=True)
+            raise typer.Exit(2) from None
         ingester = Ingester(
             platform,
             broker,
-            client_id=client_id or settings.mqtt_client_id,
-            batch=batch or settings.mqtt_batch,
-            flush_ms=flush_ms or settings.mqtt_flush_ms,
+            client_id=session_id,
+            group=shared,
             publish=publish and settings.mqtt_publish_observations,
             store_processes=(
                 settings.mqtt_store_processes if store_processes is None else store_processes
