@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smartcity.core.uow import UnitOfWork
@@ -73,16 +72,16 @@ class DropWatch:
 
 
 def record_drop(uow: UnitOfWork, broker: str, drop: Drop) -> bool:
-    """Keep the alarm once (several ingesters hear the same report); False if already kept."""
-    session = uow.session
-    savepoint = session.begin_nested()
-    try:
-        session.add(BrokerDrop(broker=broker[:200], dropped=drop.dropped, load=drop.load))
-        session.flush()
-    except IntegrityError:
-        savepoint.rollback()
+    """Keep the alarm once (several ingesters hear the same report); False if already kept.
+
+    Two ingesters keeping the same report at the same moment: the second one's commit fails
+    on the unique (broker, load), which its caller takes as "already kept".
+    """
+    broker = broker[:200]
+    kept = select(BrokerDrop.id).where(BrokerDrop.broker == broker, BrokerDrop.load == drop.load)
+    if uow.session.execute(kept).first() is not None:
         return False
-    savepoint.commit()
+    uow.session.add(BrokerDrop(broker=broker, dropped=drop.dropped, load=drop.load))
     uow.audit("sensors.broker.dropped", "broker", broker, {"dropped": drop.dropped})
     return True
 
