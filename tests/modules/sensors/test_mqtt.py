@@ -124,7 +124,7 @@ def test_kill_minus_nine_loses_nothing_and_stores_nothing_twice(
                 (publisher.publish("LASS/AirBox/probe", probe, qos=1) and False)
                 or _stored(platform, f"{prefix}PROBE")[0] > 0
             ),
-            30,
+            90,  # 16 connections and a store process to start, on a busy machine
         ), "ingester never started"
         sent: list[Any] = []
 
