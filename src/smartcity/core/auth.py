@@ -78,9 +78,11 @@ def system_actor(name: str) -> Principal:
 KERNEL_SCOPES: Mapping[str, frozenset[Role]] = {
     "openid": ALL_ROLES,
     "audit": STAFF,
+    "jobs": frozenset({Role.ADMIN}),
 }
-"""Scopes of the kernel's own routes: `openid` (who the caller is) and `audit` (the staff's
-view of the audit log). Every other scope is named by a module's rules."""
+"""Scopes of the kernel's own routes: `openid` (who the caller is), `audit` (the staff's
+view of the audit log) and `jobs` (the job worker's queue, administrators only). Every other
+scope is named by a module's rules."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,9 @@ class Authenticator(Protocol):
 
     def from_bearer(self, session: Session, token: str) -> Principal | None:
         """The principal for an API key or access token, or None if it is not valid."""
+
+    def remembered(self, token: str) -> Principal | None:
+        """The principal for a token verified moments ago, found without I/O; None: look it up."""
 
     def from_session_cookie(self, session: Session, cookie: str) -> tuple[Principal, str] | None:
         """The principal and CSRF token of a portal session, or None."""

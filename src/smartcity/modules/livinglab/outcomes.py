@@ -18,7 +18,6 @@ from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.service import get_user
 from smartcity.modules.livinglab import kpis as kpi_values
 from smartcity.modules.livinglab.access import Caller
-from smartcity.modules.livinglab.events import FeedbackGiven
 from smartcity.modules.livinglab.models import Barrier, Feedback, Kpi, Measurement, Pilot, Score
 from smartcity.modules.livinglab.service import _id, get_pilot
 from smartcity.modules.livinglab.values import (
@@ -224,7 +223,6 @@ def give_feedback(uow: UnitOfWork, caller: Caller, pilot_id: uuid.UUID, **values
     except IntegrityError:
         raise Conflict("you already gave feedback on this pilot", code="feedback_exists") from None
     uow.audit("livinglab.feedback.given", "pilot", pilot.id, {"rating": row.rating})
-    uow.emit(FeedbackGiven(pilot.id, row.rating))
     return row
 
 

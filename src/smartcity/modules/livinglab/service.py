@@ -22,7 +22,6 @@ from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.service import get_organisation
 from smartcity.modules.livinglab import kpis as kpi_values
 from smartcity.modules.livinglab.access import Caller
-from smartcity.modules.livinglab.events import ChallengePublished, PilotTransitioned
 from smartcity.modules.livinglab.models import (
     Booking,
     BookingDay,
@@ -200,7 +199,6 @@ def publish_challenge(uow: UnitOfWork, caller: Caller, **values: Any) -> Challen
         row.id,
         {"title": row.title, "domain": row.domain, "department": department},
     )
-    uow.emit(ChallengePublished(row.id, row.domain))
     return row
 
 
@@ -563,7 +561,6 @@ def transition(
         pilot.id,
         {"from": source.value, "to": target.value, "reason": reason, "reference": reference},
     )
-    uow.emit(PilotTransitioned(pilot.id, source.value, target.value))
     return pilot
 
 
