@@ -1,16 +1,20 @@
 # ruff: noqa: S603, S607  # the benchmark starts mosquitto, mosquitto_pub and our own CLI
-"""MQTT ingestion from Mosquitto into PostgreSQL: sustained messages per second, zero loss.
+"""MQTT ingestion rates with zero loss: the stock broker against a wide window, 2 ingesters ÷ 1.
 
-A private Mosquitto (its own port and config, unlimited queue) and a fresh PostgreSQL database
-are started; `smartcity sensors mqtt` runs as its own process; `mosquitto_pub -l -q 1` publishes
-the LASS lines. Figures: messages stored per second from the first publish to the last commit,
-the publisher's own rate as the reference, messages published vs observations stored, and the
-CPU time each part spent per message (the receiving process, its store processes, Mosquitto and
-the database's backends; Linux only), which varies much less with the machine's load than the
-rate does: with `all` µs per message on 2 free cores the rate cannot exceed 2 / all, nor the
-receiving process's 1 / receiver.
+Each run publishes one burst of `--messages` LASS lines (QoS 1, `mosquitto_pub -l`) from devices
+already registered, while `smartcity sensors mqtt` runs with its defaults as its own process(es),
+and measures messages stored per second from the first publish to the last commit; every run
+must store every message (published = stored), or the script fails. The burst stays under what
+the stock broker queues for one ingester (16 lanes × `max_queued_messages` 1,000), so that the
+stock broker drops nothing and the rate is the ingester's.
 
-Run: `.venv/bin/python bench/bench_sensors_mqtt.py [--devices 2000] [--steps 50] [--batch 20000]`
+- stock → SQLite, stock → PostgreSQL: the machine's Mosquitto exactly as installed
+  (`SMARTCITY_BENCH_MQTT_URL`, default mqtt://127.0.0.1:1883; `max_inflight_messages` 20);
+- wide → PostgreSQL: a private Mosquitto on another port with `max_inflight_messages 65535`
+  and `max_queued_messages 0`; the ratio stock ÷ wide is what the stock window costs;
+- 2 shared → PostgreSQL: two ingesters with `--shared`, against the stock broker; ratio ÷ 1.
+
+Run: `.venv/bin/python bench/bench_sensors_mqtt.py [--messages 15000] [--devices 500]`
 (needs `mosquitto`, `mosquitto_pub` and PostgreSQL at SMARTCITY_BENCH_DATABASE_URL,
 default postgresql+psycopg://postgres@127.0.0.1:5432/smartcity_bench_sensors).
 """
@@ -19,28 +23,34 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from smartcity.core.db import normalise_url
 from smartcity.core.migrate import upgrade
 from smartcity.core.registry import load_manifests
 from smartcity.modules.sensors.models import Observation
+from smartcity.modules.sensors.mqtt import LANES, _client, broker_address
 from smartcity.modules.sensors.simulate import lines, schools
 
-URL = os.environ.get(
+POSTGRES = os.environ.get(
     "SMARTCITY_BENCH_DATABASE_URL",
     "postgresql+psycopg://postgres@127.0.0.1:5432/smartcity_bench_sensors",
 )
+STOCK = os.environ.get("SMARTCITY_BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -50,204 +60,163 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _fresh_database(url: str) -> None:
+def _fresh_database(url: str, folder: Path) -> str:
+    if url.startswith("sqlite"):
+        return f"sqlite:///{folder / 'bench.db'}"
     parsed = make_url(normalise_url(url))
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
+    return url
 
 
-def _count(engine) -> int:  # type: ignore[no-untyped-def]
+def _count(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.execute(select(func.count(Observation.id))).scalar() or 0)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _publish(broker: str, path: Path) -> None:
+    host, port = broker_address(broker)
+    with path.open("rb") as handle:
+        subprocess.run(
+            ["mosquitto_pub", "-h", host, "-p", str(port), "-q", "1", "-t", "LASS/AirBox/b", "-l"],
+            stdin=handle,
+            check=True,
+        )
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
-        found += [int(child) for child in listing.read_text().split()]
-    return found
+def _forget(broker: str, client_ids: list[str]) -> None:
+    host, port = broker_address(broker)
+    for client_id in client_ids:
+        for lane in (client_id, *(f"{client_id}.{n}" for n in range(1, LANES))):
+            client = _client(lane, persistent=False)
+            client.connect(host, port)  # a clean session: the broker forgets the old one
+            client.disconnect()
 
 
-def _cpu_by_role(ingester: int, broker: int, backends: list[int]) -> dict[str, float]:
-    """CPU seconds so far of the receiver, its store processes, Mosquitto and our backends."""
-    return {
-        "receiver": _cpu_seconds(ingester),
-        "store": sum(_cpu_seconds(child) for child in _children(ingester)),
-        "Mosquitto": _cpu_seconds(broker),
-        "PostgreSQL": sum(_cpu_seconds(backend) for backend in backends),
-    }
-
-
-def _top_id(engine) -> int:  # type: ignore[no-untyped-def]
-    """The highest observation id: an index look-up (~1 ms), where counting takes ~50 ms."""
-    with engine.connect() as connection:
-        return int(connection.execute(select(func.max(Observation.id))).scalar() or 0)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--devices", type=int, default=2000)
-    parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--batch", type=int, default=20_000, help="messages per stored batch")
-    parser.add_argument("--flush-ms", type=int, default=200)
-    parser.add_argument(
-        "--store-processes", type=int, default=1, help="0 stores in the receiving process"
-    )
-    args = parser.parse_args()
-    if not shutil.which("mosquitto") or not shutil.which("mosquitto_pub"):
-        print("skipped: mosquitto is not installed")
-        return
-    folder = Path(tempfile.mkdtemp(prefix="bench-mqtt-"))
+@contextmanager
+def _wide_broker(folder: Path) -> Iterator[str]:
     port = _free_port()
-    config = folder / "mosquitto.conf"
+    config = folder / "wide.conf"
     config.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
         "max_queued_messages 0\nmax_inflight_messages 65535\n"
     )
     broker = subprocess.Popen(["mosquitto", "-c", str(config)], stderr=subprocess.DEVNULL)
-    _fresh_database(URL)
-    engine = create_engine(normalise_url(URL))
+    time.sleep(0.5)
+    try:
+        yield f"mqtt://127.0.0.1:{port}"
+    finally:
+        broker.terminate()
+        broker.wait(10)
+
+
+def run(label: str, broker: str, database: str, ingesters: int, args: argparse.Namespace) -> float:
+    """Messages stored per second by `ingesters` processes; fails unless every one is stored."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-mqtt-"))
+    url = _fresh_database(database, folder)
+    engine = create_engine(normalise_url(url))
     upgrade(engine, load_manifests(()))
+    tag = secrets.token_hex(3)
+    client_id = f"bench-{tag}"
     env = {
         **os.environ,
-        "SMARTCITY_DATABASE_URL": URL,
+        "SMARTCITY_DATABASE_URL": url,
         "SMARTCITY_DATA_DIR": str(folder),
         "SMARTCITY_LOG_REQUESTS": "false",
+        "SMARTCITY_SENSORS_MQTT_CLIENT_ID": client_id,
     }
-    ingester = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "smartcity",
-            "sensors",
-            "mqtt",
-            "--broker",
-            f"mqtt://127.0.0.1:{port}",
-            "--client-id",
-            "bench-ingester",
-            "--batch",
-            str(args.batch),
-            "--flush-ms",
-            str(args.flush_ms),
-            "--store-processes",
-            str(args.store_processes),
-            "--no-publish",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    shared = ["--shared", tag] if ingesters > 1 else []
+    command = [sys.executable, "-m", "smartcity", "sensors", "mqtt", "--broker", broker]
+    processes = [
+        subprocess.Popen(
+            [*command, *shared],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(ingesters)
+    ]
+    host = socket.gethostname()
+    sessions = [f"{client_id}-{tag}-{host}-{n}" for n in range(1, 3)] if shared else [client_id]
     try:
         devices = schools(args.devices)
         start = datetime(2024, 11, 2, tzinfo=UTC)
-        # Warm-up: every device appears once, so the run measures steady-state ingestion.
         warm = folder / "warm.txt"
         warm.write_text(
             "\n".join(
-                line
-                for _w, _s, line in lines(
-                    devices, start - timedelta(days=1), 1, timedelta(minutes=5)
-                )
+                line for _w, _s, line in lines(devices, start - timedelta(days=1), 1, timedelta(1))
             )
             + "\n"
         )
         deadline = time.monotonic() + 300
-        while _count(engine) < args.devices * 5 and time.monotonic() < deadline:
-            with warm.open("rb") as handle:
-                subprocess.run(
-                    ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", "LASS/AirBox/warm", "-l"],
-                    stdin=handle,
-                    check=True,
-                )
-            time.sleep(2)
+        while _count(engine) < args.devices * 5:  # every device registered, every lane ready
+            assert time.monotonic() < deadline, f"{label}: the ingesters never stored the warm-up"
+            _publish(broker, warm)
+            time.sleep(3)
         baseline = _count(engine)
-        assert baseline == args.devices * 5, baseline
-        top_id = _top_id(engine)
-        text_lines = [
-            line for _w, _s, line in lines(devices, start, args.steps, timedelta(minutes=5))
-        ]
-        # One `mosquitto_pub -l` run per 60,000 lines: past 65,535 messages its 16-bit message
-        # ids wrap, it takes an early PUBACK for its last message and disconnects with the
-        # rest unsent (seen as ~69,000 of 200,000 arriving, with any ingester).
-        payloads = []
-        for part in range(0, len(text_lines), 60_000):
-            payloads.append(folder / f"lines-{part}.txt")
-            payloads[-1].write_text("\n".join(text_lines[part : part + 60_000]) + "\n")
-        messages = len(text_lines)
-        with engine.connect() as connection:
-            backends = list(
-                connection.execute(
-                    text(
-                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                        " AND pid <> pg_backend_pid()"
-                    )
-                ).scalars()
-            )
-        cpu_before = _cpu_by_role(ingester.pid, broker.pid, backends)
-        began = time.perf_counter()
-        for payload in payloads:
-            with payload.open("rb") as handle:
-                subprocess.run(
-                    ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", "LASS/AirBox/b", "-l"],
-                    stdin=handle,
-                    check=True,
-                )
-        published = time.perf_counter() - began
+        steps = args.messages // args.devices
+        burst = folder / "burst.txt"
+        burst.write_text(
+            "\n".join(line for _w, _s, line in lines(devices, start, steps, timedelta(minutes=5)))
+            + "\n"
+        )
+        messages = steps * args.devices
         expected = baseline + messages * 5
-        # Progress is watched by the highest id, not by counting: a count every 0.2 s cost
-        # PostgreSQL ~20 % of a core, taken from the ingester on 2 cores. Ids come from one
-        # sequence, so all rows are in once the top id has moved by their number (a
-        # redelivered duplicate only moves it further); the count then confirms.
-        target = top_id + messages * 5
-        last = -1
-        stalled = time.monotonic()
-        while True:
-            now = _top_id(engine)
-            if now >= target and _count(engine) >= expected:
-                break
+        began = time.perf_counter()
+        _publish(broker, burst)
+        last, stalled = -1, time.monotonic()
+        while (now := _count(engine)) < expected:
             if now != last:
                 last, stalled = now, time.monotonic()
             elif time.monotonic() - stalled > 30:
                 break
-            time.sleep(0.05)
+            time.sleep(0.2)
         elapsed = time.perf_counter() - began
-        cpu_after = _cpu_by_role(ingester.pid, broker.pid, backends)
         stored = (_count(engine) - baseline) // 5
-        print(f"messages published: {messages:,} ({messages * 5:,} observations)")
-        print(f"publisher alone: {published:.2f} s = {messages / published:,.0f} msg/s")
+        rate = stored / elapsed
         print(
-            f"stored in PostgreSQL: {stored:,} messages in {elapsed:.2f} s = "
-            f"{stored / elapsed:,.0f} msg/s ({stored * 5 / elapsed:,.0f} obs/s)"
+            f"{label}: {stored:,} of {messages:,} messages stored in {elapsed:.2f} s = "
+            f"{rate:,.0f} msg/s ({rate * 5:,.0f} observations/s)",
+            flush=True,
         )
-        print(f"ratio to the publisher alone: {stored / elapsed / (messages / published):.3f}")
-        print(f"lost: {messages - stored}")
-        per_message = {
-            role: (cpu_after[role] - cpu_before[role]) / messages * 1e6 for role in cpu_before
-        }
-        print(
-            "CPU per message: "
-            + ", ".join(f"{role} {micro:.1f} µs" for role, micro in per_message.items())
-            + f"; all {sum(per_message.values()):.1f} µs"
-        )
-        print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        if stored != messages:
+            raise SystemExit(f"{label}: {messages - stored} messages lost")
+        return rate
     finally:
-        ingester.terminate()
-        ingester.wait(30)
-        broker.terminate()
-        broker.wait(10)
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        _forget(broker, sessions)
         engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=15_000)
+    parser.add_argument("--devices", type=int, default=500)
+    args = parser.parse_args()
+    if not shutil.which("mosquitto") or not shutil.which("mosquitto_pub"):
+        print("skipped: mosquitto is not installed")
+        return
+    folder = Path(tempfile.mkdtemp(prefix="bench-mqtt-"))
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
+    sqlite = run("stock → SQLite", STOCK, "sqlite", 1, args)
+    stock = run("stock → PostgreSQL", STOCK, POSTGRES, 1, args)
+    with _wide_broker(folder) as wide_url:
+        wide = run("wide → PostgreSQL", wide_url, POSTGRES, 1, args)
+    two = run("2 shared → PostgreSQL", STOCK, POSTGRES, 2, args)
+    print(f"stock ÷ wide window (PostgreSQL): {stock / wide:.2f}")
+    print(f"SQLite ÷ PostgreSQL (stock): {sqlite / stock:.2f}")
+    print(f"2 shared ingesters ÷ 1 (stock, PostgreSQL): {two / stock:.2f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import tomllib
 import urllib.error
 import urllib.request
@@ -112,19 +113,6 @@ ALLOWED = {
     ".venv/bin/python -m pip install -e '.[redis]'": "would change the suite's own environment",
 }
 
-# Known failures that branch hub-mqtt fixes (it reworks the ingester's options and `simulate`).
-# Strict: the merge that makes them pass must also remove them from here.
-AWAITING_HUB_MQTT = {
-    "smartcity sensors mqtt": "--batch and --flush-ms default to 0, below their own range",
-    "smartcity sensors mqtt --broker mqtt://127.0.0.1:1883": "--batch and --flush-ms default to 0",
-    "smartcity sensors mqtt --batch 20000": "--flush-ms defaults to 0, below its own range",
-    "smartcity sensors simulate --devices 60 --interval 60 --mqtt mqtt://127.0.0.1:1883": (
-        "Ctrl-C ends it with exit code 130, not 0"
-    ),
-    "smartcity sensors simulate --devices 60 --interval 60 --http http://127.0.0.1:8000 "
-    "--token $TOKEN": "Ctrl-C ends it with exit code 130, not 0",
-}
-
 
 def key(text: str) -> str:
     """The command as the tables here name it: `.venv/bin/smartcity` written `smartcity`."""
@@ -173,9 +161,6 @@ def _params(wanted: str) -> list[object]:
         marks: list[pytest.MarkDecorator] = []
         if wanted == "run" and re.search(r"mqtt://|^smartcity sensors mqtt\b", name):
             marks.append(pytest.mark.mqtt)
-        if wanted == "run" and name in AWAITING_HUB_MQTT:
-            reason = f"hub-mqtt: {AWAITING_HUB_MQTT[name]}"
-            marks.append(pytest.mark.xfail(reason=reason, raises=AssertionError, strict=True))
         params.append(pytest.param(name, marks=marks, id=name))
     return params
 
@@ -267,7 +252,7 @@ def test_every_line_of_a_command_block_is_a_command() -> None:
 
 def test_the_tables_here_name_only_documented_commands() -> None:
     texts = [name for _, name in DOCUMENTED]
-    stale = [name for name in (*BEFORE, *AWAITING_HUB_MQTT) if name not in _of_kind("run")]
+    stale = [name for name in BEFORE if name not in _of_kind("run")]
     stale += [name for name in ALLOWED if name not in _of_kind("allowed")]
     stale += [name for name in INPUTS if not any(_names_file(text, name) for text in texts)]
     stale += [name for name in TOKENS if not any(f"${name}" in text for text in texts)]
@@ -401,7 +386,9 @@ def _publishes_a_round(start: Callable[[], Running], box: Sandbox, stack: ExitSt
     heard = _Listener("LASS/AirBox/#")
     stack.callback(heard.close)
     running = start()
-    running.wait_for(lambda: "round 1:" in running.output and heard.count, "round published")
+    # A simulation publishes in rounds; a replay reports what it replayed.
+    done = re.compile(r"^(?:round 1:|replayed \d+ of)", re.MULTILINE)
+    running.wait_for(lambda: done.search(running.output) and heard.count, "round published")
     return running
 
 
@@ -413,9 +400,15 @@ def _stores_a_reading(start: Callable[[], Running], box: Sandbox, stack: ExitSta
     from smartcity.modules.sensors.lass import format_line
     from smartcity.modules.sensors.models import Thing
 
-    # The documented command uses the default persistent session: start it empty, leave none.
-    _forget_session("smartcity-sensors-ingester")
-    stack.callback(_forget_session, "smartcity-sensors-ingester")
+    # The documented command uses the default persistent sessions (one per connection of the
+    # ingester, see LANES): start them empty, leave none.
+    # With `--shared GROUP`, the sessions are the first member's of that group on this host.
+    from smartcity.modules.sensors.mqtt import LANES
+
+    for base in ("smartcity-sensors-ingester", *_first_members()):
+        for session in (base, *(f"{base}.{lane}" for lane in range(1, LANES))):
+            _forget_session(session)
+            stack.callback(_forget_session, session)
     engine = create_engine(box.engine_url)
     stack.callback(engine.dispose)
     publisher = Client(CallbackAPIVersion.VERSION2)
@@ -469,6 +462,17 @@ class _Listener:
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
+
+
+def _first_members() -> list[str]:
+    """The client ids of the first ingester of each shared group the docs run, on this host."""
+    groups = {
+        match.group(1)
+        for name in _of_kind("run")
+        for match in re.finditer(r"smartcity sensors mqtt\b.*--shared (\S+)", name)
+    }
+    host = socket.gethostname()
+    return [f"smartcity-sensors-ingester-{group}-{host}-1" for group in sorted(groups)]
 
 
 def _forget_session(client_id: str) -> None:

@@ -73,6 +73,8 @@ class QualityParameters:
     temperature_range: tuple[float, float] = (-10.0, 60.0)
     humidity_saturated: float = 95.0
     stuck_slices: int = 12
+    stuck_gap_slices: int = 2
+    """Empty slices a stuck run carries across (a device reporting less often than slices)."""
     spike_abs: float = 30.0
     spike_rel: float = 1.0
     spatial_sigma: float = 3.0
@@ -136,6 +138,15 @@ def _run_lengths(equal_next: NDArray[np.bool_]) -> NDArray[np.int64]:
     return np.asarray(lengths[run_id].reshape(n, t1 + 1))
 
 
+def _held(x: FloatArray, present: NDArray[np.bool_], max_gap: int) -> FloatArray:
+    """Each row's last reading carried into at most `max_gap` empty slices after it (NaN beyond)."""
+    n, t = x.shape
+    columns = np.broadcast_to(np.arange(t), (n, t))
+    last = np.maximum.accumulate(np.where(present, columns, -1), axis=1)
+    held = np.take_along_axis(x, np.maximum(last, 0), axis=1)
+    return np.where((last >= 0) & (columns - last <= max_gap), held, np.nan)
+
+
 def _row_median(values: FloatArray) -> FloatArray:
     """Median of each row ignoring NaN (NaN for an empty row), without warnings."""
     out = np.full(values.shape[0], np.nan)
@@ -176,7 +187,11 @@ def assess(
     flags[bad] |= np.uint16(Flag.OUT_OF_RANGE)
 
     if t > 1:
-        equal_next = (x[:, 1:] == x[:, :-1]) & present[:, 1:] & present[:, :-1]
+        # A device reporting less often than once a slice leaves empty slices between its
+        # readings; a run of one value carries across such short gaps (real Airboxes report
+        # every ~6 minutes, so 5-minute slices are often empty), never across an outage.
+        held = _held(x, present, p.stuck_gap_slices)
+        equal_next = held[:, 1:] == held[:, :-1]
         stuck = (_run_lengths(equal_next) >= p.stuck_slices) & present
         flags[stuck] |= np.uint16(Flag.STUCK)
     else:

@@ -226,3 +226,20 @@ class DeadLetter(Base):
     topic: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     payload: Mapped[str] = mapped_column(Text, nullable=False)
     reason: Mapped[str] = mapped_column(String(500), nullable=False)
+
+
+class BrokerDrop(Base):
+    """Messages the MQTT broker reported dropping: it could not queue them for a subscriber."""
+
+    __tablename__ = "sensors_broker_drops"
+    __table_args__ = (UniqueConstraint("broker", "load", name="uq_sensors_broker_drops_load"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    observed_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=utcnow, index=True
+    )
+    broker: Mapped[str] = mapped_column(String(200), nullable=False)
+    dropped: Mapped[int] = mapped_column(Integer, nullable=False)
+    """Messages dropped since the broker's previous report, estimated from its load average."""
+    load: Mapped[str] = mapped_column(String(32), nullable=False)
+    """The broker's report as published: every ingester that heard it records it once."""

@@ -20,18 +20,23 @@ import logging
 import multiprocessing
 import re
 import signal
+import socket
 import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from sqlalchemy.exc import IntegrityError
 
 from smartcity.core.auth import system_actor
 from smartcity.core.errors import BadRequest
 from smartcity.core.platform import Platform
+from smartcity.modules.sensors.drops import DROP_LOAD_TOPIC, UPTIME_TOPIC, DropWatch, record_drop
 from smartcity.modules.sensors.ingest import IngestResult, dead_letter, ingest
 from smartcity.modules.sensors.lass import parse_lines
 from smartcity.modules.sensors.models import Datastream
@@ -404,9 +409,10 @@ class StoreProcesses:
         """Whether any batch is still being stored."""
         return any(worker.outstanding for worker in self._workers)
 
-    def collect(self, timeout: float | None) -> list[tuple[int, Stored]]:
-        """Results that arrive within `timeout` seconds (None: wait for at least one event)."""
-        waitables: list[Any] = [w.connection for w in self._workers]
+    def collect(self, timeout: float | None, extra: Sequence[Any] = ()) -> list[tuple[int, Stored]]:
+        """Results that arrive within `timeout` seconds (None: wait for at least one event);
+        `extra` are other objects to wake up for, as `multiprocessing.connection.wait` takes."""
+        waitables: list[Any] = [*extra, *(w.connection for w in self._workers)]
         waitables += [w.process.sentinel for w in self._workers]
         ready = set(wait(waitables, timeout))
         done: list[tuple[int, Stored]] = []
@@ -442,17 +448,62 @@ class StoreProcesses:
 
 
 _MAX_IN_FLIGHT = 65_535
-Pending = tuple[int, int, str, bytes]
-"""A received message awaiting storage and acknowledgement: (mid, qos, topic, payload)."""
+_MAX_BATCH = 20_000
+_IDLE_GAP_S = 0.003
+"""A pause this long in the stream means the broker has nothing more to give for now."""
+_MAX_WAIT_S = 0.05
+"""The longest a received message waits for its batch (when the window is too big to fill)."""
+LANES = 16
+"""Connections per ingester: the broker grants each its own in-flight window (Mosquitto's
+stock `max_inflight_messages` is 20), and one window of 20 per commit caps an ingester near
+20 messages per commit's round trip, below what a city's devices send in a burst."""
+Pending = tuple[int, int, int, str, bytes]
+"""A received message awaiting storage and acknowledgement: (lane, mid, qos, topic, payload)."""
+
+
+def shared_topics(topics: Sequence[str], group: str) -> tuple[str, ...]:
+    """The topic filters as one shared subscription of `group` (MQTT 5 §4.8.2, Mosquitto 2)."""
+    if not group:
+        return tuple(topics)
+    if not re.fullmatch(r"[\w.-]{1,64}", group):
+        raise ValueError("a shared subscription group is letters, digits, '.', '-' or '_'")
+    return tuple(f"$share/{group}/{topic}" for topic in topics)
+
+
+def claim_client_id(lock_dir: Path, base: str, *, numbered: bool) -> tuple[str, Any]:
+    """A client id no other ingester on this host uses, and the open lock file that holds it.
+
+    Two connections with one client id take the session from each other, so each ingester
+    holds a lock named after its id. `numbered` (a shared subscription's members): the first
+    free of `base-1`, `base-2`, …, so that a restarted member takes back its own session, and
+    with it the messages the broker kept in flight for it.
+    """
+    import fcntl
+
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    for index in range(1, 1000) if numbered else (0,):
+        client_id = f"{base}-{index}" if numbered else base
+        name = re.sub(r"[^\w.-]", "_", client_id)
+        handle = (lock_dir / f"mqtt-{name}.lock").open("w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        return client_id, handle
+    raise RuntimeError(f"another ingester on this host uses the MQTT client id {base}")
 
 
 class Ingester:
     """The long-running LASS / STA-MQTT subscriber.
 
-    The receiving thread only queues messages. Batches are stored in this process
-    (`store_processes=0`) or by that many store processes (`platform_factory` rebuilds
-    the platform there from its settings); either way a batch's messages are acknowledged,
-    in the order they arrived, only once it has committed.
+    The receiving thread only queues messages. A batch is cut when every message the broker
+    may have in flight to us is here (the unacknowledged count reaches the largest seen: the
+    broker's window, measured, whatever its `max_inflight_messages`), when the stream pauses
+    for a few milliseconds, or when a message has waited `_MAX_WAIT_S`. Batches are stored in
+    this process (`store_processes=0`) or by that many store processes (`platform_factory`
+    rebuilds the platform there from its settings); either way a batch's messages are
+    acknowledged, in the order they arrived, only once it has committed.
     """
 
     def __init__(
@@ -461,29 +512,40 @@ class Ingester:
         broker: str,
         *,
         client_id: str = "smartcity-sensors-ingester",
-        batch: int = 2000,
-        flush_ms: int = 200,
         topics: Sequence[str] = (*LASS_TOPICS, STA_TOPIC),
+        group: str = "",
+        lanes: int = LANES,
         publish: bool = True,
         base: str = "",
         store_processes: int = 0,
         platform_factory: Callable[[Any], Platform] | None = None,
+        watch_drops: bool = True,
     ) -> None:
         if store_processes and platform_factory is None:
             raise ValueError("store processes need a platform_factory")
         self.platform = platform
         self.broker = broker
         self.client_id = client_id
-        self.batch = batch
-        self.flush_s = flush_ms / 1000
-        self.topics = topics
+        # The lanes split the stream as one shared subscription: the ingesters' group, or a
+        # group of this ingester's own.
+        own_group = re.sub(r"[^\w.-]", "_", client_id)[:64]
+        self.topics = shared_topics(topics, group or (own_group if lanes > 1 else ""))
+        self.lane_ids = [client_id, *(f"{client_id}.{lane}" for lane in range(1, lanes))]
         self.publish = publish
         self.base = base or platform.settings.base_url.rstrip("/") + "/sta/v1.1"
         self.store_processes = store_processes
         self.platform_factory = platform_factory
+        self.watch_drops = watch_drops
         self.totals = IngestResult()
+        self.window = 0
+        """The most messages seen unacknowledged at once: the broker's in-flight window."""
         self._buffer: list[Pending] = []
-        self._lock = threading.Condition()
+        self._buffered_acks = 0  # QoS 1 and 2 messages in `_buffer`: those the window counts
+        self._in_store = 0  # … and in batches submitted but not yet acknowledged
+        self._first_arrival = self._last_arrival = 0.0
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._woken = False
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._batches: dict[int, list[Pending]] = {}  # submitted, not yet acknowledged, in order
@@ -491,29 +553,55 @@ class Ingester:
         self._next_batch = 0
         self._window_warned = False
         self._processes: StoreProcesses | None = None
-        self.client: Any = None
+        self._reports: list[tuple[str, bytes]] = []  # the broker's $SYS reports, to read
+        self._drops = DropWatch()
+        self.clients: list[Any] = []
 
     # -- broker -----------------------------------------------------------------
 
-    def _on_connect(
-        self, client: Any, _userdata: Any, _flags: Any, reason: Any, _props: Any
-    ) -> None:
+    def _on_connect(self, client: Any, lane: int, _flags: Any, reason: Any, _props: Any) -> None:
         if getattr(reason, "is_failure", False):
             log.error("broker refused the connection: %s", reason)
             return
-        client.subscribe([(topic, 1) for topic in self.topics])
+        subscriptions = [(topic, 1) for topic in self.topics]
+        if self.watch_drops and lane == 0:  # QoS 0: reports are not stored, nothing to ack
+            subscriptions += [(DROP_LOAD_TOPIC, 0), (UPTIME_TOPIC, 0)]
+        client.subscribe(subscriptions)
         self._connected.set()
-        log.info("connected to %s as %s", self.broker, self.client_id)
+        log.info("connected to %s as %s", self.broker, self.lane_ids[lane])
 
     def _on_disconnect(self, *args: Any) -> None:
         log.warning("disconnected from %s: %s", self.broker, args[3] if len(args) > 3 else "")
         self._connected.clear()
 
-    def _on_message(self, _client: Any, _userdata: Any, message: Any) -> None:
+    def _on_message(self, _client: Any, lane: int, message: Any) -> None:
+        topic = message.topic
         with self._lock:
-            self._buffer.append((message.mid, message.qos, message.topic, message.payload))
-            if len(self._buffer) >= self.batch:
-                self._lock.notify()
+            if topic.startswith("$SYS/"):
+                self._reports.append((topic, message.payload))
+                return
+            now = time.monotonic()
+            if not self._buffer:
+                self._first_arrival = now
+            self._last_arrival = now
+            self._buffer.append((lane, message.mid, message.qos, topic, message.payload))
+            if message.qos:
+                self._buffered_acks += 1
+                unacknowledged = self._buffered_acks + self._in_store
+                self.window = max(self.window, unacknowledged)
+            # Wake the storing loop when a batch begins (to time it) and when it is complete.
+            if len(self._buffer) == 1 or self._complete():
+                self._wake()
+
+    def _complete(self) -> bool:
+        """Whether the broker cannot send more before we acknowledge (caller holds the lock)."""
+        unacknowledged = self._buffered_acks + self._in_store
+        return (0 < self.window <= unacknowledged) or len(self._buffer) >= _MAX_BATCH
+
+    def _wake(self) -> None:
+        if not self._woken:
+            self._woken = True
+            self._wake_w.send(b".")
 
     def start(self) -> None:
         """Start the store processes, connect (persistent session), start the network thread."""
@@ -525,41 +613,41 @@ class Ingester:
                 base=self.base,
                 notify=self.publish,
             )
-        self.client = _client(self.client_id, persistent=True)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         host, port = broker_address(self.broker)
-        self.client.connect(host, port, keepalive=30)
-        self.client.loop_start()
+        for lane, lane_id in enumerate(self.lane_ids):
+            client = _client(lane_id, persistent=True)
+            client.user_data_set(lane)
+            client.on_connect = self._on_connect
+            client.on_disconnect = self._on_disconnect
+            client.on_message = self._on_message
+            client.reconnect_delay_set(min_delay=1, max_delay=10)
+            client.connect(host, port, keepalive=30)
+            client.loop_start()
+            self.clients.append(client)
 
     def stop(self) -> None:
         """Ask `run` to finish after its current batch."""
         self._stop.set()
         with self._lock:
-            self._lock.notify()
+            self._wake()
 
     def run(self, *, max_seconds: float | None = None, idle_exit_s: float | None = None) -> None:
         """Store batches until stopped (or `max_seconds`, or `idle_exit_s` without messages)."""
-        if self.client is None:
+        if not self.clients:
             self.start()
         started = last_message = time.monotonic()
         try:
             while not self._stop.is_set():
-                with self._lock:
-                    if len(self._buffer) < self.batch:
-                        self._lock.wait(self.flush_s)
-                    taken = self._buffer[: self.batch]
-                    del self._buffer[: self.batch]
+                taken, timeout = self._take()
                 now = time.monotonic()
                 if taken:
                     last_message = now
                     self._submit(taken)
-                elif idle_exit_s is not None and now - last_message > idle_exit_s:
+                else:
+                    self._wait(timeout)
+                self._read_reports()
+                if idle_exit_s is not None and not taken and now - last_message > idle_exit_s:
                     break
-                if self._processes is not None:
-                    self._acknowledge(self._processes.collect(0))
                 if max_seconds is not None and now - started > max_seconds:
                     break
         finally:
@@ -573,13 +661,66 @@ class Ingester:
                     self._acknowledge(self._processes.collect(1.0))
                 self._processes.close()
                 self._processes = None
-            self.client.loop_stop()
-            self.client.disconnect()
+            for client in self.clients:
+                client.loop_stop()
+                client.disconnect()
+
+    def _take(self) -> tuple[list[Pending], float]:
+        """The next batch if one is due, else nothing and how long to wait for one."""
+        with self._lock:
+            if not self._buffer:
+                return [], 0.2
+            now = time.monotonic()
+            gap_left = _IDLE_GAP_S - (now - self._last_arrival)
+            age_left = _MAX_WAIT_S - (now - self._first_arrival)
+            if not self._complete() and gap_left > 0 and age_left > 0:
+                return [], min(gap_left, age_left)
+            taken = self._buffer[:_MAX_BATCH]
+            del self._buffer[:_MAX_BATCH]
+            acks = sum(1 for _lane, _mid, qos, _topic, _payload in taken if qos)
+            self._buffered_acks -= acks
+            self._in_store += acks
+            if self._buffer:
+                self._first_arrival = now
+            return taken, 0.0
+
+    def _wait(self, timeout: float) -> None:
+        """Until a message completes or begins a batch, a store process answers, or `timeout`."""
+        waitables: list[Any] = [self._wake_r]
+        if self._processes is not None:
+            self._acknowledge(self._processes.collect(timeout, extra=waitables))
+        else:
+            wait(waitables, timeout)
+        with self._lock:
+            if self._woken:
+                self._wake_r.recv(1)
+                self._woken = False
+
+    def _read_reports(self) -> None:
+        """Raise the alarm for each rise of the broker's drop load it reported."""
+        with self._lock:
+            reports, self._reports = self._reports, []
+        for topic, payload in reports:
+            drop = self._drops.heard(topic, payload)
+            if drop is None:
+                continue
+            log.error(
+                "the broker %s dropped about %d messages it could not queue (load %s/min): "
+                "they are lost; see docs/sensors.md on sizing the broker and the ingesters",
+                self.broker,
+                drop.dropped,
+                drop.load,
+            )
+            try:
+                with self.platform.unit_of_work(system_actor("sensors-mqtt")) as uow:
+                    record_drop(uow, self.broker, drop)
+            except IntegrityError:
+                pass  # another ingester kept the same report in the meantime
 
     # -- storing ----------------------------------------------------------------
 
     def _submit(self, messages: list[Pending]) -> None:
-        received = [(topic, payload) for _mid, _qos, topic, payload in messages]
+        received = [(topic, payload) for _lane, _mid, _qos, topic, payload in messages]
         if self._processes is None:
             store = BatchStore(self.platform, base=self.base, notify=self.publish)
             stored = store.store(received, self._stop.is_set)
@@ -589,14 +730,14 @@ class Ingester:
         batch_id = self._next_batch
         self._next_batch += 1
         self._batches[batch_id] = messages
-        unacknowledged = len(self._buffer) + sum(len(b) for b in self._batches.values())
-        if unacknowledged > _MAX_IN_FLIGHT and not self._window_warned:
+        if self.window > _MAX_IN_FLIGHT * len(self.clients) and not self._window_warned:
             # MQTT 3.1.1 has no receive maximum: only the broker's setting bounds this, and
             # past 65,535 unacknowledged messages their 16-bit ids repeat.
             log.error(
-                "%d messages unacknowledged: set the broker's max_inflight_messages to at most "
-                "%d (and at least the batch size)",
-                unacknowledged,
+                "%d messages unacknowledged on %d connections: set the broker's "
+                "max_inflight_messages to at most %d",
+                self.window,
+                len(self.clients),
                 _MAX_IN_FLIGHT,
             )
             self._window_warned = True
@@ -614,11 +755,16 @@ class Ingester:
     def _finish(self, messages: list[Pending], stored: Stored) -> None:
         result, published = stored
         self.totals.add(result)
-        # One write acknowledges the whole batch (the subscription is QoS 1; any QoS 2
-        # message is acknowledged the usual way).
-        self.client.ack_all([mid for mid, qos, _topic, _payload in messages if qos == 1])
-        for mid, qos, _topic, _payload in messages:
-            if qos == 2:
-                self.client.ack(mid, qos)
+        acks: list[list[int]] = [[] for _ in self.clients]
+        for lane, mid, qos, _topic, _payload in messages:
+            if qos == 1:
+                acks[lane].append(mid)
+            elif qos == 2:  # the subscriptions are QoS 1; any QoS 2 message the usual way
+                self.clients[lane].ack(mid, qos)
+        with self._lock:
+            self._in_store -= sum(1 for _lane, _mid, qos, _topic, _payload in messages if qos)
+        # One write per connection acknowledges its part of the batch.
+        for client, mids in zip(self.clients, acks, strict=True):
+            client.ack_all(mids)
         if published:
-            StaPublisher(self.broker, self.client).publish(published)
+            StaPublisher(self.broker, self.clients[0]).publish(published)

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from smartcity.core.http import PageContext, page_access
-from smartcity.modules.sensors import rules, service
+from smartcity.modules.sensors import drops, rules, service
 from smartcity.modules.sensors.models import Datastream, Observation, Thing
 
 Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
@@ -28,6 +28,8 @@ def build_router() -> APIRouter:
             latest = service.latest(session, ("pm25", "temperature", "humidity"))[:50]
             letters = service.dead_letters(session, 100)
             letter_count = service.dead_letter_count(session)
+            recent_drops = drops.recent_drops(session)
+            dropped_total = drops.dropped_total(session)
             return ctx.render(
                 "sensors/staff.html",
                 things=things,
@@ -36,6 +38,8 @@ def build_router() -> APIRouter:
                 latest=latest,
                 letters=letters,
                 letter_count=letter_count,
+                drops=recent_drops,
+                dropped_total=dropped_total,
             )
 
     return router

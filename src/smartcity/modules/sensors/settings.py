@@ -28,8 +28,6 @@ class SensorsSettings(BaseSettings):
     mqtt_client_id: str = Field(
         "smartcity-sensors-ingester", description="Persistent-session client id of the ingester."
     )
-    mqtt_batch: int = Field(2000, ge=1, le=100_000, description="Messages per stored batch.")
-    mqtt_flush_ms: int = Field(200, ge=1, le=60_000, description="Longest wait before a batch.")
     mqtt_store_processes: int = Field(
         1, ge=0, le=16, description="Processes storing batches beside the receiver (0: in it)."
     )

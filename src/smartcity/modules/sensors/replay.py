@@ -1,0 +1,78 @@
+"""Recorded device readings (CSV, optionally gzipped) as LASS lines, in time order, for replay.
+
+Columns are matched by name, so both the minute file of real Airboxes
+(`device_id,date,time,temperature,RH,PM2.5,lat,lon`) and the hourly open-data file
+(`device_id,time,latitude,longitude,pm25`) read as they are. Times without a zone are the
+city's local time, as devices report them.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import math
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from smartcity.core.time import city_zone
+from smartcity.modules.sensors.lass import format_line
+
+# Column names as recorded files spell them → the quantity the hub stores.
+_QUANTITIES = {
+    "pm2.5": "pm25",
+    "pm25": "pm25",
+    "pm10": "pm10",
+    "pm1": "pm1",
+    "temperature": "temperature",
+    "rh": "humidity",
+    "humidity": "humidity",
+}
+_LATITUDE = ("lat", "latitude", "gps_lat")
+_LONGITUDE = ("lon", "lng", "longitude", "gps_lon")
+
+
+class RecordingError(ValueError):
+    """The file is not a recording of device readings."""
+
+
+def _open(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return path.open(encoding="utf-8", newline="")
+
+
+def _time(row: dict[str, str]) -> datetime:
+    text = f"{row['date']}T{row['time']}" if row.get("date") else row["time"]
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=city_zone())
+
+
+def _first(row: dict[str, str], names: tuple[str, ...]) -> float:
+    for name in names:
+        if row.get(name):
+            return float(row[name])
+    return math.nan
+
+
+def recorded_lines(path: Path) -> Iterator[tuple[datetime, str]]:
+    """(time, LASS line) of every readable row, in time order (rows out of order are sorted)."""
+    with _open(path) as handle:
+        reader = csv.DictReader(handle)
+        fields = {name.lower(): name for name in reader.fieldnames or ()}
+        if "device_id" not in fields or "time" not in fields:
+            raise RecordingError(f"{path.name}: no device_id and time columns")
+        quantities = {fields[k]: q for k, q in _QUANTITIES.items() if k in fields}
+        rows: list[tuple[datetime, str]] = []
+        for raw in reader:
+            row = {name.lower(): value for name, value in raw.items() if name}
+            try:
+                when = _time(row)
+                values = {q: float(raw[column]) for column, q in quantities.items() if raw[column]}
+                latitude, longitude = _first(row, _LATITUDE), _first(row, _LONGITUDE)
+            except (KeyError, ValueError):
+                continue  # a broken row of the recording: the device sent nothing readable
+            rows.append((when, format_line(row["device_id"], when, values, latitude, longitude)))
+    rows.sort(key=lambda item: item[0])
+    yield from rows
