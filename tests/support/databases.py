@@ -105,6 +105,13 @@ class TemplateDatabase:
         with self.engine.begin() as connection:
             # A test that leaked an open transaction should fail here, not hang the suite.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            # Tables a test made (observation partitions of its own months) go: the next test
+            # must see the schema the migrations made.
+            made = connection.scalars(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            )
+            for name in sorted(set(made) - set(self.tables.tables)):
+                connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             for table in self.tables.sorted_tables:
                 if self.baseline[table.name]:
