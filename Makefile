@@ -7,7 +7,7 @@ PYTEST := $(BIN)/python -m pytest
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test test-postgres test-mqtt test-browser test-api lint format bench clean
+.PHONY: help run serve test test-postgres test-mqtt test-scale test-browser test-api lint format bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,13 +30,16 @@ run: $(VENV)/.runtime  ## Install, migrate, load the demo city and serve http://
 	SMARTCITY_ENVIRONMENT=demo $(BIN)/smartcity serve --host 127.0.0.1 --port 8000
 
 test: $(VENV)/.dev  ## Run the whole suite on SQLite (parallel)
-	$(PYTEST) -n auto -m "not browser and not postgres and not mqtt and not fuzz"
+	$(PYTEST) -n auto -m "not browser and not postgres and not mqtt and not fuzz and not scale"
 
 test-postgres: $(VENV)/.dev  ## Run the suite again on PostgreSQL, with its concurrency tests
-	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -n 2 -m "not browser and not mqtt and not fuzz"
+	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -n 2 -m "not browser and not mqtt and not fuzz and not scale"
 
 test-mqtt: $(VENV)/.dev  ## MQTT suite against Mosquitto (SMARTCITY_TEST_MQTT_URL, default mqtt://127.0.0.1:1883)
 	$(PYTEST) -m mqtt -n 0 tests/modules/sensors tests/docs
+
+test-scale: $(VENV)/.dev  ## Two servers, workers and ingesters on PostgreSQL and MQTT, one of each killed
+	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -m scale -n 0 tests/scale
 
 test-browser: $(VENV)/.dev  ## Browser tests in Debian's Chromium (screenshots in test-artifacts/)
 	$(PYTEST) -m browser -n 0
