@@ -36,7 +36,7 @@ test-postgres: $(VENV)/.dev  ## Run the suite again on PostgreSQL, with its conc
 	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -n 2 -m "not browser and not mqtt and not fuzz"
 
 test-mqtt: $(VENV)/.dev  ## MQTT suite against Mosquitto (SMARTCITY_TEST_MQTT_URL, default mqtt://127.0.0.1:1883)
-	$(PYTEST) -m mqtt -n 0 tests/modules/sensors tests/docs
+	$(PYTEST) -m mqtt -n 0 tests/modules/sensors tests/modules/alerts tests/docs
 
 test-browser: $(VENV)/.dev  ## Browser tests in Debian's Chromium (screenshots in test-artifacts/)
 	$(PYTEST) -m browser -n 0

@@ -150,3 +150,10 @@ def test_a_dead_letter_keeps_only_the_start_of_a_long_body(
 def test_officers_and_other_roles_cannot_report(client: TestClient, city: dict[str, Any]) -> None:
     assert client.post(URL, json=event(), headers=city["tfd"]).status_code == 403
     assert client.post(URL, json=event()).status_code == 401
+
+
+def test_an_mqtt_topic_names_its_device() -> None:
+    from smartcity.modules.alerts.mqtt import device_of
+
+    assert device_of("alerts/CAM-1/events") == "CAM-1"
+    assert device_of("alerts/CAM-1") is None and device_of("other/CAM-1/x") is None

@@ -179,15 +179,16 @@ def raise_alert(
     owner: str | None,
     source: Source,
     max_skew: timedelta,
+    received_at: datetime | None = None,
 ) -> tuple[Alert, bool]:
     """Store `event` once per (detector, event id): (the alert, whether it is new).
 
     A replay with the same content returns the stored alert; another event under a
-    used id raises EventConflict.
+    used id raises EventConflict. `received_at` (default now) is for loading history.
     """
     session = uow.session
     detector = find_detector(session, device_id, owner)
-    now = utcnow()
+    now = received_at or utcnow()
     if event.date_issued > now + max_skew:
         raise InvalidEvent(
             "dateIssued lies in the future; check the device's clock",
@@ -317,20 +318,26 @@ def _for_change(uow: UnitOfWork, alert_id: uuid.UUID) -> tuple[Alert, str]:
     return found
 
 
-def acknowledge(uow: UnitOfWork, alert_id: uuid.UUID) -> tuple[Alert, str]:
-    """The acting officer has seen the alert and is checking it."""
+def acknowledge(
+    uow: UnitOfWork, alert_id: uuid.UUID, at: datetime | None = None
+) -> tuple[Alert, str]:
+    """The acting officer has seen the alert and is checking it (`at`: now, or history's)."""
     alert, device_id = _for_change(uow, alert_id)
     if alert.status != AlertStatus.OPEN:
         raise AlertAlreadyAcknowledged(f"the alert is {alert.status} already")
     alert.status = AlertStatus.ACKNOWLEDGED.value
-    alert.acknowledged_at = utcnow()
+    alert.acknowledged_at = at or utcnow()
     alert.acknowledged_by = str(uow.actor.id or uow.actor.kind)[:64]
     uow.audit("alerts.alert.acknowledged", "alert", alert.id, {"status": alert.status})
     return alert, device_id
 
 
 def resolve(
-    uow: UnitOfWork, alert_id: uuid.UUID, verdict: Verdict, note: str = ""
+    uow: UnitOfWork,
+    alert_id: uuid.UUID,
+    verdict: Verdict,
+    note: str = "",
+    at: datetime | None = None,
 ) -> tuple[Alert, str]:
     """The acting officer's verdict on an acknowledged alert: confirmed or a false alarm."""
     alert, device_id = _for_change(uow, alert_id)
@@ -339,7 +346,7 @@ def resolve(
     if alert.status != AlertStatus.ACKNOWLEDGED:
         raise AlertAlreadyResolved(f"the alert is {alert.status} already")
     alert.status = AlertStatus(verdict.value).value
-    alert.resolved_at = utcnow()
+    alert.resolved_at = at or utcnow()
     alert.resolved_by = str(uow.actor.id or uow.actor.kind)[:64]
     alert.note = note[:500]
     uow.audit(
