@@ -23,8 +23,13 @@ from smartcity.core.keys import KeyRing
 from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.alerts import service as alerts
 from smartcity.modules.alerts.schemas import EventIn
+from smartcity.modules.alerts.service import (
+    acknowledge,
+    raise_alert,
+    register_detector,
+    resolve,
+)
 from smartcity.modules.alerts.values import Source, Verdict
 from smartcity.modules.identity.service import create_staff, ensure_organisation
 from smartcity.modules.identity.values import OrganisationKind
@@ -512,7 +517,7 @@ class _Seeder:
             field = self.fields[field_key]
             for number in range(per_field):
                 device_id = f"{stem}-{len(devices) + 1:02d}"
-                alerts.register_detector(
+                register_detector(
                     self.uow,
                     device_id=device_id,
                     owner=owner,
@@ -544,7 +549,7 @@ class _Seeder:
                 data={"confidence": round(rng.uniform(0.55, 0.98), 2), "clip": f"clip-{index:05d}"},
             )
             received = issued + timedelta(seconds=rng.randint(1, 20))
-            alert, _new = alerts.raise_alert(
+            alert, _new = raise_alert(
                 self.uow,
                 event,
                 device_id=device_id,
@@ -556,13 +561,11 @@ class _Seeder:
             if index >= count - 2:
                 continue  # the newest are still open on the department's console
             seen = received + timedelta(minutes=rng.uniform(fastest, slowest))
-            alerts.acknowledge(self.uow, alert.id, at=seen)
+            acknowledge(self.uow, alert.id, at=seen)
             if index >= count - 4:
                 continue  # acknowledged, being checked
             verdict = Verdict.CONFIRMED if rng.random() < confirmed_share else Verdict.FALSE_ALARM
-            alerts.resolve(
-                self.uow, alert.id, verdict, "示範 demo", at=seen + timedelta(minutes=20)
-            )
+            resolve(self.uow, alert.id, verdict, "示範 demo", at=seen + timedelta(minutes=20))
         for name, statistic, unit, baseline, target, direction in ALERT_KPIS:
             self.add(
                 Kpi(
