@@ -52,11 +52,9 @@ def parse_event(raw: bytes, max_body: int, max_data: int) -> EventIn:
             {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
             for e in exc.errors(include_url=False, include_input=False)
         ]
-        first = errors[0]
-        where = ".".join(first["loc"])
-        raise InvalidEvent(
-            f"{where}: {first['msg']}" if where else first["msg"], errors=errors
-        ) from None
+        where = ".".join(errors[0]["loc"])
+        message = str(errors[0]["msg"])
+        raise InvalidEvent(f"{where}: {message}" if where else message, errors=errors) from None
     size = len(json.dumps(event.data, separators=(",", ":"), ensure_ascii=False).encode())
     if size > max_data:
         raise EventTooLarge(f"data (the detector's output) is larger than {max_data} bytes")

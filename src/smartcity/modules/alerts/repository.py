@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartcity.modules.alerts.models import Alert, DeadLetter, Detector, Route
@@ -74,9 +74,7 @@ def alerts(
     limit: int,
 ) -> list[tuple[Alert, str]]:
     """Alerts newest first, of `departments` (None: all) in `statuses` (None: any)."""
-    query: Select[tuple[Alert, str]] = select(Alert, Detector.device_id).join(
-        Detector, Detector.id == Alert.detector_id
-    )
+    query = select(Alert, Detector.device_id).join(Detector, Detector.id == Alert.detector_id)
     if departments is not None:
         query = query.where(Alert.department.in_(departments))
     if statuses is not None:

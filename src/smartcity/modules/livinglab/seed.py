@@ -512,7 +512,7 @@ class _Seeder:
         per_day, confirmed_share, fastest, slowest = pace
         ensure_organisation(self.uow, owner, OrganisationKind.DEVICE_OWNER, owner_name)
         rng = random.Random(21)  # noqa: S311  # simulated events, same on every load
-        devices = []
+        devices: list[tuple[str, tuple[float, float]]] = []
         for field_key in field_keys:
             field = self.fields[field_key]
             for number in range(per_field):
