@@ -130,13 +130,17 @@ def build_cli() -> typer.Typer:
         if parsed.scheme not in ("mqtt", "tcp"):
             typer.echo("the broker URL must look like mqtt://host:1883", err=True)
             raise typer.Exit(2)
-        ingester = Ingester(
-            platform,
-            parsed.hostname or "127.0.0.1",
-            parsed.port or 1883,
-            client_id=client_id or settings.mqtt_client_id,
-            owner=settings.mqtt_owner,
-        )
+        try:
+            ingester = Ingester(
+                platform,
+                parsed.hostname or "127.0.0.1",
+                parsed.port or 1883,
+                client_id=client_id or settings.mqtt_client_id,
+                owner=settings.mqtt_owner,
+            )
+        except OSError as exc:
+            typer.echo(f"cannot reach the broker at {url}: {exc}", err=True)
+            raise typer.Exit(2) from None
         signal.signal(signal.SIGTERM, lambda *_: ingester.stop())
         signal.signal(signal.SIGINT, lambda *_: ingester.stop())
         typer.echo(f"taking events from {url}", err=True)
