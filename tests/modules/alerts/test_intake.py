@@ -157,3 +157,12 @@ def test_an_mqtt_topic_names_its_device() -> None:
 
     assert device_of("alerts/CAM-1/events") == "CAM-1"
     assert device_of("alerts/CAM-1") is None and device_of("other/CAM-1/x") is None
+
+
+def test_the_event_body_is_documented_in_full(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    body = document["paths"][URL]["post"]["requestBody"]["content"]["application/json"]
+    # No reference into the schema's own definitions, which OpenAPI could not resolve.
+    assert "$ref" not in str(body["schema"])
+    assert "critical" in body["schema"]["properties"]["severity"]["enum"]
+    assert body["example"]["subCategory"] == "carAccident"

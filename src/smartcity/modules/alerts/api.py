@@ -15,8 +15,8 @@ from smartcity.modules.alerts.schemas import (
     EVENT_EXAMPLE,
     AlertOut,
     DeadLetterOut,
-    EventIn,
     ResolveIn,
+    event_schema,
 )
 from smartcity.modules.alerts.values import Source
 
@@ -39,7 +39,7 @@ def build_router() -> APIRouter:
                 "required": True,
                 "content": {
                     "application/json": {
-                        "schema": EventIn.model_json_schema(by_alias=True),
+                        "schema": event_schema(),
                         "example": EVENT_EXAMPLE,
                     }
                 },

@@ -79,6 +79,26 @@ class EventIn(_Camel):
         return self
 
 
+def event_schema() -> dict[str, Any]:
+    """EventIn's JSON Schema with its definitions inlined, for the OpenAPI request body
+    (where a `#/$defs/…` reference would point into the OpenAPI document, not the schema)."""
+    schema = EventIn.model_json_schema(by_alias=True)
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref", "")
+            if reference.startswith("#/$defs/"):
+                return inline(definitions[reference.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
+
+
 EVENT_EXAMPLE = {
     "alertSource": "ACOUSTIC-01",
     "eventId": "evt-000123",
