@@ -53,7 +53,7 @@ PROCESSES = {"threads": 1, "processes": CLIENTS}.get(MODE) or int(
 )
 
 
-def _recreate(name: str) -> str:
+def recreate_database(name: str) -> str:
     admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -63,7 +63,7 @@ def _recreate(name: str) -> str:
 
 
 def pgbench_tps() -> float:
-    _recreate("bench_pgbench")
+    recreate_database("bench_pgbench")
     base = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
     subprocess.run(  # noqa: S603  # PostgreSQL's own pgbench, fixed arguments
         ["pgbench", "-i", *base, "bench_pgbench"],  # noqa: S607  # pgbench from PATH
@@ -82,7 +82,7 @@ def pgbench_tps() -> float:
 
 
 def posting_rate() -> tuple[float, int]:
-    url = _recreate("bench_payments")
+    url = recreate_database("bench_payments")
     settings = Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="bench-posting-")),
         database_url=url,

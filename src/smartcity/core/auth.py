@@ -154,5 +154,8 @@ class Authenticator(Protocol):
     def from_bearer(self, session: Session, token: str) -> Principal | None:
         """The principal for an API key or access token, or None if it is not valid."""
 
+    def remembered(self, token: str) -> Principal | None:
+        """The principal for a token verified moments ago, found without I/O; None: look it up."""
+
     def from_session_cookie(self, session: Session, cookie: str) -> tuple[Principal, str] | None:
         """The principal and CSRF token of a portal session, or None."""

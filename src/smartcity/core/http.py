@@ -117,6 +117,9 @@ def resolve_bearer(request: Request) -> Principal:
     platform = platform_of(request)
     if platform.authenticator is None:
         raise NotAuthenticated("no identity module is enabled", code="invalid_token")
+    remembered = platform.authenticator.remembered(token)
+    if remembered is not None:
+        return remembered
     session = platform.db.read_session()
     try:
         principal = platform.authenticator.from_bearer(session, token)
@@ -146,11 +149,23 @@ def check_body(request: Request) -> None:
         raise found
 
 
-def authorize(rule: Rule) -> Callable[[Request], RequestContext]:
+def _remembered_bearer(request: Request) -> Principal | None:
+    token = _credentials(request)
+    authenticator = platform_of(request).authenticator
+    if token is None or authenticator is None:
+        return None
+    return authenticator.remembered(token)
+
+
+def authorize(rule: Rule) -> Callable[[Request], Awaitable[RequestContext]]:
     """Dependency for an API route: resolve the caller and apply `rule` before anything else."""
 
-    def dependency(request: Request) -> RequestContext:
-        principal = resolve_bearer(request)
+    async def dependency(request: Request) -> RequestContext:
+        # Async, so a caller whose key is remembered costs no hop to a worker thread (a sync
+        # dependency runs in one); only a database look-up is sent to one.
+        principal = _remembered_bearer(request)
+        if principal is None:
+            principal = await run_in_threadpool(resolve_bearer, request)
         check_rule(rule, principal)
         check_body(request)
         return RequestContext(

@@ -51,7 +51,7 @@ def test_an_officer_lists_only_the_department_s_alerts(
     crash = _raise(client, city, 1)
     jam = _raise(client, city, 2, subCategory="trafficJam")
     listed = {
-        name: [a["id"] for a in client.get(URL, headers=city[name]).json()]
+        name: [a["id"] for a in client.get(f"{URL}/list", headers=city[name]).json()]
         for name in ("tfd", "dot", "doe", "admin")
     }
     assert listed["tfd"] == [crash] and listed["dot"] == [jam] and listed["doe"] == []
@@ -95,8 +95,8 @@ def test_acknowledge_then_confirm_or_false_alarm_each_audited(
     false = client.post(f"{URL}/{other}/resolve", json={"verdict": "false_alarm"}, headers=tfd)
     assert false.json()["status"] == "false_alarm"
     # Judged alerts leave the open list but stay on the full one.
-    assert client.get(URL, headers=tfd).json() == []
-    assert len(client.get(f"{URL}?all=true", headers=tfd).json()) == 2
+    assert client.get(f"{URL}/list", headers=tfd).json() == []
+    assert len(client.get(f"{URL}/list?all=true", headers=tfd).json()) == 2
     with platform.db.read_session() as session:
         entries = session.execute(
             select(AuditEntry.action, AuditEntry.change_json)

@@ -63,7 +63,9 @@ def build_router() -> APIRouter:
             status_code=201 if taken.created else 200,
         )
 
-    @router.get("", response_model=list[AlertOut], summary="The department's alerts, newest first")
+    @router.get(
+        "/list", response_model=list[AlertOut], summary="The department's alerts, newest first"
+    )
     def list_alerts(
         ctx: Console,
         all_states: Annotated[bool, Query(alias="all")] = False,

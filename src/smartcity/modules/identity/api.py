@@ -14,6 +14,7 @@ from smartcity.core.http import RequestContext, authorize
 from smartcity.core.ratelimit import throttle
 from smartcity.modules.identity import repository as repo
 from smartcity.modules.identity import rules, scopes, service
+from smartcity.modules.identity.authn import forget_revoked_key
 from smartcity.modules.identity.models import Organisation, User
 from smartcity.modules.identity.schemas import (
     ApiKeyIn,
@@ -307,7 +308,9 @@ def build_router() -> APIRouter:
         ctx: Annotated[RequestContext, Depends(authorize(rules.ADMIN))],
     ) -> ApiKeyOut:
         with ctx.write() as uow:
-            return ApiKeyOut.model_validate(service.revoke_api_key(uow, key_id))
+            revoked = ApiKeyOut.model_validate(service.revoke_api_key(uow, key_id))
+        forget_revoked_key(ctx.platform, revoked.prefix)
+        return revoked
 
     return router
 

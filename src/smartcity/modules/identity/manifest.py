@@ -29,8 +29,11 @@ def _pages() -> APIRouter:
 def _startup(platform: Platform) -> None:
     from smartcity.modules.identity.authn import IdentityAuthenticator
 
+    settings: IdentitySettings = platform.module_settings["identity"]
     platform.authenticator = IdentityAuthenticator(
-        platform.keys, platform.settings.base_url.rstrip("/")
+        platform.keys,
+        platform.settings.base_url.rstrip("/"),
+        remember_keys_for=settings.api_key_memory_seconds,
     )
 
 

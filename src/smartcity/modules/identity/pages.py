@@ -15,6 +15,7 @@ from smartcity.core.http import PageContext, page_access
 from smartcity.core.ratelimit import throttle
 from smartcity.modules.identity import repository as repo
 from smartcity.modules.identity import rules, service
+from smartcity.modules.identity.authn import forget_revoked_key
 from smartcity.modules.identity.values import BindingKind, OrganisationKind
 
 Profile = Annotated[PageContext, Depends(page_access(rules.CITIZEN_PROFILE))]
@@ -176,7 +177,8 @@ def build_router() -> APIRouter:
     @router.post("/staff/api-keys/{key_id}/revoke", response_class=HTMLResponse)
     def revoke_api_key(key_id: uuid.UUID, ctx: Admin) -> Response:
         with ctx.write() as uow:
-            service.revoke_api_key(uow, key_id)
+            prefix = service.revoke_api_key(uow, key_id).prefix
+        forget_revoked_key(ctx.platform, prefix)
         return RedirectResponse("/staff/api-keys", status_code=303)
 
     return router

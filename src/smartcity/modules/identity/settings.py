@@ -29,6 +29,14 @@ class IdentitySettings(BaseSettings):
         "for every browser that has not signed in to it before.",
     )
 
+    api_key_memory_seconds: int = Field(
+        2,
+        ge=0,
+        le=60,
+        description="How long a worker answers for an API key it verified without asking the "
+        "database again; a key revoked elsewhere works that long more there (0: ask each time).",
+    )
+
     @field_validator("sign_in_attempts", "lockout_per_client", "lockout_per_account")
     @classmethod
     def _limits_notation(cls, value: str) -> str:
