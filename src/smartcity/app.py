@@ -16,17 +16,17 @@ from smartcity import __version__
 from smartcity.core.audit.api import build_router as transparency_router
 from smartcity.core.audit.log import TransparencyLog, catch_up
 from smartcity.core.db import Database
-from smartcity.core.events import EventBus
 from smartcity.core.headers import SecurityHeaders
 from smartcity.core.http import EdgeMiddleware, Metrics, install_error_handlers
 from smartcity.core.i18n import Catalogues
+from smartcity.core.jobs.catalogue import JobCatalogue
 from smartcity.core.keys import KeyRing
 from smartcity.core.pages import PageRenderer
 from smartcity.core.platform import Platform
 from smartcity.core.registry import load_manifests
 from smartcity.core.settings import Settings
 from smartcity.core.time import use_city_zone
-from smartcity.web import ops, portal
+from smartcity.web import jobs, ops, portal
 
 WEB = Path(__file__).parent / "web"
 
@@ -40,7 +40,7 @@ def build_platform(settings: Settings, keys: KeyRing | None = None) -> Platform:
         db=Database(settings.resolved_database_url),
         keys=keys or KeyRing.load(settings.keys_dir),
         log=None,  # type: ignore[arg-type]  # set just below, once the keys are known
-        bus=EventBus(),
+        jobs=JobCatalogue.from_manifests(modules),
         modules=modules,
     )
     platform.log = TransparencyLog(platform.keys, settings.transparency_origin)
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         if module.api:
             app.include_router(_under(f"/api/v1/{module.name}", module.api()))
     app.include_router(portal.build_router())
+    app.include_router(jobs.build_router())
     for module in platform.modules:
         if module.pages:
             app.include_router(module.pages())

@@ -13,6 +13,7 @@ from smartcity.core.settings import Settings
 def build_cli() -> typer.Typer:
     """The root command with every enabled module's sub-commands."""
     from smartcity.app import build_platform
+    from smartcity.core.jobs import cli as jobs_cli
     from smartcity.core.registry import load_manifests
 
     root = typer.Typer(
@@ -83,24 +84,37 @@ def build_cli() -> typer.Typer:
 
     root.add_typer(audit, name="audit")
 
+    root.command("worker")(jobs_cli.run_worker)
+    root.add_typer(jobs_cli.build_cli(), name="jobs")
+
     @root.command("serve")
     def serve(
         host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port")] = 8000,
         workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes")] = 1,
+        job_worker: Annotated[
+            bool, typer.Option(help="Start one job worker beside the server (stops with it)")
+        ] = True,
     ) -> None:
-        """Serve the web app and API."""
+        """Serve the web app and API, with a job worker beside it."""
+        import os
+
         import uvicorn
 
-        uvicorn.run(
-            "smartcity.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            proxy_headers=True,
-            log_level="info",
-        )
+        child = jobs_cli.start_beside(os.getpid()) if job_worker else None
+        try:
+            uvicorn.run(
+                "smartcity.app:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                proxy_headers=True,
+                log_level="info",
+            )
+        finally:
+            if child is not None:
+                jobs_cli.stop_beside(child)
 
     for manifest in load_manifests(settings.modules):
         if manifest.cli:

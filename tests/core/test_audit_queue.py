@@ -39,7 +39,7 @@ def test_entries_of_concurrent_transactions_become_leaves_exactly_once(
             uow = UnitOfWork(
                 platform.db.write_session(),
                 logs[worker % 2],
-                platform.bus,
+                platform.jobs,
                 system_actor(f"w{worker}"),
             )
             with uow:

@@ -383,6 +383,12 @@ def _delivers_a_round(start: Callable[[], Running], box: Sandbox, stack: ExitSta
     return running
 
 
+def _starts_working(start: Callable[[], Running], box: Sandbox, stack: ExitStack) -> Running:
+    running = start()
+    running.wait_for(lambda: "looked for due jobs" in running.output, "first look at the queue")
+    return running
+
+
 def _uploads_a_round(start: Callable[[], Running], box: Sandbox, stack: ExitStack) -> Running:
     running = start()
     running.wait_for(lambda: "round 1:" in running.output, "first round of uploads")
@@ -437,6 +443,7 @@ LONG_RUNNING: tuple[tuple[re.Pattern[str], Probe], ...] = (
     (re.compile(r"smartcity sensors simulate\b.*--mqtt"), _publishes_a_round),
     (re.compile(r"smartcity sensors simulate\b.*--http"), _uploads_a_round),
     (re.compile(r"smartcity payments webhooks deliver\b.*--loop"), _delivers_a_round),
+    (re.compile(r"smartcity worker\b"), _starts_working),
 )
 
 

@@ -78,9 +78,11 @@ def system_actor(name: str) -> Principal:
 KERNEL_SCOPES: Mapping[str, frozenset[Role]] = {
     "openid": ALL_ROLES,
     "audit": STAFF,
+    "jobs": frozenset({Role.ADMIN}),
 }
-"""Scopes of the kernel's own routes: `openid` (who the caller is) and `audit` (the staff's
-view of the audit log). Every other scope is named by a module's rules."""
+"""Scopes of the kernel's own routes: `openid` (who the caller is), `audit` (the staff's
+view of the audit log) and `jobs` (the job worker's queue, administrators only). Every other
+scope is named by a module's rules."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The running platform: settings, database, keys, log, events and modules, built once."""
+"""The running platform: settings, database, keys, log, jobs and modules, built once."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from smartcity.core.audit.log import TransparencyLog
 from smartcity.core.auth import Authenticator, Principal
 from smartcity.core.db import Database
-from smartcity.core.events import EventBus
+from smartcity.core.jobs.catalogue import JobCatalogue
 from smartcity.core.keys import KeyRing
 from smartcity.core.registry import Manifest
 from smartcity.core.settings import Settings
@@ -23,7 +23,8 @@ class Platform:
     db: Database
     keys: KeyRing
     log: TransparencyLog
-    bus: EventBus
+    jobs: JobCatalogue
+    """Tasks, schedules and event subscriptions of the enabled modules."""
     modules: list[Manifest]
     authenticator: Authenticator | None = None
     services: dict[str, Any] = field(default_factory=dict)
@@ -33,7 +34,7 @@ class Platform:
 
     def unit_of_work(self, actor: Principal, request_id: str | None = None) -> UnitOfWork:
         """A new write transaction acting as `actor`."""
-        return UnitOfWork(self.db.write_session(), self.log, self.bus, actor, request_id)
+        return UnitOfWork(self.db.write_session(), self.log, self.jobs, actor, request_id)
 
     def module(self, name: str) -> Manifest | None:
         """The enabled module called `name`, if any."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,18 @@ class PortalCard:
     description: str
     href: str
     icon: str = "•"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A task the worker enqueues whenever a cron expression, read in the city's zone, is due."""
+
+    name: str
+    """Unique across the platform: `<module>.<what>`; one run per due time across workers."""
+    cron: str
+    """Five fields (minute hour day-of-month month day-of-week), e.g. `15 1 * * *`."""
+    task: str
+    """The task's name (`Manifest.tasks`); it gets `{"due_at": ISO time}` as its payload."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,14 @@ class Manifest:
     settings: type[BaseSettings] | None = None
     """This module's own settings (`SMARTCITY_<NAME>_*`), documented in docs/<name>.md."""
     extra: dict[str, Any] = field(default_factory=dict)
+    tasks: Mapping[str, str] = field(default_factory=dict)
+    """Jobs the worker runs: name (`<module>.<what>`) → `"package.module:function"`, a
+    function of (platform, payload); enqueued with `uow.enqueue` or by a schedule."""
+    schedules: tuple[Schedule, ...] = ()
+    """Cron-like schedules of this module's tasks."""
+    subscribes: tuple[tuple[str, str], ...] = ()
+    """(event class as `"package.module:Class"`, task name): the task gets each committed
+    event of that class, at least once (de-duplicate on `event.id`)."""
 
 
 def lazy(target: str) -> Callable[..., Any]:

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field(
         "memory://", description="Where per-client rate limits count: memory:// or redis://…"
     )
+    worker_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How long an idle job worker waits before looking again."
+    )
+    jobs_keep_days: int = Field(
+        14, ge=1, le=3650, description="Finished jobs older than this are pruned."
+    )
     # Federation to an outside OAuth 2.0 identity provider (TaipeiPASS in Taipei).
     federation_name: str = Field("", description="Button label; empty disables federation.")
     federation_authorize_url: str = ""

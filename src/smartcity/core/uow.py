@@ -1,8 +1,10 @@
 """One unit of work: one transaction, its audit entries inside it, its events after it.
 
 Services receive a `UnitOfWork`, change state through `uow.session`, call
-`uow.audit(...)` for every change and `uow.emit(...)` for what others may
-react to. Only the edge (an API route, a CLI command) commits.
+`uow.audit(...)` for every change, `uow.emit(...)` for what others may react to
+and `uow.enqueue(...)` for work to do after it. Events and jobs are rows of this
+transaction: they exist if and only if it commits. Only the edge (an API route,
+a CLI command) commits.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from smartcity.core.audit.log import PendingEntry, TransparencyLog, canonical_json
 from smartcity.core.auth import Principal
-from smartcity.core.events import Event, EventBus
+from smartcity.core.events import Event, dump_event
+from smartcity.core.jobs.catalogue import JobCatalogue
+from smartcity.core.jobs.queue import new_job
 from smartcity.core.time import utcnow
 
 _WROTE = "smartcity_wrote_state"
@@ -58,13 +62,13 @@ def new_request_id() -> str:
 
 
 class UnitOfWork:
-    """A write transaction with its audit entries and deferred events."""
+    """A write transaction with its audit entries, events and jobs."""
 
     def __init__(
         self,
         session: Session,
         log: TransparencyLog,
-        bus: EventBus,
+        jobs: JobCatalogue,
         actor: Principal,
         request_id: str | None = None,
     ) -> None:
@@ -72,10 +76,9 @@ class UnitOfWork:
         self.actor = actor
         self.request_id = request_id or new_request_id()
         self._log = log
-        self._bus = bus
+        self._jobs = jobs
         self._audit: list[PendingEntry] = []
         self._handed_over = False  # the entries went out with the caller's writes
-        self._events: list[Event] = []
         self._closed = False
         self._open_in_log = False
 
@@ -113,11 +116,23 @@ class UnitOfWork:
         return self._log.enqueue_step(self._audit)
 
     def emit(self, event: Event) -> None:
-        """Queue an event for dispatch after a successful commit."""
-        self._events.append(event)
+        """Store `event` for each subscriber, in this transaction; the worker delivers it after
+        the commit. Nothing is written when nobody subscribes, so emitting is free until
+        somebody does."""
+        subscribers = self._jobs.subscribers_of(event)
+        if not subscribers:
+            return
+        payload = dump_event(event)
+        self.session.add_all(new_job(task, payload, event_id=event.id) for task in subscribers)
+
+    def enqueue(self, task: str, payload: Mapping[str, Any] | None = None) -> None:
+        """Run `task` with `payload` (JSON values) once this transaction commits."""
+        if task not in self._jobs.tasks:
+            raise LookupError(f"no task {task!r} is declared in an enabled manifest")
+        self.session.add(new_job(task, dict(payload or {})))
 
     def commit(self) -> None:
-        """Queue the audit entries, commit, sequence them into the log, then dispatch the events."""
+        """Queue the audit entries, commit, then sequence them into the log."""
         self.session.flush()
         if self.session.info.get(_WROTE) and not self._audit:
             raise UnauditedChange("this transaction changed state without an audit entry")
@@ -129,8 +144,6 @@ class UnitOfWork:
         if self._audit:
             self._audit.clear()
             self._sequence()
-        events, self._events = self._events, []
-        self._bus.dispatch(events)
 
     def _sequence(self) -> None:
         # The change is committed and its entries are safely queued: a failure to make
@@ -146,7 +159,6 @@ class UnitOfWork:
         self.session.rollback()
         self._audit.clear()
         self._handed_over = False
-        self._events.clear()
         self.session.info.pop(_WROTE, None)
 
     def close(self) -> None:

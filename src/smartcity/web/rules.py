@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartcity.core.auth import ALL_ROLES, STAFF, roles_rule
+from smartcity.core.auth import ALL_ROLES, STAFF, Role, roles_rule
 
 SIGNED_IN = roles_rule(
     "web.signed_in", *ALL_ROLES, scope="openid", description="Anyone signed in to the portal."
@@ -16,4 +16,10 @@ AUDIT = roles_rule(
     scope="audit",
     description="Officers and administrators reading the audit log's private side.",
 )
-ALL_RULES = (SIGNED_IN, STAFF_CONSOLE, AUDIT)
+JOBS = roles_rule(
+    "web.jobs",
+    Role.ADMIN,
+    scope="jobs",
+    description="Administrators watching the job worker and retrying failed jobs.",
+)
+ALL_RULES = (SIGNED_IN, STAFF_CONSOLE, AUDIT, JOBS)

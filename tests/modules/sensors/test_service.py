@@ -13,6 +13,7 @@ import pytest
 
 from smartcity.core.auth import system_actor
 from smartcity.core.errors import InvalidInput, NotFound
+from smartcity.core.jobs.worker import Worker
 from smartcity.core.platform import Platform
 from smartcity.modules.sensors import service
 from smartcity.modules.sensors.events import ObservationsStored
@@ -39,7 +40,8 @@ def _setup(platform: Platform) -> dict[str, int]:
 def test_readings_are_aligned_with_nan_gaps(platform: Platform) -> None:
     _setup(platform)
     seen: list[ObservationsStored] = []
-    platform.bus.subscribe(ObservationsStored, seen.append)  # type: ignore[arg-type]
+    platform.jobs.add_task("test.observations", lambda _platform, event: seen.append(event))
+    platform.jobs.subscribe(ObservationsStored, "test.observations")
     with platform.unit_of_work(system_actor("test")) as uow:
         stored = service.record_readings(
             uow,
@@ -54,6 +56,8 @@ def test_readings_are_aligned_with_nan_gaps(platform: Platform) -> None:
         service.record_readings(uow, "B", [(T0 + timedelta(hours=1), {"pm25": 30.0})])
         # A month later, in another partition on PostgreSQL.
         service.record_readings(uow, "B", [(T0 + timedelta(days=40), {"pm25": 5.0})])
+    Worker(platform).run_ready()
+    seen.sort(key=lambda event: event.first_time)
     assert [e.count for e in seen] == [5, 1, 1] and seen[0].device_ids == ("A",)
     assert seen[0].first_time == T0 and seen[0].last_time == T0 + timedelta(hours=2)
     with platform.db.read_session() as session:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard, lazy
+from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
 from smartcity.modules.airquality import rules
 from smartcity.modules.airquality.settings import AirqualitySettings
 
@@ -50,4 +50,16 @@ manifest = Manifest(
     staff_cards=_staff_cards,
     settings=AirqualitySettings,
     nav=((N_("Air quality"), "/airquality"),),
+    tasks={
+        "airquality.calibrate": "smartcity.modules.airquality.jobs:calibrate",
+        "airquality.quality": "smartcity.modules.airquality.jobs:quality_pass",
+        "airquality.plumes": "smartcity.modules.airquality.jobs:track_plumes",
+    },
+    # After the city's midnight, in order: the flags and the calibration feed the maps
+    # the plume pass draws.
+    schedules=(
+        Schedule("airquality.calibrate", "20 0 * * *", "airquality.calibrate"),
+        Schedule("airquality.quality", "30 0 * * *", "airquality.quality"),
+        Schedule("airquality.plumes", "50 0 * * *", "airquality.plumes"),
+    ),
 )

@@ -6,22 +6,17 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from smartcity.core.auth import PUBLIC
+from smartcity.core.departments import own_department
 from smartcity.core.errors import DomainError
-from smartcity.core.http import PageContext, page_access
+from smartcity.core.http import PageContext
 from smartcity.core.ratelimit import throttle
 from smartcity.core.time import local_today
 from smartcity.modules.chatbot import rules, service
+from smartcity.modules.chatbot.auth import ChatPage, PublicPage, StaffPage
 from smartcity.modules.chatbot.values import Channel, Feedback, Outcome
-
-Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
-# The chat takes questions from anyone, signed in or not: there is no session to protect,
-# so no CSRF token either (the form changes nothing on anyone's behalf).
-Chat = Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))]
-Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
 
 
 def _is_htmx(ctx: PageContext) -> bool:
@@ -40,11 +35,11 @@ def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/chat", response_class=HTMLResponse)
-    def chat(ctx: Public) -> Response:
+    def chat(ctx: PublicPage) -> Response:
         return ctx.render("chatbot/chat.html")
 
     @router.post("/chat/ask", response_class=HTMLResponse)
-    def chat_ask(ctx: Chat, question: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    def chat_ask(ctx: ChatPage, question: Annotated[str, Form(max_length=2000)] = "") -> Response:
         throttle(ctx, "chatbot-ask", rules.QUESTIONS)
         error = ""
         answer = None
@@ -62,7 +57,7 @@ def build_router() -> APIRouter:
 
     @router.post("/chat/feedback", response_class=HTMLResponse)
     def chat_feedback(
-        ctx: Chat,
+        ctx: ChatPage,
         question_id: Annotated[str, Form(max_length=64)] = "",
         verdict: Annotated[Literal["helpful", "unhelpful"], Form()] = "helpful",
     ) -> Response:
@@ -74,7 +69,7 @@ def build_router() -> APIRouter:
         return HTMLResponse(ctx._("Thank you for your feedback."))
 
     @router.get("/chat/items/{item_id}", response_class=HTMLResponse)
-    def chat_item(item_id: uuid.UUID, ctx: Public) -> Response:
+    def chat_item(item_id: uuid.UUID, ctx: PublicPage) -> Response:
         doc = service.answer_item(ctx.platform, str(item_id))
         answer = service.Answer(doc.question, Outcome.ANSWERED, 1.0, item=doc)
         template = "chatbot/_reply.html" if _is_htmx(ctx) else "chatbot/chat.html"
@@ -83,8 +78,8 @@ def build_router() -> APIRouter:
     # -- staff -----------------------------------------------------------------------------
 
     @router.get("/staff/chatbot", response_class=HTMLResponse)
-    def items(ctx: Staff, q: str = "") -> Response:
-        department = ctx.principal.department if ctx.principal.role == "officer" else None
+    def items(ctx: StaffPage, q: str = "") -> Response:
+        department = own_department(ctx.principal)
         with ctx.read() as session:
             found = service.list_items(session, search=q[:100] or None, department=department)
             return ctx.render(
@@ -95,7 +90,7 @@ def build_router() -> APIRouter:
             )
 
     @router.get("/staff/chatbot/items/{item_id}", response_class=HTMLResponse)
-    def edit(item_id: uuid.UUID, ctx: Staff) -> Response:
+    def edit(item_id: uuid.UUID, ctx: StaffPage) -> Response:
         return _edit_page(ctx, item_id)
 
     def _edit_page(
@@ -115,12 +110,12 @@ def build_router() -> APIRouter:
 
     @router.post("/staff/chatbot/items", response_class=HTMLResponse)
     def create(
-        ctx: Staff,
+        ctx: StaffPage,
         question: Annotated[str, Form(max_length=500)] = "",
         answer: Annotated[str, Form(max_length=20000)] = "",
         keywords: Annotated[str, Form(max_length=1000)] = "",
     ) -> Response:
-        department = ctx.principal.department if ctx.principal.role == "officer" else None
+        department = own_department(ctx.principal)
         try:
             with ctx.write() as uow:
                 item = service.create_item(
@@ -146,7 +141,7 @@ def build_router() -> APIRouter:
     @router.post("/staff/chatbot/items/{item_id}", response_class=HTMLResponse)
     def update(
         item_id: uuid.UUID,
-        ctx: Staff,
+        ctx: StaffPage,
         question: Annotated[str, Form(max_length=500)] = "",
         answer: Annotated[str, Form(max_length=20000)] = "",
         keywords: Annotated[str, Form(max_length=1000)] = "",
@@ -179,7 +174,7 @@ def build_router() -> APIRouter:
 
     @router.post("/staff/chatbot/items/{item_id}/variants", response_class=HTMLResponse)
     def add_variant(
-        item_id: uuid.UUID, ctx: Staff, text: Annotated[str, Form(max_length=500)] = ""
+        item_id: uuid.UUID, ctx: StaffPage, text: Annotated[str, Form(max_length=500)] = ""
     ) -> Response:
         try:
             with ctx.write() as uow:
@@ -191,7 +186,7 @@ def build_router() -> APIRouter:
         return RedirectResponse(f"/staff/chatbot/items/{item_id}", status_code=303)
 
     @router.get("/staff/chatbot/triage", response_class=HTMLResponse)
-    def triage(ctx: Staff) -> Response:
+    def triage(ctx: StaffPage) -> Response:
         return _triage_page(ctx)
 
     def _triage_page(ctx: PageContext, error: str = "", status: int = 200) -> Response:
@@ -203,7 +198,7 @@ def build_router() -> APIRouter:
 
     @router.post("/staff/chatbot/triage/{question_id}/resolve", response_class=HTMLResponse)
     def resolve(
-        question_id: uuid.UUID, ctx: Staff, item: Annotated[str, Form(max_length=64)] = ""
+        question_id: uuid.UUID, ctx: StaffPage, item: Annotated[str, Form(max_length=64)] = ""
     ) -> Response:
         try:
             with ctx.write() as uow:
@@ -213,7 +208,7 @@ def build_router() -> APIRouter:
         return RedirectResponse("/staff/chatbot/triage", status_code=303)
 
     @router.post("/staff/chatbot/triage/{question_id}/ignore", response_class=HTMLResponse)
-    def ignore(question_id: uuid.UUID, ctx: Staff) -> Response:
+    def ignore(question_id: uuid.UUID, ctx: StaffPage) -> Response:
         try:
             with ctx.write() as uow:
                 service.ignore_question(uow, str(question_id))
@@ -222,7 +217,7 @@ def build_router() -> APIRouter:
         return RedirectResponse("/staff/chatbot/triage", status_code=303)
 
     @router.get("/staff/chatbot/metrics", response_class=HTMLResponse)
-    def metrics(ctx: Staff, days: int = 30) -> Response:
+    def metrics(ctx: StaffPage, days: int = 30) -> Response:
         with ctx.read() as session:
             found = service.metrics(session, ctx.principal, days=max(1, min(days, 366)))
             return ctx.render("chatbot/staff_metrics.html", metrics=found)

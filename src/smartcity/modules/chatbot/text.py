@@ -283,13 +283,6 @@ def _converter() -> Any:
     return OpenCC("s2t")
 
 
-def looks_simplified(text: str) -> bool:
-    """Whether converting to Traditional would change `text` (cheap pre-check first)."""
-    if not _CJK.search(text):
-        return False
-    return bool(_converter().convert(text) != text)
-
-
 def to_traditional(text: str) -> str:
     """Simplified Chinese characters turned into Traditional ones (others unchanged)."""
     if not _CJK.search(text):

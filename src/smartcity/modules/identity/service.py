@@ -28,7 +28,6 @@ from smartcity.modules.identity.credentials import (
     sha256_hex,
     split_api_key,
 )
-from smartcity.modules.identity.events import BindingEnded, BindingVerified, CitizenRegistered
 from smartcity.modules.identity.models import ApiKey, Binding, Organisation, PortalSession, User
 from smartcity.modules.identity.scopes import FULL_ACCESS, checked_scopes
 from smartcity.modules.identity.values import (
@@ -145,7 +144,6 @@ def register_citizen(
         user.id,
         {"verification_level": verification_level.value},
     )
-    uow.emit(CitizenRegistered(user.id))
     return user
 
 
@@ -515,8 +513,6 @@ def decide_binding(
         binding.id,
         {"state": binding.state, "reason": reason[:500]},
     )
-    event_type = BindingVerified if verified else BindingEnded
-    uow.emit(event_type(binding.id, binding.user_id, binding.kind, binding.value))
     return binding
 
 
@@ -531,7 +527,6 @@ def revoke_binding(uow: UnitOfWork, user: User, binding_id: uuid.UUID) -> Bindin
     binding.effective_to = local_today()
     binding.decided_at = utcnow()
     uow.audit("identity.binding.revoked", "binding", binding.id, {})
-    uow.emit(BindingEnded(binding.id, binding.user_id, binding.kind, binding.value))
     return binding
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal, Role
-from smartcity.core.errors import NotFound, PermissionDenied
+from smartcity.core.departments import acts_for, own_department, require_department
+from smartcity.core.errors import NotFound
 from smartcity.modules.identity.service import get_user
 from smartcity.modules.livinglab.models import Pilot
 from smartcity.modules.livinglab.settings import LivinglabSettings
@@ -43,7 +44,7 @@ class Caller:
     @property
     def department(self) -> str | None:
         """The officer's department code."""
-        return self.principal.department if self.principal.role == Role.OFFICER else None
+        return own_department(self.principal)
 
     @property
     def vendor(self) -> str | None:
@@ -51,15 +52,17 @@ class Caller:
         return self.principal.organisation if self.principal.role == Role.VENDOR else None
 
     def acts_for(self, department: str | None) -> bool:
-        """Whether the caller may act for `department`."""
-        return self.is_admin or (department is not None and self.department == department)
+        """Whether the caller may act for `department` (core.departments' rule)."""
+        return acts_for(self.principal, department)
 
     def require_department(self, department: str | None) -> None:
-        """403 unless the caller acts for `department`."""
-        if not self.acts_for(department) and not self.office:
-            raise PermissionDenied(
-                f"officers act only for their own department ({department or 'none'})",
+        """403 unless the caller acts for `department`; the office acts for all of them."""
+        if not self.office:
+            require_department(
+                self.principal,
+                department,
                 code="not_your_department",
+                detail=f"officers act only for their own department ({department or 'none'})",
             )
 
     def actors(self, pilot: Pilot) -> set[Actor]:

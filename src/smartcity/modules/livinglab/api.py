@@ -13,6 +13,7 @@ from smartcity.core.csvfile import CSVResponse
 from smartcity.core.errors import InvalidInput
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.i18n import DEFAULT_LOCALE
+from smartcity.core.repository import settings_of
 from smartcity.modules.livinglab import (
     attachments,
     dashboard,
@@ -75,20 +76,19 @@ Citizen = Annotated[RequestContext, Depends(authorize(rules.CITIZEN))]
 Admin = Annotated[RequestContext, Depends(authorize(rules.ADMIN))]
 
 
-def settings_of(ctx: RequestContext) -> LivinglabSettings:
+def livinglab_settings(ctx: RequestContext) -> LivinglabSettings:
     """This platform's living-lab settings."""
-    found = ctx.platform.module_settings.get("livinglab")
-    return found if isinstance(found, LivinglabSettings) else LivinglabSettings()
+    return settings_of(ctx.platform, "livinglab", LivinglabSettings)
 
 
 def caller(ctx: RequestContext, session: Any) -> Caller:
     """The caller as the living lab sees them."""
-    return caller_for(session, ctx.principal, settings_of(ctx))
+    return caller_for(session, ctx.principal, livinglab_settings(ctx))
 
 
 def origin_of(ctx: RequestContext) -> str:
     """This city's name in exported documents."""
-    return settings_of(ctx).origin or ctx.platform.settings.base_url
+    return livinglab_settings(ctx).origin or ctx.platform.settings.base_url
 
 
 def pilot_out(session: Any, who: Caller, pilot: Pilot) -> PilotOut:
@@ -231,7 +231,7 @@ def build_router() -> APIRouter:
         filename: Annotated[str, Query(min_length=1, max_length=200)] = "attachment",
     ) -> AttachmentOut:
         content = await request.body()
-        settings = settings_of(ctx)
+        settings = livinglab_settings(ctx)
         with ctx.write() as uow:
             row = attachments.attach(
                 uow,
@@ -610,7 +610,7 @@ def build_router() -> APIRouter:
         summary="Import another city's signed pilot record",
     )
     def import_elsewhere(body: ImportIn, ctx: Admin) -> ExternalPilotOut:
-        trusted = {k.strip() for k in settings_of(ctx).trusted_keys.split(",") if k.strip()}
+        trusted = {k.strip() for k in livinglab_settings(ctx).trusted_keys.split(",") if k.strip()}
         with ctx.write() as uow:
             row = exchange.import_record(uow, body.model_dump(), trusted)
             return ExternalPilotOut.model_validate(row)

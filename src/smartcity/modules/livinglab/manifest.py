@@ -6,7 +6,7 @@ from pathlib import Path
 
 from smartcity.core.auth import Principal, Role
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard, lazy
+from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
 from smartcity.modules.livinglab import rules
 from smartcity.modules.livinglab.settings import LivinglabSettings
 
@@ -66,4 +66,7 @@ manifest = Manifest(
     staff_cards=_staff_cards,
     settings=LivinglabSettings,
     nav=((N_("Living lab"), "/livinglab"),),
+    tasks={"livinglab.snapshot_kpis": "smartcity.modules.livinglab.jobs:snapshot_live_kpis"},
+    # Before the city's midnight: the day's value, in the history the dashboard charts.
+    schedules=(Schedule("livinglab.snapshot_kpis", "55 23 * * *", "livinglab.snapshot_kpis"),),
 )

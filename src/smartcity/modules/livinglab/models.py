@@ -22,12 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartcity.core.db import Base
+from smartcity.core.repository import new_id
 from smartcity.core.time import UTCDateTime, utcnow
-
-
-def new_id() -> uuid.UUID:
-    """A random, opaque id."""
-    return uuid.uuid4()
 
 
 class Field(Base):

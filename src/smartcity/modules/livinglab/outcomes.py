@@ -12,15 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.errors import Conflict, InvalidInput, PermissionDenied
+from smartcity.core.repository import get_or_404
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.service import get_user
 from smartcity.modules.livinglab import kpis as kpi_values
 from smartcity.modules.livinglab.access import Caller
-from smartcity.modules.livinglab.events import FeedbackGiven
 from smartcity.modules.livinglab.models import Barrier, Feedback, Kpi, Measurement, Pilot, Score
-from smartcity.modules.livinglab.service import _id, get_pilot
+from smartcity.modules.livinglab.service import get_pilot
 from smartcity.modules.livinglab.values import (
     ALERT_STATISTICS,
     TERMINAL_STATES,
@@ -113,9 +113,7 @@ def _check_sensor_links(values: dict[str, Any], statistic: str) -> None:
 
 def get_kpi(session: Session, caller: Caller, kpi_id: uuid.UUID) -> tuple[Kpi, Pilot]:
     """A KPI and its pilot, if the caller may see the pilot."""
-    row = session.get(Kpi, _id(kpi_id, "kpi"))
-    if row is None:
-        raise NotFound("no such KPI", code="kpi_not_found")
+    row = get_or_404(session, Kpi, kpi_id, code="kpi_not_found", detail="no such KPI")
     return row, get_pilot(session, caller, row.pilot_id)
 
 
@@ -185,9 +183,7 @@ def update_barrier(
     uow: UnitOfWork, caller: Caller, barrier_id: uuid.UUID, changes: dict[str, Any]
 ) -> Barrier:
     """Move a barrier along (proposed, under review, amended…)."""
-    row = uow.session.get(Barrier, _id(barrier_id, "barrier"))
-    if row is None:
-        raise NotFound("no such barrier", code="barrier_not_found")
+    row = get_or_404(uow.session, Barrier, barrier_id, code="barrier_not_found")
     caller.require_department(row.department)
     applied = {k: (str(v) if k == "status" else v) for k, v in changes.items() if v is not None}
     for key, value in applied.items():
@@ -231,7 +227,6 @@ def give_feedback(uow: UnitOfWork, caller: Caller, pilot_id: uuid.UUID, **values
     except IntegrityError:
         raise Conflict("you already gave feedback on this pilot", code="feedback_exists") from None
     uow.audit("livinglab.feedback.given", "pilot", pilot.id, {"rating": row.rating})
-    uow.emit(FeedbackGiven(pilot.id, row.rating))
     return row
 
 

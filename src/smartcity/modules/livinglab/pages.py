@@ -14,7 +14,7 @@ from smartcity.core.http import PageContext, page_access
 from smartcity.modules.livinglab import dashboard, exchange, outcomes, ranking, rules, service
 from smartcity.modules.livinglab import kpis as kpi_values
 from smartcity.modules.livinglab.access import caller_for
-from smartcity.modules.livinglab.api import settings_of
+from smartcity.modules.livinglab.api import livinglab_settings
 from smartcity.modules.livinglab.values import (
     DOMAIN_NAMES,
     STATE_NAMES,
@@ -86,7 +86,7 @@ def build_router() -> APIRouter:
         ctx: PageContext, pilot_id: uuid.UUID, message: str = "", status: int = 200
     ) -> Response:
         with ctx.read() as session:
-            who = caller_for(session, ctx.principal, settings_of(ctx))
+            who = caller_for(session, ctx.principal, livinglab_settings(ctx))
             pilot = service.get_pilot(session, who, pilot_id)
             kpis = []
             for kpi, value in outcomes.kpis_of(session, pilot):
@@ -137,7 +137,7 @@ def build_router() -> APIRouter:
     ) -> Response:
         try:
             with ctx.write() as uow:
-                who = caller_for(uow.session, ctx.principal, settings_of(ctx))
+                who = caller_for(uow.session, ctx.principal, livinglab_settings(ctx))
                 outcomes.give_feedback(
                     uow,
                     who,
@@ -189,7 +189,7 @@ def build_router() -> APIRouter:
     @router.get("/staff/livinglab", response_class=HTMLResponse)
     def staff(ctx: Staff, challenge: str = "") -> Response:
         with ctx.read() as session:
-            who = caller_for(session, ctx.principal, settings_of(ctx))
+            who = caller_for(session, ctx.principal, livinglab_settings(ctx))
             pilots = service.pilots_for(session, who)
             mine = [
                 c

@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.repository import get_or_404
 from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.service import get_organisation
 from smartcity.modules.livinglab import kpis as kpi_values
 from smartcity.modules.livinglab.access import Caller
-from smartcity.modules.livinglab.events import ChallengePublished, PilotTransitioned
 from smartcity.modules.livinglab.models import (
     Booking,
     BookingDay,
@@ -46,13 +46,6 @@ from smartcity.modules.livinglab.values import (
 )
 
 MAX_BOOKING_DAYS = 400
-
-
-def _id(value: uuid.UUID | str, what: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"no such {what}", code=f"{what}_not_found") from None
 
 
 # -- fields ---------------------------------------------------------------------------------
@@ -122,9 +115,7 @@ def create_field(uow: UnitOfWork, caller: Caller, **values: Any) -> Field:
 
 def get_field(session: Session, field_id: uuid.UUID | str) -> Field:
     """A field by id, or NotFound."""
-    row = session.get(Field, _id(field_id, "field"))
-    if row is None:
-        raise NotFound("no such field", code="field_not_found")
+    row = get_or_404(session, Field, field_id, code="field_not_found")
     return row
 
 
@@ -200,15 +191,12 @@ def publish_challenge(uow: UnitOfWork, caller: Caller, **values: Any) -> Challen
         row.id,
         {"title": row.title, "domain": row.domain, "department": department},
     )
-    uow.emit(ChallengePublished(row.id, row.domain))
     return row
 
 
 def get_challenge(session: Session, challenge_id: uuid.UUID | str) -> Challenge:
     """A challenge by id, or NotFound."""
-    row = session.get(Challenge, _id(challenge_id, "challenge"))
-    if row is None:
-        raise NotFound("no such challenge", code="challenge_not_found")
+    row = get_or_404(session, Challenge, challenge_id, code="challenge_not_found")
     return row
 
 
@@ -281,9 +269,7 @@ def submit_proposal(uow: UnitOfWork, caller: Caller, **values: Any) -> Proposal:
 
 def get_proposal(session: Session, caller: Caller, proposal_id: uuid.UUID | str) -> Proposal:
     """A proposal the caller may see: drafts only to their vendor; others to staff too."""
-    row = session.get(Proposal, _id(proposal_id, "proposal"))
-    if row is None:
-        raise NotFound("no such proposal", code="proposal_not_found")
+    row = get_or_404(session, Proposal, proposal_id, code="proposal_not_found")
     own = caller.vendor is not None and caller.vendor == row.vendor
     if own or (caller.is_staff and row.status != ProposalStatus.DRAFT):
         return row
@@ -406,9 +392,7 @@ def take_in(
 
 def get_pilot(session: Session, caller: Caller, pilot_id: uuid.UUID | str) -> Pilot:
     """A pilot the caller may see (published ones are public)."""
-    row = session.get(Pilot, _id(pilot_id, "pilot"))
-    if row is None:
-        raise NotFound("no such pilot", code="pilot_not_found")
+    row = get_or_404(session, Pilot, pilot_id, code="pilot_not_found")
     caller.require_visible(row)
     return row
 
@@ -563,7 +547,6 @@ def transition(
         pilot.id,
         {"from": source.value, "to": target.value, "reason": reason, "reference": reference},
     )
-    uow.emit(PilotTransitioned(pilot.id, source.value, target.value))
     return pilot
 
 

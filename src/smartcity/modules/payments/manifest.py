@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from smartcity.core.auth import Principal
-from smartcity.core.registry import Manifest, PortalCard, lazy
+from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
 from smartcity.modules.payments import rules
 from smartcity.modules.payments.settings import PaymentsSettings
 
@@ -49,4 +49,13 @@ manifest = Manifest(
     citizen_cards=_citizen_cards,
     staff_cards=_staff_cards,
     settings=PaymentsSettings,
+    tasks={
+        "payments.deliver_webhooks": "smartcity.modules.payments.jobs:deliver_webhooks",
+        "payments.expire_bills": "smartcity.modules.payments.jobs:expire_overdue_bills",
+    },
+    schedules=(
+        # Every minute: a delivery's own backoff (30 s, 60 s, …) decides whether it is due.
+        Schedule("payments.deliver_webhooks", "* * * * *", "payments.deliver_webhooks"),
+        Schedule("payments.expire_bills", "5 0 * * *", "payments.expire_bills"),
+    ),
 )

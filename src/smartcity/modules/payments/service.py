@@ -41,7 +41,6 @@ from smartcity.core.time import as_utc, city_zone, local_today, utcnow
 from smartcity.core.uow import UnitOfWork, note_write
 from smartcity.modules.identity.values import BindingKind, normalise_binding_value
 from smartcity.modules.payments import codes, fingerprints, ledger, states, webhooks
-from smartcity.modules.payments.events import BillIssued, BillWrittenOff, PaymentRecorded
 from smartcity.modules.payments.models import (
     Bill,
     IdempotencyKey,
@@ -249,7 +248,6 @@ def bill_item(
         bill.id,
         {"item": item.code, "amount": amount, "due": due_date.isoformat(), "number": number},
     )
-    uow.emit(BillIssued(bill.id, bill.department, amount))
     return bill
 
 
@@ -580,14 +578,12 @@ def post_payment(
         applied = request.amount
     else:
         flag, refund_due = PaymentFlag.UNDERPAID, request.amount
-    written_off = False
     if applied:
         changes["paid_amount"] = bill.paid_amount + applied
         if changes["paid_amount"] == bill.amount:
             changes |= bill_move(status, BillState.PAID, paid_at)
             if bill.write_off_rule == "on_payment":
                 changes |= bill_move(changes["status"], BillState.WRITTEN_OFF, now)
-                written_off = True
     payment = {
         "id": payment_id,
         "bill_id": bill.id,
@@ -664,9 +660,6 @@ def post_payment(
         "payment.recorded",
         view,
     )
-    uow.emit(PaymentRecorded(payment_id, bill.id, request.amount, flag.value))
-    if written_off:
-        uow.emit(BillWrittenOff(bill.id, bill.department))
     return view, True
 
 

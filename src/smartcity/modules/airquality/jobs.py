@@ -1,0 +1,39 @@
+"""airquality's daily passes as tasks for the job worker (scheduled in the manifest).
+
+Each runs on the city day its schedule names: the day that ended at the last midnight,
+whose readings are in (calibration chooses the regression for the day that began).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from smartcity.core.auth import system_actor
+from smartcity.core.platform import Platform
+from smartcity.core.time import to_local
+from smartcity.modules.airquality import service
+from smartcity.modules.airquality.api import settings_of
+
+
+def _due_day(payload: dict[str, Any]) -> date:
+    """The city day on which the schedule was due (a retry keeps its day)."""
+    return to_local(datetime.fromisoformat(payload["due_at"])).date()
+
+
+def calibrate(platform: Platform, payload: dict[str, Any]) -> None:
+    """Choose each reference station's regression on yesterday, for use today."""
+    with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
+        service.run_calibration(uow, _due_day(payload), settings_of(platform))
+
+
+def quality_pass(platform: Platform, payload: dict[str, Any]) -> None:
+    """Flag yesterday's readings and rank the devices."""
+    with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
+        service.run_quality(uow, _due_day(payload) - timedelta(days=1), settings_of(platform))
+
+
+def track_plumes(platform: Platform, payload: dict[str, Any]) -> None:
+    """Track yesterday's plumes and raise its district band-crossing alerts."""
+    with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
+        service.run_plumes(uow, _due_day(payload) - timedelta(days=1), settings_of(platform))

@@ -1,0 +1,146 @@
+"""Answering: a question against the index, the answer's wording, and the question log."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from smartcity.core.platform import Platform
+from smartcity.core.time import local_today
+from smartcity.core.uow import UnitOfWork
+from smartcity.modules.chatbot import engine
+from smartcity.modules.chatbot import repository as repo
+from smartcity.modules.chatbot import text as textmod
+from smartcity.modules.chatbot.errors import ItemNotFound
+from smartcity.modules.chatbot.models import QuestionLog
+from smartcity.modules.chatbot.settings import ChatbotSettings
+from smartcity.modules.chatbot.values import Channel, Feedback, Outcome, TriageState
+
+MAX_QUESTION = 500
+
+
+@dataclass
+class Suggestion:
+    """An item offered as a quick reply."""
+
+    item_id: str
+    source_id: str | None
+    question: str
+
+
+@dataclass
+class Answer:
+    """What the chatbot says to one question."""
+
+    question: str
+    outcome: Outcome
+    confidence: float
+    item: engine.Doc | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
+    message: str = ""
+    question_id: str | None = None
+    department_name: str = ""
+
+    @property
+    def answered(self) -> bool:
+        """Whether one item's answer was given."""
+        return self.outcome == Outcome.ANSWERED
+
+    def contract(self) -> dict[str, Any]:
+        """The JSON that `ask --json` prints (the contract outside checks use)."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "item_id": self.item.item_id if self.item and self.answered else None,
+            "source_id": self.item.source_id if self.item and self.answered else None,
+            "confidence": round(self.confidence, 4),
+            "suggestions": [
+                {"item_id": s.item_id, "source_id": s.source_id, "question": s.question}
+                for s in self.suggestions
+            ],
+        }
+
+
+def decide(
+    question: str, settings: ChatbotSettings, index: engine.AnswerIndex, today: date | None = None
+) -> Answer:
+    """Answer, suggest or decline (no logging)."""
+    cleaned = textmod.clean_question(question)
+    result = index.search(cleaned, limit=3, today=today or local_today())
+    if not result.candidates:
+        return Answer(cleaned, Outcome.DECLINED, 0.0, message=_decline(settings))
+    best = result.candidates[0]
+    if result.confidence >= settings.answer_threshold:
+        return Answer(
+            cleaned,
+            Outcome.ANSWERED,
+            result.confidence,
+            item=best.doc,
+            message=best.doc.answer,
+            department_name=best.doc.department_name,
+        )
+    suggestions = [
+        Suggestion(c.doc.item_id, c.doc.source_id, c.doc.question) for c in result.candidates[:3]
+    ]
+    if result.confidence >= settings.suggest_threshold:
+        return Answer(
+            cleaned,
+            Outcome.SUGGESTED,
+            result.confidence,
+            item=best.doc,
+            suggestions=suggestions,
+            message="您是不是想問下列問題？ Did you mean one of these?",
+            department_name=best.doc.department_name,
+        )
+    return Answer(cleaned, Outcome.DECLINED, result.confidence, message=_decline(settings))
+
+
+def _decline(settings: ChatbotSettings) -> str:
+    return (
+        f"這個問題我還無法回答。請撥打 {settings.helpline} 市民當家熱線，"
+        f"我們也會把您的問題交給相關單位，讓我下次能回答。"
+        f" I cannot answer this yet; please call {settings.helpline}."
+    )
+
+
+def answerable(index: engine.AnswerIndex, item_id: uuid.UUID) -> engine.Doc:
+    """An item as the index has it (for a chosen suggestion); retired ones are not answerable."""
+    doc = index.docs.get(str(item_id))
+    if doc is None:
+        raise ItemNotFound("that item is not answerable")
+    return doc
+
+
+def log_question(
+    uow: UnitOfWork, answer: Answer, *, channel: Channel, user_ref: str
+) -> QuestionLog:
+    """Keep the question and its outcome; unsure and declined ones go to triage."""
+    row = QuestionLog(
+        user_ref=user_ref[:64],
+        channel=channel.value,
+        text=answer.question[:MAX_QUESTION],
+        outcome=answer.outcome.value,
+        confidence=float(answer.confidence),
+        item_id=uuid.UUID(answer.item.item_id) if answer.item and answer.answered else None,
+        department_code=(answer.item.department_code or "") if answer.item else "",
+        triage_state=(TriageState.NONE if answer.answered else TriageState.OPEN).value,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    return row
+
+
+def record_feedback(uow: UnitOfWork, question_id: str, feedback: Feedback) -> QuestionLog:
+    """A citizen's thumbs up or down; thumbs-down questions go to triage."""
+    row = repo.get_question(uow.session, question_id)
+    row.feedback = feedback.value
+    if feedback == Feedback.UNHELPFUL and row.triage_state == TriageState.NONE.value:
+        row.triage_state = TriageState.OPEN.value
+    return row
+
+
+def pseudonym(platform: Platform, channel: str, user: str) -> str:
+    """A stable pseudonym for a person on a channel (no other personal data is kept)."""
+    return platform.keys.pseudonym(f"chatbot.{channel}", user)[:32] if user else ""
