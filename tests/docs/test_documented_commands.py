@@ -100,6 +100,7 @@ INPUTS = {
 TOKENS = {
     "TOKEN": "smartcity admin create-token --role device --organisation LASS",
     "ADMIN": "smartcity admin create-token --role admin",
+    "DETECTOR": "smartcity admin create-token --role device --organisation AUDIO-DET",
 }
 
 # Documented commands that are not run here, each with the reason (keep this list short).

@@ -2,7 +2,8 @@
 
 A `KpiValueSource` answers for one kind of KPI. `ManualSource` reads the values
 entered by hand. `SensorSource` computes the value live from the pilot's own
-Things and Datastreams in the sensor hub over the pilot's running window.
+Things and Datastreams in the sensor hub over the pilot's running window, and
+`AlertSource` from the events its detectors raised (the alerts module).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Session
 from smartcity.core.time import utcnow
 from smartcity.modules.livinglab.models import Kpi, Measurement, Pilot
 from smartcity.modules.livinglab.values import Direction, KpiSource, KpiStatistic
+
+if TYPE_CHECKING:
+    from smartcity.modules.alerts.service import AlertFigures
 
 
 @dataclass(frozen=True)
@@ -134,9 +138,54 @@ def sensor_source() -> SensorSource:
     return SensorSource(datastream_stats, thing_online_ratio, readings)
 
 
+Figures = Callable[[Session, str, datetime, datetime], "AlertFigures"]
+
+
+class AlertSource:
+    """Live values from the events of the pilot's detectors over its running window.
+
+    Built on the alerts module's public service `pilot_figures` (detectors name their
+    pilot); without it (tests may pass none) every alerts KPI says it is pending.
+    """
+
+    def __init__(self, figures: Figures | None = None):
+        self.figures = figures
+
+    def value(self, session: Session, kpi: Kpi, pilot: Pilot) -> KpiValue:
+        """The live value (or the reason there is none) with the snapshot history."""
+        history = ManualSource().value(session, kpi, pilot).series
+        if self.figures is None:
+            fallback = history[-1][1] if history else None
+            return KpiValue(fallback, history, "pending: the alerts module is not wired in")
+        start = pilot.running_since
+        if start is None:
+            return KpiValue(None, history, "not running yet")
+        end = pilot.running_until or utcnow()
+        figures = self.figures(session, str(pilot.id), start, end)
+        current = figures.figure(kpi.statistic)
+        if current is None:
+            reason = "no verdicts yet" if figures.detections else "no alerts in the running window"
+            return KpiValue(None, history, reason)
+        current = round(current, 2)
+        return KpiValue(current, [*history, (end, current)], "live")
+
+
+def alert_source() -> AlertSource:
+    """The alerts source, wired to the alerts module's public service."""
+    from smartcity.modules.alerts.service import pilot_figures
+
+    return AlertSource(pilot_figures)
+
+
 def value_of(session: Session, kpi: Kpi, pilot: Pilot) -> KpiValue:
     """A KPI's value from its source."""
-    source: KpiValueSource = sensor_source() if kpi.source == KpiSource.SENSOR else ManualSource()
+    source: KpiValueSource
+    if kpi.source == KpiSource.SENSOR:
+        source = sensor_source()
+    elif kpi.source == KpiSource.ALERTS:
+        source = alert_source()
+    else:
+        source = ManualSource()
     return source.value(session, kpi, pilot)
 
 

@@ -22,6 +22,7 @@ from smartcity.modules.livinglab.access import Caller
 from smartcity.modules.livinglab.models import Barrier, Feedback, Kpi, Measurement, Pilot, Score
 from smartcity.modules.livinglab.service import get_pilot
 from smartcity.modules.livinglab.values import (
+    ALERT_STATISTICS,
     TERMINAL_STATES,
     Criterion,
     KpiSource,
@@ -56,6 +57,12 @@ def declare_kpi(uow: UnitOfWork, caller: Caller, pilot_id: uuid.UUID, **values: 
     statistic = str(values.get("statistic", KpiStatistic.MEDIAN))
     if source == KpiSource.SENSOR:
         _check_sensor_links(values, statistic)
+    if (source == KpiSource.ALERTS) != (statistic in ALERT_STATISTICS):
+        raise InvalidInput(
+            "an alerts KPI, and only it, is one of the statistics "
+            f"{', '.join(sorted(ALERT_STATISTICS))}",
+            code="kpi_bad_statistic",
+        )
     row = Kpi(
         pilot_id=pilot.id,
         name=values["name"],
@@ -124,8 +131,8 @@ def record_value(
     kpi, pilot = get_kpi(uow.session, caller, kpi_id)
     if not caller.actors(pilot):
         raise PermissionDenied("only those who run the pilot enter values", code="not_your_pilot")
-    if kpi.source == KpiSource.SENSOR and not snapshot:
-        raise Conflict("this KPI is computed from the sensor hub", code="kpi_is_live")
+    if kpi.source in (KpiSource.SENSOR, KpiSource.ALERTS) and not snapshot:
+        raise Conflict(f"this KPI is computed live ({kpi.source})", code="kpi_is_live")
     row = Measurement(kpi_id=kpi.id, measured_at=measured_at or utcnow(), value=value, note=note)
     uow.session.add(row)
     uow.session.flush()

@@ -24,6 +24,14 @@ from smartcity.core.keys import KeyRing
 from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
+from smartcity.modules.alerts.schemas import EventIn
+from smartcity.modules.alerts.service import (
+    acknowledge,
+    raise_alert,
+    register_detector,
+    resolve,
+)
+from smartcity.modules.alerts.values import Source, Verdict
 from smartcity.modules.identity.service import create_staff, ensure_organisation
 from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.livinglab import exchange
@@ -82,6 +90,35 @@ def _live_devices(city: CityProfile) -> list[tuple[str, str, float, float]]:
         name, lat, lon = places[index // 2]
         devices.append((device, f"{name} {spots[index % 2]}", lat, lon))
     return devices
+
+
+DETECTOR_PILOTS = {
+    "幹道路口聲學事故偵測": (
+        "AUDIO-DET",
+        "聲學事故偵測器（示範） Acoustic crash detectors (demo)",
+        "ACOUSTIC",
+        3,
+        ("traffic", "carAccident", "high", "疑似碰撞 possible collision"),
+        (1.0, 0.7, 2, 15),
+    ),
+    "AI 校園電子圍籬（兩所國小）": (
+        "CAMPUS-CAM",
+        "校園電子圍籬攝影機（示範） Campus e-fence cameras (demo)",
+        "EFENCE",
+        2,
+        ("security", "suspiciousAction", "medium", "有人翻越圍籬 person climbing the fence"),
+        (0.5, 0.4, 5, 40),
+    ),
+}
+"""The seed's two detector pilots by title: device owner code and name, device id stem,
+detectors per field, the event they raise, and (events a day, share confirmed, fastest and
+slowest minutes to acknowledge)."""
+ALERT_KPIS = (
+    ("每日偵測事件數", "detections_day", "件/日", None, 1.0, "higher"),
+    ("偵測屬實比例", "share_confirmed", "%", 30.0, 60.0, "higher"),
+    ("確認收到時間中位數", "ack_minutes", "分", 30.0, 10.0, "lower"),
+)
+"""The live KPIs of a detector pilot: name, statistic, unit, baseline, target, direction."""
 
 
 RECENT = {
@@ -477,6 +514,83 @@ class _Seeder:
                     )
                 )
 
+    def seed_detectors(self, pilot: Pilot, field_keys: Sequence[str]) -> None:
+        """The pilot's detectors with events over its running window, most of them judged, and
+        live KPIs from them."""
+        owner, owner_name, stem, per_field, kind, pace = DETECTOR_PILOTS[pilot.title]
+        category, sub_category, severity, description = kind
+        per_day, confirmed_share, fastest, slowest = pace
+        ensure_organisation(self.uow, owner, OrganisationKind.DEVICE_OWNER, owner_name)
+        rng = random.Random(21)  # noqa: S311  # simulated events, same on every load
+        devices: list[tuple[str, tuple[float, float]]] = []
+        for field_key in field_keys:
+            field = self.fields[field_key]
+            for number in range(per_field):
+                device_id = f"{stem}-{len(devices) + 1:02d}"
+                register_detector(
+                    self.uow,
+                    device_id=device_id,
+                    owner=owner,
+                    name=f"{field.name} #{number + 1}",
+                    pilot_id=str(pilot.id),
+                    department=pilot.department,
+                )
+                # A few tens of metres apart around the field's point.
+                place = (
+                    (field.longitude or 0) + number * 3e-4,
+                    (field.latitude or 0) + number * 2e-4,
+                )
+                devices.append((device_id, place))
+        end = (pilot.running_until or self.now) - timedelta(minutes=30)
+        start = pilot.running_since or end - timedelta(days=7)
+        count = max(6, int(per_day * (end - start) / timedelta(days=1)))
+        for index in range(count):
+            device_id, (lon, lat) = devices[index % len(devices)]
+            issued = start + (end - start) * (index + rng.random()) / count
+            event = EventIn(
+                alert_source=device_id,
+                event_id=f"{device_id}-{index:05d}",
+                category=category,
+                sub_category=sub_category,
+                severity=severity,
+                location={"type": "Point", "coordinates": (lon, lat)},
+                date_issued=issued,
+                description=description,
+                data={"confidence": round(rng.uniform(0.55, 0.98), 2), "clip": f"clip-{index:05d}"},
+            )
+            received = issued + timedelta(seconds=rng.randint(1, 20))
+            alert, _new = raise_alert(
+                self.uow,
+                event,
+                device_id=device_id,
+                owner=owner,
+                source=Source.HTTP,
+                max_skew=timedelta(minutes=5),
+                received_at=received,
+            )
+            if index >= count - 2:
+                continue  # the newest are still open on the department's console
+            seen = received + timedelta(minutes=rng.uniform(fastest, slowest))
+            acknowledge(self.uow, alert.id, at=seen)
+            if index >= count - 4:
+                continue  # acknowledged, being checked
+            verdict = Verdict.CONFIRMED if rng.random() < confirmed_share else Verdict.FALSE_ALARM
+            resolve(self.uow, alert.id, verdict, "示範 demo", at=seen + timedelta(minutes=20))
+        for name, statistic, unit, baseline, target, direction in ALERT_KPIS:
+            self.add(
+                Kpi(
+                    pilot_id=pilot.id,
+                    name=name,
+                    unit=unit,
+                    baseline=baseline,
+                    target=target,
+                    direction=direction,
+                    source="alerts",
+                    statistic=statistic,
+                )
+            )
+        self.session.flush()
+
     def seed_open_calls(self) -> None:
         """This round's open challenges and the proposals waiting to be matched."""
         today = self.now.date()
@@ -620,6 +734,7 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
     seeder.seed_fields()
     this_year = seeder.now.year
     live = None
+    detector_pilots = []
     for title, summary, domain, track, dept, vendor, keys, final, year, kpis in NAMED:
         pilot = seeder.pilot(
             title=title,
@@ -636,6 +751,8 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         )
         if any(k[5] for k in kpis):
             live = pilot
+        if title in DETECTOR_PILOTS:
+            detector_pilots.append((pilot, keys))
     rng = seeder.rng
     for domain, ideas in sorted(IDEAS.items()):
         for stem, summary, dept, kind, vendor, kpi in ideas:
@@ -666,6 +783,8 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
                 )
     if live is not None:
         seeder.seed_live(live)
+    for pilot, keys in detector_pilots:
+        seeder.seed_detectors(pilot, keys)
     seeder.seed_open_calls()
     seeder.seed_barriers()
     seeder.seed_elsewhere()

@@ -169,6 +169,8 @@ class KpiSource(StrEnum):
     """Entered by hand by the host department or the vendor."""
     SENSOR = "sensor"
     """Computed from the pilot's devices in the sensor hub."""
+    ALERTS = "alerts"
+    """Computed from the events the pilot's detectors raised (the alerts module)."""
 
 
 class KpiStatistic(StrEnum):
@@ -180,6 +182,22 @@ class KpiStatistic(StrEnum):
     """Mean of the readings."""
     ONLINE_RATIO = "online_ratio"
     """Share of expected reports the linked things sent (0–100 %)."""
+    DETECTIONS_PER_DAY = "detections_day"
+    """Alerts KPIs: events the pilot's detectors raised per day of the running window."""
+    SHARE_CONFIRMED = "share_confirmed"
+    """Alerts KPIs: confirmed ÷ (confirmed + false alarms), 0–100 %."""
+    MINUTES_TO_ACKNOWLEDGE = "ack_minutes"
+    """Alerts KPIs: median minutes from an event's receipt to an officer's acknowledgement."""
+
+
+ALERT_STATISTICS = frozenset(
+    {
+        KpiStatistic.DETECTIONS_PER_DAY,
+        KpiStatistic.SHARE_CONFIRMED,
+        KpiStatistic.MINUTES_TO_ACKNOWLEDGE,
+    }
+)
+"""The statistics an `alerts` KPI may use, and only it."""
 
 
 class Direction(StrEnum):
