@@ -108,6 +108,7 @@ ALLOWED = {
     "make test": "the suite this test is part of; .ci/run runs it",
     "make test-postgres": "this suite again on PostgreSQL; .ci/run runs it",
     "make test-mqtt": "the MQTT suites, this file's included; .ci/run runs it",
+    "make test-scale": "starts six processes on PostgreSQL and MQTT for a minute; .ci/run runs it",
     "make test-browser": "a suite of its own, minutes in Chromium; .ci/run runs it",
     "make test-api": "a suite of its own, schemathesis for minutes; .ci/run runs it",
     "make bench": "every benchmark, tens of minutes on a quiet machine",
