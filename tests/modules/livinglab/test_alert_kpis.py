@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from smartcity.core.auth import system_actor
 from smartcity.core.time import utcnow
@@ -14,7 +15,8 @@ from smartcity.modules.alerts.schemas import EventIn
 from smartcity.modules.alerts.values import Source, Verdict
 from smartcity.modules.identity.service import ensure_organisation
 from smartcity.modules.identity.values import OrganisationKind
-from smartcity.modules.livinglab.models import Pilot
+from smartcity.modules.livinglab import jobs
+from smartcity.modules.livinglab.models import Measurement, Pilot
 from tests.modules.livinglab.conftest import Lab
 
 
@@ -90,3 +92,15 @@ def test_an_alerts_kpi_is_not_entered_by_hand(lab: Lab) -> None:
     kpi = lab.ok(_declare(lab, pilot, "share_confirmed"), 201)["id"]
     entered = lab.post(f"/kpis/{kpi}/measurements", lab.dot, {"value": 50})
     assert entered.status_code == 409 and entered.json()["code"] == "kpi_is_live"
+
+
+def test_the_daily_snapshot_keeps_an_alerts_kpi_s_value_in_its_history(lab: Lab) -> None:
+    pilot = _running_pilot_with_alerts(lab)
+    kpi = lab.ok(_declare(lab, pilot, "share_confirmed"), 201)["id"]
+    jobs.snapshot_live_kpis(lab.platform, {})
+    jobs.snapshot_live_kpis(lab.platform, {})  # a retry the same day adds nothing
+    with lab.platform.db.read_session() as session:
+        taken = session.execute(
+            select(Measurement.value, Measurement.note).where(Measurement.kpi_id == uuid.UUID(kpi))
+        ).all()
+    assert [(value, note) for value, note in taken] == [(66.67, jobs.SNAPSHOT_NOTE)]

@@ -20,14 +20,18 @@ SNAPSHOT_NOTE = "快照 snapshot"
 
 
 def snapshot_live_kpis(platform: Platform, _payload: Any) -> None:
-    """Store today's value of each running pilot's sensor KPIs, once per city day."""
+    """Store today's value of each running pilot's live (sensor and alerts) KPIs, once per
+    city day."""
     now = utcnow()
     day_start = as_utc(datetime.combine(to_local(now).date(), time(), tzinfo=city_zone()))
     with platform.unit_of_work(system_actor("livinglab-jobs")) as uow:
         rows = uow.session.execute(
             select(Kpi, Pilot)
             .join(Pilot, Pilot.id == Kpi.pilot_id)
-            .where(Pilot.state == PilotState.RUNNING.value, Kpi.source == KpiSource.SENSOR.value)
+            .where(
+                Pilot.state == PilotState.RUNNING.value,
+                Kpi.source.in_((KpiSource.SENSOR.value, KpiSource.ALERTS.value)),
+            )
         ).all()
         for kpi, pilot in rows:
             # A run again the same day (a retry, a second worker's lease) adds nothing.
