@@ -81,7 +81,6 @@ class Manifest:
     """Wires services into the platform (an authenticator, event handlers)."""
     settings: type[BaseSettings] | None = None
     """This module's own settings (`SMARTCITY_<NAME>_*`), documented in docs/<name>.md."""
-    extra: dict[str, Any] = field(default_factory=dict)
     tasks: Mapping[str, str] = field(default_factory=dict)
     """Jobs the worker runs: name (`<module>.<what>`) → `"package.module:function"`, a
     function of (platform, payload); enqueued with `uow.enqueue` or by a schedule."""

@@ -20,12 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartcity.core.db import Base
+from smartcity.core.repository import new_id
 from smartcity.core.time import UTCDateTime, utcnow
-
-
-def new_id() -> uuid.UUID:
-    """A new random primary key."""
-    return uuid.uuid4()
 
 
 class Detector(Base):

@@ -18,13 +18,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smartcity.core.db import Base
+from smartcity.core.repository import new_id
 from smartcity.core.time import UTCDateTime, utcnow
 from smartcity.modules.identity.values import shown_binding_value
-
-
-def new_id() -> uuid.UUID:
-    """A random id: opaque, so ids reveal neither counts nor order."""
-    return uuid.uuid4()
 
 
 class Organisation(Base):

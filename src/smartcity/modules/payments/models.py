@@ -28,13 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from smartcity.core.db import Base
+from smartcity.core.repository import new_id
 from smartcity.core.time import UTCDateTime, utcnow
 from smartcity.modules.payments import fingerprints
-
-
-def new_id() -> uuid.UUID:
-    """A random primary key."""
-    return uuid.uuid4()
 
 
 class Item(Base):
