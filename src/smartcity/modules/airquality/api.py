@@ -17,6 +17,7 @@ from smartcity.core.csvfile import CSVResponse
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.platform import Platform
 from smartcity.core.ratelimit import throttle
+from smartcity.core.repository import settings_of as module_settings
 from smartcity.core.time import isoformat_z
 from smartcity.modules.airquality import rules, service
 from smartcity.modules.airquality.adapters import AIRBOX_FIELDS
@@ -36,8 +37,7 @@ DEVICE_ID = r"^[A-Za-z0-9._:\-]{1,64}$"
 
 def settings_of(platform: Platform) -> AirqualitySettings:
     """This platform's airquality settings (defaults when the module was not set up)."""
-    found = platform.module_settings.get("airquality")
-    return found if isinstance(found, AirqualitySettings) else AirqualitySettings()
+    return module_settings(platform, "airquality", AirqualitySettings)
 
 
 def _spec(

@@ -37,6 +37,7 @@ from smartcity.core.auth import Principal, Role
 from smartcity.core.db import Step, execute_as_one, execute_together
 from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.platform import Platform
+from smartcity.core.repository import settings_of as module_settings
 from smartcity.core.time import as_utc, city_zone, local_today, utcnow
 from smartcity.core.uow import UnitOfWork, note_write
 from smartcity.modules.identity.values import BindingKind, normalise_binding_value
@@ -81,8 +82,7 @@ PAYER_KINDS: dict[str, BindingKind | None] = {
 
 def settings_of(platform: Platform) -> PaymentsSettings:
     """This platform's payments settings."""
-    found = platform.module_settings.get("payments")
-    return found if isinstance(found, PaymentsSettings) else PaymentsSettings()
+    return module_settings(platform, "payments", PaymentsSettings)
 
 
 # -- catalogue -------------------------------------------------------------------

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from smartcity.core.platform import Platform
+from smartcity.core.repository import settings_of as module_settings
 from smartcity.modules.sensors.ingest import DeviceRegistry
 from smartcity.modules.sensors.settings import SensorsSettings
 
 
 def sensors_settings(platform: Platform) -> SensorsSettings:
     """This platform's sensors settings (defaults when the module was not set up)."""
-    found = platform.module_settings.get("sensors")
-    return found if isinstance(found, SensorsSettings) else SensorsSettings()
+    return module_settings(platform, "sensors", SensorsSettings)
 
 
 def registry_of(platform: Platform) -> DeviceRegistry:
