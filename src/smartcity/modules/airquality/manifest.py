@@ -54,6 +54,8 @@ manifest = Manifest(
         "airquality.calibrate": "smartcity.modules.airquality.jobs:calibrate",
         "airquality.quality": "smartcity.modules.airquality.jobs:quality_pass",
         "airquality.plumes": "smartcity.modules.airquality.jobs:track_plumes",
+        "airquality.mark_late_days": "smartcity.modules.airquality.jobs:mark_late_days",
+        "airquality.redo_late_days": "smartcity.modules.airquality.jobs:redo_late_days",
     },
     # After the city's midnight, in order: the flags and the calibration feed the maps
     # the plume pass draws.
@@ -61,5 +63,13 @@ manifest = Manifest(
         Schedule("airquality.calibrate", "20 0 * * *", "airquality.calibrate"),
         Schedule("airquality.quality", "30 0 * * *", "airquality.quality"),
         Schedule("airquality.plumes", "50 0 * * *", "airquality.plumes"),
+        # Late readings (a device's backlog after an outage) redo their days' passes.
+        Schedule("airquality.redo_late_days", "*/15 * * * *", "airquality.redo_late_days"),
+    ),
+    subscribes=(
+        (
+            "smartcity.modules.sensors.events:ObservationsArrivedLate",
+            "airquality.mark_late_days",
+        ),
     ),
 )

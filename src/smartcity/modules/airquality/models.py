@@ -122,3 +122,16 @@ class DistrictAlert(Base):
     to_band: Mapped[str] = mapped_column(String(20), nullable=False)
     rising: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LateDay(Base):
+    """A city day whose passes must run again: readings of it arrived after it ended.
+
+    Bookkeeping of the worker, like its jobs: the passes it causes are audited."""
+
+    __tablename__ = "airquality_late_days"
+    __audit_exempt__ = True
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    """When late readings last arrived for it: a redo that began before keeps the mark."""

@@ -23,6 +23,16 @@ class ObservationsStored(Event):
 
 
 @dataclass(frozen=True)
+class ObservationsArrivedLate(Event):
+    """A batch held readings of city days that had already ended (a device's backlog after an
+    outage, a replay): what was computed from those days is out of date."""
+
+    days: tuple[str, ...]
+    """The ended city days (ISO dates, in the city's time zone) the batch's readings span,
+    within the last `LATE_DAYS_KEPT` days."""
+
+
+@dataclass(frozen=True)
 class DeviceRegistered(Event):
     """A device or station appeared as a Thing for the first time."""
 

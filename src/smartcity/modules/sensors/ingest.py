@@ -20,9 +20,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from smartcity.core.time import utcnow
+from smartcity.core.time import local_today, to_local, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.sensors.events import DeviceRegistered, ObservationsStored
+from smartcity.modules.sensors.events import (
+    DeviceRegistered,
+    ObservationsArrivedLate,
+    ObservationsStored,
+)
 from smartcity.modules.sensors.lass import LassReading, gc_paused, reading_line
 from smartcity.modules.sensors.models import (
     Datastream,
@@ -526,7 +530,23 @@ def _ingest(
                 last_time=ms_to_datetime(last_ms),
             )
         )
+        late = ended_days(first_ms, last_ms)
+        if late:
+            uow.emit(ObservationsArrivedLate(days=late))
     return result
+
+
+LATE_DAYS_KEPT = 31
+"""How far back late readings make a city day's passes run again; older ones are history."""
+
+
+def ended_days(first_ms: int, last_ms: int) -> tuple[str, ...]:
+    """The city days before today, at most `LATE_DAYS_KEPT` back, that readings between the two
+    times fall on (ISO dates)."""
+    today = local_today()
+    first = max(to_local(ms_to_datetime(first_ms)).date(), today - timedelta(days=LATE_DAYS_KEPT))
+    last = min(to_local(ms_to_datetime(last_ms)).date(), today - timedelta(days=1))
+    return tuple((first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1))
 
 
 def finite(value: float) -> bool:

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from smartcity.core.errors import InvalidInput, NotFound
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.sensors.events import ObservationsStored
+from smartcity.modules.sensors.events import ObservationsArrivedLate, ObservationsStored
 from smartcity.modules.sensors.ingest import (
     DeviceRegistry,
     add_streams,
     create_device,
     datetime_to_ms,
+    ended_days,
     move_device,
     ms_to_datetime,
 )
@@ -353,6 +354,9 @@ def record_readings(
                 stored, (device_id,), ms_to_datetime(first_ms), ms_to_datetime(last_ms)
             )
         )
+        late = ended_days(first_ms, last_ms)
+        if late:
+            uow.emit(ObservationsArrivedLate(days=late))
     return stored
 
 
