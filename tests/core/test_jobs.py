@@ -29,7 +29,7 @@ from smartcity.core.jobs.worker import Worker, backoff
 from smartcity.core.meta import Meta
 from smartcity.core.platform import Platform
 from smartcity.core.registry import Schedule
-from smartcity.core.time import utcnow
+from smartcity.core.time import city_zone, utcnow
 from tests.support.concurrency import run_in_threads
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,9 +164,7 @@ def test_a_due_schedule_is_enqueued_once_across_workers(platform: Platform) -> N
 
 
 def _zone(platform: Platform) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(platform.settings.time_zone)
+    return city_zone()
 
 
 def _local_hour(moment: datetime) -> int:
