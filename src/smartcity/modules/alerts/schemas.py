@@ -105,7 +105,7 @@ EVENT_EXAMPLE = {
     "category": "traffic",
     "subCategory": "carAccident",
     "severity": "high",
-    "location": {"type": "Point", "coordinates": [121.5432, 25.0331]},
+    "location": {"type": "Point", "coordinates": [121.3, 24.1]},
     "dateIssued": "2026-12-01T08:15:03Z",
     "description": "possible collision",
     "data": {"confidence": 0.87, "clip": "clip-88431"},
