@@ -17,7 +17,12 @@ from smartcity.core.audit.log import TransparencyLog, catch_up
 from smartcity.core.city import use_city
 from smartcity.core.db import Database
 from smartcity.core.headers import SecurityHeaders
-from smartcity.core.http import EdgeMiddleware, Metrics, install_error_handlers
+from smartcity.core.http import (
+    METRIC_COLLECTORS,
+    EdgeMiddleware,
+    Metrics,
+    install_error_handlers,
+)
 from smartcity.core.i18n import Catalogues
 from smartcity.core.jobs.catalogue import JobCatalogue
 from smartcity.core.keys import KeyRing
@@ -77,7 +82,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         redirect_slashes=False,
     )
     app.state.platform = platform
-    metrics = Metrics()
+    metrics = Metrics(platform.services.get(METRIC_COLLECTORS, ()))
     platform.services["metrics"] = metrics
     install_error_handlers(app)
     app.add_middleware(

@@ -9,7 +9,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +19,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.registry import Collector
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -407,11 +408,18 @@ def _needs_migration(platform: Platform) -> bool:
 # -- middleware ----------------------------------------------------------------
 
 
+METRIC_COLLECTORS = "metrics.collectors"
+"""The platform service where modules leave Prometheus collectors for the app's /metrics
+(figures read at scrape time, e.g. from the database, that no request of this app counts)."""
+
+
 class Metrics:
     """Prometheus metrics of one app (its own registry, so tests can build many apps)."""
 
-    def __init__(self) -> None:
+    def __init__(self, collectors: Iterable[Collector] = ()) -> None:
         self.registry = CollectorRegistry()
+        for collector in collectors:
+            self.registry.register(collector)
         self.requests = Counter(
             "smartcity_http_requests_total",
             "HTTP requests by route and status",

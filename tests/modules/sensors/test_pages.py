@@ -53,3 +53,16 @@ def test_staff_page_shows_the_brokers_drop_alarms(client: TestClient, platform: 
     assert page.status_code == 200
     assert "訊息代理丟棄的訊息 (2316)" in page.text
     assert "mqtt://broker.test:1883" in page.text and "已遺失" in page.text
+
+
+def test_metrics_count_what_the_brokers_dropped(client: TestClient, platform: Platform) -> None:
+    from smartcity.modules.sensors.drops import Drop, record_drop
+
+    name = "smartcity_mqtt_broker_dropped_messages_total"
+    assert f"{name}{{" not in client.get("/metrics").text
+    with platform.unit_of_work(system_actor("sensors-mqtt")) as uow:
+        record_drop(uow, "mqtt://broker.test:1883", Drop(2316, "12201.44"))
+    with platform.unit_of_work(system_actor("sensors-mqtt")) as uow:
+        record_drop(uow, "mqtt://broker.test:1883", Drop(84, "12290.10"))
+    text = client.get("/metrics").text
+    assert f'{name}{{broker="mqtt://broker.test:1883"}} 2400.0' in text

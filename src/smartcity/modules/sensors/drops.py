@@ -16,13 +16,19 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from prometheus_client.core import CounterMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.sensors.models import BrokerDrop
+
+if TYPE_CHECKING:
+    from smartcity.core.platform import Platform
 
 log = logging.getLogger("smartcity.sensors.mqtt")
 
@@ -98,3 +104,25 @@ def recent_drops(session: Session, limit: int = 20) -> list[BrokerDrop]:
 def dropped_total(session: Session) -> int:
     """Messages the brokers reported dropping, in all."""
     return int(session.execute(select(func.sum(BrokerDrop.dropped))).scalar() or 0)
+
+
+class DropMetrics:
+    """`smartcity_mqtt_broker_dropped_messages_total`: what the brokers reported dropping, read
+    from the database at each scrape (the ingesters that hear the reports are other processes)."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        dropped = CounterMetricFamily(
+            "smartcity_mqtt_broker_dropped_messages",
+            "Messages MQTT brokers reported dropping (their queues for ingesters were full)",
+            labels=["broker"],
+        )
+        with self.platform.db.read_session() as session:
+            rows = session.execute(
+                select(BrokerDrop.broker, func.sum(BrokerDrop.dropped)).group_by(BrokerDrop.broker)
+            )
+            for broker, total in rows:
+                dropped.add_metric([broker], float(total or 0))
+        yield dropped

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from smartcity.core.http import METRIC_COLLECTORS
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
+from smartcity.modules.sensors.drops import DropMetrics
 from smartcity.modules.sensors.ingest import DeviceRegistry
 from smartcity.modules.sensors.settings import SensorsSettings
 
@@ -30,8 +32,10 @@ def publisher_of(platform: Platform) -> Any:
 
 
 def install(platform: Platform) -> None:
-    """Wire the hub into a platform: its device cache and, if configured, the MQTT publisher."""
+    """Wire the hub into a platform: its device cache, its metrics and, if configured, the MQTT
+    publisher."""
     registry_of(platform)
+    platform.services.setdefault(METRIC_COLLECTORS, []).append(DropMetrics(platform))
     settings = sensors_settings(platform)
     if settings.mqtt_broker and settings.mqtt_publish_observations:
         from smartcity.modules.sensors.mqtt import StaPublisher
