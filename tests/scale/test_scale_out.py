@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -44,6 +43,7 @@ from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Bill, Item, Payment
 from smartcity.modules.sensors.lass import format_line
 from smartcity.modules.sensors.models import Datastream, Observation, Thing
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.scale]
 
@@ -117,7 +117,7 @@ def database(tmp_path: Path) -> Iterator[str]:
 def test_two_of_everything_lose_one_each_and_nothing_acknowledged_is_lost_or_doubled(
     database: str, tmp_path: Path
 ) -> None:
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     group = f"scale{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
@@ -369,9 +369,3 @@ def _cli(env: dict[str, str], *args: str) -> str:
         [str(SMARTCITY), *args], env=env, check=True, capture_output=True, text=True
     )
     return result.stdout.strip()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

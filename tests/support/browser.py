@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.support.ports import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
@@ -53,12 +54,6 @@ Shot = Callable[[Page, str], None]
 class Portal:
     url: str
     log_path: Path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _server_env(data_dir: Path, url: str) -> dict[str, str]:
@@ -92,7 +87,7 @@ def portal(
 ) -> Iterator[Portal]:
     """The demo city served on a free port from a fresh data directory."""
     data_dir = tmp_path_factory.mktemp("portal")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = _server_env(data_dir, url)
     cli = [sys.executable, "-m", "smartcity"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,15 +26,10 @@ from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.payments import ledger, service
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Item, LedgerEntry, LedgerTransaction, Payment
+from tests.support.ports import free_port
 
 MODULES = "identity,payments"
 BILLS = 240
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -93,7 +87,7 @@ def test_kill_9_mid_load(tmp_path: Path) -> None:
         "SMARTCITY_MODULES": MODULES,
         "SMARTCITY_LOG_REQUESTS": "false",
     }
-    port = _free_port()
+    port = free_port()
     server = _start(env, port)
     acknowledged: dict[int, str] = {}
     keys = {i: uuid.uuid4().hex for i in range(BILLS)}
