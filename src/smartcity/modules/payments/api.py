@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from smartcity.core.auth import PUBLIC, Role
 from smartcity.core.csvfile import CSVResponse
-from smartcity.core.errors import BadRequest, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.http import RequestContext, authorize, unauthenticated
 from smartcity.core.ratelimit import throttle
 from smartcity.core.time import CivilDate, local_today
 from smartcity.modules.payments import (
     autopay,
+    errors,
     ledger,
     payouts,
     reconciliation,
@@ -106,7 +103,7 @@ def _utf8(body: bytes) -> bytes:
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadRequest("the file must be UTF-8 text", code="invalid_encoding") from None
+        raise errors.NotUtf8("the file must be UTF-8 text") from None
     return body
 
 
@@ -190,7 +187,7 @@ def build_router() -> APIRouter:
         ctx: Annotated[RequestContext, Depends(authorize(rules.ISSUERS))], request: Request
     ) -> BulkIssued:
         text = await _text(request)
-        rows = parse_bill_csv(text)
+        rows = service.parse_bill_csv(text)
         settings = service.settings_of(ctx.platform)
         with ctx.write() as uow:
             references = [service.issue_bill(uow, settings, **row).write_off_number for row in rows]
@@ -259,7 +256,7 @@ def build_router() -> APIRouter:
     ) -> PaymentOut:
         provider = ctx.principal.organisation
         if not provider:
-            raise PermissionDenied("this key belongs to no provider", code="not_a_provider")
+            raise errors.NotAProvider("this key belongs to no provider")
         view, created = service.record_payment_retrying(
             ctx.platform,
             ctx.principal,
@@ -348,7 +345,7 @@ def build_router() -> APIRouter:
         throttle(ctx, "settlement-file", rules.SETTLEMENT_FILES)
         code = ctx.principal.organisation if ctx.principal.role == Role.PROVIDER else provider
         if not code:
-            raise InvalidInput("name the provider", code="provider_required")
+            raise errors.ProviderRequired("name the provider")
         data = _utf8(await request.body())
         with ctx.write() as uow:
             settlement = reconciliation.reconcile(uow, code, data, format)
@@ -391,7 +388,7 @@ def build_router() -> APIRouter:
                 ctx.principal.role == Role.PROVIDER
                 and settlement.provider != ctx.principal.organisation
             ):
-                raise NotFound("no such settlement", code="unknown_settlement")
+                raise errors.SettlementNotFound("no such settlement")
             by_day, findings = reconciliation.settlement_report(session, settlement, department)
             return SettlementOut(
                 **_summary(settlement), by_department_day=by_day, findings=findings
@@ -456,7 +453,7 @@ def build_router() -> APIRouter:
         body: ProviderIn,
     ) -> ProviderOut:
         if not code.isalnum() or len(code) > 32:
-            raise InvalidInput("a provider code is letters and digits", code="invalid_code")
+            raise errors.InvalidProviderCode("a provider code is letters and digits")
         with ctx.write() as uow:
             provider = webhooks.register_provider(
                 uow,
@@ -488,7 +485,7 @@ def build_router() -> APIRouter:
     ) -> SubscriberOut:
         code = _department_for(ctx, department)
         if not code:
-            raise InvalidInput("name the department", code="department_required")
+            raise errors.DepartmentRequired("name the department")
         with ctx.write() as uow:
             row = webhooks.subscribe(
                 uow, code, body.url, allow_private=ctx.platform.settings.outbound_private_allowed
@@ -722,7 +719,7 @@ def build_router() -> APIRouter:
     ) -> BatchOut:
         department = _department_for(ctx, body.department)
         if not department:
-            raise InvalidInput("name the department", code="department_required")
+            raise errors.DepartmentRequired("name the department")
         with ctx.write() as uow:
             batch = payouts.create_batch(
                 uow,
@@ -811,9 +808,9 @@ def build_router() -> APIRouter:
 
     def _check_payment_access(ctx: RequestContext, payment: Payment, department: str) -> None:
         if ctx.principal.role == Role.PROVIDER and payment.provider != ctx.principal.organisation:
-            raise NotFound("no such payment", code="unknown_payment")
+            raise errors.PaymentNotFound("no such payment")
         if ctx.principal.role == Role.OFFICER and ctx.principal.department != department:
-            raise NotFound("no such payment", code="unknown_payment")
+            raise errors.PaymentNotFound("no such payment")
 
     return router
 
@@ -835,51 +832,3 @@ def _autopay_out(row: Any) -> AutopayOut:
         effective_from=row.effective_from,
         active=row.active,
     )
-
-
-BILL_CSV_HEADER = ["item_code", "amount", "due_date", "payer_kind", "payer_value"]
-
-
-def parse_bill_csv(text: str, limit: int = 10_000) -> list[dict[str, Any]]:
-    """Rows of a bulk bill file, ready for `service.issue_bill`."""
-    try:
-        return _parse_bill_csv(text, limit)
-    except csv.Error as error:
-        raise InvalidInput(f"not a CSV file: {error}", code="invalid_file") from None
-
-
-def _parse_bill_csv(text: str, limit: int) -> list[dict[str, Any]]:
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = next(reader, None)
-    if header is None or [h.strip() for h in header][:5] != BILL_CSV_HEADER:
-        raise InvalidInput(
-            "the first line must be " + ",".join(BILL_CSV_HEADER), code="invalid_file"
-        )
-    rows: list[dict[str, Any]] = []
-    for line_no, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        if len(row) < 5:
-            raise InvalidInput(f"line {line_no}: expected 5 fields", code="invalid_file")
-        item_code, amount, due, kind, value = (part.strip() for part in row[:5])
-        if kind not in service.PAYER_KINDS:
-            raise InvalidInput(f"line {line_no}: unknown payer kind", code="invalid_file")
-        try:
-            due_date = date.fromisoformat(due)
-            amount_value = int(amount) if amount else None
-        except ValueError:
-            raise InvalidInput(f"line {line_no}: bad amount or date", code="invalid_file") from None
-        rows.append(
-            {
-                "item_code": item_code[:32],
-                "amount": amount_value,
-                "due_date": due_date,
-                "payer": {kind: value[:100]},
-                "description": (row[5] if len(row) > 5 else "")[:200],
-            }
-        )
-        if len(rows) > limit:
-            raise InvalidInput(f"at most {limit} bills per file", code="invalid_file")
-    if not rows:
-        raise InvalidInput("the file has no bills", code="invalid_file")
-    return rows

@@ -105,12 +105,11 @@ def build_cli() -> typer.Typer:
     ) -> None:
         """Issue bills from CSV (item_code,amount,due_date,payer_kind,payer_value[,description])."""
         from smartcity.modules.payments import service
-        from smartcity.modules.payments.api import parse_bill_csv
 
         platform = ctx.obj
         settings = service.settings_of(platform)
         with fail_cleanly():
-            rows = parse_bill_csv(file.read_text(encoding="utf-8"), limit=1_000_000)
+            rows = service.parse_bill_csv(file.read_text(encoding="utf-8"), limit=1_000_000)
             issued = 0
             with progress_bar() as bar:
                 task = bar.add_task("issuing bills", total=len(rows))

@@ -36,10 +36,10 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from smartcity.core.errors import InvalidInput, NotFound
+from smartcity.core.errors import InvalidInput
 from smartcity.core.time import as_utc, city_zone, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.payments import fingerprints, ledger, service, settlement_files
+from smartcity.modules.payments import errors, fingerprints, ledger, service, settlement_files
 from smartcity.modules.payments.models import (
     Bill,
     BucketSum,
@@ -103,7 +103,7 @@ def reconcile(
     stage("reading")
     every_line = _Lines.read(raw, chosen, reader)
     if not every_line.height:
-        raise InvalidInput("the file has no lines", code="invalid_file")
+        raise errors.InvalidFile("the file has no lines")
     first, last = every_line.first, every_line.last
     agreed = reader.agreeing(every_line, first, last)
     if agreed is None:
@@ -911,7 +911,7 @@ def get_settlement(session: Session, settlement_id: uuid.UUID) -> Settlement:
     """A settlement by id, or NotFound."""
     settlement = session.get(Settlement, settlement_id)
     if settlement is None:
-        raise NotFound("no such settlement", code="unknown_settlement")
+        raise errors.SettlementNotFound("no such settlement")
     return settlement
 
 

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartcity.core import outbound
-from smartcity.core.errors import NotAuthenticated
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
+from smartcity.modules.payments import errors
 from smartcity.modules.payments.models import (
     Provider,
     Subscriber,
@@ -48,7 +48,7 @@ def verify(
 ) -> int:
     """The signed timestamp, or NotAuthenticated explaining why the signature fails."""
     if not header:
-        raise NotAuthenticated(f"the {HEADER} header is missing", code="signature_missing")
+        raise errors.SignatureMissing(f"the {HEADER} header is missing")
     parts: dict[str, list[str]] = {}
     for piece in header.split(","):
         name, _, value = piece.strip().partition("=")
@@ -56,17 +56,15 @@ def verify(
     try:
         timestamp = int(parts["t"][0])
     except (KeyError, ValueError):
-        raise NotAuthenticated("the signature has no timestamp", code="signature_invalid") from None
+        raise errors.SignatureInvalid("the signature has no timestamp") from None
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance:
-        raise NotAuthenticated(
-            f"the signature is more than {tolerance} s old (a replay?)", code="signature_expired"
-        )
+        raise errors.SignatureExpired(f"the signature is more than {tolerance} s old (a replay?)")
     expected = hmac.new(
         secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
     ).hexdigest()
     if not any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
-        raise NotAuthenticated("the signature does not match", code="signature_invalid")
+        raise errors.SignatureInvalid("the signature does not match")
     return timestamp
 
 
