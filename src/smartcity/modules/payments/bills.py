@@ -6,6 +6,7 @@ import csv
 import io
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -17,16 +18,22 @@ from sqlalchemy.orm import Session
 
 import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Principal, Role
+from smartcity.core.departments import acts_for
 from smartcity.core.errors import NotFound
 from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import BindingKind, normalise_binding_value
 from smartcity.modules.payments import codes, errors, states
-from smartcity.modules.payments.models import (
-    Bill,
-    Item,
+from smartcity.modules.payments.departments import check_department
+from smartcity.modules.payments.models import Bill, Item, Payment, Refund
+from smartcity.modules.payments.repository import (
+    bills_of_payers,
+    get_bill,
+    get_item,
+    load_items,
+    payments_of_bills,
+    refunds_of,
 )
-from smartcity.modules.payments.repository import get_bill, get_item
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import (
     BillState,
@@ -39,14 +46,6 @@ PAYER_KINDS: dict[str, BindingKind | None] = {
     "student_number": BindingKind.STUDENT_NUMBER,
 }
 """Payer fields a bill may name, and the identity binding each corresponds to."""
-
-
-def check_department(principal: Principal, department: str) -> None:
-    """Officers act only for their own department (admins and the system for any)."""
-    if principal.role == Role.OFFICER and principal.department != department:
-        raise errors.NotYourDepartment("officers act only for their own department")
-    if principal.kind != "system" and principal.role not in (Role.OFFICER, Role.ADMIN):
-        raise errors.NotAnOfficer("only officers issue bills")
 
 
 def _payer(session: Session, payer: dict[str, str]) -> tuple[str, str]:
@@ -189,29 +188,51 @@ def citizen_identifiers(session: Session, user_id: uuid.UUID) -> list[tuple[str,
 
 
 def check_can_see(session: Session, principal: Principal, bill: Bill) -> None:
-    """Providers and admins see any bill, officers their department's, citizens their own."""
-    if principal.role in (Role.PROVIDER, Role.ADMIN) or principal.kind == "system":
-        return
-    if principal.role == Role.OFFICER:
-        if principal.department != bill.department:
-            raise errors.NotYourDepartment("this bill belongs to another department")
+    """Providers see any bill, staff their departments' (403 for another's), citizens their own
+    (404 for others': they need not know a bill exists)."""
+    if principal.role == Role.PROVIDER:
         return
     if principal.role == Role.CITIZEN and principal.id:
         mine = citizen_identifiers(session, uuid.UUID(str(principal.id)))
         if (bill.payer_kind, bill.payer_value) in mine:
             return
+    elif acts_for(principal, bill.department):
+        return
+    elif principal.role == Role.OFFICER:
+        raise errors.NotYourDepartment("this bill belongs to another department")
     raise errors.ReferenceNotFound("no bill has this reference")
 
 
 def bills_of_citizen(session: Session, user_id: uuid.UUID) -> Sequence[Bill]:
     """*Public service.* Every bill addressed to the citizen or an identifier they bound."""
-    pairs = citizen_identifiers(session, user_id)
-    clauses = [(Bill.payer_kind == kind) & (Bill.payer_value == value) for kind, value in pairs]
-    return (
-        session.execute(select(Bill).where(or_(*clauses)).order_by(Bill.created_at.desc()))
-        .scalars()
-        .all()
-    )
+    return bills_of_payers(session, citizen_identifiers(session, user_id))
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One bill of a citizen's e-ledger with its payments (oldest first) and their refunds."""
+
+    bill: Bill
+    payments: list[Payment]
+    refunds: list[Refund]
+
+
+def citizen_ledger(session: Session, user_id: uuid.UUID) -> list[LedgerEntry]:
+    """The citizen's bills, newest first, with payments and refunds: a query of each kind."""
+    bills = bills_of_citizen(session, user_id)
+    load_items(session, bills)
+    paid = payments_of_bills(session, [bill.id for bill in bills])
+    refunds: dict[uuid.UUID, list[Refund]] = {}
+    for refund in refunds_of(session, [p.id for payments in paid.values() for p in payments]):
+        refunds.setdefault(refund.payment_id, []).append(refund)
+    return [
+        LedgerEntry(
+            bill,
+            paid[bill.id],
+            [refund for payment in paid[bill.id] for refund in refunds.get(payment.id, [])],
+        )
+        for bill in bills
+    ]
 
 
 def bill_move(current: str, target: BillState, at: datetime | None = None) -> dict[str, Any]:

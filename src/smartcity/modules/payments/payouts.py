@@ -21,7 +21,9 @@ from smartcity.core.errors import NotFound
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import BindingKind
-from smartcity.modules.payments import errors, ledger, service
+from smartcity.modules.payments import errors, ledger
+from smartcity.modules.payments.bills import citizen_identifiers
+from smartcity.modules.payments.departments import check_department, department_shown
 from smartcity.modules.payments.models import Bill, Payment, Payout, PayoutBatch
 from smartcity.modules.payments.values import (
     AccountType,
@@ -52,7 +54,7 @@ def receiving_account(session: Session, user_id: uuid.UUID) -> str | None:
 
 def _check_person(actor: Principal, department: str) -> None:
     # Two *people* make a maker–checker: a department's machine key has no one behind it.
-    service.check_department(actor, department)
+    check_department(actor, department)
     if actor.kind != "user" or not actor.id:
         raise errors.PersonRequired(
             "payout batches are made and approved by people signed in as themselves",
@@ -63,7 +65,7 @@ def _refundable(session: Session, user_id: uuid.UUID, department: str) -> int:
     """What the citizen paid the department and has not had back (refunds and refund payouts)."""
     reaches = [
         (Bill.payer_kind == kind) & (Bill.payer_value == value)
-        for kind, value in service.citizen_identifiers(session, user_id)
+        for kind, value in citizen_identifiers(session, user_id)
     ]
     paid = session.execute(
         select(func.coalesce(func.sum(Payment.amount - Payment.refunded), 0))
@@ -161,7 +163,8 @@ def _decide(uow: UnitOfWork, batch_id: uuid.UUID) -> PayoutBatch:
     batch = uow.session.execute(
         select(PayoutBatch).where(PayoutBatch.id == batch_id).with_for_update()
     ).scalar_one_or_none()
-    if batch is None:
+    shown = department_shown(uow.actor)
+    if batch is None or (shown is not None and batch.department != shown):
         raise errors.BatchNotFound("no such payout batch")
     _check_person(uow.actor, batch.department)
     if batch.state != BatchState.AWAITING_APPROVAL:
@@ -254,7 +257,7 @@ INSTRUCTION_COLUMNS = ("payout_id", "account", "amount")
 def export_instructions(uow: UnitOfWork, batch_id: uuid.UUID) -> list[tuple[str, str, int]]:
     """The rows of the instructions file for the bank (payout id, full account, amount) of an
     approved batch, for an officer of its department; each export is audited."""
-    batch = get_batch(uow.session, batch_id, uow.actor.department)
+    batch = get_batch(uow.session, batch_id, department_shown(uow.actor))
     _check_person(uow.actor, batch.department)
     if batch.state != BatchState.APPROVED:
         raise errors.BatchNotApproved("only an approved batch goes to the bank")
@@ -274,7 +277,7 @@ def record_result(uow: UnitOfWork, payout_id: uuid.UUID, paid: bool, reason: str
     if payout is None:
         raise errors.PayoutNotFound("no such payout")
     batch = get_batch(session, payout.batch_id)
-    service.check_department(uow.actor, batch.department)
+    check_department(uow.actor, batch.department)
     if batch.state != BatchState.APPROVED:
         raise errors.BatchNotApproved("this payout's batch is not approved")
     if payout.state != PayoutState.INSTRUCTED:

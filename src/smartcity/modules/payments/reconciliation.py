@@ -36,10 +36,12 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
+from smartcity.core.auth import Principal
 from smartcity.core.errors import InvalidInput
 from smartcity.core.time import as_utc, city_zone, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.payments import errors, fingerprints, ledger, service, settlement_files
+from smartcity.modules.payments.departments import department_shown, own_organisation
 from smartcity.modules.payments.models import (
     Bill,
     BucketSum,
@@ -895,6 +897,20 @@ def settlement_report(
         for finding in findings_of(session, settlement.id, department)
     ]
     return by_day, findings
+
+
+def report_for(
+    session: Session, principal: Principal, settlement_id: uuid.UUID
+) -> tuple[Settlement, list[dict[str, Any]], list[dict[str, Any]]]:
+    """A settlement file and its report as `principal` may see them: a provider its own files
+    whole (another's is a 404), staff their departments' rows and findings."""
+    settlement = get_settlement(session, settlement_id)
+    provider = own_organisation(principal)
+    if provider is not None and settlement.provider != provider:
+        raise errors.SettlementNotFound("no such settlement")
+    department = None if provider is not None else department_shown(principal)
+    by_day, findings = settlement_report(session, settlement, department)
+    return settlement, by_day, findings
 
 
 def list_settlements(

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import (
-    select,
-)
-
 from smartcity.core.auth import Role
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.payments import errors, ledger, webhooks
-from smartcity.modules.payments.bills import check_department
+from smartcity.modules.payments.departments import check_department
 from smartcity.modules.payments.models import (
     Payment,
     Refund,
@@ -31,17 +27,13 @@ def refund_payment(
 ) -> Refund:
     """Return money to a payer: first what is owed back, then (if refundable) what was applied."""
     session = uow.session
-    payment = session.execute(
-        select(Payment).where(Payment.id == payment_id).with_for_update()
-    ).scalar_one_or_none()
-    if payment is None:
-        raise errors.PaymentNotFound("no such payment")
+    payment = get_payment(session, payment_id, lock=True)
     bill = get_bill(session, payment.bill_id)
     actor = uow.actor
-    if actor.role == Role.PROVIDER and actor.organisation != payment.provider:
+    if actor.role != Role.PROVIDER:
+        check_department(actor, bill.department)
+    elif actor.organisation != payment.provider:
         raise errors.PaymentNotFound("no such payment")
-    if actor.role == Role.OFFICER and actor.department != bill.department:
-        raise errors.NotYourDepartment("this payment belongs to another department")
     available = payment.amount - payment.refunded
     if available <= 0:
         raise errors.NothingToRefund("this payment was refunded in full")

@@ -1,5 +1,8 @@
-"""Every query of payments that reads rows by key or lists them (the posting path and the
-reconciliation keep their compiled Core statements beside their logic)."""
+"""payments' queries: rows by key and the lists the edges show.
+
+The posting path (`posting`) and the reconciliation's columnar reads (`reconciliation`) keep
+their compiled Core statements beside their logic, where the hot path can be read whole.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,12 @@ import secrets
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import (
-    func,
-    select,
-)
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from smartcity.core.auth import Principal, Role
+from smartcity.core.departments import acts_for
+from smartcity.core.repository import as_id, get_or_404, page
 from smartcity.modules.payments import errors
 from smartcity.modules.payments.codes import parse_reference
 from smartcity.modules.payments.models import (
@@ -21,6 +24,7 @@ from smartcity.modules.payments.models import (
     Payment,
     Provider,
     Refund,
+    WebhookDelivery,
 )
 from smartcity.modules.payments.values import (
     Channel,
@@ -71,20 +75,70 @@ def find_bill(session: Session, reference: str, *, lock: bool = False) -> Bill:
     return bill
 
 
-def get_bill(session: Session, bill_id: uuid.UUID) -> Bill:
+def get_bill(session: Session, bill_id: uuid.UUID | str) -> Bill:
     """A bill by id, or NotFound."""
-    bill = session.get(Bill, bill_id)
-    if bill is None:
-        raise errors.BillNotFound("no such bill")
-    return bill
+    return get_or_404(session, Bill, bill_id, code=errors.BillNotFound.code, detail="no such bill")
 
 
-def get_payment(session: Session, payment_id: uuid.UUID) -> Payment:
-    """A payment by id, or NotFound."""
-    payment = session.get(Payment, payment_id)
-    if payment is None:
+def get_payment(session: Session, payment_id: uuid.UUID | str, *, lock: bool = False) -> Payment:
+    """A payment by id (locked for the transaction's change, with `lock`), or NotFound."""
+    if lock:
+        key = as_id(payment_id)
+        query = select(Payment).where(Payment.id == key).with_for_update()
+        payment = session.execute(query).scalar_one_or_none() if key else None
+        if payment is None:
+            raise errors.PaymentNotFound("no such payment")
+        return payment
+    return get_or_404(
+        session, Payment, payment_id, code=errors.PaymentNotFound.code, detail="no such payment"
+    )
+
+
+def visible_payment(
+    session: Session, principal: Principal, payment_id: uuid.UUID
+) -> tuple[Payment, Bill]:
+    """A payment and its bill, for its provider or whoever acts for the bill's department;
+    NotFound for anyone else, who need not know it exists."""
+    payment = get_payment(session, payment_id)
+    bill = get_bill(session, payment.bill_id)
+    if principal.role == Role.PROVIDER:
+        visible = payment.provider == principal.organisation
+    else:
+        visible = acts_for(principal, bill.department)
+    if not visible:
         raise errors.PaymentNotFound("no such payment")
-    return payment
+    return payment, bill
+
+
+def list_bills(
+    session: Session, department: str | None, status: str | None, limit: int
+) -> Sequence[Bill]:
+    """The newest bills (of one department, in one state, when given), their items loaded."""
+    query = select(Bill).order_by(Bill.created_at.desc(), Bill.id)
+    if department:
+        query = query.where(Bill.department == department)
+    if status:
+        query = query.where(Bill.status == status)
+    bills = session.execute(page(query, limit=limit)).scalars().all()
+    load_items(session, bills)
+    return bills
+
+
+def load_items(session: Session, bills: Sequence[Bill]) -> None:
+    """Load the items of these bills in one query, so that showing each bill reads none."""
+    codes = {bill.item_code for bill in bills}
+    if codes:
+        session.execute(select(Item).where(Item.code.in_(codes))).scalars().all()
+
+
+def bills_of_payers(session: Session, payers: Sequence[tuple[str, str]]) -> Sequence[Bill]:
+    """Bills addressed to any of these (payer kind, value) pairs, newest first."""
+    clauses = [(Bill.payer_kind == kind) & (Bill.payer_value == value) for kind, value in payers]
+    return (
+        session.execute(select(Bill).where(or_(*clauses)).order_by(Bill.created_at.desc()))
+        .scalars()
+        .all()
+    )
 
 
 def payments_of_bill(session: Session, bill_id: uuid.UUID) -> Sequence[Payment]:
@@ -94,6 +148,18 @@ def payments_of_bill(session: Session, bill_id: uuid.UUID) -> Sequence[Payment]:
         .scalars()
         .all()
     )
+
+
+def payments_of_bills(
+    session: Session, bill_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Payment]]:
+    """Every payment of these bills, oldest first, by bill, in one query."""
+    found: dict[uuid.UUID, list[Payment]] = {bill_id: [] for bill_id in bill_ids}
+    if bill_ids:
+        query = select(Payment).where(Payment.bill_id.in_(bill_ids)).order_by(Payment.paid_at)
+        for payment in session.execute(query).scalars():
+            found[payment.bill_id].append(payment)
+    return found
 
 
 def refunds_of(session: Session, payment_ids: Sequence[uuid.UUID]) -> Sequence[Refund]:
@@ -125,3 +191,11 @@ def count_bills(session: Session, department: str | None) -> dict[str, int]:
     if department:
         query = query.where(Bill.department == department)
     return {status: int(n) for status, n in session.execute(query)}
+
+
+def deliveries(session: Session, organisation: str | None, limit: int) -> Sequence[WebhookDelivery]:
+    """The newest outbound webhook deliveries (to one organisation, when given)."""
+    query = select(WebhookDelivery).order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id)
+    if organisation is not None:
+        query = query.where(WebhookDelivery.organisation == organisation)
+    return session.execute(page(query, limit=limit)).scalars().all()

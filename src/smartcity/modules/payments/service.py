@@ -20,20 +20,22 @@ from smartcity.core.repository import settings_of as module_settings
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.payments.bills import (
     PAYER_KINDS,
+    LedgerEntry,
     barcode_of,
     bill_item,
     bill_move,
     bills_of_citizen,
     cancel_bill,
     check_can_see,
-    check_department,
     citizen_identifiers,
+    citizen_ledger,
     expire_overdue,
     issue_bill,
     move_bill,
     parse_bill_csv,
 )
 from smartcity.modules.payments.codes import parse_reference
+from smartcity.modules.payments.departments import check_department
 from smartcity.modules.payments.errors import TwinInProgress
 from smartcity.modules.payments.posting import (
     PaymentRequest,
@@ -60,6 +62,7 @@ from smartcity.modules.payments.settings import PaymentsSettings
 
 __all__ = [
     "PAYER_KINDS",
+    "LedgerEntry",
     "PaymentRequest",
     "barcode_of",
     "bill_item",
@@ -69,6 +72,7 @@ __all__ = [
     "check_can_see",
     "check_department",
     "citizen_identifiers",
+    "citizen_ledger",
     "count_bills",
     "ensure_provider",
     "exception_queue",
