@@ -24,6 +24,7 @@ import smartcity.modules.identity.service as identity
 from smartcity.core import outbound
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import NotFound
+from smartcity.core.repository import get_or_404
 from smartcity.core.time import as_utc, city_zone, local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import (
@@ -118,9 +119,12 @@ def autopays_of(session: Session, user_id: uuid.UUID) -> Sequence[Autopay]:
 
 def end_autopay(uow: UnitOfWork, user_id: uuid.UUID, autopay_id: uuid.UUID) -> Autopay:
     """The citizen stops autopay."""
-    row = uow.session.get(Autopay, autopay_id)
-    if row is None or row.user_id != user_id:
-        raise errors.AutopayNotFound("no such autopay binding")
+    detail = "no such autopay binding"
+    row = get_or_404(
+        uow.session, Autopay, autopay_id, code=errors.AutopayNotFound.code, detail=detail
+    )
+    if row.user_id != user_id:  # another citizen's binding: they need not know it exists
+        raise errors.AutopayNotFound(detail)
     row.active = False
     uow.audit("payments.autopay.ended", "autopay", row.id, {})
     return row

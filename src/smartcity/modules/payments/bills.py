@@ -20,6 +20,7 @@ import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Principal, Role
 from smartcity.core.departments import acts_for
 from smartcity.core.errors import NotFound
+from smartcity.core.repository import new_id
 from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import BindingKind, normalise_binding_value
@@ -135,7 +136,7 @@ def bill_item(
     else:  # pragma: no cover - 10^12 numbers; twenty collisions in a row do not happen
         raise errors.NumbersExhausted("could not find a free write-off number")
     bill = Bill(
-        id=uuid.uuid4(),
+        id=new_id(),
         write_off_number=number,
         virtual_account=account,
         item_code=item.code,

@@ -66,7 +66,8 @@ def build_cli() -> typer.Typer:
     ) -> None:
         """Reconcile a provider's settlement file and print the report."""
         from smartcity.core.errors import InvalidInput
-        from smartcity.modules.payments import reconciliation, settlement_files
+        from smartcity.modules.payments import reconciliation
+        from smartcity.modules.payments.reconciliation import settlement_files
         from smartcity.modules.payments.values import SettlementFormat
 
         platform = ctx.obj

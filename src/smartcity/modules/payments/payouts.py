@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import NotFound
+from smartcity.core.repository import get_or_404, new_id, page
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import BindingKind
@@ -119,7 +120,7 @@ def create_batch(
         raise errors.InvalidBatch(f"a batch has 1 to {MAX_PAYEES} payees")
     session = uow.session
     batch = PayoutBatch(
-        id=uuid.uuid4(),
+        id=new_id(),
         department=department,
         name=name[:200],
         purpose=purpose.value,
@@ -212,9 +213,12 @@ def reject_batch(uow: UnitOfWork, batch_id: uuid.UUID, reason: str) -> PayoutBat
 
 def get_batch(session: Session, batch_id: uuid.UUID, department: str | None = None) -> PayoutBatch:
     """A batch by id (of `department`, when given), or NotFound."""
-    batch = session.get(PayoutBatch, batch_id)
-    if batch is None or (department is not None and batch.department != department):
-        raise errors.BatchNotFound("no such payout batch")
+    detail = "no such payout batch"
+    batch = get_or_404(
+        session, PayoutBatch, batch_id, code=errors.BatchNotFound.code, detail=detail
+    )
+    if department is not None and batch.department != department:
+        raise errors.BatchNotFound(detail)
     return batch
 
 
@@ -222,7 +226,9 @@ def list_batches(
     session: Session, department: str | None, state: BatchState | None, limit: int
 ) -> Sequence[PayoutBatch]:
     """Batches, newest first (of one department, in one state, when given)."""
-    query = select(PayoutBatch).order_by(PayoutBatch.created_at.desc()).limit(limit)
+    query = page(
+        select(PayoutBatch).order_by(PayoutBatch.created_at.desc(), PayoutBatch.id), limit=limit
+    )
     if department:
         query = query.where(PayoutBatch.department == department)
     if state:
@@ -273,9 +279,9 @@ def export_instructions(uow: UnitOfWork, batch_id: uuid.UUID) -> list[tuple[str,
 def record_result(uow: UnitOfWork, payout_id: uuid.UUID, paid: bool, reason: str = "") -> Payout:
     """The bank's confirmation (paid) or failure of one payout of an approved batch."""
     session = uow.session
-    payout = session.get(Payout, payout_id)
-    if payout is None:
-        raise errors.PayoutNotFound("no such payout")
+    payout = get_or_404(
+        session, Payout, payout_id, code=errors.PayoutNotFound.code, detail="no such payout"
+    )
     batch = get_batch(session, payout.batch_id)
     check_department(uow.actor, batch.department)
     if batch.state != BatchState.APPROVED:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from smartcity.core.db import Step, execute_as_one, execute_together
+from smartcity.core.repository import new_id
 from smartcity.core.time import as_utc, city_zone, utcnow
 from smartcity.core.uow import UnitOfWork, note_write
 from smartcity.modules.payments import errors, fingerprints, ledger, webhooks
@@ -197,7 +198,7 @@ def post_payment(
         raise errors.InvalidAmount("a payment's amount is a positive whole NTD")
     Channel(request.channel)
     digest = request.digest()
-    payment_id = uuid.uuid4()
+    payment_id = new_id()
     now = utcnow()
     session.flush()  # Core statements below must see what the caller already changed
     # Core statements on the session's connection, prepared on PostgreSQL: the reads

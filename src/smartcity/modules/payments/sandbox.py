@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from smartcity.core import jsonbody
 from smartcity.core.auth import Principal, Role
 from smartcity.core.platform import Platform
+from smartcity.core.repository import get_or_404
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.payments import errors, service, webhooks
@@ -109,9 +110,13 @@ def accept_callback(platform: Platform, signature: str | None, body: bytes) -> d
     except (ValueError, KeyError, TypeError):
         raise errors.InvalidCallback("the callback body is not a sandbox callback") from None
     with platform.unit_of_work(SANDBOX_PRINCIPAL) as uow:
-        intent = uow.session.get(SandboxIntent, intent_id)
-        if intent is None:
-            raise errors.IntentNotFound("no such sandbox payment")
+        intent = get_or_404(
+            uow.session,
+            SandboxIntent,
+            intent_id,
+            code=errors.IntentNotFound.code,
+            detail="no such sandbox payment",
+        )
         if intent.state == IntentState.PENDING:
             intent.state = IntentState.DELIVERED.value
             uow.audit("payments.sandbox.delivered", "sandbox_intent", intent.id, {})
