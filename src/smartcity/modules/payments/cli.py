@@ -141,12 +141,8 @@ def build_cli() -> typer.Typer:
                 signal.signal(signum, lambda *_: stopping.set())
         while True:
             with platform.unit_of_work(system_actor("webhooks")) as uow:
-                counts = webhooks.deliver_due(
-                    uow.session,
-                    max_attempts=settings.webhook_max_attempts,
-                    backoff_seconds=settings.webhook_backoff_seconds,
-                    timeout=settings.webhook_timeout_seconds,
-                    allow_private=platform.settings.outbound_private_allowed,
+                counts = webhooks.deliver_round(
+                    uow.session, settings, allow_private=platform.settings.outbound_private_allowed
                 )
             typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
             if not loop or stopping.wait(interval):

@@ -17,6 +17,7 @@ from smartcity.modules.payments.values import (
     AccountType,
     EntryKind,
     ExceptionState,
+    RefundState,
 )
 
 A = AccountType
@@ -49,7 +50,9 @@ def refund_payment(
     item = get_item(session, bill.item_code)
     if from_applied and not item.refundable:
         raise errors.NotRefundable(f"{item.code} is not refundable")
-    refund = Refund(payment_id=payment.id, amount=wanted, reason=reason[:500], state="completed")
+    refund = Refund(
+        payment_id=payment.id, amount=wanted, reason=reason[:500], state=RefundState.COMPLETED.value
+    )
     session.add(refund)
     session.flush()
     payment.refunded += wanted
