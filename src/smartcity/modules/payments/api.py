@@ -222,7 +222,8 @@ def list_bills(
     shown = department_shown(ctx.principal, department)
     with ctx.read() as session:
         bills = repository.list_bills(session, shown, status, limit)
-        return [bill_out(session, bill, settings) for bill in bills]
+        items = repository.items_of(session, bills)
+        return [bill_out(session, bill, settings, items.get(bill.item_code)) for bill in bills]
 
 
 @router.get(
@@ -567,7 +568,7 @@ def my_bills(
         )
         return [
             CitizenBillOut(
-                **bill_out(session, entry.bill, settings).model_dump(),
+                **bill_out(session, entry.bill, settings, entry.item).model_dump(),
                 payments=[next(shown) for _ in entry.payments],
                 refunds=[refund_out(r) for r in entry.refunds],
             )

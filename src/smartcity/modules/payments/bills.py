@@ -31,7 +31,7 @@ from smartcity.modules.payments.repository import (
     bills_of_payers,
     get_bill,
     get_item,
-    load_items,
+    items_of,
     payments_of_bills,
     refunds_of,
 )
@@ -214,6 +214,7 @@ class LedgerEntry:
     """One bill of a citizen's e-ledger with its payments (oldest first) and their refunds."""
 
     bill: Bill
+    item: Item | None
     payments: list[Payment]
     refunds: list[Refund]
 
@@ -221,7 +222,7 @@ class LedgerEntry:
 def citizen_ledger(session: Session, user_id: uuid.UUID) -> list[LedgerEntry]:
     """The citizen's bills, newest first, with payments and refunds: a query of each kind."""
     bills = bills_of_citizen(session, user_id)
-    load_items(session, bills)
+    items = items_of(session, bills)
     paid = payments_of_bills(session, [bill.id for bill in bills])
     refunds: dict[uuid.UUID, list[Refund]] = {}
     for refund in refunds_of(session, [p.id for payments in paid.values() for p in payments]):
@@ -229,6 +230,7 @@ def citizen_ledger(session: Session, user_id: uuid.UUID) -> list[LedgerEntry]:
     return [
         LedgerEntry(
             bill,
+            items.get(bill.item_code),
             paid[bill.id],
             [refund for payment in paid[bill.id] for refund in refunds.get(payment.id, [])],
         )

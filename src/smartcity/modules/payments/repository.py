@@ -113,22 +113,21 @@ def visible_payment(
 def list_bills(
     session: Session, department: str | None, status: str | None, limit: int
 ) -> Sequence[Bill]:
-    """The newest bills (of one department, in one state, when given), their items loaded."""
+    """The newest bills (of one department, in one state, when given)."""
     query = select(Bill).order_by(Bill.created_at.desc(), Bill.id)
     if department:
         query = query.where(Bill.department == department)
     if status:
         query = query.where(Bill.status == status)
-    bills = session.execute(page(query, limit=limit)).scalars().all()
-    load_items(session, bills)
-    return bills
+    return session.execute(page(query, limit=limit)).scalars().all()
 
 
-def load_items(session: Session, bills: Sequence[Bill]) -> None:
-    """Load the items of these bills in one query, so that showing each bill reads none."""
+def items_of(session: Session, bills: Sequence[Bill]) -> dict[str, Item]:
+    """The items of these bills by code, in one query."""
     codes = {bill.item_code for bill in bills}
-    if codes:
-        session.execute(select(Item).where(Item.code.in_(codes))).scalars().all()
+    if not codes:
+        return {}
+    return {item.code: item for item in session.scalars(select(Item).where(Item.code.in_(codes)))}
 
 
 def bills_of_payers(session: Session, payers: Sequence[tuple[str, str]]) -> Sequence[Bill]:
