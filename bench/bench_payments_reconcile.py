@@ -34,9 +34,10 @@ from smartcity.core.keys import KeyRing
 from smartcity.core.migrate import upgrade
 from smartcity.core.settings import Settings
 from smartcity.core.time import as_utc, city_zone, local_today
-from smartcity.modules.payments import codes, reconciliation, settlement_files
+from smartcity.modules.payments import codes, reconciliation
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Bill, Item, Payment
+from smartcity.modules.payments.reconciliation import settlement_files
 
 LINES = int(os.environ.get("BENCH_LINES", "1000000"))
 CHUNK = 20_000

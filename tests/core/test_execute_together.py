@@ -174,12 +174,12 @@ def test_parameters_read_by_plan_are_those_sqlalchemy_would_bind() -> None:
     from sqlalchemy.dialects.postgresql import psycopg
 
     from smartcity.core.db import _PLACEHOLDER, _numbered, _rendered, _values
-    from smartcity.modules.payments import service
+    from smartcity.modules.payments import posting
 
     dialect = psycopg.dialect()  # type: ignore[no-untyped-call]
     cases = [
         (
-            service._POSTING_QUERIES["write_off_number"],
+            posting._POSTING_QUERIES["write_off_number"],
             {"reference": "0" * 16, "provider": "BOT", "txn": "t-1"},
         ),
         (RENAME, {"old": "t.a", "value": "50% 'x'"}),

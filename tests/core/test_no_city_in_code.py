@@ -26,8 +26,12 @@ EXCEPTIONS = {
     "modules/chatbot/cli.py": "offers that format by its name, taipei-faq-xml",
     "modules/chatbot/seed.py": "the demo knowledge base: answers from Taipei's FAQ, not yet data",
     "modules/livinglab/demo_data.py": "the demo living lab retells Taipei's pilots, not yet data",
-    "modules/payments/settlement_files.py": "its vectorised day split is fixed at UTC+08:00",
-    "modules/payments/settlement_scan.py": "its compiled day split is fixed at UTC+08:00",
+    "modules/payments/reconciliation/settlement_files.py": (
+        "its vectorised day split is fixed at UTC+08:00"
+    ),
+    "modules/payments/reconciliation/settlement_scan.py": (
+        "its compiled day split is fixed at UTC+08:00"
+    ),
 }
 # Words that contain a city's name but name something else: the IANA zone of all Taiwan (the
 # fallback before a profile is read), a bank, another city, the setting's default profile.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from smartcity.core.auth import Role, system_actor
 from smartcity.core.platform import Platform
@@ -52,6 +54,45 @@ def test_e_ledger_reaches_bound_identifiers(
         for b in client.get("/api/v1/payments/me/bills", headers=bearer(token)).json()
     }
     assert [r["amount"] for r in mine[by_plate["reference"]]["refunds"]] == [60]
+
+
+def test_e_ledger_reads_as_many_statements_for_many_bills_as_for_one(
+    pay: Pay, client: TestClient, platform: Platform, actors: Actors
+) -> None:
+    user_id, token = actors.citizen()
+
+    def my_bills() -> tuple[list[dict[str, Any]], int]:
+        statements: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if "payments_" in statement:  # not the credential's checks, which vary with time
+                statements.append(statement)
+
+        event.listen(platform.db.engine, "before_cursor_execute", count)
+        try:
+            response = client.get("/api/v1/payments/me/bills", headers=bearer(token))
+        finally:
+            event.remove(platform.db.engine, "before_cursor_execute", count)
+        assert response.status_code == 200, response.text
+        return response.json(), len(statements)
+
+    first = pay.issue("TRSO-TAX02", 3000, payer={"citizen_id": user_id})
+    pay.pay(first["reference"], 3000)
+    shown, for_one = my_bills()
+    assert len(shown) == 1
+    for item, amount in (("PMO-FEE01", 60), ("TRSO-TAX02", 1200), ("PMO-FEE01", 60)):
+        bill = pay.issue(item, amount, payer={"citizen_id": user_id})
+        pay.pay(bill["reference"], amount)
+        pay.pay(bill["reference"], amount, provider="TFB")  # a duplicate, refunded below
+    duplicate = my_bills()[0][0]["payments"][1]
+    client.post(
+        f"/api/v1/payments/payments/{duplicate['id']}/refunds", json={}, headers=pay.officer("PMO")
+    )
+    shown, for_four = my_bills()
+    assert [len(b["payments"]) for b in shown] == [2, 2, 2, 1]
+    assert [len(b["refunds"]) for b in shown] == [1, 0, 0, 0]
+    assert shown[0]["refunds"][0]["payment_id"] == duplicate["id"]
+    assert for_four == for_one
 
 
 def test_hosted_sandbox_page_pays_asynchronously(

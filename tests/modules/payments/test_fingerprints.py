@@ -172,7 +172,7 @@ def stamps(draw: st.DrawFn) -> str:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(stamps(), min_size=1, max_size=30))
 def test_vectorised_paid_at_agrees_with_the_python_rule(texts: list[str]) -> None:
-    from smartcity.modules.payments import settlement_files
+    from smartcity.modules.payments.reconciliation import settlement_files
     from smartcity.modules.payments.values import SettlementFormat
 
     header = "provider_txn_id,reference,amount,paid_at\n"

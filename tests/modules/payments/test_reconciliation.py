@@ -16,7 +16,8 @@ from smartcity.core.platform import Platform
 from smartcity.core.time import city_zone, local_today
 from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import OrganisationKind
-from smartcity.modules.payments import ledger, settlement_files
+from smartcity.modules.payments import ledger
+from smartcity.modules.payments.reconciliation import settlement_files
 from smartcity.modules.payments.values import SettlementFormat
 from tests.modules.payments.conftest import Pay, sign_in
 

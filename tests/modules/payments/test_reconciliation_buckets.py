@@ -25,9 +25,11 @@ from smartcity.core.keys import KeyRing
 from smartcity.core.platform import Platform
 from smartcity.core.settings import Settings
 from smartcity.core.time import city_zone
-from smartcity.modules.payments import codes, fingerprints, reconciliation, settlement_files
+from smartcity.modules.payments import codes, fingerprints, reconciliation
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Bill, Item, Payment, SettlementLine, settled
+from smartcity.modules.payments.reconciliation import settlement_files
+from smartcity.modules.payments.reconciliation.reading import Reader
 from smartcity.modules.payments.values import SettlementFormat
 from tests.support.databases import TemplateDatabase
 
@@ -266,7 +268,7 @@ def test_buckets_decide_what_the_full_join_decides(
         with _platform(f"sqlite:///{folder / 'smartcity.db'}", folder) as platform:
             fast = _outcome(platform, text, fmt)
         with (
-            mock.patch.object(reconciliation._Reader, "agreeing", _full_path),
+            mock.patch.object(Reader, "agreeing", _full_path),
             _platform(f"sqlite:///{full}", folder) as platform,
         ):
             expected = _outcome(platform, text, fmt)
@@ -284,14 +286,14 @@ def test_an_agreeing_file_reads_no_payment(pay: Any, platform: Platform) -> None
         f"A{i},{b['reference']},{100 + i},{now.isoformat()}\n" for i, b in enumerate(bills)
     )
     reads: list[object] = []
-    original = reconciliation._Reader.read
+    original = Reader.read
 
     def spy(self: Any, first: date, last: date, groups: Any = None) -> Any:
         reads.append(groups)
         return original(self, first, last, groups)
 
     with (
-        mock.patch.object(reconciliation._Reader, "read", spy),
+        mock.patch.object(Reader, "read", spy),
         platform.unit_of_work(system_actor("test")) as uow,
     ):
         settlement = reconciliation.reconcile(uow, "BOT", text)

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartcity.core.errors import InvalidInput
-from smartcity.modules.payments import fingerprints, settlement_files, settlement_scan
+from smartcity.modules.payments import fingerprints
+from smartcity.modules.payments.reconciliation import settlement_files, settlement_scan
 from smartcity.modules.payments.values import SettlementFormat
 
 HEADER = "provider_txn_id,reference,amount,paid_at"

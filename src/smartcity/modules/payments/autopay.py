@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 import smartcity.modules.identity.service as identity
 from smartcity.core import outbound
 from smartcity.core.auth import Principal, Role
-from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.errors import NotFound
+from smartcity.core.repository import get_or_404
 from smartcity.core.time import as_utc, city_zone, local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import (
@@ -31,7 +32,7 @@ from smartcity.modules.identity.values import (
     OrganisationKind,
     normalise_binding_value,
 )
-from smartcity.modules.payments import sandbox, service, webhooks
+from smartcity.modules.payments import errors, sandbox, service, webhooks
 from smartcity.modules.payments.models import Autopay, Bill, CarPark, ExitKey, Item, Provider
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import Channel
@@ -49,22 +50,22 @@ def bind_autopay(
     session = uow.session
     normalised = normalise_binding_value(BindingKind.PLATE, plate)
     if user_id not in identity.citizens_bound_to(session, BindingKind.PLATE, normalised):
-        raise InvalidInput("bind and verify this plate first", code="plate_not_bound")
+        raise errors.PlateNotBound("bind and verify this plate first")
     methods = {b.id: b for b in identity.bindings_of(session, user_id)}
     method = methods.get(method_binding_id)
     if method is None or method.kind != BindingKind.PAYMENT_METHOD or method.state != "verified":
-        raise InvalidInput("choose one of your verified payment methods", code="method_not_bound")
+        raise errors.MethodNotBound("choose one of your verified payment methods")
     if method.provider_id is None:  # pragma: no cover - identity requires a provider
-        raise InvalidInput("this payment method has no provider", code="method_not_bound")
+        raise errors.MethodNotBound("this payment method has no provider")
     provider_code = _provider_code(uow, method.provider_id)
     start = effective_from or local_today() + timedelta(days=settings.autopay_delay_days)
     if start < local_today():
-        raise InvalidInput("autopay cannot start in the past", code="invalid_effective_from")
+        raise errors.InvalidEffectiveFrom("autopay cannot start in the past")
     for old in session.execute(
         select(Autopay).where(Autopay.plate == normalised, Autopay.active.is_(True))
     ).scalars():
         if old.user_id != user_id:
-            raise Conflict("another citizen has autopay on this plate", code="plate_taken")
+            raise errors.PlateTaken("another citizen has autopay on this plate")
         old.active = False
     row = Autopay(
         user_id=user_id,
@@ -95,7 +96,7 @@ def _provider_code(uow: UnitOfWork, organisation_id: uuid.UUID) -> str:
             continue
         if org.id == organisation_id and org.kind == OrganisationKind.PROVIDER:
             return code
-    raise InvalidInput("the payment method's provider is unknown", code="method_not_bound")
+    raise errors.MethodNotBound("the payment method's provider is unknown")
 
 
 def _provider_codes(uow: UnitOfWork) -> list[str]:
@@ -118,9 +119,12 @@ def autopays_of(session: Session, user_id: uuid.UUID) -> Sequence[Autopay]:
 
 def end_autopay(uow: UnitOfWork, user_id: uuid.UUID, autopay_id: uuid.UUID) -> Autopay:
     """The citizen stops autopay."""
-    row = uow.session.get(Autopay, autopay_id)
-    if row is None or row.user_id != user_id:
-        raise NotFound("no such autopay binding", code="unknown_autopay")
+    detail = "no such autopay binding"
+    row = get_or_404(
+        uow.session, Autopay, autopay_id, code=errors.AutopayNotFound.code, detail=detail
+    )
+    if row.user_id != user_id:  # another citizen's binding: they need not know it exists
+        raise errors.AutopayNotFound(detail)
     row.active = False
     uow.audit("payments.autopay.ended", "autopay", row.id, {})
     return row
@@ -167,7 +171,7 @@ def _organisation(session: Session, code: str, kind: OrganisationKind) -> Any:
     except NotFound:
         found = None
     if found is None or found.kind != kind.value:
-        raise InvalidInput(f"{code[:32]} is not a {kind.value}", code="unknown_organisation")
+        raise errors.UnknownOrganisation(f"{code[:32]} is not a {kind.value}")
     return found
 
 
@@ -179,9 +183,8 @@ def _check_parking_item(item: Item, department: str) -> None:
         or item.max_amount is None
         or not item.active
     ):
-        raise InvalidInput(
+        raise errors.ItemNotForCarPark(
             f"{item.code} is not a capped parking fee of {department}",
-            code="item_not_for_car_park",
         )
 
 
@@ -193,9 +196,7 @@ def car_park_of(session: Session, principal: Principal) -> CarPark:
         else None
     )
     if row is None or not row.active:
-        raise PermissionDenied(
-            "only the device keys of a registered car park report exits", code="not_a_car_park"
-        )
+        raise errors.NotACarPark("only the device keys of a registered car park report exits")
     return row
 
 
@@ -332,9 +333,7 @@ def bill_exit(
     seen = uow.session.get(ExitKey, idempotency_key) if idempotency_key else None
     if seen is not None:
         if seen.request_hash != digest:
-            raise Conflict(
-                "this Idempotency-Key was used for another exit", code="idempotency_key_reused"
-            )
+            raise errors.IdempotencyKeyReused("this Idempotency-Key was used for another exit")
         bill = service.get_bill(uow.session, seen.bill_id)
         if seen.settled:
             done = ExitResult(bill, seen.payment_id is not None, seen.payment_id, seen.reason)

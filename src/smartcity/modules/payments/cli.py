@@ -66,7 +66,8 @@ def build_cli() -> typer.Typer:
     ) -> None:
         """Reconcile a provider's settlement file and print the report."""
         from smartcity.core.errors import InvalidInput
-        from smartcity.modules.payments import reconciliation, settlement_files
+        from smartcity.modules.payments import reconciliation
+        from smartcity.modules.payments.reconciliation import settlement_files
         from smartcity.modules.payments.values import SettlementFormat
 
         platform = ctx.obj
@@ -105,12 +106,11 @@ def build_cli() -> typer.Typer:
     ) -> None:
         """Issue bills from CSV (item_code,amount,due_date,payer_kind,payer_value[,description])."""
         from smartcity.modules.payments import service
-        from smartcity.modules.payments.api import parse_bill_csv
 
         platform = ctx.obj
         settings = service.settings_of(platform)
         with fail_cleanly():
-            rows = parse_bill_csv(file.read_text(encoding="utf-8"), limit=1_000_000)
+            rows = service.parse_bill_csv(file.read_text(encoding="utf-8"), limit=1_000_000)
             issued = 0
             with progress_bar() as bar:
                 task = bar.add_task("issuing bills", total=len(rows))
@@ -141,12 +141,8 @@ def build_cli() -> typer.Typer:
                 signal.signal(signum, lambda *_: stopping.set())
         while True:
             with platform.unit_of_work(system_actor("webhooks")) as uow:
-                counts = webhooks.deliver_due(
-                    uow.session,
-                    max_attempts=settings.webhook_max_attempts,
-                    backoff_seconds=settings.webhook_backoff_seconds,
-                    timeout=settings.webhook_timeout_seconds,
-                    allow_private=platform.settings.outbound_private_allowed,
+                counts = webhooks.deliver_round(
+                    uow.session, settings, allow_private=platform.settings.outbound_private_allowed
                 )
             typer.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
             if not loop or stopping.wait(interval):

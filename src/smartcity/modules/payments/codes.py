@@ -15,6 +15,7 @@ from urllib.parse import quote
 import segno
 
 from smartcity.core.errors import InvalidInput
+from smartcity.modules.payments import errors
 
 MAX_BARCODE_AMOUNT = 999_999_999
 """Segment 3 has nine digits for the amount."""
@@ -37,7 +38,7 @@ def _weighted_check(body: str, weights: tuple[int, ...]) -> str:
 def write_off_check_digit(body: str) -> str:
     """The check digit of a 15-digit write-off body."""
     if len(body) != 15 or not _DIGITS.match(body):
-        raise InvalidInput("a write-off body is 15 digits", code="invalid_write_off_number")
+        raise errors.InvalidWriteOffNumber("a write-off body is 15 digits")
     return _weighted_check(body, _WRITE_OFF_WEIGHTS)
 
 
@@ -52,20 +53,28 @@ def check_write_off_number(text: str) -> str:
     """`text` if it is a well-formed write-off number with the right check digit."""
     candidate = text.strip()
     if len(candidate) != 16 or not _DIGITS.match(candidate):
-        raise InvalidInput(
-            "a write-off number is 16 digits", code="invalid_write_off_number", reference=text[:40]
-        )
+        raise errors.InvalidWriteOffNumber("a write-off number is 16 digits", reference=text[:40])
     if write_off_check_digit(candidate[:15]) != candidate[15]:
-        raise InvalidInput(
-            "the write-off number's check digit is wrong", code="invalid_check_digit"
-        )
+        raise errors.InvalidCheckDigit("the write-off number's check digit is wrong")
     return candidate
+
+
+def parse_reference(reference: str) -> tuple[str, str]:
+    """Which bill column a reference names, and its checked value: a write-off number
+    (= barcode segment 2) or a virtual account."""
+    text = reference.strip()
+    if len(text) == 16 and text.isdigit() and text[:1] == "9":
+        try:
+            return "virtual_account", check_virtual_account(text)
+        except InvalidInput:
+            pass
+    return "write_off_number", check_write_off_number(text)
 
 
 def make_virtual_account(prefix: str, serial: int | None = None) -> str:
     """A 16-digit bank virtual account: the city's 5-digit prefix, 10 digits, check digit."""
     if len(prefix) != 5 or not _DIGITS.match(prefix):
-        raise InvalidInput("the virtual-account prefix is 5 digits", code="invalid_prefix")
+        raise errors.InvalidPrefix("the virtual-account prefix is 5 digits")
     number = secrets.randbelow(10**10) if serial is None else serial
     body = f"{prefix}{number:010d}"
     return body + _weighted_check(body, _ACCOUNT_WEIGHTS)
@@ -75,9 +84,9 @@ def check_virtual_account(text: str) -> str:
     """`text` if it is a 16-digit virtual account with the right check digit."""
     candidate = text.strip()
     if len(candidate) != 16 or not _DIGITS.match(candidate):
-        raise InvalidInput("a virtual account is 16 digits", code="invalid_virtual_account")
+        raise errors.InvalidVirtualAccount("a virtual account is 16 digits")
     if _weighted_check(candidate[:15], _ACCOUNT_WEIGHTS) != candidate[15]:
-        raise InvalidInput("the virtual account's check digit is wrong", code="invalid_check_digit")
+        raise errors.InvalidCheckDigit("the virtual account's check digit is wrong")
     return candidate
 
 
@@ -102,7 +111,7 @@ def char_value(char: str) -> int:
         return ord(char) - ord("J") + 1
     if "S" <= char <= "Z":
         return ord(char) - ord("S") + 2
-    raise InvalidInput(f"{char!r} cannot appear in a bill barcode", code="invalid_barcode")
+    raise errors.InvalidBarcode(f"{char!r} cannot appear in a bill barcode")
 
 
 def check_code(segment1: str, segment2: str, yymm: str, amount9: str) -> str:
@@ -150,14 +159,12 @@ _COLLECTION_CODE = re.compile(r"^[0-9A-Z]{3}$")
 def make_barcode(due: date, collection_code: str, write_off_number: str, amount: int) -> Barcode:
     """The store barcode of a bill (Code 39, three segments)."""
     if not _COLLECTION_CODE.match(collection_code):
-        raise InvalidInput("a collection code is 3 letters or digits", code="invalid_barcode")
+        raise errors.InvalidBarcode("a collection code is 3 letters or digits")
     if not 0 < amount <= MAX_BARCODE_AMOUNT:
-        raise InvalidInput(
-            f"a store barcode holds amounts from 1 to {MAX_BARCODE_AMOUNT}", code="invalid_amount"
-        )
+        raise errors.InvalidAmount(f"a store barcode holds amounts from 1 to {MAX_BARCODE_AMOUNT}")
     year = roc_year(due)
     if not year >= 1:
-        raise InvalidInput("due dates start in ROC year 1 (1912)", code="invalid_due_date")
+        raise errors.InvalidDueDate("due dates start in ROC year 1 (1912)")
     segment1 = f"{year % 100:02d}{due.month:02d}{due.day:02d}{collection_code}"
     segment2 = check_write_off_number(write_off_number)
     yymm = f"{year % 100:02d}{due.month:02d}"
@@ -169,24 +176,22 @@ def make_barcode(due: date, collection_code: str, write_off_number: str, amount:
 def parse_barcode(segment1: str, segment2: str, segment3: str, *, century: int = 100) -> Barcode:
     """Read and check a scanned three-segment barcode; `century` is the ROC century (100)."""
     if len(segment1) != 9 or not _DIGITS.match(segment1[:6]):
-        raise InvalidInput("segment 1 is YYMMDD and a 3-character code", code="invalid_barcode")
+        raise errors.InvalidBarcode("segment 1 is YYMMDD and a 3-character code")
     if not _COLLECTION_CODE.match(segment1[6:]):
-        raise InvalidInput("segment 1 ends with a 3-character code", code="invalid_barcode")
+        raise errors.InvalidBarcode("segment 1 ends with a 3-character code")
     if len(segment3) != 15 or not _DIGITS.match(segment3[:4] + segment3[6:]):
-        raise InvalidInput(
-            "segment 3 is YYMM, 2 check characters and 9 digits", code="invalid_barcode"
-        )
+        raise errors.InvalidBarcode("segment 3 is YYMM, 2 check characters and 9 digits")
     written_off = check_write_off_number(segment2)
     try:
         due = date(century + int(segment1[:2]) + 1911, int(segment1[2:4]), int(segment1[4:6]))
     except ValueError:
-        raise InvalidInput("segment 1 holds no valid date", code="invalid_barcode") from None
+        raise errors.InvalidBarcode("segment 1 holds no valid date") from None
     expected = check_code(segment1, written_off, segment3[:4], segment3[6:])
     if segment3[4:6] != expected:
-        raise InvalidInput("the barcode's check code is wrong", code="invalid_check_code")
+        raise errors.InvalidCheckCode("the barcode's check code is wrong")
     amount = int(segment3[6:])
     if amount <= 0:
-        raise InvalidInput("the barcode's amount is zero", code="invalid_amount")
+        raise errors.InvalidAmount("the barcode's amount is zero")
     return Barcode(segment1, written_off, segment3, due, segment1[6:], written_off, amount)
 
 
@@ -266,7 +271,7 @@ def code39_modules(text: str, narrow: int = 1, wide: int = 3) -> list[tuple[bool
     for index, char in enumerate(f"*{text}*"):
         pattern = CODE39.get(char)
         if pattern is None:
-            raise InvalidInput(f"{char!r} has no Code 39 pattern", code="invalid_barcode")
+            raise errors.InvalidBarcode(f"{char!r} has no Code 39 pattern")
         if index:
             runs.append((False, narrow))
         for position, element in enumerate(pattern):

@@ -16,12 +16,8 @@ def deliver_webhooks(platform: Platform, _payload: Any) -> None:
     """One round of due webhook deliveries (each keeps its own backoff and attempt log)."""
     settings = service.settings_of(platform)
     with platform.unit_of_work(system_actor("webhooks")) as uow:
-        counts = webhooks.deliver_due(
-            uow.session,
-            max_attempts=settings.webhook_max_attempts,
-            backoff_seconds=settings.webhook_backoff_seconds,
-            timeout=settings.webhook_timeout_seconds,
-            allow_private=platform.settings.outbound_private_allowed,
+        counts = webhooks.deliver_round(
+            uow.session, settings, allow_private=platform.settings.outbound_private_allowed
         )
     if any(counts.values()):
         log.info("webhooks: %s", " ".join(f"{k}={v}" for k, v in counts.items()))

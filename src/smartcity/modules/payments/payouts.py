@@ -17,11 +17,14 @@ from sqlalchemy.orm import Session
 
 import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Principal, Role
-from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.errors import NotFound
+from smartcity.core.repository import get_or_404, new_id, page
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import BindingKind
-from smartcity.modules.payments import ledger, service
+from smartcity.modules.payments import errors, ledger
+from smartcity.modules.payments.bills import citizen_identifiers
+from smartcity.modules.payments.departments import check_department, department_shown
 from smartcity.modules.payments.models import Bill, Payment, Payout, PayoutBatch
 from smartcity.modules.payments.values import (
     AccountType,
@@ -52,11 +55,10 @@ def receiving_account(session: Session, user_id: uuid.UUID) -> str | None:
 
 def _check_person(actor: Principal, department: str) -> None:
     # Two *people* make a maker–checker: a department's machine key has no one behind it.
-    service.check_department(actor, department)
+    check_department(actor, department)
     if actor.kind != "user" or not actor.id:
-        raise PermissionDenied(
+        raise errors.PersonRequired(
             "payout batches are made and approved by people signed in as themselves",
-            code="person_required",
         )
 
 
@@ -64,7 +66,7 @@ def _refundable(session: Session, user_id: uuid.UUID, department: str) -> int:
     """What the citizen paid the department and has not had back (refunds and refund payouts)."""
     reaches = [
         (Bill.payer_kind == kind) & (Bill.payer_value == value)
-        for kind, value in service.citizen_identifiers(session, user_id)
+        for kind, value in citizen_identifiers(session, user_id)
     ]
     paid = session.execute(
         select(func.coalesce(func.sum(Payment.amount - Payment.refunded), 0))
@@ -94,13 +96,12 @@ def _payee(
     try:
         user = identity.get_user(session, citizen_id)
     except NotFound:
-        raise InvalidInput(f"no citizen {citizen_id[:40]}", code="unknown_citizen") from None
+        raise errors.UnknownCitizen(f"no citizen {citizen_id[:40]}") from None
     if user.role != Role.CITIZEN or not user.active:
-        raise InvalidInput("payouts go to registered citizens only", code="payee_not_allowed")
+        raise errors.PayeeNotAllowed("payouts go to registered citizens only")
     if purpose == PayoutPurpose.REFUND and amount > _refundable(session, user.id, department):
-        raise InvalidInput(
+        raise errors.PayeeNotAllowed(
             "a refund goes to a citizen who paid this department at least that much",
-            code="payee_not_allowed",
         )
     return user.id
 
@@ -116,10 +117,10 @@ def create_batch(
     with a verified receiving account and `no_account` without one."""
     _check_person(uow.actor, department)
     if not payees or len(payees) > MAX_PAYEES:
-        raise InvalidInput(f"a batch has 1 to {MAX_PAYEES} payees", code="invalid_batch")
+        raise errors.InvalidBatch(f"a batch has 1 to {MAX_PAYEES} payees")
     session = uow.session
     batch = PayoutBatch(
-        id=uuid.uuid4(),
+        id=new_id(),
         department=department,
         name=name[:200],
         purpose=purpose.value,
@@ -132,7 +133,7 @@ def create_batch(
     total = 0
     for citizen_id, amount in payees:
         if amount <= 0:
-            raise InvalidInput("each payout is a positive amount", code="invalid_amount")
+            raise errors.InvalidAmount("each payout is a positive amount")
         user_id = _payee(session, purpose, department, citizen_id, amount)
         account = receiving_account(session, user_id)
         session.add(
@@ -163,11 +164,12 @@ def _decide(uow: UnitOfWork, batch_id: uuid.UUID) -> PayoutBatch:
     batch = uow.session.execute(
         select(PayoutBatch).where(PayoutBatch.id == batch_id).with_for_update()
     ).scalar_one_or_none()
-    if batch is None:
-        raise NotFound("no such payout batch", code="unknown_batch")
+    shown = department_shown(uow.actor)
+    if batch is None or (shown is not None and batch.department != shown):
+        raise errors.BatchNotFound("no such payout batch")
     _check_person(uow.actor, batch.department)
     if batch.state != BatchState.AWAITING_APPROVAL:
-        raise Conflict(f"this batch is already {batch.state}", code="batch_decided")
+        raise errors.BatchAlreadyDecided(f"this batch is already {batch.state}")
     return batch
 
 
@@ -175,9 +177,7 @@ def approve_batch(uow: UnitOfWork, batch_id: uuid.UUID) -> PayoutBatch:
     """A second person approves: the batch is posted and its payouts instructed."""
     batch = _decide(uow, batch_id)
     if str(uow.actor.id) == batch.created_by:
-        raise PermissionDenied(
-            "who made a batch cannot approve it: a second officer must", code="maker_cannot_approve"
-        )
+        raise errors.MakerCannotApprove("who made a batch cannot approve it: a second officer must")
     for payout in payouts_of_batch(uow.session, batch.id):
         if payout.state == PayoutState.PENDING:
             payout.state = PayoutState.INSTRUCTED.value
@@ -213,9 +213,12 @@ def reject_batch(uow: UnitOfWork, batch_id: uuid.UUID, reason: str) -> PayoutBat
 
 def get_batch(session: Session, batch_id: uuid.UUID, department: str | None = None) -> PayoutBatch:
     """A batch by id (of `department`, when given), or NotFound."""
-    batch = session.get(PayoutBatch, batch_id)
-    if batch is None or (department is not None and batch.department != department):
-        raise NotFound("no such payout batch", code="unknown_batch")
+    detail = "no such payout batch"
+    batch = get_or_404(
+        session, PayoutBatch, batch_id, code=errors.BatchNotFound.code, detail=detail
+    )
+    if department is not None and batch.department != department:
+        raise errors.BatchNotFound(detail)
     return batch
 
 
@@ -223,7 +226,9 @@ def list_batches(
     session: Session, department: str | None, state: BatchState | None, limit: int
 ) -> Sequence[PayoutBatch]:
     """Batches, newest first (of one department, in one state, when given)."""
-    query = select(PayoutBatch).order_by(PayoutBatch.created_at.desc()).limit(limit)
+    query = page(
+        select(PayoutBatch).order_by(PayoutBatch.created_at.desc(), PayoutBatch.id), limit=limit
+    )
     if department:
         query = query.where(PayoutBatch.department == department)
     if state:
@@ -258,10 +263,10 @@ INSTRUCTION_COLUMNS = ("payout_id", "account", "amount")
 def export_instructions(uow: UnitOfWork, batch_id: uuid.UUID) -> list[tuple[str, str, int]]:
     """The rows of the instructions file for the bank (payout id, full account, amount) of an
     approved batch, for an officer of its department; each export is audited."""
-    batch = get_batch(uow.session, batch_id, uow.actor.department)
+    batch = get_batch(uow.session, batch_id, department_shown(uow.actor))
     _check_person(uow.actor, batch.department)
     if batch.state != BatchState.APPROVED:
-        raise Conflict("only an approved batch goes to the bank", code="batch_not_approved")
+        raise errors.BatchNotApproved("only an approved batch goes to the bank")
     rows = [
         (str(payout.id), payout.account, payout.amount)
         for payout in payouts_of_batch(uow.session, batch_id)
@@ -274,15 +279,15 @@ def export_instructions(uow: UnitOfWork, batch_id: uuid.UUID) -> list[tuple[str,
 def record_result(uow: UnitOfWork, payout_id: uuid.UUID, paid: bool, reason: str = "") -> Payout:
     """The bank's confirmation (paid) or failure of one payout of an approved batch."""
     session = uow.session
-    payout = session.get(Payout, payout_id)
-    if payout is None:
-        raise NotFound("no such payout", code="unknown_payout")
+    payout = get_or_404(
+        session, Payout, payout_id, code=errors.PayoutNotFound.code, detail="no such payout"
+    )
     batch = get_batch(session, payout.batch_id)
-    service.check_department(uow.actor, batch.department)
+    check_department(uow.actor, batch.department)
     if batch.state != BatchState.APPROVED:
-        raise Conflict("this payout's batch is not approved", code="batch_not_approved")
+        raise errors.BatchNotApproved("this payout's batch is not approved")
     if payout.state != PayoutState.INSTRUCTED:
-        raise Conflict(f"this payout is already {payout.state}", code="payout_decided")
+        raise errors.PayoutAlreadyDecided(f"this payout is already {payout.state}")
     payable = ledger.account(A.PAYOUTS_PAYABLE, batch.department)
     if paid:
         payout.state = PayoutState.PAID.value

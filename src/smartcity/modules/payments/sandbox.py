@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from smartcity.core import jsonbody
 from smartcity.core.auth import Principal, Role
-from smartcity.core.errors import Conflict, InvalidInput, NotFound
 from smartcity.core.platform import Platform
+from smartcity.core.repository import get_or_404
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.payments import service, webhooks
+from smartcity.modules.payments import errors, service, webhooks
 from smartcity.modules.payments.models import SandboxIntent
 from smartcity.modules.payments.values import BillState, Channel, IntentState
 
@@ -48,7 +48,7 @@ def start(uow: UnitOfWork, platform: Platform, bill_id: uuid.UUID) -> SandboxInt
     bill = service.get_bill(uow.session, bill_id)
     service.check_can_see(uow.session, uow.actor, bill)
     if bill.status != BillState.OPEN:
-        raise Conflict(f"this bill is {bill.status}", code="bill_not_open")
+        raise errors.BillNotOpen(f"this bill is {bill.status}")
     settings = service.settings_of(platform)
     delay = random.randint(0, settings.sandbox_max_delay_ms)  # noqa: S311  # simulated latency
     intent = SandboxIntent(
@@ -108,13 +108,15 @@ def accept_callback(platform: Platform, signature: str | None, body: bytes) -> d
         reference = str(data["reference"])
         amount = int(data["amount"])
     except (ValueError, KeyError, TypeError):
-        raise InvalidInput(
-            "the callback body is not a sandbox callback", code="invalid_callback"
-        ) from None
+        raise errors.InvalidCallback("the callback body is not a sandbox callback") from None
     with platform.unit_of_work(SANDBOX_PRINCIPAL) as uow:
-        intent = uow.session.get(SandboxIntent, intent_id)
-        if intent is None:
-            raise NotFound("no such sandbox payment", code="unknown_intent")
+        intent = get_or_404(
+            uow.session,
+            SandboxIntent,
+            intent_id,
+            code=errors.IntentNotFound.code,
+            detail="no such sandbox payment",
+        )
         if intent.state == IntentState.PENDING:
             intent.state = IntentState.DELIVERED.value
             uow.audit("payments.sandbox.delivered", "sandbox_intent", intent.id, {})

@@ -13,9 +13,10 @@ from smartcity.core.platform import Platform
 from smartcity.core.time import city_zone, local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import OrganisationKind
-from smartcity.modules.payments import autopay, reconciliation, service, settlement_files
+from smartcity.modules.payments import autopay, reconciliation, service
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Bill, Item, Provider
+from smartcity.modules.payments.reconciliation import settlement_files
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import SettlementFormat
 

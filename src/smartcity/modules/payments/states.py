@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartcity.core.errors import Conflict
+from smartcity.modules.payments import errors
 from smartcity.modules.payments.values import BillState
 
 TRANSITIONS: dict[BillState, frozenset[BillState]] = {
@@ -23,9 +23,8 @@ def can_move(current: BillState | str, target: BillState | str) -> bool:
 def check_move(current: BillState | str, target: BillState | str) -> BillState:
     """`target`, or a Conflict naming the illegal move."""
     if not can_move(current, target):
-        raise Conflict(
+        raise errors.IllegalBillTransition(
             f"a bill cannot go from {current} to {target}",
-            code="illegal_bill_transition",
         )
     return BillState(target)
 

@@ -77,10 +77,8 @@ class ExceptionState(StrEnum):
 
 
 class RefundState(StrEnum):
-    """Where a refund stands."""
+    """Where a refund stands (one is recorded when the money has gone back)."""
 
-    REQUESTED = "requested"
-    """Owed to the payer; the provider has been asked to return it."""
     COMPLETED = "completed"
     """The provider returned the money."""
 

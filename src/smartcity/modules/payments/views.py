@@ -42,9 +42,11 @@ def item_out(item: Item) -> ItemOut:
     )
 
 
-def bill_out(session: Session, bill: Bill, settings: PaymentsSettings) -> BillOut:
-    """A bill with its barcode, virtual account and TWQR URI."""
-    item = session.get(Item, bill.item_code)
+def bill_out(
+    session: Session, bill: Bill, settings: PaymentsSettings, item: Item | None = None
+) -> BillOut:
+    """A bill with its barcode, virtual account and TWQR URI (its item read unless given)."""
+    item = item or session.get(Item, bill.item_code)
     barcode = service.barcode_of(bill, settings)
     outstanding = max(bill.amount - bill.paid_amount, 0)
     return BillOut(

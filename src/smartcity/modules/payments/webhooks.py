@@ -22,15 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartcity.core import outbound
-from smartcity.core.errors import NotAuthenticated
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
+from smartcity.modules.payments import errors
 from smartcity.modules.payments.models import (
     Provider,
     Subscriber,
     WebhookAttempt,
     WebhookDelivery,
 )
+from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import DeliveryState
 
 HEADER = "X-Smartcity-Signature"
@@ -48,7 +49,7 @@ def verify(
 ) -> int:
     """The signed timestamp, or NotAuthenticated explaining why the signature fails."""
     if not header:
-        raise NotAuthenticated(f"the {HEADER} header is missing", code="signature_missing")
+        raise errors.SignatureMissing(f"the {HEADER} header is missing")
     parts: dict[str, list[str]] = {}
     for piece in header.split(","):
         name, _, value = piece.strip().partition("=")
@@ -56,17 +57,15 @@ def verify(
     try:
         timestamp = int(parts["t"][0])
     except (KeyError, ValueError):
-        raise NotAuthenticated("the signature has no timestamp", code="signature_invalid") from None
+        raise errors.SignatureInvalid("the signature has no timestamp") from None
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance:
-        raise NotAuthenticated(
-            f"the signature is more than {tolerance} s old (a replay?)", code="signature_expired"
-        )
+        raise errors.SignatureExpired(f"the signature is more than {tolerance} s old (a replay?)")
     expected = hmac.new(
         secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
     ).hexdigest()
     if not any(hmac.compare_digest(expected, given) for given in parts.get("v1", [])):
-        raise NotAuthenticated("the signature does not match", code="signature_invalid")
+        raise errors.SignatureInvalid("the signature does not match")
     return timestamp
 
 
@@ -114,7 +113,7 @@ def register_provider(
 def enqueue(session: Session, organisations: list[str], event: str, data: dict[str, Any]) -> int:
     """Queue `event` for every named organisation that has a webhook URL; returns how many."""
     with session.no_autoflush:  # lookups; nothing pending needs to be written first
-        urls = {code: _url_of(session, code) for code in organisations}
+        urls = {code: _endpoint_of(session, code)[0] for code in organisations}
     return enqueue_to(session, urls, event, data)
 
 
@@ -135,26 +134,32 @@ def enqueue_to(session: Session, urls: dict[str, str], event: str, data: dict[st
     return queued
 
 
-def _url_of(session: Session, code: str) -> str:
+def _endpoint_of(session: Session, code: str) -> tuple[str, str]:
+    """An organisation's webhook URL and the secret it verifies our signatures with: a
+    department's subscription, else a provider's registration, else none ("", "")."""
     subscriber = session.get(Subscriber, code)
     if subscriber is not None:
-        return subscriber.url
+        return subscriber.url, subscriber.secret
     provider = session.get(Provider, code)
-    return provider.webhook_url if provider is not None else ""
-
-
-def secret_of(session: Session, code: str) -> str:
-    """The webhook secret an organisation verifies our signatures with."""
-    subscriber = session.get(Subscriber, code)
-    if subscriber is not None:
-        return subscriber.secret
-    provider = session.get(Provider, code)
-    return provider.webhook_secret if provider is not None else ""
+    return (provider.webhook_url, provider.webhook_secret) if provider is not None else ("", "")
 
 
 def backoff(attempts: int, base: int) -> timedelta:
     """Delay before the next attempt: base × 2^(attempts − 1), capped at six hours."""
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def deliver_round(
+    session: Session, settings: PaymentsSettings, *, allow_private: bool
+) -> dict[str, int]:
+    """`deliver_due` with the module's settings: the worker's schedule and the CLI's rounds."""
+    return deliver_due(
+        session,
+        max_attempts=settings.webhook_max_attempts,
+        backoff_seconds=settings.webhook_backoff_seconds,
+        timeout=settings.webhook_timeout_seconds,
+        allow_private=allow_private,
+    )
 
 
 def deliver_due(
@@ -193,7 +198,7 @@ def deliver_due(
             body = delivery.body.encode()
             headers = {
                 "Content-Type": "application/json",
-                HEADER: sign(secret_of(session, delivery.organisation), body),
+                HEADER: sign(_endpoint_of(session, delivery.organisation)[1], body),
                 "X-Smartcity-Delivery": str(delivery.id),
                 "X-Smartcity-Event": delivery.event,
             }

@@ -29,7 +29,12 @@ import polars as pl
 from numpy.typing import NDArray
 
 from smartcity.modules.payments import fingerprints
-from smartcity.modules.payments.settlement_files import COLUMNS, MAX_LINES, FileBytes, bom_length
+from smartcity.modules.payments.reconciliation.settlement_files import (
+    COLUMNS,
+    MAX_LINES,
+    FileBytes,
+    bom_length,
+)
 
 HEADER = b"provider_txn_id,reference,amount,paid_at"
 

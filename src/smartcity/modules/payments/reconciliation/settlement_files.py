@@ -24,8 +24,8 @@ from pathlib import Path
 
 import polars as pl
 
-from smartcity.core.errors import InvalidInput
 from smartcity.core.time import as_utc, city_zone
+from smartcity.modules.payments import errors
 from smartcity.modules.payments.values import SettlementFormat
 
 FileBytes = bytes | mmap.mmap
@@ -87,17 +87,16 @@ def parse(data: str | FileBytes, fmt: SettlementFormat) -> pl.DataFrame:
     try:
         frame, bad = _csv(raw) if fmt == SettlementFormat.CSV else _fixed(raw)
     except (pl.exceptions.PolarsError, UnicodeDecodeError):
-        raise InvalidInput("the file must be UTF-8 text", code="invalid_file") from None
+        raise errors.InvalidFile("the file must be UTF-8 text") from None
     if bad.height:
         first = bad.row(0, named=True)
-        raise InvalidInput(
+        raise errors.InvalidFile(
             f"line {first['line']}: {first['reason']}",
-            code="invalid_file",
             bad_lines=bad.height,
             lines=bad.head(LISTED).to_dicts(),
         )
     if frame.height > MAX_LINES:
-        raise InvalidInput("the file has too many lines", code="invalid_file")
+        raise errors.InvalidFile("the file has too many lines")
     return frame
 
 
@@ -163,7 +162,7 @@ def _bad(frame: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
 
 def _csv(raw: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
     if b"\x00" in raw:
-        raise InvalidInput("not a CSV file: line contains NUL", code="invalid_file")
+        raise errors.InvalidFile("not a CSV file: line contains NUL")
     spaces = _spaces(raw)
     if b'"' in raw or (b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n")):
         # Quoted fields and bare carriage returns: the csv module's rules, line by line.
@@ -191,9 +190,7 @@ def _csv(raw: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _check_header(fields: list[str] | None) -> None:
     if fields is None or [f.strip() for f in fields] != HEADER:
-        raise InvalidInput(
-            "the first line must be provider_txn_id,reference,amount,paid_at", code="invalid_file"
-        )
+        raise errors.InvalidFile("the first line must be provider_txn_id,reference,amount,paid_at")
 
 
 def _plain_rows(raw: bytes) -> pl.LazyFrame:
@@ -244,7 +241,7 @@ def _quoted_rows(text: str) -> pl.DataFrame:
         _check_header(next(reader, None))
         rows = [(n, row) for n, row in enumerate(reader, start=2) if row]
     except csv.Error as error:
-        raise InvalidInput(f"not a CSV file: {error}", code="invalid_file") from None
+        raise errors.InvalidFile(f"not a CSV file: {error}") from None
     return pl.DataFrame(
         {
             "line_no": [n for n, _ in rows],
