@@ -1,7 +1,8 @@
 """Identity's domain logic: people, organisations, credentials and bindings.
 
-Other modules may call the functions marked *public service*; everything
-else is for identity's own edge.
+Other modules may call the functions marked *public service*; everything else is for
+identity's own edge. The public services hand out frozen views (`values.UserView`,
+`OrganisationView`, `BindingView`), never ORM rows; identity's own functions take either.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from smartcity.core.auth import Principal, Role
 from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from smartcity.core.keys import KeyRing
+from smartcity.core.repository import get_or_404
 from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity import repository as repo
@@ -33,7 +35,10 @@ from smartcity.modules.identity.scopes import FULL_ACCESS, checked_scopes
 from smartcity.modules.identity.values import (
     BindingKind,
     BindingState,
+    BindingView,
     OrganisationKind,
+    OrganisationView,
+    UserView,
     VerificationLevel,
     mask_national_id,
     normalise_binding_value,
@@ -49,6 +54,54 @@ ROLE_ORGANISATION = {
 }
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """API keys record use at most once a minute, so reads do not become writes."""
+
+Person = User | UserView
+"""A person as identity's functions take them: a row of identity's own, or a public view."""
+AnyOrganisation = Organisation | OrganisationView
+"""An organisation as identity's functions take it."""
+
+
+def _organisation_view(row: Organisation) -> OrganisationView:
+    return OrganisationView(
+        id=row.id,
+        code=row.code,
+        kind=row.kind,
+        name=row.name,
+        name_en=row.name_en,
+        active=row.active,
+    )
+
+
+def _user_view(row: User) -> UserView:
+    return UserView(
+        id=row.id,
+        role=row.role,
+        name=row.name,
+        national_id_masked=row.national_id_masked,
+        email=row.email,
+        phone=row.phone,
+        verification_level=row.verification_level,
+        department_id=row.department_id,
+        staff_roles=tuple(row.staff_roles or ()),
+        active=row.active,
+        created_at=row.created_at,
+    )
+
+
+def _binding_view(row: Binding) -> BindingView:
+    return BindingView(
+        id=row.id,
+        user_id=row.user_id,
+        kind=row.kind,
+        value=row.value,
+        provider_id=row.provider_id,
+        label=row.label,
+        state=row.state,
+        effective_from=row.effective_from,
+        effective_to=row.effective_to,
+        created_at=row.created_at,
+        decided_at=row.decided_at,
+    )
 
 
 # -- organisations -------------------------------------------------------------
@@ -79,24 +132,29 @@ def create_organisation(
 
 def ensure_organisation(
     uow: UnitOfWork, code: str, kind: OrganisationKind, name: str | None = None
-) -> Organisation:
-    """The organisation with `code`, created if missing; its kind must match."""
+) -> OrganisationView:
+    """*Public service.* The organisation with `code`, created if missing; its kind must match."""
     found = repo.organisation_by_code(uow.session, code.strip().upper())
     if found is None:
-        return create_organisation(uow, code, kind, name or code.upper())
+        return _organisation_view(create_organisation(uow, code, kind, name or code.upper()))
     if found.kind != kind.value:
         raise Conflict(
             f"{found.code} is a {found.kind}, not a {kind.value}", code="organisation_kind_mismatch"
         )
-    return found
+    return _organisation_view(found)
 
 
-def get_organisation(session: Session, code: str) -> Organisation:
+def organisations(session: Session, kind: OrganisationKind | None = None) -> Sequence[Organisation]:
+    """Every organisation (of one kind), by code."""
+    return repo.organisations(session, kind.value if kind else None)
+
+
+def get_organisation(session: Session, code: str) -> OrganisationView:
     """*Public service.* The organisation with `code`, or NotFound."""
     found = repo.organisation_by_code(session, code.strip().upper())
     if found is None:
         raise NotFound(f"no organisation {code}", code="organisation_not_found")
-    return found
+    return _organisation_view(found)
 
 
 # -- people ----------------------------------------------------------------------
@@ -156,8 +214,8 @@ def create_staff(
     password: str | None = None,
     department_code: str | None = None,
     staff_roles: Sequence[str] = (),
-) -> User:
-    """Create an officer (of one department) or an administrator."""
+) -> UserView:
+    """*Public service.* Create an officer (of one department) or an administrator."""
     if role not in (Role.OFFICER, Role.ADMIN):
         raise InvalidInput("staff are officers or admins", code="invalid_role")
     department = None
@@ -184,26 +242,41 @@ def create_staff(
         user.id,
         {"role": role.value, "department": department.code if department else None},
     )
-    return user
+    return _user_view(user)
 
 
-def get_user(session: Session, user_id: uuid.UUID | str) -> User:
+def get_user(session: Session, user_id: uuid.UUID | str) -> UserView:
     """*Public service.* A person by id, or NotFound."""
-    try:
-        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
-    except ValueError:
-        raise NotFound("no such person", code="user_not_found") from None
-    user = session.get(User, key)
-    if user is None:
-        raise NotFound("no such person", code="user_not_found")
-    return user
+    return _user_view(
+        get_or_404(session, User, user_id, code="user_not_found", detail="no such person")
+    )
 
 
-def find_citizen(session: Session, keys: KeyRing, national_id: str) -> User | None:
-    """*Public service.* The citizen with this national ID, if registered."""
+def _citizen_row(session: Session, keys: KeyRing, national_id: str) -> User | None:
     return repo.user_by_national_id_hash(
         session, national_id_digest(keys, normalise_national_id(national_id))
     )
+
+
+def find_citizen(session: Session, keys: KeyRing, national_id: str) -> UserView | None:
+    """*Public service.* The citizen with this national ID, if registered."""
+    found = _citizen_row(session, keys, national_id)
+    return _user_view(found) if found is not None else None
+
+
+def citizens(
+    session: Session, *, search: str | None, limit: int, offset: int = 0
+) -> Sequence[User]:
+    """One page of citizens, those whose name matches `search` when given."""
+    return repo.users(session, role=Role.CITIZEN, search=search, limit=limit, offset=offset)
+
+
+def get_citizen(session: Session, user_id: uuid.UUID | str) -> User:
+    """A citizen's own record by id, or NotFound (an officer's or admin's id too)."""
+    user = get_or_404(session, User, user_id, code="citizen_not_found", detail="no such citizen")
+    if user.role != Role.CITIZEN:
+        raise NotFound("no such citizen", code="citizen_not_found")
+    return user
 
 
 def find_login(session: Session, keys: KeyRing, login: str) -> User | None:
@@ -212,7 +285,7 @@ def find_login(session: Session, keys: KeyRing, login: str) -> User | None:
     if "@" in login:
         return repo.user_by_email(session, login)
     try:
-        return find_citizen(session, keys, login)
+        return _citizen_row(session, keys, login)
     except InvalidInput:
         return None
 
@@ -223,8 +296,15 @@ def login_name(login: str) -> str:
     return login.lower() if "@" in login else login.upper()
 
 
-def set_verification_level(uow: UnitOfWork, user: User, level: VerificationLevel) -> None:
+def set_verification_level(uow: UnitOfWork, person: Person, level: VerificationLevel) -> User:
     """Raise or lower a citizen's verification level (an officer checked their papers)."""
+    user = (
+        person
+        if isinstance(person, User)
+        else get_or_404(
+            uow.session, User, person.id, code="user_not_found", detail="no such person"
+        )
+    )
     if user.role != Role.CITIZEN:
         raise InvalidInput("only citizens have verification levels", code="not_a_citizen")
     before = user.verification_level
@@ -235,9 +315,10 @@ def set_verification_level(uow: UnitOfWork, user: User, level: VerificationLevel
         user.id,
         {"from": before, "to": level.value},
     )
+    return user
 
 
-def department_code_of(session: Session, user: User) -> str | None:
+def department_code_of(session: Session, user: Person) -> str | None:
     """The code of an officer's department."""
     if user.department_id is None:
         return None
@@ -246,7 +327,7 @@ def department_code_of(session: Session, user: User) -> str | None:
 
 
 def principal_for_user(
-    session: Session, user: User, *, scopes: frozenset[str], credential: str
+    session: Session, user: Person, *, scopes: frozenset[str], credential: str
 ) -> Principal:
     """The principal a person acts as."""
     return Principal(
@@ -260,7 +341,7 @@ def principal_for_user(
     )
 
 
-def user_actor(user: User) -> Principal:
+def user_actor(user: Person) -> Principal:
     """The audit actor for something a person does while signing in."""
     return Principal(
         kind="user", id=str(user.id), role=Role(user.role), name=user.name, credential="session"
@@ -313,8 +394,8 @@ def issue_api_key(
     label: str,
     scopes: Sequence[str] = (FULL_ACCESS,),
     vocabulary: Mapping[Role, frozenset[str]] | None = None,
-    user: User | None = None,
-    organisation: Organisation | None = None,
+    user: Person | None = None,
+    organisation: AnyOrganisation | None = None,
 ) -> IssuedKey:
     """Make an API key for a person or an organisation; only its digest is stored.
 
@@ -357,11 +438,16 @@ def issue_api_key(
     return IssuedKey(key, made.token)
 
 
+def api_keys(session: Session) -> Sequence[ApiKey]:
+    """Every API key, revoked ones too, newest first."""
+    return repo.api_keys(session)
+
+
 def revoke_api_key(uow: UnitOfWork, key_id: uuid.UUID) -> ApiKey:
     """Stop an API key working, at once."""
-    key = uow.session.get(ApiKey, key_id)
-    if key is None:
-        raise NotFound("no such API key", code="api_key_not_found")
+    key = get_or_404(
+        uow.session, ApiKey, key_id, code="api_key_not_found", detail="no such API key"
+    )
     if key.revoked_at is not None:
         raise Conflict("this key is already revoked", code="api_key_revoked")
     key.revoked_at = utcnow()
@@ -435,7 +521,7 @@ def _is_uuid(value: object) -> bool:
 
 def add_binding(
     uow: UnitOfWork,
-    user: User,
+    user: Person,
     *,
     kind: BindingKind,
     value: str,
@@ -516,7 +602,7 @@ def decide_binding(
     return binding
 
 
-def revoke_binding(uow: UnitOfWork, user: User, binding_id: uuid.UUID) -> Binding:
+def revoke_binding(uow: UnitOfWork, user: Person, binding_id: uuid.UUID) -> Binding:
     """The citizen ends one of their bindings from today."""
     binding = get_binding(uow.session, binding_id)
     if binding.user_id != user.id:
@@ -532,15 +618,26 @@ def revoke_binding(uow: UnitOfWork, user: User, binding_id: uuid.UUID) -> Bindin
 
 def get_binding(session: Session, binding_id: uuid.UUID) -> Binding:
     """A binding by id, or NotFound."""
-    binding = session.get(Binding, binding_id)
-    if binding is None:
-        raise NotFound("no such binding", code="binding_not_found")
-    return binding
+    return get_or_404(
+        session, Binding, binding_id, code="binding_not_found", detail="no such binding"
+    )
 
 
-def bindings_of(session: Session, user_id: uuid.UUID) -> Sequence[Binding]:
+def pending_bindings_for(session: Session, principal: Principal) -> list[Binding]:
+    """The oldest pending bindings `principal` decides: a provider its own payment methods,
+    an officer every other kind, an administrator all (100 at most)."""
+    rows = repo.pending_bindings(session, limit=500)
+    if principal.role == Role.PROVIDER:
+        provider = get_organisation(session, str(principal.organisation))
+        rows = [r for r in rows if r.provider_id == provider.id]
+    elif principal.role == Role.OFFICER:
+        rows = [r for r in rows if r.kind != BindingKind.PAYMENT_METHOD]
+    return list(rows[:100])
+
+
+def bindings_of(session: Session, user_id: uuid.UUID) -> list[BindingView]:
     """*Public service.* Every binding of a citizen, newest first."""
-    return repo.bindings_of(session, user_id)
+    return [_binding_view(row) for row in repo.bindings_of(session, user_id)]
 
 
 def citizens_bound_to(
@@ -557,7 +654,7 @@ def citizens_bound_to(
 
 
 def open_session(
-    session: Session, user: User, *, kind: str, scope: str, hours: int
+    session: Session, user: Person, *, kind: str, scope: str, hours: int
 ) -> tuple[str, PortalSession]:
     """Start a browser session; returns the cookie token (only its digest is kept)."""
     token = secrets.token_urlsafe(32)
@@ -573,7 +670,7 @@ def open_session(
     return token, row
 
 
-def portal_scope(user: User, granted: str) -> str:
+def portal_scope(user: Person, granted: str) -> str:
     """The scopes a portal session holds: a citizen's, those the portal asked for; staff
     work in the console with every staff scope their role allows."""
     return granted if user.role == Role.CITIZEN else "*"
