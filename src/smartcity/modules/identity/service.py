@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -55,53 +56,30 @@ ROLE_ORGANISATION = {
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """API keys record use at most once a minute, so reads do not become writes."""
 
+View = TypeVar("View", OrganisationView, UserView, BindingView)
 Person = User | UserView
 """A person as identity's functions take them: a row of identity's own, or a public view."""
 AnyOrganisation = Organisation | OrganisationView
 """An organisation as identity's functions take it."""
 
 
+def _view(view_type: type[View], row: object, **converted: object) -> View:
+    """A frozen copy of `row`'s columns that `view_type` names (`converted` where a column's
+    value is not what the view holds)."""
+    values: dict[str, Any] = {f.name: getattr(row, f.name) for f in fields(view_type)}
+    return view_type(**(values | converted))
+
+
 def _organisation_view(row: Organisation) -> OrganisationView:
-    return OrganisationView(
-        id=row.id,
-        code=row.code,
-        kind=row.kind,
-        name=row.name,
-        name_en=row.name_en,
-        active=row.active,
-    )
+    return _view(OrganisationView, row)
 
 
 def _user_view(row: User) -> UserView:
-    return UserView(
-        id=row.id,
-        role=row.role,
-        name=row.name,
-        national_id_masked=row.national_id_masked,
-        email=row.email,
-        phone=row.phone,
-        verification_level=row.verification_level,
-        department_id=row.department_id,
-        staff_roles=tuple(row.staff_roles or ()),
-        active=row.active,
-        created_at=row.created_at,
-    )
+    return _view(UserView, row, staff_roles=tuple(row.staff_roles or ()))
 
 
 def _binding_view(row: Binding) -> BindingView:
-    return BindingView(
-        id=row.id,
-        user_id=row.user_id,
-        kind=row.kind,
-        value=row.value,
-        provider_id=row.provider_id,
-        label=row.label,
-        state=row.state,
-        effective_from=row.effective_from,
-        effective_to=row.effective_to,
-        created_at=row.created_at,
-        decided_at=row.decided_at,
-    )
+    return _view(BindingView, row)
 
 
 # -- organisations -------------------------------------------------------------
