@@ -7,6 +7,7 @@ is for officers and administrators.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -14,11 +15,14 @@ from fastapi.responses import Response
 
 from smartcity.core.city import CityProfile
 from smartcity.core.csvfile import CSVResponse
+from smartcity.core.http import RequestContext
 from smartcity.core.ratelimit import throttle
 from smartcity.core.time import isoformat_z
 from smartcity.modules.airquality import rules, service
 from smartcity.modules.airquality.adapters import AIRBOX_FIELDS
 from smartcity.modules.airquality.auth import Operator, Public
+from smartcity.modules.airquality.maps import Snapshot
+from smartcity.modules.airquality.readings import FloatArray
 from smartcity.modules.airquality.rendering import (
     GridSpec,
     city_grid,
@@ -34,6 +38,17 @@ DEVICE_ID = r"^[A-Za-z0-9._:\-]{1,64}$"
 """A device id in a path: what LASS devices are named (the pages use it too)."""
 
 router = APIRouter(tags=["airquality"])
+
+
+def _surface(ctx: RequestContext, q: GridQuery) -> tuple[GridSpec, datetime, FloatArray, Snapshot]:
+    """The estimated surface a map route asks for, its time and grid checked: (grid spec,
+    time, estimates, the snapshot they were made from)."""
+    throttle(ctx, "airquality-surface", rules.SURFACES)
+    when = service.parse_time(q.time)
+    spec = service.check_grid(q.spec(ctx.platform.settings.city_profile))
+    with ctx.read() as session:
+        grid, snap = service.grid_at(session, spec, when, settings_of(ctx.platform), q.method)
+    return spec, when, grid, snap
 
 
 def build_router() -> APIRouter:
@@ -125,11 +140,7 @@ def estimate(
     responses={200: {"content": {"image/png": {}}}},
 )
 def grid_png(ctx: Public, q: Annotated[GridQuery, Depends()]) -> Response:
-    throttle(ctx, "airquality-surface", rules.SURFACES)
-    when = service.parse_time(q.time)
-    spec = service.check_grid(q.spec(ctx.platform.settings.city_profile))
-    with ctx.read() as session:
-        grid, _snap = service.grid_at(session, spec, when, settings_of(ctx.platform), q.method)
+    _spec, _when, grid, _snap = _surface(ctx, q)
     return Response(
         render_png(grid), media_type="image/png", headers={"Cache-Control": "max-age=60"}
     )
@@ -141,11 +152,7 @@ def grid_png(ctx: Public, q: Annotated[GridQuery, Depends()]) -> Response:
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 def contours(ctx: Public, q: Annotated[GridQuery, Depends()]) -> Response:
-    throttle(ctx, "airquality-surface", rules.SURFACES)
-    when = service.parse_time(q.time)
-    spec = service.check_grid(q.spec(ctx.platform.settings.city_profile))
-    with ctx.read() as session:
-        grid, snap = service.grid_at(session, spec, when, settings_of(ctx.platform), q.method)
+    spec, when, grid, snap = _surface(ctx, q)
     document = contours_geojson(grid, spec)
     document["properties"] = {
         "time": isoformat_z(when),
