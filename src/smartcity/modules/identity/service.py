@@ -18,11 +18,12 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal, Role
-from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.errors import InvalidInput
 from smartcity.core.keys import KeyRing
 from smartcity.core.repository import get_or_404
 from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
+from smartcity.modules.identity import errors
 from smartcity.modules.identity import repository as repo
 from smartcity.modules.identity.credentials import (
     decode_access_token,
@@ -91,11 +92,9 @@ def create_organisation(
     """Register a department, provider, device owner or vendor."""
     code = code.strip().upper()
     if not code or len(code) > 32 or not code.replace("-", "").replace("_", "").isalnum():
-        raise InvalidInput(
-            "an organisation code is 1–32 letters, digits, - or _", code="invalid_organisation_code"
-        )
+        raise errors.InvalidOrganisationCode("an organisation code is 1–32 letters, digits, - or _")
     if repo.organisation_by_code(uow.session, code):
-        raise Conflict(f"organisation {code} already exists", code="organisation_exists")
+        raise errors.OrganisationExists(f"organisation {code} already exists")
     organisation = Organisation(code=code, kind=kind.value, name=name, name_en=name_en)
     uow.session.add(organisation)
     uow.session.flush()
@@ -116,9 +115,7 @@ def ensure_organisation(
     if found is None:
         return _organisation_view(create_organisation(uow, code, kind, name or code.upper()))
     if found.kind != kind.value:
-        raise Conflict(
-            f"{found.code} is a {found.kind}, not a {kind.value}", code="organisation_kind_mismatch"
-        )
+        raise errors.OrganisationKindMismatch(f"{found.code} is a {found.kind}, not a {kind.value}")
     return _organisation_view(found)
 
 
@@ -131,7 +128,7 @@ def get_organisation(session: Session, code: str) -> OrganisationView:
     """*Public service.* The organisation with `code`, or NotFound."""
     found = repo.organisation_by_code(session, code.strip().upper())
     if found is None:
-        raise NotFound(f"no organisation {code}", code="organisation_not_found")
+        raise errors.OrganisationNotFound(f"no organisation {code}")
     return _organisation_view(found)
 
 
@@ -158,7 +155,7 @@ def register_citizen(
     number = normalise_national_id(national_id)
     digest = national_id_digest(keys, number)
     if repo.user_by_national_id_hash(uow.session, digest):
-        raise Conflict("a citizen with this national ID already exists", code="citizen_exists")
+        raise errors.CitizenExists("a citizen with this national ID already exists")
     email = _check_email(uow.session, email)
     name = _check_name(name)
     user = User(
@@ -195,14 +192,14 @@ def create_staff(
 ) -> UserView:
     """*Public service.* Create an officer (of one department) or an administrator."""
     if role not in (Role.OFFICER, Role.ADMIN):
-        raise InvalidInput("staff are officers or admins", code="invalid_role")
+        raise errors.InvalidRole("staff are officers or admins")
     department = None
     if role == Role.OFFICER:
         if not department_code:
-            raise InvalidInput("an officer belongs to a department", code="department_required")
+            raise errors.DepartmentRequired("an officer belongs to a department")
         department = get_organisation(uow.session, department_code)
         if department.kind != OrganisationKind.DEPARTMENT:
-            raise InvalidInput(f"{department.code} is not a department", code="not_a_department")
+            raise errors.NotADepartment(f"{department.code} is not a department")
     user = User(
         role=role.value,
         name=_check_name(name),
@@ -253,7 +250,7 @@ def get_citizen(session: Session, user_id: uuid.UUID | str) -> User:
     """A citizen's own record by id, or NotFound (an officer's or admin's id too)."""
     user = get_or_404(session, User, user_id, code="citizen_not_found", detail="no such citizen")
     if user.role != Role.CITIZEN:
-        raise NotFound("no such citizen", code="citizen_not_found")
+        raise errors.CitizenNotFound("no such citizen")
     return user
 
 
@@ -284,7 +281,7 @@ def set_verification_level(uow: UnitOfWork, person: Person, level: VerificationL
         )
     )
     if user.role != Role.CITIZEN:
-        raise InvalidInput("only citizens have verification levels", code="not_a_citizen")
+        raise errors.NotACitizen("only citizens have verification levels")
     before = user.verification_level
     user.verification_level = level.value
     uow.audit(
@@ -329,7 +326,7 @@ def user_actor(user: Person) -> Principal:
 def _check_name(name: str) -> str:
     name = name.strip()
     if not 1 <= len(name) <= 100:
-        raise InvalidInput("a name has 1 to 100 characters", code="invalid_name")
+        raise errors.InvalidName("a name has 1 to 100 characters")
     return name
 
 
@@ -339,9 +336,9 @@ def _check_email(session: Session, email: str | None) -> str | None:
     email = email.strip().lower()
     local, at, domain = email.partition("@")
     if not at or not local or "." not in domain or len(email) > 200 or " " in email:
-        raise InvalidInput("that is not an e-mail address", code="invalid_email")
+        raise errors.InvalidEmail("that is not an e-mail address")
     if repo.user_by_email(session, email):
-        raise Conflict("someone already uses this e-mail address", code="email_exists")
+        raise errors.EmailExists("someone already uses this e-mail address")
     return email
 
 
@@ -350,7 +347,7 @@ def _check_phone(phone: str | None) -> str | None:
         return None
     digits = phone.strip().replace("-", "").replace(" ", "")
     if not (digits.lstrip("+").isdigit() and 8 <= len(digits) <= 16):
-        raise InvalidInput("a phone number has 8 to 16 digits", code="invalid_phone")
+        raise errors.InvalidPhone("a phone number has 8 to 16 digits")
     return digits
 
 
@@ -381,20 +378,15 @@ def issue_api_key(
     they are checked against."""
     granted = checked_scopes(role, scopes, vocabulary)
     if (user is None) == (organisation is None):
-        raise InvalidInput(
-            "a key belongs to exactly one person or organisation", code="invalid_key_owner"
-        )
+        raise errors.InvalidKeyOwner("a key belongs to exactly one person or organisation")
     if organisation is not None:
         expected = ROLE_ORGANISATION.get(role)
         if expected is None or organisation.kind != expected:
-            raise InvalidInput(
-                f"a {role.value} key cannot belong to a {organisation.kind}",
-                code="invalid_key_owner",
+            raise errors.InvalidKeyOwner(
+                f"a {role.value} key cannot belong to a {organisation.kind}"
             )
     if user is not None and user.role != role.value:
-        raise InvalidInput(
-            f"this person is a {user.role}, not a {role.value}", code="invalid_key_owner"
-        )
+        raise errors.InvalidKeyOwner(f"this person is a {user.role}, not a {role.value}")
     made = make_api_key()
     key = ApiKey(
         prefix=made.prefix,
@@ -427,7 +419,7 @@ def revoke_api_key(uow: UnitOfWork, key_id: uuid.UUID) -> ApiKey:
         uow.session, ApiKey, key_id, code="api_key_not_found", detail="no such API key"
     )
     if key.revoked_at is not None:
-        raise Conflict("this key is already revoked", code="api_key_revoked")
+        raise errors.ApiKeyRevoked("this key is already revoked")
     key.revoked_at = utcnow()
     uow.audit("identity.api_key.revoked", "api_key", key.id, {})
     return key
@@ -509,25 +501,23 @@ def add_binding(
 ) -> Binding:
     """A citizen asks to bind an identifier; it waits for confirmation."""
     if user.role != Role.CITIZEN:
-        raise PermissionDenied("only citizens bind identifiers", code="not_a_citizen")
+        raise errors.OnlyCitizensBind("only citizens bind identifiers")
     normalised = normalise_binding_value(kind, value)
     provider = None
     if kind == BindingKind.PAYMENT_METHOD:
         if not provider_code:
-            raise InvalidInput(
-                "a payment method needs the provider that holds it", code="provider_required"
-            )
+            raise errors.ProviderRequired("a payment method needs the provider that holds it")
         provider = get_organisation(uow.session, provider_code)
         if provider.kind != OrganisationKind.PROVIDER:
-            raise InvalidInput(f"{provider.code} is not a payment provider", code="not_a_provider")
+            raise errors.NotAProvider(f"{provider.code} is not a payment provider")
     elif provider_code:
-        raise InvalidInput("only payment methods name a provider", code="unexpected_provider")
+        raise errors.UnexpectedProvider("only payment methods name a provider")
     if repo.open_bindings(uow.session, user.id, kind.value, normalised):
-        raise Conflict("you have already bound this identifier", code="binding_exists")
+        raise errors.BindingExists("you have already bound this identifier")
     today = local_today()
     start = effective_from or today
     if start < today:
-        raise InvalidInput("a binding cannot start in the past", code="invalid_effective_from")
+        raise errors.InvalidEffectiveFrom("a binding cannot start in the past")
     binding = Binding(
         user_id=user.id,
         kind=kind.value,
@@ -566,9 +556,9 @@ def decide_binding(
     else:
         allowed = actor.role in (Role.ADMIN, Role.OFFICER)
     if not allowed:
-        raise PermissionDenied("you may not decide this binding", code="not_binding_authority")
+        raise errors.NotBindingAuthority("you may not decide this binding")
     if binding.state != BindingState.PENDING:
-        raise Conflict(f"this binding is already {binding.state}", code="binding_decided")
+        raise errors.BindingDecided(f"this binding is already {binding.state}")
     binding.state = (BindingState.VERIFIED if verified else BindingState.REJECTED).value
     binding.decided_at = utcnow()
     uow.audit(
@@ -584,9 +574,9 @@ def revoke_binding(uow: UnitOfWork, user: Person, binding_id: uuid.UUID) -> Bind
     """The citizen ends one of their bindings from today."""
     binding = get_binding(uow.session, binding_id)
     if binding.user_id != user.id:
-        raise NotFound("no such binding", code="binding_not_found")
+        raise errors.BindingNotFound("no such binding")
     if binding.state in (BindingState.REVOKED, BindingState.REJECTED):
-        raise Conflict(f"this binding is already {binding.state}", code="binding_ended")
+        raise errors.BindingEnded(f"this binding is already {binding.state}")
     binding.state = BindingState.REVOKED.value
     binding.effective_to = local_today()
     binding.decided_at = utcnow()
