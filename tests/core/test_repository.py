@@ -14,6 +14,7 @@ from smartcity.core.repository import as_id, get_or_404, new_id, page, settings_
 from smartcity.modules.chatbot.models import QuestionLog
 from smartcity.modules.chatbot.settings import ChatbotSettings
 from smartcity.modules.livinglab.settings import LivinglabSettings
+from smartcity.modules.sensors.models import Thing
 
 
 def _log(platform: Platform, count: int) -> list[uuid.UUID]:
@@ -54,6 +55,20 @@ def test_get_or_404_answers_the_modules_code_for_unknown_and_malformed_ids(
         get_or_404(session, QuestionLog, reference, code="question_not_found")
     assert raised.value.code == "question_not_found" and raised.value.status == 404
     assert raised.value.detail == "no such question"
+
+
+def test_get_or_404_takes_integer_keys_as_they_are(platform: Platform) -> None:
+    with platform.unit_of_work(system_actor("test")) as uow:
+        thing = Thing(name="station")
+        uow.session.add(thing)
+        uow.session.flush()
+        uow.audit("test.made", "thing", thing.id, {})
+        thing_id = thing.id
+    with platform.db.read_session() as session:
+        assert get_or_404(session, Thing, thing_id, code="unknown_device").name == "station"
+        with pytest.raises(NotFound) as raised:
+            get_or_404(session, Thing, thing_id + 1, code="unknown_device")
+    assert raised.value.code == "unknown_device"
 
 
 def test_get_or_404_keeps_a_modules_own_wording(platform: Platform) -> None:

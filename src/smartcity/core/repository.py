@@ -33,16 +33,17 @@ def as_id(value: uuid.UUID | str) -> uuid.UUID | None:
 def get_or_404(
     session: Session,
     model: type[Row],
-    row_id: uuid.UUID | str,
+    row_id: uuid.UUID | str | int,
     *,
     code: str,
     detail: str | None = None,
 ) -> Row:
     """The row of `model` with primary key `row_id`; NotFound with the module's `code` otherwise.
 
-    A value that is not a UUID names no row, so it answers the same 404 as an unknown id.
+    A value that is not a UUID names no row, so it answers the same 404 as an unknown id;
+    integer keys (SensorThings' ids) are used as they are.
     """
-    key = as_id(row_id)
+    key = row_id if isinstance(row_id, int) else as_id(row_id)
     row = session.get(model, key) if key is not None else None
     if row is None:
         raise NotFound(detail or f"no such {code.removesuffix('_not_found')}", code=code)

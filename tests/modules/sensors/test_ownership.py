@@ -367,7 +367,7 @@ def test_the_mqtt_ingester_writes_only_its_organisations_devices(
 
 
 def test_services_write_only_for_the_owner(platform: Platform) -> None:
-    from smartcity.modules.sensors.owners import NotOwner
+    from smartcity.modules.sensors.errors import NotOwner
 
     device_b = Principal(kind="organisation", id="b", role=Role.DEVICE, organisation="DEVB")
     with platform.unit_of_work(system_actor("test")) as uow:
@@ -393,7 +393,8 @@ def test_services_write_only_for_the_owner(platform: Platform) -> None:
 
 
 def test_a_credential_of_no_organisation_writes_nothing() -> None:
-    from smartcity.modules.sensors.owners import NotOwner, acting_for
+    from smartcity.modules.sensors.errors import NotOwner
+    from smartcity.modules.sensors.owners import acting_for
 
     nobody = Principal(kind="user", id="u", role=Role.OFFICER, department=None)
     with pytest.raises(NotOwner) as refused:

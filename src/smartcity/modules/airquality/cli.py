@@ -19,7 +19,7 @@ def build_cli() -> typer.Typer:
 
     def _run(ctx: typer.Context, day: str, what: str, job: Any) -> Any:
         from smartcity.modules.airquality import service
-        from smartcity.modules.airquality.api import settings_of
+        from smartcity.modules.airquality.service import settings_of
 
         platform = ctx.obj
         with fail_cleanly():
@@ -103,15 +103,14 @@ def build_cli() -> typer.Typer:
         method: Annotated[str, typer.Option(help="kriging or idw")] = "kriging",
     ) -> None:
         """Write the estimated surface over the city at TIME as a PNG coloured by AQI band."""
-        from smartcity.core.errors import InvalidInput
-        from smartcity.modules.airquality import service
-        from smartcity.modules.airquality.api import settings_of
+        from smartcity.modules.airquality import errors, service
         from smartcity.modules.airquality.rendering import GridSpec, render_png
+        from smartcity.modules.airquality.service import settings_of
 
         platform = ctx.obj
         with fail_cleanly():
             if method not in ("kriging", "idw"):
-                raise InvalidInput("method must be kriging or idw", code="invalid_method")
+                raise errors.InvalidMethod("method must be kriging or idw")
             when = service.parse_time(time or None)
             extent = platform.settings.city_profile.extent
             spec = GridSpec(extent.south, extent.west, extent.north, extent.east, width, height)

@@ -9,15 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
-
 from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.time import to_local, utcnow
-from smartcity.modules.airquality import service
-from smartcity.modules.airquality.api import settings_of
-from smartcity.modules.airquality.models import LateDay
+from smartcity.modules.airquality import repository, service
+from smartcity.modules.airquality.service import settings_of
 from smartcity.modules.sensors.events import ObservationsArrivedLate
 
 
@@ -47,28 +43,21 @@ def track_plumes(platform: Platform, payload: dict[str, Any]) -> None:
 def mark_late_days(platform: Platform, event: ObservationsArrivedLate) -> None:
     """Remember the ended days that readings arrived for (the sensors module's event): a
     device's backlog comes in many batches, so the passes run once for all of them, later."""
-    dialect = postgresql if platform.db.dialect == "postgresql" else sqlite
     now = utcnow()
     with platform.db.write_session() as session, session.begin():
         for day in event.days:
-            session.execute(
-                dialect.insert(LateDay)
-                .values(day=date.fromisoformat(day), marked_at=now)
-                .on_conflict_do_update(index_elements=["day"], set_={"marked_at": now})
-            )
+            repository.mark_late_day(session, date.fromisoformat(day), now)
 
 
 def redo_late_days(platform: Platform, _payload: dict[str, Any]) -> None:
     """Run the quality and plume passes again on every day late readings arrived for."""
     started = utcnow()
     with platform.db.read_session() as session:
-        days = list(session.scalars(select(LateDay.day).order_by(LateDay.day)))
+        days = repository.late_days(session)
     settings = settings_of(platform)
     for day in days:
         with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
             service.run_quality(uow, day, settings)
             service.run_plumes(uow, day, settings)
             # Readings that came while this ran marked the day again: it stays for next time.
-            uow.session.execute(
-                delete(LateDay).where(LateDay.day == day, LateDay.marked_at <= started)
-            )
+            repository.forget_late_day(uow.session, day, started)

@@ -7,12 +7,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smartcity.modules.airquality.models import (
     Calibration,
     DeviceHealth,
     DistrictAlert,
+    LateDay,
     PlumeTrack,
     SliceFlags,
 )
@@ -191,3 +193,23 @@ def offsets_before(session: Session, day: date, days: int = 3) -> dict[str, floa
         .group_by(DeviceHealth.device_id)
     )
     return {str(device): float(value) for device, value in rows if value is not None}
+
+
+def mark_late_day(session: Session, day: date, marked_at: datetime) -> None:
+    """Remember that readings of the ended `day` arrived at `marked_at` (once per day)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(LateDay)
+        .values(day=day, marked_at=marked_at)
+        .on_conflict_do_update(index_elements=["day"], set_={"marked_at": marked_at})
+    )
+
+
+def late_days(session: Session) -> list[date]:
+    """The days late readings arrived for, oldest first."""
+    return list(session.scalars(select(LateDay.day).order_by(LateDay.day)))
+
+
+def forget_late_day(session: Session, day: date, marked_by: datetime) -> None:
+    """Forget `day` unless readings marked it again after `marked_by`."""
+    session.execute(delete(LateDay).where(LateDay.day == day, LateDay.marked_at <= marked_by))

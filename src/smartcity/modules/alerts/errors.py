@@ -63,3 +63,21 @@ class DetectorExists(Conflict):
     """A detector with this device id is registered already."""
 
     code = "detector_exists"
+
+
+class OrganisationKindMismatch(InvalidInput):
+    """A detector's owner must be a device owner, and who answers alerts a department."""
+
+    code = "organisation_kind_mismatch"
+
+
+class UnknownCategory(InvalidInput):
+    """A category that is not among FIWARE Alert's categories."""
+
+    code = "unknown_category"
+
+
+class UnknownSubCategory(InvalidInput):
+    """A sub-category that its category does not have."""
+
+    code = "unknown_sub_category"

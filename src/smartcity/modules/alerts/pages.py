@@ -5,16 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcity.core.auth import Role
 from smartcity.core.errors import DomainError
-from smartcity.core.http import PageContext, page_access
-from smartcity.modules.alerts import rules, service
+from smartcity.core.http import PageContext
+from smartcity.modules.alerts import service
+from smartcity.modules.alerts.auth import ConsolePage
 from smartcity.modules.alerts.values import SEVERITY_RANK, Severity, Verdict
-
-Staff = Annotated[PageContext, Depends(page_access(rules.CONSOLE))]
 
 
 def _console(ctx: PageContext, problem: str = "", status_code: int = 200) -> Response:
@@ -32,39 +31,43 @@ def _console(ctx: PageContext, problem: str = "", status_code: int = 200) -> Res
         )
 
 
+router = APIRouter(include_in_schema=False)
+
+
 def build_router() -> APIRouter:
-    """alerts' page routes."""
-    router = APIRouter(include_in_schema=False)
-
-    @router.get("/staff/alerts", response_class=HTMLResponse)
-    def console(ctx: Staff) -> Response:
-        return _console(ctx)
-
-    @router.post("/staff/alerts/{alert_id}/acknowledge", response_class=HTMLResponse)
-    def acknowledge(alert_id: uuid.UUID, ctx: Staff) -> Response:
-        try:
-            with ctx.write() as uow:
-                service.acknowledge(uow, alert_id)
-        except DomainError as exc:
-            if exc.status == 404:
-                raise
-            return _console(ctx, exc.detail, exc.status)
-        return RedirectResponse("/staff/alerts", status_code=303)
-
-    @router.post("/staff/alerts/{alert_id}/resolve", response_class=HTMLResponse)
-    def resolve(
-        alert_id: uuid.UUID,
-        ctx: Staff,
-        verdict: Annotated[Verdict, Form()],
-        note: Annotated[str, Form(max_length=500)] = "",
-    ) -> Response:
-        try:
-            with ctx.write() as uow:
-                service.resolve(uow, alert_id, verdict, note)
-        except DomainError as exc:
-            if exc.status == 404:
-                raise
-            return _console(ctx, exc.detail, exc.status)
-        return RedirectResponse("/staff/alerts", status_code=303)
-
+    """alerts' page routes (the manifest's factory)."""
     return router
+
+
+@router.get("/staff/alerts", response_class=HTMLResponse)
+def console(ctx: ConsolePage) -> Response:
+    return _console(ctx)
+
+
+@router.post("/staff/alerts/{alert_id}/acknowledge", response_class=HTMLResponse)
+def acknowledge(alert_id: uuid.UUID, ctx: ConsolePage) -> Response:
+    try:
+        with ctx.write() as uow:
+            service.acknowledge(uow, alert_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _console(ctx, exc.detail, exc.status)
+    return RedirectResponse("/staff/alerts", status_code=303)
+
+
+@router.post("/staff/alerts/{alert_id}/resolve", response_class=HTMLResponse)
+def resolve(
+    alert_id: uuid.UUID,
+    ctx: ConsolePage,
+    verdict: Annotated[Verdict, Form()],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        with ctx.write() as uow:
+            service.resolve(uow, alert_id, verdict, note)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _console(ctx, exc.detail, exc.status)
+    return RedirectResponse("/staff/alerts", status_code=303)

@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smartcity.core.auth import Principal
+from smartcity.core.departments import scoped
 from smartcity.modules.alerts.models import Alert, DeadLetter, Detector, Route
 
 
@@ -69,14 +71,16 @@ def alert(session: Session, alert_id: uuid.UUID) -> tuple[Alert, str] | None:
 def alerts(
     session: Session,
     *,
-    departments: Sequence[str] | None,
+    principal: Principal,
     statuses: Sequence[str] | None,
     limit: int,
 ) -> list[tuple[Alert, str]]:
-    """Alerts newest first, of `departments` (None: all) in `statuses` (None: any)."""
-    query = select(Alert, Detector.device_id).join(Detector, Detector.id == Alert.detector_id)
-    if departments is not None:
-        query = query.where(Alert.department.in_(departments))
+    """Alerts newest first, of the departments `principal` acts for, in `statuses` (None: any)."""
+    query = (
+        scoped(select(Alert), Alert.department, principal)
+        .add_columns(Detector.device_id)
+        .join(Detector, Detector.id == Alert.detector_id)
+    )
     if statuses is not None:
         query = query.where(Alert.status.in_(statuses))
     rows = session.execute(query.order_by(Alert.date_issued.desc(), Alert.id).limit(limit))
@@ -102,11 +106,7 @@ def pilot_alerts(
     )
 
 
-def dead_letters(
-    session: Session, *, departments: Sequence[str] | None, limit: int
-) -> Sequence[DeadLetter]:
-    """Refused events, newest first, of `departments` (None: all)."""
-    query = select(DeadLetter)
-    if departments is not None:
-        query = query.where(DeadLetter.department.in_(departments))
+def dead_letters(session: Session, *, principal: Principal, limit: int) -> Sequence[DeadLetter]:
+    """Refused events, newest first, of the departments `principal` acts for."""
+    query = scoped(select(DeadLetter), DeadLetter.department, principal)
     return session.execute(query.order_by(DeadLetter.id.desc()).limit(limit)).scalars().all()

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from smartcity.core.auth import Principal, Role
-from smartcity.core.errors import InvalidInput
+from smartcity.core.auth import Principal
+from smartcity.core.departments import acts_for
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.alerts import repository as repo
@@ -29,7 +29,10 @@ from smartcity.modules.alerts.errors import (
     DetectorExists,
     EventConflict,
     InvalidEvent,
+    OrganisationKindMismatch,
+    UnknownCategory,
     UnknownDetector,
+    UnknownSubCategory,
 )
 from smartcity.modules.alerts.models import Alert, DeadLetter, Detector, Route
 from smartcity.modules.alerts.schemas import EventIn
@@ -50,9 +53,8 @@ from smartcity.modules.identity.values import OrganisationKind
 def _organisation_of_kind(session: Session, code: str, kind: OrganisationKind) -> str:
     organisation = get_organisation(session, code)
     if organisation.kind != kind.value:
-        raise InvalidInput(
-            f"{organisation.code} is a {organisation.kind}, not a {kind.value}",
-            code="organisation_kind_mismatch",
+        raise OrganisationKindMismatch(
+            f"{organisation.code} is a {organisation.kind}, not a {kind.value}"
         )
     return organisation.code
 
@@ -107,11 +109,9 @@ def set_route(uow: UnitOfWork, category: str, sub_category: str, department: str
     try:
         known = Category(category)
     except ValueError:
-        raise InvalidInput(f"unknown category {category!r}", code="unknown_category") from None
+        raise UnknownCategory(f"unknown category {category!r}") from None
     if sub_category and sub_category not in SUB_CATEGORIES[known]:
-        raise InvalidInput(
-            f"{sub_category!r} is not a sub-category of {category}", code="unknown_sub_category"
-        )
+        raise UnknownSubCategory(f"{sub_category!r} is not a sub-category of {category}")
     code = _organisation_of_kind(uow.session, department, OrganisationKind.DEPARTMENT)
     row = repo.route(uow.session, category, sub_category)
     before = row.department if row else None
@@ -281,39 +281,25 @@ def keep_dead_letter(
 # -- the officers' console ---------------------------------------------------------------
 
 
-def _departments(principal: Principal) -> list[str] | None:
-    """The departments whose alerts `principal` sees (None: all of them)."""
-    if principal.kind == "system" or principal.role == Role.ADMIN:
-        return None
-    if principal.role == Role.OFFICER and principal.department:
-        return [principal.department]
-    return []
-
-
 def visible_alerts(
     session: Session, principal: Principal, *, open_only: bool = True, limit: int = 200
 ) -> list[tuple[Alert, str]]:
     """Alerts of the caller's department (all for administrators), newest first."""
     statuses = [AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value] if open_only else None
-    return repo.alerts(session, departments=_departments(principal), statuses=statuses, limit=limit)
-
-
-def _visible(principal: Principal, alert: Alert) -> bool:
-    departments = _departments(principal)
-    return departments is None or alert.department in departments
+    return repo.alerts(session, principal=principal, statuses=statuses, limit=limit)
 
 
 def get_alert(session: Session, principal: Principal, alert_id: uuid.UUID) -> tuple[Alert, str]:
     """One alert and its device id; 404 for another department's, as for none at all."""
     found = repo.alert(session, alert_id)
-    if found is None or not _visible(principal, found[0]):
+    if found is None or not acts_for(principal, found[0].department):
         raise AlertNotFound("no such alert")
     return found
 
 
 def _for_change(uow: UnitOfWork, alert_id: uuid.UUID) -> tuple[Alert, str]:
     found = repo.alert_for_update(uow.session, alert_id)
-    if found is None or not _visible(uow.actor, found[0]):
+    if found is None or not acts_for(uow.actor, found[0].department):
         raise AlertNotFound("no such alert")
     return found
 
@@ -357,7 +343,7 @@ def resolve(
 
 def dead_letters(session: Session, principal: Principal, limit: int = 100) -> Sequence[DeadLetter]:
     """Refused events of the caller's department's detectors (all for administrators)."""
-    return repo.dead_letters(session, departments=_departments(principal), limit=limit)
+    return repo.dead_letters(session, principal=principal, limit=limit)
 
 
 # -- figures for other modules ---------------------------------------------------------------

@@ -13,9 +13,13 @@ from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity import service
-from smartcity.modules.identity.models import Organisation, User
 from smartcity.modules.identity.scopes import FULL_ACCESS, checked_scopes, vocabulary
-from smartcity.modules.identity.values import OrganisationKind, VerificationLevel
+from smartcity.modules.identity.values import (
+    OrganisationKind,
+    OrganisationView,
+    UserView,
+    VerificationLevel,
+)
 
 
 def build_cli() -> typer.Typer:
@@ -129,8 +133,8 @@ def _issue(
     known = vocabulary(platform)
     # Checked before anything is created, so a typo leaves no organisation or person behind.
     granted = checked_scopes(role, scopes, known)
-    user: User | None = None
-    owner: Organisation | None = None
+    user: UserView | None = None
+    owner: OrganisationView | None = None
     if role == Role.CITIZEN:
         if not citizen:
             raise InvalidInput("--citizen is required for a citizen token", code="citizen_required")
@@ -165,7 +169,7 @@ def _issue(
     return issued.token
 
 
-def _citizen(uow: UnitOfWork, platform: Platform, reference: str) -> User:
+def _citizen(uow: UnitOfWork, platform: Platform, reference: str) -> UserView:
     try:
         return service.get_user(uow.session, str(uuid.UUID(reference)))
     except ValueError:

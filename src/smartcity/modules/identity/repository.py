@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from smartcity.core.repository import page
 from smartcity.modules.identity.models import (
     ApiKey,
     Binding,
@@ -54,13 +55,13 @@ def users(
     offset: int = 0,
 ) -> Sequence[User]:
     """People, newest first, optionally filtered by role and a name or e-mail fragment."""
-    query = select(User).order_by(User.created_at.desc(), User.id).limit(limit).offset(offset)
+    query = select(User).order_by(User.created_at.desc(), User.id)
     if role:
         query = query.where(User.role == role)
     if search:
         pattern = f"%{search}%"
         query = query.where(or_(User.name.like(pattern), User.email.like(pattern)))
-    return session.execute(query).scalars().all()
+    return session.execute(page(query, limit=limit, offset=offset)).scalars().all()
 
 
 def api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:

@@ -1,7 +1,8 @@
 """Identity's domain logic: people, organisations, credentials and bindings.
 
-Other modules may call the functions marked *public service*; everything
-else is for identity's own edge.
+Other modules may call the functions marked *public service*; everything else is for
+identity's own edge. The public services hand out frozen views (`values.UserView`,
+`OrganisationView`, `BindingView`), never ORM rows; identity's own functions take either.
 """
 
 from __future__ import annotations
@@ -9,17 +10,20 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal, Role
-from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.errors import InvalidInput
 from smartcity.core.keys import KeyRing
+from smartcity.core.repository import get_or_404
 from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
+from smartcity.modules.identity import errors
 from smartcity.modules.identity import repository as repo
 from smartcity.modules.identity.credentials import (
     decode_access_token,
@@ -33,7 +37,10 @@ from smartcity.modules.identity.scopes import FULL_ACCESS, checked_scopes
 from smartcity.modules.identity.values import (
     BindingKind,
     BindingState,
+    BindingView,
     OrganisationKind,
+    OrganisationView,
+    UserView,
     VerificationLevel,
     mask_national_id,
     normalise_binding_value,
@@ -50,6 +57,31 @@ ROLE_ORGANISATION = {
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 """API keys record use at most once a minute, so reads do not become writes."""
 
+View = TypeVar("View", OrganisationView, UserView, BindingView)
+Person = User | UserView
+"""A person as identity's functions take them: a row of identity's own, or a public view."""
+AnyOrganisation = Organisation | OrganisationView
+"""An organisation as identity's functions take it."""
+
+
+def _view(view_type: type[View], row: object, **converted: object) -> View:
+    """A frozen copy of `row`'s columns that `view_type` names (`converted` where a column's
+    value is not what the view holds)."""
+    values: dict[str, Any] = {f.name: getattr(row, f.name) for f in fields(view_type)}
+    return view_type(**(values | converted))
+
+
+def _organisation_view(row: Organisation) -> OrganisationView:
+    return _view(OrganisationView, row)
+
+
+def _user_view(row: User) -> UserView:
+    return _view(UserView, row, staff_roles=tuple(row.staff_roles or ()))
+
+
+def _binding_view(row: Binding) -> BindingView:
+    return _view(BindingView, row)
+
 
 # -- organisations -------------------------------------------------------------
 
@@ -60,11 +92,9 @@ def create_organisation(
     """Register a department, provider, device owner or vendor."""
     code = code.strip().upper()
     if not code or len(code) > 32 or not code.replace("-", "").replace("_", "").isalnum():
-        raise InvalidInput(
-            "an organisation code is 1–32 letters, digits, - or _", code="invalid_organisation_code"
-        )
+        raise errors.InvalidOrganisationCode("an organisation code is 1–32 letters, digits, - or _")
     if repo.organisation_by_code(uow.session, code):
-        raise Conflict(f"organisation {code} already exists", code="organisation_exists")
+        raise errors.OrganisationExists(f"organisation {code} already exists")
     organisation = Organisation(code=code, kind=kind.value, name=name, name_en=name_en)
     uow.session.add(organisation)
     uow.session.flush()
@@ -79,24 +109,27 @@ def create_organisation(
 
 def ensure_organisation(
     uow: UnitOfWork, code: str, kind: OrganisationKind, name: str | None = None
-) -> Organisation:
-    """The organisation with `code`, created if missing; its kind must match."""
+) -> OrganisationView:
+    """*Public service.* The organisation with `code`, created if missing; its kind must match."""
     found = repo.organisation_by_code(uow.session, code.strip().upper())
     if found is None:
-        return create_organisation(uow, code, kind, name or code.upper())
+        return _organisation_view(create_organisation(uow, code, kind, name or code.upper()))
     if found.kind != kind.value:
-        raise Conflict(
-            f"{found.code} is a {found.kind}, not a {kind.value}", code="organisation_kind_mismatch"
-        )
-    return found
+        raise errors.OrganisationKindMismatch(f"{found.code} is a {found.kind}, not a {kind.value}")
+    return _organisation_view(found)
 
 
-def get_organisation(session: Session, code: str) -> Organisation:
+def organisations(session: Session, kind: OrganisationKind | None = None) -> Sequence[Organisation]:
+    """Every organisation (of one kind), by code."""
+    return repo.organisations(session, kind.value if kind else None)
+
+
+def get_organisation(session: Session, code: str) -> OrganisationView:
     """*Public service.* The organisation with `code`, or NotFound."""
     found = repo.organisation_by_code(session, code.strip().upper())
     if found is None:
-        raise NotFound(f"no organisation {code}", code="organisation_not_found")
-    return found
+        raise errors.OrganisationNotFound(f"no organisation {code}")
+    return _organisation_view(found)
 
 
 # -- people ----------------------------------------------------------------------
@@ -122,7 +155,7 @@ def register_citizen(
     number = normalise_national_id(national_id)
     digest = national_id_digest(keys, number)
     if repo.user_by_national_id_hash(uow.session, digest):
-        raise Conflict("a citizen with this national ID already exists", code="citizen_exists")
+        raise errors.CitizenExists("a citizen with this national ID already exists")
     email = _check_email(uow.session, email)
     name = _check_name(name)
     user = User(
@@ -156,17 +189,17 @@ def create_staff(
     password: str | None = None,
     department_code: str | None = None,
     staff_roles: Sequence[str] = (),
-) -> User:
-    """Create an officer (of one department) or an administrator."""
+) -> UserView:
+    """*Public service.* Create an officer (of one department) or an administrator."""
     if role not in (Role.OFFICER, Role.ADMIN):
-        raise InvalidInput("staff are officers or admins", code="invalid_role")
+        raise errors.InvalidRole("staff are officers or admins")
     department = None
     if role == Role.OFFICER:
         if not department_code:
-            raise InvalidInput("an officer belongs to a department", code="department_required")
+            raise errors.DepartmentRequired("an officer belongs to a department")
         department = get_organisation(uow.session, department_code)
         if department.kind != OrganisationKind.DEPARTMENT:
-            raise InvalidInput(f"{department.code} is not a department", code="not_a_department")
+            raise errors.NotADepartment(f"{department.code} is not a department")
     user = User(
         role=role.value,
         name=_check_name(name),
@@ -184,26 +217,41 @@ def create_staff(
         user.id,
         {"role": role.value, "department": department.code if department else None},
     )
-    return user
+    return _user_view(user)
 
 
-def get_user(session: Session, user_id: uuid.UUID | str) -> User:
+def get_user(session: Session, user_id: uuid.UUID | str) -> UserView:
     """*Public service.* A person by id, or NotFound."""
-    try:
-        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
-    except ValueError:
-        raise NotFound("no such person", code="user_not_found") from None
-    user = session.get(User, key)
-    if user is None:
-        raise NotFound("no such person", code="user_not_found")
-    return user
+    return _user_view(
+        get_or_404(session, User, user_id, code="user_not_found", detail="no such person")
+    )
 
 
-def find_citizen(session: Session, keys: KeyRing, national_id: str) -> User | None:
-    """*Public service.* The citizen with this national ID, if registered."""
+def _citizen_row(session: Session, keys: KeyRing, national_id: str) -> User | None:
     return repo.user_by_national_id_hash(
         session, national_id_digest(keys, normalise_national_id(national_id))
     )
+
+
+def find_citizen(session: Session, keys: KeyRing, national_id: str) -> UserView | None:
+    """*Public service.* The citizen with this national ID, if registered."""
+    found = _citizen_row(session, keys, national_id)
+    return _user_view(found) if found is not None else None
+
+
+def citizens(
+    session: Session, *, search: str | None, limit: int, offset: int = 0
+) -> Sequence[User]:
+    """One page of citizens, those whose name matches `search` when given."""
+    return repo.users(session, role=Role.CITIZEN, search=search, limit=limit, offset=offset)
+
+
+def get_citizen(session: Session, user_id: uuid.UUID | str) -> User:
+    """A citizen's own record by id, or NotFound (an officer's or admin's id too)."""
+    user = get_or_404(session, User, user_id, code="citizen_not_found", detail="no such citizen")
+    if user.role != Role.CITIZEN:
+        raise errors.CitizenNotFound("no such citizen")
+    return user
 
 
 def find_login(session: Session, keys: KeyRing, login: str) -> User | None:
@@ -212,7 +260,7 @@ def find_login(session: Session, keys: KeyRing, login: str) -> User | None:
     if "@" in login:
         return repo.user_by_email(session, login)
     try:
-        return find_citizen(session, keys, login)
+        return _citizen_row(session, keys, login)
     except InvalidInput:
         return None
 
@@ -223,10 +271,17 @@ def login_name(login: str) -> str:
     return login.lower() if "@" in login else login.upper()
 
 
-def set_verification_level(uow: UnitOfWork, user: User, level: VerificationLevel) -> None:
+def set_verification_level(uow: UnitOfWork, person: Person, level: VerificationLevel) -> User:
     """Raise or lower a citizen's verification level (an officer checked their papers)."""
+    user = (
+        person
+        if isinstance(person, User)
+        else get_or_404(
+            uow.session, User, person.id, code="user_not_found", detail="no such person"
+        )
+    )
     if user.role != Role.CITIZEN:
-        raise InvalidInput("only citizens have verification levels", code="not_a_citizen")
+        raise errors.NotACitizen("only citizens have verification levels")
     before = user.verification_level
     user.verification_level = level.value
     uow.audit(
@@ -235,9 +290,10 @@ def set_verification_level(uow: UnitOfWork, user: User, level: VerificationLevel
         user.id,
         {"from": before, "to": level.value},
     )
+    return user
 
 
-def department_code_of(session: Session, user: User) -> str | None:
+def department_code_of(session: Session, user: Person) -> str | None:
     """The code of an officer's department."""
     if user.department_id is None:
         return None
@@ -246,7 +302,7 @@ def department_code_of(session: Session, user: User) -> str | None:
 
 
 def principal_for_user(
-    session: Session, user: User, *, scopes: frozenset[str], credential: str
+    session: Session, user: Person, *, scopes: frozenset[str], credential: str
 ) -> Principal:
     """The principal a person acts as."""
     return Principal(
@@ -260,7 +316,7 @@ def principal_for_user(
     )
 
 
-def user_actor(user: User) -> Principal:
+def user_actor(user: Person) -> Principal:
     """The audit actor for something a person does while signing in."""
     return Principal(
         kind="user", id=str(user.id), role=Role(user.role), name=user.name, credential="session"
@@ -270,7 +326,7 @@ def user_actor(user: User) -> Principal:
 def _check_name(name: str) -> str:
     name = name.strip()
     if not 1 <= len(name) <= 100:
-        raise InvalidInput("a name has 1 to 100 characters", code="invalid_name")
+        raise errors.InvalidName("a name has 1 to 100 characters")
     return name
 
 
@@ -280,9 +336,9 @@ def _check_email(session: Session, email: str | None) -> str | None:
     email = email.strip().lower()
     local, at, domain = email.partition("@")
     if not at or not local or "." not in domain or len(email) > 200 or " " in email:
-        raise InvalidInput("that is not an e-mail address", code="invalid_email")
+        raise errors.InvalidEmail("that is not an e-mail address")
     if repo.user_by_email(session, email):
-        raise Conflict("someone already uses this e-mail address", code="email_exists")
+        raise errors.EmailExists("someone already uses this e-mail address")
     return email
 
 
@@ -291,7 +347,7 @@ def _check_phone(phone: str | None) -> str | None:
         return None
     digits = phone.strip().replace("-", "").replace(" ", "")
     if not (digits.lstrip("+").isdigit() and 8 <= len(digits) <= 16):
-        raise InvalidInput("a phone number has 8 to 16 digits", code="invalid_phone")
+        raise errors.InvalidPhone("a phone number has 8 to 16 digits")
     return digits
 
 
@@ -313,8 +369,8 @@ def issue_api_key(
     label: str,
     scopes: Sequence[str] = (FULL_ACCESS,),
     vocabulary: Mapping[Role, frozenset[str]] | None = None,
-    user: User | None = None,
-    organisation: Organisation | None = None,
+    user: Person | None = None,
+    organisation: AnyOrganisation | None = None,
 ) -> IssuedKey:
     """Make an API key for a person or an organisation; only its digest is stored.
 
@@ -322,20 +378,15 @@ def issue_api_key(
     they are checked against."""
     granted = checked_scopes(role, scopes, vocabulary)
     if (user is None) == (organisation is None):
-        raise InvalidInput(
-            "a key belongs to exactly one person or organisation", code="invalid_key_owner"
-        )
+        raise errors.InvalidKeyOwner("a key belongs to exactly one person or organisation")
     if organisation is not None:
         expected = ROLE_ORGANISATION.get(role)
         if expected is None or organisation.kind != expected:
-            raise InvalidInput(
-                f"a {role.value} key cannot belong to a {organisation.kind}",
-                code="invalid_key_owner",
+            raise errors.InvalidKeyOwner(
+                f"a {role.value} key cannot belong to a {organisation.kind}"
             )
     if user is not None and user.role != role.value:
-        raise InvalidInput(
-            f"this person is a {user.role}, not a {role.value}", code="invalid_key_owner"
-        )
+        raise errors.InvalidKeyOwner(f"this person is a {user.role}, not a {role.value}")
     made = make_api_key()
     key = ApiKey(
         prefix=made.prefix,
@@ -357,13 +408,18 @@ def issue_api_key(
     return IssuedKey(key, made.token)
 
 
+def api_keys(session: Session) -> Sequence[ApiKey]:
+    """Every API key, revoked ones too, newest first."""
+    return repo.api_keys(session)
+
+
 def revoke_api_key(uow: UnitOfWork, key_id: uuid.UUID) -> ApiKey:
     """Stop an API key working, at once."""
-    key = uow.session.get(ApiKey, key_id)
-    if key is None:
-        raise NotFound("no such API key", code="api_key_not_found")
+    key = get_or_404(
+        uow.session, ApiKey, key_id, code="api_key_not_found", detail="no such API key"
+    )
     if key.revoked_at is not None:
-        raise Conflict("this key is already revoked", code="api_key_revoked")
+        raise errors.ApiKeyRevoked("this key is already revoked")
     key.revoked_at = utcnow()
     uow.audit("identity.api_key.revoked", "api_key", key.id, {})
     return key
@@ -435,7 +491,7 @@ def _is_uuid(value: object) -> bool:
 
 def add_binding(
     uow: UnitOfWork,
-    user: User,
+    user: Person,
     *,
     kind: BindingKind,
     value: str,
@@ -445,25 +501,23 @@ def add_binding(
 ) -> Binding:
     """A citizen asks to bind an identifier; it waits for confirmation."""
     if user.role != Role.CITIZEN:
-        raise PermissionDenied("only citizens bind identifiers", code="not_a_citizen")
+        raise errors.OnlyCitizensBind("only citizens bind identifiers")
     normalised = normalise_binding_value(kind, value)
     provider = None
     if kind == BindingKind.PAYMENT_METHOD:
         if not provider_code:
-            raise InvalidInput(
-                "a payment method needs the provider that holds it", code="provider_required"
-            )
+            raise errors.ProviderRequired("a payment method needs the provider that holds it")
         provider = get_organisation(uow.session, provider_code)
         if provider.kind != OrganisationKind.PROVIDER:
-            raise InvalidInput(f"{provider.code} is not a payment provider", code="not_a_provider")
+            raise errors.NotAProvider(f"{provider.code} is not a payment provider")
     elif provider_code:
-        raise InvalidInput("only payment methods name a provider", code="unexpected_provider")
+        raise errors.UnexpectedProvider("only payment methods name a provider")
     if repo.open_bindings(uow.session, user.id, kind.value, normalised):
-        raise Conflict("you have already bound this identifier", code="binding_exists")
+        raise errors.BindingExists("you have already bound this identifier")
     today = local_today()
     start = effective_from or today
     if start < today:
-        raise InvalidInput("a binding cannot start in the past", code="invalid_effective_from")
+        raise errors.InvalidEffectiveFrom("a binding cannot start in the past")
     binding = Binding(
         user_id=user.id,
         kind=kind.value,
@@ -502,9 +556,9 @@ def decide_binding(
     else:
         allowed = actor.role in (Role.ADMIN, Role.OFFICER)
     if not allowed:
-        raise PermissionDenied("you may not decide this binding", code="not_binding_authority")
+        raise errors.NotBindingAuthority("you may not decide this binding")
     if binding.state != BindingState.PENDING:
-        raise Conflict(f"this binding is already {binding.state}", code="binding_decided")
+        raise errors.BindingDecided(f"this binding is already {binding.state}")
     binding.state = (BindingState.VERIFIED if verified else BindingState.REJECTED).value
     binding.decided_at = utcnow()
     uow.audit(
@@ -516,13 +570,13 @@ def decide_binding(
     return binding
 
 
-def revoke_binding(uow: UnitOfWork, user: User, binding_id: uuid.UUID) -> Binding:
+def revoke_binding(uow: UnitOfWork, user: Person, binding_id: uuid.UUID) -> Binding:
     """The citizen ends one of their bindings from today."""
     binding = get_binding(uow.session, binding_id)
     if binding.user_id != user.id:
-        raise NotFound("no such binding", code="binding_not_found")
+        raise errors.BindingNotFound("no such binding")
     if binding.state in (BindingState.REVOKED, BindingState.REJECTED):
-        raise Conflict(f"this binding is already {binding.state}", code="binding_ended")
+        raise errors.BindingEnded(f"this binding is already {binding.state}")
     binding.state = BindingState.REVOKED.value
     binding.effective_to = local_today()
     binding.decided_at = utcnow()
@@ -532,15 +586,26 @@ def revoke_binding(uow: UnitOfWork, user: User, binding_id: uuid.UUID) -> Bindin
 
 def get_binding(session: Session, binding_id: uuid.UUID) -> Binding:
     """A binding by id, or NotFound."""
-    binding = session.get(Binding, binding_id)
-    if binding is None:
-        raise NotFound("no such binding", code="binding_not_found")
-    return binding
+    return get_or_404(
+        session, Binding, binding_id, code="binding_not_found", detail="no such binding"
+    )
 
 
-def bindings_of(session: Session, user_id: uuid.UUID) -> Sequence[Binding]:
+def pending_bindings_for(session: Session, principal: Principal) -> list[Binding]:
+    """The oldest pending bindings `principal` decides: a provider its own payment methods,
+    an officer every other kind, an administrator all (100 at most)."""
+    rows = repo.pending_bindings(session, limit=500)
+    if principal.role == Role.PROVIDER:
+        provider = get_organisation(session, str(principal.organisation))
+        rows = [r for r in rows if r.provider_id == provider.id]
+    elif principal.role == Role.OFFICER:
+        rows = [r for r in rows if r.kind != BindingKind.PAYMENT_METHOD]
+    return list(rows[:100])
+
+
+def bindings_of(session: Session, user_id: uuid.UUID) -> list[BindingView]:
     """*Public service.* Every binding of a citizen, newest first."""
-    return repo.bindings_of(session, user_id)
+    return [_binding_view(row) for row in repo.bindings_of(session, user_id)]
 
 
 def citizens_bound_to(
@@ -557,7 +622,7 @@ def citizens_bound_to(
 
 
 def open_session(
-    session: Session, user: User, *, kind: str, scope: str, hours: int
+    session: Session, user: Person, *, kind: str, scope: str, hours: int
 ) -> tuple[str, PortalSession]:
     """Start a browser session; returns the cookie token (only its digest is kept)."""
     token = secrets.token_urlsafe(32)
@@ -573,7 +638,7 @@ def open_session(
     return token, row
 
 
-def portal_scope(user: User, granted: str) -> str:
+def portal_scope(user: Person, granted: str) -> str:
     """The scopes a portal session holds: a citizen's, those the portal asked for; staff
     work in the console with every staff scope their role allows."""
     return granted if user.role == Role.CITIZEN else "*"

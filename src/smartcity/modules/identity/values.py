@@ -1,8 +1,12 @@
-"""Identity's vocabularies and the rules for the identifiers people type."""
+"""Identity's vocabularies, the rules for the identifiers people type, and the frozen views
+of people, organisations and bindings that identity's public services hand other modules."""
 
 from __future__ import annotations
 
 import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 
 from smartcity.core.errors import InvalidInput
@@ -140,3 +144,65 @@ def normalise_binding_value(kind: BindingKind, value: str) -> str:
     if not pattern.match(text):
         raise InvalidInput(message, code=f"invalid_{kind.value}")
     return text
+
+
+# -- what other modules are handed -------------------------------------------------------
+# Frozen copies, never ORM rows: a caller cannot change identity's records by accident, and a
+# view stays readable after the session that made it is closed.
+
+
+@dataclass(frozen=True)
+class OrganisationView:
+    """A department, provider, device owner or vendor."""
+
+    id: uuid.UUID
+    code: str
+    kind: str
+    """An `OrganisationKind` value."""
+    name: str
+    name_en: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A person: a citizen, an officer or an administrator (never their credentials)."""
+
+    id: uuid.UUID
+    role: str
+    """A `core.auth.Role` value."""
+    name: str
+    national_id_masked: str | None
+    email: str | None
+    phone: str | None
+    verification_level: str
+    """A `VerificationLevel` value."""
+    department_id: uuid.UUID | None
+    staff_roles: tuple[str, ...]
+    active: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BindingView:
+    """An identifier a citizen bound to their digital ID, and where the binding stands."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    kind: str
+    """A `BindingKind` value."""
+    value: str
+    """Normalised (upper case, no spaces); show `shown_value` to people."""
+    provider_id: uuid.UUID | None
+    label: str
+    state: str
+    """A `BindingState` value."""
+    effective_from: date
+    effective_to: date | None
+    created_at: datetime
+    decided_at: datetime | None
+
+    @property
+    def shown_value(self) -> str:
+        """The value as people see it: bank accounts and payment tokens masked."""
+        return shown_binding_value(self.kind, self.value)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 
-from smartcity.core.errors import BadRequest, TooLarge
-from smartcity.core.http import RequestContext, authorize, unauthenticated
-from smartcity.modules.sensors import rules, service
+from smartcity.core.http import RequestContext
+from smartcity.modules.sensors import errors, service
+from smartcity.modules.sensors.auth import Public, Staff, Writer
 from smartcity.modules.sensors.ingest import ingest
 from smartcity.modules.sensors.lass import (
     LassError,
@@ -19,7 +19,7 @@ from smartcity.modules.sensors.lass import (
     parse_airbox_json,
     parse_lines,
 )
-from smartcity.modules.sensors.owners import NotOwner, acting_for
+from smartcity.modules.sensors.owners import acting_for
 from smartcity.modules.sensors.runtime import registry_of, sensors_settings
 from smartcity.modules.sensors.schemas import DeadLetterOut, DeviceLatestOut, IngestOut
 from smartcity.modules.sensors.values import DeadLetterSource
@@ -33,7 +33,7 @@ LASS_EXAMPLE = (
 async def _body(request: Request, limit: int) -> bytes:
     body = await request.body()
     if len(body) > limit:
-        raise TooLarge(f"the body is larger than {limit} bytes", code="body_too_large")
+        raise errors.BodyTooLarge(f"the body is larger than {limit} bytes")
     return body
 
 
@@ -61,7 +61,7 @@ def _store(
             whole_batch=True,
         )
     if result.foreign:
-        raise NotOwner(
+        raise errors.NotOwner(
             f"{', '.join(sorted(result.foreign)[:10])}: device_id of another owner; "
             "nothing of this request was stored",
             devices=sorted(result.foreign)[:100],
@@ -75,107 +75,106 @@ def _store(
     )
 
 
+router = APIRouter(tags=["sensors"])
+
+
 def build_router() -> APIRouter:
-    """sensors' API routes."""
-    router = APIRouter(tags=["sensors"])
-
-    @router.post(
-        "/lass",
-        response_model=IngestOut,
-        summary="Upload LASS lines (one message a line)",
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"text/plain": {"schema": {"type": "string"}, "example": LASS_EXAMPLE}},
-            }
-        },
-    )
-    async def upload_lass(
-        request: Request, ctx: Annotated[RequestContext, Depends(authorize(rules.WRITE))]
-    ) -> IngestOut:
-        settings = sensors_settings(ctx.platform)
-        body = await _body(request, settings.max_body_bytes)
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("the body must be UTF-8 text", code="invalid_encoding") from None
-        readings, refused = parse_lines(text.splitlines())
-        return _store(ctx, readings, refused, "POST /api/v1/sensors/lass")
-
-    @router.post(
-        "/airbox",
-        response_model=IngestOut,
-        summary="Upload readings in the Airbox open-data JSON form",
-    )
-    async def upload_airbox(
-        request: Request,
-        ctx: Annotated[RequestContext, Depends(authorize(rules.WRITE))],
-        document: Annotated[
-            dict[str, object],
-            Body(
-                examples=[
-                    {
-                        "source": "last-all-airbox by IIS-NRL",
-                        "feeds": [
-                            {
-                                "device_id": "74DA38AF1234",
-                                "SiteName": "示範國民中學",
-                                "gps_lat": 24.75,
-                                "gps_lon": 121.75,
-                                "s_d0": 17,
-                                "s_t0": 24.5,
-                                "s_h0": 68,
-                                "timestamp": "2024-11-02T00:15:03Z",
-                            }
-                        ],
-                    }
-                ]
-            ),
-        ],
-    ) -> IngestOut:
-        settings = sensors_settings(ctx.platform)
-        await _body(request, settings.max_body_bytes)
-        try:
-            readings, refused = parse_airbox_json(document)
-        except LassError as exc:
-            raise BadRequest(str(exc), code="invalid_airbox_json") from None
-        return _store(ctx, readings, refused, "POST /api/v1/sensors/airbox")
-
-    @router.get(
-        "/latest", response_model=list[DeviceLatestOut], summary="Every device's latest values"
-    )
-    def latest_values(
-        ctx: Annotated[RequestContext, Depends(unauthenticated(rules.READ))],
-        properties: Annotated[str, Query(max_length=100)] = "pm25,temperature,humidity",
-    ) -> list[DeviceLatestOut]:
-        wanted = [p.strip() for p in properties.split(",") if p.strip()]
-        with ctx.read() as session:
-            return [
-                DeviceLatestOut(
-                    device_id=d.device_id,
-                    thing_id=d.thing_id,
-                    name=d.name,
-                    kind=d.kind,
-                    latitude=d.latitude,
-                    longitude=d.longitude,
-                    time=d.time,
-                    values=d.values,
-                )
-                for d in service.latest(session, wanted)
-            ]
-
-    @router.get(
-        "/dead-letters",
-        response_model=list[DeadLetterOut],
-        summary="Refused messages, newest first",
-    )
-    def dead_letters(
-        ctx: Annotated[RequestContext, Depends(authorize(rules.STAFF))],
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[DeadLetterOut]:
-        with ctx.read() as session:
-            return [
-                DeadLetterOut.model_validate(row) for row in service.dead_letters(session, limit)
-            ]
-
+    """sensors' API routes (the manifest's factory)."""
     return router
+
+
+@router.post(
+    "/lass",
+    response_model=IngestOut,
+    summary="Upload LASS lines (one message a line)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/plain": {"schema": {"type": "string"}, "example": LASS_EXAMPLE}},
+        }
+    },
+)
+async def upload_lass(request: Request, ctx: Writer) -> IngestOut:
+    settings = sensors_settings(ctx.platform)
+    body = await _body(request, settings.max_body_bytes)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.InvalidEncoding("the body must be UTF-8 text") from None
+    readings, refused = parse_lines(text.splitlines())
+    return _store(ctx, readings, refused, "POST /api/v1/sensors/lass")
+
+
+@router.post(
+    "/airbox",
+    response_model=IngestOut,
+    summary="Upload readings in the Airbox open-data JSON form",
+)
+async def upload_airbox(
+    request: Request,
+    ctx: Writer,
+    document: Annotated[
+        dict[str, object],
+        Body(
+            examples=[
+                {
+                    "source": "last-all-airbox by IIS-NRL",
+                    "feeds": [
+                        {
+                            "device_id": "74DA38AF1234",
+                            "SiteName": "示範國民中學",
+                            "gps_lat": 24.75,
+                            "gps_lon": 121.75,
+                            "s_d0": 17,
+                            "s_t0": 24.5,
+                            "s_h0": 68,
+                            "timestamp": "2024-11-02T00:15:03Z",
+                        }
+                    ],
+                }
+            ]
+        ),
+    ],
+) -> IngestOut:
+    settings = sensors_settings(ctx.platform)
+    await _body(request, settings.max_body_bytes)
+    try:
+        readings, refused = parse_airbox_json(document)
+    except LassError as exc:
+        raise errors.InvalidAirboxJson(str(exc)) from None
+    return _store(ctx, readings, refused, "POST /api/v1/sensors/airbox")
+
+
+@router.get("/latest", response_model=list[DeviceLatestOut], summary="Every device's latest values")
+def latest_values(
+    ctx: Public,
+    properties: Annotated[str, Query(max_length=100)] = "pm25,temperature,humidity",
+) -> list[DeviceLatestOut]:
+    wanted = [p.strip() for p in properties.split(",") if p.strip()]
+    with ctx.read() as session:
+        return [
+            DeviceLatestOut(
+                device_id=d.device_id,
+                thing_id=d.thing_id,
+                name=d.name,
+                kind=d.kind,
+                latitude=d.latitude,
+                longitude=d.longitude,
+                time=d.time,
+                values=d.values,
+            )
+            for d in service.latest(session, wanted)
+        ]
+
+
+@router.get(
+    "/dead-letters",
+    response_model=list[DeadLetterOut],
+    summary="Refused messages, newest first",
+)
+def dead_letters(
+    ctx: Staff,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[DeadLetterOut]:
+    with ctx.read() as session:
+        return [DeadLetterOut.model_validate(row) for row in service.dead_letters(session, limit)]

@@ -11,7 +11,6 @@ station that is not its organisation's (see `owners.py`).
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -547,11 +546,6 @@ def ended_days(first_ms: int, last_ms: int) -> tuple[str, ...]:
     first = max(to_local(ms_to_datetime(first_ms)).date(), today - timedelta(days=LATE_DAYS_KEPT))
     last = min(to_local(ms_to_datetime(last_ms)).date(), today - timedelta(days=1))
     return tuple((first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1))
-
-
-def finite(value: float) -> bool:
-    """Whether a reading can be stored as a number."""
-    return math.isfinite(value)
 
 
 def as_json(value: object) -> str:

@@ -37,10 +37,11 @@ from smartcity.core.auth import system_actor
 from smartcity.core.errors import BadRequest
 from smartcity.core.platform import Platform
 from smartcity.modules.sensors.drops import DROP_LOAD_TOPIC, UPTIME_TOPIC, DropWatch, record_drop
+from smartcity.modules.sensors.errors import NotOwner
 from smartcity.modules.sensors.ingest import IngestResult, dead_letter, ingest
 from smartcity.modules.sensors.lass import parse_lines
 from smartcity.modules.sensors.models import Datastream
-from smartcity.modules.sensors.owners import Acting, NotOwner
+from smartcity.modules.sensors.owners import Acting
 from smartcity.modules.sensors.runtime import registry_of, sensors_settings
 from smartcity.modules.sensors.sta.entities import ENTITIES, property_value
 from smartcity.modules.sensors.sta.odata import StaError, load_json

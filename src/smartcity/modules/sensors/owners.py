@@ -7,9 +7,11 @@ what administrators made. Datastreams and HistoricalLocations belong to their Th
 and Observations to their Datastream's, so the three can never disagree.
 
 A caller changes only its own organisation's data; administrators and the platform's own
-jobs (seeds, the command line) change everything. Anyone may *link* new data of their own
-to a shared entity of the platform (the PM2.5 ObservedProperty), never to another
-organisation's: that would tie their data to something they cannot change.
+jobs (seeds, the command line) change everything — core.departments' rule, where a device
+owner's machine key acts for its organisation as an officer does for their department.
+Anyone may *link* new data of their own to a shared entity of the platform (the PM2.5
+ObservedProperty), never to another organisation's: that would tie their data to something
+they cannot change.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal, Role
-from smartcity.core.errors import PermissionDenied
+from smartcity.core.departments import acts_for_every_department, own_department
+from smartcity.modules.sensors.errors import NoOrganisation, NotOwner
 from smartcity.modules.sensors.models import (
     Datastream,
     HistoricalLocation,
@@ -30,12 +33,6 @@ from smartcity.modules.sensors.models import (
     Thing,
     ThingLocation,
 )
-
-
-class NotOwner(PermissionDenied):
-    """The data belongs to another organisation (or to the platform)."""
-
-    code = "sensors_not_owner"
 
 
 @dataclass(frozen=True)
@@ -58,13 +55,14 @@ class Acting:
 
 def acting_for(principal: Principal) -> Acting:
     """What `principal` may write: its organisation's (or department's) data, or everything."""
-    if principal.kind == "system" or principal.role == Role.ADMIN:
+    if acts_for_every_department(principal):
         return Acting(None, everything=True)
-    owner = principal.department if principal.role == Role.OFFICER else principal.organisation
-    if principal.role not in (Role.OFFICER, Role.DEVICE) or not owner:
-        raise NotOwner(
-            "this credential belongs to no organisation, so it may write no sensor data",
-            code="sensors_no_organisation",
+    owner = own_department(principal) or (
+        principal.organisation if principal.role == Role.DEVICE else None
+    )
+    if not owner:
+        raise NoOrganisation(
+            "this credential belongs to no organisation, so it may write no sensor data"
         )
     return Acting(owner)
 

@@ -7,17 +7,18 @@ the caller's unit of work). Times are aware UTC datetimes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from smartcity.core.errors import InvalidInput, NotFound
+from smartcity.core.repository import get_or_404
 from smartcity.core.uow import UnitOfWork
+from smartcity.modules.sensors import errors, repository
+from smartcity.modules.sensors.errors import NotOwner
 from smartcity.modules.sensors.events import ObservationsArrivedLate, ObservationsStored
 from smartcity.modules.sensors.ingest import (
     DeviceRegistry,
@@ -29,14 +30,10 @@ from smartcity.modules.sensors.ingest import (
     ms_to_datetime,
 )
 from smartcity.modules.sensors.models import (
-    Datastream,
     DeadLetter,
-    Location,
-    Observation,
     Thing,
-    ThingLocation,
 )
-from smartcity.modules.sensors.owners import NotOwner, acting_for
+from smartcity.modules.sensors.owners import acting_for
 from smartcity.modules.sensors.storage import Row, advance_latest, store_for
 from smartcity.modules.sensors.values import Quantity, ThingKind
 
@@ -82,67 +79,8 @@ def _check_properties(properties: Sequence[str]) -> list[str]:
     wanted = list(dict.fromkeys(properties))
     unknown = [p for p in wanted if p not in PROPERTIES]
     if unknown or not wanted:
-        raise InvalidInput(
-            f"properties must be among {', '.join(PROPERTIES)}", code="unknown_property"
-        )
+        raise errors.UnknownProperty(f"properties must be among {', '.join(PROPERTIES)}")
     return wanted
-
-
-def _located_streams(properties: Sequence[str], *columns: Any) -> Select[Any]:
-    """Devices with a location and their datastreams of `properties`, by device id:
-    (thing id, device id, name, kind, lat, lon, property, *columns)."""
-    return (
-        select(
-            Thing.id,
-            Thing.device_id,
-            Thing.name,
-            Thing.kind,
-            Location.latitude,
-            Location.longitude,
-            Datastream.quantity,
-            *columns,
-        )
-        .join(Datastream, Datastream.thing_id == Thing.id)
-        .join(ThingLocation, ThingLocation.thing_id == Thing.id)
-        .join(Location, Location.id == ThingLocation.location_id)
-        .where(
-            Thing.device_id.is_not(None),
-            Datastream.quantity.in_(list(properties)),
-            Location.latitude.is_not(None),
-        )
-        .order_by(Thing.device_id)
-    )
-
-
-def _observation_chunks(
-    session: Session, stream_ids: Sequence[int], start_ms: int, end_ms: int
-) -> Iterator[Sequence[Any]]:
-    """(datastream id, time, numeric result) rows with `start_ms <= time < end_ms`, read 900
-    datastreams at a time (SQLite's limit on bound parameters)."""
-    for offset in range(0, len(stream_ids), 900):
-        yield session.execute(
-            select(
-                Observation.datastream_id, Observation.phenomenon_ms, Observation.result_number
-            ).where(
-                Observation.datastream_id.in_(stream_ids[offset : offset + 900]),
-                Observation.phenomenon_ms >= start_ms,
-                Observation.phenomenon_ms < end_ms,
-            )
-        ).all()
-
-
-def _devices(
-    session: Session, properties: Sequence[str], device_ids: Sequence[str] | None
-) -> list[tuple[int, str, str, str, float, float, dict[str, int]]]:
-    """(thing id, device id, name, kind, lat, lon, {property: datastream id}) of located devices."""
-    query = _located_streams(properties, Datastream.id)
-    if device_ids is not None:
-        query = query.where(Thing.device_id.in_(list(device_ids)))
-    found: dict[int, Any] = {}
-    for thing_id, device, name, kind, lat, lon, quantity, stream in session.execute(query):
-        entry = found.setdefault(thing_id, (thing_id, device, name, kind, lat, lon, {}))
-        entry[6][quantity] = stream
-    return list(found.values())
 
 
 def readings(
@@ -161,7 +99,7 @@ def readings(
     start_ms, end_ms = datetime_to_ms(start), datetime_to_ms(end)
     if end_ms <= start_ms:
         return []
-    devices = _devices(session, wanted, device_ids)
+    devices = repository.located_devices(session, wanted, device_ids)
     if not devices:
         return []
     stream_owner: dict[int, tuple[int, str]] = {}
@@ -170,7 +108,7 @@ def readings(
             stream_owner[stream] = (thing_id, quantity)
     stream_ids = sorted(stream_owner)
     chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for rows in _observation_chunks(session, stream_ids, start_ms, end_ms):
+    for rows in repository.observation_chunks(session, stream_ids, start_ms, end_ms):
         if rows:
             array = np.array(
                 [(s, t, np.nan if v is None else v) for s, t, v in rows], dtype=np.float64
@@ -221,11 +159,9 @@ def readings(
 def latest(session: Session, properties: Sequence[str] = DEFAULT_PROPERTIES) -> list[DeviceLatest]:
     """Every located device's latest values, from the datastream rows (never the history)."""
     wanted = _check_properties(properties)
-    query = _located_streams(wanted, Datastream.last_ms, Datastream.last_result).where(
-        Datastream.last_ms.is_not(None)
-    )
     found: dict[int, dict[str, Any]] = {}
-    for thing_id, device, name, kind, lat, lon, quantity, last_ms, value in session.execute(query):
+    rows = repository.latest_of_streams(session, wanted)
+    for thing_id, device, name, kind, lat, lon, quantity, last_ms, value in rows:
         entry = found.setdefault(
             thing_id,
             {
@@ -279,9 +215,9 @@ def register_station(
     if not acting.may_write(owner):
         raise NotOwner(f"cannot register a station for {owner or 'the platform'}")
     if kind not in (ThingKind.REFERENCE, ThingKind.AIRBOX):
-        raise InvalidInput("kind must be reference or airbox", code="invalid_kind")
+        raise errors.InvalidKind("kind must be reference or airbox")
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise InvalidInput("latitude or longitude out of range", code="invalid_position")
+        raise errors.InvalidPosition("latitude or longitude out of range")
     registry = DeviceRegistry()
     registry._load(uow.session, [station_id])
     entry = registry._entries.get(station_id)
@@ -297,9 +233,13 @@ def register_station(
             owner=owner,
         )
         return created.thing_id
-    thing = uow.session.get(Thing, entry.thing_id)
-    if thing is None:
-        raise NotFound(f"no station {station_id!r}", code="unknown_device")
+    thing = get_or_404(
+        uow.session,
+        Thing,
+        entry.thing_id,
+        code="unknown_device",
+        detail=f"no station {station_id!r}",
+    )
     if thing.owner != owner:
         raise NotOwner(f"station {station_id} belongs to another owner")
     if thing.name != name:
@@ -322,7 +262,7 @@ def record_readings(
     registry._load(uow.session, [device_id])
     entry = registry._entries.get(device_id)
     if entry is None:
-        raise NotFound(f"no device {device_id!r}; register it first", code="unknown_device")
+        raise errors.UnknownDevice(f"no device {device_id!r}; register it first")
     if not acting_for(uow.actor).may_write(entry.owner):
         raise NotOwner(f"device {device_id} belongs to another owner")
     batch: list[Row] = []
@@ -330,7 +270,7 @@ def record_readings(
         ms = datetime_to_ms(when)
         for quantity, value in values.items():
             if quantity not in PROPERTIES:
-                raise InvalidInput(f"unknown property {quantity!r}", code="unknown_property")
+                raise errors.UnknownProperty(f"unknown property {quantity!r}")
             if value is None or not np.isfinite(value):
                 continue
             if quantity not in entry.streams:
@@ -371,7 +311,7 @@ def datastream_stats(
     values: dict[int, list[float]] = defaultdict(list)
     last: dict[int, int] = {}
     ids = list(dict.fromkeys(int(i) for i in datastream_ids))
-    for rows in _observation_chunks(session, ids, start_ms, end_ms):
+    for rows in repository.observation_chunks(session, ids, start_ms, end_ms):
         for stream, ms, value in rows:
             if value is None:
                 continue
@@ -415,40 +355,25 @@ def thing_online_ratio(
     distinct phenomenon time on any of its datastreams, counted once per interval slot.
     """
     if expected_interval_s <= 0:
-        raise InvalidInput("expected_interval_s must be positive", code="invalid_interval")
+        raise errors.InvalidInterval("expected_interval_s must be positive")
     ids = list(dict.fromkeys(int(i) for i in thing_ids))
     start_ms, end_ms = datetime_to_ms(start), datetime_to_ms(end)
     interval_ms = int(expected_interval_s * 1000)
     slots_each = max(0, (end_ms - start_ms) // interval_ms)
     if not ids or slots_each == 0:
         return 0.0
-    slot = (Observation.phenomenon_ms - start_ms) // interval_ms
-    seen = 0
-    for offset in range(0, len(ids), 900):
-        chunk = ids[offset : offset + 900]
-        query = (
-            select(Datastream.thing_id, func.count(func.distinct(slot)))
-            .join(Datastream, Datastream.id == Observation.datastream_id)
-            .where(
-                Datastream.thing_id.in_(chunk),
-                Observation.phenomenon_ms >= start_ms,
-                Observation.phenomenon_ms < start_ms + slots_each * interval_ms,
-            )
-            .group_by(Datastream.thing_id)
-        )
-        seen += sum(min(int(count), slots_each) for _thing, count in session.execute(query))
+    reports = repository.reports_per_thing(
+        session, ids, start_ms, start_ms + slots_each * interval_ms, interval_ms
+    )
+    seen = sum(min(count, slots_each) for _thing, count in reports)
     return seen / (len(ids) * slots_each)
 
 
 def dead_letters(session: Session, limit: int = 200) -> list[DeadLetter]:
     """The newest refused messages."""
-    return list(
-        session.execute(
-            select(DeadLetter).order_by(DeadLetter.id.desc()).limit(max(1, min(limit, 1000)))
-        ).scalars()
-    )
+    return repository.dead_letters(session, limit)
 
 
 def dead_letter_count(session: Session) -> int:
     """How many refused messages are kept."""
-    return int(session.execute(select(func.count(DeadLetter.id))).scalar() or 0)
+    return repository.dead_letter_count(session)

@@ -20,7 +20,7 @@ from smartcity.core.settings import Settings
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity import repository as repo
 from smartcity.modules.identity import service
-from smartcity.modules.identity.models import ExternalAccount, User
+from smartcity.modules.identity.models import ExternalAccount
 from smartcity.modules.identity.oauth.server import s256
 from smartcity.modules.identity.values import VerificationLevel
 
@@ -158,12 +158,14 @@ def _text_claim(claims: dict[str, Any], *names: str) -> str | None:
     return None
 
 
-def link_person(uow: UnitOfWork, keys: KeyRing, provider: str, person: ExternalPerson) -> User:
+def link_person(
+    uow: UnitOfWork, keys: KeyRing, provider: str, person: ExternalPerson
+) -> service.Person:
     """The citizen for an outside identity: linked before, found by national ID, or new."""
     link = repo.external_account(uow.session, provider, person.subject)
     if link is not None:
         return service.get_user(uow.session, link.user_id)
-    user = None
+    user: service.Person | None = None
     if person.national_id:
         try:
             user = service.find_citizen(uow.session, keys, person.national_id)
