@@ -11,10 +11,14 @@ from __future__ import annotations
 import csv
 import gzip
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO
+
+import numpy as np
+from numpy.typing import NDArray
 
 from smartcity.core.time import city_zone
 from smartcity.modules.sensors.lass import format_line
@@ -76,3 +80,61 @@ def recorded_lines(path: Path) -> Iterator[tuple[datetime, str]]:
             rows.append((when, format_line(row["device_id"], when, values, latitude, longitude)))
     rows.sort(key=lambda item: item[0])
     yield from rows
+
+
+@dataclass(frozen=True)
+class RecordedDevice:
+    """One recorded device's readings as arrays, for replaying it at another time."""
+
+    device_id: str
+    latitude: float
+    longitude: float
+    times: NDArray[np.int64]
+    """Epoch seconds, ascending."""
+    values: dict[str, NDArray[np.float64]]
+    """Per quantity, NaN where the device did not report it."""
+
+
+def recorded_devices(
+    path: Path, keep: Callable[[float, float], bool] = lambda _lat, _lon: True
+) -> list[RecordedDevice]:
+    """The devices of a recording whose first position `keep` accepts, each as arrays."""
+    rows: dict[str, list[tuple[float, dict[str, float]]]] = {}
+    places: dict[str, tuple[float, float]] = {}
+    refused: set[str] = set()
+    with _open(path) as handle:
+        reader = csv.DictReader(handle)
+        fields = {name.lower(): name for name in reader.fieldnames or ()}
+        if "device_id" not in fields or "time" not in fields:
+            raise RecordingError(f"{path.name}: no device_id and time columns")
+        quantities = {fields[k]: q for k, q in _QUANTITIES.items() if k in fields}
+        for raw in reader:
+            row = {name.lower(): value for name, value in raw.items() if name}
+            device = row["device_id"]
+            if device in refused:
+                continue
+            try:
+                if device not in places:
+                    place = _first(row, _LATITUDE), _first(row, _LONGITUDE)
+                    if not keep(*place):
+                        refused.add(device)
+                        continue
+                    places[device] = place
+                when = _time(row).timestamp()
+                values = {q: float(raw[column]) for column, q in quantities.items() if raw[column]}
+            except (KeyError, ValueError):
+                continue  # a broken row of the recording: the device sent nothing readable
+            rows.setdefault(device, []).append((when, values))
+    found = []
+    for device, series in sorted(rows.items()):
+        series.sort(key=lambda item: item[0])
+        names = sorted({q for _when, values in series for q in values})
+        found.append(
+            RecordedDevice(
+                device,
+                *places[device],
+                np.array([round(when) for when, _values in series], dtype=np.int64),
+                {q: np.array([v.get(q, np.nan) for _w, v in series]) for q in names},
+            )
+        )
+    return found
