@@ -9,18 +9,21 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from smartcity.core.audit.models import AuditEntry
 from smartcity.core.auth import system_actor
 from smartcity.core.city import current_city
 from smartcity.core.jobs.worker import Worker
-from smartcity.core.meta import get_meta
+from smartcity.core.meta import Meta, get_meta
 from smartcity.core.platform import Platform
-from smartcity.core.time import city_zone, isoformat_z, utcnow
+from smartcity.core.time import city_zone, isoformat_z, local_today, utcnow
+from smartcity.modules.airquality.jobs import track_plumes_today
 from smartcity.modules.airquality.service import map_points
 from smartcity.modules.airquality.settings import AirqualitySettings
 from smartcity.modules.sensors import demo_feed
+from smartcity.modules.sensors.jobs import keep_demo_alive
 from smartcity.modules.sensors.models import Observation
 from smartcity.modules.sensors.seed import seed
 from smartcity.modules.sensors.settings import SensorsSettings
@@ -125,3 +128,34 @@ def test_the_shared_recordings_feed_the_demo(platform: Platform) -> None:
     recording = demo_feed.recording_of(platform)
     assert recording is not None and len(recording.devices) >= 10
     assert recording.days >= 13
+
+
+def _plume_days(platform: Platform) -> list[str]:
+    with platform.db.read_session() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry.object_id).where(AuditEntry.action == "airquality.plumes.tracked")
+            )
+        )
+
+
+def test_the_worker_keeps_the_demo_and_its_plumes_current(
+    platform: Platform, tmp_path: Path
+) -> None:
+    _recordings(platform, tmp_path)
+    track_plumes_today(platform, {})
+    keep_demo_alive(platform, {})
+    assert _observations(platform) == 0 and _plume_days(platform) == []  # not a demo city
+    _seeded(platform)
+    with platform.db.read_session() as session:
+        session.execute(
+            update(Meta)
+            .where(Meta.key == demo_feed.FEED_MARK)
+            .values(value=isoformat_z(utcnow() - timedelta(hours=2)))
+        )
+        session.commit()
+    keep_demo_alive(platform, {})
+    with platform.db.read_session() as session:
+        assert utcnow() - _fed_until(session) < demo_feed.STEP
+    track_plumes_today(platform, {})
+    assert _plume_days(platform) == [local_today().isoformat()]

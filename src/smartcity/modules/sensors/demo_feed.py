@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from smartcity.core.city import current_city
-from smartcity.core.meta import get_meta, set_meta
+from smartcity.core.meta import set_meta
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of
 from smartcity.core.time import city_zone, isoformat_z
@@ -35,8 +35,7 @@ from smartcity.modules.sensors.settings import SensorsSettings
 from smartcity.modules.sensors.simulate import Field, School, schools
 from smartcity.modules.sensors.values import DeadLetterSource
 
-FEED_MARK = "sensors.demo_fed_until"
-"""core_meta key: the time of the newest demo step stored; present only in a demo city."""
+FEED_MARK = service.DEMO_FEED_MARK
 DEVICES = 60
 STEP = timedelta(minutes=10)
 CATCH_UP = timedelta(hours=24)
@@ -193,11 +192,11 @@ def _floor(when: datetime) -> datetime:
 def keep_alive(uow: UnitOfWork, platform: Platform, now: datetime) -> int:
     """Send the demo devices' readings due since the last step, up to `now` (at most a day
     back); nothing where the demo was never loaded. How many observations were stored."""
-    fed = get_meta(uow.session, FEED_MARK)
+    fed = service.demo_fed_until(uow.session)
     if fed is None:
         return 0
     end = _floor(now)
-    start = max(_floor(datetime.fromisoformat(fed)) + STEP, end - CATCH_UP)
+    start = max(_floor(fed) + STEP, end - CATCH_UP)
     if start > end:
         return 0
     stored = feed_window(uow, platform, start, end, STEP)

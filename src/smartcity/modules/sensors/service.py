@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.errors import InvalidInput, NotFound
+from smartcity.core.meta import get_meta
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.sensors.events import ObservationsArrivedLate, ObservationsStored
 from smartcity.modules.sensors.ingest import (
@@ -40,6 +41,8 @@ from smartcity.modules.sensors.owners import NotOwner, acting_for
 from smartcity.modules.sensors.storage import Row, advance_latest, store_for
 from smartcity.modules.sensors.values import Quantity, ThingKind
 
+DEMO_FEED_MARK = "sensors.demo_fed_until"
+"""core_meta key: the time of the newest demo step stored; present only in a demo city."""
 DEFAULT_PROPERTIES: tuple[str, ...] = ("pm25", "temperature", "humidity")
 PROPERTIES = tuple(q.value for q in Quantity)
 
@@ -452,3 +455,10 @@ def dead_letters(session: Session, limit: int = 200) -> list[DeadLetter]:
 def dead_letter_count(session: Session) -> int:
     """How many refused messages are kept."""
     return int(session.execute(select(func.count(DeadLetter.id))).scalar() or 0)
+
+
+def demo_fed_until(session: Session) -> datetime | None:
+    """*Public service.* The newest step the demo feed (`demo_feed.py`) stored; None outside
+    a demo city."""
+    fed = get_meta(session, DEMO_FEED_MARK)
+    return datetime.fromisoformat(fed) if fed else None
