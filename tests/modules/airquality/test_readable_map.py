@@ -82,3 +82,20 @@ def test_a_silent_device_says_so(client: TestClient, platform: Platform, demo: N
         sensors.record_readings(uow, "QUIET01", [(utcnow() - timedelta(hours=5), {"pm25": 9.0})])
     page = client.get("/airquality/devices/QUIET01").text
     assert "data-no-recent-data" in page and "此裝置最近一小時沒有回報。" in page
+
+
+def test_district_alerts_read_in_local_time_and_band_names(
+    client: TestClient, platform: Platform, demo: None
+) -> None:
+    from smartcity.core.time import local_today
+    from smartcity.modules.airquality import service
+    from smartcity.modules.airquality.settings import AirqualitySettings
+
+    with platform.unit_of_work(system_actor("test")) as uow:
+        for days in (2, 1, 0):
+            service.run_plumes(uow, local_today() - timedelta(days=days), AirqualitySettings())
+    page = client.get("/airquality").text
+    table = page[page.index("<tbody>", page.index("aq-plumes")) :]
+    assert table.count("<tr>") >= 1
+    assert "Z</td>" not in table and "moderate" not in table and "→" in table
+    assert "普通" in table or "良好" in table

@@ -6,7 +6,7 @@ devices are circles coloured by AQI band, flagged devices are ringed, plume path
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query
@@ -16,7 +16,7 @@ from smartcity.core.auth import PUBLIC
 from smartcity.core.city import CityProfile
 from smartcity.core.errors import InvalidInput
 from smartcity.core.http import PageContext, page_access
-from smartcity.core.time import isoformat_z, local_today, utcnow
+from smartcity.core.time import format_local, isoformat_z, local_today, utcnow
 from smartcity.modules.airquality import aqi, history, rules, service
 from smartcity.modules.airquality.api import DEVICE_ID, settings_of
 from smartcity.modules.airquality.rendering import GridSpec, city_grid
@@ -66,6 +66,17 @@ def _outlines(services: dict[str, Any], city: CityProfile, spec: GridSpec) -> li
         drawn = services[OUTLINES] = (spec, district_outlines(city, spec))
     outlines: list[dict[str, str]] = drawn[1]
     return outlines
+
+
+def _shown_alert(alert: dict[str, Any], locale: str) -> dict[str, Any]:
+    """An alert as people read it: the city's local time, the bands by name."""
+    names = {b.key: b.name_en if locale.startswith("en") else b.name_zh for b in aqi.BANDS}
+    return {
+        **alert,
+        "time": format_local(datetime.fromisoformat(alert["time"])),
+        "from_band": names.get(alert["from_band"] or "", alert["from_band"] or ""),
+        "to_band": names.get(alert["to_band"], alert["to_band"]),
+    }
 
 
 def _inside(spec: GridSpec, lat: float, lon: float) -> bool:
@@ -133,7 +144,7 @@ def build_router() -> APIRouter:
             flagged=sum(1 for d in devices if d["status"] in ("malfunction", "indoor")),
             tracks=tracks,
             plume_day=plumes["day"],
-            alerts=alerts,
+            alerts=[_shown_alert(a, ctx.locale) for a in alerts],
             bands=aqi.BANDS,
             city=city,
             outlines=_outlines(ctx.platform.services, city, spec),
