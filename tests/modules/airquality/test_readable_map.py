@@ -44,18 +44,25 @@ def test_a_time_without_readings_says_so_and_names_the_newest(
     assert "data-no-recent-data" in page.text and "最新一筆讀數時間為" in page.text
 
 
+def _places(page: str) -> str:
+    """The search's answer, without the map (which links every device)."""
+    start = page.index('class="card aq-places"')
+    return page[start : page.index("</section>", start)]
+
+
 def test_a_school_or_district_is_found_by_name(
     client: TestClient, platform: Platform, demo: None
 ) -> None:
     school = schools(60)[0]
-    found = client.get("/airquality", params={"q": school.name}).text
-    assert f'href="/airquality/devices/{school.device_id}"' in found
+    found = _places(client.get("/airquality", params={"q": school.name}).text)
+    assert f'href="/airquality/devices/{school.device_id}">{school.name}</a>' in found
     district = platform.settings.city_profile.district_of(school.latitude, school.longitude)
     assert district is not None
-    by_district = client.get("/airquality", params={"q": district.name_zh}).text
+    by_district = _places(client.get("/airquality", params={"q": district.name_zh}).text)
     assert f'href="/airquality/devices/{school.device_id}"' in by_district
-    nothing = client.get("/airquality", params={"q": "沒有這所學校"}).text
-    assert "沒有符合的學校或行政區。" in nothing
+    assert by_district.count("<li>") < 60  # only that district's
+    nothing = _places(client.get("/airquality", params={"q": "沒有這所學校"}).text)
+    assert "沒有符合的學校或行政區。" in nothing and "<li>" not in nothing
 
 
 def test_a_device_page_draws_its_pm25_over_a_day_a_week_and_a_month(

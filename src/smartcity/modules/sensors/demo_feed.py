@@ -137,9 +137,8 @@ def feed_window(
                 if "pm25" not in replayed:
                     continue  # the recorded device was silent then: so is its stand-in
                 values.update(replayed)
-            text.append(
-                format_line(school.device_id, when, values, school.latitude, school.longitude)
-            )
+            line = format_line(school.device_id, when, values, school.latitude, school.longitude)
+            text.append(f"{line}SiteName={school.name}|")  # the school, as the map names it
         for station in stations:
             place = School(station.code, station.name, *station.point)
             values = field.values(place, when)
