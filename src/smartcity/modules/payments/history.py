@@ -116,7 +116,7 @@ def plan(today: date, seed: int = 2026) -> list[PlannedBill]:
 
     for issued, due in [*_season(today, start, 4, 30), *_season(today, start, 10, 31)]:
         half = "上期" if due.month == 4 else "下期"
-        for _ in range(45):
+        for _ in range(30):
             add(
                 "TRSO-TAX03",
                 rng.choice(VEHICLE_TAX_BANDS) // 2,
@@ -127,7 +127,7 @@ def plan(today: date, seed: int = 2026) -> list[PlannedBill]:
                 0.93,
             )
     for issued, due in _season(today, start, 5, 31):
-        for index in range(60):
+        for index in range(40):
             amount = round(rng.lognormvariate(8.6, 0.6))
             add(
                 "TRSO-TAX01",
@@ -139,7 +139,7 @@ def plan(today: date, seed: int = 2026) -> list[PlannedBill]:
                 0.94,
             )
     for issued, due in _season(today, start, 11, 30):
-        for index in range(50):
+        for index in range(30):
             amount = round(rng.lognormvariate(8.9, 0.9))
             add(
                 "TRSO-TAX02",
@@ -152,7 +152,7 @@ def plan(today: date, seed: int = 2026) -> list[PlannedBill]:
             )
     tenants = [f"DOF-R{index:03d}" for index in range(12)]
     rents = {tenant: rng.randrange(8, 60) * 1_000 for tenant in tenants}
-    accounts = [f"2-13-0{rng.randrange(10**5):05d}-{rng.randrange(10)}" for _ in range(40)]
+    accounts = [f"2-13-0{rng.randrange(10**5):05d}-{rng.randrange(10)}" for _ in range(24)]
     day = start
     while day < today:
         if day.day == 1:
@@ -222,7 +222,7 @@ def plan(today: date, seed: int = 2026) -> list[PlannedBill]:
                     "食品業者登錄費",
                     0.95,
                 )
-        for _ in range(rng.choice((0, 1, 1, 2))):
+        for _ in range(rng.choice((0, 0, 1, 1))):
             add(
                 "PMO-FEE01",
                 rng.choice((20, 30, 40, 60, 80, 120)),
@@ -232,7 +232,7 @@ def plan(today: date, seed: int = 2026) -> list[PlannedBill]:
                 "路邊停車費",
                 0.9,
             )
-        if rng.random() < 0.5:
+        if rng.random() < 0.3:
             add(
                 "DOT-FINE01",
                 900,

@@ -103,25 +103,33 @@ def recorded_devices(
     places: dict[str, tuple[float, float]] = {}
     refused: set[str] = set()
     with _open(path) as handle:
-        reader = csv.DictReader(handle)
-        fields = {name.lower(): name for name in reader.fieldnames or ()}
-        if "device_id" not in fields or "time" not in fields:
+        reader = csv.reader(handle)
+        header = [name.lower() for name in next(reader, [])]
+        if "device_id" not in header or "time" not in header:
             raise RecordingError(f"{path.name}: no device_id and time columns")
-        quantities = {fields[k]: q for k, q in _QUANTITIES.items() if k in fields}
+        at = {name: index for index, name in enumerate(header)}
+        device_at = at["device_id"]
+        quantities = [(at[k], q) for k, q in _QUANTITIES.items() if k in at]
+        latitude = next((at[k] for k in _LATITUDE if k in at), None)
+        longitude = next((at[k] for k in _LONGITUDE if k in at), None)
         for raw in reader:
-            row = {name.lower(): value for name, value in raw.items() if name}
-            device = row["device_id"]
-            if device in refused:
+            # Rows of devices outside are skipped before anything is parsed: most of a
+            # country-wide file is.
+            device = raw[device_at] if len(raw) == len(header) else ""
+            if not device or device in refused:
                 continue
             try:
                 if device not in places:
-                    place = _first(row, _LATITUDE), _first(row, _LONGITUDE)
+                    if latitude is None or longitude is None:
+                        raise ValueError("no position")
+                    place = float(raw[latitude]), float(raw[longitude])
                     if not keep(*place):
                         refused.add(device)
                         continue
                     places[device] = place
+                row = dict(zip(header, raw, strict=True))
                 when = _time(row).timestamp()
-                values = {q: float(raw[column]) for column, q in quantities.items() if raw[column]}
+                values = {q: float(raw[index]) for index, q in quantities if raw[index]}
             except (KeyError, ValueError):
                 continue  # a broken row of the recording: the device sent nothing readable
             rows.setdefault(device, []).append((when, values))
