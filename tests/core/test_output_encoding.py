@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from smartcity.core.pages import PageRenderer
 from smartcity.core.settings import Settings
 from smartcity.modules.livinglab import dashboard
 from smartcity.modules.payments import codes
-from smartcity.modules.payments import pages as payment_pages
+from smartcity.web import charts
 from tests.support.markup import HOSTILE, JAVASCRIPT_URL, SHORT_HOSTILE, injected
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "smartcity"
@@ -140,10 +140,14 @@ def test_a_bar_chart_keeps_hostile_titles_and_labels_as_text(renderer: PageRende
     assert SHORT_HOSTILE in _texts(root) and HOSTILE in _texts(root)
 
 
-def test_the_money_flow_chart_keeps_hostile_labels_as_text(renderer: PageRenderer) -> None:
-    chart = payment_pages.flow_chart([("2026-03-01", 1200), (HOSTILE, 300)])
-    root = _drawn(renderer, "payments/flow_chart.svg", chart=chart)
-    assert HOSTILE in _texts(root)
+def test_a_bar_chart_of_days_keeps_hostile_names_as_text(renderer: PageRenderer) -> None:
+    day = date(2026, 3, 1)
+    chart = charts.daily_bars(
+        {day: 1200}, start=day, end=day, title=HOSTILE, unit=SHORT_HOSTILE, name=HOSTILE
+    )
+    root = _drawn(renderer, "web/chart.svg", chart=chart)
+    assert root.get("aria-label") == HOSTILE
+    assert HOSTILE in _texts(root) and SHORT_HOSTILE in _texts(root)
 
 
 def test_a_bills_codes_keep_their_label_as_text(renderer: PageRenderer) -> None:

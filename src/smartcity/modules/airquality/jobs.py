@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import smartcity.modules.sensors.service as sensors
 from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.time import to_local, utcnow
@@ -38,6 +39,16 @@ def track_plumes(platform: Platform, payload: dict[str, Any]) -> None:
     """Track yesterday's plumes and raise its district band-crossing alerts."""
     with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
         service.run_plumes(uow, _due_day(payload) - timedelta(days=1), settings_of(platform))
+
+
+def track_plumes_today(platform: Platform, _payload: dict[str, Any]) -> None:
+    """In a demo city, track today's plumes so far, so the map and the district alerts are
+    current at any hour (elsewhere the nightly pass is enough and this does nothing)."""
+    with platform.db.read_session() as session:
+        if sensors.demo_fed_until(session) is None:
+            return
+    with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
+        service.run_plumes(uow, to_local(utcnow()).date(), settings_of(platform))
 
 
 def mark_late_days(platform: Platform, event: ObservationsArrivedLate) -> None:

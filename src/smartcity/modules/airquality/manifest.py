@@ -54,6 +54,7 @@ manifest = Manifest(
         "airquality.calibrate": "smartcity.modules.airquality.jobs:calibrate",
         "airquality.quality": "smartcity.modules.airquality.jobs:quality_pass",
         "airquality.plumes": "smartcity.modules.airquality.jobs:track_plumes",
+        "airquality.plumes_today": "smartcity.modules.airquality.jobs:track_plumes_today",
         "airquality.mark_late_days": "smartcity.modules.airquality.jobs:mark_late_days",
         "airquality.redo_late_days": "smartcity.modules.airquality.jobs:redo_late_days",
     },
@@ -63,6 +64,8 @@ manifest = Manifest(
         Schedule("airquality.calibrate", "20 0 * * *", "airquality.calibrate"),
         Schedule("airquality.quality", "30 0 * * *", "airquality.quality"),
         Schedule("airquality.plumes", "50 0 * * *", "airquality.plumes"),
+        # A demo city's day so far, hourly (its devices keep sending: sensors' demo feed).
+        Schedule("airquality.plumes_today", "5 * * * *", "airquality.plumes_today"),
         # Late readings (a device's backlog after an outage) redo their days' passes.
         Schedule("airquality.redo_late_days", "*/15 * * * *", "airquality.redo_late_days"),
     ),

@@ -6,8 +6,8 @@ devices are circles coloured by AQI band, flagged devices are ringed, plume path
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,10 +16,11 @@ from smartcity.core.auth import PUBLIC
 from smartcity.core.city import CityProfile
 from smartcity.core.errors import InvalidInput
 from smartcity.core.http import PageContext, page_access
-from smartcity.core.time import isoformat_z, local_today
-from smartcity.modules.airquality import aqi, rules, service
+from smartcity.core.time import format_local, isoformat_z, local_today, utcnow
+from smartcity.modules.airquality import aqi, history, rules, service
 from smartcity.modules.airquality.api import DEVICE_ID, settings_of
 from smartcity.modules.airquality.rendering import GridSpec, city_grid
+from smartcity.web import charts
 
 Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
 Staff = Annotated[PageContext, Depends(page_access(rules.OPERATE))]
@@ -43,7 +44,18 @@ def district_outlines(city: CityProfile, spec: GridSpec) -> list[dict[str, str]]
             for ring in polygon:
                 points = [_xy(spec, lat, lon) for lon, lat in ring]
                 rings.append("M" + " L".join(f"{x},{y}" for x, y in points) + " Z")
-        outlines.append({"code": district.code, "label": district.label, "path": " ".join(rings)})
+        x, y = _xy(spec, *district.point)
+        outlines.append(
+            {
+                "code": district.code,
+                "label": district.label,
+                "name_zh": district.name_zh,
+                "name_en": district.name_en,
+                "path": " ".join(rings),
+                "x": str(x),
+                "y": str(y),
+            }
+        )
     return outlines
 
 
@@ -56,6 +68,17 @@ def _outlines(services: dict[str, Any], city: CityProfile, spec: GridSpec) -> li
     return outlines
 
 
+def _shown_alert(alert: dict[str, Any], locale: str) -> dict[str, Any]:
+    """An alert as people read it: the city's local time, the bands by name."""
+    names = {b.key: b.name_en if locale.startswith("en") else b.name_zh for b in aqi.BANDS}
+    return {
+        **alert,
+        "time": format_local(datetime.fromisoformat(alert["time"])),
+        "from_band": names.get(alert["from_band"] or "", alert["from_band"] or ""),
+        "to_band": names.get(alert["to_band"], alert["to_band"]),
+    }
+
+
 def _inside(spec: GridSpec, lat: float, lon: float) -> bool:
     return spec.south <= lat <= spec.north and spec.west <= lon <= spec.east
 
@@ -65,7 +88,12 @@ def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/airquality", response_class=HTMLResponse)
-    def map_page(ctx: Public, time: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+    def map_page(
+        ctx: Public,
+        time: Annotated[str | None, Query(max_length=40)] = None,
+        q: Annotated[str, Query(max_length=40)] = "",
+    ) -> Response:
+        now = utcnow()
         when = service.parse_time(time)
         city = ctx.platform.settings.city_profile
         spec = city_grid(city)
@@ -76,6 +104,14 @@ def build_router() -> APIRouter:
             if not plumes["tracks"]:
                 plumes = service.plume_tracks(session, None)
             alerts = service.district_alerts(session, 10, None)
+            newest = None if points else history.newest_reading(session)
+            places = (
+                history.search_places(
+                    city, service.map_points(session, now, settings), q, ctx.locale
+                )
+                if q.strip()
+                else []
+            )
         devices = []
         for p in points:
             if not _inside(spec, p["lat"], p["lon"]):
@@ -108,29 +144,69 @@ def build_router() -> APIRouter:
             flagged=sum(1 for d in devices if d["status"] in ("malfunction", "indoor")),
             tracks=tracks,
             plume_day=plumes["day"],
-            alerts=alerts,
+            alerts=[_shown_alert(a, ctx.locale) for a in alerts],
             bands=aqi.BANDS,
             city=city,
             outlines=_outlines(ctx.platform.services, city, spec),
             earlier=isoformat_z(when - timedelta(hours=1)),
-            later=isoformat_z(when + timedelta(hours=1)),
+            # No walk into the future, where no device has reported yet.
+            later=isoformat_z(when + timedelta(hours=1))
+            if when + timedelta(hours=1) <= now
+            else "",
+            is_past=now - when > timedelta(minutes=5),
+            newest=newest,
+            query=q.strip(),
+            places=places,
         )
 
     @router.get("/airquality/devices/{device_id}", response_class=HTMLResponse)
-    def device_page(ctx: Public, device_id: Annotated[str, Path(pattern=DEVICE_ID)]) -> Response:
+    def device_page(
+        ctx: Public,
+        device_id: Annotated[str, Path(pattern=DEVICE_ID)],
+        span: Annotated[Literal["day", "week", "month"], Query(alias="range")] = "day",
+    ) -> Response:
+        now = utcnow()
         with ctx.read() as session:
             health = service.device_health(session, device_id)
-        return ctx.render("airquality/device.html", health=health)
+            readings = history.pm25_history(session, device_id, now, history.RANGES[span])
+        sensitive = aqi.BANDS[2]
+        chart = charts.time_series(
+            [("PM2.5", readings)],
+            title=ctx._("PM2.5 at this device"),
+            unit="µg/m³",
+            start=now - history.RANGES[span],
+            end=now,
+            rules=[
+                (
+                    sensitive.low,
+                    sensitive.name_en if ctx.locale.startswith("en") else sensitive.name_zh,
+                )
+            ],
+            empty=ctx._("No readings in this period."),
+        )
+        last = readings[-1][0] if readings else None
+        return ctx.render(
+            "airquality/device.html",
+            health=health,
+            chart=chart,
+            span=span,
+            last=last,
+            silent=last is None or now - last > timedelta(hours=1),
+        )
 
     @router.get("/staff/airquality", response_class=HTMLResponse)
     def staff_page(ctx: Staff, done: Annotated[str, Query(max_length=40)] = "") -> Response:
         with ctx.read() as session:
             day, rows = service.ranking(session)
             alerts = service.district_alerts(session, 20, None)
+        # Devices in which the pass found nothing are counted, not listed one by one.
+        suspect = [r for r in rows if r.malfunction or r.indoor or (r.score or 0) > 0]
         return ctx.render(
             "airquality/staff.html",
             day=day,
-            rows=rows[:100],
+            rows=suspect[:100],
+            ranked=len(rows),
+            quiet=len(rows) - len(suspect),
             alerts=alerts,
             today=local_today().isoformat(),
             done=done if done in ("quality", "calibration", "plumes") else "",

@@ -1,7 +1,9 @@
 """chatbot's part of the demo city: a small knowledge base written for the demo.
 
 The questions and answers are written for this demo (amounts and rules are illustrative);
-a real deployment imports the city's FAQ open data with `smartcity chatbot import`.
+`{government}` and `{city}` stand for the served city's government and short name, as in
+identity's demo departments. A real deployment imports the city's FAQ open data with
+`smartcity chatbot import`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ DEMO_ITEMS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "DSW",
         "如何申請育兒津貼？",
-        "設籍本市、育有未滿2歲幼兒且未領取托育補助者，可持身分證、戶口名簿及存摺影本向戶籍地區公所申請，或於臺北市政府網路申辦服務線上申請。",
+        "設籍本市、育有未滿2歲幼兒且未領取托育補助者，可持身分證、戶口名簿及存摺影本向戶籍地區公所申請，或於{government}網路申辦服務線上申請。",
         "育兒津貼,區公所",
         ["小孩的育兒津貼要去哪裡申請", "寶寶補助怎麼申請"],
     ),
@@ -44,8 +46,8 @@ DEMO_ITEMS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "DSW",
         "敬老卡可以做什麼？如何申請？",
-        "設籍本市年滿65歲長者可申請敬老悠遊卡，每月享有乘車補助點數，可搭乘公車、捷運及使用運動中心等。請攜帶身分證及照片至區公所申請。",
-        "敬老卡,悠遊卡",
+        "設籍本市年滿65歲長者可申請敬老卡（電子票證），每月享有乘車補助點數，可搭乘公車、捷運及使用運動中心等。請攜帶身分證及照片至區公所申請。",
+        "敬老卡,電子票證",
         ["老人卡怎麼辦"],
     ),
     (
@@ -128,7 +130,7 @@ DEMO_ITEMS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "PMO",
         "路邊停車費如何繳納？",
-        "可持停車繳費單至超商、代收金融機構繳納，或使用臺北通、行動支付App綁定車號自動扣繳。",
+        "可持停車繳費單至超商、代收金融機構繳納，或使用市府市民服務App、行動支付App綁定車號自動扣繳。",
         "停車費,路邊停車",
         ["停車單要怎麼繳"],
     ),
@@ -142,14 +144,14 @@ DEMO_ITEMS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "DOT",
         "公車路線與到站時間如何查詢？",
-        "可至臺北市公車動態資訊系統網站或使用臺北通App查詢公車即時到站資訊。",
+        "可至{government}公車動態資訊系統網站或使用市府市民服務App查詢公車即時到站資訊。",
         "公車,到站時間",
         [],
     ),
     (
         "DOT",
         "微笑單車如何租借？",
-        "使用悠遊卡或信用卡於站點完成會員註冊後即可租借，前30分鐘依公告費率計費。",
+        "使用電子票證或信用卡於站點完成會員註冊後即可租借，前30分鐘依公告費率計費。",
         "微笑單車,YouBike",
         [],
     ),
@@ -170,7 +172,7 @@ DEMO_ITEMS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "DEP",
         "垃圾車什麼時候來？",
-        "本市垃圾車清運時間及路線可於環保局網站或臺北通App查詢，週三、週日停收。",
+        "本市垃圾車清運時間及路線可於環保局網站或市府市民服務App查詢，週三、週日停收。",
         "垃圾車,清運時間",
         ["倒垃圾的時間"],
     ),
@@ -198,14 +200,14 @@ DEMO_ITEMS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "TWD",
         "水費如何繳納與查詢？",
-        "水費可透過金融機構代繳、超商、信用卡或線上繳納，帳單資訊可至臺北自來水事業處網站查詢。",
+        "水費可透過金融機構代繳、超商、信用卡或線上繳納，帳單資訊可至{city}自來水事業處網站查詢。",
         "水費",
         [],
     ),
     (
         "TWD",
         "家裡停水如何查詢？",
-        "請至臺北自來水事業處網站查詢停水公告，或撥打1999轉自來水事業處。",
+        "請至{city}自來水事業處網站查詢停水公告，或撥打1999轉自來水事業處。",
         "停水",
         ["怎麼突然沒有水"],
     ),
@@ -274,10 +276,10 @@ DEMO_ITEMS: list[tuple[str, str, str, str, list[str]]] = [
     ),
     (
         "DOIT",
-        "臺北通是什麼？如何註冊？",
-        "臺北通是本市市民服務App，下載後以手機號碼註冊，可綁定身分並使用繳費、預約、查詢等服務。",
-        "臺北通",
-        ["台北通怎麼用"],
+        "市府的市民服務App是什麼？如何註冊？",
+        "市民服務App是{government}提供的手機應用程式，下載後以手機號碼註冊，可綁定身分並使用繳費、預約、查詢等服務。",
+        "市民服務App",
+        ["市府App怎麼用"],
     ),
     (
         "DOLA",
@@ -289,7 +291,7 @@ DEMO_ITEMS: list[tuple[str, str, str, str, list[str]]] = [
     (
         "DOCA",
         "市立圖書館借書證如何申辦？",
-        "攜帶身分證件至任一市立圖書館櫃檯即可免費申辦借書證，亦可使用臺北通虛擬借書證。",
+        "攜帶身分證件至任一市立圖書館櫃檯即可免費申辦借書證，亦可使用市府市民服務App的虛擬借書證。",
         "圖書館,借書證",
         [],
     ),
@@ -297,11 +299,16 @@ DEMO_ITEMS: list[tuple[str, str, str, str, list[str]]] = [
 
 
 def seed(uow: UnitOfWork, platform: Platform) -> None:
-    """Write the demo knowledge base."""
+    """Write the demo knowledge base, in the served city's names."""
+    city = platform.settings.city_profile
+    names = {
+        "government": city.government_zh,
+        "city": city.short_names[0] if city.short_names else city.name_zh.removesuffix("市"),
+    }
     records = [
         ItemRecord(
-            question=question,
-            answer=answer,
+            question=question.format(**names),
+            answer=answer.format(**names),
             source_id=f"DEMO-{number:03d}",
             department_code=code,
             keywords=[k for k in keywords.split(",") if k],

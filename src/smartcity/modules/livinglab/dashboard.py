@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smartcity.core.time import format_local, isoformat_z, utcnow
+from smartcity.core.time import isoformat_z, utcnow
 from smartcity.modules.livinglab.models import Feedback, Pilot, Transition
 from smartcity.modules.livinglab.values import PilotState
+from smartcity.web import charts
+from smartcity.web.charts import Chart
 
 CONCLUDED = {PilotState.ADOPTED, PilotState.PROCURED, PilotState.CLOSED, PilotState.WITHDRAWN}
 ADOPTED = {PilotState.ADOPTED, PilotState.PROCURED}
@@ -122,43 +124,6 @@ def open_data_rows(session: Session) -> list[dict[str, Any]]:
     return rows
 
 
-@dataclass(frozen=True)
-class ChartPoint:
-    """A measured value at its place in the chart."""
-
-    x: float
-    y: float
-    at: str
-    value: float
-
-
-@dataclass(frozen=True)
-class KpiChart:
-    """A KPI's line chart, laid out; livinglab/kpi_chart.svg draws it (escaping every text)."""
-
-    title: str
-    unit: str
-    width: int
-    height: int
-    left: int
-    right: int
-    top: int
-    bottom: int
-    ticks: list[tuple[float, float]]
-    target: float
-    target_y: float
-    baseline: float | None
-    baseline_y: float
-    points: list[ChartPoint]
-    first_day: str
-    last_day: str
-
-    @property
-    def polyline(self) -> str:
-        """The points as an SVG `points` list."""
-        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
-
-
 def kpi_chart(
     series: list[tuple[datetime, float]],
     *,
@@ -166,48 +131,13 @@ def kpi_chart(
     baseline: float | None,
     unit: str,
     title: str,
-    width: int = 560,
-    height: int = 220,
-) -> KpiChart:
-    """A line chart of a KPI's values with its target and baseline."""
-    pad_left, pad_right, pad_top, pad_bottom = 56, 16, 28, 36
-    values = [v for _t, v in series] + [target] + ([baseline] if baseline is not None else [])
-    low, high = min(values), max(values)
-    if high == low:
-        high, low = high + 1, low - 1
-    span = high - low
-    low, high = low - span * 0.1, high + span * 0.1
-
-    def y(value: float) -> float:
-        return pad_top + (high - value) / (high - low) * (height - pad_top - pad_bottom)
-
-    inner = width - pad_left - pad_right
-    if len(series) > 1:
-        t0 = series[0][0].timestamp()
-        t1 = series[-1][0].timestamp()
-        spread = (t1 - t0) or 1.0
-        xs = [pad_left + (t.timestamp() - t0) / spread * inner for t, _v in series]
-    else:
-        xs = [pad_left + inner / 2 for _ in series]
-    return KpiChart(
-        title=title,
-        unit=unit,
-        width=width,
-        height=height,
-        left=pad_left,
-        right=width - pad_right,
-        top=pad_top,
-        bottom=height - pad_bottom,
-        ticks=[(y(v), v) for v in (low, (low + high) / 2, high)],
-        target=target,
-        target_y=y(target),
-        baseline=baseline,
-        baseline_y=y(baseline) if baseline is not None else 0.0,
-        points=[
-            ChartPoint(x, y(v), format_local(t), v) for x, (t, v) in zip(xs, series, strict=True)
-        ],
-        first_day=format_local(series[0][0])[:10] if series else "",
-        last_day=format_local(series[-1][0])[:10] if series else "",
+) -> Chart:
+    """A line chart of a KPI's values with its target and baseline (web/chart.svg draws it)."""
+    rules = [(target, f"目標 target {target:.4g} {unit}")]
+    if baseline is not None:
+        rules.append((baseline, f"基準 baseline {baseline:.4g}"))
+    return charts.time_series(
+        [(title, series)], title=title, unit=unit, rules=rules, empty="尚無量測值 No values yet"
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -28,6 +27,7 @@ from smartcity.modules.payments import (
     states,
 )
 from smartcity.modules.payments.views import bill_out, payout_out
+from smartcity.web import charts
 
 Citizen = Annotated[PageContext, Depends(page_access(rules.CITIZENS))]
 Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
@@ -35,46 +35,6 @@ Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
 
 def _department(ctx: PageContext) -> str | None:
     return ctx.principal.department if ctx.principal.role == Role.OFFICER else None
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One day's bar of the money-flow chart."""
-
-    label: str
-    value: int
-    x: float
-    y: int
-    width: float
-    height: int
-
-    @property
-    def middle(self) -> float:
-        """Where the day's label is centred."""
-        return self.x + self.width / 2
-
-
-@dataclass(frozen=True)
-class FlowChart:
-    """A server-drawn bar chart (no JavaScript); payments/flow_chart.svg draws it."""
-
-    width: int
-    height: int
-    bars: list[Bar]
-
-
-def flow_chart(points: list[tuple[str, int]], width: int = 640, height: int = 200) -> FlowChart:
-    """One bar per (label, NTD) point, scaled to the largest."""
-    top = max((value for _label, value in points), default=0) or 1
-    slot = (width - 40) / max(len(points), 1)
-    bars = []
-    for index, (label, value) in enumerate(points):
-        bar_height = round((height - 40) * value / top)
-        x = 30 + index * slot
-        bars.append(
-            Bar(label, value, x + slot * 0.15, height - 20 - bar_height, slot * 0.7, bar_height)
-        )
-    return FlowChart(width, height, bars)
 
 
 def _deliver_later(platform: Platform, delay_seconds: float) -> None:
@@ -176,11 +136,19 @@ def build_router() -> APIRouter:
             counts = service.count_bills(session, department)
             open_exceptions = len(service.exception_queue(session, department))
             report = ledger.check(session) if ctx.principal.role == Role.ADMIN else None
-        per_day: dict[str, int] = {}
+        per_day: dict[date, int] = {}
         for row in flow:
-            per_day[row["day"]] = per_day.get(row["day"], 0) + row["collected"]
-        days = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
-        chart = flow_chart([(day, per_day.get(day, 0)) for day in days])
+            day = date.fromisoformat(row["day"])
+            per_day[day] = per_day.get(day, 0) + row["collected"]
+        chart = charts.daily_bars(
+            per_day,
+            start=first,
+            end=last,
+            title=ctx._("Money collected"),
+            unit="NTD",
+            name=ctx._("Collected"),
+            empty=ctx._("No payments in this period."),
+        )
         return ctx.render(
             "payments/console.html",
             department=department,

@@ -13,7 +13,7 @@ from smartcity.core.platform import Platform
 from smartcity.core.time import city_zone, local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import OrganisationKind
-from smartcity.modules.payments import autopay, reconciliation, service
+from smartcity.modules.payments import autopay, history, reconciliation, service
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Bill, Item, Provider
 from smartcity.modules.payments.reconciliation import settlement_files
@@ -43,7 +43,8 @@ and the parking fee it bills."""
 
 
 def seed(uow: UnitOfWork, platform: Platform) -> None:
-    """Load the catalogue and providers, then a few bills for the demo citizen."""
+    """Load the catalogue and providers, a year of the city's collections, then a few bills
+    for the demo citizen."""
     session = uow.session
     rows = catalogue()
     session.execute(insert(Item), rows)
@@ -62,11 +63,12 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
     gates, name, department, item = CAR_PARK
     identity.ensure_organisation(uow, gates, OrganisationKind.DEVICE_OWNER, name)
     autopay.register_car_park(uow, gates, department, item)
+    settings = service.settings_of(platform)
+    today = local_today()
+    history.load(uow, settings, today)
     citizen = identity.find_citizen(session, platform.keys, DEMO_CITIZEN)
     if citizen is None:
         return
-    settings = service.settings_of(platform)
-    today = local_today()
     city = platform.settings.city_profile
     # Roadside parking in the city's first and second districts.
     parked = [f"{d.name_zh} 路邊停車" for d in (city.districts * 2)[:2]]
@@ -91,21 +93,20 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
                 description=text,
             )
         )
-    # The tax was paid at a store and again in an app: one settles, one is owed back.
+    # The house tax was paid at a store this morning: today's store file settles it.
     paid_at = utcnow() - timedelta(hours=2)
-    for provider, txn in (("711", "711-DEMO-0001"), ("LINEPAY", "LP-DEMO-0001")):
-        service.record_payment(
-            uow,
-            provider,
-            service.PaymentRequest(
-                reference=issued[1].write_off_number,
-                amount=issued[1].amount,
-                channel="store" if provider == "711" else "wallet",
-                provider_txn_id=txn,
-                paid_at=paid_at,
-            ),
-            idempotency_key=str(uuid.uuid4()),
-        )
+    service.record_payment(
+        uow,
+        "711",
+        service.PaymentRequest(
+            reference=issued[1].write_off_number,
+            amount=issued[1].amount,
+            channel="store",
+            provider_txn_id="711-DEMO-0001",
+            paid_at=paid_at,
+        ),
+        idempotency_key=str(uuid.uuid4()),
+    )
     _store_settlement(uow, settings, issued[1], paid_at, parked[1])
     methods = [b for b in identity.bindings_of(session, citizen.id) if b.kind == "payment_method"]
     if methods:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard, lazy
+from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
 from smartcity.modules.sensors import rules
 from smartcity.modules.sensors.settings import SensorsSettings
 
@@ -52,4 +52,7 @@ manifest = Manifest(
     staff_cards=_staff_cards,
     on_startup=lazy("smartcity.modules.sensors.runtime:install"),
     settings=SensorsSettings,
+    tasks={"sensors.keep_demo_alive": "smartcity.modules.sensors.jobs:keep_demo_alive"},
+    # Only a demo city's devices (marked by the demo loader) are fed; elsewhere this does nothing.
+    schedules=(Schedule("sensors.keep_demo_alive", "*/10 * * * *", "sensors.keep_demo_alive"),),
 )

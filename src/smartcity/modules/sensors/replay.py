@@ -11,10 +11,14 @@ from __future__ import annotations
 import csv
 import gzip
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO
+
+import numpy as np
+from numpy.typing import NDArray
 
 from smartcity.core.time import city_zone
 from smartcity.modules.sensors.lass import format_line
@@ -76,3 +80,69 @@ def recorded_lines(path: Path) -> Iterator[tuple[datetime, str]]:
             rows.append((when, format_line(row["device_id"], when, values, latitude, longitude)))
     rows.sort(key=lambda item: item[0])
     yield from rows
+
+
+@dataclass(frozen=True)
+class RecordedDevice:
+    """One recorded device's readings as arrays, for replaying it at another time."""
+
+    device_id: str
+    latitude: float
+    longitude: float
+    times: NDArray[np.int64]
+    """Epoch seconds, ascending."""
+    values: dict[str, NDArray[np.float64]]
+    """Per quantity, NaN where the device did not report it."""
+
+
+def recorded_devices(
+    path: Path, keep: Callable[[float, float], bool] = lambda _lat, _lon: True
+) -> list[RecordedDevice]:
+    """The devices of a recording whose first position `keep` accepts, each as arrays."""
+    rows: dict[str, list[tuple[float, dict[str, float]]]] = {}
+    places: dict[str, tuple[float, float]] = {}
+    refused: set[str] = set()
+    with _open(path) as handle:
+        reader = csv.reader(handle)
+        header = [name.lower() for name in next(reader, [])]
+        if "device_id" not in header or "time" not in header:
+            raise RecordingError(f"{path.name}: no device_id and time columns")
+        at = {name: index for index, name in enumerate(header)}
+        device_at = at["device_id"]
+        quantities = [(at[k], q) for k, q in _QUANTITIES.items() if k in at]
+        latitude = next((at[k] for k in _LATITUDE if k in at), None)
+        longitude = next((at[k] for k in _LONGITUDE if k in at), None)
+        for raw in reader:
+            # Rows of devices outside are skipped before anything is parsed: most of a
+            # country-wide file is.
+            device = raw[device_at] if len(raw) == len(header) else ""
+            if not device or device in refused:
+                continue
+            try:
+                if device not in places:
+                    if latitude is None or longitude is None:
+                        raise ValueError("no position")
+                    place = float(raw[latitude]), float(raw[longitude])
+                    if not keep(*place):
+                        refused.add(device)
+                        continue
+                    places[device] = place
+                row = dict(zip(header, raw, strict=True))
+                when = _time(row).timestamp()
+                values = {q: float(raw[index]) for index, q in quantities if raw[index]}
+            except (KeyError, ValueError):
+                continue  # a broken row of the recording: the device sent nothing readable
+            rows.setdefault(device, []).append((when, values))
+    found = []
+    for device, series in sorted(rows.items()):
+        series.sort(key=lambda item: item[0])
+        names = sorted({q for _when, values in series for q in values})
+        found.append(
+            RecordedDevice(
+                device,
+                *places[device],
+                np.array([round(when) for when, _values in series], dtype=np.int64),
+                {q: np.array([v.get(q, np.nan) for _w, v in series]) for q in names},
+            )
+        )
+    return found

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
+from smartcity.core.meta import get_meta
 from smartcity.core.repository import get_or_404
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.sensors import errors, repository
@@ -37,6 +38,8 @@ from smartcity.modules.sensors.owners import acting_for
 from smartcity.modules.sensors.storage import Row, advance_latest, store_for
 from smartcity.modules.sensors.values import Quantity, ThingKind
 
+DEMO_FEED_MARK = "sensors.demo_fed_until"
+"""core_meta key: the time of the newest demo step stored; present only in a demo city."""
 DEFAULT_PROPERTIES: tuple[str, ...] = ("pm25", "temperature", "humidity")
 PROPERTIES = tuple(q.value for q in Quantity)
 
@@ -377,3 +380,10 @@ def dead_letters(session: Session, limit: int = 200) -> list[DeadLetter]:
 def dead_letter_count(session: Session) -> int:
     """How many refused messages are kept."""
     return repository.dead_letter_count(session)
+
+
+def demo_fed_until(session: Session) -> datetime | None:
+    """*Public service.* The newest step the demo feed (`demo_feed.py`) stored; None outside
+    a demo city."""
+    fed = get_meta(session, DEMO_FEED_MARK)
+    return datetime.fromisoformat(fed) if fed else None

@@ -31,6 +31,10 @@ class SensorsSettings(BaseSettings):
     mqtt_store_processes: int = Field(
         1, ge=0, le=16, description="Processes storing batches beside the receiver (0: in it)."
     )
+    demo_recordings: str = Field(
+        "../shared/data/airbox",
+        description="Directory of recorded Airbox readings the demo city's devices replay.",
+    )
     mqtt_publish_observations: bool = Field(
         True, description="Publish new observations to v1.1/Datastreams(id)/Observations."
     )
