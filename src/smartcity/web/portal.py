@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from smartcity.core.audit.models import AuditEntry
-from smartcity.core.auth import PUBLIC, Role
+from smartcity.core.auth import PUBLIC, Principal, Role
 from smartcity.core.headers import DOCS_POLICY, policy
 from smartcity.core.http import LOCALE_COOKIE, PageContext, page_access
 from smartcity.core.i18n import LOCALES
@@ -18,6 +18,8 @@ from smartcity.web import rules
 
 Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
 LanguageSwitch = Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))]
+CITIZEN_VIEW = Principal(kind="user", id="", role=Role.CITIZEN, name="")
+"""Whom the home page lists services for: the cards any citizen gets."""
 SignedIn = Annotated[PageContext, Depends(page_access(rules.SIGNED_IN))]
 Staff = Annotated[PageContext, Depends(page_access(rules.STAFF_CONSOLE))]
 AuditReader = Annotated[PageContext, Depends(page_access(rules.AUDIT))]
@@ -29,7 +31,14 @@ def build_router() -> APIRouter:
 
     @router.get("/", response_class=HTMLResponse)
     def home(ctx: Public) -> Response:
-        return ctx.render("web/home.html")
+        # A citizen's services: someone not signed in follows one to the sign-in page.
+        services = [
+            (module.name, card)
+            for module in ctx.platform.modules
+            if module.citizen_cards
+            for card in module.citizen_cards(CITIZEN_VIEW)
+        ]
+        return ctx.render("web/home.html", services=services)
 
     @router.post("/lang", response_class=HTMLResponse)
     def switch_language(
@@ -56,7 +65,7 @@ def build_router() -> APIRouter:
         if ctx.principal.role in (Role.OFFICER, Role.ADMIN):
             return RedirectResponse("/staff", status_code=303)
         cards = [
-            card
+            (module.name, card)
             for module in ctx.platform.modules
             if module.citizen_cards
             for card in module.citizen_cards(ctx.principal)
@@ -66,7 +75,7 @@ def build_router() -> APIRouter:
     @router.get("/staff", response_class=HTMLResponse)
     def staff_console(ctx: Staff) -> Response:
         cards = [
-            card
+            (module.name, card)
             for module in ctx.platform.modules
             if module.staff_cards
             for card in module.staff_cards(ctx.principal)

@@ -24,7 +24,7 @@ from smartcity.core.errors import Conflict, InvalidInput, NotFound
 from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.payments import service, webhooks
+from smartcity.modules.payments import receipts, service, webhooks
 from smartcity.modules.payments.models import SandboxIntent
 from smartcity.modules.payments.values import BillState, Channel, IntentState
 
@@ -49,6 +49,9 @@ def start(uow: UnitOfWork, platform: Platform, bill_id: uuid.UUID) -> SandboxInt
     service.check_can_see(uow.session, uow.actor, bill)
     if bill.status != BillState.OPEN:
         raise Conflict(f"this bill is {bill.status}", code="bill_not_open")
+    if receipts.payment_on_the_way(uow.session, bill.id):
+        # A second click on the hosted page must not pay the bill twice.
+        raise Conflict("a payment of this bill is on its way", code="payment_on_the_way")
     settings = service.settings_of(platform)
     delay = random.randint(0, settings.sandbox_max_delay_ms)  # noqa: S311  # simulated latency
     intent = SandboxIntent(

@@ -1,0 +1,55 @@
+"""What a citizen's bill page shows once they have paid: receipt numbers and payments on the way.
+
+A receipt is numbered by its bill's write-off number and its place among the bill's payments
+(`<write-off number>-<n>`), so numbering a payment writes nothing on the payment path (ADR 22).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+import smartcity.modules.identity.service as identity
+from smartcity.core.errors import NotFound
+from smartcity.modules.payments.models import Payment, SandboxIntent
+from smartcity.modules.payments.values import IntentState
+
+
+def receipt_numbers(session: Session, bill_id: uuid.UUID, reference: str) -> dict[uuid.UUID, str]:
+    """Each payment of a bill → its receipt number, in the order the platform recorded them."""
+    ordered = session.scalars(
+        select(Payment.id)
+        .where(Payment.bill_id == bill_id)
+        .order_by(Payment.recorded_at, Payment.id)
+    )
+    return {payment_id: f"{reference}-{n:02d}" for n, payment_id in enumerate(ordered, 1)}
+
+
+def payment_on_the_way(session: Session, bill_id: uuid.UUID) -> bool:
+    """Whether the payer confirmed at the sandbox and its callback has not arrived yet."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    SandboxIntent.bill_id == bill_id,
+                    SandboxIntent.state == IntentState.PENDING.value,
+                )
+            )
+        )
+    )
+
+
+def organisation_names(session: Session, codes: Iterable[str], locale: str) -> dict[str, str]:
+    """Departments' and providers' names in the page's language, by code (the code if unknown)."""
+    names = {}
+    for code in set(codes):
+        try:
+            found = identity.get_organisation(session, code)
+        except NotFound:
+            names[code] = code
+            continue
+        names[code] = found.name_en if locale == "en" and found.name_en else found.name
+    return names
