@@ -50,7 +50,7 @@ def build_platform(settings: Settings, keys: KeyRing | None = None) -> Platform:
         jobs=JobCatalogue.from_manifests(modules),
         modules=modules,
     )
-    platform.log = TransparencyLog(platform.keys, settings.transparency_origin)
+    platform.log = TransparencyLog(platform.keys, settings.checkpoint_origin)
     template_dirs = [WEB / "templates"] + [m.templates for m in modules if m.templates]
     locale_dirs = {SHELL_DOMAIN: WEB / "locales"} | {
         m.name: m.templates.parent / "locales" for m in modules if m.templates

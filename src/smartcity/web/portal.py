@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -14,7 +14,9 @@ from smartcity.core.auth import PUBLIC, Principal, Role
 from smartcity.core.headers import DOCS_POLICY, policy
 from smartcity.core.http import LOCALE_COOKIE, PageContext, page_access
 from smartcity.core.i18n import LOCALES
+from smartcity.core.audit.api import MAX_INDEX
 from smartcity.web import rules
+from smartcity.web import transparency as transparency_view
 
 Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
 LanguageSwitch = Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))]
@@ -102,17 +104,35 @@ def build_router() -> APIRouter:
         return response
 
     @router.get("/transparency", response_class=HTMLResponse)
-    def transparency(ctx: Public) -> Response:
+    def transparency(
+        ctx: Public,
+        before: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
+        module: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]*$")] = None,
+    ) -> Response:
+        names = ctx.platform.services["pages"].catalogues.translator(ctx.locale)
         with ctx.read() as session:
             signed = ctx.platform.log.checkpoint(session)
-            start = max(0, signed.tree_size - 20)
-            recent = (
-                ctx.platform.log.entries(session, start, signed.tree_size - 1)
-                if signed.tree_size
-                else []
+            shown = transparency_view.public_page(
+                session, names, before=before, module=module or None
             )
-            return ctx.render(
-                "web/transparency.html", checkpoint=signed, entries=list(reversed(recent))
+        return ctx.render(
+            "web/transparency.html",
+            checkpoint=signed,
+            page=shown,
+            module=module or "",
+            module_names=[(m.name, m.title) for m in ctx.platform.modules],
+            before=before,
+        )
+
+    @router.get("/me/record", response_class=HTMLResponse)
+    def my_record(
+        ctx: SignedIn, before: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None
+    ) -> Response:
+        names = ctx.platform.services["pages"].catalogues.translator(ctx.locale)
+        with ctx.read() as session:
+            shown = transparency_view.entries_about(
+                session, str(ctx.principal.id), names, before=before
             )
+        return ctx.render("web/my_record.html", page=shown, before=before)
 
     return router
