@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from smartcity.core.audit.models import AuditEntry
+import smartcity.modules.identity.service as identity
 from smartcity.core.auth import PUBLIC, Principal, Role
+from smartcity.core.errors import NotFound
 from smartcity.core.headers import DOCS_POLICY, policy
 from smartcity.core.http import LOCALE_COOKIE, PageContext, page_access
 from smartcity.core.i18n import LOCALES
@@ -82,7 +84,15 @@ def build_router() -> APIRouter:
             if module.staff_cards
             for card in module.staff_cards(ctx.principal)
         ]
-        return ctx.render("web/staff.html", cards=cards)
+        department = None
+        if ctx.principal.department:
+            with ctx.read() as session:
+                try:
+                    found = identity.get_organisation(session, ctx.principal.department)
+                    department = found.name_en if ctx.locale == "en" and found.name_en else found.name
+                except NotFound:
+                    department = ctx.principal.department
+        return ctx.render("web/staff.html", cards=cards, department=department)
 
     @router.get("/staff/audit", response_class=HTMLResponse)
     def audit_log(ctx: AuditReader, before: int | None = None) -> Response:
@@ -92,7 +102,13 @@ def build_router() -> APIRouter:
                 query = query.where(AuditEntry.index < before)
             rows = list(session.execute(query).scalars())
             head = ctx.platform.log.head(session)
-            return ctx.render("web/staff_audit.html", entries=rows, head=head)
+            names = ctx.platform.services["pages"].catalogues.translator(ctx.locale)
+            return ctx.render(
+                "web/staff_audit.html",
+                entries=rows,
+                head=head,
+                action_name=lambda action: transparency_view.name_of(action, names),
+            )
 
     @router.get("/docs", response_class=HTMLResponse)
     def api_docs(ctx: Public) -> Response:
