@@ -45,7 +45,9 @@ def test_every_text_has_a_chinese_translation_in_its_own_catalogue(platform: Pla
         gaps = sorted(text for text in texts if chinese.gettext(text) == text)
         if gaps:
             missing[domain] = gaps
-    assert not missing, f"texts without a zh_Hant translation in their module's catalogue: {missing}"
+    assert not missing, (
+        f"texts without a zh_Hant translation in their module's catalogue: {missing}"
+    )
 
 
 def _catalogue(folder: Path, translations: dict[str, str]) -> Path:

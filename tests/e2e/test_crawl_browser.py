@@ -36,7 +36,9 @@ PER_SHAPE = 2
 PER_ROLE = 45
 SRC = Path(__file__).resolve().parents[2] / "src" / "smartcity"
 # Not pages for people: downloads, machine documents, and actions behind links.
-SKIPPED = re.compile(r"^/(static|api|sta|oauth|openapi\.json|logout|lang|docs)(/|$)|\.(csv|json|svg|geojson|pdf|zip)$")
+SKIPPED = re.compile(
+    r"^/(static|api|sta|oauth|openapi\.json|logout|lang|docs)(/|$)|\.(csv|json|svg|geojson|pdf|zip)$"
+)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ CODES_SEEN = re.compile(
 )
 DOTTED = re.compile(r"(?<![\w@/.:-])[a-z]+(?:_[a-z]+)*(?:\.[a-z]+(?:_[a-z]+)*){2,}(?![\w@/-]|\.\w)")
 SNAKE = re.compile(r"^[a-z]+(?:_[a-z]+)+$")
-CHANNELS = re.compile(r"\b(?:store|bank|card|wallet|autopay)(?:\s*,\s*(?:store|bank|card|wallet|autopay))+\b")
+CHANNELS = re.compile(
+    r"\b(?:store|bank|card|wallet|autopay)(?:\s*,\s*(?:store|bank|card|wallet|autopay))+\b"
+)
 
 # The visible texts of the page: each text node's trimmed text, outside <pre> (verbatim
 # documents such as a signed checkpoint), <script>/<style> and elements marked
@@ -105,8 +109,8 @@ VISIBLE_TEXTS = """() => {
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
     const text = node.textContent.trim();
-    if (!text || !parent || parent.closest('pre, script, style, noscript, [data-technical]')) continue;
-    if (!parent.checkVisibility()) continue;
+    if (!text || !parent || !parent.checkVisibility()) continue;
+    if (parent.closest('pre, script, style, noscript, [data-technical]')) continue;
     texts.push(text);
   }
   return texts;
@@ -184,7 +188,9 @@ def _links(page: Page, origin: str) -> list[str]:
 def _check(page: Page, path: str, findings: Findings) -> None:
     size = page.evaluate(OVERFLOW)
     if size["width"] > size["viewport"]:
-        findings.add(path, "overflow", f"{size['width']} px > {size['viewport']} px {size['widest']}")
+        findings.add(
+            path, "overflow", f"{size['width']} px > {size['viewport']} px {size['widest']}"
+        )
     for text in page.evaluate(VISIBLE_TEXTS):
         for problem in _problems_in_text(text):
             kind, _, what = problem.partition(": ")

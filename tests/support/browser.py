@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_SECONDS = 30
+STARTUP_SECONDS = 90  # a loaded shared machine takes its time to migrate and start
 
 NewPage = Callable[..., Page]
 Shot = Callable[[Page, str], None]

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from smartcity.core.audit.models import AuditEntry
 import smartcity.modules.identity.service as identity
+from smartcity.core.audit.api import MAX_INDEX
+from smartcity.core.audit.models import AuditEntry
 from smartcity.core.auth import PUBLIC, Principal, Role
 from smartcity.core.errors import NotFound
 from smartcity.core.headers import DOCS_POLICY, policy
 from smartcity.core.http import LOCALE_COOKIE, PageContext, page_access
 from smartcity.core.i18n import LOCALES
-from smartcity.core.audit.api import MAX_INDEX
 from smartcity.web import rules
 from smartcity.web import transparency as transparency_view
 
@@ -89,7 +89,9 @@ def build_router() -> APIRouter:
             with ctx.read() as session:
                 try:
                     found = identity.get_organisation(session, ctx.principal.department)
-                    department = found.name_en if ctx.locale == "en" and found.name_en else found.name
+                    department = (
+                        found.name_en if ctx.locale == "en" and found.name_en else found.name
+                    )
                 except NotFound:
                     department = ctx.principal.department
         return ctx.render("web/staff.html", cards=cards, department=department)

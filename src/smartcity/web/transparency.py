@@ -51,9 +51,7 @@ def name_of(action: str, translate: Callable[[str, str], str]) -> str:
     return named if named != action else translate(SHELL_DOMAIN, GENERIC_ACTION)
 
 
-def _page(
-    session: Session, query: object, translate: Callable[[str, str], str], size: int
-) -> Page:
+def _page(session: Session, query: object, translate: Callable[[str, str], str], size: int) -> Page:
     rows: Sequence[AuditEntry] = list(session.execute(query).scalars())  # type: ignore[call-overload]
     older = rows[size - 1].index if len(rows) > size else None
     shown = [

@@ -101,7 +101,10 @@ def test_a_payment_on_its_way_is_not_offered_again(
     session = platform.db.read_session()
     try:
         principal = identity.principal_for_user(
-            session, identity.get_user(session, user_id), scopes=frozenset({"*"}), credential="session"
+            session,
+            identity.get_user(session, user_id),
+            scopes=frozenset({"*"}),
+            credential="session",
         )
     finally:
         session.close()

@@ -40,7 +40,10 @@ def _startup(platform: Platform) -> None:
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
     return [
         PortalCard(
-            N_("My profile"), N_("Your digital ID and its verification level"), "/me/profile", "id-card"
+            N_("My profile"),
+            N_("Your digital ID and its verification level"),
+            "/me/profile",
+            "id-card",
         ),
         PortalCard(
             N_("My bindings"),
