@@ -105,3 +105,25 @@ def test_language_switch_never_redirects_off_site(client: TestClient) -> None:
         "/lang", data={"locale": "en", "back": "//evil.example/"}, follow_redirects=False
     )
     assert response.headers["location"] == "/"
+
+
+_AUDITED = re.compile(r"""\.audit\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
+
+
+def test_every_audited_action_has_a_name_people_read(platform: Platform) -> None:
+    from smartcity.web import transparency
+
+    catalogues = _catalogues(platform)
+    actions = {
+        match.group(1)
+        for path in SRC.rglob("*.py")
+        for match in _AUDITED.finditer(path.read_text(encoding="utf-8"))
+    }
+    assert len(actions) > 50
+    for locale in ("zh_Hant", "en"):
+        names = catalogues.translator(locale)
+        unnamed = sorted(a for a in actions if names(transparency.domain_of(a), a) == a)
+        assert not unnamed, f"audit actions without a {locale} name: {unnamed}"
+    names = catalogues.translator("zh_Hant")
+    assert transparency.name_of("payments.bill.issued", names) == "開立帳單"
+    assert transparency.name_of("nobody.thing.done", names) == "一筆異動"
