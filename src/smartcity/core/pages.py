@@ -57,7 +57,8 @@ class PageRenderer:
 
         A template's module is its folder (`payments/bill.html`); the shell's templates are
         `base.html`, `error.html` and `web/…`. `_d(domain, text)` translates another module's
-        text, such as a card's title on the shell's pages.
+        text, such as a card's title on the shell's pages; `_in(domain)` is another module's
+        `_`, for including its partial (`{% with _ = _in(name) %}{% include … %}{% endwith %}`).
         """
         folder, _, rest = template.partition("/")
         domain = folder if rest else SHELL_DOMAIN
@@ -66,6 +67,7 @@ class PageRenderer:
                 **context,
                 "_": self.translator(locale, domain),
                 "_d": self.catalogues.translator(locale),
+                "_in": lambda other: self.translator(locale, other),
                 "locale": locale,
                 "html_lang": HTML_LANG[locale],
             }

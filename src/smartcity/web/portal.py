@@ -13,7 +13,6 @@ import smartcity.modules.identity.service as identity
 from smartcity.core.audit.api import MAX_INDEX
 from smartcity.core.audit.models import AuditEntry
 from smartcity.core.auth import PUBLIC, Principal, Role
-from smartcity.core.errors import NotFound
 from smartcity.core.headers import DOCS_POLICY, policy
 from smartcity.core.http import LOCALE_COOKIE, PageContext, page_access
 from smartcity.core.i18n import LOCALES
@@ -35,12 +34,15 @@ def build_router() -> APIRouter:
 
     @router.get("/", response_class=HTMLResponse)
     def home(ctx: Public) -> Response:
-        # A citizen's services: someone not signed in follows one to the sign-in page.
+        # Staff see their console's tiles; anyone else a citizen's services (someone not signed
+        # in follows one to the sign-in page).
+        staff = ctx.principal.role in (Role.OFFICER, Role.ADMIN)
         services = [
             (module.name, card)
             for module in ctx.platform.modules
-            if module.citizen_cards
-            for card in module.citizen_cards(CITIZEN_VIEW)
+            for cards in [module.staff_cards if staff else module.citizen_cards]
+            if cards
+            for card in cards(ctx.principal if staff else CITIZEN_VIEW)
         ]
         return ctx.render("web/home.html", services=services)
 
@@ -87,13 +89,8 @@ def build_router() -> APIRouter:
         department = None
         if ctx.principal.department:
             with ctx.read() as session:
-                try:
-                    found = identity.get_organisation(session, ctx.principal.department)
-                    department = (
-                        found.name_en if ctx.locale == "en" and found.name_en else found.name
-                    )
-                except NotFound:
-                    department = ctx.principal.department
+                code = ctx.principal.department
+                department = identity.organisation_names(session, [code], ctx.locale)[code]
         return ctx.render("web/staff.html", cards=cards, department=department)
 
     @router.get("/staff/audit", response_class=HTMLResponse)

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Role
 from smartcity.core.csvfile import CSVResponse
 from smartcity.core.errors import NotFound
@@ -105,7 +106,7 @@ def build_router() -> APIRouter:
             my_payouts = [
                 (payout_out(p, b), b) for p, b in payouts.payouts_of_citizen(session, user_id)
             ]
-            names = receipts.organisation_names(
+            names = identity.organisation_names(
                 session, [p.provider for _bill, paid, _refunds in rows for p in paid], ctx.locale
             )
             return ctx.render("payments/ledger.html", rows=rows, payouts=my_payouts, names=names)
@@ -143,7 +144,7 @@ def build_router() -> APIRouter:
             view = bill_out(session, bill, service.settings_of(ctx.platform))
             refunds = service.refunds_of(session, [payment.id])
             numbers = receipts.receipt_numbers(session, bill.id, bill.write_off_number)
-            names = receipts.organisation_names(
+            names = identity.organisation_names(
                 session, [bill.department, payment.provider], ctx.locale
             )
         return ctx.render(
@@ -164,7 +165,7 @@ def build_router() -> APIRouter:
             paid = service.payments_of_bill(session, bill.id)
             numbers = receipts.receipt_numbers(session, bill.id, bill.write_off_number)
             on_the_way = receipts.payment_on_the_way(session, bill.id)
-            names = receipts.organisation_names(
+            names = identity.organisation_names(
                 session, [view.department, *(p.provider for p in paid)], ctx.locale
             )
         payable = view.status == BillState.OPEN and not on_the_way

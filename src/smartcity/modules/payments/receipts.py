@@ -7,13 +7,10 @@ A receipt is numbered by its bill's write-off number and its place among the bil
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-import smartcity.modules.identity.service as identity
-from smartcity.core.errors import NotFound
 from smartcity.modules.payments.models import Payment, SandboxIntent
 from smartcity.modules.payments.values import IntentState
 
@@ -40,16 +37,3 @@ def payment_on_the_way(session: Session, bill_id: uuid.UUID) -> bool:
             )
         )
     )
-
-
-def organisation_names(session: Session, codes: Iterable[str], locale: str) -> dict[str, str]:
-    """Departments' and providers' names in the page's language, by code (the code if unknown)."""
-    names = {}
-    for code in set(codes):
-        try:
-            found = identity.get_organisation(session, code)
-        except NotFound:
-            names[code] = code
-            continue
-        names[code] = found.name_en if locale == "en" and found.name_en else found.name
-    return names
