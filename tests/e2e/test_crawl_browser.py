@@ -250,3 +250,32 @@ def test_every_reachable_page_fits_a_phone_in_chinese(
     assert not findings.problems, "\n".join(
         [f"{len(findings.problems)} findings on {len(findings.visited)} pages:", *findings.problems]
     )
+
+
+# -- a person's own entries, checked by their browser ----------------------------------------
+
+
+def test_my_record_is_verified_in_the_browser_and_a_forged_proof_is_not(
+    new_page: NewPage, shot: Shot
+) -> None:
+    page = new_page(viewport=PHONE)
+    _sign_in(page, identity_seed.DEMO_CITIZEN_ID)
+    page.goto("/me/record")
+    entries = page.locator(".entry[data-leaf-index]")
+    expect(entries.first).to_be_visible()  # signing in is an entry of what the citizen did
+    expect(page.locator(".entry:not([data-verified])")).to_have_count(0, timeout=20_000)
+    expect(page.locator('.entry[data-verified="yes"]')).to_have_count(entries.count())
+    expect(entries.first.locator(".verdict")).to_contain_text("已驗證")
+    shot(page, "verified")
+
+    def forge(route) -> None:  # type: ignore[no-untyped-def]
+        answer = route.fetch()
+        body = answer.json()
+        body["leaf_hash"] = "A" * 43 + "="  # another leaf's hash than the entry's bytes give
+        route.fulfill(response=answer, json=body)
+
+    page.route("**/api/v1/transparency/proof/inclusion*", forge)
+    page.reload()
+    expect(page.locator(".entry:not([data-verified])")).to_have_count(0, timeout=20_000)
+    expect(page.locator('.entry[data-verified="no"]')).to_have_count(entries.count())
+    expect(entries.first.locator(".verdict")).to_contain_text("驗證失敗")

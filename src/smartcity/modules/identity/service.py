@@ -99,10 +99,12 @@ def get_organisation(session: Session, code: str) -> Organisation:
     return found
 
 
-def organisation_names(session: Session, codes: Iterable[str], locale: str) -> dict[str, str]:
+def organisation_names(
+    session: Session, codes: Iterable[str | None], locale: str
+) -> dict[str, str]:
     """*Public service.* Organisations' names in a page's language, by code, for pages that
     would otherwise show a code (`DOF`, `LINEPAY`); an unknown code stands for itself."""
-    wanted = {code for code in codes if code}
+    wanted: set[str] = {code for code in codes if code}
     names = {code: code for code in wanted}
     for code in wanted:
         found = repo.organisation_by_code(session, code.strip().upper())
