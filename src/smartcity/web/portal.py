@@ -145,7 +145,7 @@ def build_router() -> APIRouter:
     ) -> Response:
         names = ctx.platform.services["pages"].catalogues.translator(ctx.locale)
         with ctx.read() as session:
-            shown = transparency_view.entries_about(
+            shown = transparency_view.entries_by(
                 session, str(ctx.principal.id), names, before=before
             )
         return ctx.render("web/my_record.html", page=shown, before=before)

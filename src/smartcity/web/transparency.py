@@ -78,7 +78,7 @@ def public_page(
     return _page(session, query, translate, size)
 
 
-def entries_about(
+def entries_by(
     session: Session,
     person: str,
     translate: Callable[[str, str], str],
