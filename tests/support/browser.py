@@ -98,7 +98,7 @@ def portal(
             env=env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,  # a shared, loaded machine loads the demo slowly
             check=False,
         )
         if done.returncode != 0:
