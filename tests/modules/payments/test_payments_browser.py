@@ -48,7 +48,7 @@ def test_citizen_pays_a_bill_through_the_sandbox_provider(new_page: NewPage, sho
     expect(card).to_contain_text("NT$11,230")
     shot(page, "1-e-ledger")
 
-    card.get_by_role("link", name=VEHICLE_TAX).click()
+    card.get_by_role("link", name=VEHICLE_TAX.removeprefix("115年")).click()
     page.wait_for_url(re.compile(r"/me/payments/bills/[0-9a-f-]+$"))
     expect(page.locator("dl.facts dt:text-is('局處') + dd")).to_have_text("稅捐稽徵處")
     reference = page.locator("dl.facts dt:text-is('銷帳編號') + dd").inner_text().strip()
