@@ -50,7 +50,7 @@ def test_citizen_pays_a_bill_through_the_sandbox_provider(new_page: NewPage, sho
 
     card.get_by_role("link", name=VEHICLE_TAX.removeprefix("115年")).click()
     page.wait_for_url(re.compile(r"/me/payments/bills/[0-9a-f-]+$"))
-    expect(page.locator("dl.facts dt:text-is('局處') + dd")).to_have_text("稅捐稽徵處")
+    expect(page.locator("dl.facts dt:text-is('機關') + dd")).to_have_text("稅捐稽徵處")
     reference = page.locator("dl.facts dt:text-is('銷帳編號') + dd").inner_text().strip()
     assert re.fullmatch(r"[0-9A-Z]{16}", reference)
     # An open bill offers its TWQR code to scan and the three convenience-store barcodes,
