@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartcity.modules.payments.models import Payment, SandboxIntent
@@ -26,14 +26,28 @@ def receipt_numbers(session: Session, bill_id: uuid.UUID, reference: str) -> dic
 
 
 def payment_on_the_way(session: Session, bill_id: uuid.UUID) -> bool:
-    """Whether the payer confirmed at the sandbox and its callback has not arrived yet."""
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    SandboxIntent.bill_id == bill_id,
-                    SandboxIntent.state == IntentState.PENDING.value,
-                )
+    """Whether the payer confirmed at the sandbox and its payment is not recorded yet: the
+    callback is pending, or delivered and its payment still being recorded (a separate
+    transaction, sandbox.accept_callback)."""
+    intents = session.scalars(
+        select(SandboxIntent.id).where(
+            SandboxIntent.bill_id == bill_id,
+            SandboxIntent.state.in_((IntentState.PENDING.value, IntentState.DELIVERED.value)),
+        )
+    ).all()
+    if not intents:
+        return False
+    expected = {sandbox_txn_id(intent) for intent in intents}
+    recorded = set(
+        session.scalars(
+            select(Payment.provider_txn_id).where(
+                Payment.bill_id == bill_id, Payment.provider_txn_id.in_(expected)
             )
         )
     )
+    return bool(expected - recorded)
+
+
+def sandbox_txn_id(intent_id: uuid.UUID) -> str:
+    """The provider's transaction id the sandbox's payment for an intent is recorded under."""
+    return f"sbx_{intent_id.hex}"

@@ -131,7 +131,7 @@ def accept_callback(platform: Platform, signature: str | None, body: bytes) -> d
             reference=reference,
             amount=amount,
             channel=Channel.CARD.value,
-            provider_txn_id=f"sbx_{intent_id.hex}",
+            provider_txn_id=receipts.sandbox_txn_id(intent_id),
             paid_at=created_at,
         ),
         idempotency_key=f"intent:{intent_id}",
