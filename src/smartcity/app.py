@@ -23,7 +23,7 @@ from smartcity.core.http import (
     Metrics,
     install_error_handlers,
 )
-from smartcity.core.i18n import Catalogues
+from smartcity.core.i18n import SHELL_DOMAIN, Catalogues
 from smartcity.core.jobs.catalogue import JobCatalogue
 from smartcity.core.keys import KeyRing
 from smartcity.core.pages import PageRenderer
@@ -50,11 +50,11 @@ def build_platform(settings: Settings, keys: KeyRing | None = None) -> Platform:
         jobs=JobCatalogue.from_manifests(modules),
         modules=modules,
     )
-    platform.log = TransparencyLog(platform.keys, settings.transparency_origin)
+    platform.log = TransparencyLog(platform.keys, settings.checkpoint_origin)
     template_dirs = [WEB / "templates"] + [m.templates for m in modules if m.templates]
-    locale_dirs = [WEB / "locales"] + [
-        m.templates.parent / "locales" for m in modules if m.templates
-    ]
+    locale_dirs = {SHELL_DOMAIN: WEB / "locales"} | {
+        m.name: m.templates.parent / "locales" for m in modules if m.templates
+    }
     platform.services["pages"] = PageRenderer(template_dirs, Catalogues(locale_dirs))
     for module in modules:
         if module.settings is not None:

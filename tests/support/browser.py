@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_SECONDS = 30
+STARTUP_SECONDS = 90  # a loaded shared machine takes its time to migrate and start
 
 NewPage = Callable[..., Page]
 Shot = Callable[[Page, str], None]
@@ -98,7 +98,7 @@ def portal(
             env=env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=300,  # a shared, loaded machine loads the demo slowly
             check=False,
         )
         if done.returncode != 0:

@@ -37,7 +37,7 @@ from smartcity.core.errors import (
     problem_document,
 )
 from smartcity.core.headers import SecurityHeaders
-from smartcity.core.i18n import pick_locale
+from smartcity.core.i18n import SHELL_DOMAIN, pick_locale
 from smartcity.core.migrate import pending
 from smartcity.core.platform import Platform
 from smartcity.core.uow import UnitOfWork
@@ -210,9 +210,19 @@ class PageContext(RequestContext):
         return HTMLResponse(html, status_code=status_code)
 
     def _(self, text: str) -> str:
-        """Translate `text` into the person's language."""
-        translate: Callable[[str], str] = self.platform.services["pages"].translator(self.locale)
+        """Translate `text` into the person's language, in the catalogue of the route's module."""
+        translate: Callable[[str], str] = self.platform.services["pages"].translator(
+            self.locale, self._domain()
+        )
         return translate(text)
+
+    def _domain(self) -> str:
+        # The module whose route answers: smartcity.modules.<name>.… (the shell's otherwise).
+        endpoint = self.request.scope.get("endpoint")
+        parts = str(getattr(endpoint, "__module__", "")).split(".")
+        if len(parts) > 2 and parts[:2] == ["smartcity", "modules"]:
+            return parts[2]
+        return SHELL_DOMAIN
 
 
 def page_principal(request: Request) -> tuple[Principal, str]:
@@ -297,6 +307,7 @@ def problem_response(
                 "problem": body,
                 "principal": principal,
                 "settings": platform_of(request).settings,
+                "modules": platform_of(request).modules,
                 "csrf_token": "",
             },
         )

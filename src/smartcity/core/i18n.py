@@ -1,14 +1,16 @@
 """Texts for people: Traditional Chinese first, English second (gettext catalogues).
 
 Catalogues are `.po` files compiled in memory at start-up, so there is no
-build step and no binary file in the repository.
+build step and no binary file in the repository. Each module has a domain of its own (its
+name; the portal shell's is `web`), so one module's "Name" never turns into another's
+translation of it: a module's page reads its own catalogue first, then the shell's.
 """
 
 from __future__ import annotations
 
 import gettext
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -17,34 +19,55 @@ from babel.messages.pofile import read_po
 DEFAULT_LOCALE = "zh_Hant"
 LOCALES = {"zh_Hant": "繁體中文", "en": "English"}
 HTML_LANG = {"zh_Hant": "zh-Hant-TW", "en": "en"}
+SHELL_DOMAIN = "web"
+"""The portal shell's domain: base template, error pages, home, transparency."""
+
+
+def _compile(po_file: Path, locale: str) -> gettext.GNUTranslations:
+    with po_file.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
 
 
 class Catalogues:
-    """One translation table per locale, merged from every module's `.po` files."""
+    """One translation table per (domain, locale); a module's falls back to the shell's."""
 
-    def __init__(self, folders: Iterable[Path]) -> None:
-        self._translations: dict[str, gettext.NullTranslations] = {}
+    def __init__(self, folders: Mapping[str, Path]) -> None:
+        self._tables: dict[tuple[str, str], gettext.NullTranslations] = {}
         for locale in LOCALES:
-            merged: gettext.NullTranslations | None = None
-            for folder in folders:
-                po_file = folder / locale / "LC_MESSAGES" / "messages.po"
-                if not po_file.exists():
+            shell = self._load(folders.get(SHELL_DOMAIN), locale)
+            self._tables[(SHELL_DOMAIN, locale)] = shell
+            for domain, folder in folders.items():
+                if domain == SHELL_DOMAIN:
                     continue
-                with po_file.open("rb") as handle:
-                    catalog = read_po(handle, locale=locale)
-                buffer = io.BytesIO()
-                write_mo(buffer, catalog)
-                buffer.seek(0)
-                translations = gettext.GNUTranslations(buffer)
-                if merged is None:
-                    merged = translations
-                else:
-                    merged.add_fallback(translations)
-            self._translations[locale] = merged or gettext.NullTranslations()
+                own = self._load(folder, locale)
+                # A fresh chain per domain: add_fallback links objects, so the shell's table
+                # must not end up pointing at a module's.
+                own.add_fallback(shell)
+                self._tables[(domain, locale)] = own
 
-    def gettext(self, locale: str) -> gettext.NullTranslations:
-        """Translations for `locale` (the default locale when unknown)."""
-        return self._translations.get(locale) or self._translations[DEFAULT_LOCALE]
+    @staticmethod
+    def _load(folder: Path | None, locale: str) -> gettext.NullTranslations:
+        po_file = folder / locale / "LC_MESSAGES" / "messages.po" if folder else None
+        if po_file is None or not po_file.exists():
+            return gettext.NullTranslations()
+        return _compile(po_file, locale)
+
+    def gettext(self, locale: str, domain: str = SHELL_DOMAIN) -> gettext.NullTranslations:
+        """Translations of `domain` (the shell's when unknown) for `locale` (default if unknown)."""
+        locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        return self._tables.get((domain, locale)) or self._tables[(SHELL_DOMAIN, locale)]
+
+    def translator(self, locale: str) -> Callable[[str, str], str]:
+        """`translate(domain, text)` for `locale`: what a page uses for another module's texts."""
+
+        def translate(domain: str, text: str) -> str:
+            return self.gettext(locale, domain).gettext(text)
+
+        return translate
 
 
 def N_(text: str) -> str:  # the gettext convention for "mark, translate later"

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 
-from smartcity.core.i18n import HTML_LANG, LOCALES, Catalogues
+from smartcity.core.i18n import HTML_LANG, LOCALES, SHELL_DOMAIN, Catalogues
 from smartcity.core.money import format_ntd
 from smartcity.core.time import format_local
 
@@ -48,13 +48,27 @@ class PageRenderer:
         self.env.filters["safe_url"] = safe_url
         self.env.globals["LOCALES"] = LOCALES
 
-    def translator(self, locale: str) -> Callable[[str], str]:
-        """The `_()` function for `locale`."""
-        return self.catalogues.gettext(locale).gettext
+    def translator(self, locale: str, domain: str = SHELL_DOMAIN) -> Callable[[str], str]:
+        """The `_()` function for `locale` in `domain` (a module's name, or the shell's)."""
+        return self.catalogues.gettext(locale, domain).gettext
 
     def render(self, template: str, locale: str, context: dict[str, Any]) -> str:
-        """Render `template` with `_` bound to `locale`."""
-        translate = self.translator(locale)
+        """Render `template` with `_` bound to `locale` and the template's own module.
+
+        A template's module is its folder (`payments/bill.html`); the shell's templates are
+        `base.html`, `error.html` and `web/…`. `_d(domain, text)` translates another module's
+        text, such as a card's title on the shell's pages; `_in(domain)` is another module's
+        `_`, for including its partial (`{% with _ = _in(name) %}{% include … %}{% endwith %}`).
+        """
+        folder, _, rest = template.partition("/")
+        domain = folder if rest else SHELL_DOMAIN
         return self.env.get_template(template).render(
-            {**context, "_": translate, "locale": locale, "html_lang": HTML_LANG[locale]}
+            {
+                **context,
+                "_": self.translator(locale, domain),
+                "_d": self.catalogues.translator(locale),
+                "_in": lambda other: self.translator(locale, other),
+                "locale": locale,
+                "html_lang": HTML_LANG[locale],
+            }
         )

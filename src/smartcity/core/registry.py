@@ -28,13 +28,14 @@ if TYPE_CHECKING:
 class PortalCard:
     """A tile on the citizen's "my services" page or the staff console.
 
-    Title and description are English message ids marked with `N_()`; the page translates them.
+    Title and description are English message ids marked with `N_()`, translated in the
+    module's catalogue; the icon is a name from web/templates/web/_icons.html.
     """
 
     title: str
     description: str
     href: str
-    icon: str = "•"
+    icon: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Manifest:
 
     name: str
     title: str
-    """Traditional Chinese first, English second: `身分 Identity`."""
+    """An English message id marked with `N_()`, translated in the module's catalogue."""
     depends_on: tuple[str, ...] = ()
     api: Callable[[], APIRouter] | None = None
     """Router mounted at /api/v1/<name>."""
@@ -72,7 +73,8 @@ class Manifest:
     seed: Callable[[UnitOfWork, Platform], None] | None = None
     """Loads this module's part of the demo city."""
     nav: tuple[tuple[str, str], ...] = ()
-    """Public links for the portal header: (English message id marked with N_(), path)."""
+    """Public links for the portal header: (English message id marked with N_() and translated
+    in the module's catalogue, path)."""
     home_partial: str | None = None
     """A template included on the portal's home page (e.g. the chat widget)."""
     citizen_cards: Callable[[Principal], list[PortalCard]] | None = None

@@ -47,8 +47,9 @@ class Settings(BaseSettings):
         "at its midnight); empty: the profile's.",
     )
     transparency_origin: str = Field(
-        "smartcity.local/transparency",
-        description="Origin line of signed checkpoints (C2SP tlog-checkpoint).",
+        "",
+        description="Origin line of signed checkpoints (C2SP tlog-checkpoint); empty means "
+        "base_url's host and path followed by /transparency.",
     )
     secure_cookies: bool = Field(
         False,
@@ -131,6 +132,15 @@ class Settings(BaseSettings):
         profile = load_city(self.city)
         overrides = {"name_zh": self.city_name, "time_zone": self.time_zone}
         return profile.model_copy(update={k: v for k, v in overrides.items() if v})
+
+    @property
+    def checkpoint_origin(self) -> str:
+        """The log's name on its checkpoints: the setting, else this instance's public URL's
+        host and path (a C2SP origin has no scheme) followed by /transparency."""
+        if self.transparency_origin:
+            return self.transparency_origin
+        public = urlsplit(self.base_url)
+        return f"{public.netloc}{public.path.rstrip('/')}/transparency"
 
     @cached_property
     def resolved_database_url(self) -> str:

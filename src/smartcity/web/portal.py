@@ -5,19 +5,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+import smartcity.modules.identity.service as identity
+from smartcity.core.audit.api import MAX_INDEX
 from smartcity.core.audit.models import AuditEntry
-from smartcity.core.auth import PUBLIC, Role
+from smartcity.core.auth import PUBLIC, Principal, Role
 from smartcity.core.headers import DOCS_POLICY, policy
 from smartcity.core.http import LOCALE_COOKIE, PageContext, page_access
 from smartcity.core.i18n import LOCALES
 from smartcity.web import rules
+from smartcity.web import transparency as transparency_view
 
 Public = Annotated[PageContext, Depends(page_access(PUBLIC))]
 LanguageSwitch = Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))]
+CITIZEN_VIEW = Principal(kind="user", id="", role=Role.CITIZEN, name="")
+"""Whom the home page lists services for: the cards any citizen gets."""
 SignedIn = Annotated[PageContext, Depends(page_access(rules.SIGNED_IN))]
 Staff = Annotated[PageContext, Depends(page_access(rules.STAFF_CONSOLE))]
 AuditReader = Annotated[PageContext, Depends(page_access(rules.AUDIT))]
@@ -29,7 +34,17 @@ def build_router() -> APIRouter:
 
     @router.get("/", response_class=HTMLResponse)
     def home(ctx: Public) -> Response:
-        return ctx.render("web/home.html")
+        # Staff see their console's tiles; anyone else a citizen's services (someone not signed
+        # in follows one to the sign-in page).
+        staff = ctx.principal.role in (Role.OFFICER, Role.ADMIN)
+        services = [
+            (module.name, card)
+            for module in ctx.platform.modules
+            for cards in [module.staff_cards if staff else module.citizen_cards]
+            if cards
+            for card in cards(ctx.principal if staff else CITIZEN_VIEW)
+        ]
+        return ctx.render("web/home.html", services=services)
 
     @router.post("/lang", response_class=HTMLResponse)
     def switch_language(
@@ -56,7 +71,7 @@ def build_router() -> APIRouter:
         if ctx.principal.role in (Role.OFFICER, Role.ADMIN):
             return RedirectResponse("/staff", status_code=303)
         cards = [
-            card
+            (module.name, card)
             for module in ctx.platform.modules
             if module.citizen_cards
             for card in module.citizen_cards(ctx.principal)
@@ -66,12 +81,17 @@ def build_router() -> APIRouter:
     @router.get("/staff", response_class=HTMLResponse)
     def staff_console(ctx: Staff) -> Response:
         cards = [
-            card
+            (module.name, card)
             for module in ctx.platform.modules
             if module.staff_cards
             for card in module.staff_cards(ctx.principal)
         ]
-        return ctx.render("web/staff.html", cards=cards)
+        department = None
+        if ctx.principal.department:
+            with ctx.read() as session:
+                code = ctx.principal.department
+                department = identity.organisation_names(session, [code], ctx.locale)[code]
+        return ctx.render("web/staff.html", cards=cards, department=department)
 
     @router.get("/staff/audit", response_class=HTMLResponse)
     def audit_log(ctx: AuditReader, before: int | None = None) -> Response:
@@ -81,7 +101,13 @@ def build_router() -> APIRouter:
                 query = query.where(AuditEntry.index < before)
             rows = list(session.execute(query).scalars())
             head = ctx.platform.log.head(session)
-            return ctx.render("web/staff_audit.html", entries=rows, head=head)
+            names = ctx.platform.services["pages"].catalogues.translator(ctx.locale)
+            return ctx.render(
+                "web/staff_audit.html",
+                entries=rows,
+                head=head,
+                action_name=lambda action: transparency_view.name_of(action, names),
+            )
 
     @router.get("/docs", response_class=HTMLResponse)
     def api_docs(ctx: Public) -> Response:
@@ -93,17 +119,35 @@ def build_router() -> APIRouter:
         return response
 
     @router.get("/transparency", response_class=HTMLResponse)
-    def transparency(ctx: Public) -> Response:
+    def transparency(
+        ctx: Public,
+        before: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
+        module: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]*$")] = None,
+    ) -> Response:
+        names = ctx.platform.services["pages"].catalogues.translator(ctx.locale)
         with ctx.read() as session:
             signed = ctx.platform.log.checkpoint(session)
-            start = max(0, signed.tree_size - 20)
-            recent = (
-                ctx.platform.log.entries(session, start, signed.tree_size - 1)
-                if signed.tree_size
-                else []
+            shown = transparency_view.public_page(
+                session, names, before=before, module=module or None
             )
-            return ctx.render(
-                "web/transparency.html", checkpoint=signed, entries=list(reversed(recent))
+        return ctx.render(
+            "web/transparency.html",
+            checkpoint=signed,
+            page=shown,
+            module=module or "",
+            module_names=[(m.name, m.title) for m in ctx.platform.modules],
+            before=before,
+        )
+
+    @router.get("/me/record", response_class=HTMLResponse)
+    def my_record(
+        ctx: SignedIn, before: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None
+    ) -> Response:
+        names = ctx.platform.services["pages"].catalogues.translator(ctx.locale)
+        with ctx.read() as session:
+            shown = transparency_view.entries_by(
+                session, str(ctx.principal.id), names, before=before
             )
+        return ctx.render("web/my_record.html", page=shown, before=before)
 
     return router

@@ -39,7 +39,7 @@ def test_a_question_asked_in_the_home_page_widget_is_answered(
 
     # Feedback on that answer is taken in place too.
     with page.expect_response(lambda r: r.url.endswith("/chat/feedback")) as sent:
-        log.get_by_role("button", name="👍").first.click()
+        log.get_by_role("button", name="有幫助", exact=True).first.click()
     assert sent.value.status < 400
 
     # Something the city does not answer is declined with the helpline.

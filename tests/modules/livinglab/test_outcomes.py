@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+
+import pytest
 
 from smartcity.core.auth import Role, system_actor
 from smartcity.modules.identity import service as identity
@@ -176,3 +179,23 @@ def test_suggestions_for_a_bottom_up_proposal(lab: Lab) -> None:
         ).status_code
         == 403
     )
+
+
+def test_the_dashboard_lists_pilots_a_page_at_a_time(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smartcity.modules.livinglab import pages
+
+    monkeypatch.setattr(pages, "DASHBOARD_PAGE", 1)
+    shown = set()
+    for pilot in (lab.pilot("matched"), lab.pilot("matched")):
+        lab.ok(lab.post(f"/pilots/{pilot}/transitions", lab.vendor, {"to": "withdrawn"}))
+        shown.add(pilot)
+    first = lab.client.get("/livinglab?domain=transport")
+    second = lab.client.get("/livinglab?domain=transport&page=2")
+    listed = [
+        set(re.findall(r'href="/livinglab/pilots/([0-9a-f-]+)"', p.text)) for p in (first, second)
+    ]
+    assert all(len(ids) == 1 for ids in listed) and listed[0] | listed[1] == shown
+    assert "domain=transport&amp;page=2" in first.text and "page=3" not in second.text
+    assert lab.client.get("/livinglab?page=0").status_code == 422

@@ -112,17 +112,76 @@ def test_hosted_sandbox_page_pays_asynchronously(
         f"/payments/sandbox/{bill['id']}", data={"csrf_token": csrf}, follow_redirects=False
     )
     assert confirmed.status_code == 303
-    detail = client.get(confirmed.headers["location"])
-    assert detail.status_code == 200 and "<svg" in detail.text
+    # The callback arrived (the test client runs background work before answering): the bill
+    # page says it is paid and offers nothing more to pay, after a reload too.
+    for _reload in range(2):
+        detail = client.get(confirmed.headers["location"])
+        assert detail.status_code == 200 and "已繳清" in detail.text
+        assert f"/payments/sandbox/{bill['id']}" not in detail.text
+        assert "TWQR" not in detail.text and 'class="qr"' not in detail.text
     page = client.get("/me/payments")
-    assert "已銷帳" in page.text  # the callback arrived: written off
+    assert "已銷帳" in page.text
     payment_id = client.get(
         f"/api/v1/payments/bills/{bill['reference']}", headers=pay.provider("SANDBOX")
     ).json()
     assert payment_id["status"] == "written_off"
     receipt_link = page.text.split("/me/payments/receipts/")[1].split('"')[0]
     receipt = client.get(f"/me/payments/receipts/{receipt_link}")
-    assert receipt.status_code == 200 and "SANDBOX" in receipt.text
+    assert receipt.status_code == 200 and f"{bill['reference']}-01" in receipt.text
+    assert "data-print" in receipt.text
+
+
+def test_a_payment_on_its_way_is_not_offered_again(
+    pay: Pay, client: TestClient, platform: Platform, actors: Actors
+) -> None:
+    from smartcity.modules.payments import sandbox
+
+    user_id, _token = actors.citizen()
+    bill = pay.issue("TRSO-TAX01", 700, payer={"citizen_id": user_id})
+    csrf = sign_in(platform, client, user_id)
+    session = platform.db.read_session()
+    try:
+        principal = identity.principal_for_user(
+            session,
+            identity.get_user(session, user_id),
+            scopes=frozenset({"*"}),
+            credential="session",
+        )
+    finally:
+        session.close()
+    with platform.unit_of_work(principal) as uow:
+        sandbox.start(uow, platform, uuid.UUID(bill["id"]))  # its callback is not delivered
+    page = client.get(f"/me/payments/bills/{bill['id']}")
+    assert page.status_code == 200 and "付款已送出" in page.text
+    assert f"/payments/sandbox/{bill['id']}" not in page.text and "TWQR" not in page.text
+    again = client.post(
+        f"/payments/sandbox/{bill['id']}",
+        data={"csrf_token": csrf},
+        headers={"accept": "application/json"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 409 and again.json()["code"] == "payment_on_the_way"
+    assert sandbox.deliver_pending(platform, force=True) >= 1
+    paid = client.get(f"/me/payments/bills/{bill['id']}")
+    assert "已繳清" in paid.text and "付款已送出" not in paid.text
+
+
+def test_receipts_are_numbered_in_the_order_payments_were_recorded(
+    pay: Pay, client: TestClient, platform: Platform, actors: Actors
+) -> None:
+    from smartcity.modules.payments import receipts
+
+    user_id, _token = actors.citizen()
+    bill = pay.issue("TRSO-TAX01", 500, payer={"citizen_id": user_id})
+    for txn in ("T-1", "T-2", "T-3"):  # the second and third are owed back
+        pay.pay(bill["reference"], 500, txn=txn)
+    session = platform.db.read_session()
+    try:
+        numbers = receipts.receipt_numbers(session, uuid.UUID(bill["id"]), bill["reference"])
+        ordered = [payment.id for payment in _payments_in_order(session, bill["id"])]
+    finally:
+        session.close()
+    assert [numbers[i] for i in ordered] == [f"{bill['reference']}-0{n}" for n in (1, 2, 3)]
 
 
 def test_parking_autopay(pay: Pay, client: TestClient, platform: Platform, actors: Actors) -> None:
@@ -263,3 +322,15 @@ def test_console_pages(pay: Pay, client: TestClient, platform: Platform) -> None
     assert csv_text.splitlines()[1].split(",")[1] == "TWD"
     printable = client.get(f"/staff/payments/bills/{bill['id']}")
     assert printable.status_code == 200 and bill["reference"] in printable.text
+
+
+def _payments_in_order(session, bill_id: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from smartcity.modules.payments.models import Payment
+
+    return session.scalars(
+        select(Payment)
+        .where(Payment.bill_id == uuid.UUID(bill_id))
+        .order_by(Payment.recorded_at, Payment.id)
+    ).all()

@@ -9,7 +9,6 @@ callback a moment later, like a real provider.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -40,29 +39,30 @@ def _status(page: Page) -> str:
 
 
 def test_citizen_pays_a_bill_through_the_sandbox_provider(new_page: NewPage, shot: Shot) -> None:
-    page = new_page()
+    page = new_page(viewport={"width": 390, "height": 844})
     _sign_in(page, CITIZEN, "/me")
     page.goto("/me/payments")
     expect(page.get_by_role("heading", level=1)).to_have_text("我的帳單與繳費")
-    row = page.locator("tbody tr", has_text=VEHICLE_TAX)
-    expect(row.locator(".state")).to_have_text("待繳")
-    expect(row).to_contain_text("NT$11,230")
+    card = page.locator(".bill-list > li", has_text=VEHICLE_TAX)
+    expect(card.locator(".state")).to_have_text("待繳")
+    expect(card).to_contain_text("NT$11,230")
     shot(page, "1-e-ledger")
 
-    row.get_by_role("link", name=VEHICLE_TAX.removeprefix("115年")).click()
+    card.get_by_role("link", name=VEHICLE_TAX.removeprefix("115年")).click()
     page.wait_for_url(re.compile(r"/me/payments/bills/[0-9a-f-]+$"))
-    expect(page.locator("dl.facts dt:text-is('局處') + dd")).to_have_text("稅捐稽徵處")
+    expect(page.locator("dl.facts dt:text-is('機關') + dd")).to_have_text("稅捐稽徵處")
     reference = page.locator("dl.facts dt:text-is('銷帳編號') + dd").inner_text().strip()
     assert re.fullmatch(r"[0-9A-Z]{16}", reference)
     # An open bill offers its TWQR code to scan and the three convenience-store barcodes,
     # each drawn as an image named by what it encodes.
     expect(page.locator(f'.qr svg[aria-label="TWQR {reference}"]')).to_be_visible()
-    barcodes = page.locator(".stack svg[role=img]")
+    barcodes = page.locator(".barcodes svg[role=img]")
     expect(barcodes).to_have_count(3)
     assert barcodes.nth(1).get_attribute("aria-label") == reference
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     shot(page, "2-bill")
 
-    page.get_by_role("link", name="繳費").click()
+    page.get_by_role("link", name="繳費", exact=True).click()
     page.wait_for_url(re.compile(r"/payments/sandbox/[0-9a-f-]+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("沙盒付款頁")
     expect(page.locator("main")).to_contain_text("NT$11,230")
@@ -70,28 +70,38 @@ def test_citizen_pays_a_bill_through_the_sandbox_provider(new_page: NewPage, sho
 
     page.get_by_role("button", name="確認付款").click()
     page.wait_for_url(re.compile(r"/me/payments/bills/[0-9a-f-]+\?pending=1$"))
-    expect(page.get_by_role("status")).to_have_text(re.compile("已送出付款|付款已確認"))
-
-    # The provider's signed callback arrives asynchronously; the page shows it on reload.
-    deadline = time.monotonic() + CALLBACK_WAIT_SECONDS
-    while _status(page) == "待繳" and time.monotonic() < deadline:
-        time.sleep(0.5)
-        page.reload()
-    assert _status(page) in {"已繳", "已銷帳"}
-    expect(page.locator("main")).to_contain_text("SANDBOX")
-    expect(page.get_by_role("status")).to_have_text("付款已確認。")
-    expect(page.get_by_role("link", name="繳費")).to_have_count(0)
+    # The confirmation: sent (the page updates itself) or, if the callback was quick, paid.
+    status = page.locator("#bill-status [role=status]")
+    expect(status).to_contain_text(re.compile("付款已送出|已繳清"))
+    expect(page.get_by_role("link", name="繳費", exact=True)).to_have_count(0)
     expect(page.locator(".qr")).to_have_count(0)
-    shot(page, "4-paid")
+    shot(page, "4-sent")
+
+    # The provider's signed callback arrives a moment later; the page shows it by itself.
+    expect(status).to_contain_text("已繳清", timeout=CALLBACK_WAIT_SECONDS * 1000)
+    page.reload()
+    assert _status(page) in {"已繳", "已銷帳"}
+    expect(page.locator("#bill-status")).to_contain_text("已繳清")
+    expect(page.get_by_role("link", name="繳費", exact=True)).to_have_count(0)
+    expect(page.locator(".qr")).to_have_count(0)
+    expect(page.locator(".barcodes")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("沙盒支付（測試）")
+    shot(page, "5-paid")
+
+    page.locator("#bill-status").get_by_role("link", name=re.compile("收據")).click()
+    page.wait_for_url(re.compile(r"/me/payments/receipts/[0-9a-f-]+$"))
+    expect(page.locator(".receipt-number strong")).to_have_text(f"{reference}-01")
+    expect(page.get_by_role("button", name="列印或存成 PDF")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    shot(page, "6-receipt")
+    page.emulate_media(media="print")
+    expect(page.locator("header.top")).to_be_hidden()
+    expect(page.locator(".receipt-number")).to_be_visible()
 
     page.goto("/me/payments")
-    row = page.locator("tbody tr", has_text=VEHICLE_TAX)
-    expect(row.locator(".state")).to_have_text(re.compile("^(已繳|已銷帳)$"))
-    receipt = row.get_by_role("link", name=re.compile(r"NT\$11,230 · SANDBOX"))
-    receipt.click()
-    page.wait_for_url(re.compile(r"/me/payments/receipts/[0-9a-f-]+$"))
-    expect(page.locator("main")).to_contain_text(reference)
-    shot(page, "5-receipt")
+    card = page.locator(".bill-list > li", has_text=VEHICLE_TAX)
+    expect(card.locator(".state")).to_have_text(re.compile("^(已繳|已銷帳)$"))
+    expect(card.get_by_role("link", name=re.compile(r"NT\$11,230 · 沙盒支付"))).to_have_count(1)
 
 
 def test_a_double_payment_is_owed_back_and_queued_for_the_department(
@@ -100,12 +110,12 @@ def test_a_double_payment_is_owed_back_and_queued_for_the_department(
     citizen = new_page()
     _sign_in(citizen, CITIZEN, "/me")
     citizen.goto("/me/payments")
-    row = citizen.locator("tbody tr", has_text=HOUSE_TAX)
+    row = citizen.locator(".bill-list > li", has_text=HOUSE_TAX)
     expect(row.locator(".state")).to_have_text(re.compile("^(已繳|已銷帳)$"))
     # Both payments are listed; the second one shows the refund the city owes.
     expect(row.get_by_role("link", name=re.compile(r"NT\$8,120"))).to_have_count(2)
     expect(row.locator(".notice")).to_have_text("應退款 NT$8,120")
-    reference = row.locator("td").nth(1).inner_text().strip()
+    reference = row.locator("dl.facts dt:text-is('銷帳編號') + dd").inner_text().strip()
     shot(citizen, "1-citizen-sees-refund-due")
 
     officer = new_page()

@@ -19,7 +19,7 @@ def _citizen_cards(principal: Principal) -> list[PortalCard]:
             N_("Air quality map"),
             N_("PM2.5 near you, from the Airbox devices at schools"),
             "/airquality",
-            "🌫️",
+            "air",
         )
     ]
 
@@ -30,14 +30,14 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
             N_("Air quality operations"),
             N_("Device malfunction ranking, calibration, plumes and district alerts"),
             "/staff/airquality",
-            "🌫️",
+            "air",
         )
     ]
 
 
 manifest = Manifest(
     name="airquality",
-    title="空氣品質 Air quality",
+    title=N_("Air quality"),
     depends_on=("identity", "sensors"),
     api=lazy("smartcity.modules.airquality.api:build_router"),
     pages=lazy("smartcity.modules.airquality.pages:build_router"),

@@ -19,14 +19,14 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
             N_("Alerts"),
             N_("Events from pilot devices: acknowledge, confirm or mark false"),
             "/staff/alerts",
-            "🚨",
+            "alarm",
         )
     ]
 
 
 manifest = Manifest(
     name="alerts",
-    title="事件警報 Alerts",
+    title=N_("Alerts"),
     depends_on=("identity",),
     api=lazy("smartcity.modules.alerts.api:build_router"),
     pages=lazy("smartcity.modules.alerts.pages:build_router"),

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Role
 from smartcity.core.errors import DomainError
 from smartcity.core.http import PageContext
@@ -25,6 +26,9 @@ def _console(ctx: PageContext, problem: str = "", status_code: int = 200) -> Res
             "alerts/console.html",
             status_code=status_code,
             alerts=alerts,
+            departments=identity.organisation_names(
+                session, [alert.department for alert, _device in alerts], ctx.locale
+            ),
             letters=service.dead_letters(session, ctx.principal, 50),
             everyone=ctx.principal.role == Role.ADMIN,
             problem=problem,

@@ -16,7 +16,7 @@ HERE = Path(__file__).parent
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
     return [
         PortalCard(
-            N_("Ask the city"), N_("Questions answered any time, in your words"), "/chat", "💬"
+            N_("Ask the city"), N_("Questions answered any time, in your words"), "/chat", "chat"
         )
     ]
 
@@ -24,26 +24,26 @@ def _citizen_cards(principal: Principal) -> list[PortalCard]:
 def _staff_cards(principal: Principal) -> list[PortalCard]:
     return [
         PortalCard(
-            N_("Q&A knowledge base"), N_("Edit the chatbot's answers"), "/staff/chatbot", "📚"
+            N_("Q&A knowledge base"), N_("Edit the chatbot's answers"), "/staff/chatbot", "book"
         ),
         PortalCard(
             N_("Questions to triage"),
             N_("Questions the chatbot could not answer, in clusters"),
             "/staff/chatbot/triage",
-            "🧭",
+            "compass",
         ),
         PortalCard(
             N_("Chatbot metrics"),
             N_("Answer and helpful rates by department"),
             "/staff/chatbot/metrics",
-            "📈",
+            "chart",
         ),
     ]
 
 
 manifest = Manifest(
     name="chatbot",
-    title="市政問答 Chatbot",
+    title=N_("Chatbot"),
     depends_on=("identity",),
     api=lazy("smartcity.modules.chatbot.api:build_router"),
     pages=lazy("smartcity.modules.chatbot.pages:build_router"),

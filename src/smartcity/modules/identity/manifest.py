@@ -40,22 +40,25 @@ def _startup(platform: Platform) -> None:
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
     return [
         PortalCard(
-            N_("My profile"), N_("Your digital ID and its verification level"), "/me/profile", "🪪"
+            N_("My profile"),
+            N_("Your digital ID and its verification level"),
+            "/me/profile",
+            "id-card",
         ),
         PortalCard(
             N_("My bindings"),
             N_("Plates, utility accounts, student numbers, payment methods, bank accounts"),
             "/me/bindings",
-            "🔗",
+            "link",
         ),
     ]
 
 
 def _staff_cards(principal: Principal) -> list[PortalCard]:
     cards = [
-        PortalCard(N_("Citizens"), N_("Look up digital IDs"), "/staff/citizens", "👥"),
+        PortalCard(N_("Citizens"), N_("Look up digital IDs"), "/staff/citizens", "people"),
         PortalCard(
-            N_("Bindings to review"), N_("Confirm or refuse bindings"), "/staff/bindings", "✅"
+            N_("Bindings to review"), N_("Confirm or refuse bindings"), "/staff/bindings", "check"
         ),
     ]
     if principal.role == Role.ADMIN:
@@ -64,7 +67,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
                 N_("API keys"),
                 N_("Keys of payment providers, devices and vendors"),
                 "/staff/api-keys",
-                "🔑",
+                "key",
             )
         )
     return cards
@@ -72,7 +75,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
 
 manifest = Manifest(
     name="identity",
-    title="數位身分 Identity",
+    title=N_("Identity"),
     api=lazy("smartcity.modules.identity.api:build_router"),
     pages=_pages,
     cli=lazy("smartcity.modules.identity.cli:build_cli"),

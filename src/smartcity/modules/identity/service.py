@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -130,6 +130,20 @@ def get_organisation(session: Session, code: str) -> OrganisationView:
     if found is None:
         raise errors.OrganisationNotFound(f"no organisation {code}")
     return _organisation_view(found)
+
+
+def organisation_names(
+    session: Session, codes: Iterable[str | None], locale: str
+) -> dict[str, str]:
+    """*Public service.* Organisations' names in a page's language, by code, for pages that
+    would otherwise show a code (`DOF`, `LINEPAY`); an unknown code stands for itself."""
+    wanted: set[str] = {code for code in codes if code}
+    names = {code: code for code in wanted}
+    for code in wanted:
+        found = repo.organisation_by_code(session, code.strip().upper())
+        if found is not None:
+            names[code] = found.name_en if locale == "en" and found.name_en else found.name
+    return names
 
 
 # -- people ----------------------------------------------------------------------

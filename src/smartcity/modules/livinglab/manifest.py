@@ -16,10 +16,10 @@ HERE = Path(__file__).parent
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
     return [
         PortalCard(
-            "城市實驗室 Living lab",
-            "試用市府實證計畫並給回饋 Try city pilots and give feedback",
+            N_("Living lab"),
+            N_("Try city pilots and give feedback"),
             "/livinglab",
-            "🧪",
+            "flask",
         )
     ]
 
@@ -27,25 +27,25 @@ def _citizen_cards(principal: Principal) -> list[PortalCard]:
 def _staff_cards(principal: Principal) -> list[PortalCard]:
     cards = [
         PortalCard(
-            "實證計畫管理 Pilots",
-            "徵案、提案媒合、狀態與成效 Challenges, matching, states and KPIs",
+            N_("Pilots"),
+            N_("Challenges, matching, states and KPIs"),
             "/staff/livinglab",
-            "🧪",
+            "flask",
         ),
         PortalCard(
-            "實證儀表板 Pilot dashboard",
-            "公開的實證成果與開放資料 Public results and open data",
+            N_("Pilot dashboard"),
+            N_("Public results and open data"),
             "/livinglab",
-            "📊",
+            "chart",
         ),
     ]
     if principal.role == Role.ADMIN:
         cards.append(
             PortalCard(
-                "法規調適清單 Barriers register",
-                "實證中發現的法規障礙 Legal barriers found in pilots",
+                N_("Barriers register"),
+                N_("Legal barriers found in pilots"),
                 "/livinglab/barriers",
-                "⚖️",
+                "scale",
             )
         )
     return cards
@@ -53,7 +53,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
 
 manifest = Manifest(
     name="livinglab",
-    title="城市實驗室 Living lab",
+    title=N_("Living lab"),
     depends_on=("identity", "sensors", "alerts"),
     api=lazy("smartcity.modules.livinglab.api:build_router"),
     pages=lazy("smartcity.modules.livinglab.pages:build_router"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcity.core.errors import DomainError
@@ -44,25 +44,36 @@ def _choice(value: str, allowed: type) -> str | None:
         return None
 
 
+DASHBOARD_PAGE = 25
+"""Pilots a page of the public dashboard lists (a phone scrolls through 25, not 155)."""
+
+
 def build_router() -> APIRouter:
     """livinglab's page routes."""
     router = APIRouter(include_in_schema=False)
 
     @router.get("/livinglab", response_class=HTMLResponse)
     def dashboard_page(
-        ctx: Public, state: str = "", domain: str = "", track: str = "", year: str = ""
+        ctx: Public,
+        state: str = "",
+        domain: str = "",
+        track: str = "",
+        year: str = "",
+        page: Annotated[int, Query(ge=1, le=1000)] = 1,
     ) -> Response:
         with ctx.read() as session:
             figures = dashboard.summary(session)
             chosen_year = int(year) if year.isdigit() and len(year) == 4 else None
+            first = (page - 1) * DASHBOARD_PAGE
+            # One more than the page holds tells whether a next page exists.
             pilots = service.list_pilots(
                 session,
                 state=_choice(state, PilotState),
                 domain=_choice(domain, Domain),
                 track=_choice(track, Track),
                 year=chosen_year,
-                limit=400,
-            )
+                limit=first + DASHBOARD_PAGE + 1,
+            )[first:]
             charts = {  # each figure as an inline SVG bar chart
                 "domain": dashboard.bar_chart(figures["by_domain"], DOMAINS, title="by domain"),
                 "state": dashboard.bar_chart(
@@ -75,7 +86,9 @@ def build_router() -> APIRouter:
                 "livinglab/dashboard.html",
                 figures=figures,
                 charts=charts,
-                pilots=pilots,
+                pilots=pilots[:DASHBOARD_PAGE],
+                page=page,
+                more=len(pilots) > DASHBOARD_PAGE,
                 domains=DOMAINS,
                 states=STATES,
                 tracks=TRACK_NAMES,

@@ -36,6 +36,12 @@ class BillNotOpen(Conflict):
     code = "bill_not_open"
 
 
+class PaymentOnTheWay(Conflict):
+    """A payment of the bill was sent from the hosted page and is not recorded yet."""
+
+    code = "payment_on_the_way"
+
+
 class IdempotencyKeyReused(Conflict):
     """The Idempotency-Key came before with a different request."""
 

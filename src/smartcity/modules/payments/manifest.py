@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from smartcity.core.auth import Principal
+from smartcity.core.i18n import N_
 from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
 from smartcity.modules.payments import rules
 from smartcity.modules.payments.settings import PaymentsSettings
@@ -15,10 +16,10 @@ HERE = Path(__file__).parent
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
     return [
         PortalCard(
-            "我的帳單 My bills",
-            "各機關帳單、繳費、收據、退款與補助 Bills, payments, receipts, refunds, payouts",
+            N_("My bills"),
+            N_("Bills, payments, receipts, refunds, payouts"),
             "/me/payments",
-            "💳",
+            "card",
         )
     ]
 
@@ -26,18 +27,17 @@ def _citizen_cards(principal: Principal) -> list[PortalCard]:
 def _staff_cards(principal: Principal) -> list[PortalCard]:
     return [
         PortalCard(
-            "支付平臺 Payments",
-            "費目、帳單、繳款、異常、對帳、金流 Items, bills, payments, exceptions, "
-            "reconciliation, money flow",
+            N_("Payments"),
+            N_("Items, bills, payments, exceptions, reconciliation, money flow"),
             "/staff/payments",
-            "💰",
+            "coins",
         )
     ]
 
 
 manifest = Manifest(
     name="payments",
-    title="支付平臺 Payments",
+    title=N_("Payments"),
     depends_on=("identity",),
     api=lazy("smartcity.modules.payments.api:build_router"),
     pages=lazy("smartcity.modules.payments.pages:build_router"),

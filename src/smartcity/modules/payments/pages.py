@@ -20,12 +20,14 @@ from smartcity.modules.payments import (
     codes,
     ledger,
     payouts,
+    receipts,
     reconciliation,
     rules,
     sandbox,
     service,
     states,
 )
+from smartcity.modules.payments.values import BillState
 from smartcity.modules.payments.views import bill_out, payout_out
 from smartcity.web import charts
 
@@ -64,7 +66,10 @@ def build_router() -> APIRouter:
             my_payouts = [
                 (payout_out(p, b), b) for p, b in payouts.payouts_of_citizen(session, user_id)
             ]
-            return ctx.render("payments/ledger.html", rows=rows, payouts=my_payouts)
+            names = identity.organisation_names(
+                session, [p.provider for _bill, paid, _refunds in rows for p in paid], ctx.locale
+            )
+            return ctx.render("payments/ledger.html", rows=rows, payouts=my_payouts, names=names)
 
     @router.get("/me/payments/bills/{bill_id}", response_class=HTMLResponse)
     def my_bill(ctx: Citizen, bill_id: uuid.UUID) -> Response:
@@ -98,7 +103,18 @@ def build_router() -> APIRouter:
                 raise NotFound("no such receipt", code="unknown_payment") from None
             view = bill_out(session, bill, service.settings_of(ctx.platform))
             refunds = service.refunds_of(session, [payment.id])
-        return ctx.render("payments/receipt.html", payment=payment, bill=view, refunds=refunds)
+            numbers = receipts.receipt_numbers(session, bill.id, bill.write_off_number)
+            names = identity.organisation_names(
+                session, [bill.department, payment.provider], ctx.locale
+            )
+        return ctx.render(
+            "payments/receipt.html",
+            payment=payment,
+            bill=view,
+            refunds=refunds,
+            number=numbers[payment.id],
+            names=names,
+        )
 
     def _bill_page(ctx: PageContext, bill_id: uuid.UUID) -> Response:
         settings = service.settings_of(ctx.platform)
@@ -107,15 +123,23 @@ def build_router() -> APIRouter:
             service.check_can_see(session, ctx.principal, bill)
             view = bill_out(session, bill, settings)
             paid = service.payments_of_bill(session, bill.id)
-            department = identity.get_organisation(session, view.department)
+            numbers = receipts.receipt_numbers(session, bill.id, bill.write_off_number)
+            on_the_way = receipts.payment_on_the_way(session, bill.id)
+            names = identity.organisation_names(
+                session, [view.department, *(p.provider for p in paid)], ctx.locale
+            )
+        payable = view.status == BillState.OPEN and not on_the_way
         return ctx.render(
             "payments/bill.html",
             bill=view,
-            department=department,
             payments=paid,
-            barcodes=[codes.code39_drawing(segment) for segment in view.barcode],
-            twqr_code=codes.twqr_drawing(view.twqr),
-            pending=ctx.request.query_params.get("pending") == "1",
+            receipt_numbers=numbers,
+            names=names,
+            payable=payable,
+            on_the_way=on_the_way,
+            barcodes=[codes.code39_drawing(segment) for segment in view.barcode] if payable else [],
+            twqr_code=codes.twqr_drawing(view.twqr) if payable else None,
+            just_paid=ctx.request.query_params.get("pending") == "1",
         )
 
     # -- the department console -------------------------------------------------------------

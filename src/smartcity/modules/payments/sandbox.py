@@ -24,7 +24,7 @@ from smartcity.core.platform import Platform
 from smartcity.core.repository import get_or_404
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.payments import errors, service, webhooks
+from smartcity.modules.payments import errors, receipts, service, webhooks
 from smartcity.modules.payments.models import SandboxIntent
 from smartcity.modules.payments.values import BillState, Channel, IntentState
 
@@ -49,6 +49,9 @@ def start(uow: UnitOfWork, platform: Platform, bill_id: uuid.UUID) -> SandboxInt
     service.check_can_see(uow.session, uow.actor, bill)
     if bill.status != BillState.OPEN:
         raise errors.BillNotOpen(f"this bill is {bill.status}")
+    if receipts.payment_on_the_way(uow.session, bill.id):
+        # A second click on the hosted page must not pay the bill twice.
+        raise errors.PaymentOnTheWay("a payment of this bill is on its way")
     settings = service.settings_of(platform)
     delay = random.randint(0, settings.sandbox_max_delay_ms)  # noqa: S311  # simulated latency
     intent = SandboxIntent(
@@ -130,7 +133,7 @@ def accept_callback(platform: Platform, signature: str | None, body: bytes) -> d
             reference=reference,
             amount=amount,
             channel=Channel.CARD.value,
-            provider_txn_id=f"sbx_{intent_id.hex}",
+            provider_txn_id=receipts.sandbox_txn_id(intent_id),
             paid_at=created_at,
         ),
         idempotency_key=f"intent:{intent_id}",

@@ -33,14 +33,14 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
             N_("Sensor hub"),
             N_("Devices, latest readings and refused messages"),
             "/staff/sensors",
-            "📡",
+            "antenna",
         )
     ]
 
 
 manifest = Manifest(
     name="sensors",
-    title="感測器 Sensors",
+    title=N_("Sensors"),
     depends_on=("identity",),
     api=lazy("smartcity.modules.sensors.api:build_router"),
     pages=_pages,

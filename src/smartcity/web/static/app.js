@@ -9,3 +9,11 @@ document.addEventListener("htmx:afterRequest", (event) => {
     form.reset();
   }
 });
+
+// A button marked data-print opens the browser's print dialog (which also saves as PDF).
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+  if (button) {
+    window.print();
+  }
+});
