@@ -22,7 +22,7 @@ from smartcity.core.pages import PageRenderer
 from smartcity.core.settings import Settings
 from smartcity.modules.livinglab import dashboard
 from smartcity.modules.payments import codes
-from smartcity.modules.payments import pages as payment_pages
+from smartcity.modules.payments import staff_pages as payment_pages
 from tests.support.markup import HOSTILE, JAVASCRIPT_URL, SHORT_HOSTILE, injected
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "smartcity"
