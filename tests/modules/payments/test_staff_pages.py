@@ -8,39 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from smartcity.core.auth import Role, system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.time import local_today
-from smartcity.modules.identity import service as identity
-from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.payments import service as payments
-from tests.modules.payments.conftest import Pay, sign_in
-
-CITIZEN_NATIONAL_ID = "A123456789"
-
-
-def _staff(platform: Platform, client: TestClient, department: str | None) -> str:
-    """Sign a new officer of `department` (an administrator for None) in; the CSRF token."""
-    with platform.unit_of_work(system_actor("test")) as uow:
-        if department:
-            identity.ensure_organisation(uow, department, OrganisationKind.DEPARTMENT)
-        person = identity.create_staff(
-            uow,
-            role=Role.OFFICER if department else Role.ADMIN,
-            name="承辦人",
-            email=f"{department or 'admin'}-{id(client)}@test.invalid".lower(),
-            department_code=department,
-        )
-        person_id = str(person.id)
-    return sign_in(platform, client, person_id)
-
-
-def _citizen(platform: Platform) -> str:
-    with platform.unit_of_work(system_actor("test")) as uow:
-        person = identity.register_citizen(
-            uow, platform.keys, national_id=CITIZEN_NATIONAL_ID, name="王小明"
-        )
-        return str(person.id)
+from tests.modules.payments.conftest import Pay
+from tests.support.portal import sign_in_staff
 
 
 def _owed_back(platform: Platform, bill_id: str) -> str:
@@ -67,7 +39,7 @@ def _issue_form(csrf: str, **changes: str) -> dict[str, str]:
 def test_an_officer_issues_a_bill_from_the_form(
     platform: Platform, client: TestClient, pay: Pay
 ) -> None:
-    csrf = _staff(platform, client, "TWD")
+    csrf = sign_in_staff(platform, client, "TWD")
     form = client.get("/staff/payments/bills")
     assert form.status_code == 200 and 'name="item_code"' in form.text
     issued = client.post("/staff/payments/bills", data=_issue_form(csrf), follow_redirects=False)
@@ -82,7 +54,7 @@ def test_an_officer_issues_a_bill_from_the_form(
 def test_a_refused_bill_is_a_page_with_the_reason_not_a_500(
     platform: Platform, client: TestClient, pay: Pay
 ) -> None:
-    csrf = _staff(platform, client, "TWD")
+    csrf = sign_in_staff(platform, client, "TWD")
     cases = [
         ({"due_date": "next week"}, 422, "YYYY-MM-DD"),
         ({"amount": "-5"}, 422, "整數"),
@@ -106,12 +78,12 @@ def test_an_officer_cancels_their_departments_bill_and_no_other(
     platform: Platform, client: TestClient, pay: Pay
 ) -> None:
     bill = pay.issue("TWD-FEE01", 500)
-    csrf = _staff(platform, client, "DOF")
+    csrf = sign_in_staff(platform, client, "DOF")
     refused = client.post(
         f"/staff/payments/bills/{bill['id']}/cancel", data={"csrf_token": csrf, "reason": "x"}
     )
     assert refused.status_code == 403
-    csrf = _staff(platform, client, "TWD")
+    csrf = sign_in_staff(platform, client, "TWD")
     page = client.get(f"/staff/payments/bills/{bill['id']}")
     assert f"/staff/payments/bills/{bill['id']}/cancel" in page.text
     cancelled = client.post(
@@ -138,7 +110,7 @@ def test_an_exception_is_refunded_or_closed_with_a_reason(
     for bill in (first, second):
         assert pay.pay(bill["reference"], bill["amount"]).status_code == 201
         assert pay.pay(bill["reference"], bill["amount"]).status_code == 201
-    csrf = _staff(platform, client, "TWD")
+    csrf = sign_in_staff(platform, client, "TWD")
     queue = client.get("/staff/payments/exceptions")
     assert queue.text.count("/refund") == 2
     first_twin, second_twin = (_owed_back(platform, bill["id"]) for bill in (first, second))
@@ -176,7 +148,7 @@ def test_settlement_findings_are_counted_for_whom_they_are_shown(
         f"TXN-1,{bill['reference']},250,{now}\n"
         f"TXN-2,0000000000000000,90,{now}\n"
     )
-    csrf = _staff(platform, client, None)
+    csrf = sign_in_staff(platform, client, None)
     form = client.get("/staff/payments/settlements")
     assert 'enctype="multipart/form-data"' in form.text and ">BOT<" in form.text
     unknown = client.post(
@@ -199,7 +171,7 @@ def test_settlement_findings_are_counted_for_whom_they_are_shown(
 
     # The line no bill claims is the administrators': the department's list does not count it,
     # so the list and the department's report agree that there is nothing to do.
-    _staff(platform, client, "TWD")
+    sign_in_staff(platform, client, "TWD")
     listed = client.get("/staff/payments/settlements").text
     assert "全數對上" in listed and 'enctype="multipart/form-data"' not in listed
     department_report = client.get(uploaded.headers["location"]).text
