@@ -19,10 +19,12 @@ HERE = Path(__file__).parent
 def _pages() -> APIRouter:
     from smartcity.modules.identity.oauth.routes import build_router as oauth_routes
     from smartcity.modules.identity.pages import build_router as page_routes
+    from smartcity.modules.identity.staff_pages import build_router as staff_routes
 
     router = APIRouter()
     router.include_router(oauth_routes())
     router.include_router(page_routes())
+    router.include_router(staff_routes())
     return router
 
 
