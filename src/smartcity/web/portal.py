@@ -54,6 +54,8 @@ def build_router() -> APIRouter:
     def my_services(ctx: SignedIn) -> Response:
         if ctx.principal.role in (Role.OFFICER, Role.ADMIN):
             return RedirectResponse("/staff", status_code=303)
+        if ctx.principal.role == Role.VENDOR:
+            return RedirectResponse("/vendor", status_code=303)
         cards = [
             card
             for module in ctx.platform.modules

@@ -69,6 +69,14 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
                 "🔑",
             )
         )
+        cards.append(
+            PortalCard(
+                N_("Vendor members"),
+                N_("Invite vendors' people to sign in"),
+                "/staff/invitations",
+                "✉️",
+            )
+        )
     return cards
 
 

@@ -10,19 +10,25 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from smartcity.core.auth import Role
+from smartcity.core.auth import PUBLIC, Role
 from smartcity.core.errors import DomainError, InvalidInput, NotFound
 from smartcity.core.http import PageContext, page_access
+from smartcity.modules.identity import invitations, rules, service
 from smartcity.modules.identity import repository as repo
-from smartcity.modules.identity import rules, service
 from smartcity.modules.identity.models import Binding, Organisation, User
 from smartcity.modules.identity.values import BindingKind
 
 StaffPage = Annotated[PageContext, Depends(page_access(rules.STAFF))]
 """Officers and administrators (payment methods: administrators only)."""
+AdminPage = Annotated[PageContext, Depends(page_access(rules.ADMIN))]
+"""Administrators, who invite vendors' people."""
+# The one-time code is the credential: nobody is signed in yet, so there is no session to
+# protect with a CSRF token.
+InvitedPage = Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))]
+"""Whoever holds an invitation's code."""
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,3 +119,83 @@ def decide(
             raise
         return _review_page(ctx, binding_id, ctx._(exc.detail), exc.status)
     return RedirectResponse("/staff/bindings", status_code=303)
+
+
+# -- invitations ------------------------------------------------------------------------------
+
+
+def _invitations_page(
+    ctx: PageContext,
+    *,
+    issued: invitations.Issued | None = None,
+    error: str = "",
+    status: int = 200,
+    sent: dict[str, str] | None = None,
+) -> Response:
+    with ctx.read() as session:
+        return ctx.render(
+            "identity/staff_invitations.html",
+            status_code=status,
+            organisations=invitations.member_organisations(session),
+            invitations=invitations.invitations_of(session),
+            issued=issued,
+            link=f"{str(ctx.request.base_url).rstrip('/')}/join/{issued.code}" if issued else "",
+            error=error,
+            sent=sent or {},
+        )
+
+
+@router.get("/staff/invitations", response_class=HTMLResponse)
+def invitations_page(ctx: AdminPage) -> Response:
+    return _invitations_page(ctx)
+
+
+@router.post("/staff/invitations", response_class=HTMLResponse)
+def invite(
+    ctx: AdminPage,
+    organisation: Annotated[str, Form(max_length=32)] = "",
+    email: Annotated[str, Form(max_length=200)] = "",
+    name: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    sent = {"organisation": organisation, "email": email, "name": name}
+    try:
+        with ctx.write() as uow:
+            issued = invitations.invite_member(uow, organisation, email=email, name=name)
+    except DomainError as exc:
+        return _invitations_page(ctx, error=ctx._(exc.detail), status=exc.status, sent=sent)
+    # The code is shown this once; only its digest is kept.
+    return _invitations_page(ctx, issued=issued, status=201)
+
+
+@router.get("/join/{code}", response_class=HTMLResponse)
+def join_page(code: Annotated[str, Path(max_length=64)], ctx: InvitedPage) -> Response:
+    with ctx.read() as session:
+        invitation, organisation = invitations.open_invitation(session, code)
+        return ctx.render(
+            "identity/join.html", invitation=invitation, organisation=organisation, code=code
+        )
+
+
+@router.post("/join/{code}", response_class=HTMLResponse)
+def join(
+    code: Annotated[str, Path(max_length=64)],
+    ctx: InvitedPage,
+    password: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        with ctx.write() as uow:
+            invitations.accept_invitation(uow, code, password)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        with ctx.read() as session:
+            invitation, organisation = invitations.open_invitation(session, code)
+            return ctx.render(
+                "identity/join.html",
+                status_code=exc.status,
+                invitation=invitation,
+                organisation=organisation,
+                code=code,
+                error=ctx._(exc.detail),
+            )
+    return RedirectResponse("/login?joined=1", status_code=303)

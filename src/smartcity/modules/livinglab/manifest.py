@@ -54,13 +54,14 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
 
 
 def _pages() -> APIRouter:
-    """The public pages and the work pages of those who run pilots, imported when the app is
+    """The public pages and the work pages of officers and vendors, imported when the app is
     built."""
-    from smartcity.modules.livinglab import pages, staff_pages
+    from smartcity.modules.livinglab import pages, staff_pages, vendor_pages
 
     router = APIRouter(include_in_schema=False)
     router.include_router(pages.build_router())
     router.include_router(staff_pages.build_router())
+    router.include_router(vendor_pages.build_router())
     return router
 
 
