@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.time import local_today
+from smartcity.modules.identity import service as identity
 from smartcity.modules.payments import service as payments
 from tests.modules.payments.conftest import Pay
 from tests.support.portal import sign_in_staff
@@ -58,7 +60,8 @@ def test_a_refused_bill_is_a_page_with_the_reason_not_a_500(
     cases = [
         ({"due_date": "next week"}, 422, "YYYY-MM-DD"),
         ({"amount": "-5"}, 422, "整數"),
-        ({"payer_kind": "citizen_id", "payer_value": "Z999999999"}, 422, None),
+        ({"payer_kind": "national_id", "payer_value": "Z999999999"}, 422, None),
+        ({"payer_kind": "national_id", "payer_value": "B123456780"}, 422, None),
         ({"item_code": "DOT-PARKING-999"}, 404, None),
     ]
     for change, status, shown in cases:
@@ -183,3 +186,24 @@ def test_settlement_findings_are_counted_for_whom_they_are_shown(
         files={"file": ("s.csv", text.encode(), "text/csv")},
     )
     assert refused.status_code == 403
+
+
+def test_an_officer_names_a_citizen_by_national_id(
+    platform: Platform, client: TestClient, pay: Pay
+) -> None:
+    with platform.unit_of_work(system_actor("test")) as uow:
+        citizen = identity.register_citizen(
+            uow, platform.keys, national_id="A123456789", name="王小明"
+        )
+        citizen_id = str(citizen.id)
+    csrf = sign_in_staff(platform, client, "TWD")
+    issued = client.post(
+        "/staff/payments/bills",
+        data=_issue_form(csrf, payer_kind="national_id", payer_value="a123456789"),
+        follow_redirects=False,
+    )
+    assert issued.status_code == 303
+    bill_id = issued.headers["location"].rsplit("/", 1)[1]
+    with platform.db.read_session() as session:
+        bill = payments.get_bill(session, uuid.UUID(bill_id))
+        assert (bill.payer_kind, bill.payer_value) == ("citizen", citizen_id)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Role
@@ -38,6 +39,8 @@ StaffPage = Annotated[PageContext, Depends(page_access(rules.STAFF))]
 SettlerPage = Annotated[PageContext, Depends(page_access(rules.SETTLERS))]
 """Administrators, who receive settlement files for every department."""
 
+NATIONAL_ID = "national_id"
+"""The issue form's payer kind for a citizen named by national ID."""
 SETTLEMENT_FILE_LIMIT = 20 * 1024 * 1024
 """The largest settlement file the upload form takes (a busy store's day is ~5 MB)."""
 
@@ -172,7 +175,7 @@ def issue_bill(
     item_code: Annotated[str, Form(max_length=32)] = "",
     amount: Annotated[str, Form(max_length=12)] = "",
     due_date: Annotated[str, Form(max_length=10)] = "",
-    payer_kind: Annotated[str, Form(max_length=16)] = "citizen_id",
+    payer_kind: Annotated[str, Form(max_length=16)] = NATIONAL_ID,
     payer_value: Annotated[str, Form(max_length=64)] = "",
     description: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -193,13 +196,23 @@ def issue_bill(
                 item_code=item_code,
                 amount=_form_amount(amount),
                 due_date=due,
-                payer={payer_kind: payer_value.strip()},
+                payer=_payer(ctx, uow.session, payer_kind, payer_value.strip()),
                 description=description,
             )
             bill_id = bill.id
     except DomainError as exc:
         return _bills_page(ctx, error=ctx._(exc.detail), code=exc.status, sent=sent)
     return _redirect(f"/staff/payments/bills/{bill_id}")
+
+
+def _payer(ctx: PageContext, session: Session, kind: str, value: str) -> dict[str, str]:
+    """The bill's payer field; officers name a citizen by national ID, the API by their id."""
+    if kind != NATIONAL_ID:
+        return {kind: value}
+    citizen = identity.find_citizen(session, ctx.platform.keys, value)
+    if citizen is None:
+        raise InvalidInput("no citizen has this national ID", code="unknown_citizen")
+    return {"citizen_id": str(citizen.id)}
 
 
 def _form_date(value: str) -> date:
