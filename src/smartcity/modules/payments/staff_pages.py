@@ -41,8 +41,6 @@ SettlerPage = Annotated[PageContext, Depends(page_access(rules.SETTLERS))]
 
 NATIONAL_ID = "national_id"
 """The issue form's payer kind for a citizen named by national ID."""
-SETTLEMENT_FILE_LIMIT = 20 * 1024 * 1024
-"""The largest settlement file the upload form takes (a busy store's day is ~5 MB)."""
 
 router = APIRouter(include_in_schema=False)
 
@@ -385,10 +383,9 @@ async def upload_settlement(
     provider: Annotated[str, Form(max_length=32)] = "",
     format: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    data = await file.read(SETTLEMENT_FILE_LIMIT + 1)
+    # The platform's body limit (SMARTCITY_MAX_BODY_BYTES) has already bounded the upload.
+    data = await file.read()
     try:
-        if len(data) > SETTLEMENT_FILE_LIMIT:
-            raise InvalidInput("the file is larger than 20 MB", code="file_too_large")
         if not data:
             raise InvalidInput("choose a settlement file", code="empty_file")
         try:
