@@ -31,6 +31,7 @@ from smartcity.modules.payments import (
     service,
     states,
 )
+from smartcity.modules.payments.api import parse_bill_csv
 from smartcity.modules.payments.values import BatchState, BillState, SettlementFormat
 from smartcity.modules.payments.views import bill_out, payout_out
 
@@ -145,6 +146,7 @@ def _bills_page(
     error: str = "",
     code: int = 200,
     sent: dict[str, str] | None = None,
+    imported: list[str] | None = None,
 ) -> Response:
     with ctx.read() as session:
         bills = lists.bills(session, ctx.principal, status or None)
@@ -158,6 +160,7 @@ def _bills_page(
         items=items,
         error=error,
         sent=sent or {},
+        imported=imported or [],
         default_due=local_today() + timedelta(days=30),
     )
 
@@ -201,6 +204,24 @@ def issue_bill(
     except DomainError as exc:
         return _bills_page(ctx, error=ctx._(exc.detail), code=exc.status, sent=sent)
     return _redirect(f"/staff/payments/bills/{bill_id}")
+
+
+@router.post("/staff/payments/bills/import", response_class=HTMLResponse)
+async def import_bills(ctx: StaffPage, file: UploadFile) -> Response:
+    # The API's file format and parser; all bills of a file are issued in one transaction, so a
+    # refused line leaves none issued.
+    try:
+        try:
+            text = (await file.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("the file must be UTF-8 text", code="invalid_encoding") from None
+        rows = parse_bill_csv(text)
+        settings = service.settings_of(ctx.platform)
+        with ctx.write() as uow:
+            references = [service.issue_bill(uow, settings, **row).write_off_number for row in rows]
+    except DomainError as exc:
+        return _bills_page(ctx, error=ctx._(exc.detail), code=exc.status)
+    return _bills_page(ctx, imported=references, code=201)
 
 
 def _payer(ctx: PageContext, session: Session, kind: str, value: str) -> dict[str, str]:
