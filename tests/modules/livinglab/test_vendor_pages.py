@@ -105,6 +105,7 @@ def test_a_vendor_drafts_attaches_and_submits_a_proposal(
     assert drafted.status_code == 303
     page_path = drafted.headers["location"]
     proposal_id = page_path.rsplit("/", 1)[1]
+    assert "適合此提案的出題與場域" in client.get(page_path).text
 
     markup = client.post(
         f"{page_path}/attachments",

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcity.core.errors import DomainError, InvalidInput, NotFound
 from smartcity.core.http import PageContext, page_access
-from smartcity.modules.livinglab import attachments, rules, service
+from smartcity.modules.livinglab import attachments, ranking, rules, service
 from smartcity.modules.livinglab.access import caller_for
 from smartcity.modules.livinglab.api import livinglab_settings
 from smartcity.modules.livinglab.values import (
@@ -128,6 +128,11 @@ def _proposal_page(
             status_code=status,
             proposal=proposal,
             files=attachments.attachments_of(session, who, proposal.id),
+            matches=[
+                m
+                for m in ranking.suggestions(session, who, proposal.id)
+                if m["kind"] in ("challenge", "field")
+            ],
             challenges=service.list_challenges(session, status=ChallengeStatus.OPEN.value),
             editable=proposal.status == ProposalStatus.DRAFT,
             attachable=proposal.status in (ProposalStatus.DRAFT, ProposalStatus.SUBMITTED),
