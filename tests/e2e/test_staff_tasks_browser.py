@@ -188,7 +188,7 @@ def test_an_invited_vendor_person_proposes_a_pilot(open_page: NewPage, shot: Sho
     person.goto(link)
     person.locator("#password").fill("a long enough secret")
     person.get_by_role("button", name="加入").click()
-    person.wait_for_url(re.compile(r"/login"))
+    expect(person.locator("#login")).to_be_visible()  # joined: on to the sign-in page
     _sign_in(person, "chang@vendor.example", "a long enough secret")
     person.wait_for_url(re.compile(r"/vendor$"))
     shot(person, "2-workspace")
@@ -205,7 +205,7 @@ def test_an_invited_vendor_person_proposes_a_pilot(open_page: NewPage, shot: Sho
     person.locator("input[type=file]").set_input_files(
         {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 plan"}
     )
-    person.get_by_role("button", name="附加").click()
+    person.get_by_role("button", name="附加檔案").click()
     expect(person.get_by_role("link", name="plan.pdf")).to_be_visible()
     shot(person, "3-draft")
     person.get_by_role("button", name="送出提案").click()
