@@ -93,7 +93,12 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         security=SecurityHeaders(https=settings.secure_cookies),
         trusted_hosts=settings.trusted_hosts,
     )
-    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+    # Swagger UI's files come from a pinned package, so /docs works without the internet.
+    app.mount(
+        "/static",
+        StaticFiles(directory=WEB / "static", packages=[("swagger_ui", "static")]),
+        name="static",
+    )
     app.include_router(ops.build_router())
     app.include_router(_under("/api/v1/transparency", transparency_router()))
     # The APIs before the pages: no page is under /api/, and each API's prefix turns away the

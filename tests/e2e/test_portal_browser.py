@@ -294,8 +294,14 @@ def test_officer_confirms_pending_binding(new_page: NewPage, shot: Shot) -> None
     assert value
     shot(page, "2-pending")
 
+    # The reviewer opens the request and sees the evidence before deciding.
+    chosen.get_by_role("link", name=f"審核 {value}", exact=True).click()
+    page.wait_for_url(re.compile(r"/staff/bindings/[0-9a-f-]+$"))
+    expect(page.get_by_test_id("binding-value")).to_have_text(value)
+    expect(page.locator("main")).to_contain_text("同一識別碼的其他綁定")
+    shot(page, "3-evidence")
     with page.expect_response(lambda r: r.url.endswith("/decision")) as answer:
-        chosen.get_by_role("button", name=f"確認 {value}", exact=True).click()
+        page.get_by_role("button", name="確認", exact=True).click()
     assert answer.value.status == 303
     page.wait_for_url(re.compile(r"/staff/bindings$"))
     same_value = page.locator("main tbody tr code").filter(
@@ -306,7 +312,7 @@ def test_officer_confirms_pending_binding(new_page: NewPage, shot: Shot) -> None
         expect(rows).to_have_count(before - 1)
     else:
         expect(page.locator("main")).to_contain_text("目前沒有待審核的項目。")
-    shot(page, "3-confirmed")
+    shot(page, "4-confirmed")
 
 
 def test_sign_in_page_first_tab_reaches_skip_link(new_page: NewPage) -> None:

@@ -41,7 +41,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_SECONDS = 90  # a loaded shared machine takes its time to migrate and start
+STARTUP_SECONDS = 180
+# Loading the demo and starting the server take seconds of CPU; on a shared, busy machine, minutes.
+DEMO_LOAD_SECONDS = 600
 
 NewPage = Callable[..., Page]
 Shot = Callable[[Page, str], None]
@@ -98,7 +100,7 @@ def portal(
             env=env,
             capture_output=True,
             text=True,
-            timeout=300,  # a shared, loaded machine loads the demo slowly
+            timeout=DEMO_LOAD_SECONDS,
             check=False,
         )
         if done.returncode != 0:

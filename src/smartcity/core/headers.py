@@ -25,17 +25,6 @@ PAGE_POLICY: Mapping[str, tuple[str, ...]] = {
     "frame-ancestors": ("'none'",),
 }
 
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
-"""Where the API docs page loads Swagger UI from (the CDN FastAPI uses by default)."""
-
-# Swagger UI's script and style sheet come from the CDN; it is started by /static/swagger-init.js
-# and needs no inline script, eval or inline style element (its icons are data: images).
-DOCS_POLICY: Mapping[str, tuple[str, ...]] = {
-    **PAGE_POLICY,
-    "script-src": ("'self'", SWAGGER_CDN),
-    "style-src": ("'self'", SWAGGER_CDN),
-}
-
 HSTS = "max-age=31536000"
 """A year; no includeSubDomains, since other hosts of a city's domain may not serve HTTPS yet."""
 

@@ -13,7 +13,6 @@ import smartcity.modules.identity.service as identity
 from smartcity.core.audit.api import MAX_INDEX
 from smartcity.core.audit.models import AuditEntry
 from smartcity.core.auth import PUBLIC, Principal, Role
-from smartcity.core.headers import DOCS_POLICY, policy
 from smartcity.core.http import LOCALE_COOKIE, PageContext, page_access
 from smartcity.core.i18n import LOCALES
 from smartcity.web import rules
@@ -70,6 +69,8 @@ def build_router() -> APIRouter:
     def my_services(ctx: SignedIn) -> Response:
         if ctx.principal.role in (Role.OFFICER, Role.ADMIN):
             return RedirectResponse("/staff", status_code=303)
+        if ctx.principal.role == Role.VENDOR:
+            return RedirectResponse("/vendor", status_code=303)
         cards = [
             (module.name, card)
             for module in ctx.platform.modules
@@ -111,12 +112,10 @@ def build_router() -> APIRouter:
 
     @router.get("/docs", response_class=HTMLResponse)
     def api_docs(ctx: Public) -> Response:
-        # Swagger UI, started from /static/swagger-init.js rather than FastAPI's inline script,
-        # under a policy of its own (core/headers.py: DOCS_POLICY).
+        # Swagger UI from /static (a pinned package), started from /static/swagger-init.js
+        # rather than FastAPI's inline script, so the page keeps every page's strict policy.
         root = str(ctx.request.scope.get("root_path", "")).rstrip("/")
-        response = ctx.render("web/api_docs.html", openapi_url=f"{root}/openapi.json")
-        response.headers["content-security-policy"] = policy(DOCS_POLICY)
-        return response
+        return ctx.render("web/api_docs.html", openapi_url=f"{root}/openapi.json")
 
     @router.get("/transparency", response_class=HTMLResponse)
     def transparency(

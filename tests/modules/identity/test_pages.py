@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from smartcity.core.audit.models import AuditEntry, QueuedEntries
 from smartcity.core.auth import Role, system_actor
 from smartcity.core.http import SESSION_COOKIE
 from smartcity.core.platform import Platform
 from smartcity.modules.identity import service
 from smartcity.modules.identity.oauth.routes import PORTAL_SCOPE
+from smartcity.modules.identity.values import BindingKind
+from tests.support.portal import sign_in_staff
 
 
 def _signed_in(client: TestClient, platform: Platform, role: Role) -> str:
@@ -121,3 +126,48 @@ def test_bank_accounts_and_payment_tokens_are_shown_masked(
     staff_page = client.get("/staff/bindings")
     assert staff_page.status_code == 200
     assert account not in staff_page.text and "004-*******8901" in staff_page.text
+
+
+def test_a_reviewer_sees_the_evidence_and_refuses_only_with_a_reason(
+    platform: Platform, client: TestClient
+) -> None:
+    account = "004-12345678901"
+    with platform.unit_of_work(system_actor("test")) as uow:
+        first = service.register_citizen(uow, platform.keys, national_id="A123456789", name="甲")
+        second = service.register_citizen(uow, platform.keys, national_id="B123456780", name="乙")
+        service.add_binding(uow, first, kind=BindingKind.PLATE, value="ABC-1234")
+        service.decide_binding(uow, service.bindings_of(uow.session, first.id)[0].id, verified=True)
+        asked = service.add_binding(uow, second, kind=BindingKind.PLATE, value="abc-1234").id
+        money = service.add_binding(uow, second, kind=BindingKind.BANK_ACCOUNT, value=account).id
+    csrf = sign_in_staff(platform, client, "DOT")
+    listed = client.get("/staff/bindings")
+    assert f"/staff/bindings/{asked}" in listed.text and "/decision" not in listed.text
+
+    review = client.get(f"/staff/bindings/{asked}")
+    assert review.status_code == 200
+    # The plate is already another citizen's: the reviewer is told, with that person masked.
+    assert "有其他市民已綁定" in review.text and "甲" in review.text and "A123****89" in review.text
+    refused = client.post(
+        f"/staff/bindings/{asked}/decision", data={"csrf_token": csrf, "decision": "reject"}
+    )
+    assert refused.status_code == 422 and 'role="alert"' in refused.text
+    done = client.post(
+        f"/staff/bindings/{asked}/decision",
+        data={"csrf_token": csrf, "decision": "reject", "reason": "車牌已屬他人"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert f"/staff/bindings/{asked}" not in client.get("/staff/bindings").text
+    again = client.post(
+        f"/staff/bindings/{asked}/decision",
+        data={"csrf_token": csrf, "decision": "verify"},
+    )
+    assert again.status_code == 409
+
+    money_page = client.get(f"/staff/bindings/{money}")
+    assert account not in money_page.text and "004-*******8901" in money_page.text
+    with platform.db.read_session() as session:
+        audited = [*session.scalars(select(QueuedEntries.entries))]
+        audited += [*session.scalars(select(AuditEntry.change_json))]
+    reason = "車牌已屬他人"
+    assert any(reason in text or json.dumps(reason)[1:-1] in text for text in audited)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcity.core.departments import own_department
@@ -17,6 +17,13 @@ from smartcity.core.time import local_today
 from smartcity.modules.chatbot import rules, service
 from smartcity.modules.chatbot.auth import ChatPage, PublicPage, StaffPage
 from smartcity.modules.chatbot.values import Channel, Feedback, Outcome
+
+TRIAGE_SUGGESTIONS = 3
+"""Items offered at once under each cluster of the triage queue."""
+TRIAGE_CLUSTERS_SUGGESTED = 30
+"""Clusters that get offers without a search (the queue's first page)."""
+TRIAGE_SEARCH_RESULTS = 8
+"""Items a triage search lists."""
 
 
 def _is_htmx(ctx: PageContext) -> bool:
@@ -192,9 +199,29 @@ def build_router() -> APIRouter:
     def _triage_page(ctx: PageContext, error: str = "", status: int = 200) -> Response:
         with ctx.read() as session:
             clusters = service.triage_queue(session, ctx.principal)
-            return ctx.render(
-                "chatbot/staff_triage.html", status_code=status, clusters=clusters, error=error
-            )
+        # Each cluster's label is its questions' common wording: the items nearest to it are
+        # offered for every question of the cluster, and a search box finds any other.
+        suggestions = {
+            cluster.label: service.find_items(ctx.platform, cluster.label, TRIAGE_SUGGESTIONS)
+            for cluster in clusters[:TRIAGE_CLUSTERS_SUGGESTED]
+        }
+        return ctx.render(
+            "chatbot/staff_triage.html",
+            status_code=status,
+            clusters=clusters,
+            suggestions=suggestions,
+            error=error,
+        )
+
+    @router.get("/staff/chatbot/triage/{question_id}/search", response_class=HTMLResponse)
+    def triage_search(
+        question_id: uuid.UUID, ctx: StaffPage, q: Annotated[str, Query(max_length=200)] = ""
+    ) -> Response:
+        found = service.find_items(ctx.platform, q, TRIAGE_SEARCH_RESULTS)
+        template = (
+            "chatbot/_triage_results.html" if _is_htmx(ctx) else "chatbot/staff_triage_search.html"
+        )
+        return ctx.render(template, question_id=question_id, found=found, q=q)
 
     @router.post("/staff/chatbot/triage/{question_id}/resolve", response_class=HTMLResponse)
     def resolve(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
+from smartcity.core.time import local_today
 from smartcity.modules.chatbot import engine
 from smartcity.modules.chatbot.answering import (
     Answer,
@@ -75,6 +76,7 @@ __all__ = [
     "create_item",
     "decide",
     "export_jsonl",
+    "find_items",
     "get_item",
     "ignore_question",
     "import_records",
@@ -121,6 +123,17 @@ def ask(
             row = log_question(uow, answer, channel=channel, user_ref=user_ref)
             answer.question_id = str(row.id)
     return answer
+
+
+def find_items(platform: Platform, text: str, limit: int = 8) -> list[engine.Doc]:
+    """Knowledge-base items nearest to `text`, best first, by the chatbot's own retrieval (staff
+    pick the one a question should have found)."""
+    cleaned = citizen_text(text)
+    if not cleaned:
+        return []
+    with platform.db.read_session() as session:
+        index = index_of(platform).refresh(session)
+    return [c.doc for c in index.search(cleaned, limit=limit, today=local_today()).candidates]
 
 
 def answer_item(platform: Platform, reference: str) -> engine.Doc:

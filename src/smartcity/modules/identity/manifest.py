@@ -19,10 +19,12 @@ HERE = Path(__file__).parent
 def _pages() -> APIRouter:
     from smartcity.modules.identity.oauth.routes import build_router as oauth_routes
     from smartcity.modules.identity.pages import build_router as page_routes
+    from smartcity.modules.identity.staff_pages import build_router as staff_routes
 
     router = APIRouter()
     router.include_router(oauth_routes())
     router.include_router(page_routes())
+    router.include_router(staff_routes())
     return router
 
 
@@ -68,6 +70,14 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
                 N_("Keys of payment providers, devices and vendors"),
                 "/staff/api-keys",
                 "key",
+            )
+        )
+        cards.append(
+            PortalCard(
+                N_("Vendor members"),
+                N_("Invite vendors' people to sign in"),
+                "/staff/invitations",
+                "✉️",
             )
         )
     return cards

@@ -38,7 +38,7 @@ class Organisation(Base):
 
 
 class User(Base):
-    """A person: a citizen, a department officer or an administrator."""
+    """A person: a citizen, a department officer, an administrator or a vendor's member."""
 
     __tablename__ = "identity_users"
 
@@ -54,6 +54,7 @@ class User(Base):
     department_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("identity_organisations.id"), index=True
     )
+    """The organisation the person acts for: an officer's department, a vendor member's vendor."""
     staff_roles: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
@@ -194,3 +195,26 @@ class SignInCounter(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class Invitation(Base):
+    """An administrator's invitation for a person to join an organisation (a vendor's staff).
+
+    Only the digest of its one-time code is kept; the code is shown once, to the administrator
+    who sends it on, and works once before it expires.
+    """
+
+    __tablename__ = "identity_invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("identity_organisations.id"), nullable=False, index=True
+    )
+    email: Mapped[str] = mapped_column(String(200), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    invited_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_users.id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -120,27 +120,6 @@ def build_router() -> APIRouter:
         with ctx.read() as session:
             rows = repo.users(session, role=Role.CITIZEN, search=q[:100] or None, limit=100)
             return ctx.render("identity/staff_citizens.html", citizens=rows, q=q)
-
-    @router.get("/staff/bindings", response_class=HTMLResponse)
-    def pending(ctx: Staff) -> Response:
-        with ctx.read() as session:
-            rows = [
-                b
-                for b in repo.pending_bindings(session, limit=200)
-                if b.kind != BindingKind.PAYMENT_METHOD or ctx.principal.role == Role.ADMIN
-            ]
-            owners = {b.user_id: service.get_user(session, b.user_id) for b in rows}
-            return ctx.render("identity/staff_bindings.html", bindings=rows, owners=owners)
-
-    @router.post("/staff/bindings/{binding_id}/decision", response_class=HTMLResponse)
-    def decide(
-        binding_id: uuid.UUID,
-        ctx: Staff,
-        decision: Annotated[Literal["verify", "reject"], Form()],
-    ) -> Response:
-        with ctx.write() as uow:
-            service.decide_binding(uow, binding_id, verified=decision == "verify")
-        return RedirectResponse("/staff/bindings", status_code=303)
 
     def _api_keys_page(ctx: PageContext, issued: str | None) -> Response:
         with ctx.read() as session:

@@ -150,3 +150,19 @@ def live_session(session: Session, token_hash: str, kind: str) -> PortalSession 
             PortalSession.ended_at.is_(None),
         )
     ).scalar_one_or_none()
+
+
+def bindings_of_value(
+    session: Session, kind: str, value: str, limit: int = 50
+) -> Sequence[Binding]:
+    """Every citizen's bindings of one identifier, newest first (a reviewer's evidence)."""
+    return (
+        session.execute(
+            select(Binding)
+            .where(Binding.kind == kind, Binding.value == value)
+            .order_by(Binding.created_at.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )

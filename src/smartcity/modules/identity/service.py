@@ -32,6 +32,7 @@ from smartcity.modules.identity.credentials import (
     sha256_hex,
     split_api_key,
 )
+from smartcity.modules.identity.invitations import add_member as add_member
 from smartcity.modules.identity.models import ApiKey, Binding, Organisation, PortalSession, User
 from smartcity.modules.identity.scopes import FULL_ACCESS, checked_scopes
 from smartcity.modules.identity.values import (
@@ -308,7 +309,7 @@ def set_verification_level(uow: UnitOfWork, person: Person, level: VerificationL
 
 
 def department_code_of(session: Session, user: Person) -> str | None:
-    """The code of an officer's department."""
+    """The code of an officer's department (a vendor's member: their organisation)."""
     if user.department_id is None:
         return None
     department = session.get(Organisation, user.department_id)
@@ -318,13 +319,17 @@ def department_code_of(session: Session, user: Person) -> str | None:
 def principal_for_user(
     session: Session, user: Person, *, scopes: frozenset[str], credential: str
 ) -> Principal:
-    """The principal a person acts as."""
+    """The principal a person acts as: an officer for their department, a vendor's member for
+    their organisation."""
+    role = Role(user.role)
+    belongs_to = department_code_of(session, user)
     return Principal(
         kind="user",
         id=str(user.id),
-        role=Role(user.role),
+        role=role,
         name=user.name,
-        department=department_code_of(session, user),
+        department=None if role == Role.VENDOR else belongs_to,
+        organisation=belongs_to if role == Role.VENDOR else None,
         scopes=scopes,
         credential=credential,
     )

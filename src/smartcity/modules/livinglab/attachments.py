@@ -18,6 +18,21 @@ from smartcity.modules.livinglab.service import get_proposal
 from smartcity.modules.livinglab.settings import LivinglabSettings
 
 _UNSAFE = re.compile(r"[^\w.\-()\u3400-\u9fff ]+")
+ACCEPTED_TYPES = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "text/plain",
+    "text/csv",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.",
+    "application/vnd.oasis.opendocument.",
+)
+"""What a proposal's files may be (prefixes of media types): documents a reviewer opens, never
+markup or programs, which are served as downloads anyway."""
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
 
 
@@ -62,8 +77,11 @@ def attach(
     if count >= settings.max_attachments_per_proposal:
         raise Conflict("this proposal has as many attachments as allowed", code="too_many_files")
     kind = content_type.split(";")[0].strip().lower()
-    if not _TYPE.match(kind):
-        kind = "application/octet-stream"
+    if not _TYPE.match(kind) or not kind.startswith(ACCEPTED_TYPES):
+        raise InvalidInput(
+            "attach a PDF, an image, plain text, CSV or an office document",
+            code="attachment_type_refused",
+        )
     row = Attachment(
         proposal_id=proposal.id,
         filename=clean_filename(filename),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import APIRouter
+
 from smartcity.core.auth import Principal, Role
 from smartcity.core.i18n import N_
 from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
@@ -51,12 +53,24 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
     return cards
 
 
+def _pages() -> APIRouter:
+    """The public pages and the work pages of officers and vendors, imported when the app is
+    built."""
+    from smartcity.modules.livinglab import pages, staff_pages, vendor_pages
+
+    router = APIRouter(include_in_schema=False)
+    router.include_router(pages.build_router())
+    router.include_router(staff_pages.build_router())
+    router.include_router(vendor_pages.build_router())
+    return router
+
+
 manifest = Manifest(
     name="livinglab",
     title=N_("Living lab"),
     depends_on=("identity", "sensors", "alerts"),
     api=lazy("smartcity.modules.livinglab.api:build_router"),
-    pages=lazy("smartcity.modules.livinglab.pages:build_router"),
+    pages=_pages,
     cli=lazy("smartcity.modules.livinglab.cli:build_cli"),
     migrations=HERE / "migrations" / "versions",
     templates=HERE / "templates",

@@ -32,7 +32,7 @@ from smartcity.modules.alerts.service import (
     resolve,
 )
 from smartcity.modules.alerts.values import Source, Verdict
-from smartcity.modules.identity.service import create_staff, ensure_organisation
+from smartcity.modules.identity.service import add_member, create_staff, ensure_organisation
 from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.livinglab import exchange
 from smartcity.modules.livinglab.demo_data import (
@@ -76,6 +76,8 @@ STAY = {
     S.EXTENDED: (60, 120),
 }
 DEMO_PASSWORD = "demo1234"  # noqa: S105  # the demo city's published password
+DEMO_VENDOR = "V-AUDIO"
+"""The vendor whose person the demo's vendor account is."""
 LIVE_DEVICES = ("LL-AIRBOX-01", "LL-AIRBOX-02", "LL-AIRBOX-03", "LL-AIRBOX-04")
 
 
@@ -728,6 +730,14 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         password=DEMO_PASSWORD,
         department_code="SCPMO",
         staff_roles=["expert"],
+    )
+    # The README's vendor account: a person of the vendor that runs the crash-detector pilot.
+    add_member(
+        uow,
+        DEMO_VENDOR,
+        name="陳經理（聲紋科技）",
+        email="vendor@demo.city",
+        password=DEMO_PASSWORD,
     )
     _cycle.update({0: 0, 1: 0})
     seeder = _Seeder(uow, platform)

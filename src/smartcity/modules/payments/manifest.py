@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import APIRouter
+
 from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
 from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
@@ -35,12 +37,22 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
     ]
 
 
+def _pages() -> APIRouter:
+    """The citizens' pages and the department console, imported only when the app is built."""
+    from smartcity.modules.payments import pages, staff_pages
+
+    router = APIRouter(include_in_schema=False)
+    router.include_router(pages.build_router())
+    router.include_router(staff_pages.build_router())
+    return router
+
+
 manifest = Manifest(
     name="payments",
     title=N_("Payments"),
     depends_on=("identity",),
     api=lazy("smartcity.modules.payments.api:build_router"),
-    pages=lazy("smartcity.modules.payments.pages:build_router"),
+    pages=_pages,
     cli=lazy("smartcity.modules.payments.cli:build_cli"),
     migrations=HERE / "migrations" / "versions",
     templates=HERE / "templates",
