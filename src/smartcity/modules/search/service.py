@@ -56,6 +56,7 @@ EMBED_TASK = "search.embed"
 # Questions repeat (quick replies, the same FAQ asked by many): their vectors are kept.
 QUERY_CACHE_SIZE = 2048
 _loading = threading.Lock()
+_cache_lock = threading.Lock()
 
 
 def key_of(model: str, kind: TextKind, text: str) -> str:
@@ -116,16 +117,20 @@ def embed_query(
     loaded = embedder_of(platform)
     if loaded.embedder is None:
         return None
-    cache = platform.services.setdefault(QUERY_CACHE, OrderedDict())
+    cache: OrderedDict[tuple[str, str], np.ndarray] = platform.services.setdefault(
+        QUERY_CACHE, OrderedDict()
+    )
     key = (kind.value, text)
-    vector = cache.get(key)
-    if vector is None:
-        vector = loaded.embedder.embed([text], kind)[0]
+    with _cache_lock:
+        vector = cache.get(key)
+        if vector is not None:
+            cache.move_to_end(key)
+            return vector
+    vector = np.asarray(loaded.embedder.embed([text], kind)[0], dtype=np.float32)
+    with _cache_lock:
         cache[key] = vector
         while len(cache) > QUERY_CACHE_SIZE:
             cache.popitem(last=False)
-    else:
-        cache.move_to_end(key)
     return vector
 
 
