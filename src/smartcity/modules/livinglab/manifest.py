@@ -54,7 +54,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
 manifest = Manifest(
     name="livinglab",
     title="城市實驗室 Living lab",
-    depends_on=("identity", "sensors", "alerts"),
+    depends_on=("identity", "sensors", "alerts", "search"),
     api=lazy("smartcity.modules.livinglab.api:build_router"),
     pages=lazy("smartcity.modules.livinglab.pages:build_router"),
     cli=lazy("smartcity.modules.livinglab.cli:build_cli"),

@@ -29,10 +29,13 @@ from smartcity.modules.search import embedder as embedders
 from smartcity.modules.search import repository as repo
 from smartcity.modules.search.dense import DenseIndex
 from smartcity.modules.search.fusion import Calibration, dense_lift, fuse
+from smartcity.modules.search.lexical import BM25, sentences, tfidf_cosine
+from smartcity.modules.search.lexical import tokens as lexical_tokens
 from smartcity.modules.search.settings import SearchSettings
 from smartcity.modules.search.values import Channel, TextKind
 
 __all__ = [
+    "BM25",
     "Calibration",
     "Channel",
     "DenseIndex",
@@ -43,10 +46,13 @@ __all__ = [
     "embedder_of",
     "fuse",
     "key_of",
+    "lexical_tokens",
     "report_health",
     "request_embeddings",
+    "sentences",
     "status",
     "stored_vectors",
+    "tfidf_cosine",
     "vectors_version",
 ]
 
