@@ -23,7 +23,13 @@ def build_router() -> APIRouter:
 
     @router.get("/healthz", summary="The process is alive")
     def healthz(ctx: Open) -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
+        # Modules report degraded modes here (search ranking lexically without its model).
+        reports = ctx.platform.services.get("health", {})
+        return {
+            "status": "ok",
+            "version": __version__,
+            **{name: report() for name, report in sorted(reports.items())},
+        }
 
     @router.get("/readyz", summary="The database answers and its schema is current")
     def readyz(ctx: Open) -> Response:

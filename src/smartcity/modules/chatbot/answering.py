@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
+
 from smartcity.core.city import current_city
 from smartcity.core.platform import Platform
 from smartcity.core.time import local_today
@@ -65,11 +67,16 @@ class Answer:
 
 
 def decide(
-    question: str, settings: ChatbotSettings, index: engine.AnswerIndex, today: date | None = None
+    question: str,
+    settings: ChatbotSettings,
+    index: engine.AnswerIndex,
+    today: date | None = None,
+    *,
+    query_vector: np.ndarray | None = None,
 ) -> Answer:
-    """Answer, suggest or decline (no logging)."""
+    """Answer, suggest or decline (no logging); with the question's vector, by both channels."""
     cleaned = textmod.clean_question(question)
-    result = index.search(cleaned, limit=3, today=today or local_today())
+    result = index.search(cleaned, limit=3, today=today or local_today(), query_vector=query_vector)
     if not result.candidates:
         return Answer(cleaned, Outcome.DECLINED, 0.0, message=_decline(settings))
     best = result.candidates[0]

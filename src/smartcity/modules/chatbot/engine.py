@@ -26,6 +26,7 @@ from scipy import sparse
 
 from smartcity.core.city import current_city
 from smartcity.modules.chatbot import text as textmod
+from smartcity.modules.search import service as search
 
 K1 = 1.2
 B = 0.75
@@ -69,6 +70,13 @@ CAL_SLOPE = 12.0
 # for a question of n distinct tokens, REF the typical length, n capped at twice REF.
 LENGTH_SLOPE = 0.16
 LENGTH_REF = 17
+# The dense channel (search): an item's best cosine between the question and its official
+# question or a taught phrasing, as its lift over the question's median cosine, is added to
+# the lexical coverage with this weight; tuned on the tuning halves only (docs/benchmarks.md).
+DENSE_WEIGHT = 1.5
+# The fused confidence: a logistic model of the lexical confidence, the dense lift and the
+# fused score's lead over the runner-up, fitted on the tuning halves (bench_chatbot_quality).
+FUSED = search.Calibration(lexical=4.72, dense=2.76, margin=3.63, bias=-4.19)
 
 
 @dataclass
@@ -95,6 +103,12 @@ class Candidate:
     doc: Doc
     score: float
     confidence: float
+    lexical: float = 0.0
+    """The lexical channel's confidence alone."""
+    lift: float = 0.0
+    """The dense channel's lift (0 without vectors)."""
+    lead: float = 0.0
+    """The score's lead over the best other candidate (negative below the first)."""
 
 
 @dataclass
@@ -175,6 +189,7 @@ class AnswerIndex:
         self._districts: dict[str, frozenset[str]] = {}
         self._lock = threading.RLock()
         self._built: _Built | None = None
+        self.dense = search.DenseIndex()
 
     # -- changes ------------------------------------------------------------------------
 
@@ -222,6 +237,8 @@ class AnswerIndex:
 
     def remove(self, item_ids: Iterable[str]) -> None:
         """Forget items (retired or deleted)."""
+        item_ids = list(item_ids)
+        self.dense.remove(item_ids)
         with self._lock:
             for item_id in item_ids:
                 self.docs.pop(item_id, None)
@@ -256,9 +273,24 @@ class AnswerIndex:
 
     # -- answering -------------------------------------------------------------------------
 
-    def search(self, question: str, *, limit: int = 3, today: date | None = None) -> Result:
-        """The best items for `question`, with a calibrated confidence in the first."""
-        return self._current().search(question, limit, today)
+    def search(
+        self,
+        question: str,
+        *,
+        limit: int = 3,
+        today: date | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> Result:
+        """The best items for `question`, with a calibrated confidence in the first.
+
+        With the question's vector (search's dense channel) and items' vectors stored, the
+        ranking and the confidence fuse both channels; without, they are lexical.
+        """
+        built = self._current()
+        dense = None
+        if query_vector is not None and len(self.dense):
+            dense = self.dense.scores(query_vector, built.item_ids)
+        return built.search(question, limit, today, dense)
 
 
 class _Built:
@@ -398,7 +430,9 @@ class _Built:
             )
         return Scores(unit, plain, body, aspect, len(terms))
 
-    def search(self, question: str, limit: int, today: date | None) -> Result:
+    def search(
+        self, question: str, limit: int, today: date | None, dense: np.ndarray | None = None
+    ) -> Result:
         found = self.scores(question)
         n_terms = found.n_terms
         if not len(found.unit):
@@ -421,7 +455,9 @@ class _Built:
                 ]
             )
             coverage, sure = coverage * factor, sure * factor
-        order = np.argsort(-coverage, kind="stable")
+        lift = search.dense_lift(dense) if dense is not None else None
+        ranking = coverage if lift is None else search.fuse(coverage, lift, DENSE_WEIGHT)
+        order = np.argsort(-ranking, kind="stable")
         picked: list[int] = []
         for position in order[: max(limit * 4, 12)]:
             doc = self.docs[int(position)]
@@ -430,19 +466,27 @@ class _Built:
                 or (doc.valid_until and doc.valid_until < today)
             ):
                 continue
-            if coverage[position] <= 0:
+            if ranking[position] <= 0:
                 break
             picked.append(int(position))
-            if len(picked) >= limit:
+            if len(picked) >= limit + 1:
                 break
         if not picked:
             return Result([], 0.0, n_terms)
-        confidence = calibrate(float(sure[picked[0]]), n_terms)
-        candidates = [
-            Candidate(self.docs[p], float(coverage[p]), calibrate(float(sure[p]), n_terms))
-            for p in picked[:limit]
-        ]
-        return Result(candidates, confidence, n_terms)
+
+        def candidate(p: int) -> Candidate:
+            lexical = calibrate(float(sure[p]), n_terms)
+            rivals = [ranking[q] for q in picked if q != p]
+            lead = float(ranking[p] - max(rivals)) if rivals else float(ranking[p])
+            if lift is None:
+                return Candidate(self.docs[p], float(ranking[p]), lexical, lexical, 0.0, lead)
+            confidence = FUSED.confidence(lexical, float(lift[p]), lead)
+            return Candidate(
+                self.docs[p], float(ranking[p]), confidence, lexical, float(lift[p]), lead
+            )
+
+        candidates = [candidate(p) for p in picked[:limit]]
+        return Result(candidates, candidates[0].confidence, n_terms)
 
 
 def calibrate(coverage: float, n_terms: int) -> float:

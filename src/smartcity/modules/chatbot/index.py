@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from smartcity.core.platform import Platform
@@ -16,38 +17,75 @@ from smartcity.modules.chatbot.links import shown as shown_links
 from smartcity.modules.chatbot.models import Item
 from smartcity.modules.chatbot.settings import ChatbotSettings
 from smartcity.modules.chatbot.values import ItemStatus
+from smartcity.modules.search import service as search
 
 INDEX_SERVICE = "chatbot.index"
 
+# Reads the stored vectors of some texts (search's `stored_vectors` on this platform).
+VectorReader = Callable[[Session, Sequence[str]], dict[str, np.ndarray]]
+
 
 class IndexHolder:
-    """A platform's answering index, refreshed when the knowledge-base version moves."""
+    """A platform's answering index, refreshed when the knowledge-base version moves.
+
+    The dense side reads each changed item's vectors from the database (never embeds):
+    texts whose vectors are not stored yet wait in `awaiting` and are read again when
+    search's vector version moves; `unrequested` are those nobody has asked search to embed
+    yet (items stored before the search module was), for the next write to ask.
+    """
 
     def __init__(
-        self, home_places: Sequence[str] | None = None, districts: Sequence[str] | None = None
+        self,
+        home_places: Sequence[str] | None = None,
+        districts: Sequence[str] | None = None,
+        vectors: VectorReader | None = None,
     ) -> None:
         self.index = engine.AnswerIndex(home_places, districts)
         self._lock = threading.Lock()
+        self._vectors = vectors
+        self._vectors_version = -1
+        self.awaiting: dict[str, list[str]] = {}
+        self.unrequested: set[str] = set()
         self.last_refresh_seconds = 0.0
 
     def refresh(self, session: Session) -> engine.AnswerIndex:
         """Bring the index up to the stored version (only the changed items are re-read)."""
         version = repo.kb_version(session)
-        if version == self.index.version:
+        vectors_version = search.vectors_version(session) if self._vectors else -1
+        if version == self.index.version and (
+            not self.awaiting or vectors_version == self._vectors_version
+        ):
             return self.index
         with self._lock:
-            if version == self.index.version:
-                return self.index
-            started = time.perf_counter()
-            items = repo.items_changed_since(session, self.index.version)
-            variants = repo.variant_texts(session, [item.id for item in items])
-            active = [item for item in items if item.status == ItemStatus.ACTIVE.value]
-            self.index.remove(str(item.id) for item in items if item not in active)
-            self.index.upsert(doc_of(item, variants.get(item.id, [])) for item in active)
-            self.index.rebuild()
-            self.index.version = version
-            self.last_refresh_seconds = time.perf_counter() - started
+            if version != self.index.version:
+                started = time.perf_counter()
+                items = repo.items_changed_since(session, self.index.version)
+                variants = repo.variant_texts(session, [item.id for item in items])
+                active = [item for item in items if item.status == ItemStatus.ACTIVE.value]
+                gone = [str(item.id) for item in items if item not in active]
+                self.index.remove(gone)
+                for item_id in gone:
+                    self.awaiting.pop(item_id, None)
+                docs = [doc_of(item, variants.get(item.id, [])) for item in active]
+                self.index.upsert(docs)
+                self.index.rebuild()
+                self.awaiting.update({doc.item_id: [doc.question, *doc.variants] for doc in docs})
+                self.index.version = version
+                self.last_refresh_seconds = time.perf_counter() - started
+            if self._vectors and self.awaiting and vectors_version != self._vectors_version:
+                self._read_vectors(session, self._vectors)
+                self._vectors_version = vectors_version
         return self.index
+
+    def _read_vectors(self, session: Session, reader: VectorReader) -> None:
+        wanted = [text for texts in self.awaiting.values() for text in texts]
+        found = reader(session, wanted)
+        for item_id, texts in list(self.awaiting.items()):
+            have = [found[t] for t in texts if t in found]
+            self.index.dense.set(item_id, have)
+            if len(have) == len(texts):
+                del self.awaiting[item_id]
+        self.unrequested = {t for texts in self.awaiting.values() for t in texts if t not in found}
 
 
 def doc_of(item: Item, variants: Sequence[str]) -> engine.Doc:
@@ -72,11 +110,16 @@ def index_of(platform: Platform) -> IndexHolder:
     holder = platform.services.get(INDEX_SERVICE)
     if holder is None:
         settings = settings_of(platform, "chatbot", ChatbotSettings)
+
+        def vectors(session: Session, texts: Sequence[str]) -> dict[str, np.ndarray]:
+            return search.stored_vectors(session, platform, texts, search.TextKind.QUERY)
+
         holder = platform.services.setdefault(
             INDEX_SERVICE,
             IndexHolder(
                 settings.home_places.split(",") if settings.home_places else None,
                 settings.districts.split(",") if settings.districts else None,
+                vectors if search.embedder_of(platform).embedder else None,
             ),
         )
     if not isinstance(holder, IndexHolder):

@@ -34,6 +34,7 @@ from smartcity.modules.chatbot.models import Item, ItemVersion, Variant
 from smartcity.modules.chatbot.privacy import mask_personal_data
 from smartcity.modules.chatbot.values import ItemStatus, VariantSource
 from smartcity.modules.identity.service import get_organisation
+from smartcity.modules.search import service as search
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def _snapshot(item: Item, variants: Sequence[str]) -> dict[str, Any]:
 
 def _record_version(uow: UnitOfWork, item: Item) -> None:
     texts = [v.text for v in repo.variants_of(uow.session, item.id)]
+    # The item's phrasings are matched by meaning once embedded, after this commit.
+    search.request_embeddings(uow, [item.question, *texts], search.TextKind.QUERY)
     uow.session.add(
         ItemVersion(
             item_id=item.id,

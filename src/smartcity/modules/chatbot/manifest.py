@@ -44,7 +44,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
 manifest = Manifest(
     name="chatbot",
     title=N_("Chatbot"),
-    depends_on=("identity",),
+    depends_on=("identity", "search"),
     api=lazy("smartcity.modules.chatbot.api:build_router"),
     pages=lazy("smartcity.modules.chatbot.pages:build_router"),
     cli=lazy("smartcity.modules.chatbot.cli:build_cli"),

@@ -14,6 +14,7 @@ from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
 from smartcity.core.time import local_today
 from smartcity.modules.chatbot import engine
+from smartcity.modules.chatbot import text as textmod
 from smartcity.modules.chatbot.answering import (
     Answer,
     Suggestion,
@@ -56,6 +57,7 @@ from smartcity.modules.chatbot.triage import (
     triage_queue,
 )
 from smartcity.modules.chatbot.values import Channel, Outcome
+from smartcity.modules.search import service as search
 
 __all__ = [
     "Answer",
@@ -115,13 +117,21 @@ def ask(
     cleaned = citizen_text(question)
     if not cleaned:
         raise EmptyQuestion("the question is empty")
+    holder = index_of(platform)
     with platform.db.read_session() as session:
-        index = index_of(platform).refresh(session)
-    answer = decide(cleaned, settings_of(platform), index)
+        index = holder.refresh(session)
+    vector = (
+        search.embed_query(platform, textmod.clean_question(cleaned)) if len(index.dense) else None
+    )
+    answer = decide(cleaned, settings_of(platform), index, query_vector=vector)
     if log:
         with platform.unit_of_work(system_actor("chatbot")) as uow:
             row = log_question(uow, answer, channel=channel, user_ref=user_ref)
             answer.question_id = str(row.id)
+            if holder.unrequested:
+                # Items stored before their texts were embedded: have search do it now.
+                search.request_embeddings(uow, sorted(holder.unrequested), search.TextKind.QUERY)
+                holder.unrequested = set()
     return answer
 
 

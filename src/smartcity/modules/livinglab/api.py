@@ -60,6 +60,8 @@ from smartcity.modules.livinglab.schemas import (
     ReportIn,
     ReportOut,
     ScoreIn,
+    Similar,
+    SimilarIn,
     Suggestion,
     TransitionIn,
     TransitionOut,
@@ -169,7 +171,7 @@ def build_router() -> APIRouter:
     )
     def matches(challenge_id: uuid.UUID, ctx: Staff) -> list[Match]:
         with ctx.read() as session:
-            rows = ranking.matches(session, caller(ctx, session), challenge_id)
+            rows = ranking.matches(session, caller(ctx, session), challenge_id, ctx.platform)
             return [Match(**r) for r in rows]
 
     # -- proposals ------------
@@ -187,6 +189,23 @@ def build_router() -> APIRouter:
         with ctx.write() as uow:
             row = service.submit_proposal(uow, caller(ctx, uow.session), **body.model_dump())
             return Created(id=row.id)
+
+    @router.post(
+        "/proposals/similar",
+        response_model=list[Similar],
+        summary="Proposals like one being written (the caller's own, or all for staff)",
+    )
+    def similar_proposals(body: SimilarIn, ctx: Participant) -> list[Similar]:
+        with ctx.read() as session:
+            rows = ranking.similar_proposals(
+                session,
+                ctx.platform,
+                caller(ctx, session),
+                title=body.title,
+                summary=body.summary,
+                domain=body.domain.value if body.domain else None,
+            )
+            return [Similar(**r) for r in rows]
 
     @router.get("/proposals/{proposal_id}", response_model=ProposalOut, summary="A proposal")
     def get_proposal(proposal_id: uuid.UUID, ctx: Participant) -> ProposalOut:

@@ -68,7 +68,7 @@ def _pages() -> APIRouter:
 manifest = Manifest(
     name="livinglab",
     title=N_("Living lab"),
-    depends_on=("identity", "sensors", "alerts"),
+    depends_on=("identity", "sensors", "alerts", "search"),
     api=lazy("smartcity.modules.livinglab.api:build_router"),
     pages=_pages,
     cli=lazy("smartcity.modules.livinglab.cli:build_cli"),

@@ -5,11 +5,13 @@ the reasons shown to the reviewing officer."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from smartcity.modules.livinglab.textindex import BM25, CONCEPTS, tokens
+from smartcity.modules.livinglab.textindex import CONCEPTS, tokens
 from smartcity.modules.livinglab.values import DOMAIN_NAMES, Domain
+from smartcity.modules.search.service import BM25
 
 TEXT_WEIGHT = 0.6
 DOMAIN_BONUS = 0.25
@@ -17,6 +19,19 @@ SAME_CHALLENGE_BONUS = 0.3
 FIELD_BONUS = 0.1
 KIND_BONUS = 0.05
 LATE_PENALTY = 0.1
+# The dense channel (search): an offer's closeness in meaning, as its lift over the median
+# offer, is added to the normalised lexical score with this weight (bench_livinglab_matching).
+DENSE_WEIGHT = 8.0
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """How close an offer is to a need by meaning, and the sentences that meet best."""
+
+    lift: float
+    """Sentence-aligned cosine minus the median over the offers ranked."""
+    need_sentence: str
+    offer_sentence: str
 
 
 @dataclass(frozen=True)
@@ -86,8 +101,24 @@ def _shared_reason(index: BM25, query_tokens: list[str], i: int, similarity: flo
     return f"文字相近 text similarity {similarity:.2f}: {words}"
 
 
-def rank_offers(need: Need, offers: list[Offer], today: date | None = None) -> list[Ranked]:
-    """Every offer ranked for `need`, best first, each with its reasons."""
+def _meaning_reason(meaning: Meaning) -> str:
+    return (
+        f"語意相近 closest in meaning ({meaning.lift:+.2f}): "
+        f"「{meaning.need_sentence}」↔「{meaning.offer_sentence}」"
+    )
+
+
+def rank_offers(
+    need: Need,
+    offers: list[Offer],
+    today: date | None = None,
+    meanings: Mapping[str, Meaning] | None = None,
+) -> list[Ranked]:
+    """Every offer ranked for `need`, best first, each with its reasons.
+
+    With `meanings` (by offer id, from search's dense channel), closeness in meaning adds
+    to the text score and the sentences that met are shown.
+    """
     if not offers:
         return []
     index, query_tokens, similarity = _text_scores(
@@ -97,6 +128,10 @@ def rank_offers(need: Need, offers: list[Offer], today: date | None = None) -> l
     for i, offer in enumerate(offers):
         score = TEXT_WEIGHT * similarity[i]
         reasons = [_shared_reason(index, query_tokens, i, similarity[i])]
+        meaning = (meanings or {}).get(offer.id)
+        if meaning is not None:
+            score += TEXT_WEIGHT * DENSE_WEIGHT * meaning.lift
+            reasons.append(_meaning_reason(meaning))
         if offer.domain == need.domain:
             score += DOMAIN_BONUS
             reasons.append(f"同領域 same domain: {_domain_label(need.domain)}")

@@ -214,7 +214,7 @@ def build_router() -> APIRouter:
             if challenge:
                 try:
                     chosen = service.get_challenge(session, uuid.UUID(challenge))
-                    matches = ranking.matches(session, who, chosen.id)[:10]
+                    matches = ranking.matches(session, who, chosen.id, ctx.platform)[:10]
                 except (ValueError, DomainError):
                     chosen, matches = None, []
             titles = {p.id: p.title for p in service.open_proposals(session)}

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from smartcity.core.errors import PermissionDenied
+from smartcity.core.platform import Platform
 from smartcity.core.time import local_today
-from smartcity.modules.livinglab import matching, service
+from smartcity.modules.livinglab import matching, semantic, service
 from smartcity.modules.livinglab.access import Caller
 from smartcity.modules.livinglab.models import Challenge, Field, Proposal
 from smartcity.modules.livinglab.values import ChallengeStatus
@@ -48,8 +49,14 @@ def _fields(session: Session) -> dict[str, Field]:
     return {str(f.id): f for f in service.list_fields(session)}
 
 
-def matches(session: Session, caller: Caller, challenge_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Every open proposal ranked for a challenge, best first, with reasons."""
+def matches(
+    session: Session,
+    caller: Caller,
+    challenge_id: uuid.UUID,
+    platform: Platform | None = None,
+) -> list[dict[str, Any]]:
+    """Every open proposal ranked for a challenge, best first, with reasons (by meaning too,
+    given the platform)."""
     challenge = service.get_challenge(session, challenge_id)
     if not (caller.office or caller.acts_for(challenge.department)):
         raise PermissionDenied(
@@ -57,8 +64,19 @@ def matches(session: Session, caller: Caller, challenge_id: uuid.UUID) -> list[d
             code="not_your_department",
         )
     fields = _fields(session)
+    proposals = service.open_proposals(session)
+    meanings = (
+        semantic.meanings(
+            session,
+            platform,
+            semantic.challenge_sentences(challenge),
+            {str(p.id): semantic.of_proposal(p) for p in proposals},
+        )
+        if platform is not None
+        else None
+    )
     ranked = matching.rank_offers(
-        need_of(challenge, fields), [offer_of(p) for p in service.open_proposals(session)]
+        need_of(challenge, fields), [offer_of(p) for p in proposals], meanings=meanings
     )
     return [
         {"proposal_id": uuid.UUID(r.id), "score": r.score, "reasons": r.reasons} for r in ranked
@@ -121,3 +139,45 @@ def suggestions(session: Session, caller: Caller, proposal_id: uuid.UUID) -> lis
             }
         )
     return out
+
+
+def similar_proposals(
+    session: Session,
+    platform: Platform,
+    caller: Caller,
+    *,
+    title: str,
+    summary: str,
+    domain: str | None = None,
+    limit: int = 5,
+) -> list[dict[str, Any]]:
+    """Proposals the caller may see that resemble one being written, closest first.
+
+    A vendor is shown their own earlier proposals, staff every proposal past draft (the
+    proposals' visibility rule): enough to avoid proposing the same pilot twice.
+    """
+    visible = [p for p in service.list_proposals(session, caller) if p.title or p.summary]
+    if not visible:
+        return []
+    draft = matching.Need(id="", title=title, text=summary, domain=domain or "")
+    meanings = semantic.meanings(
+        session,
+        platform,
+        semantic.proposal_sentences(title, summary),
+        {str(p.id): semantic.of_proposal(p) for p in visible},
+    )
+    ranked = matching.rank_offers(draft, [offer_of(p) for p in visible], meanings=meanings)
+    titles = {str(p.id): p.title for p in visible}
+    return [
+        {
+            "proposal_id": uuid.UUID(r.id),
+            "title": titles[r.id],
+            "score": r.score,
+            "reasons": [
+                reason
+                for reason in r.reasons
+                if reason.startswith(("文字相近", "語意相近", "同領域"))
+            ],
+        }
+        for r in ranked[:limit]
+    ]

@@ -200,6 +200,23 @@ class Match(BaseModel):
     reasons: list[str]
 
 
+class SimilarIn(In):
+    """A proposal being written: what to compare it with."""
+
+    title: Text200
+    summary: Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+    domain: Domain | None = None
+
+
+class Similar(BaseModel):
+    """A proposal like the one being written, with why it looks alike."""
+
+    proposal_id: uuid.UUID
+    title: str
+    score: float
+    reasons: list[str]
+
+
 class Suggestion(BaseModel):
     """A department, challenge or field suggested for a bottom-up proposal."""
 

@@ -22,6 +22,7 @@ from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.service import get_organisation
 from smartcity.modules.livinglab import kpis as kpi_values
+from smartcity.modules.livinglab import semantic
 from smartcity.modules.livinglab.access import Caller
 from smartcity.modules.livinglab.models import (
     Booking,
@@ -185,6 +186,7 @@ def publish_challenge(uow: UnitOfWork, caller: Caller, **values: Any) -> Challen
     )
     uow.session.add(row)
     uow.session.flush()
+    semantic.request(uow, semantic.challenge_sentences(row))
     uow.audit(
         "livinglab.challenge.published",
         "challenge",
@@ -258,6 +260,7 @@ def submit_proposal(uow: UnitOfWork, caller: Caller, **values: Any) -> Proposal:
     )
     uow.session.add(row)
     uow.session.flush()
+    semantic.request(uow, semantic.of_proposal(row))
     uow.audit(
         "livinglab.proposal.created",
         "proposal",
@@ -294,6 +297,7 @@ def edit_proposal(
     for key, value in changes.items():
         if value is not None:
             setattr(row, key, value)
+    semantic.request(uow, semantic.of_proposal(row))
     uow.audit("livinglab.proposal.edited", "proposal", row.id, {"fields": sorted(changes)})
     return row
 

@@ -1,22 +1,12 @@
-"""Traditional-Chinese text understanding without model downloads.
+"""livinglab's concept lexicon for the search service's lexical channel.
 
-Text becomes tokens three ways: character bigrams of each CJK run (Chinese has no
-spaces, and bigrams are the classic segmentation-free unit for it), lower-cased
-Latin words and numbers, and *concepts*: a small hand-written lexicon folds
-synonyms that share no characters (停車格 / 車位 / 格位) into one token. BM25
-(Robertson & Zaragoza, "The Probabilistic Relevance Framework", 2009) ranks
-documents against a query over those tokens.
+A small hand-written lexicon folds synonyms of the pilot domains that share no characters
+(停車格 / 車位 / 格位) into one token; search's BM25 over character bigrams does the rest.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
-
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9\-+.]*|\d+(?:\.\d+)?")
+from smartcity.modules.search import service as search
 
 # Each concept: the terms that mean it. Written for the pilot domains of the demo city.
 CONCEPTS: dict[str, tuple[str, ...]] = {
@@ -94,77 +84,7 @@ def concepts_in(text: str) -> set[str]:
 
 def tokens(text: str, *, with_concepts: bool = True) -> list[str]:
     """Character bigrams of CJK runs, Latin words and (optionally) concept tokens."""
-    out: list[str] = []
-    for run in _CJK_RUN.findall(text):
-        if len(run) == 1:
-            out.append(run)
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    out.extend(word.lower() for word in _LATIN.findall(text))
-    if with_concepts:
-        # A concept counts as much as a few shared bigrams: it bridges synonyms.
-        for concept in concepts_in(text):
-            out.extend([f"#{concept}"] * 2)
-    return out
-
-
-class BM25:
-    """Okapi BM25 over pre-tokenised documents."""
-
-    def __init__(self, documents: Sequence[Sequence[str]], k1: float = 1.4, b: float = 0.6):
-        self.k1 = k1
-        self.b = b
-        self.docs = [Counter(doc) for doc in documents]
-        self.lengths = [len(doc) for doc in documents]
-        self.average = (sum(self.lengths) / len(self.lengths)) if self.lengths else 0.0
-        frequency: Counter[str] = Counter()
-        for doc in self.docs:
-            frequency.update(doc.keys())
-        n = len(self.docs)
-        self.idf = {
-            term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in frequency.items()
-        }
-
-    def scores(self, query: Iterable[str]) -> list[float]:
-        """The BM25 score of every document for `query`."""
-        terms = Counter(query)
-        result = []
-        for doc, length in zip(self.docs, self.lengths, strict=True):
-            total = 0.0
-            norm = self.k1 * (1 - self.b + self.b * length / (self.average or 1))
-            for term in terms:
-                tf = doc.get(term, 0)
-                if tf:
-                    total += self.idf[term] * tf * (self.k1 + 1) / (tf + norm)
-            result.append(total)
-        return result
-
-    def shared(self, query: Iterable[str], index: int, limit: int = 5) -> list[str]:
-        """The most telling query terms document `index` shares (for reasons)."""
-        doc = self.docs[index]
-        common = {t for t in query if t in doc}
-        return sorted(common, key=lambda t: -self.idf.get(t, 0))[:limit]
-
-
-def tfidf_cosine(query: str, documents: Sequence[str]) -> list[float]:
-    """Plain TF-IDF cosine over character bigrams: the reference ranking in the benchmark."""
-    docs = [Counter(tokens(d, with_concepts=False)) for d in documents]
-    n = len(docs)
-    df: Counter[str] = Counter()
-    for doc in docs:
-        df.update(doc.keys())
-    idf = {t: math.log((1 + n) / (1 + f)) + 1 for t, f in df.items()}
-
-    def vector(counts: Counter[str]) -> dict[str, float]:
-        return {t: c * idf.get(t, math.log(1 + n) + 1) for t, c in counts.items()}
-
-    q = vector(Counter(tokens(query, with_concepts=False)))
-    q_norm = math.sqrt(sum(v * v for v in q.values())) or 1.0
-    result = []
-    for doc in docs:
-        d = vector(doc)
-        d_norm = math.sqrt(sum(v * v for v in d.values())) or 1.0
-        result.append(sum(v * d.get(t, 0.0) for t, v in q.items()) / (q_norm * d_norm))
-    return result
+    return search.lexical_tokens(text, concepts_in if with_concepts else None)
 
 
 def readable(term: str) -> str:

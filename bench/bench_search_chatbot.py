@@ -1,0 +1,284 @@
+# ruff: noqa: E501  # report lines are easier to read whole
+"""chatbot through the search service: lexical alone against lexical + dense, cold and warm.
+
+Run: python bench/bench_search_chatbot.py [--tune]   (needs ../shared/data/faq/; skips cleanly without)
+
+Two development sets, each split in halves before any tuning:
+- the team's ../shared/data/faq/dev-questions.jsonl, halves by item as bench_chatbot_quality.py
+  splits them (even-numbered items and unanswerable questions tune, odd ones are held out);
+- bench/data/chatbot-voices.jsonl: long LINE-style messages, indirect questions naming none of
+  the item's words and short aspect questions among sibling items, three phrasings per item,
+  plus out-of-scope questions; items and out-of-scope questions are shuffled with
+  random.Random(SEED) and the first half tunes, the second is held out.
+Cold: the FAQ's 1,877 items only. Warm: one phrasing of each item taught (the first of the
+voices set, the first question of an item in the team's set), the *other* phrasings asked.
+Vectors come from the platform's own store (bench/semantic_bank.py, var/bench/search.db):
+the first run embeds what is missing (minutes), later runs read them as a cold start does.
+--tune fits DENSE_WEIGHT and the fused calibration on the tuning halves and prints them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from semantic_bank import ROOT, bench_platform
+
+from smartcity.modules.chatbot import engine, importer, service
+from smartcity.modules.chatbot.settings import ChatbotSettings
+from smartcity.modules.search import service as search
+from smartcity.modules.search.values import TextKind
+
+FAQ = ROOT.parent / "shared" / "data" / "faq"
+VOICES = ROOT / "bench" / "data" / "chatbot-voices.jsonl"
+SEED = 16
+
+
+@dataclass
+class Question:
+    text: str
+    source_id: str | None
+    half: str  # "tune" or "held"
+    taught: bool = False  # asked warm only (another phrasing of its item was taught)
+
+
+def team_set() -> tuple[list[Question], dict[str, list[str]]]:
+    """The team's dev questions: cold questions, and the taught first phrasings."""
+    rows = [json.loads(line) for line in (FAQ / "dev-questions.jsonl").open(encoding="utf-8")]
+    items: dict[str, int] = {}
+    unanswerable = 0
+    out: list[Question] = []
+    taught: dict[str, list[str]] = {}
+    for row in rows:
+        sid = row["source_id"]
+        if sid:
+            number = items.setdefault(sid, len(items))
+        else:
+            number, unanswerable = unanswerable, unanswerable + 1
+        half = "held" if number % 2 else "tune"
+        again = bool(sid and sid in taught)
+        if sid and not again:
+            taught[sid] = [row["q"]]
+        out.append(Question(row["q"], sid, half, taught=again))
+    return out, taught
+
+
+def voices_set() -> tuple[list[Question], dict[str, list[str]]]:
+    """The voices set: every phrasing cold; the first taught, the others asked warm."""
+    rows = [json.loads(line) for line in VOICES.open(encoding="utf-8")]
+    answerable = [r for r in rows if r["source_id"]]
+    other = [r for r in rows if not r["source_id"]]
+    rng = random.Random(SEED)
+    rng.shuffle(answerable)
+    rng.shuffle(other)
+    out: list[Question] = []
+    taught: dict[str, list[str]] = {}
+    for group in (answerable, other):
+        for position, row in enumerate(group):
+            half = "tune" if position < len(group) / 2 else "held"
+            if row["source_id"]:
+                taught[row["source_id"]] = [row["phrasings"][0]]
+                out.append(Question(row["phrasings"][0], row["source_id"], half))
+                out += [
+                    Question(p, row["source_id"], half, taught=True) for p in row["phrasings"][1:]
+                ]
+                # The taught phrasing is asked cold too, not warm.
+                out += [Question(p, row["source_id"], half) for p in row["phrasings"][1:]]
+            else:
+                out.append(Question(row["q"], None, half))
+                out.append(Question(row["q"], None, half, taught=True))
+    return out, taught
+
+
+def build(
+    records: list[importer.ItemRecord], taught: dict[str, list[str]], vectors: dict[str, np.ndarray]
+) -> engine.AnswerIndex:
+    index = engine.AnswerIndex()
+    index.upsert(
+        engine.Doc(
+            item_id=r.source_id or "",
+            source_id=r.source_id,
+            question=r.question,
+            answer=r.answer,
+            keywords=r.keywords,
+            variants=taught.get(r.source_id or "", []),
+            links=r.links,
+        )
+        for r in records
+    )
+    index.rebuild()
+    for r in records:
+        texts = [r.question, *taught.get(r.source_id or "", [])]
+        index.dense.set(r.source_id or "", [vectors[t] for t in texts if t in vectors])
+    return index
+
+
+@dataclass
+class Outcome:
+    question: Question
+    best: str | None
+    top3: list[str]
+    answered: bool
+    confidence: float
+    features: tuple[float, float, float]
+
+
+def run(
+    index: engine.AnswerIndex, questions: list[Question], vectors: dict[str, np.ndarray] | None
+) -> list[Outcome]:
+    settings = ChatbotSettings()
+    out = []
+    for q in questions:
+        vector = vectors.get(q.text) if vectors is not None else None
+        answer = service.decide(q.text, settings, index, query_vector=vector)
+        result = index.search(q.text, limit=3, query_vector=vector)
+        top3 = [c.doc.source_id or "" for c in result.candidates]
+        out.append(
+            Outcome(
+                q,
+                answer.item.source_id if answer.item else None,
+                top3,
+                answer.answered,
+                answer.confidence,
+                (0.0, 0.0, 0.0),
+            )
+        )
+    return out
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    answerable = [o for o in outcomes if o.question.source_id]
+    other = [o for o in outcomes if not o.question.source_id]
+    right = sum(o.answered and o.best == o.question.source_id for o in answerable)
+    top1 = sum(bool(o.top3) and o.top3[0] == o.question.source_id for o in answerable)
+    top3 = sum(o.question.source_id in o.top3 for o in answerable)
+    declined = sum(not o.answered for o in other)
+    n, m = max(len(answerable), 1), max(len(other), 1)
+    return (
+        f"right {right / n:6.1%}  top-1 {top1 / n:6.1%}  top-3 {top3 / n:6.1%} of {len(answerable):3}"
+        f"  | declined {declined / m:6.1%} of {len(other):2}"
+    )
+
+
+def reliability(outcomes: list[Outcome]) -> list[str]:
+    """How often the top item is right, by stated confidence (out-of-scope: never right)."""
+    bins = [0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01]
+    lines = []
+    for low, high in pairwise(bins):
+        inside = [o for o in outcomes if low <= o.confidence < high]
+        if not inside:
+            continue
+        right = sum(bool(o.top3) and o.top3[0] == o.question.source_id for o in inside)
+        mean = sum(o.confidence for o in inside) / len(inside)
+        lines.append(
+            f"| {low:.1f}–{min(high, 1.0):.1f} | {len(inside)} | {mean:.2f} | {right / len(inside):.0%} |"
+        )
+    return lines
+
+
+def ensure_vectors(texts: list[str]) -> dict[str, np.ndarray]:
+    platform = bench_platform()
+    started = time.perf_counter()
+    added = search.embed_missing(platform, texts, TextKind.QUERY)
+    if added:
+        print(f"embedded {added} new texts in {time.perf_counter() - started:.0f} s")
+    with platform.db.read_session() as session:
+        return search.stored_vectors(session, platform, texts, TextKind.QUERY)
+
+
+def main() -> None:
+    if not (FAQ / "taipei-faq-2017.xml").exists():
+        print("skipped: ../shared/data/faq is absent")
+        return
+    records = importer.parse_taipei_faq_xml((FAQ / "taipei-faq-2017.xml").read_bytes())
+    sets = {"team": team_set(), "voices": voices_set()}
+    texts = [r.question for r in records] + [q.text for qs, _ in sets.values() for q in qs]
+    vectors = ensure_vectors(texts)
+    cold = build(records, {}, vectors)
+    if "--tune" in sys.argv:
+        tune(records, sets, vectors)
+        return
+    print(f"items {len(records)}; DENSE_WEIGHT {engine.DENSE_WEIGHT}; {engine.FUSED}")
+    held_fused: list[Outcome] = []
+    for name, (questions, taught) in sets.items():
+        warm = build(records, taught, vectors)
+        for half in ("tune", "held"):
+            cold_qs = [q for q in questions if q.half == half and not q.taught]
+            warm_qs = [q for q in questions if q.half == half and q.taught]
+            for label, vecs in (("lexical", None), ("fused  ", vectors)):
+                c = run(cold, cold_qs, vecs)
+                w = run(warm, warm_qs, vecs)
+                print(f"{name:6} {half:4} {label} cold: {summary(c)}")
+                print(f"{name:6} {half:4} {label} warm: {summary(w)}")
+                if half == "held" and vecs is not None:
+                    held_fused += c
+    print("\nreliability of the fused confidence, cold, held-out halves of both sets")
+    print("| confidence | questions | mean stated | top item right |\n|---|---|---|---|")
+    print("\n".join(reliability(held_fused)))
+
+
+def tune(
+    records: list[importer.ItemRecord],
+    sets: dict[str, tuple[list[Question], dict[str, list[str]]]],
+    vectors: dict[str, np.ndarray],
+) -> None:
+    """Fit DENSE_WEIGHT (top-1, averaged over the two sets so the larger does not decide
+    alone) then the calibration (logistic regression) on the tuning halves."""
+    cases = []
+    for name, (questions, taught) in sets.items():
+        warm = build(records, taught, vectors)
+        cold = build(records, {}, vectors)
+        for q in questions:
+            if q.half == "tune":
+                cases.append((name, warm if q.taught else cold, q))
+    found_rates: dict[float, float] = {}
+    for weight in (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0):
+        engine.DENSE_WEIGHT = weight
+        rates = []
+        for name in sets:
+            hits = total = 0
+            for case_set, index, q in cases:
+                if case_set == name and q.source_id:
+                    found = index.search(q.text, limit=1, query_vector=vectors.get(q.text))
+                    hits += (
+                        bool(found.candidates) and found.candidates[0].doc.source_id == q.source_id
+                    )
+                    total += 1
+            rates.append(hits / total)
+        rate = sum(rates) / len(rates)
+        print(f"DENSE_WEIGHT {weight}: top-1 {rate:.1%} ({', '.join(f'{r:.1%}' for r in rates)})")
+        found_rates[weight] = round(rate, 6)
+    # Ties are common on so few questions: the middle of the best plateau is the least fragile.
+    plateau = [w for w, r in found_rates.items() if r == max(found_rates.values())]
+    best_weight = plateau[len(plateau) // 2]
+    engine.DENSE_WEIGHT = best_weight
+    rows, labels = [], []
+    for _name, index, q in cases:
+        found = index.search(q.text, limit=3, query_vector=vectors[q.text])
+        if found.candidates:
+            top = found.candidates[0]
+            rows.append((top.lexical, top.lift, top.lead))
+            labels.append(top.doc.source_id == q.source_id)
+    x = np.array(rows)
+    y = np.array(labels, dtype=float)
+    w = np.zeros(4)
+    design = np.hstack([x, np.ones((len(x), 1))])
+    for _ in range(20000):
+        p = 1 / (1 + np.exp(-design @ w))
+        w -= 0.5 * (design.T @ (p - y) / len(y) + 1e-3 * np.r_[w[:3], 0])
+    print(f"DENSE_WEIGHT = {best_weight}")
+    print(
+        f"FUSED = search.Calibration(lexical={w[0]:.2f}, dense={w[1]:.2f}, margin={w[2]:.2f}, bias={w[3]:.2f})"
+    )
+
+
+if __name__ == "__main__":
+    main()

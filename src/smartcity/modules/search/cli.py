@@ -1,0 +1,26 @@
+"""`smartcity search …`: which ranking is in use and how many vectors are stored."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from smartcity.core.platform import Platform
+from smartcity.modules.search import repository as repo
+from smartcity.modules.search.service import status
+
+
+def build_cli() -> typer.Typer:
+    """The `smartcity search` sub-commands."""
+    app = typer.Typer(help="語意搜尋 Semantic search: the model in use and the stored vectors.")
+
+    @app.command("status")
+    def show_status(ctx: typer.Context) -> None:
+        """Print the ranking in use (fused or lexical, and why) and the stored vectors, as JSON."""
+        platform: Platform = ctx.obj
+        with platform.db.read_session() as session:
+            stored = repo.count_vectors(session)
+        typer.echo(json.dumps({**status(platform), "vectors": stored}, ensure_ascii=False))
+
+    return app

