@@ -39,6 +39,8 @@ from smartcity.core.platform import Platform
 from smartcity.modules.sensors.drops import DROP_LOAD_TOPIC, UPTIME_TOPIC, DropWatch, record_drop
 from smartcity.modules.sensors.ingest import IngestResult, dead_letter, ingest
 from smartcity.modules.sensors.lass import parse_lines
+from smartcity.modules.sensors.lorawan import TOPICS as LORAWAN_TOPICS
+from smartcity.modules.sensors.lorawan import is_uplink_topic, store_uplinks
 from smartcity.modules.sensors.models import Datastream
 from smartcity.modules.sensors.owners import Acting, NotOwner
 from smartcity.modules.sensors.runtime import registry_of, sensors_settings
@@ -253,10 +255,14 @@ class BatchStore:
     def _store_once(self, messages: Sequence[Received]) -> tuple[IngestResult, list[Any]]:
         texts: list[str] = []
         sta: list[Received] = []
+        uplinks: list[Received] = []
         refused: list[tuple[str, str]] = []
         for topic, payload in messages:
             if topic.startswith("v1.1/"):
                 sta.append((topic, payload))
+                continue
+            if is_uplink_topic(topic):
+                uplinks.append((topic, payload))
                 continue
             try:
                 texts.append(payload.decode("utf-8"))
@@ -279,6 +285,8 @@ class BatchStore:
             writer = Writer(uow, self.acting)
             for topic, payload in sta:
                 self._sta_create(uow, writer, topic, payload)
+            if uplinks:
+                store_uplinks(uow, uplinks)
             event = writer.stored_event()
             if event:
                 uow.emit(event)
@@ -512,7 +520,7 @@ class Ingester:
         broker: str,
         *,
         client_id: str = "smartcity-sensors-ingester",
-        topics: Sequence[str] = (*LASS_TOPICS, STA_TOPIC),
+        topics: Sequence[str] = (*LASS_TOPICS, STA_TOPIC, *LORAWAN_TOPICS),
         group: str = "",
         lanes: int = LANES,
         publish: bool = True,

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from smartcity.core.errors import InvalidInput, NotFound
 from smartcity.core.uow import UnitOfWork
+from smartcity.modules.sensors import lorawan
+from smartcity.modules.sensors.decoders import DECODERS
 from smartcity.modules.sensors.events import ObservationsArrivedLate, ObservationsStored
 from smartcity.modules.sensors.ingest import (
     DeviceRegistry,
@@ -452,3 +454,39 @@ def dead_letters(session: Session, limit: int = 200) -> list[DeadLetter]:
 def dead_letter_count(session: Session) -> int:
     """How many refused messages are kept."""
     return int(session.execute(select(func.count(DeadLetter.id))).scalar() or 0)
+
+
+def register_lorawan_device(
+    uow: UnitOfWork,
+    *,
+    dev_eui: str,
+    model: str,
+    name: str,
+    latitude: float,
+    longitude: float,
+    owner: str | None = None,
+) -> int:
+    """Make (or update) the Thing of a LoRaWAN device the ingester will find by its dev EUI:
+    its occupancy, battery and device-temperature Datastreams; the Thing's id."""
+    try:
+        return lorawan.register_device(
+            uow,
+            dev_eui=dev_eui,
+            model=model,
+            name=name,
+            latitude=latitude,
+            longitude=longitude,
+            owner=owner,
+        )
+    except lorawan.RefusedUplink as refused:
+        raise InvalidInput(str(refused), code="invalid_device") from None
+
+
+def lorawan_models() -> tuple[str, ...]:
+    """The LoRaWAN models whose payloads the hub decodes itself."""
+    return tuple(sorted(DECODERS))
+
+
+def store_uplinks(uow: UnitOfWork, messages: Sequence[tuple[str, bytes]]) -> int:
+    """Store LoRaWAN uplink messages (topic, JSON) as the MQTT ingester does; how many were new."""
+    return lorawan.store_uplinks(uow, messages)
