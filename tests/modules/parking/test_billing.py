@@ -241,9 +241,10 @@ def test_officers_see_their_own_department_only(
     )
     assert seen.status_code == 403
     citizen = bearer(actors.citizen()[1])
-    assert client.get(
-        "/api/v1/parking/sessions", params={"plate": PLATE}, headers=citizen
-    ).status_code == 403
+    assert (
+        client.get("/api/v1/parking/sessions", params={"plate": PLATE}, headers=citizen).status_code
+        == 403
+    )
 
 
 def test_bad_input_answers_problems_with_codes(
