@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -54,7 +55,7 @@ def bays_of(session: Session, segment_ids: Sequence[uuid.UUID]) -> list[Bay]:
 
 def segments(session: Session, principal: Principal | None = None) -> list[Segment]:
     """Every segment (those of the caller's department when a principal is given), by code."""
-    query: Select[tuple[Segment]] = select(Segment).order_by(Segment.code)
+    query: Select[Any] = select(Segment).order_by(Segment.code)
     if principal is not None:
         query = scoped(query, Segment.department, principal)
     return list(session.execute(query).scalars())
@@ -116,15 +117,21 @@ def sessions_of_plate(
     session: Session, plate: str, principal: Principal, *, limit: int, offset: int
 ) -> list[tuple[ParkingSession, str, str, str | None]]:
     """The plate's sessions the caller may see, newest first: (session, bay, segment, bill)."""
+    visible = scoped(
+        select(ParkingSession.id).where(ParkingSession.plate == plate),
+        ParkingSession.department,
+        principal,
+    )
     query = (
         select(ParkingSession, Bay.code, Segment.code, Fee.reference)
         .join(Bay, Bay.id == ParkingSession.bay_id)
         .join(Segment, Segment.id == ParkingSession.segment_id)
         .outerjoin(Fee, Fee.session_id == ParkingSession.id)
-        .where(ParkingSession.plate == plate)
+        .where(ParkingSession.id.in_(visible))
         .order_by(ParkingSession.arrived_at.desc(), ParkingSession.id)
+        .limit(limit)
+        .offset(offset)
     )
-    query = scoped(query, ParkingSession.department, principal).limit(limit).offset(offset)
     return [(row[0], row[1], row[2], row[3]) for row in session.execute(query).all()]
 
 

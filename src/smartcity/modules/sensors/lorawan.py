@@ -188,13 +188,12 @@ class UplinkStore:
             if thing is None:
                 self.devices[dev_eui] = None
             else:
-                streams = dict(
-                    session.execute(
-                        select(Datastream.quantity, Datastream.id).where(
-                            Datastream.thing_id == thing.id
-                        )
-                    ).all()
-                )
+                rows = session.execute(
+                    select(Datastream.quantity, Datastream.id).where(
+                        Datastream.thing_id == thing.id
+                    )
+                ).all()
+                streams = {quantity: ident for quantity, ident in rows if quantity}
                 self.devices[dev_eui] = (str((thing.properties or {}).get("model", "")), streams)
         return self.devices[dev_eui]
 
