@@ -1,9 +1,13 @@
-"""`smartcity parking …`: import bays, and mark silent sensors."""
+"""`smartcity parking …`: import bays, mark silent sensors, simulate sensed bays."""
 
 from __future__ import annotations
 
+import math
+import secrets
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlparse
 
 import typer
 
@@ -11,7 +15,9 @@ from smartcity.core.auth import system_actor
 from smartcity.core.console import fail_cleanly
 from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
+from smartcity.core.time import utcnow
 from smartcity.modules.parking import service
+from smartcity.modules.parking.simulate import BaySimulator
 
 
 def build_cli() -> typer.Typer:
@@ -49,4 +55,68 @@ def build_cli() -> typer.Typer:
             count = service.mark_silent(uow, service.config_of(platform))
         typer.echo(f"{count} bays fell silent")
 
+    @app.command("simulate")
+    def simulate(
+        ctx: typer.Context,
+        mqtt: Annotated[str, typer.Option(help="publish to this broker (mqtt://host:port)")],
+        speed: Annotated[
+            float, typer.Option(min=0.1, max=100_000, help="simulated minutes per real minute")
+        ] = 60.0,
+        seconds: Annotated[
+            float, typer.Option(min=0, help="real seconds to run (0: until stopped)")
+        ] = 0.0,
+        fault_rate: Annotated[
+            float, typer.Option(min=0, max=1, help="chance a heartbeat reports a fault")
+        ] = 0.002,
+    ) -> None:
+        """Drive every sensed bay over LoRaWAN-shaped MQTT: arrivals, stays, heartbeats, faults."""
+        platform: Platform = ctx.obj
+        with platform.db.read_session() as session:
+            bays = service.simulated_bays(session)
+        if not bays:
+            typer.echo(
+                "no bays with sensors: import some first (smartcity parking import)", err=True
+            )
+            raise typer.Exit(1)
+        simulator = BaySimulator(bays, speed=speed, fault_rate=fault_rate)
+        client = _publisher(mqtt)
+        sent = 0
+
+        def send(batch: list[tuple[str, bytes]]) -> None:
+            nonlocal sent
+            for info in [client.publish(topic, payload, qos=1) for topic, payload in batch]:
+                info.wait_for_publish(timeout=30)
+            sent += len(batch)
+
+        typer.echo(f"simulating {len(bays)} bays at {speed:g}× on {mqtt}", err=True)
+        try:
+            simulator.run(send, time.monotonic, time.sleep, utcnow, seconds or math.inf)
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how a simulation is meant to end
+        finally:
+            client.loop_stop()
+            client.disconnect()
+        typer.echo(f"sent {sent} uplinks")
+
     return app
+
+
+def _publisher(url: str) -> Any:
+    """A connected paho client (MQTT 3.1.1, a clean session) standing in for many devices."""
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    parsed = urlparse(url if "://" in url else f"mqtt://{url}")
+    client = paho.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=f"smartcity-parking-simulator-{secrets.token_hex(3)}",
+        protocol=paho.MQTTv311,
+    )
+    client.max_inflight_messages_set(1000)
+    try:
+        client.connect(parsed.hostname or "127.0.0.1", parsed.port or 1883)
+    except OSError as exc:
+        typer.echo(f"cannot reach {url}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    client.loop_start()
+    return client

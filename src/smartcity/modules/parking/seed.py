@@ -4,8 +4,6 @@ a few stays billed to plates, the demo citizen's among them."""
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 from datetime import UTC, datetime, time, timedelta
 
@@ -17,24 +15,10 @@ from smartcity.core.time import city_zone, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.parking import repository, service
 from smartcity.modules.parking.schemas import SightingIn
+from smartcity.modules.parking.simulate import status_frame, uplink
 
 DEMO_PLATES = ("ABC-1234", "RBC-5566", "KAD-3021")
 """The demo citizen's plate first: their e-ledger shows the stay it was billed for."""
-
-
-def status_uplink(dev_eui: str, model: str, at: datetime, occupied: bool, frame: int) -> bytes:
-    """A ChirpStack v4 uplink of a bay sensor's status frame, as the simulator sends them."""
-    bit = (0x80 if model == "nwave-nps405" else 0x01) if occupied else 0
-    return json.dumps(
-        {
-            "deduplicationId": f"{dev_eui}-{frame}",
-            "time": at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "deviceInfo": {"devEui": dev_eui, "deviceProfileName": model},
-            "fCnt": frame,
-            "fPort": 1,
-            "data": base64.b64encode(bytes([bit])).decode(),
-        }
-    ).encode()
 
 
 def _history(rng: random.Random, billed: bool, now: datetime) -> list[tuple[datetime, bool]]:
@@ -74,10 +58,8 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
                 continue
             will_bill = index < 2
             for frame, (at, occupied) in enumerate(_history(rng, will_bill, now)):
-                topic = f"application/demo/device/{bay.dev_eui}/event/up"
-                messages.append(
-                    (topic, status_uplink(bay.dev_eui, bay.sensor_model, at, occupied, frame))
-                )
+                frame_bytes = status_frame(bay.sensor_model, occupied)
+                messages.append(uplink(bay.dev_eui, at, 1, frame_bytes, frame))
                 uplinks.append(
                     (bay.dev_eui, at.astimezone(UTC), "status", int(occupied), None, None)
                 )

@@ -34,6 +34,7 @@ from smartcity.modules.parking.segments import (
     read_bay_file,
 )
 from smartcity.modules.parking.settings import ParkingSettings
+from smartcity.modules.parking.simulate import SimulatedBay
 from smartcity.modules.parking.tariffs import fee_of
 
 __all__ = [
@@ -57,8 +58,20 @@ __all__ = [
     "segments_availability",
     "sessions_of_plate",
     "settings_of",
+    "simulated_bays",
     "tdx_document",
 ]
+
+
+def simulated_bays(session: Session) -> list[SimulatedBay]:
+    """Every bay with a sensor, as the simulator drives them."""
+    segments = repository.segments(session)
+    districts = {s.id: s.district or "" for s in segments}
+    return [
+        SimulatedBay(bay.dev_eui, bay.sensor_model, districts[bay.segment_id])
+        for bay in repository.bays_of(session, list(districts))
+        if bay.dev_eui
+    ]
 
 
 def settings_of(platform: Platform) -> ParkingSettings:
