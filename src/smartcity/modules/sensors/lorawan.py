@@ -46,6 +46,8 @@ from smartcity.modules.sensors.values import DeadLetterSource, ThingKind
 
 TOPICS = ("application/+/device/+/event/up", "v3/+/devices/+/up")
 """ChirpStack v4 and The Things Stack v3 uplink topics."""
+UPLINK_PREFIXES = ("application/", "v3/")
+"""What their topics start with: a LASS message is told apart by one prefix check."""
 
 OM_MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 

@@ -40,7 +40,7 @@ from smartcity.modules.sensors.drops import DROP_LOAD_TOPIC, UPTIME_TOPIC, DropW
 from smartcity.modules.sensors.ingest import IngestResult, dead_letter, ingest
 from smartcity.modules.sensors.lass import parse_lines
 from smartcity.modules.sensors.lorawan import TOPICS as LORAWAN_TOPICS
-from smartcity.modules.sensors.lorawan import is_uplink_topic, store_uplinks
+from smartcity.modules.sensors.lorawan import UPLINK_PREFIXES, is_uplink_topic, store_uplinks
 from smartcity.modules.sensors.models import Datastream
 from smartcity.modules.sensors.owners import Acting, NotOwner
 from smartcity.modules.sensors.runtime import registry_of, sensors_settings
@@ -261,7 +261,7 @@ class BatchStore:
             if topic.startswith("v1.1/"):
                 sta.append((topic, payload))
                 continue
-            if is_uplink_topic(topic):
+            if topic.startswith(UPLINK_PREFIXES) and is_uplink_topic(topic):
                 uplinks.append((topic, payload))
                 continue
             try:
