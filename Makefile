@@ -36,7 +36,7 @@ test-postgres: $(VENV)/.dev  ## Run the suite again on PostgreSQL, with its conc
 	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -n 2 -m "not browser and not mqtt and not fuzz and not scale"
 
 test-mqtt: $(VENV)/.dev  ## MQTT suite against Mosquitto (SMARTCITY_TEST_MQTT_URL, default mqtt://127.0.0.1:1883)
-	$(PYTEST) -m mqtt -n 0 tests/modules/sensors tests/modules/alerts tests/docs
+	$(PYTEST) -m mqtt -n 0 tests/modules/sensors tests/modules/alerts tests/modules/parking tests/docs
 
 test-scale: $(VENV)/.dev  ## Two servers, workers and ingesters on PostgreSQL and MQTT, one of each killed
 	SMARTCITY_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(PYTEST) -m scale -n 0 tests/scale

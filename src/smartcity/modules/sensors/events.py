@@ -39,3 +39,13 @@ class DeviceRegistered(Event):
     device_id: str
     thing_id: int
     kind: str
+
+
+@dataclass(frozen=True)
+class UplinksStored(Event):
+    """LoRaWAN uplinks were stored for the first time (replays are not repeated)."""
+
+    uplinks: tuple[tuple[str, str, str, int | None, float | None, str | None], ...]
+    """Per uplink: (dev EUI, the uplink's own time in ISO 8601, message kind — `status`,
+    `heartbeat`, `startup` or `other` —, occupied 1 / free 0 / None, battery volts or None,
+    the device's fault report or None)."""

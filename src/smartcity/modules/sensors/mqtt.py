@@ -40,6 +40,8 @@ from smartcity.modules.sensors.drops import DROP_LOAD_TOPIC, UPTIME_TOPIC, DropW
 from smartcity.modules.sensors.errors import NotOwner
 from smartcity.modules.sensors.ingest import IngestResult, dead_letter, ingest
 from smartcity.modules.sensors.lass import parse_lines
+from smartcity.modules.sensors.lorawan import TOPICS as LORAWAN_TOPICS
+from smartcity.modules.sensors.lorawan import UPLINK_PREFIXES, is_uplink_topic, store_uplinks
 from smartcity.modules.sensors.models import Datastream
 from smartcity.modules.sensors.owners import Acting
 from smartcity.modules.sensors.runtime import registry_of, sensors_settings
@@ -254,10 +256,14 @@ class BatchStore:
     def _store_once(self, messages: Sequence[Received]) -> tuple[IngestResult, list[Any]]:
         texts: list[str] = []
         sta: list[Received] = []
+        uplinks: list[Received] = []
         refused: list[tuple[str, str]] = []
         for topic, payload in messages:
             if topic.startswith("v1.1/"):
                 sta.append((topic, payload))
+                continue
+            if topic.startswith(UPLINK_PREFIXES) and is_uplink_topic(topic):
+                uplinks.append((topic, payload))
                 continue
             try:
                 texts.append(payload.decode("utf-8"))
@@ -280,6 +286,8 @@ class BatchStore:
             writer = Writer(uow, self.acting)
             for topic, payload in sta:
                 self._sta_create(uow, writer, topic, payload)
+            if uplinks:
+                store_uplinks(uow, uplinks)
             event = writer.stored_event()
             if event:
                 uow.emit(event)
@@ -513,7 +521,7 @@ class Ingester:
         broker: str,
         *,
         client_id: str = "smartcity-sensors-ingester",
-        topics: Sequence[str] = (*LASS_TOPICS, STA_TOPIC),
+        topics: Sequence[str] = (*LASS_TOPICS, STA_TOPIC, *LORAWAN_TOPICS),
         group: str = "",
         lanes: int = LANES,
         publish: bool = True,

@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
+from smartcity.core.errors import InvalidInput
 from smartcity.core.meta import get_meta
 from smartcity.core.repository import get_or_404
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.sensors import errors, repository
+from smartcity.modules.sensors import errors, lorawan, repository
+from smartcity.modules.sensors.decoders import DECODERS
 from smartcity.modules.sensors.errors import NotOwner
 from smartcity.modules.sensors.events import ObservationsArrivedLate, ObservationsStored
 from smartcity.modules.sensors.ingest import (
@@ -387,3 +389,39 @@ def demo_fed_until(session: Session) -> datetime | None:
     a demo city."""
     fed = get_meta(session, DEMO_FEED_MARK)
     return datetime.fromisoformat(fed) if fed else None
+
+
+def register_lorawan_device(
+    uow: UnitOfWork,
+    *,
+    dev_eui: str,
+    model: str,
+    name: str,
+    latitude: float,
+    longitude: float,
+    owner: str | None = None,
+) -> int:
+    """Make (or update) the Thing of a LoRaWAN device the ingester will find by its dev EUI:
+    its occupancy, battery and device-temperature Datastreams; the Thing's id."""
+    try:
+        return lorawan.register_device(
+            uow,
+            dev_eui=dev_eui,
+            model=model,
+            name=name,
+            latitude=latitude,
+            longitude=longitude,
+            owner=owner,
+        )
+    except lorawan.RefusedUplink as refused:
+        raise InvalidInput(str(refused), code="invalid_device") from None
+
+
+def lorawan_models() -> tuple[str, ...]:
+    """The LoRaWAN models whose payloads the hub decodes itself."""
+    return tuple(sorted(DECODERS))
+
+
+def store_uplinks(uow: UnitOfWork, messages: Sequence[tuple[str, bytes]]) -> int:
+    """Store LoRaWAN uplink messages (topic, JSON) as the MQTT ingester does; how many were new."""
+    return lorawan.store_uplinks(uow, messages)

@@ -64,6 +64,8 @@ class ThingKind(StrEnum):
     """A reference (regulatory-grade) station, used for calibration."""
     GENERIC = "generic"
     """Anything created through SensorThings."""
+    LORAWAN = "lorawan"
+    """A LoRaWAN device heard through a network server (ChirpStack, The Things Stack)."""
 
 
 class DeadLetterSource(StrEnum):
@@ -77,3 +79,5 @@ class DeadLetterSource(StrEnum):
     """`smartcity sensors ingest FILE`."""
     STA_MQTT = "sta-mqtt"
     """A SensorThings MQTT create request."""
+    LORAWAN = "lorawan"
+    """A LoRaWAN uplink from a network server over MQTT."""

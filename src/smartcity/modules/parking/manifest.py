@@ -1,0 +1,52 @@
+"""parking's manifest: roadside bays sensed over LoRaWAN, free-bay feeds, fees from sensors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from smartcity.core.auth import Principal
+from smartcity.core.i18n import N_
+from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
+from smartcity.modules.parking import rules
+from smartcity.modules.parking.settings import ParkingSettings
+
+HERE = Path(__file__).parent
+
+
+def _citizen_cards(principal: Principal) -> list[PortalCard]:
+    return [PortalCard(N_("Roadside parking"), N_("Free bays now, on the map"), "/parking", "🅿️")]
+
+
+def _staff_cards(principal: Principal) -> list[PortalCard]:
+    return [
+        PortalCard(
+            N_("Roadside parking"),
+            N_("Segments, sensor health and the enforcement list"),
+            "/staff/parking",
+            "🅿️",
+        )
+    ]
+
+
+manifest = Manifest(
+    name="parking",
+    title="路邊停車 Roadside parking",
+    depends_on=("identity", "sensors", "payments"),
+    api=lazy("smartcity.modules.parking.api:build_router"),
+    pages=lazy("smartcity.modules.parking.pages:build_router"),
+    cli=lazy("smartcity.modules.parking.cli:build_cli"),
+    migrations=HERE / "migrations" / "versions",
+    templates=HERE / "templates",
+    rules=rules.ALL_RULES,
+    seed=lazy("smartcity.modules.parking.seed:seed"),
+    citizen_cards=_citizen_cards,
+    staff_cards=_staff_cards,
+    nav=((N_("Parking"), "/parking"),),
+    settings=ParkingSettings,
+    tasks={
+        "parking.apply_uplinks": "smartcity.modules.parking.jobs:apply_uplinks",
+        "parking.mark_silent": "smartcity.modules.parking.jobs:mark_silent",
+    },
+    schedules=(Schedule("parking.mark_silent", "*/5 * * * *", "parking.mark_silent"),),
+    subscribes=(("smartcity.modules.sensors.events:UplinksStored", "parking.apply_uplinks"),),
+)

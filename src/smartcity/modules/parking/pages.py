@@ -1,0 +1,29 @@
+"""parking's pages: the public map of free bays, and the officers' console."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+
+from smartcity.modules.parking import console, service
+from smartcity.modules.parking.auth import PublicPage, StaffPage
+
+
+def build_router() -> APIRouter:
+    """parking's page routes."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/parking", response_class=HTMLResponse)
+    def map_page(ctx: PublicPage) -> Response:
+        with ctx.read() as session:
+            drawn = service.parking_map(session, ctx.platform.settings.city_profile)
+        return ctx.render("parking/map.html", map=drawn)
+
+    @router.get("/staff/parking", response_class=HTMLResponse)
+    def console_page(ctx: StaffPage) -> Response:
+        settings = service.settings_of(ctx.platform)
+        with ctx.read() as session:
+            view = console.console_of(session, ctx.principal, settings)
+        return ctx.render("parking/console.html", console=view)
+
+    return router

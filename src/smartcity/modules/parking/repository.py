@@ -1,0 +1,159 @@
+"""Every query of parking."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from smartcity.core.auth import Principal
+from smartcity.core.departments import scoped
+from smartcity.modules.parking import errors
+from smartcity.modules.parking.models import Bay, Fee, ParkingSession, Segment, Sighting
+from smartcity.modules.parking.values import BayStatus, SessionState
+
+
+def segment_by_code(session: Session, code: str) -> Segment:
+    """The segment with `code`, or 404."""
+    found = session.execute(select(Segment).where(Segment.code == code)).scalar_one_or_none()
+    if found is None:
+        raise errors.SegmentNotFound(f"no segment {code[:40]}")
+    return found
+
+
+def bay_by_code(session: Session, code: str, *, lock: bool = False) -> Bay:
+    """The bay with `code`, or 404 (locked for the transaction when asked)."""
+    query = select(Bay).where(Bay.code == code)
+    found = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    if found is None:
+        raise errors.BayNotFound(f"no bay {code[:40]}")
+    return found
+
+
+def bays_by_dev_eui(session: Session, dev_euis: Sequence[str]) -> dict[str, Bay]:
+    """The bays whose sensors have these dev EUIs, locked for the transaction."""
+    rows = session.execute(
+        select(Bay).where(Bay.dev_eui.in_(list(dev_euis))).order_by(Bay.id).with_for_update()
+    ).scalars()
+    return {bay.dev_eui: bay for bay in rows if bay.dev_eui}
+
+
+def bays_of(session: Session, segment_ids: Sequence[uuid.UUID]) -> list[Bay]:
+    """The bays of these segments, by code."""
+    if not segment_ids:
+        return []
+    return list(
+        session.execute(
+            select(Bay).where(Bay.segment_id.in_(list(segment_ids))).order_by(Bay.code)
+        ).scalars()
+    )
+
+
+def segments(session: Session, principal: Principal | None = None) -> list[Segment]:
+    """Every segment (those of the caller's department when a principal is given), by code."""
+    query: Select[Any] = select(Segment).order_by(Segment.code)
+    if principal is not None:
+        query = scoped(query, Segment.department, principal)
+    return list(session.execute(query).scalars())
+
+
+def segment_counts(session: Session) -> dict[uuid.UUID, tuple[int, int, int, datetime | None]]:
+    """Per segment id: (bays, free bays, bays of unknown status, newest uplink applied)."""
+    rows = session.execute(
+        select(
+            Bay.segment_id,
+            func.count(),
+            func.count().filter(Bay.status == BayStatus.FREE),
+            func.count().filter(Bay.status == BayStatus.UNKNOWN),
+            func.max(Bay.observed_at),
+        ).group_by(Bay.segment_id)
+    ).all()
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+
+def open_session(session: Session, bay_id: uuid.UUID) -> ParkingSession | None:
+    """The bay's open session, if a vehicle is in it."""
+    return session.execute(
+        select(ParkingSession)
+        .where(ParkingSession.bay_id == bay_id, ParkingSession.state == SessionState.OPEN)
+        .order_by(ParkingSession.arrived_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def session_at(session: Session, bay_id: uuid.UUID, moment: datetime) -> ParkingSession | None:
+    """The bay's session that covers `moment` (arrived by then, not yet gone), locked."""
+    return session.execute(
+        select(ParkingSession)
+        .where(
+            ParkingSession.bay_id == bay_id,
+            ParkingSession.arrived_at <= moment,
+            (ParkingSession.departed_at.is_(None)) | (ParkingSession.departed_at >= moment),
+            ParkingSession.state != SessionState.TRANSIENT,
+        )
+        .order_by(ParkingSession.arrived_at.desc())
+        .limit(1)
+        .with_for_update()
+    ).scalar_one_or_none()
+
+
+def lock_session(session: Session, session_id: uuid.UUID) -> ParkingSession:
+    """A session row, locked for the transaction (concurrent departures and sightings)."""
+    return session.execute(
+        select(ParkingSession).where(ParkingSession.id == session_id).with_for_update()
+    ).scalar_one()
+
+
+def fee_of_session(session: Session, session_id: uuid.UUID) -> Fee | None:
+    """The bill already made for a session, if any."""
+    return session.get(Fee, session_id)
+
+
+def sessions_of_plate(
+    session: Session, plate: str, principal: Principal, *, limit: int, offset: int
+) -> list[tuple[ParkingSession, str, str, str | None]]:
+    """The plate's sessions the caller may see, newest first: (session, bay, segment, bill)."""
+    visible = scoped(
+        select(ParkingSession.id).where(ParkingSession.plate == plate),
+        ParkingSession.department,
+        principal,
+    )
+    query = (
+        select(ParkingSession, Bay.code, Segment.code, Fee.reference)
+        .join(Bay, Bay.id == ParkingSession.bay_id)
+        .join(Segment, Segment.id == ParkingSession.segment_id)
+        .outerjoin(Fee, Fee.session_id == ParkingSession.id)
+        .where(ParkingSession.id.in_(visible))
+        .order_by(ParkingSession.arrived_at.desc(), ParkingSession.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in session.execute(query).all()]
+
+
+def silent_bays(session: Session, heard_before: datetime) -> list[Bay]:
+    """Bays with a known status whose sensors have not been heard since `heard_before`."""
+    return list(
+        session.execute(
+            select(Bay)
+            .where(
+                Bay.status != BayStatus.UNKNOWN,
+                Bay.heard_at < heard_before,
+            )
+            .order_by(Bay.id)
+            .with_for_update()
+        ).scalars()
+    )
+
+
+def sightings_of_session(session: Session, session_id: uuid.UUID) -> list[Sighting]:
+    """The sightings that named a session, oldest first."""
+    return list(
+        session.execute(
+            select(Sighting).where(Sighting.session_id == session_id).order_by(Sighting.seen_at)
+        ).scalars()
+    )
