@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -309,7 +309,9 @@ class CheckedBallot:
     ciphertexts: list[list[tuple[Any, Any]]]
 
 
-def check_ballot(election: Election, raw: bytes, credentials: set[str]) -> CheckedBallot:
+def check_ballot(
+    election: Election, raw: bytes, listed: Callable[[str], bool]
+) -> CheckedBallot:
     """Validate a ballot from any Belenios client; raises InvalidBallot with the reason."""
     g, y = election.group, election.public_key
     try:
@@ -324,7 +326,7 @@ def check_ballot(election: Election, raw: bytes, credentials: set[str]) -> Check
     if ballot["election_hash"] != election.fingerprint:
         raise InvalidBallot("the ballot was made for another version of this election")
     credential = ballot["credential"]
-    if not isinstance(credential, str) or credential not in credentials:
+    if not isinstance(credential, str) or not credential.isdigit() or not listed(credential):
         raise InvalidBallot("the ballot's credential is not on this election's list")
     answers = ballot["answers"]
     if not isinstance(answers, list) or len(answers) != len(election.questions):
@@ -365,9 +367,9 @@ def check_ballot(election: Election, raw: bytes, credentials: set[str]) -> Check
         alpha_sum, beta_sum = gmpy2.mpz(1), gmpy2.mpz(1)
         for alpha, beta in pairs:
             alpha_sum, beta_sum = alpha_sum * alpha % g.p, beta_sum * beta % g.p
-        listed = ",".join(f"{a},{b}" for a, b in pairs)
+        choices = ",".join(f"{a},{b}" for a, b in pairs)
         if not _disjunction_holds(
-            g, y, f"prove|{zkp}|{listed}", alpha_sum, beta_sum, range(low, high + 1), overall
+            g, y, f"prove|{zkp}|{choices}", alpha_sum, beta_sum, range(low, high + 1), overall
         ):
             raise InvalidBallot(f"the proof that {what} has between {low} and {high} choices fails")
         ciphertexts.append(pairs)

@@ -1,0 +1,49 @@
+"""participation's public face: what its edges (API, CLI) and other modules call.
+
+The logic lives in `voting` (Belenios elections on the platform) over the pure protocol in
+`belenios`; its functions take a session or the caller's unit of work and never commit.
+A ballot's proofs are checked (`check_ballot`) in a read session, outside the write lock; the
+edge then records it (`record_ballot`) in a short write of its own.
+"""
+
+from __future__ import annotations
+
+from smartcity.core.platform import Platform
+from smartcity.core.repository import settings_of as module_settings
+from smartcity.modules.participation import voting
+from smartcity.modules.participation.repository import board as board_of
+from smartcity.modules.participation.repository import get_vote, list_votes, trustees_of
+from smartcity.modules.participation.settings import ParticipationSettings
+from smartcity.modules.participation.voting import (
+    Outcome,
+    archive,
+    create_vote,
+    election_of,
+    check_ballot,
+    issue_credential,
+    outcome,
+    record_ballot,
+    tally,
+)
+
+__all__ = [
+    "Outcome",
+    "archive",
+    "board_of",
+    "check_ballot",
+    "create_vote",
+    "election_of",
+    "get_vote",
+    "issue_credential",
+    "list_votes",
+    "outcome",
+    "record_ballot",
+    "settings_of",
+    "tally",
+    "trustees_of",
+]
+
+
+def settings_of(platform: Platform) -> ParticipationSettings:
+    """participation's settings on this platform."""
+    return module_settings(platform, "participation", ParticipationSettings)

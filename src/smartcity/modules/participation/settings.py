@@ -1,0 +1,21 @@
+"""participation's settings (`SMARTCITY_PARTICIPATION_*`), each documented in docs/participation.md."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ParticipationSettings(BaseSettings):
+    """The Belenios group new elections use."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SMARTCITY_PARTICIPATION_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    group: Literal["BELENIOS-2048", "RFC-3526-2048"] = Field(
+        "BELENIOS-2048",
+        description="Belenios group of new elections (both are known to belenios-tool 2.0).",
+    )
