@@ -386,6 +386,89 @@ def check_ballot(
     return CheckedBallot(credential=credential, tracker=sha256_b64(raw), ciphertexts=ciphertexts)
 
 
+def _prove_disjunction(
+    g: Group, y: Any, prefix: str, ciphertext: tuple[Any, Any], values: range, true: int, r: Any
+) -> list[dict[str, str]]:
+    """The OR-proof that `ciphertext` encrypts values[true], knowing its randomness r."""
+    alpha, beta = ciphertext
+    proofs: list[tuple[Any, Any]] = []
+    commitments: list[Any] = []
+    w = g.random_exponent()
+    for index, value in enumerate(values):
+        if index == true:
+            proofs.append((0, 0))
+            commitments += [g.pow(g.g, w), g.pow(y, w)]
+            continue
+        challenge, response = g.random_exponent(), g.random_exponent()
+        shifted = beta * g.pow(g.g, -value) % g.p
+        proofs.append((challenge, response))
+        commitments.append(g.pow(g.g, response) * g.pow(alpha, challenge) % g.p)
+        commitments.append(g.pow(y, response) * g.pow(shifted, challenge) % g.p)
+    others = sum(c for c, _ in proofs) % g.q
+    challenge = (g.hash(f"{prefix}|{alpha},{beta}|", commitments) - others) % g.q
+    proofs[true] = (challenge, (w - r * challenge) % g.q)
+    return [_proof(c, s) for c, s in proofs]
+
+
+def make_ballot(election: Election, credential: str, choices: Sequence[Sequence[int]]) -> bytes:
+    """A ballot as a Belenios voting client makes it: each choice 0 or 1, encrypted and proved,
+    signed with the credential. For the server-side encryption a voter consents to, and tests."""
+    g, y = election.group, election.public_key
+    secret = credential_secret(g, credential, election.uuid)
+    public = str(g.pow(g.g, secret))
+    zkp = f"{election.fingerprint}|{public}"
+    answers = []
+    for question, marks in zip(election.questions, choices, strict=True):
+        if len(marks) != len(question["answers"]) or any(m not in (0, 1) for m in marks):
+            raise ValueError("one 0 or 1 per answer")
+        low, high = int(question["min"]), int(question["max"])
+        if not low <= sum(marks) <= high:
+            raise ValueError(f"between {low} and {high} answers")
+        randomness = [g.random_exponent() for _ in marks]
+        pairs = [
+            (g.pow(g.g, r), g.pow(y, r) * g.pow(g.g, m) % g.p)
+            for r, m in zip(randomness, marks, strict=True)
+        ]
+        individual = [
+            _prove_disjunction(g, y, f"prove|{zkp}", pair, range(2), m, r)
+            for pair, m, r in zip(pairs, marks, randomness, strict=True)
+        ]
+        alpha_sum, beta_sum = gmpy2.mpz(1), gmpy2.mpz(1)
+        for alpha, beta in pairs:
+            alpha_sum, beta_sum = alpha_sum * alpha % g.p, beta_sum * beta % g.p
+        listed = ",".join(f"{a},{b}" for a, b in pairs)
+        overall = _prove_disjunction(
+            g,
+            y,
+            f"prove|{zkp}|{listed}",
+            (alpha_sum, beta_sum),
+            range(low, high + 1),
+            sum(marks) - low,
+            sum(randomness) % g.q,
+        )
+        answers.append(
+            {
+                "choices": [{"alpha": str(a), "beta": str(b)} for a, b in pairs],
+                "individual_proofs": individual,
+                "overall_proof": overall,
+            }
+        )
+    ballot: dict[str, Any] = {
+        "election_uuid": election.uuid,
+        "election_hash": election.fingerprint,
+        "credential": public,
+        "answers": answers,
+    }
+    digest = sha256_b64(_unsigned_serialisation(ballot))
+    w = g.random_exponent()
+    challenge = g.hash(f"sig|{digest}|", [g.pow(g.g, w)])
+    ballot["signature"] = {
+        "hash": digest,
+        "proof": _proof(challenge, (w - secret * challenge) % g.q),
+    }
+    return dumps(ballot)
+
+
 def ciphertexts_of(raw: bytes) -> list[list[tuple[Any, Any]]]:
     """The ciphertexts of a ballot already checked."""
     return [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from smartcity.core.errors import BadRequest, Conflict, InvalidInput, NotFound, PermissionDenied
 
 
 class VoteNotFound(NotFound):
@@ -47,7 +47,7 @@ class VoteNotOpen(Conflict):
     code = "vote_not_open"
 
 
-class BallotRejected(InvalidInput):
+class BallotRejected(BadRequest):
     """The ballot failed a check of the Belenios protocol; the detail says which."""
 
     code = "invalid_ballot"
