@@ -24,7 +24,12 @@ needs_belenios_tool = pytest.mark.skipif(
 )
 
 QUESTIONS = [
-    {"question": "動物園夜間開放？ Open the zoo at night?", "answers": ["贊成", "反對"], "min": 1, "max": 1},
+    {
+        "question": "動物園夜間開放？ Open the zoo at night?",
+        "answers": ["贊成", "反對"],
+        "min": 1,
+        "max": 1,
+    },
     {"question": "Which days?", "answers": ["Fri", "Sat", "Sun"], "min": 0, "max": 2},
 ]
 
@@ -79,8 +84,15 @@ def tool_ballot(directory: Path, credential: str, choices: list[list[int]]) -> b
     (directory / "cred").write_text(credential + "\n")
     (directory / "choices.json").write_text(str(choices).replace(" ", ""))
     made = tool(
-        "election", "generate-ballot", "--dir", ".", "--privcred", "cred", "--ballot",
-        "choices.json", cwd=directory,
+        "election",
+        "generate-ballot",
+        "--dir",
+        ".",
+        "--privcred",
+        "cred",
+        "--ballot",
+        "choices.json",
+        cwd=directory,
     )
     assert made.returncode == 0, made.stderr
     return made.stdout.strip().encode()

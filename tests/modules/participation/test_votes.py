@@ -24,12 +24,16 @@ def test_a_credential_is_issued_once_per_citizen_and_vote(
     _user, token = actors.citizen()
     credential = take_credential(client, vote["id"], token)
     assert belenios.CREDENTIAL_PATTERN.match(credential)
-    again = client.post(f"/api/v1/participation/votes/{vote['id']}/credential", headers=bearer(token))
+    again = client.post(
+        f"/api/v1/participation/votes/{vote['id']}/credential", headers=bearer(token)
+    )
     assert again.status_code == 409
     assert again.json()["code"] == "credential_already_issued"
     # The private credential is stored nowhere: only its public half is on the list.
     archive = client.get(f"/api/v1/participation/votes/{vote['id']}/archive").content
-    public = belenios.public_credential(belenios.group("BELENIOS-2048"), credential, vote["election_uuid"])
+    public = belenios.public_credential(
+        belenios.group("BELENIOS-2048"), credential, vote["election_uuid"]
+    )
     assert public.encode() in archive
     assert credential.encode() not in archive
 
@@ -37,15 +41,23 @@ def test_a_credential_is_issued_once_per_citizen_and_vote(
 def test_an_ineligible_citizen_gets_403_with_the_reason(client: TestClient, actors: Actors) -> None:
     vote, _officer = new_vote(client, actors, eligibility={"verification_level": "verified"})
     _user, token = actors.citizen()
-    refused = client.post(f"/api/v1/participation/votes/{vote['id']}/credential", headers=bearer(token))
+    refused = client.post(
+        f"/api/v1/participation/votes/{vote['id']}/credential", headers=bearer(token)
+    )
     assert refused.status_code == 403
     assert refused.json()["code"] == "not_eligible"
     assert "verified" in refused.json()["detail"]
 
 
-def test_bad_questions_and_past_closing_times_are_refused(client: TestClient, actors: Actors) -> None:
+def test_bad_questions_and_past_closing_times_are_refused(
+    client: TestClient, actors: Actors
+) -> None:
     officer = bearer(actors.token(Role.OFFICER, "DOT"))
-    base = {"title": "t", "eligibility": {}, "closes_at": (utcnow() + timedelta(days=1)).isoformat()}
+    base = {
+        "title": "t",
+        "eligibility": {},
+        "closes_at": (utcnow() + timedelta(days=1)).isoformat(),
+    }
     too_many = {"question": "q", "answers": ["a", "b"], "min": 0, "max": 3}
     answer = client.post(
         "/api/v1/participation/votes", json={**base, "questions": [too_many]}, headers=officer
@@ -59,7 +71,9 @@ def test_bad_questions_and_past_closing_times_are_refused(client: TestClient, ac
     )
     assert answer.json()["code"] == "closes_in_the_past"
     unknown = {**base, "questions": [fine], "eligibility": {"age": 16}}
-    assert client.post("/api/v1/participation/votes", json=unknown, headers=officer).status_code == 422
+    assert (
+        client.post("/api/v1/participation/votes", json=unknown, headers=officer).status_code == 422
+    )
 
 
 def test_the_tally_is_once_by_the_votes_department_audited_and_forgets_the_vote_lock(
@@ -81,7 +95,9 @@ def test_the_tally_is_once_by_the_votes_department_audited_and_forgets_the_vote_
     assert refused.status_code == 403
     assert refused.json()["code"] == "other_department"
 
-    tallied = client.post(f"/api/v1/participation/votes/{vote['id']}/tally", headers=bearer(officer))
+    tallied = client.post(
+        f"/api/v1/participation/votes/{vote['id']}/tally", headers=bearer(officer)
+    )
     assert tallied.status_code == 200
     assert tallied.json()["result"] == [[0, 1], [1, 0, 1]]
     again = client.post(f"/api/v1/participation/votes/{vote['id']}/tally", headers=bearer(officer))
@@ -98,7 +114,9 @@ def test_the_tally_is_once_by_the_votes_department_audited_and_forgets_the_vote_
         ).one()
     assert {"participation.vote.created", "participation.credential.issued"} <= actions
     assert tallied.json()["archive_hash"] in anchored
-    late = client.post(f"/api/v1/participation/votes/{vote['id']}/credential", headers=bearer(token))
+    late = client.post(
+        f"/api/v1/participation/votes/{vote['id']}/credential", headers=bearer(token)
+    )
     assert late.json()["code"] == "vote_not_open"
 
 

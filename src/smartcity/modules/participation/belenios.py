@@ -46,7 +46,7 @@ class Group:
 
     def member(self, value: Any) -> bool:
         """Whether `value` lies in the subgroup of order q."""
-        return 1 < value < self.p and gmpy2.powmod(value, self.q, self.p) == 1
+        return bool(1 < value < self.p and gmpy2.powmod(value, self.q, self.p) == 1)
 
     def hash(self, prefix: str, elements: Iterable[Any]) -> Any:
         """Belenios's challenge: SHA-256(prefix + elements joined by commas) mod q."""
@@ -309,9 +309,7 @@ class CheckedBallot:
     ciphertexts: list[list[tuple[Any, Any]]]
 
 
-def check_ballot(
-    election: Election, raw: bytes, listed: Callable[[str], bool]
-) -> CheckedBallot:
+def check_ballot(election: Election, raw: bytes, listed: Callable[[str], bool]) -> CheckedBallot:
     """Validate a ballot from any Belenios client; raises InvalidBallot with the reason."""
     g, y = election.group, election.public_key
     try:

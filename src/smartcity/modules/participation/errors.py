@@ -69,3 +69,9 @@ class BallotNotFound(NotFound):
     """No ballot on the board has that tracker."""
 
     code = "ballot_not_found"
+
+
+class TrusteeDecryptionMissing(Conflict):
+    """A trustee whose key the platform does not hold has not sent its partial decryption."""
+
+    code = "trustee_decryption_missing"

@@ -48,7 +48,7 @@ class Vote(Base):
 
 
 class Trustee(Base):
-    """One share of an election's key: its public key, who holds the private part, its decryption."""
+    """One share of an election's key: public key, who holds the private part, its decryption."""
 
     __tablename__ = "participation_trustees"
     __table_args__ = (UniqueConstraint("vote_id", "position"),)
@@ -93,7 +93,7 @@ class Issuance(Base):
 
 
 class Ballot(Base):
-    """A ballot on the public board: the last one cast with its credential, as its client sent it."""
+    """A ballot on the public board: the last cast with its credential, as its client sent it."""
 
     __tablename__ = "participation_ballots"
     __table_args__ = (UniqueConstraint("vote_id", "public_credential"),)

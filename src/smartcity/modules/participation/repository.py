@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.repository import get_or_404
+from smartcity.modules.participation.errors import VoteNotFound
 from smartcity.modules.participation.models import Ballot, Credential, Issuance, Trustee, Vote
 
 
@@ -20,7 +21,8 @@ def lock_vote(session: Session, vote_id: uuid.UUID) -> Vote:
     """A vote, its row locked for the rest of the transaction (PostgreSQL; SQLite's writes
     are serialised already), so that ballots and the tally take turns."""
     vote = session.scalar(select(Vote).where(Vote.id == vote_id).with_for_update())
-    assert vote is not None
+    if vote is None:
+        raise VoteNotFound("no such vote")
     return vote
 
 
@@ -32,7 +34,9 @@ def list_votes(session: Session, limit: int) -> list[Vote]:
 def trustees_of(session: Session, vote_id: uuid.UUID) -> list[Trustee]:
     """A vote's trustees in trustees.json's order."""
     return list(
-        session.scalars(select(Trustee).where(Trustee.vote_id == vote_id).order_by(Trustee.position))
+        session.scalars(
+            select(Trustee).where(Trustee.vote_id == vote_id).order_by(Trustee.position)
+        )
     )
 
 
@@ -63,16 +67,16 @@ def is_listed(session: Session, vote_id: uuid.UUID, public_credential: str) -> b
 def credentials_of(session: Session, vote_id: uuid.UUID) -> list[str]:
     """The vote's public credentials."""
     return list(
-        session.scalars(
-            select(Credential.public_credential).where(Credential.vote_id == vote_id)
-        )
+        session.scalars(select(Credential.public_credential).where(Credential.vote_id == vote_id))
     )
 
 
 def ballot_of(session: Session, vote_id: uuid.UUID, public_credential: str) -> Ballot | None:
     """The ballot on the board cast with this credential, if any."""
     return session.scalar(
-        select(Ballot).where(Ballot.vote_id == vote_id, Ballot.public_credential == public_credential)
+        select(Ballot).where(
+            Ballot.vote_id == vote_id, Ballot.public_credential == public_credential
+        )
     )
 
 

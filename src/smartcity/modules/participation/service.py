@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
-from smartcity.modules.participation import voting
 from smartcity.modules.participation.repository import board as board_of
 from smartcity.modules.participation.repository import get_vote, list_votes, trustees_of
 from smartcity.modules.participation.settings import ParticipationSettings
 from smartcity.modules.participation.voting import (
     Outcome,
     archive,
+    check_ballot,
     create_vote,
     election_of,
-    check_ballot,
     issue_credential,
     outcome,
     record_ballot,

@@ -1,4 +1,4 @@
-"""participation's settings (`SMARTCITY_PARTICIPATION_*`), each documented in docs/participation.md."""
+"""participation's settings (`SMARTCITY_PARTICIPATION_*`), documented in docs/participation.md."""
 
 from __future__ import annotations
 

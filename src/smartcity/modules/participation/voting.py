@@ -31,6 +31,7 @@ from smartcity.modules.participation.errors import (
     InvalidQuestions,
     NotEligible,
     ResultNotPublished,
+    TrusteeDecryptionMissing,
     VoteNotOpen,
 )
 from smartcity.modules.participation.models import Ballot, Credential, Issuance, Trustee, Vote
@@ -200,7 +201,9 @@ def check_ballot(session: Session, vote: Vote, content: bytes) -> belenios.Check
         raise BallotRejected(str(error)) from error
 
 
-def record_ballot(uow: UnitOfWork, vote: Vote, checked: belenios.CheckedBallot, content: bytes) -> str:
+def record_ballot(
+    uow: UnitOfWork, vote: Vote, checked: belenios.CheckedBallot, content: bytes
+) -> str:
     """Put a checked ballot on the board; a revote replaces the credential's earlier ballot."""
     vote = repository.lock_vote(uow.session, vote.id)
     if not is_open(vote):
@@ -251,11 +254,14 @@ def tally(uow: UnitOfWork, vote: Vote) -> Outcome:
     encrypted = belenios.encrypted_tally(election, (b.content.encode() for b in ballots))
     decryptions = []
     for trustee in repository.trustees_of(uow.session, vote.id):
-        assert trustee.private_key is not None, "a trustee the platform does not hold"
+        if trustee.private_key is None:
+            raise TrusteeDecryptionMissing(f"trustee {trustee.position} has not decrypted yet")
         key = belenios.TrusteeKey(gmpy2.mpz(trustee.private_key), trustee.public_key)
         decryption = belenios.partial_decryption(election, key, encrypted)
-        if not belenios.partial_decryption_holds(election, trustee.public_key, encrypted, decryption):
-            raise AssertionError("a trustee's partial decryption does not prove itself")
+        if not belenios.partial_decryption_holds(
+            election, trustee.public_key, encrypted, decryption
+        ):
+            raise RuntimeError("a trustee's partial decryption does not prove itself")
         trustee.decryption = decryption
         decryptions.append(decryption)
     vote.encrypted_tally = belenios.tally_document(encrypted)

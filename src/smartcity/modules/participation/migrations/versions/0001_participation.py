@@ -38,7 +38,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_participation_votes")),
         sa.UniqueConstraint("election_uuid", name=op.f("uq_participation_votes_election_uuid")),
     )
-    op.create_index(op.f("ix_participation_votes_department_code"), "participation_votes", ["department_code"])
+    op.create_index(
+        op.f("ix_participation_votes_department_code"), "participation_votes", ["department_code"]
+    )
     op.create_index(op.f("ix_participation_votes_stage"), "participation_votes", ["stage"])
     op.create_table(
         "participation_trustees",
@@ -55,9 +57,13 @@ def upgrade() -> None:
             name=op.f("fk_participation_trustees_vote_id_participation_votes"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_participation_trustees")),
-        sa.UniqueConstraint("vote_id", "position", name=op.f("uq_participation_trustees_vote_id_position")),
+        sa.UniqueConstraint(
+            "vote_id", "position", name=op.f("uq_participation_trustees_vote_id_position")
+        ),
     )
-    op.create_index(op.f("ix_participation_trustees_vote_id"), "participation_trustees", ["vote_id"])
+    op.create_index(
+        op.f("ix_participation_trustees_vote_id"), "participation_trustees", ["vote_id"]
+    )
     op.create_table(
         "participation_credentials",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -70,10 +76,14 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_participation_credentials")),
         sa.UniqueConstraint(
-            "vote_id", "public_credential", name=op.f("uq_participation_credentials_vote_id_public_credential")
+            "vote_id",
+            "public_credential",
+            name=op.f("uq_participation_credentials_vote_id_public_credential"),
         ),
     )
-    op.create_index(op.f("ix_participation_credentials_vote_id"), "participation_credentials", ["vote_id"])
+    op.create_index(
+        op.f("ix_participation_credentials_vote_id"), "participation_credentials", ["vote_id"]
+    )
     op.create_table(
         "participation_issuances",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -85,9 +95,13 @@ def upgrade() -> None:
             name=op.f("fk_participation_issuances_vote_id_participation_votes"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_participation_issuances")),
-        sa.UniqueConstraint("vote_id", "user_id", name=op.f("uq_participation_issuances_vote_id_user_id")),
+        sa.UniqueConstraint(
+            "vote_id", "user_id", name=op.f("uq_participation_issuances_vote_id_user_id")
+        ),
     )
-    op.create_index(op.f("ix_participation_issuances_vote_id"), "participation_issuances", ["vote_id"])
+    op.create_index(
+        op.f("ix_participation_issuances_vote_id"), "participation_issuances", ["vote_id"]
+    )
     op.create_table(
         "participation_ballots",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -103,7 +117,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_participation_ballots")),
         sa.UniqueConstraint(
-            "vote_id", "public_credential", name=op.f("uq_participation_ballots_vote_id_public_credential")
+            "vote_id",
+            "public_credential",
+            name=op.f("uq_participation_ballots_vote_id_public_credential"),
         ),
     )
     op.create_index(op.f("ix_participation_ballots_vote_id"), "participation_ballots", ["vote_id"])
