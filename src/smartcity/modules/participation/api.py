@@ -39,17 +39,25 @@ def build_router() -> APIRouter:
 
 
 def _vote_out(vote: Vote, trustees: list[Any], ballots: int) -> schemas.VoteOut:
-    election = service.election_of(vote)
+    questions = service.election_of(vote).questions if vote.election is not None else []
     return schemas.VoteOut(
         id=str(vote.id),
         election_uuid=vote.election_uuid,
         election_fingerprint=vote.fingerprint,
         stage=vote.stage,
+        origin=vote.origin,
+        seconds=vote.seconds,
+        seconds_needed=vote.seconds_needed,
+        seconding_closes_at=(
+            isoformat_z(vote.seconding_closes_at) if vote.seconding_closes_at else None
+        ),
+        decisions=vote.decisions,
+        follow_up=vote.follow_up,
         title=vote.title,
         description=vote.description,
-        questions=election.questions,
+        questions=questions,
         eligibility=vote.eligibility,
-        closes_at=isoformat_z(vote.closes_at),
+        closes_at=isoformat_z(vote.closes_at) if vote.closes_at else None,
         department_code=vote.department_code,
         trustees=[
             schemas.TrusteeOut(
@@ -123,7 +131,7 @@ def election_archive(vote_id: uuid.UUID, ctx: Public) -> Response:
     with ctx.read() as session:
         found = service.get_vote(session, vote_id)
         content = service.archive(session, found)
-        name = f"{found.election_uuid}.bel"
+        name = f"{service.election_of(found).uuid}.bel"
     return Response(
         content,
         media_type="application/x-tar",
@@ -187,3 +195,67 @@ def result(vote_id: uuid.UUID, ctx: Public) -> Any:
         return schemas.ResultOut(
             result=done.result, archive_hash=done.archive_hash, ballots=done.ballots
         )
+
+
+# -- i-Voting's stages -------------------------------------------------------------------------
+
+
+@router.post("/issues", response_model=schemas.VoteOut, status_code=201)
+def propose(body: schemas.ProposalIn, ctx: Voter) -> Any:
+    """A citizen proposes an issue; it gathers seconds (附議) within its window."""
+    throttle(ctx, "participation-seconds", rules.SECONDS)
+    settings = service.settings_of(ctx.platform)
+    with ctx.write() as uow:
+        issue = service.propose(
+            uow,
+            title=body.title,
+            description=body.description,
+            seconds_needed=settings.seconds_needed,
+            seconding_days=settings.seconding_days,
+        )
+        return _vote_out(issue, [], 0)
+
+
+@router.post("/issues/{issue_id}/seconds", response_model=schemas.VoteOut)
+def second(issue_id: uuid.UUID, ctx: Voter) -> Any:
+    """Second a proposal: once per citizen, never withdrawn."""
+    throttle(ctx, "participation-seconds", rules.SECONDS)
+    with ctx.write() as uow:
+        service.get_vote(uow.session, issue_id)
+        issue = service.second(uow, issue_id)
+        return _vote_out(issue, [], 0)
+
+
+@router.post("/issues/{issue_id}/stage", response_model=schemas.VoteOut)
+def change_stage(issue_id: uuid.UUID, body: schemas.StageIn, ctx: Staff) -> Any:
+    """Review, discussion, options, publicity — or not adopted — with the officer's reason."""
+    with ctx.write() as uow:
+        service.get_vote(uow.session, issue_id)
+        issue = service.move(uow, issue_id, body.stage, body.reason, body.department_code)
+        return _vote_out(issue, [], issue.ballots_cast)
+
+
+@router.post("/issues/{issue_id}/vote", response_model=schemas.VoteOut)
+def put_to_vote(issue_id: uuid.UUID, body: schemas.PutToVoteIn, ctx: Staff) -> Any:
+    """Publicity → voting: the issue's Belenios election opens with the options settled."""
+    settings = service.settings_of(ctx.platform)
+    with ctx.write() as uow:
+        service.get_vote(uow.session, issue_id)
+        issue = service.put_to_vote(
+            uow,
+            issue_id,
+            group_name=settings.group,
+            questions=[q.model_dump() for q in body.questions],
+            closes_at=body.closes_at,
+            eligibility=body.eligibility.model_dump(exclude_none=True, mode="json"),
+        )
+        return _vote_out(issue, service.trustees_of(uow.session, issue.id), 0)
+
+
+@router.post("/issues/{issue_id}/follow-up", response_model=schemas.VoteOut)
+def follow_up(issue_id: uuid.UUID, body: schemas.FollowUpIn, ctx: Staff) -> Any:
+    """執行: report what the department did with the result."""
+    with ctx.write() as uow:
+        service.get_vote(uow.session, issue_id)
+        issue = service.follow_up(uow, issue_id, body.text)
+        return _vote_out(issue, service.trustees_of(uow.session, issue.id), issue.ballots_cast)

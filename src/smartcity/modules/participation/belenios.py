@@ -46,7 +46,7 @@ class Group:
 
     def member(self, value: Any) -> bool:
         """Whether `value` lies in the subgroup of order q."""
-        return bool(1 < value < self.p and gmpy2.powmod(value, self.q, self.p) == 1)
+        return bool(0 < value < self.p and gmpy2.powmod(value, self.q, self.p) == 1)
 
     def hash(self, prefix: str, elements: Iterable[Any]) -> Any:
         """Belenios's challenge: SHA-256(prefix + elements joined by commas) mod q."""

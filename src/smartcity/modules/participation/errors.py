@@ -75,3 +75,33 @@ class TrusteeDecryptionMissing(Conflict):
     """A trustee whose key the platform does not hold has not sent its partial decryption."""
 
     code = "trustee_decryption_missing"
+
+
+class NoElectionYet(Conflict):
+    """The issue has not been put to the vote yet."""
+
+    code = "no_election"
+
+
+class StageChangeRefused(Conflict):
+    """The issue cannot move to that stage from where it is; the detail says what it can."""
+
+    code = "stage_change_refused"
+
+
+class AlreadySeconded(Conflict):
+    """One second per person, and none withdrawn."""
+
+    code = "already_seconded"
+
+
+class SecondingClosed(Conflict):
+    """The proposal takes no seconds (its window closed, or it has left proposal_check)."""
+
+    code = "seconding_closed"
+
+
+class ReasonRequired(InvalidInput):
+    """Officers give their reasons for every review decision."""
+
+    code = "reason_required"

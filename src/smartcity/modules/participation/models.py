@@ -32,19 +32,43 @@ class Vote(Base):
     department_code: Mapped[str | None] = mapped_column(String(32), index=True)
     stage: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
     eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
-    closes_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    origin: Mapped[str] = mapped_column(String(16), nullable=False)
+    proposed_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    """The citizen who proposed the issue (proposals are public, as in i-Voting)."""
+    seconds_needed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    seconds: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    seconding_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decisions: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
+    """Every stage change with its reason, in order: what the public page shows."""
+    follow_up: Mapped[str | None] = mapped_column(Text)
+    """執行: what the department did with the result."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-    election_uuid: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
-    election: Mapped[str] = mapped_column(Text, nullable=False)
-    """election.json exactly as fingerprinted."""
-    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
-    archive_timestamp: Mapped[int] = mapped_column(Integer, nullable=False)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    election_uuid: Mapped[str | None] = mapped_column(String(32), unique=True)
+    election: Mapped[str | None] = mapped_column(Text)
+    """election.json exactly as fingerprinted, once the issue goes to the vote."""
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    archive_timestamp: Mapped[int | None] = mapped_column(Integer)
     ballots_cast: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     """Ballots taken (revotes included): the position of the next one on the board."""
     encrypted_tally: Mapped[list[Any] | None] = mapped_column(JSON)
     result: Mapped[list[Any] | None] = mapped_column(JSON)
     archive_hash: Mapped[str | None] = mapped_column(String(64))
     tallied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Second(Base):
+    """A citizen's second (附議) of a proposal: one per person, never withdrawn."""
+
+    __tablename__ = "participation_seconds"
+    __table_args__ = (UniqueConstraint("vote_id", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    vote_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("participation_votes.id"), nullable=False, index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    seconded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class Trustee(Base):

@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session
 
 from smartcity.core.repository import get_or_404
 from smartcity.modules.participation.errors import VoteNotFound
-from smartcity.modules.participation.models import Ballot, Credential, Issuance, Trustee, Vote
+from smartcity.modules.participation.models import (
+    Ballot,
+    Credential,
+    Issuance,
+    Second,
+    Trustee,
+    Vote,
+)
 
 
 def get_vote(session: Session, vote_id: uuid.UUID | str) -> Vote:
@@ -100,3 +107,11 @@ def count_ballots(session: Session, vote_id: uuid.UUID) -> int:
         session.scalar(select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote_id))
         or 0
     )
+
+
+def has_seconded(session: Session, vote_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Whether the citizen seconded this proposal already."""
+    found = session.scalar(
+        select(Second.id).where(Second.vote_id == vote_id, Second.user_id == user_id)
+    )
+    return found is not None

@@ -30,3 +30,6 @@ CREDENTIALS = rates("5 per minute; 50 per day")
 
 BALLOTS = rates("20 per minute; 500 per day")
 """Ballots per caller: each is a few dozen 2048-bit exponentiations."""
+
+SECONDS = rates("10 per minute; 100 per day")
+"""Proposals and seconds per citizen."""

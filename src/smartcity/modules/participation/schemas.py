@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from smartcity.modules.identity.values import VerificationLevel
+from smartcity.modules.participation.values import Stage
 
 
 class QuestionIn(BaseModel):
@@ -44,6 +45,45 @@ class VoteIn(BaseModel):
     department_code: str | None = Field(None, max_length=32)
 
 
+class ProposalIn(BaseModel):
+    """A citizen's proposal: it needs seconds within its window to reach review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=5000)
+
+
+class StageIn(BaseModel):
+    """An officer's decision on an issue, with its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: Stage
+    reason: str = Field(min_length=1, max_length=2000)
+    department_code: str | None = Field(
+        None, max_length=32, description="The department taking up a citizen's proposal."
+    )
+
+
+class PutToVoteIn(BaseModel):
+    """The options settled: the issue's election opens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[QuestionIn] = Field(min_length=1, max_length=20)
+    eligibility: EligibilityIn = Field(default_factory=EligibilityIn)
+    closes_at: datetime
+
+
+class FollowUpIn(BaseModel):
+    """執行: what the department did with the result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=5000)
+
+
 class TrusteeOut(BaseModel):
     """One share of the election key."""
 
@@ -53,17 +93,23 @@ class TrusteeOut(BaseModel):
 
 
 class VoteOut(BaseModel):
-    """A vote as the API shows it."""
+    """An issue and its vote as the API shows them."""
 
     id: str
-    election_uuid: str
-    election_fingerprint: str
+    election_uuid: str | None
+    election_fingerprint: str | None
     stage: str
+    origin: str
+    seconds: int
+    seconds_needed: int
+    seconding_closes_at: str | None
+    decisions: list[dict[str, Any]]
+    follow_up: str | None
     title: str
     description: str
     questions: list[dict[str, Any]]
     eligibility: dict[str, Any]
-    closes_at: str
+    closes_at: str | None
     department_code: str | None
     trustees: list[TrusteeOut]
     ballots: int

@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ParticipationSettings(BaseSettings):
-    """The Belenios group new elections use."""
+    """The Belenios group of new elections and the seconding rule of citizen proposals."""
 
     model_config = SettingsConfigDict(
         env_prefix="SMARTCITY_PARTICIPATION_", env_file=".env", extra="ignore", frozen=True
@@ -18,4 +18,10 @@ class ParticipationSettings(BaseSettings):
     group: Literal["BELENIOS-2048", "RFC-3526-2048"] = Field(
         "BELENIOS-2048",
         description="Belenios group of new elections (both are known to belenios-tool 2.0).",
+    )
+    seconds_needed: int = Field(
+        1500, ge=1, description="Seconds (附議) a citizen's proposal needs to reach review."
+    )
+    seconding_days: int = Field(
+        45, ge=1, le=365, description="Days a citizen's proposal has to gather its seconds."
     )

@@ -22,6 +22,17 @@ class Stage(StrEnum):
     """投票: the Belenios election takes ballots until it closes."""
     RESULTS = "results"
     """結果公布及執行: tallied and decrypted; the result and what the department did are public."""
+    NOT_ADOPTED = "not_adopted"
+    """未成案: the proposal missed its seconds in time, or the review turned it down."""
+
+
+class Origin(StrEnum):
+    """Who put the issue forward."""
+
+    CITIZEN = "citizen"
+    """A citizen's proposal: it starts at proposal_check and needs its seconds."""
+    GOVERNMENT = "government"
+    """A department's issue: it starts at a later stage (publicity, or the vote itself)."""
 
 
 class TrusteeHolder(StrEnum):

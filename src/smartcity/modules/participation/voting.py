@@ -20,7 +20,7 @@ from smartcity.core.city import current_city
 from smartcity.core.departments import own_department, require_department
 from smartcity.core.time import as_utc, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.identity import service as identity
+from smartcity.modules.identity.service import get_user
 from smartcity.modules.identity.values import VerificationLevel
 from smartcity.modules.participation import belenios, repository
 from smartcity.modules.participation.errors import (
@@ -29,13 +29,14 @@ from smartcity.modules.participation.errors import (
     ClosesInThePast,
     CredentialAlreadyIssued,
     InvalidQuestions,
+    NoElectionYet,
     NotEligible,
     ResultNotPublished,
     TrusteeDecryptionMissing,
     VoteNotOpen,
 )
 from smartcity.modules.participation.models import Ballot, Credential, Issuance, Trustee, Vote
-from smartcity.modules.participation.values import Stage, TrusteeHolder
+from smartcity.modules.participation.values import Origin, Stage, TrusteeHolder
 
 LEVEL_ORDER = (VerificationLevel.BASIC, VerificationLevel.VERIFIED)
 
@@ -54,30 +55,20 @@ def _check_questions(questions: Sequence[dict[str, Any]]) -> None:
             raise InvalidQuestions(f"question {number} lists an answer twice")
 
 
-def create_vote(
+def open_election(
     uow: UnitOfWork,
+    vote: Vote,
     *,
     group_name: str,
-    title: str,
-    description: str,
     questions: Sequence[dict[str, Any]],
-    eligibility: dict[str, Any],
     closes_at: datetime,
-    department_code: str | None,
 ) -> Vote:
-    """A government-initiated issue at the voting stage, with its Belenios election set up."""
+    """Put an issue to the vote: set up its Belenios election with two trustees (ADR 26)."""
     _check_questions(questions)
     closes_at = as_utc(closes_at)
     now = utcnow()
     if closes_at <= now:
         raise ClosesInThePast("closes_at must lie in the future")
-    department = department_code or own_department(uow.actor)
-    require_department(
-        uow.actor,
-        department,
-        code="other_department",
-        detail="officers create votes for their own department",
-    )
     g = belenios.group(group_name)
     keys = {holder: belenios.new_trustee_key(g) for holder in TrusteeHolder}
     publics = [key.public for key in keys.values()]
@@ -86,28 +77,19 @@ def create_vote(
     election = belenios.election_document(
         g=g,
         election_uuid=election_uuid,
-        name=title,
-        description=description,
+        name=vote.title,
+        description=vote.description,
         questions=questions,
         public_key=belenios.election_public_key(g, publics),
         administrator=city.government_zh,
         credential_authority=city.government_zh,
     )
-    vote = Vote(
-        title=title,
-        description=description,
-        department_code=department,
-        stage=Stage.VOTING.value,
-        eligibility=eligibility,
-        closes_at=closes_at,
-        created_at=now,
-        election_uuid=election_uuid,
-        election=election.decode(),
-        fingerprint=belenios.sha256_b64(election),
-        archive_timestamp=int(now.timestamp()),
-        ballots_cast=0,
-    )
-    uow.session.add(vote)
+    vote.stage = Stage.VOTING.value
+    vote.closes_at = closes_at
+    vote.election_uuid = election_uuid
+    vote.election = election.decode()
+    vote.fingerprint = belenios.sha256_b64(election)
+    vote.archive_timestamp = int(now.timestamp())
     uow.session.flush()
     for position, (holder, key) in enumerate(keys.items(), start=1):
         uow.session.add(
@@ -120,11 +102,10 @@ def create_vote(
             )
         )
     uow.audit(
-        "participation.vote.created",
+        "participation.vote.opened",
         "participation_vote",
         vote.id,
         {
-            "title": title,
             "stage": vote.stage,
             "election_uuid": election_uuid,
             "fingerprint": vote.fingerprint,
@@ -134,14 +115,62 @@ def create_vote(
     return vote
 
 
+def create_vote(
+    uow: UnitOfWork,
+    *,
+    group_name: str,
+    title: str,
+    description: str,
+    questions: Sequence[dict[str, Any]],
+    eligibility: dict[str, Any],
+    closes_at: datetime,
+    department_code: str | None,
+) -> Vote:
+    """A government-initiated issue that starts at the voting stage."""
+    department = department_code or own_department(uow.actor)
+    require_department(
+        uow.actor,
+        department,
+        code="other_department",
+        detail="officers create votes for their own department",
+    )
+    vote = Vote(
+        title=title,
+        description=description,
+        department_code=department,
+        origin=Origin.GOVERNMENT.value,
+        stage=Stage.PUBLICITY.value,
+        eligibility=eligibility,
+        decisions=[],
+        seconds_needed=0,
+        seconds=0,
+        ballots_cast=0,
+    )
+    uow.session.add(vote)
+    uow.session.flush()
+    uow.audit(
+        "participation.vote.created",
+        "participation_vote",
+        vote.id,
+        {"title": title, "origin": vote.origin, "department": department},
+    )
+    return open_election(uow, vote, group_name=group_name, questions=questions, closes_at=closes_at)
+
+
 def election_of(vote: Vote) -> belenios.Election:
-    """The vote's election.json, read."""
+    """The vote's election.json, read; 409 before the issue goes to the vote."""
+    if vote.election is None:
+        raise NoElectionYet("the issue has not been put to the vote yet")
     return belenios.Election.parse(vote.election.encode())
 
 
 def is_open(vote: Vote) -> bool:
     """Whether the vote takes credentials and ballots now."""
-    return vote.stage == Stage.VOTING.value and utcnow() < as_utc(vote.closes_at)
+    return (
+        vote.stage == Stage.VOTING.value
+        and vote.closes_at is not None
+        and utcnow() < as_utc(vote.closes_at)
+    )
 
 
 # -- credentials -----------------------------------------------------------------------------
@@ -149,7 +178,7 @@ def is_open(vote: Vote) -> bool:
 
 def eligibility_refusal(session: Session, vote: Vote, principal: Principal) -> str | None:
     """Why the citizen may not vote, or None when they may."""
-    user = identity.get_user(session, str(principal.id))
+    user = get_user(session, str(principal.id))
     if not user.active:
         return "the account is not active"
     wanted = vote.eligibility.get("verification_level")
@@ -172,7 +201,7 @@ def issue_credential(uow: UnitOfWork, vote: Vote) -> str:
     refusal = eligibility_refusal(uow.session, vote, uow.actor)
     if refusal is not None:
         raise NotEligible(refusal)
-    user_id = identity.get_user(uow.session, str(uow.actor.id)).id
+    user_id = get_user(uow.session, str(uow.actor.id)).id
     if repository.has_issuance(uow.session, vote.id, user_id):
         raise CredentialAlreadyIssued("a credential was issued to this citizen for this vote")
     election = election_of(vote)
@@ -268,7 +297,7 @@ def tally(uow: UnitOfWork, vote: Vote) -> Outcome:
     vote.result = belenios.combine(election, encrypted, decryptions, len(ballots))
     vote.stage = Stage.RESULTS.value
     vote.tallied_at = utcnow()
-    if utcnow() < as_utc(vote.closes_at):
+    if vote.closes_at is None or utcnow() < as_utc(vote.closes_at):
         vote.closes_at = vote.tallied_at
     forgotten = repository.forget_issuances(uow.session, vote.id)
     uow.session.flush()
@@ -307,7 +336,7 @@ def archive(session: Session, vote: Vote) -> bytes:
     trustees = repository.trustees_of(session, vote.id)
     decryptions = [(t.position, t.decryption) for t in trustees if t.decryption is not None]
     record = belenios.Record(
-        election=vote.election.encode(),
+        election=election_of(vote).raw,
         trustees=[t.public_key for t in trustees],
         credentials=repository.credentials_of(session, vote.id),
         ballots=[b.content.encode() for b in repository.board(session, vote.id)],
@@ -315,4 +344,4 @@ def archive(session: Session, vote: Vote) -> bytes:
         decryptions=decryptions if vote.result is not None else (),
         result=vote.result,
     )
-    return belenios.build_archive(record, vote.archive_timestamp)
+    return belenios.build_archive(record, vote.archive_timestamp or 0)

@@ -1,4 +1,4 @@
-"""participation: votes, their trustees, the credential list, the vote lock and the ballot board.
+"""participation: issues and votes, seconds, trustees, credentials, the vote lock, the board.
 
 Revision ID: participation_0001
 Revises: identity_0001
@@ -24,12 +24,19 @@ def upgrade() -> None:
         sa.Column("department_code", sa.String(length=32), nullable=True),
         sa.Column("stage", sa.String(length=32), nullable=False),
         sa.Column("eligibility", sa.JSON(), nullable=False),
-        sa.Column("closes_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("origin", sa.String(length=16), nullable=False),
+        sa.Column("proposed_by", sa.Uuid(), nullable=True),
+        sa.Column("seconds_needed", sa.Integer(), nullable=False),
+        sa.Column("seconds", sa.Integer(), nullable=False),
+        sa.Column("seconding_closes_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decisions", sa.JSON(), nullable=False),
+        sa.Column("follow_up", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("election_uuid", sa.String(length=32), nullable=False),
-        sa.Column("election", sa.Text(), nullable=False),
-        sa.Column("fingerprint", sa.String(length=64), nullable=False),
-        sa.Column("archive_timestamp", sa.Integer(), nullable=False),
+        sa.Column("closes_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("election_uuid", sa.String(length=32), nullable=True),
+        sa.Column("election", sa.Text(), nullable=True),
+        sa.Column("fingerprint", sa.String(length=64), nullable=True),
+        sa.Column("archive_timestamp", sa.Integer(), nullable=True),
         sa.Column("ballots_cast", sa.Integer(), nullable=False),
         sa.Column("encrypted_tally", sa.JSON(), nullable=True),
         sa.Column("result", sa.JSON(), nullable=True),
@@ -42,6 +49,23 @@ def upgrade() -> None:
         op.f("ix_participation_votes_department_code"), "participation_votes", ["department_code"]
     )
     op.create_index(op.f("ix_participation_votes_stage"), "participation_votes", ["stage"])
+    op.create_table(
+        "participation_seconds",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("vote_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("seconded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["vote_id"],
+            ["participation_votes.id"],
+            name=op.f("fk_participation_seconds_vote_id_participation_votes"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_participation_seconds")),
+        sa.UniqueConstraint(
+            "vote_id", "user_id", name=op.f("uq_participation_seconds_vote_id_user_id")
+        ),
+    )
+    op.create_index(op.f("ix_participation_seconds_vote_id"), "participation_seconds", ["vote_id"])
     op.create_table(
         "participation_trustees",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -127,5 +151,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("ballots", "issuances", "credentials", "trustees", "votes"):
+    for table in ("ballots", "issuances", "credentials", "trustees", "seconds", "votes"):
         op.drop_table(f"participation_{table}")
