@@ -17,5 +17,6 @@ manifest = Manifest(
     api=lazy("smartcity.modules.participation.api:build_router"),
     migrations=HERE / "migrations" / "versions",
     rules=rules.ALL_RULES,
+    seed=lazy("smartcity.modules.participation.seed:seed"),
     settings=ParticipationSettings,
 )
