@@ -276,8 +276,10 @@ def tally(uow: UnitOfWork, vote: Vote) -> Outcome:
         code="other_department",
         detail="officers tally their own department's votes",
     )
-    if vote.stage != Stage.VOTING.value:
+    if vote.stage == Stage.RESULTS.value:
         raise AlreadyTallied("the vote has been tallied already")
+    if vote.stage != Stage.VOTING.value:
+        raise VoteNotOpen("the issue has not been put to the vote")
     election = election_of(vote)
     ballots = repository.board(uow.session, vote.id)
     encrypted = belenios.encrypted_tally(election, (b.content.encode() for b in ballots))
