@@ -1,0 +1,116 @@
+# ruff: noqa: E501  # report lines are easier to read whole
+"""participation: ballots checked per second on one core, the tally, and belenios-tool's verify.
+
+Run: python bench/bench_participation_ballots.py [--voters N]   (default 300; needs belenios-tool
+for the verify figure, skipped cleanly without it)
+
+An election of the zoo vote's shape (one question, two answers) with N voters, each casting one
+ballot made by the platform's own client code. Timed on one core: checking every ballot (the
+work the board does per ballot), the encrypted tally, both trustees' partial decryptions and
+the result; then `belenios-tool election verify` on the same archive, which redoes the same
+checks in OCaml — the reference measured in the same run. The figures for 100,000 voters and
+for the zoo vote's 30,579 ballots are extrapolated linearly (every step is linear in N).
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from smartcity.modules.participation import belenios as b  # noqa: E402
+
+QUESTIONS = [{"question": "Open the zoo at night?", "answers": ["yes", "no"], "min": 1, "max": 1}]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--voters", type=int, default=300)
+    voters = parser.parse_args().voters
+    g = b.group("BELENIOS-2048")
+    keys = [b.new_trustee_key(g), b.new_trustee_key(g)]
+    uuid = b.new_token()
+    raw = b.election_document(
+        g=g,
+        election_uuid=uuid,
+        name="bench",
+        description="",
+        questions=QUESTIONS,
+        public_key=b.election_public_key(g, [k.public for k in keys]),
+        administrator="bench",
+        credential_authority="bench",
+    )
+    election = b.Election.parse(raw)
+    credentials = [b.new_credential() for _ in range(voters)]
+    publics = {b.public_credential(g, c, uuid) for c in credentials}
+    ballots = [
+        b.make_ballot(election, c, [[1, 0]] if secrets.randbelow(2) else [[0, 1]])
+        for c in credentials
+    ]
+
+    start = time.process_time()
+    for ballot in ballots:
+        b.check_ballot(election, ballot, publics.__contains__)
+    checking = time.process_time() - start
+    per_second = voters / checking
+
+    start = time.process_time()
+    tally = b.encrypted_tally(election, ballots)
+    decryptions = [b.partial_decryption(election, k, tally) for k in keys]
+    result = b.combine(election, tally, decryptions, voters)
+    tallying = time.process_time() - start
+
+    archive = b.build_archive(
+        b.Record(
+            election=raw,
+            trustees=[k.public for k in keys],
+            credentials=sorted(publics),
+            ballots=ballots,
+            tally=b.tally_document(tally),
+            decryptions=[(i, d) for i, d in enumerate(decryptions, start=1)],
+            result=result,
+        ),
+        int(time.time()),
+    )
+    print(f"voters: {voters}; result {result}")
+    print(
+        f"ballots checked per second, one core: {per_second:.1f} ({checking / voters * 1000:.1f} ms each)"
+    )
+    print(
+        f"  100,000 ballots: {100_000 / per_second / 60:.0f} min; the zoo vote's 30,579: {30_579 / per_second / 60:.1f} min"
+    )
+    print(
+        f"tally + 2 partial decryptions + result: {tallying:.2f} s (100,000 voters: ~{tallying * 100_000 / voters:.0f} s)"
+    )
+
+    tool = shutil.which("belenios-tool")
+    if tool is None:
+        print("belenios-tool is not installed: no verify figure")
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        (Path(directory) / f"{uuid}.bel").write_bytes(archive)
+        start = time.perf_counter()
+        verified = subprocess.run(  # noqa: S603  # belenios-tool from PATH, our own arguments
+            [tool, "election", "verify", "--dir", directory],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        verifying = time.perf_counter() - start
+    status = "passed" if verified.returncode == 0 else f"FAILED: {verified.stderr.strip()}"
+    print(f"belenios-tool election verify, whole archive: {verifying:.2f} s wall ({status})")
+    print(
+        f"  ours: check every ballot + tally = {checking + tallying:.2f} s CPU; ratio ours/tool = {(checking + tallying) / verifying:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""participation's JSON routes at /api/v1/participation: votes as verifiable Belenios elections.
+
+Each endpoint parses, opens the unit of work, calls the service and shapes the answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from smartcity.core.errors import BadRequest, TooLarge
+from smartcity.core.ratelimit import throttle
+from smartcity.core.time import isoformat_z
+from smartcity.modules.participation import rules, schemas, service
+from smartcity.modules.participation.auth import Public, Staff, Voter
+from smartcity.modules.participation.models import Vote
+
+router = APIRouter(tags=["participation"])
+
+MAX_BALLOT_BYTES = 1_000_000
+"""A ballot of 20 questions of 50 answers is about 650 kB."""
+
+BALLOT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A Belenios ballot (protocol version 1) as any Belenios client writes it, "
+        "e.g. `belenios-tool election generate-ballot`.",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+def build_router() -> APIRouter:
+    """participation's API routes (the manifest's factory)."""
+    return router
+
+
+def _vote_out(vote: Vote, trustees: list[Any], ballots: int) -> schemas.VoteOut:
+    questions = service.election_of(vote).questions if vote.election is not None else []
+    return schemas.VoteOut(
+        id=str(vote.id),
+        election_uuid=vote.election_uuid,
+        election_fingerprint=vote.fingerprint,
+        stage=vote.stage,
+        origin=vote.origin,
+        seconds=vote.seconds,
+        seconds_needed=vote.seconds_needed,
+        seconding_closes_at=(
+            isoformat_z(vote.seconding_closes_at) if vote.seconding_closes_at else None
+        ),
+        decisions=vote.decisions,
+        follow_up=vote.follow_up,
+        title=vote.title,
+        description=vote.description,
+        questions=questions,
+        eligibility=vote.eligibility,
+        closes_at=isoformat_z(vote.closes_at) if vote.closes_at else None,
+        department_code=vote.department_code,
+        trustees=[
+            schemas.TrusteeOut(
+                position=t.position, holder=t.holder, public_key=t.public_key["public_key"]
+            )
+            for t in trustees
+        ],
+        ballots=ballots,
+        archive_hash=vote.archive_hash,
+    )
+
+
+@router.post("/votes", response_model=schemas.VoteOut, status_code=201)
+def create(body: schemas.VoteIn, ctx: Staff) -> Any:
+    """Create a government-initiated issue, ready to vote, with its Belenios election."""
+    settings = service.settings_of(ctx.platform)
+    with ctx.write() as uow:
+        vote = service.create_vote(
+            uow,
+            group_name=settings.group,
+            title=body.title,
+            description=body.description,
+            questions=[q.model_dump() for q in body.questions],
+            eligibility=body.eligibility.model_dump(exclude_none=True, mode="json"),
+            closes_at=body.closes_at,
+            department_code=body.department_code,
+        )
+        return _vote_out(vote, service.trustees_of(uow.session, vote.id), 0)
+
+
+@router.get("/votes", response_model=list[schemas.VoteOut])
+def votes(ctx: Public) -> Any:
+    """Every vote, newest first."""
+    with ctx.read() as session:
+        return [
+            _vote_out(v, service.trustees_of(session, v.id), v.ballots_cast)
+            for v in service.list_votes(session, limit=100)
+        ]
+
+
+@router.get("/votes/{vote_id}", response_model=schemas.VoteOut)
+def vote(vote_id: uuid.UUID, ctx: Public) -> Any:
+    """One vote, with its election's fingerprint and trustees."""
+    with ctx.read() as session:
+        found = service.get_vote(session, vote_id)
+        return _vote_out(found, service.trustees_of(session, found.id), found.ballots_cast)
+
+
+@router.post(
+    "/votes/{vote_id}/credential",
+    response_model=schemas.CredentialOut,
+    status_code=201,
+    responses={403: {"description": "Not eligible (the detail says why)."}, 409: {}},
+)
+def credential(vote_id: uuid.UUID, ctx: Voter) -> Any:
+    """Take the citizen's one credential for the vote: shown this once, stored nowhere."""
+    throttle(ctx, "participation-credential", rules.CREDENTIALS)
+    with ctx.write() as uow:
+        found = service.get_vote(uow.session, vote_id)
+        private = service.issue_credential(uow, found)
+        return schemas.CredentialOut(credential=private, election_uuid=found.election_uuid)
+
+
+@router.get(
+    "/votes/{vote_id}/archive",
+    response_class=Response,
+    responses={200: {"content": {"application/x-tar": {}}, "description": "The .bel archive."}},
+)
+def election_archive(vote_id: uuid.UUID, ctx: Public) -> Response:
+    """The election's current `.bel` archive: `belenios-tool election verify` checks it."""
+    with ctx.read() as session:
+        found = service.get_vote(session, vote_id)
+        content = service.archive(session, found)
+        name = f"{service.election_of(found).uuid}.bel"
+    return Response(
+        content,
+        media_type="application/x-tar",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post(
+    "/votes/{vote_id}/ballots",
+    response_model=schemas.BallotOut,
+    status_code=201,
+    openapi_extra=BALLOT_BODY,
+)
+async def ballot(vote_id: uuid.UUID, request: Request, ctx: Voter) -> Any:
+    """Cast a ballot from any Belenios client; a revote replaces the credential's last one."""
+    throttle(ctx, "participation-ballot", rules.BALLOTS)
+    content = (await request.body()).strip()
+    if len(content) > MAX_BALLOT_BYTES:
+        raise TooLarge("a ballot is at most 1 MB")
+    if not content:
+        raise BadRequest("the body must be a Belenios ballot")
+    return await run_in_threadpool(_cast, ctx, vote_id, content)
+
+
+def _cast(ctx: Voter, vote_id: uuid.UUID, content: bytes) -> schemas.BallotOut:
+    with ctx.read() as session:
+        found = service.get_vote(session, vote_id)
+        checked = service.check_ballot(session, found, content)
+    with ctx.write() as uow:
+        tracker = service.record_ballot(uow, found, checked, content)
+    return schemas.BallotOut(tracker=tracker)
+
+
+@router.get("/votes/{vote_id}/board", response_model=list[schemas.BoardEntryOut])
+def board(vote_id: uuid.UUID, ctx: Public) -> Any:
+    """The public board: every counted ballot's tracker, in the order cast."""
+    with ctx.read() as session:
+        found = service.get_vote(session, vote_id)
+        return [
+            schemas.BoardEntryOut(position=b.position, tracker=b.tracker)
+            for b in service.board_of(session, found.id)
+        ]
+
+
+@router.post("/votes/{vote_id}/tally", response_model=schemas.ResultOut)
+def close_and_tally(vote_id: uuid.UUID, ctx: Staff) -> Any:
+    """Close the vote, tally it and have the trustees decrypt; the result is then public."""
+    with ctx.write() as uow:
+        found = service.get_vote(uow.session, vote_id)
+        done = service.tally(uow, found)
+        return schemas.ResultOut(
+            result=done.result, archive_hash=done.archive_hash, ballots=done.ballots
+        )
+
+
+@router.get("/votes/{vote_id}/result", response_model=schemas.ResultOut)
+def result(vote_id: uuid.UUID, ctx: Public) -> Any:
+    """The result in Belenios's shape, once tallied (409 `result_not_published` before)."""
+    with ctx.read() as session:
+        done = service.outcome(session, service.get_vote(session, vote_id))
+        return schemas.ResultOut(
+            result=done.result, archive_hash=done.archive_hash, ballots=done.ballots
+        )
+
+
+# -- i-Voting's stages -------------------------------------------------------------------------
+
+
+@router.post("/issues", response_model=schemas.VoteOut, status_code=201)
+def propose(body: schemas.ProposalIn, ctx: Voter) -> Any:
+    """A citizen proposes an issue; it gathers seconds (附議) within its window."""
+    throttle(ctx, "participation-seconds", rules.SECONDS)
+    settings = service.settings_of(ctx.platform)
+    with ctx.write() as uow:
+        issue = service.propose(
+            uow,
+            title=body.title,
+            description=body.description,
+            seconds_needed=settings.seconds_needed,
+            seconding_days=settings.seconding_days,
+        )
+        return _vote_out(issue, [], 0)
+
+
+@router.post("/issues/{issue_id}/seconds", response_model=schemas.VoteOut)
+def second(issue_id: uuid.UUID, ctx: Voter) -> Any:
+    """Second a proposal: once per citizen, never withdrawn."""
+    throttle(ctx, "participation-seconds", rules.SECONDS)
+    with ctx.write() as uow:
+        service.get_vote(uow.session, issue_id)
+        issue = service.second(uow, issue_id)
+        return _vote_out(issue, [], 0)
+
+
+@router.post("/issues/{issue_id}/stage", response_model=schemas.VoteOut)
+def change_stage(issue_id: uuid.UUID, body: schemas.StageIn, ctx: Staff) -> Any:
+    """Review, discussion, options, publicity — or not adopted — with the officer's reason."""
+    with ctx.write() as uow:
+        service.get_vote(uow.session, issue_id)
+        issue = service.move(uow, issue_id, body.stage, body.reason, body.department_code)
+        return _vote_out(issue, [], issue.ballots_cast)
+
+
+@router.post("/issues/{issue_id}/vote", response_model=schemas.VoteOut)
+def put_to_vote(issue_id: uuid.UUID, body: schemas.PutToVoteIn, ctx: Staff) -> Any:
+    """Publicity → voting: the issue's Belenios election opens with the options settled."""
+    settings = service.settings_of(ctx.platform)
+    with ctx.write() as uow:
+        service.get_vote(uow.session, issue_id)
+        issue = service.put_to_vote(
+            uow,
+            issue_id,
+            group_name=settings.group,
+            questions=[q.model_dump() for q in body.questions],
+            closes_at=body.closes_at,
+            eligibility=body.eligibility.model_dump(exclude_none=True, mode="json"),
+        )
+        return _vote_out(issue, service.trustees_of(uow.session, issue.id), 0)
+
+
+@router.post("/issues/{issue_id}/follow-up", response_model=schemas.VoteOut)
+def follow_up(issue_id: uuid.UUID, body: schemas.FollowUpIn, ctx: Staff) -> Any:
+    """執行: report what the department did with the result."""
+    with ctx.write() as uow:
+        service.get_vote(uow.session, issue_id)
+        issue = service.follow_up(uow, issue_id, body.text)
+        return _vote_out(issue, service.trustees_of(uow.session, issue.id), issue.ballots_cast)

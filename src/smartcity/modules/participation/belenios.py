@@ -1,0 +1,674 @@
+"""Belenios elections as belenios-tool 2.0 speaks them (protocol version 1, finite-field groups).
+
+What each value is and how it is hashed follows the Belenios specification and the files the
+reference tool writes: ElGamal over a prime-order subgroup, Fiat–Shamir proofs whose challenge is
+SHA-256 of a labelled prefix and the commitments in base 10, read as a big-endian number mod q.
+The module is pure: no database, no clock; the archive's timestamp is an argument.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import gmpy2
+
+BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+"""The alphabet of Belenios's tokens and credentials (no 0, O, I, l)."""
+
+CREDENTIAL_PATTERN = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{3}(-[1-9A-HJ-NP-Za-km-z]{3}){4}$")
+
+
+class InvalidBallot(ValueError):
+    """A ballot that must not be stored; the message says why."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A Schnorr group: g generates the subgroup of prime order q of Z_p*."""
+
+    name: str
+    p: Any
+    q: Any
+    g: Any
+
+    def pow(self, base: Any, exponent: Any) -> Any:
+        """base^exponent mod p (negative exponents invert)."""
+        return gmpy2.powmod(base, exponent, self.p)
+
+    def member(self, value: Any) -> bool:
+        """Whether `value` lies in the subgroup of order q."""
+        return bool(0 < value < self.p and gmpy2.powmod(value, self.q, self.p) == 1)
+
+    def hash(self, prefix: str, elements: Iterable[Any]) -> Any:
+        """Belenios's challenge: SHA-256(prefix + elements joined by commas) mod q."""
+        text = prefix + ",".join(str(e) for e in elements)
+        return gmpy2.mpz(hashlib.sha256(text.encode()).hexdigest(), 16) % self.q
+
+    def random_exponent(self) -> Any:
+        """A uniformly random exponent in [0, q)."""
+        return gmpy2.mpz(secrets.randbelow(int(self.q)))
+
+
+@cache
+def group(name: str) -> Group:
+    """One of the groups belenios-tool knows, by its name."""
+    known = json.loads((Path(__file__).parent / "groups.json").read_text())
+    if name not in known:
+        raise KeyError(f"unknown group {name}")
+    found = known[name]
+    return Group(name, *(gmpy2.mpz(found[k]) for k in ("p", "q", "g")))
+
+
+# -- serialisation and hashing ---------------------------------------------------------------
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON as belenios-tool writes it (UTF-8, no spaces)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256_b64(data: bytes) -> str:
+    """SHA-256 in unpadded base 64: election fingerprints and ballot trackers."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 in hex: the names of an archive's records."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _proof(challenge: Any, response: Any) -> dict[str, str]:
+    return {"challenge": str(challenge), "response": str(response)}
+
+
+def new_token(length: int = 14) -> str:
+    """A random base-58 token (an election's uuid)."""
+    return "".join(secrets.choice(BASE58) for _ in range(length))
+
+
+# -- trustees --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrusteeKey:
+    """A trustee's key share: the private exponent and the public key with its proof."""
+
+    private: Any
+    public: dict[str, Any]
+
+
+def new_trustee_key(g: Group) -> TrusteeKey:
+    """A fresh key share with its proof of knowledge (challenge over `pok|GROUP|X|A`)."""
+    x = g.random_exponent()
+    public_key = g.pow(g.g, x)
+    w = g.random_exponent()
+    challenge = g.hash(f"pok|{g.name}|{public_key}|", [g.pow(g.g, w)])
+    response = (w - x * challenge) % g.q
+    return TrusteeKey(x, {"pok": _proof(challenge, response), "public_key": str(public_key)})
+
+
+def trustee_key_holds(g: Group, public: dict[str, Any]) -> bool:
+    """Whether a trustee's public key carries a valid proof of knowledge."""
+    try:
+        key = gmpy2.mpz(public["public_key"])
+        challenge = gmpy2.mpz(public["pok"]["challenge"])
+        response = gmpy2.mpz(public["pok"]["response"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    if not g.member(key):
+        return False
+    commitment = g.pow(g.g, response) * g.pow(key, challenge) % g.p
+    return bool(g.hash(f"pok|{g.name}|{key}|", [commitment]) == challenge)
+
+
+def trustees_document(publics: Sequence[dict[str, Any]]) -> list[Any]:
+    """trustees.json: every key share as a `Single` trustee."""
+    return [["Single", public] for public in publics]
+
+
+def election_public_key(g: Group, publics: Sequence[dict[str, Any]]) -> Any:
+    """The election key: the product of the trustees' public keys."""
+    key = gmpy2.mpz(1)
+    for public in publics:
+        key = key * gmpy2.mpz(public["public_key"]) % g.p
+    return key
+
+
+# -- credentials -----------------------------------------------------------------------------
+
+
+def new_credential() -> str:
+    """A private credential: 14 random base-58 digits and a check digit, in groups of three."""
+    digits = [secrets.randbelow(58) for _ in range(14)]
+    number = 0
+    for digit in digits:
+        number = number * 58 + digit
+    digits.append((53 - number) % 53)
+    text = "".join(BASE58[d] for d in digits)
+    return "-".join(text[i : i + 3] for i in range(0, 15, 3))
+
+
+def credential_secret(g: Group, credential: str, election_uuid: str) -> Any:
+    """The signing exponent: PBKDF2-HMAC-SHA256(credential, uuid, 1000 rounds, 32 bytes) mod q."""
+    derived = hashlib.pbkdf2_hmac("sha256", credential.encode(), election_uuid.encode(), 1000, 32)
+    return gmpy2.mpz(int.from_bytes(derived, "big")) % g.q
+
+
+def public_credential(g: Group, credential: str, election_uuid: str) -> str:
+    """The public credential g^s that goes on the board's list."""
+    return str(g.pow(g.g, credential_secret(g, credential, election_uuid)))
+
+
+# -- the election ----------------------------------------------------------------------------
+
+
+def election_document(
+    *,
+    g: Group,
+    election_uuid: str,
+    name: str,
+    description: str,
+    questions: Sequence[dict[str, Any]],
+    public_key: Any,
+    administrator: str,
+    credential_authority: str,
+) -> bytes:
+    """election.json, in belenios-tool's field order; its bytes are what gets fingerprinted."""
+    return dumps(
+        {
+            "version": 1,
+            "description": description,
+            "name": name,
+            "group": g.name,
+            "public_key": str(public_key),
+            "questions": [
+                {
+                    "answers": list(q["answers"]),
+                    "min": int(q["min"]),
+                    "max": int(q["max"]),
+                    "question": q["question"],
+                }
+                for q in questions
+            ],
+            "uuid": election_uuid,
+            "administrator": administrator,
+            "credential_authority": credential_authority,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Election:
+    """What validating ballots and tallying need of election.json."""
+
+    raw: bytes
+    fingerprint: str
+    uuid: str
+    group: Group
+    public_key: Any
+    questions: list[dict[str, Any]]
+
+    @classmethod
+    def parse(cls, raw: bytes) -> Election:
+        """Read election.json's bytes."""
+        document = json.loads(raw)
+        g = group(document["group"])
+        return cls(
+            raw=raw,
+            fingerprint=sha256_b64(raw),
+            uuid=document["uuid"],
+            group=g,
+            public_key=gmpy2.mpz(document["public_key"]),
+            questions=document["questions"],
+        )
+
+
+# -- ballots ---------------------------------------------------------------------------------
+
+
+def _number(value: Any, what: str) -> Any:
+    if not isinstance(value, str) or not value.isdigit() or len(value) > 700:
+        raise InvalidBallot(f"{what} is not a number written in base 10")
+    return gmpy2.mpz(value)
+
+
+def _proofs(value: Any, count: int, q: Any, what: str) -> list[tuple[Any, Any]]:
+    if not isinstance(value, list) or len(value) != count:
+        raise InvalidBallot(f"{what} must hold {count} proofs")
+    found = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"challenge", "response"}:
+            raise InvalidBallot(f"{what} holds a proof that is not a challenge and a response")
+        challenge = _number(item["challenge"], f"a challenge of {what}")
+        response = _number(item["response"], f"a response of {what}")
+        if challenge >= q or response >= q:
+            raise InvalidBallot(f"a proof of {what} is out of range")
+        found.append((challenge, response))
+    return found
+
+
+def _disjunction_holds(
+    g: Group,
+    y: Any,
+    prefix: str,
+    alpha: Any,
+    beta: Any,
+    values: range,
+    proofs: list[tuple[Any, Any]],
+) -> bool:
+    """Whether (alpha, beta) provably encrypts one of `values` (a Chaum–Pedersen OR-proof)."""
+    commitments = []
+    total = gmpy2.mpz(0)
+    for value, (challenge, response) in zip(values, proofs, strict=True):
+        shifted = beta * g.pow(g.g, -value) % g.p
+        commitments.append(g.pow(g.g, response) * g.pow(alpha, challenge) % g.p)
+        commitments.append(g.pow(y, response) * g.pow(shifted, challenge) % g.p)
+        total += challenge
+    return bool(g.hash(f"{prefix}|{alpha},{beta}|", commitments) == total % g.q)
+
+
+def _unsigned_serialisation(ballot: dict[str, Any]) -> bytes:
+    """The ballot without its signature, in the order the reference client writes it."""
+    return dumps(
+        {
+            "election_uuid": ballot["election_uuid"],
+            "election_hash": ballot["election_hash"],
+            "credential": ballot["credential"],
+            "answers": [
+                {
+                    "choices": [{"alpha": c["alpha"], "beta": c["beta"]} for c in a["choices"]],
+                    "individual_proofs": [
+                        [_proof(p["challenge"], p["response"]) for p in proofs]
+                        for proofs in a["individual_proofs"]
+                    ],
+                    "overall_proof": [
+                        _proof(p["challenge"], p["response"]) for p in a["overall_proof"]
+                    ],
+                }
+                for a in ballot["answers"]
+            ],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class CheckedBallot:
+    """A ballot that passed every check: its credential, tracker and ciphertexts."""
+
+    credential: str
+    tracker: str
+    ciphertexts: list[list[tuple[Any, Any]]]
+
+
+def check_ballot(election: Election, raw: bytes, listed: Callable[[str], bool]) -> CheckedBallot:
+    """Validate a ballot from any Belenios client; raises InvalidBallot with the reason."""
+    g, y = election.group, election.public_key
+    try:
+        ballot = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidBallot("the ballot is not JSON") from error
+    expected = {"election_uuid", "election_hash", "credential", "answers", "signature"}
+    if not isinstance(ballot, dict) or set(ballot) != expected:
+        raise InvalidBallot("a ballot has exactly the fields " + ", ".join(sorted(expected)))
+    if ballot["election_uuid"] != election.uuid:
+        raise InvalidBallot("the ballot was made for another election")
+    if ballot["election_hash"] != election.fingerprint:
+        raise InvalidBallot("the ballot was made for another version of this election")
+    credential = ballot["credential"]
+    if not isinstance(credential, str) or not credential.isdigit() or not listed(credential):
+        raise InvalidBallot("the ballot's credential is not on this election's list")
+    answers = ballot["answers"]
+    if not isinstance(answers, list) or len(answers) != len(election.questions):
+        raise InvalidBallot("the ballot must answer every question, and only those")
+    zkp = f"{election.fingerprint}|{credential}"
+    ciphertexts: list[list[tuple[Any, Any]]] = []
+    for number, (answer, question) in enumerate(
+        zip(answers, election.questions, strict=True), start=1
+    ):
+        what = f"question {number}"
+        if not isinstance(answer, dict) or set(answer) != {
+            "choices",
+            "individual_proofs",
+            "overall_proof",
+        }:
+            raise InvalidBallot(f"the answer to {what} is not choices with their proofs")
+        choices = answer["choices"]
+        if not isinstance(choices, list) or len(choices) != len(question["answers"]):
+            raise InvalidBallot(f"the answer to {what} has the wrong number of choices")
+        individual = answer["individual_proofs"]
+        if not isinstance(individual, list) or len(individual) != len(choices):
+            raise InvalidBallot(f"every choice of {what} needs its proof")
+        pairs = []
+        for choice in choices:
+            if not isinstance(choice, dict) or set(choice) != {"alpha", "beta"}:
+                raise InvalidBallot(f"a choice of {what} is not a ciphertext")
+            alpha = _number(choice["alpha"], f"a ciphertext of {what}")
+            beta = _number(choice["beta"], f"a ciphertext of {what}")
+            if not (g.member(alpha) and g.member(beta)):
+                raise InvalidBallot(f"a ciphertext of {what} is not in the election's group")
+            pairs.append((alpha, beta))
+        for (alpha, beta), proofs in zip(pairs, individual, strict=True):
+            checked = _proofs(proofs, 2, g.q, f"a choice of {what}")
+            if not _disjunction_holds(g, y, f"prove|{zkp}", alpha, beta, range(2), checked):
+                raise InvalidBallot(f"a proof that a choice of {what} is 0 or 1 does not hold")
+        low, high = int(question["min"]), int(question["max"])
+        overall = _proofs(answer["overall_proof"], high - low + 1, g.q, f"the sum of {what}")
+        alpha_sum, beta_sum = gmpy2.mpz(1), gmpy2.mpz(1)
+        for alpha, beta in pairs:
+            alpha_sum, beta_sum = alpha_sum * alpha % g.p, beta_sum * beta % g.p
+        choices = ",".join(f"{a},{b}" for a, b in pairs)
+        if not _disjunction_holds(
+            g, y, f"prove|{zkp}|{choices}", alpha_sum, beta_sum, range(low, high + 1), overall
+        ):
+            raise InvalidBallot(f"the proof that {what} has between {low} and {high} choices fails")
+        ciphertexts.append(pairs)
+    signature = ballot["signature"]
+    if not isinstance(signature, dict) or set(signature) != {"hash", "proof"}:
+        raise InvalidBallot("the signature is not a hash and a proof")
+    if signature["hash"] != sha256_b64(_unsigned_serialisation(ballot)):
+        raise InvalidBallot("the signature does not cover this ballot")
+    ((challenge, response),) = _proofs([signature["proof"]], 1, g.q, "the signature")
+    signer = gmpy2.mpz(credential)
+    commitment = g.pow(g.g, response) * g.pow(signer, challenge) % g.p
+    if g.hash(f"sig|{signature['hash']}|", [commitment]) != challenge:
+        raise InvalidBallot("the credential's signature does not hold")
+    return CheckedBallot(credential=credential, tracker=sha256_b64(raw), ciphertexts=ciphertexts)
+
+
+def _prove_disjunction(
+    g: Group, y: Any, prefix: str, ciphertext: tuple[Any, Any], values: range, true: int, r: Any
+) -> list[dict[str, str]]:
+    """The OR-proof that `ciphertext` encrypts values[true], knowing its randomness r."""
+    alpha, beta = ciphertext
+    proofs: list[tuple[Any, Any]] = []
+    commitments: list[Any] = []
+    w = g.random_exponent()
+    for index, value in enumerate(values):
+        if index == true:
+            proofs.append((0, 0))
+            commitments += [g.pow(g.g, w), g.pow(y, w)]
+            continue
+        challenge, response = g.random_exponent(), g.random_exponent()
+        shifted = beta * g.pow(g.g, -value) % g.p
+        proofs.append((challenge, response))
+        commitments.append(g.pow(g.g, response) * g.pow(alpha, challenge) % g.p)
+        commitments.append(g.pow(y, response) * g.pow(shifted, challenge) % g.p)
+    others = sum(c for c, _ in proofs) % g.q
+    challenge = (g.hash(f"{prefix}|{alpha},{beta}|", commitments) - others) % g.q
+    proofs[true] = (challenge, (w - r * challenge) % g.q)
+    return [_proof(c, s) for c, s in proofs]
+
+
+def make_ballot(election: Election, credential: str, choices: Sequence[Sequence[int]]) -> bytes:
+    """A ballot as a Belenios voting client makes it: each choice 0 or 1, encrypted and proved,
+    signed with the credential. For the server-side encryption a voter consents to, and tests."""
+    g, y = election.group, election.public_key
+    secret = credential_secret(g, credential, election.uuid)
+    public = str(g.pow(g.g, secret))
+    zkp = f"{election.fingerprint}|{public}"
+    answers = []
+    for question, marks in zip(election.questions, choices, strict=True):
+        if len(marks) != len(question["answers"]) or any(m not in (0, 1) for m in marks):
+            raise ValueError("one 0 or 1 per answer")
+        low, high = int(question["min"]), int(question["max"])
+        if not low <= sum(marks) <= high:
+            raise ValueError(f"between {low} and {high} answers")
+        randomness = [g.random_exponent() for _ in marks]
+        pairs = [
+            (g.pow(g.g, r), g.pow(y, r) * g.pow(g.g, m) % g.p)
+            for r, m in zip(randomness, marks, strict=True)
+        ]
+        individual = [
+            _prove_disjunction(g, y, f"prove|{zkp}", pair, range(2), m, r)
+            for pair, m, r in zip(pairs, marks, randomness, strict=True)
+        ]
+        alpha_sum, beta_sum = gmpy2.mpz(1), gmpy2.mpz(1)
+        for alpha, beta in pairs:
+            alpha_sum, beta_sum = alpha_sum * alpha % g.p, beta_sum * beta % g.p
+        listed = ",".join(f"{a},{b}" for a, b in pairs)
+        overall = _prove_disjunction(
+            g,
+            y,
+            f"prove|{zkp}|{listed}",
+            (alpha_sum, beta_sum),
+            range(low, high + 1),
+            sum(marks) - low,
+            sum(randomness) % g.q,
+        )
+        answers.append(
+            {
+                "choices": [{"alpha": str(a), "beta": str(b)} for a, b in pairs],
+                "individual_proofs": individual,
+                "overall_proof": overall,
+            }
+        )
+    ballot: dict[str, Any] = {
+        "election_uuid": election.uuid,
+        "election_hash": election.fingerprint,
+        "credential": public,
+        "answers": answers,
+    }
+    digest = sha256_b64(_unsigned_serialisation(ballot))
+    w = g.random_exponent()
+    challenge = g.hash(f"sig|{digest}|", [g.pow(g.g, w)])
+    ballot["signature"] = {
+        "hash": digest,
+        "proof": _proof(challenge, (w - secret * challenge) % g.q),
+    }
+    return dumps(ballot)
+
+
+def ciphertexts_of(raw: bytes) -> list[list[tuple[Any, Any]]]:
+    """The ciphertexts of a ballot already checked."""
+    return [
+        [(gmpy2.mpz(c["alpha"]), gmpy2.mpz(c["beta"])) for c in answer["choices"]]
+        for answer in json.loads(raw)["answers"]
+    ]
+
+
+# -- the tally -------------------------------------------------------------------------------
+
+
+def encrypted_tally(election: Election, ballots: Iterable[bytes]) -> list[list[tuple[Any, Any]]]:
+    """The pointwise product of the counted ballots' ciphertexts."""
+    g = election.group
+    tally = [[(gmpy2.mpz(1), gmpy2.mpz(1)) for _ in q["answers"]] for q in election.questions]
+    for raw in ballots:
+        for row, answer in zip(tally, ciphertexts_of(raw), strict=True):
+            for j, (alpha, beta) in enumerate(answer):
+                row[j] = (row[j][0] * alpha % g.p, row[j][1] * beta % g.p)
+    return tally
+
+
+def tally_document(tally: list[list[tuple[Any, Any]]]) -> list[Any]:
+    """The encrypted tally as JSON."""
+    return [[{"alpha": str(a), "beta": str(b)} for a, b in row] for row in tally]
+
+
+def partial_decryption(
+    election: Election, key: TrusteeKey, tally: list[list[tuple[Any, Any]]]
+) -> dict[str, Any]:
+    """A trustee's decryption factors alpha^x with proofs (challenge over `decrypt|E|X|A,B`)."""
+    g = election.group
+    prefix = f"decrypt|{election.fingerprint}|{key.public['public_key']}|"
+    factors, proofs = [], []
+    for row in tally:
+        factor_row, proof_row = [], []
+        for alpha, _beta in row:
+            w = g.random_exponent()
+            challenge = g.hash(prefix, [g.pow(g.g, w), g.pow(alpha, w)])
+            factor_row.append(str(g.pow(alpha, key.private)))
+            proof_row.append(_proof(challenge, (w - key.private * challenge) % g.q))
+        factors.append(factor_row)
+        proofs.append(proof_row)
+    return {"decryption_factors": factors, "decryption_proofs": proofs}
+
+
+def partial_decryption_holds(
+    election: Election,
+    public: dict[str, Any],
+    tally: list[list[tuple[Any, Any]]],
+    decryption: dict[str, Any],
+) -> bool:
+    """Whether a trustee's partial decryption proves itself against its public key."""
+    g = election.group
+    key = gmpy2.mpz(public["public_key"])
+    prefix = f"decrypt|{election.fingerprint}|{key}|"
+    try:
+        for row, factors, proofs in zip(
+            tally, decryption["decryption_factors"], decryption["decryption_proofs"], strict=True
+        ):
+            for (alpha, _beta), factor, proof in zip(row, factors, proofs, strict=True):
+                f = gmpy2.mpz(factor)
+                challenge, response = gmpy2.mpz(proof["challenge"]), gmpy2.mpz(proof["response"])
+                a = g.pow(g.g, response) * g.pow(key, challenge) % g.p
+                b = g.pow(alpha, response) * g.pow(f, challenge) % g.p
+                if not g.member(f) or g.hash(prefix, [a, b]) != challenge:
+                    return False
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
+def combine(
+    election: Election,
+    tally: list[list[tuple[Any, Any]]],
+    decryptions: Sequence[dict[str, Any]],
+    counted: int,
+) -> list[list[int]]:
+    """The result: for each choice, the m with g^m = beta / (product of the factors)."""
+    g = election.group
+    result = []
+    for i, row in enumerate(tally):
+        counts = []
+        for j, (_alpha, beta) in enumerate(row):
+            factor = gmpy2.mpz(1)
+            for decryption in decryptions:
+                factor = factor * gmpy2.mpz(decryption["decryption_factors"][i][j]) % g.p
+            target = beta * gmpy2.invert(factor, g.p) % g.p
+            counts.append(_small_log(g, target, counted))
+        result.append(counts)
+    return result
+
+
+def _small_log(g: Group, target: Any, bound: int) -> int:
+    power = gmpy2.mpz(1)
+    for m in range(bound + 1):
+        if power == target:
+            return m
+        power = power * g.g % g.p
+    raise ValueError("the decrypted count exceeds the number of ballots")
+
+
+# -- the archive -----------------------------------------------------------------------------
+
+
+@dataclass
+class Archive:
+    """A `.bel` archive: a tar of content-addressed records and the chain of events over them."""
+
+    timestamp: int
+    records: list[tuple[str, bytes]]
+    last_event: str | None = None
+    height: int = -1
+
+    @classmethod
+    def start(cls, timestamp: int) -> Archive:
+        """An archive with its header only."""
+        header = dumps({"version": 1, "timestamp": str(timestamp)})
+        return cls(timestamp=timestamp, records=[("BELENIOS", header)])
+
+    def data(self, value: bytes) -> str:
+        """Add a data record; its name is the hash of its bytes."""
+        digest = sha256_hex(value)
+        self.records.append((f"{digest}.data.json", value))
+        return digest
+
+    def event(self, kind: str, payload: str | None = None) -> str:
+        """Chain an event of `kind` onto the last one."""
+        self.height += 1
+        event: dict[str, Any] = {}
+        if self.last_event is not None:
+            event["parent"] = self.last_event
+        event["height"] = self.height
+        event["type"] = kind
+        if payload is not None:
+            event["payload"] = payload
+        raw = dumps(event)
+        self.last_event = sha256_hex(raw)
+        self.records.append((f"{self.last_event}.event.json", raw))
+        return self.last_event
+
+    def tar(self) -> bytes:
+        """The archive's bytes: ustar-less tar headers as belenios-tool writes them."""
+        out = bytearray()
+        for name, value in self.records:
+            out += _tar_header(name, len(value), self.timestamp)
+            out += value + b"\0" * (-len(value) % 512)
+        return bytes(out)
+
+
+def _tar_header(name: str, size: int, mtime: int) -> bytes:
+    header = bytearray(512)
+    header[0 : len(name)] = name.encode()
+    header[100:108] = b"0000644\0"
+    header[108:116] = b"0000000\0"
+    header[116:124] = b"0000000\0"
+    header[124:136] = b"%011o\0" % size
+    header[136:148] = b"%011o\0" % mtime
+    header[148:156] = b" " * 8
+    header[156:157] = b"0"
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header)
+
+
+@dataclass(frozen=True)
+class Record:
+    """Everything the board publishes about one election, in order."""
+
+    election: bytes
+    trustees: list[dict[str, Any]]
+    credentials: Sequence[str]
+    ballots: Sequence[bytes]
+    tally: list[Any] | None = None
+    decryptions: Sequence[tuple[int, dict[str, Any]]] = ()
+    result: list[list[int]] | None = None
+
+
+def build_archive(record: Record, timestamp: int) -> bytes:
+    """The `.bel` archive of an election as far as it has gone."""
+    archive = Archive.start(timestamp)
+    setup = {
+        "election": archive.data(record.election),
+        "trustees": archive.data(dumps(trustees_document(record.trustees))),
+        # Sorted, so that the list says nothing of the order credentials were issued in.
+        "credentials": archive.data(dumps(sorted(record.credentials))),
+    }
+    archive.event("Setup", archive.data(dumps(setup)))
+    for raw in record.ballots:
+        archive.event("Ballot", archive.data(raw))
+    if record.tally is None:
+        return archive.tar()
+    archive.event("EndBallots")
+    counted = len(record.ballots)
+    summary = {
+        "num_tallied": counted,
+        "total_weight": counted,
+        "encrypted_tally": archive.data(dumps(record.tally)),
+    }
+    archive.event("EncryptedTally", archive.data(dumps(summary)))
+    for owner, decryption in record.decryptions:
+        owned = {"owner": owner, "payload": archive.data(dumps(decryption))}
+        archive.event("PartialDecryption", archive.data(dumps(owned)))
+    if record.result is not None:
+        archive.event("Result", archive.data(dumps({"result": record.result})))
+    return archive.tar()

@@ -1,0 +1,117 @@
+"""Every query of participation: votes, trustees, credentials, the vote lock and the board."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from smartcity.core.repository import get_or_404
+from smartcity.modules.participation.errors import VoteNotFound
+from smartcity.modules.participation.models import (
+    Ballot,
+    Credential,
+    Issuance,
+    Second,
+    Trustee,
+    Vote,
+)
+
+
+def get_vote(session: Session, vote_id: uuid.UUID | str) -> Vote:
+    """A vote by id (an id that is not a UUID is the same 404)."""
+    return get_or_404(session, Vote, str(vote_id), code="vote_not_found", detail="no such vote")
+
+
+def lock_vote(session: Session, vote_id: uuid.UUID) -> Vote:
+    """A vote, its row locked for the rest of the transaction (PostgreSQL; SQLite's writes
+    are serialised already), so that ballots and the tally take turns."""
+    vote = session.scalar(select(Vote).where(Vote.id == vote_id).with_for_update())
+    if vote is None:
+        raise VoteNotFound("no such vote")
+    return vote
+
+
+def list_votes(session: Session, limit: int) -> list[Vote]:
+    """Votes, newest first."""
+    return list(session.scalars(select(Vote).order_by(Vote.created_at.desc()).limit(limit)))
+
+
+def trustees_of(session: Session, vote_id: uuid.UUID) -> list[Trustee]:
+    """A vote's trustees in trustees.json's order."""
+    return list(
+        session.scalars(
+            select(Trustee).where(Trustee.vote_id == vote_id).order_by(Trustee.position)
+        )
+    )
+
+
+def has_issuance(session: Session, vote_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Whether the citizen took a credential for this vote already."""
+    found = session.scalar(
+        select(Issuance.id).where(Issuance.vote_id == vote_id, Issuance.user_id == user_id)
+    )
+    return found is not None
+
+
+def forget_issuances(session: Session, vote_id: uuid.UUID) -> int:
+    """Delete the vote lock of a closed vote; how many rows went."""
+    gone = session.execute(delete(Issuance).where(Issuance.vote_id == vote_id))
+    return int(getattr(gone, "rowcount", 0) or 0)
+
+
+def is_listed(session: Session, vote_id: uuid.UUID, public_credential: str) -> bool:
+    """Whether a public credential is on the vote's list."""
+    found = session.scalar(
+        select(Credential.id).where(
+            Credential.vote_id == vote_id, Credential.public_credential == public_credential
+        )
+    )
+    return found is not None
+
+
+def credentials_of(session: Session, vote_id: uuid.UUID) -> list[str]:
+    """The vote's public credentials."""
+    return list(
+        session.scalars(select(Credential.public_credential).where(Credential.vote_id == vote_id))
+    )
+
+
+def ballot_of(session: Session, vote_id: uuid.UUID, public_credential: str) -> Ballot | None:
+    """The ballot on the board cast with this credential, if any."""
+    return session.scalar(
+        select(Ballot).where(
+            Ballot.vote_id == vote_id, Ballot.public_credential == public_credential
+        )
+    )
+
+
+def board(session: Session, vote_id: uuid.UUID) -> list[Ballot]:
+    """The ballots on the board, in the order they were cast."""
+    return list(
+        session.scalars(select(Ballot).where(Ballot.vote_id == vote_id).order_by(Ballot.position))
+    )
+
+
+def ballot_by_tracker(session: Session, vote_id: uuid.UUID, tracker: str) -> Ballot | None:
+    """The ballot with this tracker, if it is on the board."""
+    return session.scalar(
+        select(Ballot).where(Ballot.vote_id == vote_id, Ballot.tracker == tracker)
+    )
+
+
+def count_ballots(session: Session, vote_id: uuid.UUID) -> int:
+    """How many ballots count (one per credential)."""
+    return int(
+        session.scalar(select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote_id))
+        or 0
+    )
+
+
+def has_seconded(session: Session, vote_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Whether the citizen seconded this proposal already."""
+    found = session.scalar(
+        select(Second.id).where(Second.vote_id == vote_id, Second.user_id == user_id)
+    )
+    return found is not None

@@ -1,0 +1,144 @@
+"""participation's request and response bodies (the contract outside checks use)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smartcity.modules.identity.values import VerificationLevel
+from smartcity.modules.participation.values import Stage
+
+
+class QuestionIn(BaseModel):
+    """One question: its answers and how many of them a ballot may choose."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=500)
+    answers: list[str] = Field(min_length=1, max_length=50)
+    min: int = Field(ge=0, le=50)
+    max: int = Field(ge=1, le=50)
+
+
+class EligibilityIn(BaseModel):
+    """Who may take a credential; `{}` admits every citizen with an account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verification_level: VerificationLevel | None = Field(
+        None, description="The least verification level a voter's account must have."
+    )
+
+
+class VoteIn(BaseModel):
+    """A government-initiated issue, ready to vote."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=5000)
+    questions: list[QuestionIn] = Field(min_length=1, max_length=20)
+    eligibility: EligibilityIn = Field(default_factory=EligibilityIn)
+    closes_at: datetime
+    department_code: str | None = Field(None, max_length=32)
+
+
+class ProposalIn(BaseModel):
+    """A citizen's proposal: it needs seconds within its window to reach review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=5000)
+
+
+class StageIn(BaseModel):
+    """An officer's decision on an issue, with its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: Stage
+    reason: str = Field(min_length=1, max_length=2000)
+    department_code: str | None = Field(
+        None, max_length=32, description="The department taking up a citizen's proposal."
+    )
+
+
+class PutToVoteIn(BaseModel):
+    """The options settled: the issue's election opens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[QuestionIn] = Field(min_length=1, max_length=20)
+    eligibility: EligibilityIn = Field(default_factory=EligibilityIn)
+    closes_at: datetime
+
+
+class FollowUpIn(BaseModel):
+    """執行: what the department did with the result."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class TrusteeOut(BaseModel):
+    """One share of the election key."""
+
+    position: int
+    holder: str
+    public_key: str
+
+
+class VoteOut(BaseModel):
+    """An issue and its vote as the API shows them."""
+
+    id: str
+    election_uuid: str | None
+    election_fingerprint: str | None
+    stage: str
+    origin: str
+    seconds: int
+    seconds_needed: int
+    seconding_closes_at: str | None
+    decisions: list[dict[str, Any]]
+    follow_up: str | None
+    title: str
+    description: str
+    questions: list[dict[str, Any]]
+    eligibility: dict[str, Any]
+    closes_at: str | None
+    department_code: str | None
+    trustees: list[TrusteeOut]
+    ballots: int
+    archive_hash: str | None
+
+
+class CredentialOut(BaseModel):
+    """The private credential, shown this once and stored nowhere."""
+
+    credential: str = Field(description="Belenios private credential, e.g. `abc-def-ghi-jkm-npq`.")
+    election_uuid: str
+
+
+class BallotOut(BaseModel):
+    """The ballot's tracker: its SHA-256 in base 64, to find on the public board."""
+
+    tracker: str
+
+
+class BoardEntryOut(BaseModel):
+    """One ballot on the public board."""
+
+    position: int
+    tracker: str
+
+
+class ResultOut(BaseModel):
+    """The result in Belenios's shape: for each question, the count of each answer."""
+
+    result: list[list[int]]
+    archive_hash: str
+    ballots: int

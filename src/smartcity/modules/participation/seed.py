@@ -1,0 +1,133 @@
+"""participation's part of the demo city: an i-Voting issue at every stage, written for the demo.
+
+The issues are illustrative. The vote at `results` is a real Belenios election: its ballots are
+made by the platform's own client code for demo credentials that no person holds, so that its
+archive verifies with `belenios-tool election verify` like any other.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from smartcity.core.platform import Platform
+from smartcity.core.time import isoformat_z, utcnow
+from smartcity.core.uow import UnitOfWork
+from smartcity.modules.participation import belenios, voting
+from smartcity.modules.participation.models import Credential, Vote
+from smartcity.modules.participation.service import settings_of
+from smartcity.modules.participation.values import Origin, Stage
+
+DEPARTMENT = "DOT"
+
+# (stage, title, description, seconds so far, the reasons given on the way)
+PROPOSALS: list[tuple[Stage, str, str, int, list[str]]] = [
+    (Stage.PROPOSAL_CHECK, "公園增設夜間照明", "社區公園夜間昏暗，建議增設照明。", 312, []),
+    (
+        Stage.PRELIMINARY_REVIEW,
+        "學校周邊設置行人友善區",
+        "上下學時段限制車速並拓寬人行空間。",
+        1500,
+        ["the proposal reached its seconds"],
+    ),
+    (
+        Stage.DISCUSSION,
+        "公車站牌增設遮雨棚",
+        "常用站牌缺少遮雨設施。",
+        1500,
+        ["the proposal reached its seconds", "公共性、適法性、預算可行性皆符合"],
+    ),
+    (
+        Stage.OPTIONS,
+        "河濱自行車道延長",
+        "串接兩岸自行車道。",
+        1500,
+        ["the proposal reached its seconds", "符合", "公聽會後形成兩案"],
+    ),
+    (
+        Stage.PUBLICITY,
+        "週末徒步區試辦",
+        "商圈週末封街試辦徒步區。",
+        1500,
+        ["the proposal reached its seconds", "符合", "討論完成", "選項：試辦三個月／不試辦"],
+    ),
+    (
+        Stage.NOT_ADOPTED,
+        "全面免費停車",
+        "所有路邊停車免費。",
+        1500,
+        ["the proposal reached its seconds", "不符預算可行性，詳見審查紀錄"],
+    ),
+]
+
+QUESTION = {"question": "是否同意試辦？ Agree to the pilot?", "answers": ["同意", "不同意"]}
+
+
+def _stages_before(stage: Stage) -> list[Stage]:
+    order = [
+        Stage.PROPOSAL_CHECK,
+        Stage.PRELIMINARY_REVIEW,
+        Stage.DISCUSSION,
+        Stage.OPTIONS,
+        Stage.PUBLICITY,
+    ]
+    return order[: order.index(stage) + 1] if stage in order else [*order[:2], stage]
+
+
+def _proposal(
+    uow: UnitOfWork, stage: Stage, title: str, text: str, seconds: int, reasons: list[str]
+) -> None:
+    now = utcnow()
+    path = _stages_before(stage)
+    decisions = [
+        {"from": a.value, "to": b.value, "reason": reason, "at": isoformat_z(now)}
+        for a, b, reason in zip(path, path[1:], reasons, strict=False)
+    ]
+    issue = Vote(
+        title=title,
+        description=text,
+        department_code=None if stage == Stage.PROPOSAL_CHECK else DEPARTMENT,
+        origin=Origin.CITIZEN.value,
+        stage=stage.value,
+        eligibility={},
+        seconds_needed=1500,
+        seconds=seconds,
+        seconding_closes_at=now + timedelta(days=45),
+        decisions=decisions,
+        ballots_cast=0,
+        created_at=now,
+    )
+    uow.session.add(issue)
+    uow.session.flush()
+    uow.audit("participation.issue.seeded", "participation_vote", issue.id, {"stage": stage.value})
+
+
+def _vote(uow: UnitOfWork, platform: Platform, title: str, days: int) -> Vote:
+    return voting.create_vote(
+        uow,
+        group_name=settings_of(platform).group,
+        title=title,
+        description="示範投票 A demo vote",
+        questions=[{**QUESTION, "min": 1, "max": 1}],
+        eligibility={},
+        closes_at=utcnow() + timedelta(days=days),
+        department_code=DEPARTMENT,
+    )
+
+
+def seed(uow: UnitOfWork, platform: Platform) -> None:
+    """An issue at every stage; one vote open, one tallied with its follow-up."""
+    for stage, title, text, seconds, reasons in PROPOSALS:
+        _proposal(uow, stage, title, text, seconds, reasons)
+    _vote(uow, platform, "動物園夜間開放 Zoo night opening", days=14)
+    done = _vote(uow, platform, "市集週日延長營業 Sunday market hours", days=1)
+    election = voting.election_of(done)
+    for choice in ([[1, 0]], [[1, 0]], [[0, 1]], [[1, 0]], [[0, 1]]):
+        credential = belenios.new_credential()
+        public = belenios.public_credential(election.group, credential, election.uuid)
+        uow.session.add(Credential(vote_id=done.id, public_credential=public))
+        uow.session.flush()
+        content = belenios.make_ballot(election, credential, choice)
+        checked = voting.check_ballot(uow.session, done, content)
+        voting.record_ballot(uow, done, checked, content)
+    voting.tally(uow, done)
+    done.follow_up = "示範：依投票結果自下月起延長營業 Demo: hours extended from next month"

@@ -1,0 +1,44 @@
+"""participation's vocabularies."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    """Where an issue is on i-Voting's way; the sixth stage is split at the close of the vote."""
+
+    PROPOSAL_CHECK = "proposal_check"
+    """提案檢核: a citizen's proposal gathers its seconds within the window."""
+    PRELIMINARY_REVIEW = "preliminary_review"
+    """提案初審: officers review the proposal and give their reasons."""
+    DISCUSSION = "discussion"
+    """提案討論: the proposal is discussed in public."""
+    OPTIONS = "options"
+    """形成選項: the options put to the vote are settled."""
+    PUBLICITY = "publicity"
+    """宣傳準備上架: the vote is announced and prepared."""
+    VOTING = "voting"
+    """投票: the Belenios election takes ballots until it closes."""
+    RESULTS = "results"
+    """結果公布及執行: tallied and decrypted; the result and what the department did are public."""
+    NOT_ADOPTED = "not_adopted"
+    """未成案: the proposal missed its seconds in time, or the review turned it down."""
+
+
+class Origin(StrEnum):
+    """Who put the issue forward."""
+
+    CITIZEN = "citizen"
+    """A citizen's proposal: it starts at proposal_check and needs its seconds."""
+    GOVERNMENT = "government"
+    """A department's issue: it starts at a later stage (publicity, or the vote itself)."""
+
+
+class TrusteeHolder(StrEnum):
+    """Who holds one share of an election's decryption key."""
+
+    CITY = "city"
+    """The department that runs the vote, through the platform."""
+    COMMITTEE = "committee"
+    """The civic participation committee."""

@@ -1,0 +1,349 @@
+"""Votes as Belenios elections: setup, credentials, ballots, the tally and the public record.
+
+The platform is the election's administrator and bulletin board. Functions take a session or
+the caller's unit of work and never commit; checking a ballot's proofs needs no transaction and
+runs before the write that records it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import gmpy2
+from sqlalchemy.orm import Session
+
+from smartcity.core.auth import Principal
+from smartcity.core.city import current_city
+from smartcity.core.departments import own_department, require_department
+from smartcity.core.time import as_utc, utcnow
+from smartcity.core.uow import UnitOfWork
+from smartcity.modules.identity.service import get_user
+from smartcity.modules.identity.values import VerificationLevel
+from smartcity.modules.participation import belenios, repository
+from smartcity.modules.participation.errors import (
+    AlreadyTallied,
+    BallotRejected,
+    ClosesInThePast,
+    CredentialAlreadyIssued,
+    InvalidQuestions,
+    NoElectionYet,
+    NotEligible,
+    ResultNotPublished,
+    TrusteeDecryptionMissing,
+    VoteNotOpen,
+)
+from smartcity.modules.participation.models import Ballot, Credential, Issuance, Trustee, Vote
+from smartcity.modules.participation.values import Origin, Stage, TrusteeHolder
+
+LEVEL_ORDER = (VerificationLevel.BASIC, VerificationLevel.VERIFIED)
+
+
+# -- setup -----------------------------------------------------------------------------------
+
+
+def _check_questions(questions: Sequence[dict[str, Any]]) -> None:
+    for number, question in enumerate(questions, start=1):
+        answers = question["answers"]
+        if not 0 <= question["min"] <= question["max"] <= len(answers):
+            raise InvalidQuestions(
+                f"question {number}: need 0 <= min <= max <= {len(answers)} (its answers)"
+            )
+        if len(set(answers)) != len(answers):
+            raise InvalidQuestions(f"question {number} lists an answer twice")
+
+
+def open_election(
+    uow: UnitOfWork,
+    vote: Vote,
+    *,
+    group_name: str,
+    questions: Sequence[dict[str, Any]],
+    closes_at: datetime,
+) -> Vote:
+    """Put an issue to the vote: set up its Belenios election with two trustees (ADR 26)."""
+    _check_questions(questions)
+    closes_at = as_utc(closes_at)
+    now = utcnow()
+    if closes_at <= now:
+        raise ClosesInThePast("closes_at must lie in the future")
+    g = belenios.group(group_name)
+    keys = {holder: belenios.new_trustee_key(g) for holder in TrusteeHolder}
+    publics = [key.public for key in keys.values()]
+    election_uuid = belenios.new_token()
+    city = current_city()
+    election = belenios.election_document(
+        g=g,
+        election_uuid=election_uuid,
+        name=vote.title,
+        description=vote.description,
+        questions=questions,
+        public_key=belenios.election_public_key(g, publics),
+        administrator=city.government_zh,
+        credential_authority=city.government_zh,
+    )
+    vote.stage = Stage.VOTING.value
+    vote.closes_at = closes_at
+    vote.election_uuid = election_uuid
+    vote.election = election.decode()
+    vote.fingerprint = belenios.sha256_b64(election)
+    vote.archive_timestamp = int(now.timestamp())
+    uow.session.flush()
+    for position, (holder, key) in enumerate(keys.items(), start=1):
+        uow.session.add(
+            Trustee(
+                vote_id=vote.id,
+                position=position,
+                holder=holder.value,
+                public_key=key.public,
+                private_key=str(key.private),
+            )
+        )
+    uow.audit(
+        "participation.vote.opened",
+        "participation_vote",
+        vote.id,
+        {
+            "stage": vote.stage,
+            "election_uuid": election_uuid,
+            "fingerprint": vote.fingerprint,
+            "closes_at": closes_at.isoformat(),
+        },
+    )
+    return vote
+
+
+def create_vote(
+    uow: UnitOfWork,
+    *,
+    group_name: str,
+    title: str,
+    description: str,
+    questions: Sequence[dict[str, Any]],
+    eligibility: dict[str, Any],
+    closes_at: datetime,
+    department_code: str | None,
+) -> Vote:
+    """A government-initiated issue that starts at the voting stage."""
+    department = department_code or own_department(uow.actor)
+    require_department(
+        uow.actor,
+        department,
+        code="other_department",
+        detail="officers create votes for their own department",
+    )
+    vote = Vote(
+        title=title,
+        description=description,
+        department_code=department,
+        origin=Origin.GOVERNMENT.value,
+        stage=Stage.PUBLICITY.value,
+        eligibility=eligibility,
+        decisions=[],
+        seconds_needed=0,
+        seconds=0,
+        ballots_cast=0,
+    )
+    uow.session.add(vote)
+    uow.session.flush()
+    uow.audit(
+        "participation.vote.created",
+        "participation_vote",
+        vote.id,
+        {"title": title, "origin": vote.origin, "department": department},
+    )
+    return open_election(uow, vote, group_name=group_name, questions=questions, closes_at=closes_at)
+
+
+def election_of(vote: Vote) -> belenios.Election:
+    """The vote's election.json, read; 409 before the issue goes to the vote."""
+    if vote.election is None:
+        raise NoElectionYet("the issue has not been put to the vote yet")
+    return belenios.Election.parse(vote.election.encode())
+
+
+def is_open(vote: Vote) -> bool:
+    """Whether the vote takes credentials and ballots now."""
+    return (
+        vote.stage == Stage.VOTING.value
+        and vote.closes_at is not None
+        and utcnow() < as_utc(vote.closes_at)
+    )
+
+
+# -- credentials -----------------------------------------------------------------------------
+
+
+def eligibility_refusal(session: Session, vote: Vote, principal: Principal) -> str | None:
+    """Why the citizen may not vote, or None when they may."""
+    user = get_user(session, str(principal.id))
+    if not user.active:
+        return "the account is not active"
+    wanted = vote.eligibility.get("verification_level")
+    if wanted is not None:
+        have = VerificationLevel(user.verification_level)
+        if LEVEL_ORDER.index(have) < LEVEL_ORDER.index(VerificationLevel(wanted)):
+            return f"this vote needs a {wanted} identity; the account's is {have.value}"
+    return None
+
+
+def issue_credential(uow: UnitOfWork, vote: Vote) -> str:
+    """The citizen's one private credential; only its public half is kept, on the list.
+
+    The vote lock records that the citizen took a credential, never which: nothing stored
+    joins them to it (docs/adr/0026-belenios-elections.md says who could link what).
+    """
+    vote = repository.lock_vote(uow.session, vote.id)
+    if not is_open(vote):
+        raise VoteNotOpen("the vote is not open")
+    refusal = eligibility_refusal(uow.session, vote, uow.actor)
+    if refusal is not None:
+        raise NotEligible(refusal)
+    user_id = get_user(uow.session, str(uow.actor.id)).id
+    if repository.has_issuance(uow.session, vote.id, user_id):
+        raise CredentialAlreadyIssued("a credential was issued to this citizen for this vote")
+    election = election_of(vote)
+    credential = belenios.new_credential()
+    public = belenios.public_credential(election.group, credential, election.uuid)
+    uow.session.add(Credential(vote_id=vote.id, public_credential=public))
+    uow.session.add(Issuance(vote_id=vote.id, user_id=user_id))
+    uow.audit("participation.credential.issued", "participation_vote", vote.id, {})
+    return credential
+
+
+# -- ballots ---------------------------------------------------------------------------------
+
+
+def check_ballot(session: Session, vote: Vote, content: bytes) -> belenios.CheckedBallot:
+    """Every check of the Belenios protocol; 400 with the reason when one fails."""
+    if not is_open(vote):
+        raise VoteNotOpen("the vote takes no ballots now")
+    try:
+        return belenios.check_ballot(
+            election_of(vote),
+            content,
+            lambda credential: repository.is_listed(session, vote.id, credential),
+        )
+    except belenios.InvalidBallot as error:
+        raise BallotRejected(str(error)) from error
+
+
+def record_ballot(
+    uow: UnitOfWork, vote: Vote, checked: belenios.CheckedBallot, content: bytes
+) -> str:
+    """Put a checked ballot on the board; a revote replaces the credential's earlier ballot."""
+    vote = repository.lock_vote(uow.session, vote.id)
+    if not is_open(vote):
+        raise VoteNotOpen("the vote closed before the ballot arrived")
+    vote.ballots_cast += 1
+    ballot = repository.ballot_of(uow.session, vote.id, checked.credential)
+    replaced = ballot is not None
+    if ballot is None:
+        ballot = Ballot(vote_id=vote.id, public_credential=checked.credential)
+        uow.session.add(ballot)
+    ballot.content = content.decode()
+    ballot.tracker = checked.tracker
+    ballot.position = vote.ballots_cast
+    uow.audit(
+        "participation.ballot.cast",
+        "participation_vote",
+        vote.id,
+        {"tracker": checked.tracker, "replaced": replaced},
+    )
+    return checked.tracker
+
+
+# -- the tally -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A tallied vote's result and the hash of its final archive."""
+
+    result: list[list[int]]
+    archive_hash: str
+    ballots: int
+
+
+def tally(uow: UnitOfWork, vote: Vote) -> Outcome:
+    """Close the vote, tally homomorphically, have each trustee decrypt, publish the result."""
+    vote = repository.lock_vote(uow.session, vote.id)
+    require_department(
+        uow.actor,
+        vote.department_code,
+        code="other_department",
+        detail="officers tally their own department's votes",
+    )
+    if vote.stage == Stage.RESULTS.value:
+        raise AlreadyTallied("the vote has been tallied already")
+    if vote.stage != Stage.VOTING.value:
+        raise VoteNotOpen("the issue has not been put to the vote")
+    election = election_of(vote)
+    ballots = repository.board(uow.session, vote.id)
+    encrypted = belenios.encrypted_tally(election, (b.content.encode() for b in ballots))
+    decryptions = []
+    for trustee in repository.trustees_of(uow.session, vote.id):
+        if trustee.private_key is None:
+            raise TrusteeDecryptionMissing(f"trustee {trustee.position} has not decrypted yet")
+        key = belenios.TrusteeKey(gmpy2.mpz(trustee.private_key), trustee.public_key)
+        decryption = belenios.partial_decryption(election, key, encrypted)
+        if not belenios.partial_decryption_holds(
+            election, trustee.public_key, encrypted, decryption
+        ):
+            raise RuntimeError("a trustee's partial decryption does not prove itself")
+        trustee.decryption = decryption
+        decryptions.append(decryption)
+    vote.encrypted_tally = belenios.tally_document(encrypted)
+    vote.result = belenios.combine(election, encrypted, decryptions, len(ballots))
+    vote.stage = Stage.RESULTS.value
+    vote.tallied_at = utcnow()
+    if vote.closes_at is None or utcnow() < as_utc(vote.closes_at):
+        vote.closes_at = vote.tallied_at
+    forgotten = repository.forget_issuances(uow.session, vote.id)
+    uow.session.flush()
+    vote.archive_hash = belenios.sha256_hex(archive(uow.session, vote))
+    uow.audit(
+        "participation.vote.tallied",
+        "participation_vote",
+        vote.id,
+        {
+            "stage": vote.stage,
+            "ballots": len(ballots),
+            "result": vote.result,
+            "archive_sha256": vote.archive_hash,
+            "vote_lock_rows_deleted": forgotten,
+        },
+    )
+    return Outcome(result=vote.result, archive_hash=vote.archive_hash, ballots=len(ballots))
+
+
+def outcome(session: Session, vote: Vote) -> Outcome:
+    """The published result; unreadable before the tally, by officers too."""
+    if vote.stage != Stage.RESULTS.value or vote.result is None or vote.archive_hash is None:
+        raise ResultNotPublished("the result is published once the vote is closed and tallied")
+    return Outcome(
+        result=vote.result,
+        archive_hash=vote.archive_hash,
+        ballots=repository.count_ballots(session, vote.id),
+    )
+
+
+# -- the public record -----------------------------------------------------------------------
+
+
+def archive(session: Session, vote: Vote) -> bytes:
+    """The vote's `.bel` archive as far as it has gone (belenios-tool verifies it)."""
+    trustees = repository.trustees_of(session, vote.id)
+    decryptions = [(t.position, t.decryption) for t in trustees if t.decryption is not None]
+    record = belenios.Record(
+        election=election_of(vote).raw,
+        trustees=[t.public_key for t in trustees],
+        credentials=repository.credentials_of(session, vote.id),
+        ballots=[b.content.encode() for b in repository.board(session, vote.id)],
+        tally=vote.encrypted_tally,
+        decryptions=decryptions if vote.result is not None else (),
+        result=vote.result,
+    )
+    return belenios.build_archive(record, vote.archive_timestamp or 0)
