@@ -18,8 +18,8 @@ from smartcity.core.errors import DomainError, InvalidInput, NotFound
 from smartcity.core.http import PageContext, page_access
 from smartcity.modules.identity import invitations, rules, service
 from smartcity.modules.identity import repository as repo
-from smartcity.modules.identity.models import Binding, Organisation, User
-from smartcity.modules.identity.values import BindingKind
+from smartcity.modules.identity.models import Binding, Organisation
+from smartcity.modules.identity.values import BindingKind, UserView
 
 StaffPage = Annotated[PageContext, Depends(page_access(rules.STAFF))]
 """Officers and administrators (payment methods: administrators only)."""
@@ -43,9 +43,9 @@ class Evidence:
     """What a reviewer weighs before confirming a binding."""
 
     binding: Binding
-    owner: User
+    owner: UserView
     provider: Organisation | None
-    others: list[tuple[Binding, User]]
+    others: list[tuple[Binding, UserView]]
     """Other citizens' bindings of the same identifier: a verified one is a red flag."""
     earlier: list[Binding]
     """This citizen's earlier requests for the same identifier (a refusal, a revocation)."""

@@ -20,8 +20,9 @@ from datetime import date, datetime, time, timedelta
 
 from smartcity.core.time import city_zone
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.payments import reconciliation, service, settlement_files
+from smartcity.modules.payments import reconciliation, service
 from smartcity.modules.payments.models import Bill
+from smartcity.modules.payments.reconciliation import settlement_files
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import SettlementFormat
 
