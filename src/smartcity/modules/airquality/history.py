@@ -38,7 +38,7 @@ def pm25_history(
         unique, index = np.unique(hours, return_inverse=True)
         sums = np.bincount(index, weights=values)
         counts = np.bincount(index)
-        seconds, values = unique * 3600 + 1800, sums / counts
+        seconds, values = unique * 3600, sums / counts  # each mean at its hour's start
     return [
         (datetime.fromtimestamp(int(t), UTC), round(float(v), 1))
         for t, v in zip(seconds, values, strict=True)
