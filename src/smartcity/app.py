@@ -28,7 +28,7 @@ from smartcity.core.jobs.catalogue import JobCatalogue
 from smartcity.core.keys import KeyRing
 from smartcity.core.pages import PageRenderer
 from smartcity.core.platform import Platform
-from smartcity.core.registry import load_manifests
+from smartcity.core.registry import catalogue_dir, load_manifests
 from smartcity.core.settings import Settings
 from smartcity.core.time import use_city_zone
 from smartcity.web import jobs, ops, portal
@@ -53,7 +53,7 @@ def build_platform(settings: Settings, keys: KeyRing | None = None) -> Platform:
     platform.log = TransparencyLog(platform.keys, settings.checkpoint_origin)
     template_dirs = [WEB / "templates"] + [m.templates for m in modules if m.templates]
     locale_dirs = {SHELL_DOMAIN: WEB / "locales"} | {
-        m.name: m.templates.parent / "locales" for m in modules if m.templates
+        m.name: folder for m in modules if (folder := catalogue_dir(m)) is not None
     }
     platform.services["pages"] = PageRenderer(template_dirs, Catalogues(locale_dirs))
     for module in modules:

@@ -11,6 +11,7 @@ from smartcity.app import WEB
 from smartcity.core.i18n import SHELL_DOMAIN, Catalogues
 from smartcity.core.pages import PageRenderer
 from smartcity.core.platform import Platform
+from smartcity.core.registry import catalogue_dir
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "smartcity"
 _TEXT = re.compile(r"""\bN?_\(\s*(?:"([^"]+)"|'([^']+)')\s*[,)]""")
@@ -28,7 +29,7 @@ def _used_texts(folders: list[Path]) -> set[str]:
 def _catalogues(platform: Platform) -> Catalogues:
     return Catalogues(
         {SHELL_DOMAIN: WEB / "locales"}
-        | {m.name: m.templates.parent / "locales" for m in platform.modules if m.templates}
+        | {m.name: folder for m in platform.modules if (folder := catalogue_dir(m)) is not None}
     )
 
 

@@ -116,7 +116,9 @@ def test_every_json_route_answers_bad_bodies_with_400(
                 else:
                     failures.append(f"{method} {route_path} {name}: {response.status_code}")
     assert not failures, "\n".join(failures)
-    assert checked > 200 and refused > checked * 0.6
+    # Routes only a citizen, a vendor or a device may call (ballots, proposals, uplinks) turn
+    # the administrator away first; every other route must have refused the body.
+    assert checked > 200 and refused > checked * 0.5
 
 
 def test_lone_surrogates_in_query_strings_and_forms_are_400(client: TestClient) -> None:

@@ -68,6 +68,9 @@ class Manifest:
     migrations: Path | None = None
     """Folder of this module's Alembic revisions (branch label = module name)."""
     templates: Path | None = None
+    locales: Path | None = None
+    """Folder of this module's message catalogues, for a module without templates (a module
+    with templates keeps them beside its templates folder)."""
     rules: Sequence[Rule] = ()
     """Every authorisation rule this module's routes use (documented, matrix-tested)."""
     seed: Callable[[UnitOfWork, Platform], None] | None = None
@@ -148,3 +151,10 @@ def load_manifests(names: Sequence[str]) -> list[Manifest]:
     for manifest in sorted(manifests.values(), key=lambda m: m.name):
         place(manifest, ())
     return ordered
+
+
+def catalogue_dir(manifest: Manifest) -> Path | None:
+    """Where a module's message catalogues are: declared, or beside its templates."""
+    if manifest.locales is not None:
+        return manifest.locales
+    return manifest.templates.parent / "locales" if manifest.templates else None

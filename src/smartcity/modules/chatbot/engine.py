@@ -24,9 +24,9 @@ from datetime import date
 import numpy as np
 from scipy import sparse
 
+import smartcity.modules.search.service as search
 from smartcity.core.city import current_city
 from smartcity.modules.chatbot import text as textmod
-from smartcity.modules.search import service as search
 
 K1 = 1.2
 B = 0.75

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from sqlalchemy.orm import Session
 
+import smartcity.modules.search.service as search
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of
 from smartcity.modules.chatbot import engine
@@ -17,7 +18,6 @@ from smartcity.modules.chatbot.links import shown as shown_links
 from smartcity.modules.chatbot.models import Item
 from smartcity.modules.chatbot.settings import ChatbotSettings
 from smartcity.modules.chatbot.values import ItemStatus
-from smartcity.modules.search import service as search
 
 INDEX_SERVICE = "chatbot.index"
 

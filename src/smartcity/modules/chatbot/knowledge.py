@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+import smartcity.modules.search.service as search
 from smartcity.core.auth import Principal
 from smartcity.core.departments import acts_for
 from smartcity.core.errors import NotFound
@@ -34,7 +35,6 @@ from smartcity.modules.chatbot.models import Item, ItemVersion, Variant
 from smartcity.modules.chatbot.privacy import mask_personal_data
 from smartcity.modules.chatbot.values import ItemStatus, VariantSource
 from smartcity.modules.identity.service import get_organisation
-from smartcity.modules.search import service as search
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ the question is logged in a write of its own.
 
 from __future__ import annotations
 
+import smartcity.modules.search.service as search
 from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
@@ -57,7 +58,6 @@ from smartcity.modules.chatbot.triage import (
     triage_queue,
 )
 from smartcity.modules.chatbot.values import Channel, Outcome
-from smartcity.modules.search import service as search
 
 __all__ = [
     "Answer",

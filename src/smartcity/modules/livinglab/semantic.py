@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 from sqlalchemy.orm import Session
 
+import smartcity.modules.search.service as search
 from smartcity.core.platform import Platform
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.livinglab.matching import Meaning
 from smartcity.modules.livinglab.models import Challenge, Proposal
-from smartcity.modules.search import service as search
 
 PASSAGE = search.TextKind.PASSAGE
 

@@ -6,7 +6,7 @@ A small hand-written lexicon folds synonyms of the pilot domains that share no c
 
 from __future__ import annotations
 
-from smartcity.modules.search import service as search
+import smartcity.modules.search.service as search
 
 # Each concept: the terms that mean it. Written for the pilot domains of the demo city.
 CONCEPTS: dict[str, tuple[str, ...]] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smartcity.core.i18n import N_
 from smartcity.core.registry import Manifest, lazy
 from smartcity.modules.participation import rules
 from smartcity.modules.participation.settings import ParticipationSettings
@@ -12,7 +13,8 @@ HERE = Path(__file__).parent
 
 manifest = Manifest(
     name="participation",
-    title="市民參與 Participation",
+    title=N_("Participation"),
+    locales=HERE / "locales",
     depends_on=("identity",),
     api=lazy("smartcity.modules.participation.api:build_router"),
     migrations=HERE / "migrations" / "versions",

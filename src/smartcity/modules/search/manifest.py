@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smartcity.core.i18n import N_
 from smartcity.core.registry import Manifest, lazy
 from smartcity.modules.search.settings import SearchSettings
 
@@ -11,7 +12,8 @@ HERE = Path(__file__).parent
 
 manifest = Manifest(
     name="search",
-    title="語意搜尋 Semantic search",
+    title=N_("Semantic search"),
+    locales=HERE / "locales",
     migrations=HERE / "migrations" / "versions",
     cli=lazy("smartcity.modules.search.cli:build_cli"),
     settings=SearchSettings,
