@@ -1,9 +1,9 @@
 """Officers' and vendors' work, end to end in Debian's Chromium on a freshly loaded demo city.
 
 Each test signs in as the role whose job it is and does the job in the browser only: issue and
-cancel a bill, refund the demo's double-paid house tax, review a binding's evidence elsewhere,
-invite a vendor's person who then drafts, attaches to and submits a proposal, run a pilot,
-triage a chatbot question by searching, and read the API docs with no internet.
+cancel a bill, refund the demo's labelled double-paid house tax, review a binding's evidence
+elsewhere, invite a vendor's person who then drafts, attaches to and submits a proposal,
+run a pilot, triage a chatbot question by searching, and read the API docs with no internet.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def test_an_officer_issues_and_cancels_a_bill(open_page: NewPage, shot: Shot) ->
     page.goto("/staff/payments/bills")
     form = page.locator("form[action='/staff/payments/bills']")
     if not form.is_visible():
-        page.get_by_text("開立帳單").click()
+        page.get_by_text("開立帳單", exact=True).click()
     form.locator("input[name=amount]").fill("3600")
     form.locator("input[name=due_date]").fill((local_today() + timedelta(days=30)).isoformat())
     form.locator("select[name=payer_kind]").select_option("national_id")
@@ -100,13 +100,13 @@ def test_an_officer_refunds_a_double_payment_from_the_queue(open_page: NewPage, 
     page = open_page()
     _sign_in(page, TRSO)
     page.goto("/staff/payments/exceptions")
-    row = page.locator("main tbody tr", has_text="NT$8,120")
+    row = page.locator("main tbody tr", has_text="NT$6,480")
     expect(row).to_have_count(1)
     shot(page, "1-queue")
     row.locator("input[name=reason]").first.fill("重複繳納，退還第二筆")
     row.get_by_role("button", name="退還應退金額").click()
     page.wait_for_url(re.compile(r"/staff/payments/exceptions$"))
-    expect(page.locator("main tbody tr", has_text="NT$8,120")).to_have_count(0)
+    expect(page.locator("main tbody tr", has_text="NT$6,480")).to_have_count(0)
     shot(page, "2-refunded")
 
 
