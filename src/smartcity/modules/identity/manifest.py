@@ -77,7 +77,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
                 N_("Vendor members"),
                 N_("Invite vendors' people to sign in"),
                 "/staff/invitations",
-                "✉️",
+                "mail",
             )
         )
     return cards
