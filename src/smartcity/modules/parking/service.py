@@ -24,7 +24,13 @@ from smartcity.modules.parking.availability import (
     segments_availability,
     tdx_document,
 )
-from smartcity.modules.parking.billing import Config, normal_plate, record_sighting
+from smartcity.modules.parking.billing import (
+    Config,
+    autopay_charge_due,
+    normal_plate,
+    record_sighting,
+    settle_autopay,
+)
 from smartcity.modules.parking.models import Bay, Segment
 from smartcity.modules.parking.occupancy import apply_uplinks, mark_silent
 from smartcity.modules.parking.segments import (
@@ -44,6 +50,7 @@ __all__ = [
     "SegmentAvailability",
     "SessionView",
     "apply_uplinks",
+    "autopay_charge_due",
     "bay_view",
     "change_tariff",
     "config_of",
@@ -58,6 +65,7 @@ __all__ = [
     "segments_availability",
     "sessions_of_plate",
     "settings_of",
+    "settle_autopay",
     "simulated_bays",
     "tdx_document",
 ]
