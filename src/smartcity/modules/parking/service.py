@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import smartcity.modules.payments.service as payments
+import smartcity.modules.sensors.service as sensors
 from smartcity.core.auth import Principal
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
@@ -72,13 +73,13 @@ __all__ = [
 
 
 def simulated_bays(session: Session) -> list[SimulatedBay]:
-    """Every bay with a sensor, as the simulator drives them."""
+    """Every bay with a LoRaWAN sensor, as the simulator drives them."""
     segments = repository.segments(session)
     districts = {s.id: s.district or "" for s in segments}
     return [
-        SimulatedBay(bay.dev_eui, bay.sensor_model, districts[bay.segment_id])
+        SimulatedBay(bay.dev_eui, bay.sensor_model, districts[bay.segment_id], code=bay.code)
         for bay in repository.bays_of(session, list(districts))
-        if bay.dev_eui
+        if bay.dev_eui and bay.sensor_model in sensors.lorawan_models()
     ]
 
 
