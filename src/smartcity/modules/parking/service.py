@@ -32,6 +32,9 @@ from smartcity.modules.parking.billing import (
     record_sighting,
     settle_autopay,
 )
+from smartcity.modules.parking.fiware import CONTEXT as NGSI_LD_CONTEXT
+from smartcity.modules.parking.fiware import MEDIA_TYPE as NGSI_LD_MEDIA_TYPE
+from smartcity.modules.parking.fiware import on_street_parkings, parking_spots
 from smartcity.modules.parking.models import Bay, Segment
 from smartcity.modules.parking.occupancy import apply_uplinks, mark_silent
 from smartcity.modules.parking.segments import (
@@ -45,6 +48,8 @@ from smartcity.modules.parking.simulate import SimulatedBay
 from smartcity.modules.parking.tariffs import fee_of
 
 __all__ = [
+    "NGSI_LD_CONTEXT",
+    "NGSI_LD_MEDIA_TYPE",
     "BayView",
     "Config",
     "ParkingMap",
@@ -59,7 +64,9 @@ __all__ = [
     "fee_of",
     "import_segments",
     "mark_silent",
+    "on_street_parkings",
     "parking_map",
+    "parking_spots",
     "read_bay_file",
     "record_sighting",
     "segment_view",
