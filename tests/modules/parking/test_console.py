@@ -3,7 +3,7 @@ enforcement list, of their own department's segments only."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -53,3 +53,27 @@ def test_the_console_draws_the_day_and_keeps_to_the_officers_department(
     client.cookies.clear()
     sign_in_staff(platform, client, "DOT")
     assert "SEG-1" not in client.get("/staff/parking").text
+
+
+def test_a_fee_over_the_items_cap_is_left_to_the_wardens_not_refused_by_payments(
+    client: TestClient, platform: Platform, segment: Any, officer: dict[str, str]
+) -> None:
+    start = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)  # ahead of the clock: never "silent"
+    deliver(platform, chirpstack(NWAVE, start - timedelta(hours=1), False, 1))
+    deliver(platform, chirpstack(NWAVE, start, True, 2))
+    deliver(platform, chirpstack(NWAVE, start + timedelta(hours=80), False, 3))  # NT$3,200
+    seen = client.post(
+        "/api/v1/parking/sightings",
+        json={"bay": "SEG-1-01", "plate": "LNG-0080", "seen_at": start.isoformat()},
+        headers=officer,
+    )
+    assert seen.status_code == 201, seen.text
+    assert seen.json()["bill_reference"] is None
+    with platform.db.read_session() as session:
+        view = console.console_of(
+            session,
+            Principal(kind="user", role=Role.OFFICER, department="PMO"),
+            service.settings_of(platform),
+        )
+    (entry,) = view.enforcement
+    assert (entry.plate, entry.reason) == ("LNG-0080", "fee over the bill's cap")

@@ -61,6 +61,12 @@ def bill_if_ready(uow: UnitOfWork, stay: ParkingSession, config: Config) -> Fee 
         uow.audit("parking.session.free", "session", stay.id, {"fee": 0})
         return None
     item = payments.get_item(uow.session, stay.fee_item)
+    if item.max_amount is not None and amount > item.max_amount:
+        # Payments bills a capped item only up to its cap: an officer deals with such a stay.
+        uow.audit(
+            "parking.session.over_cap", "session", stay.id, {"fee": amount, "cap": item.max_amount}
+        )
+        return None
     day = stay.departed_at.astimezone(city_zone()).date()
     bill = payments.bill_item(
         uow,

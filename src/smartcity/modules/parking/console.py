@@ -103,6 +103,14 @@ def occupancy_over_day(
     ]
 
 
+def _why(stay: ParkingSession) -> str:
+    if stay.state == SessionState.OPEN:
+        return "overstay"
+    if stay.plate is None:
+        return "left without a plate"
+    return "fee over the bill's cap"
+
+
 def console_of(
     session: Session, principal: Principal, settings: ParkingSettings, now: datetime | None = None
 ) -> Console:
@@ -173,7 +181,12 @@ def console_of(
         .where(
             ParkingSession.segment_id.in_(ids),
             ((ParkingSession.state == SessionState.OPEN) & (ParkingSession.arrived_at < overstay))
-            | ((ParkingSession.state == SessionState.CLOSED) & ParkingSession.plate.is_(None)),
+            | ((ParkingSession.state == SessionState.CLOSED) & ParkingSession.plate.is_(None))
+            | (
+                (ParkingSession.state == SessionState.CLOSED)
+                & (ParkingSession.fee > 0)
+                & Fee.session_id.is_(None)
+            ),
         )
         .order_by(ParkingSession.arrived_at)
         .limit(200)
@@ -185,7 +198,7 @@ def console_of(
             s.arrived_at,
             s.departed_at,
             s.plate,
-            "overstay" if s.state == SessionState.OPEN else "left without a plate",
+            _why(s),
         )
         for s in rows
     ]
