@@ -21,6 +21,8 @@ from smartcity.core.platform import Platform
 from smartcity.modules.sensors.models import DeadLetter
 from smartcity.modules.sensors.mqtt import _client, broker_address
 from tests.modules.parking.conftest import BOSCH, NWAVE, chirpstack, things_stack
+from tests.modules.parking.test_autopay import autopay_citizen
+from tests.modules.parking.test_billing import sight
 
 pytestmark = pytest.mark.mqtt
 BROKER = os.environ.get("SMARTCITY_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
@@ -107,3 +109,39 @@ def test_uplinks_of_both_network_servers_reach_the_bays(
     )
     row = client.get("/api/v1/parking/availability").json()["CurbParkingSegmentAvailabilities"][0]
     assert row["AvailableSpaces"] == 2
+
+
+def test_a_stay_heard_through_the_broker_is_charged_to_the_plates_autopay(
+    client: TestClient,
+    platform: Platform,
+    segment: Any,
+    officer: dict[str, str],
+    actors: Any,
+    ingester: subprocess.Popen[bytes],
+) -> None:
+    autopay_citizen(platform, client, actors)
+    # One at a time: the ingester's lanes may store two uplinks of one burst in either order,
+    # and an arrival heard before the bay was known free opens no session.
+    assert delivered(
+        platform,
+        client,
+        lambda c: status(c, "SEG-1-01") == "free",
+        chirpstack(NWAVE, T0 - timedelta(hours=1), occupied=False, frame=1),
+    )
+    assert delivered(
+        platform,
+        client,
+        lambda c: status(c, "SEG-1-01") == "occupied",
+        chirpstack(NWAVE, T0, occupied=True, frame=2),
+    )
+    assert delivered(
+        platform,
+        client,
+        lambda c: status(c, "SEG-1-01") == "free",
+        chirpstack(NWAVE, T0 + timedelta(minutes=95), occupied=False, frame=3),
+    )
+    reference = sight(client, officer, T0 + timedelta(minutes=20))["bill_reference"]
+    assert reference
+    Worker(platform).run_ready()
+    bill = client.get(f"/api/v1/payments/bills/{reference}", headers=officer).json()
+    assert (bill["amount"], bill["status"]) == (80, "written_off")

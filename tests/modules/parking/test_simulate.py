@@ -8,8 +8,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
-from smartcity.modules.parking.simulate import BaySimulator, SimulatedBay
+from smartcity.modules.parking import service
+from smartcity.modules.parking.schemas import SightingIn
+from smartcity.modules.parking.simulate import BaySimulator, Sighting, SimulatedBay
 from smartcity.modules.sensors.lorawan import decode, parse_uplink
 from tests.modules.parking.conftest import BOSCH, NWAVE, deliver
 
@@ -72,3 +75,35 @@ def test_simulated_uplinks_move_the_bays(
     assert deliver(platform, *run(bays, seconds=30)) > 0
     for code in ("SEG-1-01", "SEG-1-02"):
         assert client.get(f"/api/v1/parking/bays/{code}").json()["status"] in ("free", "occupied")
+
+
+def test_plates_are_seen_only_in_occupied_bays_and_their_stays_are_billed(
+    client: TestClient, platform: Platform, segment: Any, officer: dict[str, str]
+) -> None:
+    bays = [
+        SimulatedBay(NWAVE, "nwave-nps405", "xinyi", code="SEG-1-01"),
+        SimulatedBay(BOSCH, "bosch-tps110", "xinyi", code="SEG-1-02"),
+    ]
+    uplinks: list[tuple[str, bytes]] = []
+    sightings: list[Sighting] = []
+    clock = FakeClock()
+    # At 10×, a typical stay lasts minutes of the uplinks' real time: longer than the debounce.
+    simulator = BaySimulator(bays, speed=10, fault_rate=0.0, plates=("ABC-1234",), bound_share=0.5)
+    simulator.run(uplinks.extend, clock.clock, clock.sleep, clock.now, 3600, sightings.extend)
+    assert len(sightings) >= 4
+    assert "ABC-1234" in {plate for _, plate, _ in sightings}
+    deliver(platform, *uplinks)
+    config = service.config_of(platform)
+    matched = 0
+    for bay, plate, at in sightings:
+        with platform.unit_of_work(system_actor("test")) as uow:
+            sighting, _ = service.record_sighting(
+                uow, SightingIn(bay=bay, plate=plate, seen_at=at), config
+            )
+            matched += sighting.session_id is not None
+    # Seen while the sensor says occupied, so during a sensed stay.
+    assert matched == len(sightings)
+    billed = client.get(
+        "/api/v1/parking/sessions", params={"plate": "ABC-1234"}, headers=officer
+    ).json()
+    assert any(stay["bill_reference"] for stay in billed)

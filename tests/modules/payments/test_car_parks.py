@@ -121,7 +121,7 @@ def test_a_device_that_is_no_registered_car_park_reports_nothing(
     ("extra", "code"),
     [
         ({"item_code": "DOF-FEE02"}, "item_not_for_car_park"),  # another department's item
-        ({"item_code": "PMO-FEE01"}, "item_not_for_car_park"),  # the department's, not autopay
+        ({"item_code": "PMO-FEE04"}, "item_not_for_car_park"),  # the department's, not autopay
         ({"amount": 3_001}, "amount_over_cap"),  # above the parking fee's per-exit cap
     ],
 )
@@ -142,7 +142,7 @@ def test_a_car_park_bills_only_its_departments_capped_parking_fees(
 def test_only_a_capped_parking_fee_of_the_department_can_be_a_car_parks_item(
     pay: Pay, client: TestClient
 ) -> None:
-    for department, item in (("DOF", "DOF-FEE02"), ("PMO", "PMO-FEE01"), ("DOF", PARKING_ITEM)):
+    for department, item in (("DOF", "DOF-FEE02"), ("PMO", "PMO-FEE04"), ("DOF", PARKING_ITEM)):
         answer = _register(pay, client, "SOME-GATES", department, item)
         assert answer.status_code == 422, (department, item)
         assert answer.json()["code"] == "item_not_for_car_park"

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
 
 from smartcity.modules.parking import repository, schemas, service
 from smartcity.modules.parking.auth import Open, Reporter, Staff
@@ -70,6 +71,61 @@ def availability(ctx: Open) -> Any:
     `FullStatus` is 0 when a bay is free, 1 when full, -1 when no sensor is reporting."""
     with ctx.read() as session:
         return service.tdx_document(session)
+
+
+def _ld(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {service.NGSI_LD_MEDIA_TYPE: {"example": [example]}}}}
+
+
+@router.get(
+    "/ngsi-ld/OnStreetParking",
+    response_class=JSONResponse,
+    responses=_ld(
+        {
+            "id": "urn:ngsi-ld:OnStreetParking:SONGZHI",
+            "type": "OnStreetParking",
+            "name": "松智路",
+            "totalSpotNumber": 12,
+            "availableSpotNumber": 5,
+            "occupiedSpotNumber": 6,
+            "refParkingSpot": ["urn:ngsi-ld:ParkingSpot:SONGZHI-01"],
+            "location": {"type": "MultiPoint", "coordinates": [[121.5672, 25.0398]]},
+            "dateObserved": "2026-12-07T01:00:00Z",
+            "@context": service.NGSI_LD_CONTEXT,
+        }
+    ),
+)
+def ngsi_on_street_parking(ctx: Open) -> Any:
+    """Every segment as a FIWARE `OnStreetParking` entity (NGSI-LD, key-values), with its
+    total, available and occupied spot counts and its `ParkingSpot`s."""
+    with ctx.read() as session:
+        found = service.on_street_parkings(session)
+    return JSONResponse(found, media_type=service.NGSI_LD_MEDIA_TYPE)
+
+
+@router.get(
+    "/ngsi-ld/ParkingSpot",
+    response_class=JSONResponse,
+    responses=_ld(
+        {
+            "id": "urn:ngsi-ld:ParkingSpot:SONGZHI-01",
+            "type": "ParkingSpot",
+            "name": "SONGZHI-01",
+            "status": "free",
+            "category": ["onStreet"],
+            "refParentParking": "urn:ngsi-ld:OnStreetParking:SONGZHI",
+            "location": {"type": "Point", "coordinates": [121.5672, 25.0398]},
+            "dateObserved": "2026-12-07T01:00:00Z",
+            "@context": service.NGSI_LD_CONTEXT,
+        }
+    ),
+)
+def ngsi_parking_spots(ctx: Open) -> Any:
+    """Every bay as a FIWARE `ParkingSpot` entity (NGSI-LD, key-values): `status` free,
+    occupied or unknown since `dateObserved`, the sensor's own time."""
+    with ctx.read() as session:
+        found = service.parking_spots(session)
+    return JSONResponse(found, media_type=service.NGSI_LD_MEDIA_TYPE)
 
 
 @router.post("/sightings", response_model=schemas.SightingOut, status_code=201)

@@ -9,9 +9,12 @@ rolls back and its retry finds the bill made.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 import smartcity.modules.payments.service as payments
 from smartcity.core.departments import own_department, require_department
@@ -24,7 +27,8 @@ from smartcity.modules.parking.models import Fee, ParkingSession, Segment, Sight
 from smartcity.modules.parking.schemas import SightingIn
 from smartcity.modules.parking.settings import ParkingSettings
 from smartcity.modules.parking.tariffs import fee_of
-from smartcity.modules.parking.values import SessionState
+from smartcity.modules.parking.values import AutopayState, SessionState
+from smartcity.modules.payments.values import ChargeOutcome, ChargeRequest
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,12 @@ def bill_if_ready(uow: UnitOfWork, stay: ParkingSession, config: Config) -> Fee 
         uow.audit("parking.session.free", "session", stay.id, {"fee": 0})
         return None
     item = payments.get_item(uow.session, stay.fee_item)
+    if item.max_amount is not None and amount > item.max_amount:
+        # Payments bills a capped item only up to its cap: an officer deals with such a stay.
+        uow.audit(
+            "parking.session.over_cap", "session", stay.id, {"fee": amount, "cap": item.max_amount}
+        )
+        return None
     day = stay.departed_at.astimezone(city_zone()).date()
     bill = payments.bill_item(
         uow,
@@ -68,15 +78,65 @@ def bill_if_ready(uow: UnitOfWork, stay: ParkingSession, config: Config) -> Fee 
         description=f"路邊停車 Roadside parking {day.isoformat()}",
     )
     fee = Fee(session_id=stay.id, bill_id=bill.id, reference=bill.write_off_number, amount=amount)
+    charge, reason = payments.autopay_charge_for(uow.session, bill.id, day)
+    if charge is None:
+        fee.autopay, fee.autopay_detail = AutopayState.NOTICE, reason
+    else:
+        # The provider is asked after this commits, by a job: no transaction waits on it.
+        fee.autopay = AutopayState.PENDING
+        uow.enqueue("parking.charge_autopay", {"session": str(stay.id)})
     uow.session.add(fee)
     uow.session.flush()
     uow.audit(
         "parking.session.billed",
         "session",
         stay.id,
-        {"amount": amount, "bill": str(bill.id)},
+        {"amount": amount, "bill": str(bill.id), "autopay": fee.autopay},
     )
     return fee
+
+
+def autopay_charge_due(
+    session: Session, session_id: uuid.UUID
+) -> tuple[Fee | None, ChargeRequest | None, str]:
+    """A pending fee, and the charge its plate's autopay still owes (None, and why, when the
+    autopay ended or the bill was paid meanwhile); (None, None, "") when nothing is pending."""
+    fee = repository.fee_of_session(session, session_id)
+    if fee is None or fee.autopay != AutopayState.PENDING:
+        return None, None, ""
+    stay = session.get(ParkingSession, session_id)
+    departed = stay.departed_at if stay and stay.departed_at else fee.billed_at
+    charge, reason = payments.autopay_charge_for(
+        session, fee.bill_id, departed.astimezone(city_zone()).date()
+    )
+    return fee, charge, reason
+
+
+def settle_autopay(
+    uow: UnitOfWork,
+    session_id: uuid.UUID,
+    charge: ChargeRequest | None,
+    outcome: ChargeOutcome | None,
+    reason: str = "",
+) -> AutopayState | None:
+    """Record what came of a pending fee's charge, once: a second settlement of the same fee
+    (a job run again after its lease ended) changes nothing. None when it was not pending."""
+    fee = repository.lock_fee(uow.session, session_id)
+    if fee is None or fee.autopay != AutopayState.PENDING:
+        return None
+    if charge is None or outcome is None:
+        fee.autopay, fee.autopay_detail = AutopayState.NOTICE, reason[:200]
+    else:
+        paid = payments.settle_autopay(uow, charge, outcome)
+        fee.autopay = AutopayState.CHARGED if paid else AutopayState.DECLINED
+        fee.autopay_detail = outcome.detail[:200]
+    uow.audit(
+        "parking.fee.autopay_settled",
+        "session",
+        session_id,
+        {"autopay": fee.autopay, "detail": fee.autopay_detail},
+    )
+    return AutopayState(fee.autopay)
 
 
 def record_sighting(

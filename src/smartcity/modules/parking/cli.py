@@ -17,7 +17,9 @@ from smartcity.core.errors import InvalidInput
 from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
 from smartcity.modules.parking import service
-from smartcity.modules.parking.simulate import BaySimulator
+from smartcity.modules.parking.schemas import SightingIn
+from smartcity.modules.parking.seed import DEMO_PLATES
+from smartcity.modules.parking.simulate import BaySimulator, Sighting
 
 
 def build_cli() -> typer.Typer:
@@ -68,8 +70,19 @@ def build_cli() -> typer.Typer:
         fault_rate: Annotated[
             float, typer.Option(min=0, max=1, help="chance a heartbeat reports a fault")
         ] = 0.002,
+        plates: Annotated[
+            bool,
+            typer.Option(help="record the plates wardens and cameras see, so stays are billed"),
+        ] = True,
+        bound_share: Annotated[
+            float,
+            typer.Option(
+                min=0, max=1, help="share of sighted vehicles with a demo citizen's plate"
+            ),
+        ] = 0.2,
     ) -> None:
-        """Drive every sensed bay over LoRaWAN-shaped MQTT: arrivals, stays, heartbeats, faults."""
+        """Drive every sensed bay over LoRaWAN-shaped MQTT: arrivals, stays, heartbeats, faults,
+        and the plates seen in the bays."""
         platform: Platform = ctx.obj
         with platform.db.read_session() as session:
             bays = service.simulated_bays(session)
@@ -78,9 +91,22 @@ def build_cli() -> typer.Typer:
                 "no bays with sensors: import some first (smartcity parking import)", err=True
             )
             raise typer.Exit(1)
-        simulator = BaySimulator(bays, speed=speed, fault_rate=fault_rate)
+        simulator = BaySimulator(
+            bays, speed=speed, fault_rate=fault_rate, plates=DEMO_PLATES, bound_share=bound_share
+        )
         client = _publisher(mqtt)
-        sent = 0
+        sent = seen = 0
+        config = service.config_of(platform)
+
+        def sight(sightings: list[Sighting]) -> None:
+            # As a camera would post them: one transaction each, so one refusal spoils none.
+            nonlocal seen
+            for bay, plate, at in sightings:
+                with platform.unit_of_work(system_actor("parking-simulator")) as uow:
+                    service.record_sighting(
+                        uow, SightingIn(bay=bay, plate=plate, seen_at=at), config
+                    )
+                seen += 1
 
         def send(batch: list[tuple[str, bytes]]) -> None:
             nonlocal sent
@@ -90,13 +116,20 @@ def build_cli() -> typer.Typer:
 
         typer.echo(f"simulating {len(bays)} bays at {speed:g}× on {mqtt}", err=True)
         try:
-            simulator.run(send, time.monotonic, time.sleep, utcnow, seconds or math.inf)
+            simulator.run(
+                send,
+                time.monotonic,
+                time.sleep,
+                utcnow,
+                seconds or math.inf,
+                sight if plates else None,
+            )
         except KeyboardInterrupt:
             pass  # Ctrl-C is how a simulation is meant to end
         finally:
             client.loop_stop()
             client.disconnect()
-        typer.echo(f"sent {sent} uplinks")
+        typer.echo(f"sent {sent} uplinks, recorded {seen} sightings")
 
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -62,11 +63,59 @@ class Console:
     segments: list[SegmentLine]
     maintenance: list[Maintenance]
     enforcement: list[Enforcement]
+    occupancy: list[tuple[datetime, float]]
+    """The share of sensed bays occupied (%), every quarter hour of the last 24 hours."""
 
 
-def console_of(session: Session, principal: Principal, settings: ParkingSettings) -> Console:
+STEP = timedelta(minutes=15)
+
+
+def occupancy_over_day(
+    session: Session, segment_ids: list[Any], sensed: int, now: datetime
+) -> list[tuple[datetime, float]]:
+    """The share of `sensed` bays (%) that a sensed stay occupied, each quarter hour of the
+    day before `now`; a passing car (a transient stay) does not count."""
+    if not sensed:
+        return []
+    start = now - timedelta(days=1)
+    stays = session.execute(
+        select(ParkingSession.arrived_at, ParkingSession.departed_at).where(
+            ParkingSession.segment_id.in_(segment_ids),
+            ParkingSession.state != SessionState.TRANSIENT,
+            ParkingSession.arrived_at <= now,
+            ParkingSession.departed_at.is_(None) | (ParkingSession.departed_at > start),
+        )
+    ).all()
+    moments = [start + STEP * n for n in range(int(timedelta(days=1) / STEP) + 1)]
+    return [
+        (
+            moment,
+            round(
+                100
+                * sum(
+                    1 for came, left in stays if came <= moment and (left is None or left > moment)
+                )
+                / sensed,
+                1,
+            ),
+        )
+        for moment in moments
+    ]
+
+
+def _why(stay: ParkingSession) -> str:
+    if stay.state == SessionState.OPEN:
+        return "overstay"
+    if stay.plate is None:
+        return "left without a plate"
+    return "fee over the bill's cap"
+
+
+def console_of(
+    session: Session, principal: Principal, settings: ParkingSettings, now: datetime | None = None
+) -> Console:
     """The console of the caller's department (every department for administrators)."""
-    now = utcnow()
+    now = now or utcnow()
     segments = list(
         session.execute(
             scoped(select(Segment), Segment.department, principal).order_by(Segment.code)
@@ -132,7 +181,12 @@ def console_of(session: Session, principal: Principal, settings: ParkingSettings
         .where(
             ParkingSession.segment_id.in_(ids),
             ((ParkingSession.state == SessionState.OPEN) & (ParkingSession.arrived_at < overstay))
-            | ((ParkingSession.state == SessionState.CLOSED) & ParkingSession.plate.is_(None)),
+            | ((ParkingSession.state == SessionState.CLOSED) & ParkingSession.plate.is_(None))
+            | (
+                (ParkingSession.state == SessionState.CLOSED)
+                & (ParkingSession.fee > 0)
+                & Fee.session_id.is_(None)
+            ),
         )
         .order_by(ParkingSession.arrived_at)
         .limit(200)
@@ -144,8 +198,9 @@ def console_of(session: Session, principal: Principal, settings: ParkingSettings
             s.arrived_at,
             s.departed_at,
             s.plate,
-            "overstay" if s.state == SessionState.OPEN else "left without a plate",
+            _why(s),
         )
         for s in rows
     ]
-    return Console(lines, maintenance, enforcement)
+    sensed = sum(1 for b in bays if b.dev_eui)
+    return Console(lines, maintenance, enforcement, occupancy_over_day(session, ids, sensed, now))

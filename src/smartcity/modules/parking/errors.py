@@ -35,6 +35,12 @@ class UnknownSensorModel(InvalidInput):
     code = "unknown_sensor_model"
 
 
+class UnknownSensorOwner(InvalidInput):
+    """The organisation named to own a WiFi sensor is not a device owner."""
+
+    code = "unknown_sensor_owner"
+
+
 class UnknownFeeItem(InvalidInput):
     """The fee item is not one of the segment's department's payments items."""
 

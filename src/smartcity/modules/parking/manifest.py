@@ -46,6 +46,7 @@ manifest = Manifest(
     tasks={
         "parking.apply_uplinks": "smartcity.modules.parking.jobs:apply_uplinks",
         "parking.mark_silent": "smartcity.modules.parking.jobs:mark_silent",
+        "parking.charge_autopay": "smartcity.modules.parking.jobs:charge_autopay",
     },
     schedules=(Schedule("parking.mark_silent", "*/5 * * * *", "parking.mark_silent"),),
     subscribes=(("smartcity.modules.sensors.events:UplinksStored", "parking.apply_uplinks"),),

@@ -92,6 +92,10 @@ class Fee(Base):
     reference: Mapped[str] = mapped_column(String(32), nullable=False)
     amount: Mapped[int] = mapped_column(Integer, nullable=False)
     billed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    autopay: Mapped[str] = mapped_column(String(16), nullable=False, default="notice")
+    """An `AutopayState`: whether the plate's autopay charges the bill, or it is a notice."""
+    autopay_detail: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    """Why autopay does not charge it, or the provider's transaction id when it did."""
 
 
 class Sighting(Base):

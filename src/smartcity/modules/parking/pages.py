@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from smartcity.core.time import utcnow
 from smartcity.modules.parking import console, service
 from smartcity.modules.parking.auth import PublicPage, StaffPage
+from smartcity.web import charts
 
 
 def build_router() -> APIRouter:
@@ -22,8 +26,17 @@ def build_router() -> APIRouter:
     @router.get("/staff/parking", response_class=HTMLResponse)
     def console_page(ctx: StaffPage) -> Response:
         settings = service.settings_of(ctx.platform)
+        now = utcnow()
         with ctx.read() as session:
-            view = console.console_of(session, ctx.principal, settings)
-        return ctx.render("parking/console.html", console=view)
+            view = console.console_of(session, ctx.principal, settings, now)
+        chart = charts.time_series(
+            [(ctx._("Occupied bays"), view.occupancy)],
+            title=ctx._("Occupancy over the last 24 hours"),
+            unit="%",
+            start=now - timedelta(days=1),
+            end=now,
+            empty=ctx._("No sensed bays yet."),
+        )
+        return ctx.render("parking/console.html", console=view, chart=chart)
 
     return router

@@ -113,6 +113,13 @@ def fee_of_session(session: Session, session_id: uuid.UUID) -> Fee | None:
     return session.get(Fee, session_id)
 
 
+def lock_fee(session: Session, session_id: uuid.UUID) -> Fee | None:
+    """A session's fee row, locked for the transaction (one autopay charge per bill)."""
+    return session.execute(
+        select(Fee).where(Fee.session_id == session_id).with_for_update()
+    ).scalar_one_or_none()
+
+
 def sessions_of_plate(
     session: Session, plate: str, principal: Principal, *, limit: int, offset: int
 ) -> list[tuple[ParkingSession, str, str, str | None]]:

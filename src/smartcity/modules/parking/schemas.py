@@ -71,6 +71,12 @@ class BayIn(_In):
     kind: BayKind = BayKind.CAR
     dev_eui: str | None = Field(None, pattern=r"^[0-9A-Fa-f]{16}$")
     sensor_model: str = Field("", max_length=40)
+    sensor_owner: str | None = Field(
+        None,
+        max_length=32,
+        description="A WiFi device's owner (a device-owner organisation) whose device keys post "
+        "its readings; default: the segment's department",
+    )
 
     @field_validator("dev_eui")
     @classmethod

@@ -10,12 +10,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 
+import smartcity.modules.identity.service as identity
 import smartcity.modules.payments.service as payments
 import smartcity.modules.sensors.service as sensors
 from smartcity.core.city import current_city
 from smartcity.core.departments import acts_for_every_department, own_department, require_department
 from smartcity.core.errors import InvalidInput, NotFound
 from smartcity.core.uow import UnitOfWork
+from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.parking import errors
 from smartcity.modules.parking.models import Bay, Segment
 from smartcity.modules.parking.schemas import BayIn, SegmentIn, TariffIn
@@ -44,6 +46,19 @@ def _check_fee_item(uow: UnitOfWork, code: str, department: str) -> None:
         raise errors.UnknownFeeItem(f"{code[:40]} is not a fee item of {department}")
 
 
+def _sensor_owner(uow: UnitOfWork, asked: str | None, department: str) -> str:
+    # Whose device keys post a WiFi device's readings: a device owner, or the department.
+    if asked is None:
+        return department
+    try:
+        found = identity.get_organisation(uow.session, asked)
+    except NotFound:
+        found = None
+    if found is None or found.kind != OrganisationKind.DEVICE_OWNER:
+        raise errors.UnknownSensorOwner(f"{asked[:32]} is not a device owner")
+    return found.code
+
+
 def _add_bay(uow: UnitOfWork, segment: Segment, body: BayIn) -> Bay:
     session = uow.session
     same = Bay.code == body.code
@@ -52,11 +67,20 @@ def _add_bay(uow: UnitOfWork, segment: Segment, body: BayIn) -> Bay:
     taken = session.execute(select(Bay.code).where(same)).first()
     if taken is not None:
         raise errors.DuplicateBay(f"bay {body.code} or its dev EUI is already another bay's")
-    if body.dev_eui:
+    if body.dev_eui and body.sensor_model in sensors.wifi_models():
+        sensors.register_wifi_device(
+            uow,
+            device_id=body.dev_eui,
+            model=body.sensor_model,
+            name=f"{segment.name} {body.code}",
+            latitude=body.lat,
+            longitude=body.lon,
+            owner=_sensor_owner(uow, body.sensor_owner, segment.department),
+        )
+    elif body.dev_eui:
         if body.sensor_model not in sensors.lorawan_models():
-            raise errors.UnknownSensorModel(
-                f"sensor_model must be one of {', '.join(sensors.lorawan_models())}"
-            )
+            models = (*sensors.lorawan_models(), *sensors.wifi_models())
+            raise errors.UnknownSensorModel(f"sensor_model must be one of {', '.join(models)}")
         sensors.register_lorawan_device(
             uow,
             dev_eui=body.dev_eui,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import smartcity.modules.payments.service as payments
+import smartcity.modules.sensors.service as sensors
 from smartcity.core.auth import Principal
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
@@ -24,7 +25,16 @@ from smartcity.modules.parking.availability import (
     segments_availability,
     tdx_document,
 )
-from smartcity.modules.parking.billing import Config, normal_plate, record_sighting
+from smartcity.modules.parking.billing import (
+    Config,
+    autopay_charge_due,
+    normal_plate,
+    record_sighting,
+    settle_autopay,
+)
+from smartcity.modules.parking.fiware import CONTEXT as NGSI_LD_CONTEXT
+from smartcity.modules.parking.fiware import MEDIA_TYPE as NGSI_LD_MEDIA_TYPE
+from smartcity.modules.parking.fiware import on_street_parkings, parking_spots
 from smartcity.modules.parking.models import Bay, Segment
 from smartcity.modules.parking.occupancy import apply_uplinks, mark_silent
 from smartcity.modules.parking.segments import (
@@ -38,12 +48,15 @@ from smartcity.modules.parking.simulate import SimulatedBay
 from smartcity.modules.parking.tariffs import fee_of
 
 __all__ = [
+    "NGSI_LD_CONTEXT",
+    "NGSI_LD_MEDIA_TYPE",
     "BayView",
     "Config",
     "ParkingMap",
     "SegmentAvailability",
     "SessionView",
     "apply_uplinks",
+    "autopay_charge_due",
     "bay_view",
     "change_tariff",
     "config_of",
@@ -51,26 +64,29 @@ __all__ = [
     "fee_of",
     "import_segments",
     "mark_silent",
+    "on_street_parkings",
     "parking_map",
+    "parking_spots",
     "read_bay_file",
     "record_sighting",
     "segment_view",
     "segments_availability",
     "sessions_of_plate",
     "settings_of",
+    "settle_autopay",
     "simulated_bays",
     "tdx_document",
 ]
 
 
 def simulated_bays(session: Session) -> list[SimulatedBay]:
-    """Every bay with a sensor, as the simulator drives them."""
+    """Every bay with a LoRaWAN sensor, as the simulator drives them."""
     segments = repository.segments(session)
     districts = {s.id: s.district or "" for s in segments}
     return [
-        SimulatedBay(bay.dev_eui, bay.sensor_model, districts[bay.segment_id])
+        SimulatedBay(bay.dev_eui, bay.sensor_model, districts[bay.segment_id], code=bay.code)
         for bay in repository.bays_of(session, list(districts))
-        if bay.dev_eui
+        if bay.dev_eui and bay.sensor_model in sensors.lorawan_models()
     ]
 
 

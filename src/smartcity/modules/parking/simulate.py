@@ -1,10 +1,13 @@
-"""Simulated bay sensors: arrivals, stays, heartbeats and faults as LoRaWAN uplinks.
+"""Simulated bay sensors: arrivals, stays, heartbeats and faults as LoRaWAN uplinks, and the
+plates wardens and cameras see.
 
 Each bay's sensor publishes ChirpStack v4 uplinks in its model's byte layout: a status frame
 when a vehicle arrives or leaves, a heartbeat (battery, temperature, health) every so often,
-and now and then a fault. Arrivals come more often in the city's daytime; stays are longer at
-night and differ by district. `speed` compresses the simulated clock: at 60, an hour's
-turnover takes a minute. Uplinks carry the real time they are sent.
+and now and then a fault. A few simulated minutes after most arrivals a sighting names the
+vehicle's plate (a share of them the demo citizens' bound plates), so stays get fees; the
+rest leave unsighted, as on a real street. Arrivals come more often in the city's daytime;
+stays are longer at night and differ by district. `speed` compresses the simulated clock:
+at 60, an hour's turnover takes a minute. Uplinks carry the real time they are sent.
 """
 
 from __future__ import annotations
@@ -64,6 +67,14 @@ class SimulatedBay:
     frame: int = 0
     volts: float = 3.6
     health: int = 0
+    code: str = ""
+    """The bay's code, which sightings name."""
+    plate: str | None = None
+    """The plate of the vehicle parked now, once a sighting is due."""
+
+
+Sighting = tuple[str, str, datetime]
+"""A plate seen in a bay: (bay code, plate, seen at)."""
 
 
 @dataclass
@@ -75,6 +86,11 @@ class BaySimulator:
     heartbeat_minutes: float = 60.0
     fault_rate: float = 0.002
     """The chance that a heartbeat reports a hardware fault (cleared at the next)."""
+    plates: Sequence[str] = ()
+    """Plates bound to citizens, which `bound_share` of the sighted vehicles carry."""
+    bound_share: float = 0.2
+    sighting_rate: float = 0.9
+    """The chance a vehicle's plate is seen while it is parked."""
     seed: int = 17
     rng: random.Random = field(init=False)
     district_factor: dict[str, float] = field(init=False)
@@ -94,6 +110,12 @@ class BaySimulator:
         # how long until the next car comes: busier by day
         return self.rng.expovariate(1 / (8.0 if daytime else 45.0))
 
+    def _plate(self) -> str:
+        if self.plates and self.rng.random() < self.bound_share:
+            return self.rng.choice(list(self.plates))
+        letters = "".join(self.rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(3))
+        return f"{letters}-{self.rng.randint(0, 9999):04d}"
+
     def run(
         self,
         send: Callable[[list[tuple[str, bytes]]], None],
@@ -101,8 +123,10 @@ class BaySimulator:
         sleep: Callable[[float], None],
         now: Callable[[], datetime],
         seconds: float,
+        sight: Callable[[list[Sighting]], None] | None = None,
     ) -> int:
-        """Send uplinks for `seconds` of real time; how many were sent."""
+        """Send uplinks (and, with `sight`, plates seen) for `seconds` of real time; how many
+        uplinks were sent."""
         start = clock()
         queue: list[tuple[float, int, str]] = []
         for index, bay in enumerate(self.bays):
@@ -117,15 +141,27 @@ class BaySimulator:
                 sleep(min(due - clock(), 0.5))
                 continue
             batch: list[tuple[str, bytes]] = []
+            seen: list[Sighting] = []
             moment = now()
             while queue and queue[0][0] <= clock() and len(batch) < 1000:
                 _due, index, kind = heapq.heappop(queue)
                 bay = self.bays[index]
+                if kind == "sighting":
+                    if bay.occupied and bay.plate:  # still there: a warden or camera sees it
+                        seen.append((bay.code, bay.plate, moment))
+                    bay.plate = None
+                    continue
                 bay.frame += 1
                 if kind == "status":
+                    arrived = bay.announced and not bay.occupied
                     if bay.announced:  # a car came or went; the first frame says what is there
                         bay.occupied = not bay.occupied
                     bay.announced = True
+                    bay.plate = None
+                    if arrived and sight and bay.code and self.rng.random() < self.sighting_rate:
+                        bay.plate = self._plate()
+                        look = self.rng.uniform(2, 15) * 60 / self.speed
+                        heapq.heappush(queue, (clock() + look, index, "sighting"))
                     frame = status_frame(bay.model, bay.occupied)
                     batch.append(uplink(bay.dev_eui, moment, 1, frame, bay.frame))
                     wait = self._minutes_until_change(bay, moment) * 60 / self.speed
@@ -144,4 +180,6 @@ class BaySimulator:
             if batch:
                 send(batch)
                 sent += len(batch)
+            if seen and sight:
+                sight(seen)
         return sent

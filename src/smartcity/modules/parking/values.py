@@ -49,3 +49,16 @@ class Network(StrEnum):
 
     LORAWAN = "lorawan"
     """A LoRaWAN device through a network server's MQTT uplinks."""
+
+
+class AutopayState(StrEnum):
+    """Whether a fee's bill is charged to the plate's autopay or left as a notice."""
+
+    PENDING = "pending"
+    """An autopay is in force for the plate: the charge is queued, after the bill commits."""
+    CHARGED = "charged"
+    """The provider charged the bound method; the bill is paid."""
+    DECLINED = "declined"
+    """The provider declined: the bill stays open, a notice the citizen pays as any other."""
+    NOTICE = "notice"
+    """No autopay applies (none bound, not in force, over the cap): the usual notice."""

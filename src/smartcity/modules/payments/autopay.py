@@ -35,7 +35,7 @@ from smartcity.modules.identity.values import (
 from smartcity.modules.payments import errors, sandbox, service, webhooks
 from smartcity.modules.payments.models import Autopay, Bill, CarPark, ExitKey, Item, Provider
 from smartcity.modules.payments.settings import PaymentsSettings
-from smartcity.modules.payments.values import Channel
+from smartcity.modules.payments.values import BillState, Channel, ChargeOutcome, ChargeRequest
 
 
 def bind_autopay(
@@ -200,27 +200,6 @@ def car_park_of(session: Session, principal: Principal) -> CarPark:
     return row
 
 
-@dataclass(frozen=True)
-class ChargeRequest:
-    """A charge the gate still owes a provider once the exit's bill is committed."""
-
-    bill_id: uuid.UUID
-    reference: str
-    amount: int
-    provider: str
-    token: str
-    charge_url: str
-    secret: str
-
-
-@dataclass(frozen=True)
-class ChargeOutcome:
-    """The provider's answer: its transaction id when approved, the reason otherwise."""
-
-    approved: bool
-    detail: str
-
-
 def charge(request: ChargeRequest, timeout: float, *, allow_private: bool) -> ChargeOutcome:
     """Ask the provider to charge the bound method; any failure is a decline, never an error.
 
@@ -358,22 +337,29 @@ def bill_exit(
                     bill_id=bill.id,
                 )
             )
-    row = uow.session.execute(
+    request, reason = _autopay_charge(uow.session, bill, item, normalised, exit_day)
+    return BilledExit(bill.id, request, reason, idempotency_key)
+
+
+def _autopay_charge(
+    session: Session, bill: Bill, item: Item, plate: str, day: date
+) -> tuple[ChargeRequest | None, str]:
+    row = session.execute(
         select(Autopay).where(
-            Autopay.plate == normalised,
+            Autopay.plate == plate,
             Autopay.active.is_(True),
-            Autopay.effective_from <= exit_day,
+            Autopay.effective_from <= day,
         )
     ).scalar_one_or_none()
     if row is None:
-        return BilledExit(bill.id, None, "no autopay in force for this plate", idempotency_key)
+        return None, "no autopay in force for this plate"
     if not item.autopay or item.max_amount is None or bill.amount > item.max_amount:
         # A bound card pays capped parking fees only, whatever else billed the plate.
-        return BilledExit(bill.id, None, "autopay does not charge this item", idempotency_key)
+        return None, "autopay does not charge this item"
     # The citizen who bound autopay must still hold the plate.
-    if row.user_id not in identity.citizens_bound_to(uow.session, BindingKind.PLATE, normalised):
-        return BilledExit(bill.id, None, "the plate's binding has ended", idempotency_key)
-    provider = uow.session.get(Provider, row.provider)
+    if row.user_id not in identity.citizens_bound_to(session, BindingKind.PLATE, plate):
+        return None, "the plate's binding has ended"
+    provider = session.get(Provider, row.provider)
     request = ChargeRequest(
         bill_id=bill.id,
         reference=bill.write_off_number,
@@ -383,7 +369,30 @@ def bill_exit(
         charge_url=provider.charge_url if provider else "",
         secret=provider.webhook_secret if provider else "",
     )
-    return BilledExit(bill.id, request, "", idempotency_key)
+    return request, ""
+
+
+def autopay_charge_for(
+    session: Session, bill_id: uuid.UUID, day: date
+) -> tuple[ChargeRequest | None, str]:
+    """The charge the plate's autopay owes an open bill addressed to that plate, as of the
+    local `day` the fee arose (a roadside stay's departure), or why there is none."""
+    bill = service.get_bill(session, bill_id)
+    if bill.payer_kind != "plate":
+        return None, "the bill is not addressed to a plate"
+    if bill.status != BillState.OPEN:
+        return None, f"the bill is {bill.status}"
+    item = service.get_item(session, bill.item_code)
+    return _autopay_charge(session, bill, item, bill.payer_value, day)
+
+
+def settle_autopay(
+    uow: UnitOfWork, request: ChargeRequest, outcome: ChargeOutcome
+) -> uuid.UUID | None:
+    """Record a provider's answer to an autopay charge: the payment's id when approved;
+    a decline is audited and leaves the bill open, payable as any notice."""
+    billed = BilledExit(request.bill_id, request, "")
+    return _settle(uow, billed, outcome).payment_id
 
 
 def settle_exit(uow: UnitOfWork, billed: BilledExit, outcome: ChargeOutcome | None) -> ExitResult:

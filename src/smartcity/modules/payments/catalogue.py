@@ -301,6 +301,9 @@ ITEMS: dict[str, list[tuple[str, str, str, int | None]]] = {
 PARKING_EXIT_CAP = 3_000
 """The most one car-park exit of the demo may be billed (and autopay charge), NTD."""
 
+ROADSIDE_FEE = "PMO-FEE01"
+"""The roadside parking fee, which parking bills its sensed stays under and autopay charges."""
+
 _PREFIX = {"tax": "TAX", "fee": "FEE", "fine": "FINE", "deposit": "DEP", "tuition": "TUI"}
 
 
@@ -331,6 +334,11 @@ def catalogue() -> list[dict[str, object]]:
                     "max_amount": None,
                 }
             )
+    # Roadside stays are parking fees too: a bound plate's autopay charges them, capped alike.
+    roadside = next(row for row in rows if row["code"] == ROADSIDE_FEE)
+    roadside.update(
+        channels=[*_ALL.split(","), "autopay"], autopay=True, max_amount=PARKING_EXIT_CAP
+    )
     # The one item car-park exits bill and autopay charges, capped at a long day's stay.
     rows.append(
         {

@@ -9,15 +9,21 @@ and posted again, in a new one, when a concurrent twin with the same key committ
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
 from smartcity.core.uow import UnitOfWork
+
+# autopay imports this module; its functions are reached through the module at call time.
+from smartcity.modules.payments import autopay
 from smartcity.modules.payments.bills import (
     PAYER_KINDS,
     LedgerEntry,
@@ -59,16 +65,19 @@ from smartcity.modules.payments.repository import (
     refunds_of,
 )
 from smartcity.modules.payments.settings import PaymentsSettings
+from smartcity.modules.payments.values import ChargeOutcome, ChargeRequest
 
 __all__ = [
     "PAYER_KINDS",
     "LedgerEntry",
     "PaymentRequest",
+    "autopay_charge_for",
     "barcode_of",
     "bill_item",
     "bill_move",
     "bills_of_citizen",
     "cancel_bill",
+    "charge_autopay",
     "check_can_see",
     "check_department",
     "citizen_identifiers",
@@ -97,6 +106,7 @@ __all__ = [
     "resolve_exception",
     "retrying_twins",
     "settings_of",
+    "settle_autopay",
     "settled_ids",
 ]
 
@@ -156,3 +166,22 @@ def retrying_twins(
             if attempt == attempts - 1:
                 raise TwinInProgress(busy) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def autopay_charge_for(
+    session: Session, bill_id: uuid.UUID, day: date
+) -> tuple[ChargeRequest | None, str]:
+    """The charge the plate's autopay owes an open bill to that plate, or why there is none."""
+    return autopay.autopay_charge_for(session, bill_id, day)
+
+
+def charge_autopay(request: ChargeRequest, timeout: float, *, allow_private: bool) -> ChargeOutcome:
+    """Ask the provider to charge; call with no transaction open (a provider may be slow)."""
+    return autopay.charge(request, timeout, allow_private=allow_private)
+
+
+def settle_autopay(
+    uow: UnitOfWork, request: ChargeRequest, outcome: ChargeOutcome
+) -> uuid.UUID | None:
+    """Record the provider's answer: the payment's id, or None for an audited decline."""
+    return autopay.settle_autopay(uow, request, outcome)

@@ -1,7 +1,10 @@
-"""payments' vocabularies: item kinds, bill states, payment flags, ledger accounts."""
+"""payments' vocabularies (item kinds, bill states, payment flags, ledger accounts) and the
+autopay charge values its service hands other modules."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -208,3 +211,25 @@ class IntentState(StrEnum):
     """The signed callback reached the platform."""
     DECLINED = "declined"
     """The sandbox declined the charge."""
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    """A charge autopay still owes a provider once the bill (an exit's, a roadside stay's) is
+    committed."""
+
+    bill_id: uuid.UUID
+    reference: str
+    amount: int
+    provider: str
+    token: str
+    charge_url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class ChargeOutcome:
+    """The provider's answer: its transaction id when approved, the reason otherwise."""
+
+    approved: bool
+    detail: str

@@ -21,7 +21,13 @@ from smartcity.modules.sensors.lass import (
 )
 from smartcity.modules.sensors.owners import acting_for
 from smartcity.modules.sensors.runtime import registry_of, sensors_settings
-from smartcity.modules.sensors.schemas import DeadLetterOut, DeviceLatestOut, IngestOut
+from smartcity.modules.sensors.schemas import (
+    DeadLetterOut,
+    DeviceLatestOut,
+    HttpUplinksIn,
+    HttpUplinksOut,
+    IngestOut,
+)
 from smartcity.modules.sensors.values import DeadLetterSource
 
 LASS_EXAMPLE = (
@@ -143,6 +149,26 @@ async def upload_airbox(
     except LassError as exc:
         raise errors.InvalidAirboxJson(str(exc)) from None
     return _store(ctx, readings, refused, "POST /api/v1/sensors/airbox")
+
+
+@router.post(
+    "/uplinks",
+    response_model=HttpUplinksOut,
+    summary="Post readings of a WiFi bay sensor or parking meter (its own device key)",
+)
+def post_uplinks(body: HttpUplinksIn, ctx: Writer) -> HttpUplinksOut:
+    """Store readings of WiFi devices registered for bays (models `wifi-bay`, `wifi-meter`)
+    at the devices' own times, exactly once per device and time, as LoRaWAN uplinks are;
+    a device of another owner refuses the whole post (403), an unknown one is a dead letter."""
+    acting = acting_for(ctx.principal)
+    with ctx.write() as uow:
+        done = service.store_http_uplinks(uow, body.readings, acting)
+    return HttpUplinksOut(
+        received=len(body.readings),
+        stored=done.stored,
+        duplicates=done.duplicates,
+        refused=done.refused,
+    )
 
 
 @router.get("/latest", response_model=list[DeviceLatestOut], summary="Every device's latest values")

@@ -172,23 +172,33 @@ def decode(uplink: Uplink, model: str) -> Decoded:
     return found
 
 
+@dataclass(frozen=True)
+class Device:
+    """A registered bay device as the store needs it."""
+
+    model: str
+    owner: str | None
+    streams: dict[str, int]
+
+
 class UplinkStore:
     """Stores one batch's uplinks in the caller's unit of work."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.store = store_for(uow.session)
-        self.devices: dict[str, tuple[str, dict[str, int]] | None] = {}
+        self.devices: dict[tuple[str, str], Device | None] = {}
         self.stored: list[tuple[str, datetime, str, int | None, float | None, str | None]] = []
 
-    def _device(self, dev_eui: str) -> tuple[str, dict[str, int]] | None:
-        if dev_eui not in self.devices:
+    def device(self, dev_eui: str, kind: ThingKind = ThingKind.LORAWAN) -> Device | None:
+        """The registered device of that kind with this dev EUI, if any."""
+        if (dev_eui, kind) not in self.devices:
             session = self.uow.session
             thing = session.execute(
-                select(Thing).where(Thing.device_id == dev_eui, Thing.kind == ThingKind.LORAWAN)
+                select(Thing).where(Thing.device_id == dev_eui, Thing.kind == kind)
             ).scalar_one_or_none()
             if thing is None:
-                self.devices[dev_eui] = None
+                self.devices[dev_eui, kind] = None
             else:
                 rows = session.execute(
                     select(Datastream.quantity, Datastream.id).where(
@@ -196,24 +206,29 @@ class UplinkStore:
                     )
                 ).all()
                 streams = {quantity: ident for quantity, ident in rows if quantity}
-                self.devices[dev_eui] = (str((thing.properties or {}).get("model", "")), streams)
-        return self.devices[dev_eui]
+                model = str((thing.properties or {}).get("model", ""))
+                self.devices[dev_eui, kind] = Device(model, thing.owner, streams)
+        return self.devices[dev_eui, kind]
 
     def take(self, topic: str, payload: bytes) -> None:
         """Store one message, or keep it as a dead letter with the reason."""
         session = self.uow.session
         try:
             uplink = parse_uplink(topic, payload)
-            device = self._device(uplink.dev_eui)
+            device = self.device(uplink.dev_eui)
             if device is None:
                 raise RefusedUplink(f"unknown dev EUI {uplink.dev_eui}")
-            model, streams = device
-            reading = decode(uplink, model)
+            reading = decode(uplink, device.model)
         except RefusedUplink as refused:
             text = payload[:8000].decode("utf-8", "replace")
             dead_letter(session, DeadLetterSource.LORAWAN, topic, text, str(refused))
             return
-        ms = datetime_to_ms(uplink.time)
+        self.keep(uplink.dev_eui, uplink.time, reading, device.streams)
+
+    def keep(self, dev_eui: str, time: datetime, reading: Decoded, streams: dict[str, int]) -> bool:
+        """Store a decoded reading at the device's own time; False when it was stored before."""
+        session = self.uow.session
+        ms = datetime_to_ms(time)
         values = {
             "occupancy": None if reading.occupied is None else float(reading.occupied),
             "battery": reading.battery_volts,
@@ -225,24 +240,18 @@ class UplinkStore:
             if value is not None and quantity in streams
         ]
         if not rows:
-            return
+            return False
         self.store.prepare(session, [ms])
         # The first row decides: an uplink already stored (a replay) adds nothing.
         if self.store.insert_numbers(session, rows[:1]) == 0:
-            return
+            return False
         self.store.insert_numbers(session, rows[1:])
         advance_latest(session, rows)
         occupied = None if reading.occupied is None else int(reading.occupied)
         self.stored.append(
-            (
-                uplink.dev_eui,
-                uplink.time,
-                reading.message,
-                occupied,
-                reading.battery_volts,
-                reading.fault,
-            )
+            (dev_eui, time, reading.message, occupied, reading.battery_volts, reading.fault)
         )
+        return True
 
     def finish(self) -> int:
         """Audit the batch and tell subscribers what was stored; the count of new uplinks."""
@@ -311,26 +320,28 @@ def register_device(
     latitude: float,
     longitude: float,
     owner: str | None,
+    kind: ThingKind = ThingKind.LORAWAN,
 ) -> int:
-    """The Thing of a LoRaWAN device with its streams, made or updated; its id."""
+    """The Thing of a LoRaWAN (or WiFi) device with its streams, made or updated; its id."""
     session = uow.session
     eui = _dev_eui(dev_eui)
+    network = "LoRaWAN" if kind == ThingKind.LORAWAN else "WiFi"
     thing = session.execute(select(Thing).where(Thing.device_id == eui)).scalar_one_or_none()
     if thing is None:
         thing = Thing(
             name=name[:200],
-            description=f"LoRaWAN device {eui}",
+            description=f"{network} device {eui}",
             device_id=eui,
-            kind=ThingKind.LORAWAN,
+            kind=kind,
             owner=owner,
         )
         session.add(thing)
         session.flush()
         location = _new_location(session, name[:200], latitude, longitude, owner)
         session.add(ThingLocation(thing_id=thing.id, location_id=location.id))
-    elif thing.kind != ThingKind.LORAWAN:
-        raise RefusedUplink(f"device {eui} is not a LoRaWAN device")
-    thing.properties = {"device_id": eui, "model": model, "kind": ThingKind.LORAWAN}
+    elif thing.kind != kind:
+        raise RefusedUplink(f"device {eui} is not a {network} device")
+    thing.properties = {"device_id": eui, "model": model, "kind": kind}
     have = set(session.scalars(select(Datastream.quantity).where(Datastream.thing_id == thing.id)))
     for quantity, (prop_name, _definition, unit, symbol) in STREAMS.items():
         if quantity in have:
@@ -339,7 +350,7 @@ def register_device(
         session.add(
             Datastream(
                 name=f"{name[:150]} {prop_name}",
-                description=f"{prop_name} reported by LoRaWAN device {eui}",
+                description=f"{prop_name} reported by {network} device {eui}",
                 observation_type=OM_MEASUREMENT,
                 unit_of_measurement={
                     "name": unit,
@@ -359,7 +370,7 @@ def register_device(
         thing.id,
         {
             "device_id": eui,
-            "kind": ThingKind.LORAWAN,
+            "kind": kind,
             "model": model,
             "owner": owner,
             "at": utcnow().isoformat(),

@@ -19,7 +19,7 @@ from smartcity.core.errors import InvalidInput
 from smartcity.core.meta import get_meta
 from smartcity.core.repository import get_or_404
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.sensors import errors, lorawan, repository
+from smartcity.modules.sensors import errors, lorawan, repository, wifi
 from smartcity.modules.sensors.decoders import DECODERS
 from smartcity.modules.sensors.errors import NotOwner
 from smartcity.modules.sensors.events import ObservationsArrivedLate, ObservationsStored
@@ -36,7 +36,7 @@ from smartcity.modules.sensors.models import (
     DeadLetter,
     Thing,
 )
-from smartcity.modules.sensors.owners import acting_for
+from smartcity.modules.sensors.owners import Acting, acting_for
 from smartcity.modules.sensors.storage import Row, advance_latest, store_for
 from smartcity.modules.sensors.values import Quantity, ThingKind
 
@@ -420,6 +420,59 @@ def register_lorawan_device(
 def lorawan_models() -> tuple[str, ...]:
     """The LoRaWAN models whose payloads the hub decodes itself."""
     return tuple(sorted(DECODERS))
+
+
+def wifi_models() -> tuple[str, ...]:
+    """The models of WiFi bay devices, which post decoded readings over HTTP."""
+    return wifi.MODELS
+
+
+def register_wifi_device(
+    uow: UnitOfWork,
+    *,
+    device_id: str,
+    model: str,
+    name: str,
+    latitude: float,
+    longitude: float,
+    owner: str | None,
+) -> int:
+    """Make (or update) the Thing of a WiFi bay device, whose keys of organisation `owner`
+    post its readings (`POST /api/v1/sensors/uplinks`), with the same Datastreams as a
+    LoRaWAN bay sensor's; the Thing's id."""
+    try:
+        return lorawan.register_device(
+            uow,
+            dev_eui=device_id,
+            model=model,
+            name=name,
+            latitude=latitude,
+            longitude=longitude,
+            owner=owner,
+            kind=ThingKind.WIFI,
+        )
+    except lorawan.RefusedUplink as refused:
+        raise InvalidInput(str(refused), code="invalid_device") from None
+
+
+def store_http_uplinks(uow: UnitOfWork, readings: Sequence[Any], acting: Acting) -> wifi.Stored:
+    """Store WiFi devices' posted readings (`schemas.HttpUplinkIn`) as uplinks are stored."""
+    return wifi.store_readings(
+        uow,
+        [
+            wifi.Reading(
+                r.device_id,
+                r.time,
+                r.message,
+                r.occupied,
+                r.battery_volts,
+                r.temperature,
+                r.fault,
+            )
+            for r in readings
+        ],
+        acting,
+    )
 
 
 def store_uplinks(uow: UnitOfWork, messages: Sequence[tuple[str, bytes]]) -> int:

@@ -66,6 +66,8 @@ class ThingKind(StrEnum):
     """Anything created through SensorThings."""
     LORAWAN = "lorawan"
     """A LoRaWAN device heard through a network server (ChirpStack, The Things Stack)."""
+    WIFI = "wifi"
+    """A bay sensor or parking meter on WiFi, posting its readings over HTTP with a device key."""
 
 
 class DeadLetterSource(StrEnum):
@@ -81,3 +83,5 @@ class DeadLetterSource(StrEnum):
     """A SensorThings MQTT create request."""
     LORAWAN = "lorawan"
     """A LoRaWAN uplink from a network server over MQTT."""
+    HTTP_UPLINK = "http-uplink"
+    """A WiFi device's reading posted to `POST /api/v1/sensors/uplinks`."""
