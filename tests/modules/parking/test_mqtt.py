@@ -45,7 +45,12 @@ def ingester(database_url: str, tmp_path: Path) -> Iterator[subprocess.Popen[byt
     )  # fmt: skip
     yield process
     process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        # A loaded machine can hold a draining ingester past any fixed wait; the test is over.
+        process.kill()
+        process.wait()
 
 
 def publish(*messages: tuple[str, bytes]) -> None:
