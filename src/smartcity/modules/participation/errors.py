@@ -171,3 +171,10 @@ class SameOfficer(Conflict):
     """A count is confirmed by another officer than the one who entered it."""
 
     code = "same_officer"
+
+
+class CountNeedsAPerson(PermissionDenied):
+    """Paper counts are entered and confirmed by officers in person, not by a machine key, so
+    that two different people stand behind every confirmed count."""
+
+    code = "count_needs_a_person"

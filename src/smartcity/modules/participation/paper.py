@@ -13,6 +13,7 @@ from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.participation import repository, voting
 from smartcity.modules.participation.errors import (
+    CountNeedsAPerson,
     InvalidPaperCount,
     PaperCountConfirmed,
     PaperCountNotFound,
@@ -27,6 +28,8 @@ CLOSED = (Stage.TALLYING.value, Stage.RESULTS.value)
 
 
 def _own_closed_vote(uow: UnitOfWork, vote_id: uuid.UUID) -> Vote:
+    if uow.actor.kind != "user" or uow.actor.id is None:
+        raise CountNeedsAPerson("paper counts are entered and confirmed by officers in person")
     vote = repository.lock_vote(uow.session, vote_id)
     require_department(
         uow.actor,
