@@ -30,6 +30,7 @@ MOVES: dict[Stage, tuple[Stage, ...]] = {
     Stage.OPTIONS: (Stage.PUBLICITY,),
     Stage.PUBLICITY: (),
     Stage.VOTING: (),
+    Stage.TALLYING: (),
     Stage.RESULTS: (),
     Stage.NOT_ADOPTED: (),
 }
@@ -70,7 +71,8 @@ def propose(
     return issue
 
 
-def _record(uow: UnitOfWork, issue: Vote, stage: Stage, reason: str) -> None:
+def record_stage(uow: UnitOfWork, issue: Vote, stage: Stage, reason: str) -> None:
+    """Move an issue to `stage`, with the reason on its public record and in the audit log."""
     previous = issue.stage
     issue.stage = stage.value
     issue.decisions = [
@@ -98,7 +100,7 @@ def second(uow: UnitOfWork, issue_id: uuid.UUID) -> Vote:
     issue.seconds += 1
     uow.audit("participation.issue.seconded", "participation_vote", issue.id, {})
     if issue.seconds >= issue.seconds_needed:
-        _record(uow, issue, Stage.PRELIMINARY_REVIEW, "the proposal reached its seconds")
+        record_stage(uow, issue, Stage.PRELIMINARY_REVIEW, "the proposal reached its seconds")
     return issue
 
 
@@ -127,7 +129,7 @@ def move(
             f"the proposal has {issue.seconds} of its {issue.seconds_needed} seconds"
         )
     issue.department_code = department
-    _record(uow, issue, stage, reason.strip())
+    record_stage(uow, issue, stage, reason.strip())
     return issue
 
 
@@ -182,5 +184,5 @@ def put_to_vote(
     if issue.stage == Stage.VOTING.value:
         # open_election moved the stage; the decision is recorded from where it was.
         issue.stage = Stage.PUBLICITY.value
-        _record(uow, issue, Stage.VOTING, "the vote opens")
+        record_stage(uow, issue, Stage.VOTING, "the vote opens")
     return issue, tokens

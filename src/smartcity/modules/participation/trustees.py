@@ -14,9 +14,8 @@ import json
 import uuid
 from typing import Any
 
-from smartcity.core.time import isoformat_z, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.participation import belenios, repository, voting
+from smartcity.modules.participation import belenios, issues, repository, voting
 from smartcity.modules.participation.errors import (
     InvalidPartialDecryption,
     InvalidTrusteeKey,
@@ -73,12 +72,9 @@ def register_key(
     pending = [t for t in repository.trustees_of(uow.session, vote.id) if t.public_key is None]
     if not pending and vote.stage == Stage.PUBLICITY.value and vote.election is None:
         voting.start_election(uow, vote, group_name)
-        reason = "every trustee's public key is in; the vote opens"
-        at = isoformat_z(utcnow())
-        vote.decisions = [
-            *vote.decisions,
-            {"from": Stage.PUBLICITY.value, "to": vote.stage, "reason": reason, "at": at},
-        ]
+        # start_election moved the stage; the decision is recorded from where it was.
+        vote.stage = Stage.PUBLICITY.value
+        issues.record_stage(uow, vote, Stage.VOTING, "every trustee's key is in; the vote opens")
     return vote
 
 

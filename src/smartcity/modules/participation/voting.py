@@ -93,6 +93,18 @@ def open_election(
             trustee.token_hash = belenios.sha256_hex(tokens[position].encode())
         uow.session.add(trustee)
     uow.session.flush()
+    uow.audit(
+        "participation.vote.trustees_named",
+        "participation_vote",
+        vote.id,
+        {
+            "election_uuid": vote.election_uuid,
+            "trustees": [
+                {"position": position, "holder": holder.value, "custody": custody.value}
+                for position, (holder, custody) in enumerate(trustees.items(), start=1)
+            ],
+        },
+    )
     if not tokens:
         start_election(uow, vote, group_name)
     return tokens
