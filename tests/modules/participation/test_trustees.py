@@ -130,6 +130,8 @@ def test_an_outside_trustee_keys_and_decrypts_with_belenios_tool(
         "result": None,
         "archive_hash": None,
     }
+    still = client.post(f"/api/v1/participation/votes/{vote_id}/tally", headers=bearer(officer))
+    assert (still.status_code, still.json()["awaiting_trustees"]) == (202, [2])
     hidden = client.get(f"/api/v1/participation/votes/{vote_id}/result")
     assert hidden.json()["code"] == "result_not_published"
     late = client.post(
