@@ -129,6 +129,7 @@ def start_election(uow: UnitOfWork, vote: Vote, group_name: str) -> None:
     )
     vote.stage = Stage.VOTING.value
     vote.election = election.decode()
+    vote.questions = None  # election.json holds them from now on
     vote.fingerprint = belenios.sha256_b64(election)
     vote.archive_timestamp = int(utcnow().timestamp())
     uow.audit(
