@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def _shown(default: object) -> str:
         return str(default).lower()
     if isinstance(default, tuple):
         return ",".join(default)
+    if isinstance(default, dict):
+        return json.dumps(default)  # as the variable is set: JSON
     return "" if default is None else str(default)
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from smartcity.core.db import Base
 from smartcity.modules.participation import models  # noqa: F401  (registers the tables)
 
-PERSON = {"user_id", "citizen_id", "person_id", "national_id", "national_id_hash", "voter_id"}
+PERSON = {
+    "user_id",
+    "citizen_id",
+    "person_id",
+    "national_id",
+    "national_id_hash",
+    "voter_id",
+    # The officers who enter and confirm paper counts are people too.
+    "entered_by",
+    "confirmed_by",
+    "proposed_by",
+}
 SECRET_OF_THE_BALLOT = {"public_credential", "tracker", "content", "credential"}
 
 

@@ -38,8 +38,12 @@ def build_router() -> APIRouter:
     return router
 
 
-def _vote_out(vote: Vote, trustees: list[Any], ballots: int) -> schemas.VoteOut:
-    questions = service.election_of(vote).questions if vote.election is not None else []
+def _vote_out(
+    vote: Vote, trustees: list[Any], ballots: int, tokens: dict[int, str] | None = None
+) -> schemas.VoteOut:
+    questions = (
+        service.election_of(vote).questions if vote.election is not None else vote.questions or []
+    )
     return schemas.VoteOut(
         id=str(vote.id),
         election_uuid=vote.election_uuid,
@@ -61,7 +65,12 @@ def _vote_out(vote: Vote, trustees: list[Any], ballots: int) -> schemas.VoteOut:
         department_code=vote.department_code,
         trustees=[
             schemas.TrusteeOut(
-                position=t.position, holder=t.holder, public_key=t.public_key["public_key"]
+                position=t.position,
+                holder=t.holder,
+                custody=t.custody,
+                public_key=t.public_key["public_key"] if t.public_key else None,
+                decrypted=t.decryption is not None,
+                upload_token=(tokens or {}).get(t.position),
             )
             for t in trustees
         ],
@@ -75,7 +84,7 @@ def create(body: schemas.VoteIn, ctx: Staff) -> Any:
     """Create a government-initiated issue, ready to vote, with its Belenios election."""
     settings = service.settings_of(ctx.platform)
     with ctx.write() as uow:
-        vote = service.create_vote(
+        vote, tokens = service.create_vote(
             uow,
             group_name=settings.group,
             title=body.title,
@@ -84,8 +93,9 @@ def create(body: schemas.VoteIn, ctx: Staff) -> Any:
             eligibility=body.eligibility.model_dump(exclude_none=True, mode="json"),
             closes_at=body.closes_at,
             department_code=body.department_code,
+            trustees=settings.trustees,
         )
-        return _vote_out(vote, service.trustees_of(uow.session, vote.id), 0)
+        return _vote_out(vote, service.trustees_of(uow.session, vote.id), 0, tokens)
 
 
 @router.get("/votes", response_model=list[schemas.VoteOut])
@@ -176,25 +186,127 @@ def board(vote_id: uuid.UUID, ctx: Public) -> Any:
         ]
 
 
-@router.post("/votes/{vote_id}/tally", response_model=schemas.ResultOut)
-def close_and_tally(vote_id: uuid.UUID, ctx: Staff) -> Any:
-    """Close the vote, tally it and have the trustees decrypt; the result is then public."""
+def _tally_out(state: service.Tallying, response: Response) -> schemas.TallyOut:
+    if state.outcome is None:
+        response.status_code = 202
+    return schemas.TallyOut(
+        stage=state.stage,
+        ballots=state.ballots,
+        awaiting_trustees=state.awaiting,
+        result=state.outcome.result if state.outcome else None,
+        archive_hash=state.outcome.archive_hash if state.outcome else None,
+    )
+
+
+@router.post(
+    "/votes/{vote_id}/tally",
+    response_model=schemas.TallyOut,
+    responses={202: {"description": "Closed; outside trustees' decryptions are awaited."}},
+)
+def close_and_tally(vote_id: uuid.UUID, response: Response, ctx: Staff) -> Any:
+    """Close the vote, tally it and have the platform's trustees decrypt: 200 with the result
+    when every trustee is the platform's, else 202 until the outside trustees have decrypted."""
     with ctx.write() as uow:
         found = service.get_vote(uow.session, vote_id)
-        done = service.tally(uow, found)
-        return schemas.ResultOut(
-            result=done.result, archive_hash=done.archive_hash, ballots=done.ballots
-        )
+        return _tally_out(service.tally(uow, found), response)
 
 
 @router.get("/votes/{vote_id}/result", response_model=schemas.ResultOut)
 def result(vote_id: uuid.UUID, ctx: Public) -> Any:
-    """The result in Belenios's shape, once tallied (409 `result_not_published` before)."""
+    """The result in Belenios's shape, once tallied (409 `result_not_published` before), with
+    the confirmed paper and on-site counts beside it."""
     with ctx.read() as session:
-        done = service.outcome(session, service.get_vote(session, vote_id))
+        found = service.get_vote(session, vote_id)
+        done = service.outcome(session, found)
+        counts = service.published_counts(session, found)
         return schemas.ResultOut(
-            result=done.result, archive_hash=done.archive_hash, ballots=done.ballots
+            result=done.result,
+            archive_hash=done.archive_hash,
+            ballots=done.ballots,
+            paper=service.paper_total(counts),
+            paper_polling_places=sum(1 for c in counts if c.confirmed_by is not None),
         )
+
+
+# -- outside trustees --------------------------------------------------------------------------
+
+
+@router.post("/votes/{vote_id}/trustees/{position}/public-key", response_model=schemas.VoteOut)
+def trustee_key(vote_id: uuid.UUID, position: int, body: schemas.TrusteeKeyIn, ctx: Public) -> Any:
+    """An outside trustee uploads the public key made with `belenios-tool setup
+    generate-trustee-key` (the upload token authorises); the last key opens the vote."""
+    throttle(ctx, "participation-trustee", rules.TRUSTEE_UPLOADS)
+    settings = service.settings_of(ctx.platform)
+    with ctx.write() as uow:
+        service.get_vote(uow.session, vote_id)
+        found = service.register_key(
+            uow, vote_id, position, body.token, body.public_key, settings.group
+        )
+        return _vote_out(found, service.trustees_of(uow.session, found.id), found.ballots_cast)
+
+
+@router.post(
+    "/votes/{vote_id}/trustees/{position}/partial-decryption",
+    response_model=schemas.TallyOut,
+    responses={202: {"description": "Accepted; other trustees' decryptions are awaited."}},
+)
+def trustee_decryption(
+    vote_id: uuid.UUID,
+    position: int,
+    body: schemas.PartialDecryptionIn,
+    response: Response,
+    ctx: Public,
+) -> Any:
+    """An outside trustee uploads `belenios-tool election decrypt`'s partial decryption of the
+    encrypted tally in the archive; the last one in publishes the result."""
+    throttle(ctx, "participation-trustee", rules.TRUSTEE_UPLOADS)
+    with ctx.write() as uow:
+        service.get_vote(uow.session, vote_id)
+        state = service.submit_decryption(
+            uow, vote_id, position, body.token, body.partial_decryption
+        )
+        return _tally_out(state, response)
+
+
+# -- paper and on-site counts -----------------------------------------------------------------
+
+
+def _paper_out(entry: Any) -> schemas.PaperCountOut:
+    return schemas.PaperCountOut(
+        id=str(entry.id),
+        polling_place=entry.polling_place,
+        counts=entry.counts,
+        entered_at=isoformat_z(entry.entered_at),
+        confirmed=entry.confirmed_by is not None,
+        confirmed_at=isoformat_z(entry.confirmed_at) if entry.confirmed_at else None,
+    )
+
+
+@router.post("/votes/{vote_id}/paper-counts", response_model=schemas.PaperCountOut, status_code=201)
+def enter_paper_count(vote_id: uuid.UUID, body: schemas.PaperCountIn, ctx: Staff) -> Any:
+    """An officer enters a polling place's paper or on-site count after the close (an
+    unconfirmed count may be corrected by entering it again)."""
+    with ctx.write() as uow:
+        service.get_vote(uow.session, vote_id)
+        return _paper_out(service.enter_count(uow, vote_id, body.polling_place, body.counts))
+
+
+@router.post(
+    "/votes/{vote_id}/paper-counts/{count_id}/confirm", response_model=schemas.PaperCountOut
+)
+def confirm_paper_count(vote_id: uuid.UUID, count_id: uuid.UUID, ctx: Staff) -> Any:
+    """A second officer confirms a count; only confirmed counts are added up."""
+    with ctx.write() as uow:
+        service.get_vote(uow.session, vote_id)
+        return _paper_out(service.confirm_count(uow, vote_id, count_id))
+
+
+@router.get("/votes/{vote_id}/paper-counts", response_model=list[schemas.PaperCountOut])
+def paper_counts(vote_id: uuid.UUID, ctx: Public) -> Any:
+    """Every polling place's count, once the result is out."""
+    with ctx.read() as session:
+        found = service.get_vote(session, vote_id)
+        return [_paper_out(c) for c in service.published_counts(session, found)]
 
 
 # -- i-Voting's stages -------------------------------------------------------------------------
@@ -241,15 +353,16 @@ def put_to_vote(issue_id: uuid.UUID, body: schemas.PutToVoteIn, ctx: Staff) -> A
     settings = service.settings_of(ctx.platform)
     with ctx.write() as uow:
         service.get_vote(uow.session, issue_id)
-        issue = service.put_to_vote(
+        issue, tokens = service.put_to_vote(
             uow,
             issue_id,
             group_name=settings.group,
             questions=[q.model_dump() for q in body.questions],
             closes_at=body.closes_at,
             eligibility=body.eligibility.model_dump(exclude_none=True, mode="json"),
+            trustees=settings.trustees,
         )
-        return _vote_out(issue, service.trustees_of(uow.session, issue.id), 0)
+        return _vote_out(issue, service.trustees_of(uow.session, issue.id), 0, tokens)
 
 
 @router.post("/issues/{issue_id}/follow-up", response_model=schemas.VoteOut)

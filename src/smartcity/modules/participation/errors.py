@@ -71,12 +71,6 @@ class BallotNotFound(NotFound):
     code = "ballot_not_found"
 
 
-class TrusteeDecryptionMissing(Conflict):
-    """A trustee whose key the platform does not hold has not sent its partial decryption."""
-
-    code = "trustee_decryption_missing"
-
-
 class NoElectionYet(Conflict):
     """The issue has not been put to the vote yet."""
 
@@ -105,3 +99,82 @@ class ReasonRequired(InvalidInput):
     """Officers give their reasons for every review decision."""
 
     code = "reason_required"
+
+
+class TrusteeNotFound(NotFound):
+    """The vote has no outside trustee at that position."""
+
+    code = "trustee_not_found"
+
+
+class TrusteeTokenInvalid(PermissionDenied):
+    """The upload token is not the one issued for this trustee."""
+
+    code = "trustee_token_invalid"
+
+
+class TrusteeKeyRegistered(Conflict):
+    """The trustee's public key is registered already; the election's key depends on it."""
+
+    code = "trustee_key_registered"
+
+
+class InvalidTrusteeKey(BadRequest):
+    """A trustee's public key must lie in the group and carry a valid proof of knowledge."""
+
+    code = "invalid_trustee_key"
+
+
+class NotAwaitingDecryption(Conflict):
+    """Partial decryptions are taken once the vote is closed and until its result is out."""
+
+    code = "not_awaiting_decryption"
+
+
+class TrusteeAlreadyDecrypted(Conflict):
+    """The trustee's partial decryption is in already."""
+
+    code = "trustee_already_decrypted"
+
+
+class InvalidPartialDecryption(BadRequest):
+    """A partial decryption must prove itself against the trustee's public key and the tally."""
+
+    code = "invalid_partial_decryption"
+
+
+class InvalidPaperCount(InvalidInput):
+    """A paper count gives, for each question, one count per answer."""
+
+    code = "invalid_paper_count"
+
+
+class PaperCountNotOpen(Conflict):
+    """Paper and on-site counts are entered once the vote has closed."""
+
+    code = "paper_count_not_open"
+
+
+class PaperCountConfirmed(Conflict):
+    """A confirmed count is final."""
+
+    code = "paper_count_confirmed"
+
+
+class PaperCountNotFound(NotFound):
+    """No paper count of that vote has that id."""
+
+    code = "paper_count_not_found"
+
+
+class SameOfficer(Conflict):
+    """A count is confirmed by another officer than the one who entered it."""
+
+    code = "same_officer"
+
+
+class CountNeedsAPerson(PermissionDenied):
+    """Paper counts are entered and confirmed by officers in person, not by a machine key, so
+    that two different people stand behind every confirmed count."""
+
+    code = "count_needs_a_person"

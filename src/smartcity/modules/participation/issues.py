@@ -5,7 +5,7 @@ entry; the moves an officer may make from each stage are in `MOVES`."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from smartcity.modules.participation.errors import (
     StageChangeRefused,
 )
 from smartcity.modules.participation.models import Second, Vote
-from smartcity.modules.participation.values import Origin, Stage
+from smartcity.modules.participation.values import Custody, Origin, Stage, TrusteeHolder
 
 MOVES: dict[Stage, tuple[Stage, ...]] = {
     Stage.PROPOSAL_CHECK: (Stage.PRELIMINARY_REVIEW, Stage.NOT_ADOPTED),
@@ -30,6 +30,7 @@ MOVES: dict[Stage, tuple[Stage, ...]] = {
     Stage.OPTIONS: (Stage.PUBLICITY,),
     Stage.PUBLICITY: (),
     Stage.VOTING: (),
+    Stage.TALLYING: (),
     Stage.RESULTS: (),
     Stage.NOT_ADOPTED: (),
 }
@@ -70,7 +71,8 @@ def propose(
     return issue
 
 
-def _record(uow: UnitOfWork, issue: Vote, stage: Stage, reason: str) -> None:
+def record_stage(uow: UnitOfWork, issue: Vote, stage: Stage, reason: str) -> None:
+    """Move an issue to `stage`, with the reason on its public record and in the audit log."""
     previous = issue.stage
     issue.stage = stage.value
     issue.decisions = [
@@ -98,7 +100,7 @@ def second(uow: UnitOfWork, issue_id: uuid.UUID) -> Vote:
     issue.seconds += 1
     uow.audit("participation.issue.seconded", "participation_vote", issue.id, {})
     if issue.seconds >= issue.seconds_needed:
-        _record(uow, issue, Stage.PRELIMINARY_REVIEW, "the proposal reached its seconds")
+        record_stage(uow, issue, Stage.PRELIMINARY_REVIEW, "the proposal reached its seconds")
     return issue
 
 
@@ -127,7 +129,7 @@ def move(
             f"the proposal has {issue.seconds} of its {issue.seconds_needed} seconds"
         )
     issue.department_code = department
-    _record(uow, issue, stage, reason.strip())
+    record_stage(uow, issue, stage, reason.strip())
     return issue
 
 
@@ -155,8 +157,10 @@ def put_to_vote(
     questions: Sequence[dict[str, Any]],
     closes_at: datetime,
     eligibility: dict[str, Any],
-) -> Vote:
-    """Publicity → voting: the issue's Belenios election opens with the options settled."""
+    trustees: Mapping[TrusteeHolder, Custody],
+) -> tuple[Vote, dict[int, str]]:
+    """Publicity → voting: the issue's Belenios election opens with the options settled (once
+    outside trustees' keys are in, when there are any); the outside trustees' upload tokens."""
     issue = repository.lock_vote(uow.session, issue_id)
     require_department(
         uow.actor,
@@ -166,8 +170,19 @@ def put_to_vote(
     )
     if issue.stage != Stage.PUBLICITY.value:
         raise StageChangeRefused("an issue goes to the vote from the publicity stage")
+    if issue.election_uuid is not None:
+        raise StageChangeRefused("the issue's election is set up already")
     issue.eligibility = eligibility
-    _record(uow, issue, Stage.VOTING, "the vote opens")
-    return voting.open_election(
-        uow, issue, group_name=group_name, questions=questions, closes_at=closes_at
+    tokens = voting.open_election(
+        uow,
+        issue,
+        group_name=group_name,
+        questions=questions,
+        closes_at=closes_at,
+        trustees=trustees,
     )
+    if issue.stage == Stage.VOTING.value:
+        # open_election moved the stage; the decision is recorded from where it was.
+        issue.stage = Stage.PUBLICITY.value
+        record_stage(uow, issue, Stage.VOTING, "the vote opens")
+    return issue, tokens

@@ -47,6 +47,8 @@ class Vote(Base):
     election_uuid: Mapped[str | None] = mapped_column(String(32), unique=True)
     election: Mapped[str | None] = mapped_column(Text)
     """election.json exactly as fingerprinted, once the issue goes to the vote."""
+    questions: Mapped[list[Any] | None] = mapped_column(JSON)
+    """The settled questions while outside trustees' keys are awaited (election.json after)."""
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     archive_timestamp: Mapped[int | None] = mapped_column(Integer)
     ballots_cast: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -84,9 +86,13 @@ class Trustee(Base):
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     """The trustee's number in trustees.json, from 1 (a partial decryption's `owner`)."""
     holder: Mapped[str] = mapped_column(String(16), nullable=False)
-    public_key: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    custody: Mapped[str] = mapped_column(String(16), nullable=False, default="platform")
+    public_key: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The public key with its proof; None until an outside trustee uploads it."""
     private_key: Mapped[str | None] = mapped_column(Text)
     """The private exponent where the platform holds this share (docs/adr/0026)."""
+    token_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of an outside trustee's upload token (the token itself is shown once)."""
     decryption: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
@@ -130,3 +136,23 @@ class Ballot(Base):
     tracker: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     content: Mapped[str] = mapped_column(Text, nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class PaperCount(Base):
+    """A polling place's paper or on-site count for a vote: entered by one officer, confirmed by
+    another; published beside the online tally once confirmed."""
+
+    __tablename__ = "participation_paper_counts"
+    __table_args__ = (UniqueConstraint("vote_id", "polling_place"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    vote_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("participation_votes.id"), nullable=False, index=True
+    )
+    polling_place: Mapped[str] = mapped_column(String(200), nullable=False)
+    counts: Mapped[list[Any]] = mapped_column(JSON, nullable=False)
+    """For each question, the count of each answer (Belenios's result shape)."""
+    entered_by: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    confirmed_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

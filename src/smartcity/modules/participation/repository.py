@@ -13,6 +13,7 @@ from smartcity.modules.participation.models import (
     Ballot,
     Credential,
     Issuance,
+    PaperCount,
     Second,
     Trustee,
     Vote,
@@ -115,3 +116,30 @@ def has_seconded(session: Session, vote_id: uuid.UUID, user_id: uuid.UUID) -> bo
         select(Second.id).where(Second.vote_id == vote_id, Second.user_id == user_id)
     )
     return found is not None
+
+
+def paper_count_at(session: Session, vote_id: uuid.UUID, polling_place: str) -> PaperCount | None:
+    """A vote's count at a polling place, if entered."""
+    return session.scalar(
+        select(PaperCount).where(
+            PaperCount.vote_id == vote_id, PaperCount.polling_place == polling_place
+        )
+    )
+
+
+def paper_count(session: Session, vote_id: uuid.UUID, count_id: uuid.UUID) -> PaperCount | None:
+    """One of a vote's paper counts by id."""
+    return session.scalar(
+        select(PaperCount).where(PaperCount.vote_id == vote_id, PaperCount.id == count_id)
+    )
+
+
+def paper_counts_of(session: Session, vote_id: uuid.UUID) -> list[PaperCount]:
+    """A vote's paper counts by polling place."""
+    return list(
+        session.scalars(
+            select(PaperCount)
+            .where(PaperCount.vote_id == vote_id)
+            .order_by(PaperCount.polling_place)
+        )
+    )

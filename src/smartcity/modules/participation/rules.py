@@ -33,3 +33,6 @@ BALLOTS = rates("20 per minute; 500 per day")
 
 SECONDS = rates("10 per minute; 100 per day")
 """Proposals and seconds per citizen."""
+
+TRUSTEE_UPLOADS = rates("10 per minute; 100 per day")
+"""Outside trustees' uploads per caller: each is checked against its proofs."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,12 +84,76 @@ class FollowUpIn(BaseModel):
     text: str = Field(min_length=1, max_length=5000)
 
 
+class TrusteeKeyIn(BaseModel):
+    """An outside trustee's public key: the `.pubkey` file belenios-tool wrote, and the token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200)
+    public_key: dict[str, Any] = Field(
+        description="The content of `belenios-tool setup generate-trustee-key`'s .pubkey file."
+    )
+
+
+class PartialDecryptionIn(BaseModel):
+    """An outside trustee's partial decryption: `belenios-tool election decrypt`'s output."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200)
+    partial_decryption: dict[str, Any] = Field(
+        description="The JSON `belenios-tool election decrypt` prints "
+        "(`decryption_factors` and `decryption_proofs`)."
+    )
+
+
+class PaperCountIn(BaseModel):
+    """A polling place's paper or on-site count: for each question, one count per answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    polling_place: str = Field(min_length=1, max_length=200)
+    counts: list[list[Annotated[int, Field(ge=0, le=10_000_000)]]] = Field(
+        min_length=1, max_length=20
+    )
+
+
+class PaperCountOut(BaseModel):
+    """A polling place's count; confirmed by a second officer, or not yet."""
+
+    id: str
+    polling_place: str
+    counts: list[list[int]]
+    entered_at: str
+    confirmed: bool
+    confirmed_at: str | None
+
+
+class TallyOut(BaseModel):
+    """Where the tally stands: the result once every trustee has decrypted."""
+
+    stage: str
+    ballots: int
+    awaiting_trustees: list[int] = Field(
+        description="Positions of the outside trustees whose partial decryption is awaited."
+    )
+    result: list[list[int]] | None
+    archive_hash: str | None
+
+
 class TrusteeOut(BaseModel):
     """One share of the election key."""
 
     position: int
     holder: str
-    public_key: str
+    custody: str
+    public_key: str | None
+    decrypted: bool
+    upload_token: str | None = Field(
+        None,
+        description="An outside trustee's upload token: in the creating answer only, once; "
+        "the officer passes it on to the trustee.",
+    )
 
 
 class VoteOut(BaseModel):
@@ -142,3 +206,7 @@ class ResultOut(BaseModel):
     result: list[list[int]]
     archive_hash: str
     ballots: int
+    paper: list[list[int]] | None = Field(
+        None, description="The confirmed paper and on-site counts added up, beside the online one."
+    )
+    paper_polling_places: int = Field(0, description="Polling places whose count is confirmed.")

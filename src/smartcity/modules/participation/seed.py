@@ -15,7 +15,8 @@ from smartcity.core.uow import UnitOfWork
 from smartcity.modules.participation import belenios, voting
 from smartcity.modules.participation.models import Credential, Vote
 from smartcity.modules.participation.service import settings_of
-from smartcity.modules.participation.values import Origin, Stage
+from smartcity.modules.participation.trustees import register_key
+from smartcity.modules.participation.values import Custody, Origin, Stage, TrusteeHolder
 
 DEPARTMENT = "DOT"
 
@@ -101,33 +102,66 @@ def _proposal(
     uow.audit("participation.issue.seeded", "participation_vote", issue.id, {"stage": stage.value})
 
 
-def _vote(uow: UnitOfWork, platform: Platform, title: str, days: int) -> Vote:
+def _vote(
+    uow: UnitOfWork,
+    platform: Platform,
+    title: str,
+    days: int,
+    trustees: dict[TrusteeHolder, Custody] | None = None,
+) -> tuple[Vote, dict[int, str]]:
+    settings = settings_of(platform)
+    # The demo's trustees are nobody's: the platform holds every share, whatever the settings.
     return voting.create_vote(
         uow,
-        group_name=settings_of(platform).group,
+        group_name=settings.group,
         title=title,
         description="示範投票 A demo vote",
         questions=[{**QUESTION, "min": 1, "max": 1}],
         eligibility={},
         closes_at=utcnow() + timedelta(days=days),
         department_code=DEPARTMENT,
+        trustees=trustees or dict.fromkeys(settings.trustees, Custody.PLATFORM),
     )
 
 
+def _cast(uow: UnitOfWork, vote: Vote, choices: list[list[list[int]]]) -> None:
+    election = voting.election_of(vote)
+    for choice in choices:
+        credential = belenios.new_credential()
+        public = belenios.public_credential(election.group, credential, election.uuid)
+        uow.session.add(Credential(vote_id=vote.id, public_credential=public))
+        uow.session.flush()
+        content = belenios.make_ballot(election, credential, choice)
+        checked = voting.check_ballot(uow.session, vote, content)
+        voting.record_ballot(uow, vote, checked, content)
+
+
+def _awaiting_observer(uow: UnitOfWork, platform: Platform) -> None:
+    """A closed vote whose outside observer has not decrypted yet. Its key was made here and
+    its private part thrown away, so this demo vote stays at `tallying` for good."""
+    vote, tokens = _vote(
+        uow,
+        platform,
+        "河濱音樂節延長 Riverside festival hours",
+        days=1,
+        trustees={TrusteeHolder.CITY: Custody.PLATFORM, TrusteeHolder.OBSERVER: Custody.OUTSIDE},
+    )
+    group_name = settings_of(platform).group
+    ((position, token),) = tokens.items()
+    observer = belenios.new_trustee_key(belenios.group(group_name)).public
+    register_key(uow, vote.id, position, token, observer, group_name)
+    _cast(uow, vote, [[[1, 0]], [[0, 1]], [[1, 0]]])
+    voting.tally(uow, vote)
+
+
 def seed(uow: UnitOfWork, platform: Platform) -> None:
-    """An issue at every stage; one vote open, one tallied with its follow-up."""
+    """An issue at every stage; one vote open, one awaiting its observer's decryption, one
+    tallied with its follow-up."""
     for stage, title, text, seconds, reasons in PROPOSALS:
         _proposal(uow, stage, title, text, seconds, reasons)
     _vote(uow, platform, "動物園夜間開放 Zoo night opening", days=14)
-    done = _vote(uow, platform, "市集週日延長營業 Sunday market hours", days=1)
-    election = voting.election_of(done)
-    for choice in ([[1, 0]], [[1, 0]], [[0, 1]], [[1, 0]], [[0, 1]]):
-        credential = belenios.new_credential()
-        public = belenios.public_credential(election.group, credential, election.uuid)
-        uow.session.add(Credential(vote_id=done.id, public_credential=public))
-        uow.session.flush()
-        content = belenios.make_ballot(election, credential, choice)
-        checked = voting.check_ballot(uow.session, done, content)
-        voting.record_ballot(uow, done, checked, content)
+    _awaiting_observer(uow, platform)
+    done, _tokens = _vote(uow, platform, "市集週日延長營業 Sunday market hours", days=1)
+    _cast(uow, done, [[[1, 0]], [[1, 0]], [[0, 1]], [[1, 0]], [[0, 1]]])
     voting.tally(uow, done)
     done.follow_up = "示範：依投票結果自下月起延長營業 Demo: hours extended from next month"

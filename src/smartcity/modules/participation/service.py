@@ -1,8 +1,9 @@
 """participation's public face: what its edges (API, CLI) and other modules call.
 
-The logic lives in `issues` (i-Voting's stages) and `voting` (Belenios elections on the
-platform) over the pure protocol in `belenios`; their functions take a session or the caller's
-unit of work and never commit.
+The logic lives in `issues` (i-Voting's stages), `voting` (Belenios elections on the
+platform), `trustees` (outside trustees' key shares and partial decryptions) and `paper`
+(paper and on-site counts) over the pure protocol in `belenios`; their functions take a
+session or the caller's unit of work and never commit.
 A ballot's proofs are checked (`check_ballot`) in a read session, outside the write lock; the
 edge then records it (`record_ballot`) in a short write of its own.
 """
@@ -12,11 +13,24 @@ from __future__ import annotations
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
 from smartcity.modules.participation.issues import follow_up, move, propose, put_to_vote, second
+from smartcity.modules.participation.paper import (
+    confirm_count,
+    enter_count,
+    paper_total,
+    published_counts,
+)
 from smartcity.modules.participation.repository import board as board_of
-from smartcity.modules.participation.repository import get_vote, list_votes, trustees_of
+from smartcity.modules.participation.repository import (
+    get_vote,
+    list_votes,
+    paper_counts_of,
+    trustees_of,
+)
 from smartcity.modules.participation.settings import ParticipationSettings
+from smartcity.modules.participation.trustees import register_key, submit_decryption
 from smartcity.modules.participation.voting import (
     Outcome,
+    Tallying,
     archive,
     check_ballot,
     create_vote,
@@ -29,22 +43,30 @@ from smartcity.modules.participation.voting import (
 
 __all__ = [
     "Outcome",
+    "Tallying",
     "archive",
     "board_of",
     "check_ballot",
+    "confirm_count",
     "create_vote",
     "election_of",
+    "enter_count",
     "follow_up",
     "get_vote",
     "issue_credential",
     "list_votes",
     "move",
     "outcome",
+    "paper_counts_of",
+    "paper_total",
     "propose",
+    "published_counts",
     "put_to_vote",
     "record_ballot",
+    "register_key",
     "second",
     "settings_of",
+    "submit_decryption",
     "tally",
     "trustees_of",
 ]

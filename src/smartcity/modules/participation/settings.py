@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from smartcity.modules.participation.values import Custody, TrusteeHolder
 
 
 class ParticipationSettings(BaseSettings):
@@ -25,3 +27,19 @@ class ParticipationSettings(BaseSettings):
     seconding_days: int = Field(
         45, ge=1, le=365, description="Days a citizen's proposal has to gather its seconds."
     )
+    trustees: dict[TrusteeHolder, Custody] = Field(
+        default_factory=lambda: {
+            TrusteeHolder.CITY: Custody.PLATFORM,
+            TrusteeHolder.COMMITTEE: Custody.PLATFORM,
+        },
+        description="The key shares of new elections, in trustees.json's order, and who holds "
+        'each: JSON such as `{"city": "platform", "committee": "outside"}`. Only an `outside` '
+        "share keeps the server from decrypting alone (docs/participation.md).",
+    )
+
+    @field_validator("trustees")
+    @classmethod
+    def _at_least_two(cls, value: dict[TrusteeHolder, Custody]) -> dict[TrusteeHolder, Custody]:
+        if len(value) < 2:
+            raise ValueError("an election needs at least two trustees")
+        return value

@@ -20,6 +20,8 @@ class Stage(StrEnum):
     """宣傳準備上架: the vote is announced and prepared."""
     VOTING = "voting"
     """投票: the Belenios election takes ballots until it closes."""
+    TALLYING = "tallying"
+    """開票: closed; the encrypted tally waits for the outside trustees' partial decryptions."""
     RESULTS = "results"
     """結果公布及執行: tallied and decrypted; the result and what the department did are public."""
     NOT_ADOPTED = "not_adopted"
@@ -42,3 +44,14 @@ class TrusteeHolder(StrEnum):
     """The department that runs the vote, through the platform."""
     COMMITTEE = "committee"
     """The civic participation committee."""
+    OBSERVER = "observer"
+    """An outside observer (a university, a civic group) the city names for the vote."""
+
+
+class Custody(StrEnum):
+    """Where a trustee's private key share lives."""
+
+    PLATFORM = "platform"
+    """Generated and held by the server, which decrypts with it at the tally on its own."""
+    OUTSIDE = "outside"
+    """Generated off the platform with belenios-tool; only the public key is ever uploaded."""

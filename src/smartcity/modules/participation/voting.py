@@ -7,7 +7,8 @@ runs before the write that records it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,11 +33,10 @@ from smartcity.modules.participation.errors import (
     NoElectionYet,
     NotEligible,
     ResultNotPublished,
-    TrusteeDecryptionMissing,
     VoteNotOpen,
 )
 from smartcity.modules.participation.models import Ballot, Credential, Issuance, Trustee, Vote
-from smartcity.modules.participation.values import Origin, Stage, TrusteeHolder
+from smartcity.modules.participation.values import Custody, Origin, Stage, TrusteeHolder
 
 LEVEL_ORDER = (VerificationLevel.BASIC, VerificationLevel.VERIFIED)
 
@@ -62,57 +62,87 @@ def open_election(
     group_name: str,
     questions: Sequence[dict[str, Any]],
     closes_at: datetime,
-) -> Vote:
-    """Put an issue to the vote: set up its Belenios election with two trustees (ADR 26)."""
+    trustees: Mapping[TrusteeHolder, Custody],
+) -> dict[int, str]:
+    """Set up an issue's Belenios election with its trustees (ADR 26, ADR 28).
+
+    The platform generates its own shares now. An outside trustee gets an upload token instead
+    (returned here, once; only its hash is kept) and the vote waits at the publicity stage
+    until every outside public key is in (`trustees.register_key`): the election key is the
+    product of all of them, so election.json cannot be written before.
+    """
     _check_questions(questions)
     closes_at = as_utc(closes_at)
-    now = utcnow()
-    if closes_at <= now:
+    if closes_at <= utcnow():
         raise ClosesInThePast("closes_at must lie in the future")
     g = belenios.group(group_name)
-    keys = {holder: belenios.new_trustee_key(g) for holder in TrusteeHolder}
-    publics = [key.public for key in keys.values()]
-    election_uuid = belenios.new_token()
+    vote.closes_at = closes_at
+    vote.questions = [dict(q) for q in questions]
+    vote.election_uuid = belenios.new_token()
+    vote.stage = Stage.PUBLICITY.value
+    uow.session.flush()
+    tokens: dict[int, str] = {}
+    for position, (holder, custody) in enumerate(trustees.items(), start=1):
+        trustee = Trustee(vote_id=vote.id, position=position, holder=holder.value)
+        trustee.custody = custody.value
+        if custody is Custody.PLATFORM:
+            key = belenios.new_trustee_key(g)
+            trustee.public_key, trustee.private_key = key.public, str(key.private)
+        else:
+            tokens[position] = secrets.token_urlsafe(32)
+            trustee.token_hash = belenios.sha256_hex(tokens[position].encode())
+        uow.session.add(trustee)
+    uow.session.flush()
+    uow.audit(
+        "participation.vote.trustees_named",
+        "participation_vote",
+        vote.id,
+        {
+            "election_uuid": vote.election_uuid,
+            "trustees": [
+                {"position": position, "holder": holder.value, "custody": custody.value}
+                for position, (holder, custody) in enumerate(trustees.items(), start=1)
+            ],
+        },
+    )
+    if not tokens:
+        start_election(uow, vote, group_name)
+    return tokens
+
+
+def start_election(uow: UnitOfWork, vote: Vote, group_name: str) -> None:
+    """Write election.json over every trustee's public key and open the vote."""
+    g = belenios.group(group_name)
+    publics = [t.public_key for t in repository.trustees_of(uow.session, vote.id)]
+    if any(public is None for public in publics) or vote.questions is None:
+        raise RuntimeError("an election starts once every trustee's public key is in")
     city = current_city()
     election = belenios.election_document(
         g=g,
-        election_uuid=election_uuid,
+        election_uuid=str(vote.election_uuid),
         name=vote.title,
         description=vote.description,
-        questions=questions,
-        public_key=belenios.election_public_key(g, publics),
+        questions=vote.questions,
+        public_key=belenios.election_public_key(g, [p for p in publics if p is not None]),
         administrator=city.government_zh,
         credential_authority=city.government_zh,
     )
     vote.stage = Stage.VOTING.value
-    vote.closes_at = closes_at
-    vote.election_uuid = election_uuid
     vote.election = election.decode()
+    vote.questions = None  # election.json holds them from now on
     vote.fingerprint = belenios.sha256_b64(election)
-    vote.archive_timestamp = int(now.timestamp())
-    uow.session.flush()
-    for position, (holder, key) in enumerate(keys.items(), start=1):
-        uow.session.add(
-            Trustee(
-                vote_id=vote.id,
-                position=position,
-                holder=holder.value,
-                public_key=key.public,
-                private_key=str(key.private),
-            )
-        )
+    vote.archive_timestamp = int(utcnow().timestamp())
     uow.audit(
         "participation.vote.opened",
         "participation_vote",
         vote.id,
         {
             "stage": vote.stage,
-            "election_uuid": election_uuid,
+            "election_uuid": vote.election_uuid,
             "fingerprint": vote.fingerprint,
-            "closes_at": closes_at.isoformat(),
+            "closes_at": as_utc(vote.closes_at).isoformat() if vote.closes_at else None,
         },
     )
-    return vote
 
 
 def create_vote(
@@ -125,8 +155,10 @@ def create_vote(
     eligibility: dict[str, Any],
     closes_at: datetime,
     department_code: str | None,
-) -> Vote:
-    """A government-initiated issue that starts at the voting stage."""
+    trustees: Mapping[TrusteeHolder, Custody],
+) -> tuple[Vote, dict[int, str]]:
+    """A government-initiated issue that starts at the voting stage (at publicity while
+    outside trustees' keys are awaited), with the outside trustees' upload tokens."""
     department = department_code or own_department(uow.actor)
     require_department(
         uow.actor,
@@ -154,7 +186,15 @@ def create_vote(
         vote.id,
         {"title": title, "origin": vote.origin, "department": department},
     )
-    return open_election(uow, vote, group_name=group_name, questions=questions, closes_at=closes_at)
+    tokens = open_election(
+        uow,
+        vote,
+        group_name=group_name,
+        questions=questions,
+        closes_at=closes_at,
+        trustees=trustees,
+    )
+    return vote, tokens
 
 
 def election_of(vote: Vote) -> belenios.Election:
@@ -267,8 +307,19 @@ class Outcome:
     ballots: int
 
 
-def tally(uow: UnitOfWork, vote: Vote) -> Outcome:
-    """Close the vote, tally homomorphically, have each trustee decrypt, publish the result."""
+@dataclass(frozen=True)
+class Tallying:
+    """Where the tally stands: the result once out, else the trustees it waits for."""
+
+    stage: str
+    ballots: int
+    awaiting: list[int]
+    outcome: Outcome | None
+
+
+def tally(uow: UnitOfWork, vote: Vote) -> Tallying:
+    """Close the vote and tally it homomorphically; the platform's trustees decrypt at once, and
+    the result is out when every outside trustee has too (`trustees.submit_decryption`)."""
     vote = repository.lock_vote(uow.session, vote.id)
     require_department(
         uow.actor,
@@ -278,15 +329,27 @@ def tally(uow: UnitOfWork, vote: Vote) -> Outcome:
     )
     if vote.stage == Stage.RESULTS.value:
         raise AlreadyTallied("the vote has been tallied already")
-    if vote.stage != Stage.VOTING.value:
+    if vote.stage == Stage.VOTING.value:
+        _close(uow, vote)
+    elif vote.stage != Stage.TALLYING.value:
         raise VoteNotOpen("the issue has not been put to the vote")
+    return publish_if_decrypted(uow, vote)
+
+
+def _close(uow: UnitOfWork, vote: Vote) -> None:
+    """Take no more ballots, publish the encrypted tally and forget the vote lock."""
     election = election_of(vote)
     ballots = repository.board(uow.session, vote.id)
     encrypted = belenios.encrypted_tally(election, (b.content.encode() for b in ballots))
-    decryptions = []
+    vote.encrypted_tally = belenios.tally_document(encrypted)
+    vote.stage = Stage.TALLYING.value
+    vote.tallied_at = utcnow()
+    if vote.closes_at is None or utcnow() < as_utc(vote.closes_at):
+        vote.closes_at = vote.tallied_at
+    forgotten = repository.forget_issuances(uow.session, vote.id)
     for trustee in repository.trustees_of(uow.session, vote.id):
-        if trustee.private_key is None:
-            raise TrusteeDecryptionMissing(f"trustee {trustee.position} has not decrypted yet")
+        if trustee.private_key is None or trustee.public_key is None:
+            continue
         key = belenios.TrusteeKey(gmpy2.mpz(trustee.private_key), trustee.public_key)
         decryption = belenios.partial_decryption(election, key, encrypted)
         if not belenios.partial_decryption_holds(
@@ -294,14 +357,41 @@ def tally(uow: UnitOfWork, vote: Vote) -> Outcome:
         ):
             raise RuntimeError("a trustee's partial decryption does not prove itself")
         trustee.decryption = decryption
-        decryptions.append(decryption)
-    vote.encrypted_tally = belenios.tally_document(encrypted)
-    vote.result = belenios.combine(election, encrypted, decryptions, len(ballots))
+    uow.session.flush()
+    uow.audit(
+        "participation.vote.closed",
+        "participation_vote",
+        vote.id,
+        {
+            "stage": vote.stage,
+            "ballots": len(ballots),
+            "encrypted_tally_sha256": belenios.sha256_hex(belenios.dumps(vote.encrypted_tally)),
+            "archive_sha256": belenios.sha256_hex(archive(uow.session, vote)),
+            "vote_lock_rows_deleted": forgotten,
+        },
+    )
+
+
+def encrypted_tally_of(vote: Vote) -> list[list[tuple[Any, Any]]]:
+    """The closed vote's encrypted tally, as numbers."""
+    if vote.encrypted_tally is None:
+        raise RuntimeError("the vote has no encrypted tally yet")
+    return [
+        [(gmpy2.mpz(c["alpha"]), gmpy2.mpz(c["beta"])) for c in row] for row in vote.encrypted_tally
+    ]
+
+
+def publish_if_decrypted(uow: UnitOfWork, vote: Vote) -> Tallying:
+    """Combine the partial decryptions into the result once every trustee's is in."""
+    trustees = repository.trustees_of(uow.session, vote.id)
+    ballots = repository.count_ballots(uow.session, vote.id)
+    awaiting = [t.position for t in trustees if t.decryption is None]
+    if awaiting:
+        return Tallying(stage=vote.stage, ballots=ballots, awaiting=awaiting, outcome=None)
+    election = election_of(vote)
+    decryptions = [t.decryption for t in trustees if t.decryption is not None]
+    vote.result = belenios.combine(election, encrypted_tally_of(vote), decryptions, ballots)
     vote.stage = Stage.RESULTS.value
-    vote.tallied_at = utcnow()
-    if vote.closes_at is None or utcnow() < as_utc(vote.closes_at):
-        vote.closes_at = vote.tallied_at
-    forgotten = repository.forget_issuances(uow.session, vote.id)
     uow.session.flush()
     vote.archive_hash = belenios.sha256_hex(archive(uow.session, vote))
     uow.audit(
@@ -310,13 +400,13 @@ def tally(uow: UnitOfWork, vote: Vote) -> Outcome:
         vote.id,
         {
             "stage": vote.stage,
-            "ballots": len(ballots),
+            "ballots": ballots,
             "result": vote.result,
             "archive_sha256": vote.archive_hash,
-            "vote_lock_rows_deleted": forgotten,
         },
     )
-    return Outcome(result=vote.result, archive_hash=vote.archive_hash, ballots=len(ballots))
+    done = Outcome(result=vote.result, archive_hash=vote.archive_hash, ballots=ballots)
+    return Tallying(stage=vote.stage, ballots=ballots, awaiting=[], outcome=done)
 
 
 def outcome(session: Session, vote: Vote) -> Outcome:
@@ -336,14 +426,15 @@ def outcome(session: Session, vote: Vote) -> Outcome:
 def archive(session: Session, vote: Vote) -> bytes:
     """The vote's `.bel` archive as far as it has gone (belenios-tool verifies it)."""
     trustees = repository.trustees_of(session, vote.id)
+    # Partial decryptions are public once the vote is closed: none alone reveals anything.
     decryptions = [(t.position, t.decryption) for t in trustees if t.decryption is not None]
     record = belenios.Record(
         election=election_of(vote).raw,
-        trustees=[t.public_key for t in trustees],
+        trustees=[t.public_key for t in trustees if t.public_key is not None],
         credentials=repository.credentials_of(session, vote.id),
         ballots=[b.content.encode() for b in repository.board(session, vote.id)],
         tally=vote.encrypted_tally,
-        decryptions=decryptions if vote.result is not None else (),
+        decryptions=decryptions,
         result=vote.result,
     )
     return belenios.build_archive(record, vote.archive_timestamp or 0)
