@@ -17,9 +17,11 @@ from smartcity.modules.chatbot import engine
 from smartcity.modules.chatbot import repository as repo
 from smartcity.modules.chatbot import text as textmod
 from smartcity.modules.chatbot.errors import ItemNotFound
+from smartcity.modules.chatbot.intents import intent_of
 from smartcity.modules.chatbot.models import QuestionLog
+from smartcity.modules.chatbot.platform_answers import IntentReply
 from smartcity.modules.chatbot.settings import ChatbotSettings
-from smartcity.modules.chatbot.values import Channel, Feedback, Outcome, TriageState
+from smartcity.modules.chatbot.values import Channel, Feedback, Intent, Outcome, TriageState
 
 MAX_QUESTION = 500
 
@@ -45,6 +47,13 @@ class Answer:
     message: str = ""
     question_id: str | None = None
     department_name: str = ""
+    reply: IntentReply | None = None
+    """The platform's own answer, when the question was a platform need (an intent)."""
+
+    @property
+    def intent(self) -> Intent | None:
+        """The platform need answered (None: an FAQ item, a suggestion or a decline)."""
+        return intent_of(self.item.item_id) if self.item and self.answered else None
 
     @property
     def answered(self) -> bool:
@@ -132,7 +141,10 @@ def log_question(
         text=answer.question[:MAX_QUESTION],
         outcome=answer.outcome.value,
         confidence=float(answer.confidence),
-        item_id=uuid.UUID(answer.item.item_id) if answer.item and answer.answered else None,
+        # A platform need answered is no item's answer; the question is logged all the same.
+        item_id=uuid.UUID(answer.item.item_id)
+        if answer.item and answer.answered and answer.intent is None
+        else None,
         department_code=(answer.item.department_code or "") if answer.item else "",
         triage_state=(TriageState.NONE if answer.answered else TriageState.OPEN).value,
     )

@@ -9,12 +9,14 @@ the question is logged in a write of its own.
 
 from __future__ import annotations
 
+import uuid
+
 import smartcity.modules.search.service as search
 from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
 from smartcity.core.time import local_today
-from smartcity.modules.chatbot import engine
+from smartcity.modules.chatbot import engine, platform_answers
 from smartcity.modules.chatbot import text as textmod
 from smartcity.modules.chatbot.answering import (
     Answer,
@@ -27,6 +29,7 @@ from smartcity.modules.chatbot.answering import (
 )
 from smartcity.modules.chatbot.errors import EmptyQuestion
 from smartcity.modules.chatbot.index import IndexHolder, index_of
+from smartcity.modules.chatbot.intents import intent_of
 from smartcity.modules.chatbot.knowledge import (
     ImportReport,
     ItemView,
@@ -57,7 +60,7 @@ from smartcity.modules.chatbot.triage import (
     teach,
     triage_queue,
 )
-from smartcity.modules.chatbot.values import Channel, Outcome
+from smartcity.modules.chatbot.values import Channel, Intent, Outcome
 
 __all__ = [
     "Answer",
@@ -66,6 +69,7 @@ __all__ = [
     "DepartmentMetrics",
     "ImportReport",
     "IndexHolder",
+    "Intent",
     "ItemView",
     "MaskReport",
     "Metrics",
@@ -112,8 +116,13 @@ def ask(
     channel: Channel,
     user_ref: str = "",
     log: bool = True,
+    citizen: uuid.UUID | None = None,
 ) -> Answer:
-    """Answer a question with the freshest knowledge base, and log it for the learning loop."""
+    """Answer a question with the freshest knowledge base, and log it for the learning loop.
+
+    `citizen` is the known citizen asking (the signed-in user, a linked LINE user): a platform
+    need about their own records is answered only for them.
+    """
     cleaned = citizen_text(question)
     if not cleaned:
         raise EmptyQuestion("the question is empty")
@@ -124,6 +133,12 @@ def ask(
         search.embed_query(platform, textmod.clean_question(cleaned)) if len(index.dense) else None
     )
     answer = decide(cleaned, settings_of(platform), index, query_vector=vector)
+    if answer.intent is not None:
+        with platform.db.read_session() as session:
+            answer.reply = platform_answers.answer(
+                platform, session, answer.intent, cleaned, citizen=citizen, channel=channel
+            )
+        answer.message = answer.reply.text
     if log:
         with platform.unit_of_work(system_actor("chatbot")) as uow:
             row = log_question(uow, answer, channel=channel, user_ref=user_ref)
@@ -143,7 +158,8 @@ def find_items(platform: Platform, text: str, limit: int = 8) -> list[engine.Doc
         return []
     with platform.db.read_session() as session:
         index = index_of(platform).refresh(session)
-    return [c.doc for c in index.search(cleaned, limit=limit, today=local_today()).candidates]
+    found = index.search(cleaned, limit=limit + len(Intent), today=local_today()).candidates
+    return [c.doc for c in found if intent_of(c.doc.item_id) is None][:limit]
 
 
 def answer_item(platform: Platform, reference: str) -> engine.Doc:

@@ -16,18 +16,21 @@ from smartcity.modules.participation.repository import board as board_of
 from smartcity.modules.participation.repository import get_vote, list_votes, trustees_of
 from smartcity.modules.participation.settings import ParticipationSettings
 from smartcity.modules.participation.voting import (
+    OpenVote,
     Outcome,
     archive,
     check_ballot,
     create_vote,
     election_of,
     issue_credential,
+    open_votes_for,
     outcome,
     record_ballot,
     tally,
 )
 
 __all__ = [
+    "OpenVote",
     "Outcome",
     "archive",
     "board_of",
@@ -39,6 +42,7 @@ __all__ = [
     "issue_credential",
     "list_votes",
     "move",
+    "open_votes_for",
     "outcome",
     "propose",
     "put_to_vote",

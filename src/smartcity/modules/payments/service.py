@@ -21,6 +21,7 @@ from smartcity.core.uow import UnitOfWork
 from smartcity.modules.payments.bills import (
     PAYER_KINDS,
     LedgerEntry,
+    OpenBill,
     barcode_of,
     bill_item,
     bill_move,
@@ -32,6 +33,7 @@ from smartcity.modules.payments.bills import (
     expire_overdue,
     issue_bill,
     move_bill,
+    open_bills_of_citizen,
     parse_bill_csv,
 )
 from smartcity.modules.payments.codes import parse_reference
@@ -63,6 +65,7 @@ from smartcity.modules.payments.settings import PaymentsSettings
 __all__ = [
     "PAYER_KINDS",
     "LedgerEntry",
+    "OpenBill",
     "PaymentRequest",
     "barcode_of",
     "bill_item",
@@ -85,6 +88,7 @@ __all__ = [
     "list_items",
     "money_flow",
     "move_bill",
+    "open_bills_of_citizen",
     "parse_bill_csv",
     "parse_reference",
     "payment_view",
