@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -13,7 +14,7 @@ from smartcity.core.city import current_city
 from smartcity.core.platform import Platform
 from smartcity.core.time import local_today
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.chatbot import engine
+from smartcity.modules.chatbot import engine, intents
 from smartcity.modules.chatbot import repository as repo
 from smartcity.modules.chatbot import text as textmod
 from smartcity.modules.chatbot.errors import ItemNotFound
@@ -112,6 +113,34 @@ def decide(
             department_name=best.doc.department_name,
         )
     return Answer(cleaned, Outcome.DECLINED, result.confidence, message=_decline(settings))
+
+
+def decide_needs(
+    question: str,
+    settings: ChatbotSettings,
+    index: engine.AnswerIndex,
+    names: Sequence[str],
+    today: date | None = None,
+    *,
+    query_vector: np.ndarray | None = None,
+    vector_of: Callable[[str], np.ndarray | None] | None = None,
+) -> Answer:
+    """`decide`, and when the question names a district, place, road or plate (`names`),
+    again without them: the intents' exemplars name no place, and a name they lack would
+    otherwise weigh as an unknown word. The second answer wins only if it is a platform need
+    answered with more confidence than the first answer had."""
+    first = decide(question, settings, index, today, query_vector=query_vector)
+    if first.intent is not None or not names:
+        return first
+    bare = intents.without_names(question, list(names))
+    if not bare or bare == question:
+        return first
+    vector = vector_of(bare) if vector_of is not None and query_vector is not None else None
+    second = decide(bare, settings, index, today, query_vector=vector)
+    if second.intent is None or second.confidence <= first.confidence:
+        return first
+    second.question = first.question
+    return second
 
 
 def _decline(settings: ChatbotSettings) -> str:

@@ -131,3 +131,26 @@ def read_slots(question: str, city: CityProfile, places: list[Place], roads: lis
     if plate_match and any(c.isalpha() for c in plate_match.group(0)):
         plate = f"{plate_match.group(1)}-{plate_match.group(2)}".upper()
     return Slots(district=district, place=place, road=road, plate=plate)
+
+
+def names_in(question: str, city: CityProfile, places: list[Place], roads: list[str]) -> list[str]:
+    """The slot values a question names, as written (districts, places, roads, plates)."""
+    text = _folded(question)
+    found = [n for p in places for n in short_names(p.name, city) if n in text]
+    for d in city.districts:
+        full, bare = _folded(d.name_zh), _folded(d.name_zh).removesuffix("區")
+        if full in text:
+            found.append(full)
+        elif re.search(re.escape(bare) + r"(?!區?[東西南北]?路|街|大道|堂|紀念)", text):
+            found.append(bare)
+    found += [_folded(r) for r in roads if r and _folded(r) in text]
+    found += [m.group(0) for m in PLATE.finditer(text) if any(c.isalpha() for c in m.group(0))]
+    return sorted(set(found), key=len, reverse=True)
+
+
+def without_names(question: str, names: list[str]) -> str:
+    """The question with the names taken out: what is asked, whatever place it is about."""
+    text = _folded(question)
+    for name in names:  # longest first: 興雅國小 before 信義
+        text = text.replace(name, " ")
+    return " ".join(text.split())

@@ -9,6 +9,7 @@ first, English second.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ from smartcity.core.platform import Platform
 from smartcity.core.time import format_local, utcnow
 from smartcity.modules.chatbot import accounts
 from smartcity.modules.chatbot.intents import Place, Slots, read_slots
+from smartcity.modules.chatbot.intents import names_in as names_of
 from smartcity.modules.chatbot.values import Channel, Intent
 
 MAX_LISTED = 5
@@ -68,12 +70,33 @@ def _roads(session: Session) -> list[str]:
     return [s.name for s in parking.segments_availability(session)]
 
 
-def slots_of(session: Session, question: str, intent: Intent) -> Slots:
-    """The slots the intent uses (places and roads are read only when it needs them)."""
-    city = current_city()
-    places = _places(session) if intent in (Intent.AIR_QUALITY, Intent.FREE_PARKING) else []
-    roads = _roads(session) if intent == Intent.FREE_PARKING else []
-    return read_slots(question, city, places, roads)
+GAZETTEER_SERVICE = "chatbot.gazetteer"
+GAZETTEER_SECONDS = 300.0
+"""How long the names of places and roads are kept: devices and segments change rarely."""
+
+
+def gazetteer(platform: Platform) -> tuple[list[Place], list[str]]:
+    """The named places (air sensors' locations) and roads (parking segments) of the city,
+    read again every few minutes."""
+    cached = platform.services.get(GAZETTEER_SERVICE)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > GAZETTEER_SECONDS:
+        with platform.db.read_session() as session:
+            cached = (now, _places(session), _roads(session))
+        platform.services[GAZETTEER_SERVICE] = cached
+    return cached[1], cached[2]
+
+
+def names_in(platform: Platform, question: str) -> list[str]:
+    """The district, place, road and plate names a question holds."""
+    places, roads = gazetteer(platform)
+    return names_of(question, current_city(), places, roads)
+
+
+def slots_of(platform: Platform, question: str) -> Slots:
+    """The slots a question fills."""
+    places, roads = gazetteer(platform)
+    return read_slots(question, current_city(), places, roads)
 
 
 def answer(
@@ -90,9 +113,9 @@ def answer(
         if citizen is None:
             return _who_are_you(intent, channel)
         if intent == Intent.MY_BILLS:
-            return _bills(session, citizen, slots_of(session, question, intent))
+            return _bills(session, citizen, slots_of(platform, question))
         return _votes(session, citizen)
-    slots = slots_of(session, question, intent)
+    slots = slots_of(platform, question)
     if intent == Intent.AIR_QUALITY:
         return _air(platform, session, slots, citizen)
     return _parking(session, slots, citizen)

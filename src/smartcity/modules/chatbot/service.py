@@ -23,6 +23,7 @@ from smartcity.modules.chatbot.answering import (
     Suggestion,
     answerable,
     decide,
+    decide_needs,
     log_question,
     pseudonym,
     record_feedback,
@@ -132,7 +133,14 @@ def ask(
     vector = (
         search.embed_query(platform, textmod.clean_question(cleaned)) if len(index.dense) else None
     )
-    answer = decide(cleaned, settings_of(platform), index, query_vector=vector)
+    answer = decide_needs(
+        cleaned,
+        settings_of(platform),
+        index,
+        platform_answers.names_in(platform, cleaned),
+        query_vector=vector,
+        vector_of=lambda text: search.embed_query(platform, textmod.clean_question(text)),
+    )
     if answer.intent is not None:
         with platform.db.read_session() as session:
             answer.reply = platform_answers.answer(
