@@ -14,6 +14,8 @@ from linebot.v3.webhooks import (
     DeliveryContext,
     LinkContent,
     MessageEvent,
+    PostbackContent,
+    PostbackEvent,
     TextMessageContent,
     UserSource,
 )
@@ -26,7 +28,12 @@ from smartcity.modules.chatbot.models import LineLink, LinkNonce
 from tests.conftest import Actors
 from tests.modules.chatbot.conftest import StandIn
 from tests.modules.chatbot.test_line_and_api import _configure, _post, _sign
-from tests.modules.chatbot.test_platform_needs import issue_bills, sign_in_citizen
+from tests.modules.chatbot.test_platform_needs import (
+    air_devices,
+    issue_bills,
+    load_parking,
+    sign_in_citizen,
+)
 
 LINE_USER = "U1234567890abcdef1234567890abcdef"
 _events = iter(range(1, 10_000))
@@ -210,3 +217,45 @@ def test_a_citizen_unlinks_from_the_portal(
     assert client.post("/chat/line/unlink", data={"csrf_token": csrf}).status_code == 200
     with platform.db.read_session() as session:
         assert session.query(LineLink).count() == 0
+
+
+def test_each_need_on_line(
+    platform: Platform, client: TestClient, actors: Actors, line_server: StandIn
+) -> None:
+    _setup(platform, line_server)
+    air_devices(platform, 8.0)
+    load_parking(platform)  # before the first question: names of places are kept minutes
+    air = _send(client, platform, line_server, _text("信義區現在PM2.5"))
+    assert "信義區" in air["text"] and "良好" in air["text"]
+    where = _send(client, platform, line_server, _text("我家附近空氣好嗎"))
+    labels = [i["action"]["label"] for i in where["quickReply"]["items"]]
+    assert "信義區" in labels and "哪一區" in where["text"]
+    parking = _send(client, platform, line_server, _text("松智路還有車位嗎"))
+    assert "松智路" in parking["text"]
+    votes = _send(client, platform, line_server, _text("現在有什麼可以投票"))
+    assert "綁定" in votes["text"]
+    user_id, _ = actors.citizen()
+    nonce = _nonce_for(client, platform, user_id, "token-v")
+    _send(client, platform, line_server, _linked(nonce))
+    votes = _send(client, platform, line_server, _text("現在有什麼可以投票"))
+    assert "沒有開放中的投票" in votes["text"]
+    # A linked citizen told a district's air may keep it as home; 我家附近 then means it.
+    air = _send(client, platform, line_server, _text("信義區現在PM2.5"))
+    (home,) = [i for i in air["quickReply"]["items"] if "home=" in i["action"].get("data", "")]
+    assert (
+        "已記下" in _send(client, platform, line_server, _postback(home["action"]["data"]))["text"]
+    )
+    near = _send(client, platform, line_server, _text("我家附近空氣好嗎"))
+    assert "信義區" in near["text"] and "PM2.5" in near["text"]
+
+
+def _postback(data: str) -> PostbackEvent:
+    return PostbackEvent(
+        source=_source(),
+        timestamp=1_700_000_000_000,
+        mode="active",
+        webhookEventId=_event_id(),
+        deliveryContext=DeliveryContext(isRedelivery=False),
+        replyToken="reply-postback",
+        postback=PostbackContent(data=data),
+    )

@@ -115,7 +115,7 @@ def test_the_web_chat_answers_the_signed_in_citizen(
 # -- air quality -----------------------------------------------------------------------------
 
 
-def _air_devices(platform: Platform, pm25: float) -> None:
+def air_devices(platform: Platform, pm25: float) -> None:
     """Three devices around 信義區 with a reading ten minutes ago."""
     at = utcnow().replace(microsecond=0) - timedelta(minutes=10)
     xinyi = next(d for d in current_city().districts if d.name_zh == "信義區")
@@ -134,14 +134,16 @@ def _air_devices(platform: Platform, pm25: float) -> None:
 
 
 def test_a_district_gets_its_current_pm25_and_band(platform: Platform, client: TestClient) -> None:
-    _air_devices(platform, 8.0)
+    air_devices(platform, 8.0)
     body = client.post(ASK, json={"question": "信義區現在PM2.5"}).json()
     assert body["intent"] == Intent.AIR_QUALITY
     assert "信義區" in body["message"] and "良好" in body["message"] and "Good" in body["message"]
+    page = client.post("/chat/ask", data={"question": "信義區現在PM2.5"})
+    assert page.status_code == 200 and "良好" in page.text
 
 
 def test_a_named_place_of_a_sensor_is_understood(platform: Platform, client: TestClient) -> None:
-    _air_devices(platform, 40.0)
+    air_devices(platform, 40.0)
     body = client.post(ASK, json={"question": "興雅國小附近空氣好嗎"}).json()
     assert body["intent"] == Intent.AIR_QUALITY
     assert "興雅國小" in body["message"] and "對敏感族群不健康" in body["message"]
@@ -150,7 +152,7 @@ def test_a_named_place_of_a_sensor_is_understood(platform: Platform, client: Tes
 def test_without_a_place_the_chatbot_asks_where_then_uses_the_home_on_record(
     platform: Platform, client: TestClient, actors: Actors
 ) -> None:
-    _air_devices(platform, 8.0)
+    air_devices(platform, 8.0)
     body = client.post(ASK, json={"question": "我家附近空氣好嗎"}).json()
     assert body["intent"] == Intent.AIR_QUALITY and "哪一區" in body["message"]
     user_id, token = actors.citizen()
@@ -175,7 +177,8 @@ def test_an_unknown_home_district_is_refused(
 # -- parking and votes -----------------------------------------------------------------------
 
 
-def test_free_bays_on_a_named_road(platform: Platform, client: TestClient) -> None:
+def load_parking(platform: Platform) -> None:
+    """The profile's demo segments, three bays of 松智路 reported free five minutes ago."""
     path = profile_directory(platform.settings.city) / "parking.geojson"
     settings = parking.settings_of(platform)
     with platform.unit_of_work(system_actor("test")) as uow:
@@ -187,6 +190,10 @@ def test_free_bays_on_a_named_road(platform: Platform, client: TestClient) -> No
         at = datetime.now(UTC) - timedelta(minutes=5)
         uplinks = [(r["dev_eui"], at, "status", 0, None, None) for r in songzhi]
         parking.apply_uplinks(uow, uplinks, parking.config_of(platform))
+
+
+def test_free_bays_on_a_named_road(platform: Platform, client: TestClient) -> None:
+    load_parking(platform)
     body = client.post(ASK, json={"question": "松智路還有車位嗎"}).json()
     assert body["intent"] == Intent.FREE_PARKING
     assert "松智路" in body["message"] and "3 個空的" in body["message"]
