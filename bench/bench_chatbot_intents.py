@@ -73,7 +73,9 @@ def gazetteer() -> tuple[list[intents.Place], list[str]]:
     return places, roads
 
 
-def build(records: list[importer.ItemRecord], vectors: dict[str, np.ndarray] | None) -> engine.AnswerIndex:
+def build(
+    records: list[importer.ItemRecord], vectors: dict[str, np.ndarray] | None
+) -> engine.AnswerIndex:
     index = engine.AnswerIndex()
     docs = [
         engine.Doc(
@@ -95,7 +97,12 @@ def build(records: list[importer.ItemRecord], vectors: dict[str, np.ndarray] | N
     return index
 
 
-def ask(index: engine.AnswerIndex, question: str, names: list[str], vectors: dict[str, np.ndarray] | None) -> str | None:
+def ask(
+    index: engine.AnswerIndex,
+    question: str,
+    names: list[str],
+    vectors: dict[str, np.ndarray] | None,
+) -> str | None:
     """The intent the platform answers with (None: an item, a suggestion or a decline)."""
     answer = answering.decide_needs(
         question,
@@ -153,7 +160,9 @@ def main() -> None:
                         print(f"   taken {got[q]}: {q}")
         taken = Counter(ask(index, q, names[q], vecs) for q in team)
         hijacks = sum(n for need, n in taken.items() if need is not None)
-        print(f"team FAQ questions ({label}): {len(team)}; answered with an intent {hijacks} ({hijacks / len(team):.1%})")
+        print(
+            f"team FAQ questions ({label}): {len(team)}; answered with an intent {hijacks} ({hijacks / len(team):.1%})"
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -37,6 +37,7 @@ NONCE_LIFETIME = timedelta(minutes=10)
 """LINE's link token is valid for ten minutes; a nonce made for it need not outlive it."""
 
 
+@runtime_checkable
 class LineAccounts(Protocol):
     """What the chatbot asks of the Messaging API about accounts (tests use a fake)."""
 
@@ -79,7 +80,9 @@ def accounts_of(platform: Platform, settings: ChatbotSettings) -> LineAccounts:
     found = platform.services.get(ACCOUNTS_SERVICE)
     if found is None:
         found = platform.services.setdefault(ACCOUNTS_SERVICE, MessagingApiAccounts(settings))
-    return found  # type: ignore[no-any-return]  # whatever was installed under the name
+    if not isinstance(found, LineAccounts):
+        raise TypeError("the LINE accounts service has the wrong type")
+    return found
 
 
 def link_page_url(base_url: str, link_token: str) -> str:

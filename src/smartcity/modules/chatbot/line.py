@@ -4,7 +4,8 @@ Follows the LINE docs: the signature is the base64 HMAC-SHA256 of the raw reques
 the channel secret (header `X-Line-Signature`); each event carries a `webhookEventId` that a
 redelivery repeats; a reply token is used once, through `POST <base>/v2/bot/message/reply`.
 The webhook answers at once and the reply is sent from a background thread, so a slow reply
-API never delays the 200 that LINE waits for.
+API never delays the 200 that LINE waits for. An `accountLink` event completes LINE's
+account-link flow (`accounts.py`); 綁定帳號 and 解除綁定, typed or tapped, start and end it.
 """
 
 from __future__ import annotations
