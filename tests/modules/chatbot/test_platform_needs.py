@@ -197,6 +197,8 @@ def test_free_bays_on_a_named_road(platform: Platform, client: TestClient) -> No
     body = client.post(ASK, json={"question": "松智路還有車位嗎"}).json()
     assert body["intent"] == Intent.FREE_PARKING
     assert "松智路" in body["message"] and "3 個空的" in body["message"]
+    page = client.post("/chat/ask", data={"question": "松智路還有車位嗎"})
+    assert page.status_code == 200 and "3 個空的" in page.text
 
 
 def test_open_votes_need_a_known_citizen(
@@ -207,6 +209,8 @@ def test_open_votes_need_a_known_citizen(
     _, token = actors.citizen()
     body = client.post(ASK, json={"question": "現在有什麼可以投票"}, headers=bearer(token)).json()
     assert body["intent"] == Intent.OPEN_VOTES and "沒有開放中的投票" in body["message"]
+    page = client.post("/chat/ask", data={"question": "現在有什麼可以投票"})
+    assert page.status_code == 200 and "/login?next=/chat" in page.text
 
 
 # -- what an intent is not -------------------------------------------------------------------

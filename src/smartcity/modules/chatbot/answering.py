@@ -86,7 +86,19 @@ def decide(
 ) -> Answer:
     """Answer, suggest or decline (no logging); with the question's vector, by both channels."""
     cleaned = textmod.clean_question(question)
-    result = index.search(cleaned, limit=3, today=today or local_today(), query_vector=query_vector)
+    when = today or local_today()
+    # A platform need is answered only when it ranks first among everything and is sure;
+    # otherwise the items are ranked among themselves, as if the needs were not there.
+    overall = index.search(cleaned, limit=1, today=when, query_vector=query_vector)
+    if (
+        overall.candidates
+        and intent_of(overall.candidates[0].doc.item_id) is not None
+        and overall.confidence >= settings.answer_threshold
+    ):
+        return Answer(cleaned, Outcome.ANSWERED, overall.confidence, item=overall.candidates[0].doc)
+    result = index.search(
+        cleaned, limit=3, today=when, query_vector=query_vector, keep=intents.is_item
+    )
     if not result.candidates:
         return Answer(cleaned, Outcome.DECLINED, 0.0, message=_decline(settings))
     best = result.candidates[0]

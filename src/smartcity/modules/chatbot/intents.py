@@ -79,9 +79,9 @@ def intent_of(item_id: str) -> Intent | None:
         return None
 
 
-def question_of(intent: Intent) -> str:
-    """The intent's own question, as a quick reply offers it."""
-    return str(_exemplars()[intent.value]["question"])
+def is_item(index_id: str) -> bool:
+    """Whether an index id is a knowledge-base item's (not a platform need's)."""
+    return not index_id.startswith(PREFIX)
 
 
 def _folded(text: str) -> str:

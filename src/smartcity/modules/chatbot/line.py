@@ -30,7 +30,6 @@ from smartcity.core.city import current_city
 from smartcity.core.errors import DomainError, InvalidInput, NotAuthenticated
 from smartcity.core.platform import Platform
 from smartcity.modules.chatbot import accounts, service
-from smartcity.modules.chatbot.intents import intent_of
 from smartcity.modules.chatbot.models import LineEvent, LineFollower
 from smartcity.modules.chatbot.platform_answers import Choice, IntentReply
 from smartcity.modules.chatbot.values import Channel, Feedback, Outcome
@@ -224,10 +223,7 @@ def answer_messages(answer: service.Answer, base_url: str = "") -> list[dict[str
         ]
         body = "\n".join(lines)
         items = [
-            # A platform need is asked again in its own words; an item is sent by its id.
-            _choice(Choice(f"{n}. {s.question}", text=s.question))
-            if intent_of(s.item_id)
-            else _postback(f"{n}. {s.question}", {"item": s.item_id}, s.question)
+            _postback(f"{n}. {s.question}", {"item": s.item_id}, s.question)
             for n, s in enumerate(answer.suggestions, start=1)
         ] + _feedback_buttons(answer.question_id)
     else:

@@ -30,7 +30,7 @@ from smartcity.modules.chatbot.answering import (
 )
 from smartcity.modules.chatbot.errors import EmptyQuestion
 from smartcity.modules.chatbot.index import IndexHolder, index_of
-from smartcity.modules.chatbot.intents import intent_of
+from smartcity.modules.chatbot.intents import is_item
 from smartcity.modules.chatbot.knowledge import (
     ImportReport,
     ItemView,
@@ -166,8 +166,8 @@ def find_items(platform: Platform, text: str, limit: int = 8) -> list[engine.Doc
         return []
     with platform.db.read_session() as session:
         index = index_of(platform).refresh(session)
-    found = index.search(cleaned, limit=limit + len(Intent), today=local_today()).candidates
-    return [c.doc for c in found if intent_of(c.doc.item_id) is None][:limit]
+    found = index.search(cleaned, limit=limit, today=local_today(), keep=is_item)
+    return [c.doc for c in found.candidates]
 
 
 def answer_item(platform: Platform, reference: str) -> engine.Doc:
