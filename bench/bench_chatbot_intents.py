@@ -73,8 +73,32 @@ def gazetteer() -> tuple[list[intents.Place], list[str]]:
     return places, roads
 
 
+def faq_right(
+    index: engine.AnswerIndex,
+    rows: list[dict[str, str | None]],
+    vectors: dict[str, np.ndarray] | None,
+    names: dict[str, list[str]],
+) -> int:
+    """Answerable FAQ questions answered with their own item."""
+    right = 0
+    for row in rows:
+        q = str(row["q"])
+        answer = answering.decide_needs(
+            q,
+            ChatbotSettings(),
+            index,
+            names[q],
+            query_vector=vectors.get(q) if vectors is not None else None,
+            vector_of=(lambda text: vectors.get(text)) if vectors is not None else None,
+        )
+        right += bool(answer.answered and answer.item and answer.item.source_id == row["source_id"])
+    return right
+
+
 def build(
-    records: list[importer.ItemRecord], vectors: dict[str, np.ndarray] | None
+    records: list[importer.ItemRecord],
+    vectors: dict[str, np.ndarray] | None,
+    with_needs: bool = True,
 ) -> engine.AnswerIndex:
     index = engine.AnswerIndex()
     docs = [
@@ -87,7 +111,7 @@ def build(
             links=r.links,
         )
         for r in records
-    ] + intents.intent_docs()
+    ] + (intents.intent_docs() if with_needs else [])
     index.upsert(docs)
     index.rebuild()
     if vectors is not None:
@@ -122,7 +146,8 @@ def main() -> None:
     use_city(load_city("taipei"))
     records = importer.parse_taipei_faq_xml((FAQ / "taipei-faq-2017.xml").read_bytes())
     needs = intent_set()
-    team = [json.loads(line)["q"] for line in (FAQ / "dev-questions.jsonl").open(encoding="utf-8")]
+    team_rows = [json.loads(line) for line in (FAQ / "dev-questions.jsonl").open(encoding="utf-8")]
+    team = [str(r["q"]) for r in team_rows]
     places, roads = gazetteer()
     city = current_city()
     names = {q: intents.names_in(q, city, places, roads) for q in [q for q, _, _ in needs] + team}
@@ -158,6 +183,12 @@ def main() -> None:
                 for q in outside:
                     if got[q] is not None:
                         print(f"   taken {got[q]}: {q}")
+        answerable = [r for r in team_rows if r["source_id"]]
+        alone = faq_right(build(records, vecs, with_needs=False), answerable, vecs, names)
+        beside = faq_right(index, answerable, vecs, names)
+        print(
+            f"team FAQ answerable ({label}): right {alone} of {len(answerable)} without the needs, {beside} with them"
+        )
         taken = Counter(ask(index, q, names[q], vecs) for q in team)
         hijacks = sum(n for need, n in taken.items() if need is not None)
         print(
