@@ -57,6 +57,11 @@ BREAKPOINTS = np.array([b.low for b in BANDS[1:]])
 _TOP = 500.4
 
 
+def band_named(key: str) -> Band | None:
+    """The band with this key (`good`, `moderate` …), for its names and colour."""
+    return next((band for band in BANDS if band.key == key), None)
+
+
 def band_index(pm25: ArrayLike) -> NDArray[np.int64]:
     """The band index (0…5) of each concentration; -1 for NaN."""
     values = np.asarray(pm25, dtype=float)

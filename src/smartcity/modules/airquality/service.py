@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
+from smartcity.modules.airquality.aqi import Band, band_named
 from smartcity.modules.airquality.calibrating import run_calibration
 from smartcity.modules.airquality.days import check_day, local_day, parse_day, parse_time
 from smartcity.modules.airquality.devices import airbox_document, device_health, ranking
@@ -22,9 +23,11 @@ from smartcity.modules.airquality.quality_pass import QualityRun, run_quality
 from smartcity.modules.airquality.settings import AirqualitySettings
 
 __all__ = [
+    "Band",
     "Method",
     "QualityRun",
     "airbox_document",
+    "band_named",
     "check_day",
     "check_grid",
     "device_health",

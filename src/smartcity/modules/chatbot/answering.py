@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -13,13 +14,15 @@ from smartcity.core.city import current_city
 from smartcity.core.platform import Platform
 from smartcity.core.time import local_today
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.chatbot import engine
+from smartcity.modules.chatbot import engine, intents
 from smartcity.modules.chatbot import repository as repo
 from smartcity.modules.chatbot import text as textmod
 from smartcity.modules.chatbot.errors import ItemNotFound
+from smartcity.modules.chatbot.intents import intent_of
 from smartcity.modules.chatbot.models import QuestionLog
+from smartcity.modules.chatbot.platform_answers import IntentReply
 from smartcity.modules.chatbot.settings import ChatbotSettings
-from smartcity.modules.chatbot.values import Channel, Feedback, Outcome, TriageState
+from smartcity.modules.chatbot.values import Channel, Feedback, Intent, Outcome, TriageState
 
 MAX_QUESTION = 500
 
@@ -45,6 +48,13 @@ class Answer:
     message: str = ""
     question_id: str | None = None
     department_name: str = ""
+    reply: IntentReply | None = None
+    """The platform's own answer, when the question was a platform need (an intent)."""
+
+    @property
+    def intent(self) -> Intent | None:
+        """The platform need answered (None: an FAQ item, a suggestion or a decline)."""
+        return intent_of(self.item.item_id) if self.item and self.answered else None
 
     @property
     def answered(self) -> bool:
@@ -76,7 +86,19 @@ def decide(
 ) -> Answer:
     """Answer, suggest or decline (no logging); with the question's vector, by both channels."""
     cleaned = textmod.clean_question(question)
-    result = index.search(cleaned, limit=3, today=today or local_today(), query_vector=query_vector)
+    when = today or local_today()
+    # A platform need is answered only when it ranks first among everything and is sure;
+    # otherwise the items are ranked among themselves, as if the needs were not there.
+    overall = index.search(cleaned, limit=1, today=when, query_vector=query_vector)
+    if (
+        overall.candidates
+        and intent_of(overall.candidates[0].doc.item_id) is not None
+        and overall.confidence >= settings.answer_threshold
+    ):
+        return Answer(cleaned, Outcome.ANSWERED, overall.confidence, item=overall.candidates[0].doc)
+    result = index.search(
+        cleaned, limit=3, today=when, query_vector=query_vector, keep=intents.is_item
+    )
     if not result.candidates:
         return Answer(cleaned, Outcome.DECLINED, 0.0, message=_decline(settings))
     best = result.candidates[0]
@@ -103,6 +125,34 @@ def decide(
             department_name=best.doc.department_name,
         )
     return Answer(cleaned, Outcome.DECLINED, result.confidence, message=_decline(settings))
+
+
+def decide_needs(
+    question: str,
+    settings: ChatbotSettings,
+    index: engine.AnswerIndex,
+    names: Sequence[str],
+    today: date | None = None,
+    *,
+    query_vector: np.ndarray | None = None,
+    vector_of: Callable[[str], np.ndarray | None] | None = None,
+) -> Answer:
+    """`decide`, and when the question names a district, place, road or plate (`names`),
+    again without them: the intents' exemplars name no place, and a name they lack would
+    otherwise weigh as an unknown word. The second answer wins only if it is a platform need
+    answered with more confidence than the first answer had."""
+    first = decide(question, settings, index, today, query_vector=query_vector)
+    if first.intent is not None or not names:
+        return first
+    bare = intents.without_names(question, list(names))
+    if not bare or bare == question:
+        return first
+    vector = vector_of(bare) if vector_of is not None and query_vector is not None else None
+    second = decide(bare, settings, index, today, query_vector=vector)
+    if second.intent is None or second.confidence <= first.confidence:
+        return first
+    second.question = first.question
+    return second
 
 
 def _decline(settings: ChatbotSettings) -> str:
@@ -132,7 +182,10 @@ def log_question(
         text=answer.question[:MAX_QUESTION],
         outcome=answer.outcome.value,
         confidence=float(answer.confidence),
-        item_id=uuid.UUID(answer.item.item_id) if answer.item and answer.answered else None,
+        # A platform need answered is no item's answer; the question is logged all the same.
+        item_id=uuid.UUID(answer.item.item_id)
+        if answer.item and answer.answered and answer.intent is None
+        else None,
         department_code=(answer.item.department_code or "") if answer.item else "",
         triage_state=(TriageState.NONE if answer.answered else TriageState.OPEN).value,
     )

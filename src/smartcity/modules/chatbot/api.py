@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
+from smartcity.core.auth import Role
 from smartcity.core.ratelimit import throttle
 from smartcity.core.time import isoformat_z
 from smartcity.modules.chatbot import line, rules, schemas, service
@@ -38,13 +39,16 @@ def item_out(view: service.ItemView) -> schemas.ItemOut:
 def ask_out(answer: service.Answer) -> schemas.AskOut:
     """An answer as the API shows it."""
     item = answer.item if answer.answered else None
+    reply = answer.reply
     return schemas.AskOut(
         **answer.contract(),
         outcome=answer.outcome.value,
         message=answer.message,
         question_id=answer.question_id,
-        links=list(item.links) if item else [],
+        links=list(reply.links if reply else item.links if item else []),
         department_name=answer.department_name,
+        intent=answer.intent.value if answer.intent else None,
+        needs_citizen=bool(reply and reply.needs_citizen),
     )
 
 
@@ -80,11 +84,13 @@ def ask(body: schemas.AskIn, ctx: Anyone) -> Any:
     """Ask a question in Traditional Chinese (Simplified and English are handled too)."""
     throttle(ctx, "chatbot-ask", rules.QUESTIONS)
     user = str(ctx.principal.id or "")
+    citizen = user if ctx.principal.role == Role.CITIZEN and user else None
     answer = service.ask(
         ctx.platform,
         body.question,
         channel=Channel.API,
         user_ref=service.pseudonym(ctx.platform, "api", user),
+        citizen=uuid.UUID(citizen) if citizen else None,
     )
     return ask_out(answer)
 

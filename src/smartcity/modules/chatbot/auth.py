@@ -59,3 +59,5 @@ ChatPage = Annotated[PageContext, Depends(page_access(PUBLIC, csrf=False))]
 """The chat's forms."""
 StaffPage = Annotated[PageContext, Depends(page_access(rules.STAFF))]
 """The staff's editor, triage queue and metrics."""
+CitizenPage = Annotated[PageContext, Depends(page_access(rules.CITIZEN))]
+"""A signed-in citizen's own settings: the LINE account link and the home district."""

@@ -17,7 +17,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -73,6 +73,8 @@ LENGTH_REF = 17
 # The dense channel (search): an item's best cosine between the question and its official
 # question or a taught phrasing, as its lift over the question's median cosine, is added to
 # the lexical coverage with this weight; tuned on the tuning halves only (docs/benchmarks.md).
+PASSED_OVER = 8
+"""Extra candidates looked at when some are not kept (the platform needs, four today)."""
 DENSE_WEIGHT = 1.5
 # The fused confidence: a logistic model of the lexical confidence, the dense lift and the
 # fused score's lead over the runner-up, fitted on the tuning halves (bench_chatbot_quality).
@@ -280,17 +282,19 @@ class AnswerIndex:
         limit: int = 3,
         today: date | None = None,
         query_vector: np.ndarray | None = None,
+        keep: Callable[[str], bool] | None = None,
     ) -> Result:
         """The best items for `question`, with a calibrated confidence in the first.
 
         With the question's vector (search's dense channel) and items' vectors stored, the
-        ranking and the confidence fuse both channels; without, they are lexical.
+        ranking and the confidence fuse both channels; without, they are lexical. `keep`
+        narrows the candidates (by id) without changing how any of them is scored.
         """
         built = self._current()
         dense = None
         if query_vector is not None and len(self.dense):
             dense = self.dense.scores(query_vector, built.item_ids)
-        return built.search(question, limit, today, dense)
+        return built.search(question, limit, today, dense, keep)
 
 
 class _Built:
@@ -431,7 +435,12 @@ class _Built:
         return Scores(unit, plain, body, aspect, len(terms))
 
     def search(
-        self, question: str, limit: int, today: date | None, dense: np.ndarray | None = None
+        self,
+        question: str,
+        limit: int,
+        today: date | None,
+        dense: np.ndarray | None = None,
+        keep: Callable[[str], bool] | None = None,
     ) -> Result:
         found = self.scores(question)
         n_terms = found.n_terms
@@ -459,8 +468,11 @@ class _Built:
         ranking = coverage if lift is None else search.fuse(coverage, lift, DENSE_WEIGHT)
         order = np.argsort(-ranking, kind="stable")
         picked: list[int] = []
-        for position in order[: max(limit * 4, 12)]:
+        # Skipped candidates (outside their dates, or not kept) widen the look a little.
+        for position in order[: max(limit * 4, 12) + (PASSED_OVER if keep else 0)]:
             doc = self.docs[int(position)]
+            if keep is not None and not keep(doc.item_id):
+                continue
             if today and (
                 (doc.valid_from and doc.valid_from > today)
                 or (doc.valid_until and doc.valid_until < today)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartcity.core.errors import InvalidInput, NotFound, PermissionDenied
+from smartcity.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 
 class ItemNotFound(NotFound):
@@ -51,3 +51,45 @@ class OtherDepartment(PermissionDenied):
     """An officer acts on another department's item or question (core.departments' rule)."""
 
     code = "other_department"
+
+
+class LinkFailed(InvalidInput):
+    """LINE reported the account link as failed (the user cancelled, or the token expired)."""
+
+    code = "line_link_failed"
+
+
+class LinkNonceUnknown(InvalidInput):
+    """The accountLink event carries a nonce this platform never made."""
+
+    code = "line_link_nonce_unknown"
+
+
+class LinkNonceUsed(Conflict):
+    """The nonce already linked an account: an event replayed with it binds nothing."""
+
+    code = "line_link_nonce_used"
+
+
+class LinkExpired(InvalidInput):
+    """The nonce was made too long ago (LINE's link token lives ten minutes)."""
+
+    code = "line_link_expired"
+
+
+class LinkTokenMissing(InvalidInput):
+    """The link page was opened without LINE's link token."""
+
+    code = "line_link_token_missing"
+
+
+class LinkTokenRefused(Conflict):
+    """The Messaging API did not issue a link token."""
+
+    code = "line_link_token_refused"
+
+
+class UnknownDistrict(InvalidInput):
+    """The city profile has no district with that code."""
+
+    code = "unknown_district"

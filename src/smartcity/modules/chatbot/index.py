@@ -14,6 +14,7 @@ from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of
 from smartcity.modules.chatbot import engine
 from smartcity.modules.chatbot import repository as repo
+from smartcity.modules.chatbot.intents import intent_docs
 from smartcity.modules.chatbot.links import shown as shown_links
 from smartcity.modules.chatbot.models import Item
 from smartcity.modules.chatbot.settings import ChatbotSettings
@@ -28,7 +29,8 @@ VectorReader = Callable[[Session, Sequence[str]], dict[str, np.ndarray]]
 class IndexHolder:
     """A platform's answering index, refreshed when the knowledge-base version moves.
 
-    The dense side reads each changed item's vectors from the database (never embeds):
+    Platform needs (`intents`) are documents of their own, there from the start. The dense
+    side reads each changed item's vectors from the database (never embeds):
     texts whose vectors are not stored yet wait in `awaiting` and are read again when
     search's vector version moves; `unrequested` are those nobody has asked search to embed
     yet (items stored before the search module was), for the next write to ask.
@@ -47,6 +49,10 @@ class IndexHolder:
         self.awaiting: dict[str, list[str]] = {}
         self.unrequested: set[str] = set()
         self.last_refresh_seconds = 0.0
+        # Platform needs compete with the items for every question, ranked the same way.
+        needs = intent_docs()
+        self.index.upsert(needs)
+        self.awaiting.update({doc.item_id: [doc.question, *doc.variants] for doc in needs})
 
     def refresh(self, session: Session) -> engine.AnswerIndex:
         """Bring the index up to the stored version (only the changed items are re-read)."""

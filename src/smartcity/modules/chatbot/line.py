@@ -4,7 +4,8 @@ Follows the LINE docs: the signature is the base64 HMAC-SHA256 of the raw reques
 the channel secret (header `X-Line-Signature`); each event carries a `webhookEventId` that a
 redelivery repeats; a reply token is used once, through `POST <base>/v2/bot/message/reply`.
 The webhook answers at once and the reply is sent from a background thread, so a slow reply
-API never delays the 200 that LINE waits for.
+API never delays the 200 that LINE waits for. An `accountLink` event completes LINE's
+account-link flow (`accounts.py`); 綁定帳號 and 解除綁定, typed or tapped, start and end it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import httpx
 from sqlalchemy.exc import IntegrityError
@@ -28,8 +29,9 @@ from smartcity.core.auth import system_actor
 from smartcity.core.city import current_city
 from smartcity.core.errors import DomainError, InvalidInput, NotAuthenticated
 from smartcity.core.platform import Platform
-from smartcity.modules.chatbot import service
+from smartcity.modules.chatbot import accounts, service
 from smartcity.modules.chatbot.models import LineEvent, LineFollower
+from smartcity.modules.chatbot.platform_answers import Choice, IntentReply
 from smartcity.modules.chatbot.values import Channel, Feedback, Outcome
 
 log = logging.getLogger("smartcity.chatbot.line")
@@ -157,8 +159,57 @@ def _feedback_buttons(question_id: str | None) -> list[dict[str, Any]]:
     ]
 
 
-def answer_messages(answer: service.Answer) -> list[dict[str, Any]]:
+def _absolute(base_url: str, url: str) -> str:
+    return base_url.rstrip("/") + url if url.startswith("/") else url
+
+
+def _choice(choice: Choice) -> dict[str, Any]:
+    if choice.postback:
+        return _postback(choice.label, dict(parse_qsl(choice.postback)), choice.label)
+    return {
+        "type": "action",
+        "action": {"type": "message", "label": _label(choice.label), "text": choice.text[:300]},
+    }
+
+
+def reply_messages(
+    reply: IntentReply, base_url: str, question_id: str | None
+) -> list[dict[str, Any]]:
+    """The LINE messages for a platform need: the text with its links, and quick replies."""
+    body = reply.text
+    if reply.links:
+        body += "\n" + "\n".join(
+            f"{link['title']}：{_absolute(base_url, link['url'])}" for link in reply.links
+        )
+    items = [_choice(c) for c in reply.choices]
+    if not reply.needs_citizen:
+        items += _feedback_buttons(question_id)
+    message: dict[str, Any] = {"type": "text", "text": _truncate(body)}
+    if items:
+        message["quickReply"] = {"items": items[:13]}
+    return [message]
+
+
+def link_messages(url: str) -> list[dict[str, Any]]:
+    """The button that opens the platform's link page (LINE's account-link flow, step 2)."""
+    text = "請點下方按鈕登入市民帳號，完成與 LINE 的綁定（10 分鐘內有效）。"
+    return [
+        {
+            "type": "template",
+            "altText": f"{text}\n{url}",
+            "template": {
+                "type": "buttons",
+                "text": text[:160],
+                "actions": [{"type": "uri", "label": "登入並綁定", "uri": url}],
+            },
+        }
+    ]
+
+
+def answer_messages(answer: service.Answer, base_url: str = "") -> list[dict[str, Any]]:
     """The LINE messages for one answer: the text, quick replies and feedback buttons."""
+    if answer.reply is not None:
+        return reply_messages(answer.reply, base_url, answer.question_id)
     if answer.answered and answer.item is not None:
         body = answer.item.answer
         if answer.item.links:
@@ -241,6 +292,74 @@ def _user_ref(platform: Platform, event: dict[str, Any]) -> str:
     return service.pseudonym(platform, "line", user)
 
 
+def _line_user(event: dict[str, Any]) -> str:
+    source = event.get("source") if isinstance(event.get("source"), dict) else {}
+    return str((source or {}).get("userId") or "")
+
+
+def _text(text: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": text}]
+
+
+def _start_link(platform: Platform, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue a link token and send the link page's button (the account-link flow's start)."""
+    line_user = _line_user(event)
+    if not line_user:
+        return _text("請在與官方帳號的一對一聊天中綁定。")
+    api = accounts.accounts_of(platform, service.settings_of(platform))
+    try:
+        token = api.issue_link_token(line_user)
+    except DomainError as exc:
+        log.warning("LINE link token not issued: %s", exc.detail)
+        return _text("目前無法綁定，請稍後再試。 Linking is unavailable now; try again later.")
+    return link_messages(accounts.link_page_url(platform.settings.base_url, token))
+
+
+def _end_link(platform: Platform, user_ref: str) -> list[dict[str, Any]]:
+    with platform.unit_of_work(system_actor("line")) as uow:
+        ended = accounts.unlink(uow, user_ref) if user_ref else False
+    if ended:
+        return _text("已解除 LINE 與市民帳號的綁定。 Your LINE account is no longer linked.")
+    return _text("您的 LINE 尚未綁定市民帳號。 Your LINE account is not linked.")
+
+
+def _account_linked(
+    platform: Platform, user_ref: str, event: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The accountLink event: bind the LINE user to the citizen who made the nonce."""
+    link = event.get("link") if isinstance(event.get("link"), dict) else {}
+    result = str((link or {}).get("result") or "")
+    nonce = str((link or {}).get("nonce") or "")[:255]
+    if not user_ref:
+        return []
+    try:
+        with platform.unit_of_work(system_actor("line")) as uow:
+            accounts.complete_link(uow, user_ref, result, nonce)
+    except DomainError as exc:
+        log.warning("LINE account link refused: %s", exc.code)
+        return _text(
+            "綁定沒有完成，請重新點「綁定帳號」。 Linking did not complete; please start again."
+        )
+    return _text("綁定完成！現在可以問「我的帳單還有幾筆沒繳」。 Your account is linked.")
+
+
+def _set_home(platform: Platform, user_ref: str, code: str) -> list[dict[str, Any]]:
+    with platform.db.read_session() as session:
+        citizen = accounts.citizen_of(session, user_ref)
+    if citizen is None:
+        return _text("請先綁定市民帳號。 Link your citizen account first.")
+    try:
+        with platform.unit_of_work(system_actor("line")) as uow:
+            accounts.set_home_district(uow, citizen, code)
+    except DomainError:
+        return _text("沒有這個行政區。 No such district.")
+    return _text("已記下您家的行政區。 Your home district is noted.")
+
+
+# Typed commands, as the quick replies' postbacks are.
+COMMANDS = {"綁定帳號": "link=start", "解除綁定": "link=end"}
+
+
 def _handle_event(platform: Platform, event: dict[str, Any]) -> None:
     kind = event.get("type")
     token = event.get("replyToken")
@@ -253,12 +372,16 @@ def _handle_event(platform: Platform, event: dict[str, Any]) -> None:
                 replier.submit(str(token), [{"type": "text", "text": "目前只看得懂文字訊息喔。"}])
             return
         question = str((message or {}).get("text") or "")
-        try:
-            answer = service.ask(platform, question, channel=Channel.LINE, user_ref=user_ref)
-            messages = answer_messages(answer)
-        except InvalidInput:
-            messages = [{"type": "text", "text": "請輸入您的問題。"}]
-        if token:
+        command = COMMANDS.get(question.strip())
+        if command is not None:
+            messages = _command(platform, event, user_ref, dict(parse_qsl(command)))
+        else:
+            messages = _answer(platform, question, user_ref)
+        if token and messages:
+            replier.submit(str(token), messages)
+    elif kind == "accountLink":
+        messages = _account_linked(platform, user_ref, event)
+        if token and messages:
             replier.submit(str(token), messages)
     elif kind in ("follow", "unfollow"):
         _set_follower(platform, user_ref, following=kind == "follow")
@@ -267,7 +390,11 @@ def _handle_event(platform: Platform, event: dict[str, Any]) -> None:
     elif kind == "postback":
         postback = event.get("postback") if isinstance(event.get("postback"), dict) else {}
         data = parse_qs(str((postback or {}).get("data") or ""))
-        if "fb" in data and "q" in data:
+        if "link" in data or "home" in data:
+            messages = _command(platform, event, user_ref, {k: v[0] for k, v in data.items()})
+            if token and messages:
+                replier.submit(str(token), messages)
+        elif "fb" in data and "q" in data:
             try:
                 verdict = Feedback(data["fb"][0])
             except ValueError:
@@ -282,7 +409,7 @@ def _handle_event(platform: Platform, event: dict[str, Any]) -> None:
                 doc.question, Outcome.ANSWERED, 1.0, item=doc, message=doc.answer
             )
             if token:
-                replier.submit(str(token), answer_messages(answer))
+                replier.submit(str(token), answer_messages(answer, platform.settings.base_url))
 
 
 def _set_follower(platform: Platform, user_ref: str, *, following: bool) -> None:
@@ -294,3 +421,27 @@ def _set_follower(platform: Platform, user_ref: str, *, following: bool) -> None
             uow.session.add(LineFollower(user_ref=user_ref, following=following))
         else:
             row.following = following
+
+
+def _command(
+    platform: Platform, event: dict[str, Any], user_ref: str, data: dict[str, str]
+) -> list[dict[str, Any]]:
+    if data.get("link") == "start":
+        return _start_link(platform, event)
+    if data.get("link") == "end":
+        return _end_link(platform, user_ref)
+    if "home" in data:
+        return _set_home(platform, user_ref, data["home"][:40])
+    return []
+
+
+def _answer(platform: Platform, question: str, user_ref: str) -> list[dict[str, Any]]:
+    with platform.db.read_session() as session:
+        citizen = accounts.citizen_of(session, user_ref)
+    try:
+        answer = service.ask(
+            platform, question, channel=Channel.LINE, user_ref=user_ref, citizen=citizen
+        )
+    except InvalidInput:
+        return _text("請輸入您的問題。")
+    return answer_messages(answer, platform.settings.base_url)

@@ -44,7 +44,16 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
 manifest = Manifest(
     name="chatbot",
     title=N_("Chatbot"),
-    depends_on=("identity", "search"),
+    # Platform needs are answered from these modules' services (platform_answers.py).
+    depends_on=(
+        "identity",
+        "search",
+        "payments",
+        "sensors",
+        "airquality",
+        "parking",
+        "participation",
+    ),
     api=lazy("smartcity.modules.chatbot.api:build_router"),
     pages=lazy("smartcity.modules.chatbot.pages:build_router"),
     cli=lazy("smartcity.modules.chatbot.cli:build_cli"),

@@ -137,3 +137,39 @@ class LineFollower(Base):
     user_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
     following: Mapped[bool] = mapped_column(nullable=False, default=True)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LineLink(Base):
+    """A LINE user bound to a citizen through LINE's account-link flow."""
+
+    __tablename__ = "chatbot_line_links"
+
+    user_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """The LINE user id's keyed pseudonym (the raw id is not kept)."""
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    """The citizen's identity user id."""
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LinkNonce(Base):
+    """A nonce made for a signed-in citizen; LINE hands it back in the accountLink event."""
+
+    __tablename__ = "chatbot_link_nonces"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 of the nonce: the nonce itself travels through LINE and is not stored."""
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HomeDistrict(Base):
+    """The district a citizen asked the chatbot to take as their home (「我家附近」)."""
+
+    __tablename__ = "chatbot_home_districts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    district: Mapped[str] = mapped_column(String(40), nullable=False)
+    """The city profile's district code."""
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -9,13 +9,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smartcity.core.auth import Role
 from smartcity.core.departments import own_department
-from smartcity.core.errors import DomainError
+from smartcity.core.errors import DomainError, PermissionDenied
 from smartcity.core.http import PageContext
 from smartcity.core.ratelimit import throttle
 from smartcity.core.time import local_today
-from smartcity.modules.chatbot import rules, service
-from smartcity.modules.chatbot.auth import ChatPage, PublicPage, StaffPage
+from smartcity.modules.chatbot import accounts, rules, service
+from smartcity.modules.chatbot.auth import ChatPage, CitizenPage, PublicPage, StaffPage
+from smartcity.modules.chatbot.errors import LinkTokenMissing
 from smartcity.modules.chatbot.values import Channel, Feedback, Outcome
 
 TRIAGE_SUGGESTIONS = 3
@@ -37,6 +39,19 @@ def _date(value: str) -> date | None:
         return None
 
 
+def _citizen(ctx: PageContext) -> uuid.UUID | None:
+    """The signed-in citizen asking (None: anyone else, who gets no personal answer)."""
+    principal = ctx.principal
+    return uuid.UUID(str(principal.id)) if principal.role == Role.CITIZEN and principal.id else None
+
+
+def _known(ctx: PageContext) -> uuid.UUID:
+    citizen = _citizen(ctx)
+    if citizen is None:  # the citizens' rule already let only citizens in
+        raise PermissionDenied("only citizens link accounts")
+    return citizen
+
+
 def build_router() -> APIRouter:
     """chatbot's page routes."""
     router = APIRouter(include_in_schema=False)
@@ -56,6 +71,7 @@ def build_router() -> APIRouter:
                 question,
                 channel=Channel.WEB,
                 user_ref=service.pseudonym(ctx.platform, "web", str(ctx.principal.id or "")),
+                citizen=_citizen(ctx),
             )
         except DomainError as exc:
             error = ctx._(exc.detail) if exc.code != "empty_question" else ctx._("Type a question.")
@@ -81,6 +97,40 @@ def build_router() -> APIRouter:
         answer = service.Answer(doc.question, Outcome.ANSWERED, 1.0, item=doc)
         template = "chatbot/_reply.html" if _is_htmx(ctx) else "chatbot/chat.html"
         return ctx.render(template, answer=answer, error="", asked=doc.question)
+
+    # -- a citizen's own settings: the LINE account link, the home district ---------------
+
+    @router.get("/chat/line/link", response_class=HTMLResponse)
+    def line_link(
+        ctx: CitizenPage,
+        linkToken: Annotated[str, Query(max_length=200)] = "",  # LINE's parameter name
+    ) -> Response:
+        with ctx.read() as session:
+            linked = accounts.is_linked(session, _known(ctx))
+        return ctx.render("chatbot/line_link.html", link_token=linkToken, linked=linked)
+
+    @router.post("/chat/line/link")
+    def line_link_confirm(
+        ctx: CitizenPage, link_token: Annotated[str, Form(max_length=200)] = ""
+    ) -> Response:
+        # LINE's account-link flow, step 3: a nonce for this citizen, then LINE's dialog.
+        if not link_token:
+            raise LinkTokenMissing("open this page from the chatbot's link button")
+        with ctx.write() as uow:
+            nonce = accounts.make_nonce(uow, _known(ctx))
+        return RedirectResponse(accounts.dialog_url(link_token, nonce), status_code=303)
+
+    @router.post("/chat/line/unlink", response_class=HTMLResponse)
+    def line_unlink(ctx: CitizenPage) -> Response:
+        with ctx.write() as uow:
+            accounts.unlink_citizen(uow, _known(ctx))
+        return ctx.render("chatbot/line_link.html", link_token="", linked=False, unlinked=True)
+
+    @router.post("/chat/home", response_class=HTMLResponse)
+    def home(ctx: CitizenPage, district: Annotated[str, Form(max_length=40)] = "") -> Response:
+        with ctx.write() as uow:
+            accounts.set_home_district(uow, _known(ctx), district)
+        return HTMLResponse(ctx._("Your home district is noted."))
 
     # -- staff -----------------------------------------------------------------------------
 

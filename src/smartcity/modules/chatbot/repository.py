@@ -14,7 +14,14 @@ from smartcity.core.auth import Principal
 from smartcity.core.departments import own_department, scoped
 from smartcity.core.repository import as_id, get_or_404, page
 from smartcity.modules.chatbot.errors import ItemNotFound
-from smartcity.modules.chatbot.models import Item, ItemVersion, KbState, QuestionLog, Variant
+from smartcity.modules.chatbot.models import (
+    Item,
+    ItemVersion,
+    KbState,
+    LineLink,
+    QuestionLog,
+    Variant,
+)
 from smartcity.modules.chatbot.values import TriageState
 
 # -- the knowledge base's version ------------------------------------------------------------
@@ -214,3 +221,8 @@ def outcome_counts(session: Session, since: datetime) -> list[Any]:
             .group_by(QuestionLog.department_code, QuestionLog.outcome, QuestionLog.feedback)
         ).all()
     )
+
+
+def line_links_of(session: Session, user_id: uuid.UUID) -> list[LineLink]:
+    """The LINE users bound to a citizen."""
+    return list(session.scalars(select(LineLink).where(LineLink.user_id == user_id)))

@@ -16,7 +16,14 @@ STAFF = roles_rule(
     description="Officers (their own department's items and questions) and administrators.",
 )
 
-ALL_RULES = (STAFF,)
+CITIZEN = roles_rule(
+    "chatbot.citizen",
+    Role.CITIZEN,
+    scope="services",
+    description="Citizens: link their LINE account, set the home district the chatbot uses.",
+)
+
+ALL_RULES = (STAFF, CITIZEN)
 
 QUESTIONS = rates("20 per minute; 300 per day")
 """Questions per asker (web, API): each is a search over the knowledge base."""

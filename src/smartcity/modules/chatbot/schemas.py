@@ -39,6 +39,10 @@ class AskOut(BaseModel):
     question_id: str | None
     links: list[dict[str, str]] = []
     department_name: str = ""
+    intent: str | None = None
+    """The platform need answered from the platform's records (`my_bills`, `air_quality` …)."""
+    needs_citizen: bool = False
+    """A personal need asked by someone not signed in: they are asked to sign in first."""
 
 
 class FeedbackIn(BaseModel):

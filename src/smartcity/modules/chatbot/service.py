@@ -9,24 +9,28 @@ the question is logged in a write of its own.
 
 from __future__ import annotations
 
+import uuid
+
 import smartcity.modules.search.service as search
 from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
 from smartcity.core.time import local_today
-from smartcity.modules.chatbot import engine
+from smartcity.modules.chatbot import engine, platform_answers
 from smartcity.modules.chatbot import text as textmod
 from smartcity.modules.chatbot.answering import (
     Answer,
     Suggestion,
     answerable,
     decide,
+    decide_needs,
     log_question,
     pseudonym,
     record_feedback,
 )
 from smartcity.modules.chatbot.errors import EmptyQuestion
 from smartcity.modules.chatbot.index import IndexHolder, index_of
+from smartcity.modules.chatbot.intents import is_item
 from smartcity.modules.chatbot.knowledge import (
     ImportReport,
     ItemView,
@@ -57,7 +61,7 @@ from smartcity.modules.chatbot.triage import (
     teach,
     triage_queue,
 )
-from smartcity.modules.chatbot.values import Channel, Outcome
+from smartcity.modules.chatbot.values import Channel, Intent, Outcome
 
 __all__ = [
     "Answer",
@@ -66,6 +70,7 @@ __all__ = [
     "DepartmentMetrics",
     "ImportReport",
     "IndexHolder",
+    "Intent",
     "ItemView",
     "MaskReport",
     "Metrics",
@@ -112,8 +117,13 @@ def ask(
     channel: Channel,
     user_ref: str = "",
     log: bool = True,
+    citizen: uuid.UUID | None = None,
 ) -> Answer:
-    """Answer a question with the freshest knowledge base, and log it for the learning loop."""
+    """Answer a question with the freshest knowledge base, and log it for the learning loop.
+
+    `citizen` is the known citizen asking (the signed-in user, a linked LINE user): a platform
+    need about their own records is answered only for them.
+    """
     cleaned = citizen_text(question)
     if not cleaned:
         raise EmptyQuestion("the question is empty")
@@ -123,7 +133,20 @@ def ask(
     vector = (
         search.embed_query(platform, textmod.clean_question(cleaned)) if len(index.dense) else None
     )
-    answer = decide(cleaned, settings_of(platform), index, query_vector=vector)
+    answer = decide_needs(
+        cleaned,
+        settings_of(platform),
+        index,
+        platform_answers.names_in(platform, cleaned),
+        query_vector=vector,
+        vector_of=lambda text: search.embed_query(platform, textmod.clean_question(text)),
+    )
+    if answer.intent is not None:
+        with platform.db.read_session() as session:
+            answer.reply = platform_answers.answer(
+                platform, session, answer.intent, cleaned, citizen=citizen, channel=channel
+            )
+        answer.message = answer.reply.text
     if log:
         with platform.unit_of_work(system_actor("chatbot")) as uow:
             row = log_question(uow, answer, channel=channel, user_ref=user_ref)
@@ -143,7 +166,8 @@ def find_items(platform: Platform, text: str, limit: int = 8) -> list[engine.Doc
         return []
     with platform.db.read_session() as session:
         index = index_of(platform).refresh(session)
-    return [c.doc for c in index.search(cleaned, limit=limit, today=local_today()).candidates]
+    found = index.search(cleaned, limit=limit, today=local_today(), keep=is_item)
+    return [c.doc for c in found.candidates]
 
 
 def answer_item(platform: Platform, reference: str) -> engine.Doc:

@@ -69,3 +69,21 @@ class Channel(StrEnum):
     """The JSON API."""
     CLI = "cli"
     """`smartcity chatbot ask`."""
+
+
+class Intent(StrEnum):
+    """A need the platform answers from its own records rather than from the FAQ."""
+
+    MY_BILLS = "my_bills"
+    """The signed-in citizen's open bills (payments)."""
+    AIR_QUALITY = "air_quality"
+    """The current PM2.5 estimate and band for a district or named place (airquality)."""
+    FREE_PARKING = "free_parking"
+    """Free on-street bays on a named road or in a district (parking)."""
+    OPEN_VOTES = "open_votes"
+    """The votes open now, and whether the citizen may take part (participation)."""
+
+    @property
+    def personal(self) -> bool:
+        """Whether answering needs a known citizen."""
+        return self in (Intent.MY_BILLS, Intent.OPEN_VOTES)

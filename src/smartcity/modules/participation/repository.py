@@ -39,6 +39,12 @@ def list_votes(session: Session, limit: int) -> list[Vote]:
     return list(session.scalars(select(Vote).order_by(Vote.created_at.desc()).limit(limit)))
 
 
+def votes_in_stage(session: Session, stage: str) -> list[Vote]:
+    """Votes at one stage, closing soonest first."""
+    query = select(Vote).where(Vote.stage == stage).order_by(Vote.closes_at, Vote.id)
+    return list(session.scalars(query))
+
+
 def trustees_of(session: Session, vote_id: uuid.UUID) -> list[Trustee]:
     """A vote's trustees in trustees.json's order."""
     return list(

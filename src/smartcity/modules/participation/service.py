@@ -29,6 +29,7 @@ from smartcity.modules.participation.repository import (
 from smartcity.modules.participation.settings import ParticipationSettings
 from smartcity.modules.participation.trustees import register_key, submit_decryption
 from smartcity.modules.participation.voting import (
+    OpenVote,
     Outcome,
     Tallying,
     archive,
@@ -36,12 +37,14 @@ from smartcity.modules.participation.voting import (
     create_vote,
     election_of,
     issue_credential,
+    open_votes_for,
     outcome,
     record_ballot,
     tally,
 )
 
 __all__ = [
+    "OpenVote",
     "Outcome",
     "Tallying",
     "archive",
@@ -56,6 +59,7 @@ __all__ = [
     "issue_credential",
     "list_votes",
     "move",
+    "open_votes_for",
     "outcome",
     "paper_counts_of",
     "paper_total",

@@ -8,6 +8,7 @@ runs before the write that records it.
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -213,12 +214,39 @@ def is_open(vote: Vote) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class OpenVote:
+    """A vote taking ballots now, as other modules see it."""
+
+    vote_id: uuid.UUID
+    title: str
+    closes_at: datetime
+    refusal: str | None
+    """Why this citizen may not vote in it (None: they may)."""
+
+
+def open_votes_for(session: Session, user_id: uuid.UUID) -> list[OpenVote]:
+    """*Public service.* Votes open now, closing soonest first, with whether the citizen may
+    vote in each."""
+    return [
+        OpenVote(
+            vote.id, vote.title, as_utc(vote.closes_at), _refusal_for(session, vote, str(user_id))
+        )
+        for vote in repository.votes_in_stage(session, Stage.VOTING.value)
+        if is_open(vote) and vote.closes_at is not None
+    ]
+
+
 # -- credentials -----------------------------------------------------------------------------
 
 
 def eligibility_refusal(session: Session, vote: Vote, principal: Principal) -> str | None:
     """Why the citizen may not vote, or None when they may."""
-    user = get_user(session, str(principal.id))
+    return _refusal_for(session, vote, str(principal.id))
+
+
+def _refusal_for(session: Session, vote: Vote, user_id: str) -> str | None:
+    user = get_user(session, user_id)
     if not user.active:
         return "the account is not active"
     wanted = vote.eligibility.get("verification_level")

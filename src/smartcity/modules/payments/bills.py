@@ -210,6 +210,42 @@ def bills_of_citizen(session: Session, user_id: uuid.UUID) -> Sequence[Bill]:
 
 
 @dataclass(frozen=True)
+class OpenBill:
+    """A bill the citizen can still pay, as other modules see it (never the ORM row)."""
+
+    bill_id: uuid.UUID
+    item_name: str
+    item_name_en: str
+    description: str
+    amount: int
+    """NTD still owed (the amount less what was paid)."""
+    due_date: date
+    pay_path: str
+    """The portal page where the citizen pays it."""
+    plate: str | None
+    """The plate the bill is addressed to, when it is a vehicle's."""
+
+
+def open_bills_of_citizen(session: Session, user_id: uuid.UUID) -> list[OpenBill]:
+    """*Public service.* The citizen's bills still open, soonest due first."""
+    bills = [b for b in bills_of_citizen(session, user_id) if b.status == BillState.OPEN.value]
+    items = items_of(session, bills)
+    return [
+        OpenBill(
+            bill_id=bill.id,
+            item_name=items[bill.item_code].name if bill.item_code in items else bill.item_code,
+            item_name_en=items[bill.item_code].name_en if bill.item_code in items else "",
+            description=bill.description,
+            amount=bill.amount - bill.paid_amount,
+            due_date=bill.due_date,
+            pay_path=f"/me/payments/bills/{bill.id}",
+            plate=bill.payer_value if bill.payer_kind == "plate" else None,
+        )
+        for bill in sorted(bills, key=lambda b: (b.due_date, str(b.id)))
+    ]
+
+
+@dataclass(frozen=True)
 class LedgerEntry:
     """One bill of a citizen's e-ledger with its payments (oldest first) and their refunds."""
 

@@ -27,6 +27,7 @@ from smartcity.modules.payments import autopay
 from smartcity.modules.payments.bills import (
     PAYER_KINDS,
     LedgerEntry,
+    OpenBill,
     barcode_of,
     bill_item,
     bill_move,
@@ -38,6 +39,7 @@ from smartcity.modules.payments.bills import (
     expire_overdue,
     issue_bill,
     move_bill,
+    open_bills_of_citizen,
     parse_bill_csv,
 )
 from smartcity.modules.payments.codes import parse_reference
@@ -70,6 +72,7 @@ from smartcity.modules.payments.values import ChargeOutcome, ChargeRequest
 __all__ = [
     "PAYER_KINDS",
     "LedgerEntry",
+    "OpenBill",
     "PaymentRequest",
     "autopay_charge_for",
     "barcode_of",
@@ -94,6 +97,7 @@ __all__ = [
     "list_items",
     "money_flow",
     "move_bill",
+    "open_bills_of_citizen",
     "parse_bill_csv",
     "parse_reference",
     "payment_view",
