@@ -4,7 +4,6 @@ the reasons shown to the reviewing officer."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -234,8 +233,3 @@ def rank_departments(challenges: list[Ranked], owner: dict[str, str]) -> list[Ra
                 department, item.score, [f"最相近的需求或場域 closest need or field: {item.id}"]
             )
     return sorted(best.values(), key=lambda r: (-r.score, r.id))
-
-
-def as_uuid(value: str) -> uuid.UUID:
-    """A ranked id back as a UUID."""
-    return uuid.UUID(value)
