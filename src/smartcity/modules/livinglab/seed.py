@@ -78,6 +78,8 @@ STAY = {
 DEMO_PASSWORD = "demo1234"  # noqa: S105  # the demo city's published password
 DEMO_VENDOR = "V-AUDIO"
 """The vendor whose person the demo's vendor account is."""
+DEMO_VENDOR_EMAIL = "vendor@demo.city"
+"""The README's vendor account."""
 LIVE_DEVICES = ("LL-AIRBOX-01", "LL-AIRBOX-02", "LL-AIRBOX-03", "LL-AIRBOX-04")
 
 
@@ -736,7 +738,7 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         uow,
         DEMO_VENDOR,
         name="陳經理（聲紋科技）",
-        email="vendor@demo.city",
+        email=DEMO_VENDOR_EMAIL,
         password=DEMO_PASSWORD,
     )
     _cycle.update({0: 0, 1: 0})
