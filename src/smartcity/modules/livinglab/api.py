@@ -300,7 +300,7 @@ def build_router() -> APIRouter:
     )
     def suggestions(proposal_id: uuid.UUID, ctx: Staff) -> list[Suggestion]:
         with ctx.read() as session:
-            rows = ranking.suggestions(session, caller(ctx, session), proposal_id)
+            rows = ranking.suggestions(session, caller(ctx, session), proposal_id, ctx.platform)
             return [Suggestion(**r) for r in rows]
 
     # -- pilots ------------

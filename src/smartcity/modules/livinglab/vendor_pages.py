@@ -124,7 +124,7 @@ def _proposal_page(
             files=attachments.attachments_of(session, who, proposal.id),
             matches=[
                 m
-                for m in ranking.suggestions(session, who, proposal.id)
+                for m in ranking.suggestions(session, who, proposal.id, ctx.platform)
                 if m["kind"] in ("challenge", "field")
             ],
             challenges=service.list_challenges(session, status=ChallengeStatus.OPEN.value),
