@@ -69,11 +69,12 @@ def test_the_demo_vendor_reads_why_challenges_match_its_proposal(
     draft = page.locator("form[action='/vendor/proposals']")
     if not draft.is_visible():
         page.get_by_text("草擬提案").click()
-    draft.locator("input[name=title]").fill("路口聲響辨識車禍即時通報")
+    # An answer to the demo's open call for street lights that dim with the traffic.
+    draft.locator("input[name=title]").fill("路燈聲響感測節能調光")
     draft.locator("textarea[name=summary]").fill(
-        "在幹道路口裝設麥克風陣列，辨識撞擊與緊急煞車聲。偵測到事故時自動通報交控中心與消防局。"
+        "在路燈加裝聲響感測器，依人車流量自動調整路燈亮度。燈具故障時自動回報維修。"
     )
-    draft.locator("select[name=domain]").select_option("transport")
+    draft.locator("select[name=domain]").select_option("environment")
     draft.get_by_role("button", name="儲存草稿").click()
     page.wait_for_url(re.compile(r"/vendor/proposals/[0-9a-f-]+$"))
     expect(page.get_by_test_id("proposal-status")).to_have_text("草稿")
@@ -82,7 +83,7 @@ def test_the_demo_vendor_reads_why_challenges_match_its_proposal(
     expect(ranked.first).to_be_visible()
     assert ranked.count() >= 2
     best = ranked.first
-    expect(best.locator("a[href^='/livinglab/challenges/']")).to_be_visible()
+    expect(best.locator("a[href^='/livinglab/challenges/']")).to_contain_text("智慧路燈節能調光")
     expect(best).to_contain_text("文字相近")  # the words both texts use
     expect(best).to_contain_text("同領域")  # the challenge is in the proposal's domain
     _fits(page)
