@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+import smartcity.modules.identity.service as identity
 from smartcity.core.http import PageContext
-from smartcity.modules.identity import service as identity
 from smartcity.modules.livinglab.values import (
     BARRIER_STATUS_LABELS,
     CHALLENGE_STATUS_LABELS,
