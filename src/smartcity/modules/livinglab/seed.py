@@ -3,7 +3,8 @@ histories, KPIs (two of them live from simulated sensor-hub devices), bookings, 
 citizens' feedback, evaluations and outcomes; plus two pilots imported from other cities.
 
 Histories are back-dated so that the dashboard's "time in each state" tells a story; the
-texts are in demo_data.py. Everything is deterministic (a fixed random seed).
+texts are in demo_data.py and, for what belongs to the city, its profile's livinglab.toml.
+Everything is deterministic (a fixed random seed).
 """
 
 from __future__ import annotations
@@ -108,9 +109,8 @@ DETECTOR_PILOTS = {
     ),
 }
 """The seed's two kinds of detector pilots (a named pilot's `detectors`): device owner code and
-name, device id stem,
-detectors per field, the event they raise, and (events a day, share confirmed, fastest and
-slowest minutes to acknowledge)."""
+name, device id stem, detectors per field, the event they raise, and (events a day, share
+confirmed, fastest and slowest minutes to acknowledge)."""
 ALERT_KPIS = (
     ("每日偵測事件數", "detections_day", "件/日", None, 1.0, "higher"),
     ("偵測屬實比例", "share_confirmed", "%", 30.0, 60.0, "higher"),
