@@ -83,3 +83,26 @@ def test_the_kaohsiung_demo_stands_inside_kaohsiung(
     assert not outside
     names = " ".join(places)
     assert "左營" in names and "臺北" not in names
+
+
+def test_the_kaohsiung_living_lab_tells_kaohsiung_s_pilots(
+    database_url: str, settings_factory: Callable[..., Settings]
+) -> None:
+    lab = build_platform(
+        settings_factory(database_url, city="kaohsiung", modules=("livinglab",)),
+        KeyRing.ephemeral(),
+    )
+    assert load_demo(lab)
+    with TestClient(create_app(platform=lab)) as client:
+        pilots = client.get("/api/v1/livinglab/pilots").json()
+        fields = client.get("/api/v1/livinglab/fields").json()
+        elsewhere = client.get("/api/v1/livinglab/elsewhere").json()
+    lab.db.dispose()
+    titles = " ".join(p["title"] for p in pilots)
+    # Its own named pilots and fields, the detector pilot the demo vendor runs among them.
+    for named in ("亞洲新灣區", "環狀輕軌", "地下工業管線", "九如路幹道路口聲學事故偵測", "第二期"):
+        assert named in titles, named
+    for taipei in ("松智路", "信義路", "北投", "中興院區", "臺北"):
+        assert taipei not in titles, taipei
+    assert fields and all(f["address"].startswith("高雄市") for f in fields)
+    assert {e["origin"] for e in elsewhere} == {"臺南市 Tainan (demo)", "屏東縣 Pingtung (demo)"}

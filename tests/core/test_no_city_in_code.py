@@ -24,7 +24,6 @@ EXCEPTIONS = {
     "modules/chatbot/departments.py": "maps the department names of Taipei's open FAQ data set",
     "modules/chatbot/importer.py": "reads Taipei's open FAQ data set, a format named after it",
     "modules/chatbot/cli.py": "offers that format by its name, taipei-faq-xml",
-    "modules/livinglab/demo_data.py": "the demo living lab retells Taipei's pilots, not yet data",
     "modules/payments/reconciliation/settlement_files.py": (
         "its vectorised day split is fixed at UTC+08:00"
     ),

@@ -10,7 +10,7 @@ all. What counts as untranslated or raw (`_problems_in_text`):
 - a whole text that is a snake_case code (`under_review`) or a department's, provider's,
   device owner's or vendor's code (`DOF`, `LINEPAY`, `V-AUDIO`);
 - a list of channel codes (`bank, card, wallet`).
-Screenshots of each role's landing pages go to test-artifacts/screenshots/.
+Screenshots of each role's home and main pages go to test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
 
 from smartcity.modules.identity import seed as identity_seed
+from smartcity.modules.livinglab import seed as livinglab_seed
 from tests.support.browser import NewPage, Portal, Shot
 
 pytestmark = pytest.mark.browser
@@ -46,36 +47,39 @@ class Role:
     name: str
     login: str | None
     landings: tuple[str, ...]
-    """Pages the role starts from (and whose screenshots are kept), after the home page."""
+    """The role's main pages: the crawl starts from them after the home page, and keeps their
+    screenshots and the home page's."""
 
 
 ROLES = (
     Role("anonymous", None, ("/", "/transparency")),
-    Role("citizen", identity_seed.DEMO_CITIZEN_ID, ("/me", "/me/payments", "/me/record")),
-    Role("officer", "officer.dof@demo.city", ("/staff", "/staff/payments")),
-    Role("admin", identity_seed.DEMO_ADMIN_EMAIL, ("/staff", "/staff/audit")),
+    Role(
+        "citizen",
+        identity_seed.DEMO_CITIZEN_ID,
+        ("/me", "/me/payments", "/me/record", "/me/bindings", "/livinglab"),
+    ),
+    Role(
+        "officer",
+        "officer.dof@demo.city",
+        ("/staff", "/staff/payments", "/staff/livinglab", "/staff/bindings", "/staff/airquality"),
+    ),
+    Role(
+        "admin",
+        identity_seed.DEMO_ADMIN_EMAIL,
+        ("/staff", "/staff/audit", "/staff/livinglab", "/staff/invitations"),
+    ),
+    Role("vendor", livinglab_seed.DEMO_VENDOR_EMAIL, ("/vendor", "/livinglab/challenges")),
 )
 
 # Pages of other parts of the platform whose findings are theirs to fix, by path prefix and
 # kind of finding; every entry names who owns it. A finding not listed here fails the test.
 STAFF_TASKS = "staff-tasks: the officers' and vendors' pages of payments and livinglab"
-LIVING_DEMO = "living-demo: the air-quality maps and device pages"
 ELSEWHERE: dict[tuple[str, str], str] = {
-    ("/livinglab", "raw code"): STAFF_TASKS,
-    ("/livinglab", "raw state"): STAFF_TASKS,
-    ("/livinglab", "untranslated"): STAFF_TASKS,
-    ("/staff/livinglab", "raw code"): STAFF_TASKS,
-    ("/staff/livinglab", "raw state"): STAFF_TASKS,
-    ("/staff/livinglab", "untranslated"): STAFF_TASKS,
     ("/staff/payments", "raw code"): STAFF_TASKS,
     ("/staff/payments", "raw state"): STAFF_TASKS,
     ("/staff/payments", "untranslated"): STAFF_TASKS,
     ("/staff/payments", "channel codes"): STAFF_TASKS,
     ("/staff/payments", "event name"): STAFF_TASKS,
-    ("/airquality", "raw state"): LIVING_DEMO,
-    ("/airquality", "untranslated"): LIVING_DEMO,
-    ("/staff/airquality", "raw state"): LIVING_DEMO,
-    ("/staff/airquality", "raw code"): LIVING_DEMO,
 }
 
 
@@ -189,7 +193,7 @@ def _sign_in(page: Page, login: str) -> None:
     page.locator("#login").fill(login)
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name="登入", exact=True).click()
-    page.wait_for_url(re.compile(r"/(me|staff)$"))
+    page.wait_for_url(re.compile(r"/(me|staff|vendor)$"))
 
 
 def _links(page: Page, origin: str) -> list[str]:
@@ -243,7 +247,7 @@ def test_every_reachable_page_fits_a_phone_in_chinese(
             continue
         expect(page.locator("html")).to_have_attribute("lang", "zh-Hant-TW")
         _check(page, path, findings)
-        if path in role.landings:
+        if path in ("/", *role.landings):
             shot(page, re.sub(r"[^a-z0-9]+", "-", path).strip("-") or "home")
         queue.extend(link for link in _links(page, portal.url) if link not in seen)
     assert len(findings.visited) >= len(role.landings)

@@ -43,6 +43,10 @@ def build_router() -> APIRouter:
             if cards
             for card in cards(ctx.principal if staff else CITIZEN_VIEW)
         ]
+        if ctx.principal.role == Role.VENDOR:
+            # A vendor's people sign in for their organisation, not as citizens: a citizen's
+            # own pages (/me/…) are not theirs, the public services are.
+            services = [(name, card) for name, card in services if not card.href.startswith("/me/")]
         return ctx.render("web/home.html", services=services)
 
     @router.post("/lang", response_class=HTMLResponse)

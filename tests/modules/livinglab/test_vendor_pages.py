@@ -6,12 +6,14 @@ import re
 
 from fastapi.testclient import TestClient
 
-from smartcity.core.auth import system_actor
+from smartcity.core.auth import Role, system_actor
 from smartcity.core.http import SESSION_COOKIE
+from smartcity.core.jobs.worker import Worker
 from smartcity.core.platform import Platform
 from smartcity.modules.identity import repository as identity_repo
 from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import OrganisationKind
+from tests.conftest import Actors, bearer
 from tests.support.portal import sign_in_staff
 
 VENDOR = "V-SENSE"
@@ -105,7 +107,7 @@ def test_a_vendor_drafts_attaches_and_submits_a_proposal(
     assert drafted.status_code == 303
     page_path = drafted.headers["location"]
     proposal_id = page_path.rsplit("/", 1)[1]
-    assert "適合此提案的出題與場域" in client.get(page_path).text
+    assert "與本提案相符的徵案" in client.get(page_path).text
 
     markup = client.post(
         f"{page_path}/attachments",
@@ -142,3 +144,49 @@ def test_a_vendor_drafts_attaches_and_submits_a_proposal(
     assert client.get(file_url).content == b"%PDF-1.4 plan"
     # Officers have no vendor workspace.
     assert client.get("/vendor").status_code == 403
+
+
+def test_a_vendor_sees_challenges_ranked_for_its_proposal_with_the_sentences_that_met(
+    platform: Platform, client: TestClient, actors: Actors
+) -> None:
+    code = _invite(platform, client)
+    client.post(f"/join/{code}", data={"password": "a long enough secret"})
+    officer = bearer(actors.token(Role.OFFICER, "DOT"))
+    parking = client.post(
+        "/api/v1/livinglab/challenges",
+        json={
+            "title": "路邊停車格即時空位偵測",
+            "description": "路邊停車格需要即時空位資訊，減少駕駛繞行找車位。",
+            "domain": "transport",
+        },
+        headers=officer,
+    ).json()["id"]
+    client.post(
+        "/api/v1/livinglab/challenges",
+        json={
+            "title": "垃圾車即時位置",
+            "description": "市民想知道垃圾車何時抵達，不必在路邊久候。",
+            "domain": "environment",
+        },
+        headers=officer,
+    )
+    csrf = _sign_in_as(platform, client, EMAIL)
+    drafted = client.post(
+        "/vendor/proposals",
+        data={
+            "csrf_token": csrf,
+            "title": "路口影像辨識找空車格",
+            "summary": "在電桿上裝攝影機，以影像辨識判斷哪一格有車。駕駛用手機就知道哪裡能停。",
+            "domain": "transport",
+        },
+        follow_redirects=False,
+    )
+    Worker(platform).run_ready()  # the sentences are embedded after the commit
+    page = client.get(drafted.headers["location"]).text
+    ranked = page.split('data-testid="challenge-matches"')[1].split("</ol>")[0]
+    titles = re.findall(r'href="/livinglab/challenges/([0-9a-f-]+)"', ranked)
+    assert titles[0] == parking and len(titles) == 2
+    best = ranked.split('<a href="/livinglab/challenges/')[1]  # up to the second match
+    assert "文字相近" in best and "同領域" in best
+    # The pair of sentences that met best, the challenge's first.
+    assert re.search(r"語意相近[^<]*「[^」]+」↔「[^」]+」", best)

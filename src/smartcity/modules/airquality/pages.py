@@ -16,6 +16,7 @@ from smartcity.core.auth import PUBLIC
 from smartcity.core.city import CityProfile
 from smartcity.core.errors import InvalidInput
 from smartcity.core.http import PageContext, page_access
+from smartcity.core.i18n import N_
 from smartcity.core.time import format_local, isoformat_z, local_today, utcnow
 from smartcity.modules.airquality import aqi, history, rules, service
 from smartcity.modules.airquality.api import DEVICE_ID, settings_of
@@ -27,6 +28,24 @@ Staff = Annotated[PageContext, Depends(page_access(rules.OPERATE))]
 SCALE = 3
 """SVG pixels per grid cell of the default map."""
 OUTLINES = "airquality.district_outlines"
+FLAG_LABELS = {
+    "out_of_range": N_("Out of range"),
+    "humidity_saturated": N_("Humidity saturated"),
+    "stuck": N_("Stuck at one value"),
+    "spike": N_("Spike"),
+    "spatial_high": N_("Higher than its neighbours"),
+    "spatial_low": N_("Lower than its neighbours"),
+    "local_emission": N_("Local emission"),
+    "indoor": N_("Indoor"),
+    "malfunction": N_("Malfunctioning"),
+}
+"""Each quality flag's name on pages (quality.FLAG_NAMES are the API's)."""
+JOB_LABELS = {
+    "quality": N_("Quality pass"),
+    "calibration": N_("Calibration"),
+    "plumes": N_("Plume tracking and alerts"),
+}
+"""The staff console's jobs by name."""
 
 
 def _xy(spec: GridSpec, lat: float, lon: float) -> tuple[float, float]:
@@ -185,9 +204,15 @@ def build_router() -> APIRouter:
             empty=ctx._("No readings in this period."),
         )
         last = readings[-1][0] if readings else None
+        recent = [
+            {**f, "time": format_local(datetime.fromisoformat(f["time"]))}
+            for f in health["recent_flags"]
+        ]
         return ctx.render(
             "airquality/device.html",
             health=health,
+            recent_flags=recent,
+            flag_labels={name: ctx._(label) for name, label in FLAG_LABELS.items()},
             chart=chart,
             span=span,
             last=last,
@@ -207,9 +232,9 @@ def build_router() -> APIRouter:
             rows=suspect[:100],
             ranked=len(rows),
             quiet=len(rows) - len(suspect),
-            alerts=alerts,
+            alerts=[_shown_alert(a, ctx.locale) for a in alerts],
             today=local_today().isoformat(),
-            done=done if done in ("quality", "calibration", "plumes") else "",
+            done=ctx._(JOB_LABELS[done]) if done in JOB_LABELS else "",
         )
 
     @router.post("/staff/airquality/run", response_class=HTMLResponse)
@@ -218,7 +243,7 @@ def build_router() -> APIRouter:
         kind: Annotated[str, Form(max_length=20)] = "",
         day: Annotated[str, Form(max_length=10)] = "",
     ) -> Response:
-        if kind not in ("quality", "calibration", "plumes"):
+        if kind not in JOB_LABELS:
             raise InvalidInput("choose quality, calibration or plumes", code="invalid_kind")
         parsed = service.parse_day(day)
         settings = settings_of(ctx.platform)

@@ -48,6 +48,7 @@ from smartcity.modules.livinglab.schemas import (
     Match,
     MeasurementIn,
     MeasurementOut,
+    MilestoneDoneIn,
     MilestoneIn,
     MilestoneOut,
     PilotIn,
@@ -299,7 +300,7 @@ def build_router() -> APIRouter:
     )
     def suggestions(proposal_id: uuid.UUID, ctx: Staff) -> list[Suggestion]:
         with ctx.read() as session:
-            rows = ranking.suggestions(session, caller(ctx, session), proposal_id)
+            rows = ranking.suggestions(session, caller(ctx, session), proposal_id, ctx.platform)
             return [Suggestion(**r) for r in rows]
 
     # -- pilots ------------
@@ -391,6 +392,25 @@ def build_router() -> APIRouter:
         with ctx.write() as uow:
             row = service.add_milestone(
                 uow, caller(ctx, uow.session), pilot_id, **body.model_dump()
+            )
+            return MilestoneOut.model_validate(row)
+
+    @router.post(
+        "/pilots/{pilot_id}/milestones/{milestone_id}/done",
+        response_model=MilestoneOut,
+        summary="Mark a milestone done",
+    )
+    def complete_milestone(
+        pilot_id: uuid.UUID, milestone_id: uuid.UUID, body: MilestoneDoneIn, ctx: Participant
+    ) -> MilestoneOut:
+        with ctx.write() as uow:
+            row = service.complete_milestone(
+                uow,
+                caller(ctx, uow.session),
+                pilot_id,
+                milestone_id,
+                done_on=body.done_on,
+                note=body.note,
             )
             return MilestoneOut.model_validate(row)
 

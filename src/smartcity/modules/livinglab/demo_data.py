@@ -1,12 +1,19 @@
-"""Texts of the demo living lab, written for this demo (fictional vendors, real place names).
+"""Texts of the demo living lab, written for this demo.
 
-`NAMED` are the pilots the issue cites from Taipei's history; `IDEAS` per domain are the
-templates from which the seed generates the rest, one pilot per idea and site.
+`VENDORS` (fictional) and `IDEAS` per domain, the templates from which the seed generates most
+pilots (one per idea and site), are the same in every city. What belongs to a city — its test
+fields, the pilots it is known for, the barriers its pilots met, pilots of its neighbours — is
+data in the city profile's `livinglab.toml`, read by `city_texts`.
 """
 
-# ruff: noqa: E501  # rows of demo text read better one record to a line
-
 from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smartcity.core.city import DEFAULT_CITY, profile_directory
 
 # Extra fictional vendors (code, name, English name).
 VENDORS = [
@@ -21,474 +28,6 @@ VENDORS = [
     ("V-AUDIO", "聲紋科技（虛構）", "SoundPrint Tech (fictional)"),
     ("V-CARE", "銀光照護（虛構）", "SilverLight Care (fictional)"),
     ("V-MAKER", "城市自造者社群（虛構）", "City Makers Community (fictional)"),
-]
-
-# Fields: (key, name, kind, department, address, lat, lon, capacity, domains)
-FIELDS = [
-    (
-        "es-xinyi",
-        "信義國小",
-        "school",
-        "DOE",
-        "臺北市信義區松勤街 60 號",
-        25.0318,
-        121.5637,
-        2,
-        ["education", "environment"],
-    ),
-    (
-        "es-daan",
-        "大安國小",
-        "school",
-        "DOE",
-        "臺北市大安區仁愛路四段 2 號",
-        25.0378,
-        121.5447,
-        2,
-        ["education", "environment"],
-    ),
-    (
-        "es-zhongshan",
-        "中山國小",
-        "school",
-        "DOE",
-        "臺北市中山區中山北路二段 16 巷 1 號",
-        25.0577,
-        121.5216,
-        2,
-        ["education", "security"],
-    ),
-    (
-        "es-beitou",
-        "北投國小",
-        "school",
-        "DOE",
-        "臺北市北投區大同街 1 號",
-        25.1335,
-        121.5005,
-        2,
-        ["education", "security"],
-    ),
-    (
-        "es-wanhua",
-        "萬華國小",
-        "school",
-        "DOE",
-        "臺北市萬華區西藏路 201 號",
-        25.0294,
-        121.4986,
-        2,
-        ["education", "environment"],
-    ),
-    (
-        "es-neihu",
-        "內湖國小",
-        "school",
-        "DOE",
-        "臺北市內湖區內湖路二段 41 號",
-        25.0830,
-        121.5885,
-        2,
-        ["education"],
-    ),
-    (
-        "tch-zhongxing",
-        "聯合醫院中興院區",
-        "hospital",
-        "TCH",
-        "臺北市大同區鄭州路 145 號",
-        25.0506,
-        121.5097,
-        1,
-        ["health"],
-    ),
-    (
-        "tch-renai",
-        "聯合醫院仁愛院區",
-        "hospital",
-        "TCH",
-        "臺北市大安區仁愛路四段 10 號",
-        25.0375,
-        121.5455,
-        1,
-        ["health"],
-    ),
-    (
-        "tch-heping",
-        "聯合醫院和平婦幼院區",
-        "hospital",
-        "TCH",
-        "臺北市中正區中華路二段 33 號",
-        25.0353,
-        121.5070,
-        1,
-        ["health"],
-    ),
-    (
-        "tch-yangming",
-        "聯合醫院陽明院區",
-        "hospital",
-        "TCH",
-        "臺北市士林區雨聲街 105 號",
-        25.1055,
-        121.5316,
-        1,
-        ["health"],
-    ),
-    (
-        "tch-zhongxiao",
-        "聯合醫院忠孝院區",
-        "hospital",
-        "TCH",
-        "臺北市南港區同德路 87 號",
-        25.0466,
-        121.5863,
-        1,
-        ["health"],
-    ),
-    (
-        "tch-songde",
-        "聯合醫院松德院區",
-        "hospital",
-        "TCH",
-        "臺北市信義區松德路 309 號",
-        25.0297,
-        121.5792,
-        1,
-        ["health"],
-    ),
-    (
-        "tch-kunming",
-        "聯合醫院昆明院區",
-        "hospital",
-        "TCH",
-        "臺北市萬華區昆明街 100 號",
-        25.0447,
-        121.5040,
-        1,
-        ["health"],
-    ),
-    (
-        "rd-songzhi",
-        "松智路路段",
-        "road",
-        "PMO",
-        "臺北市信義區松智路",
-        25.0365,
-        121.5680,
-        2,
-        ["transport"],
-    ),
-    (
-        "rd-minsheng",
-        "民生東路路段",
-        "road",
-        "PMO",
-        "臺北市松山區民生東路四段",
-        25.0583,
-        121.5550,
-        2,
-        ["transport"],
-    ),
-    (
-        "rd-xinyi-bus",
-        "信義路公車專用道",
-        "road",
-        "DOT",
-        "臺北市信義路四至五段",
-        25.0330,
-        121.5600,
-        1,
-        ["transport"],
-    ),
-    (
-        "rd-science-park",
-        "北投士林科技園區道路",
-        "road",
-        "DOT",
-        "臺北市北投區洲美街",
-        25.0990,
-        121.5050,
-        1,
-        ["transport"],
-    ),
-    (
-        "rd-keelung",
-        "基隆路幹道路口",
-        "road",
-        "DOT",
-        "臺北市基隆路二段",
-        25.0270,
-        121.5530,
-        2,
-        ["transport", "security"],
-    ),
-    (
-        "rd-civic",
-        "市民大道高架下路段",
-        "road",
-        "DOT",
-        "臺北市市民大道三段",
-        25.0450,
-        121.5380,
-        2,
-        ["transport"],
-    ),
-    (
-        "pk-daan",
-        "大安森林公園",
-        "park",
-        "PSLO",
-        "臺北市大安區新生南路二段 1 號",
-        25.0300,
-        121.5358,
-        3,
-        ["environment", "security"],
-    ),
-    (
-        "pk-riverside",
-        "大佳河濱公園",
-        "park",
-        "PSLO",
-        "臺北市中山區濱江街",
-        25.0720,
-        121.5340,
-        3,
-        ["environment"],
-    ),
-    (
-        "pk-rongxing",
-        "榮星花園公園",
-        "park",
-        "PSLO",
-        "臺北市中山區民權東路三段 1 號",
-        25.0630,
-        121.5410,
-        2,
-        ["environment"],
-    ),
-    (
-        "mk-nanmen",
-        "南門市場（臨時）",
-        "market",
-        "MAO",
-        "臺北市中正區羅斯福路一段 8 號",
-        25.0350,
-        121.5140,
-        2,
-        ["economy"],
-    ),
-    (
-        "mk-dongmen",
-        "東門市場",
-        "market",
-        "MAO",
-        "臺北市中正區信義路二段 79 號",
-        25.0340,
-        121.5290,
-        2,
-        ["economy"],
-    ),
-    (
-        "mk-shuangyuan",
-        "雙園市場",
-        "market",
-        "MAO",
-        "臺北市萬華區西園路二段",
-        25.0310,
-        121.4930,
-        2,
-        ["economy"],
-    ),
-    (
-        "bd-cityhall",
-        "臺北市政府大樓",
-        "building",
-        "DOIT",
-        "臺北市信義區市府路 1 號",
-        25.0375,
-        121.5637,
-        3,
-        ["government", "building"],
-    ),
-    (
-        "bd-housing",
-        "興隆公共住宅",
-        "building",
-        "DUD",
-        "臺北市文山區興隆路二段",
-        24.9990,
-        121.5530,
-        2,
-        ["building", "health"],
-    ),
-    (
-        "bd-district",
-        "信義區戶政事務所",
-        "building",
-        "DCA",
-        "臺北市信義區市府路 1 號 2 樓",
-        25.0371,
-        121.5640,
-        1,
-        ["government"],
-    ),
-    (
-        "bd-slope",
-        "北投中和街坡地社區",
-        "other",
-        "PWD",
-        "臺北市北投區中和街",
-        25.1400,
-        121.5000,
-        1,
-        ["security"],
-    ),
-]
-
-# The pilots the issue names: (title, summary, domain, track, department, vendor, field keys,
-# final state, start year, KPIs [(name, unit, baseline, target, direction, live)])
-NAMED = [
-    (
-        "空氣盒子：每所公立國小都有 PM2.5 即時監測",
-        "在全市公立國小設置空氣盒子，師生與家長即時看到校園 PM2.5，依數值調整戶外活動；資料開放給研究社群。",
-        "education",
-        "bottom_up",
-        "DOE",
-        "V-NTU-LAB",
-        ["es-xinyi", "es-daan", "es-wanhua"],
-        "adopted",
-        2017,
-        [
-            ("裝置上線率", "%", 70, 95, "higher", False),
-            ("校園 PM2.5 中位數", "µg/m³", 24, 15, "lower", False),
-        ],
-    ),
-    (
-        "空氣盒子第二期：校園周邊空品與上線率即時監看",
-        "延續校園空氣盒子，新增校園周邊測點，成效指標直接由感測資料中心計算：裝置上線率與 PM2.5 中位數。",
-        "environment",
-        "challenge",
-        "DEP",
-        "V-SENSE",
-        ["es-zhongshan", "es-beitou"],
-        "running",
-        2026,
-        [
-            ("裝置上線率", "%", 90, 95, "higher", True),
-            ("校園 PM2.5 中位數", "µg/m³", 20, 15, "lower", True),
-        ],
-    ),
-    (
-        "智慧病房：聯合醫院七院區生理監測與護理站看板",
-        "在臺北市立聯合醫院七個院區的示範病房導入無線生理量測與護理站電子看板，減少手抄與延遲通報。",
-        "health",
-        "challenge",
-        "TCH",
-        "V-HEALTH",
-        [
-            "tch-zhongxing",
-            "tch-renai",
-            "tch-heping",
-            "tch-yangming",
-            "tch-zhongxiao",
-            "tch-songde",
-            "tch-kunming",
-        ],
-        "procured",
-        2018,
-        [
-            ("護理紀錄時間減少", "%", 0, 30, "higher", False),
-            ("異常通報延遲中位數", "分鐘", 12, 3, "lower", False),
-        ],
-    ),
-    (
-        "松智路、民生東路路邊停車感測（LoRa 與 WiFi）",
-        "在松智路與民生東路路邊停車格埋設地磁感測器，分別以 LoRa 與 WiFi 回傳，即時提供空位並自動開單。",
-        "transport",
-        "bottom_up",
-        "PMO",
-        "V-LORA",
-        ["rd-songzhi", "rd-minsheng"],
-        "adopted",
-        2017,
-        [
-            ("空位偵測準確率", "%", 85, 95, "higher", False),
-            ("感測器上線率", "%", 80, 95, "higher", False),
-        ],
-    ),
-    (
-        "信義路公車專用道夜間自駕小巴",
-        "以自動駕駛電動小巴在信義路公車專用道夜間測試載客，搭配號誌資訊與安全駕駛員，驗證車道與法規條件。",
-        "transport",
-        "bottom_up",
-        "DOT",
-        "V-MOBILITY",
-        ["rd-xinyi-bus"],
-        "closed",
-        2019,
-        [
-            ("人工接管次數（每百公里）", "次", 12, 2, "lower", False),
-            ("準點率", "%", 0, 90, "higher", False),
-        ],
-    ),
-    (
-        "北投士林科技園區自駕車與 DSRC 車聯網測試",
-        "在北投士林科技園區封閉與半開放道路測試自駕巴士，路口設置 DSRC 路側單元交換號誌與行人資訊。",
-        "transport",
-        "challenge",
-        "DOT",
-        "V-MOBILITY",
-        ["rd-science-park"],
-        "extended",
-        2020,
-        [
-            ("DSRC 訊息成功率", "%", 80, 98, "higher", False),
-            ("人工接管次數（每百公里）", "次", 8, 2, "lower", False),
-        ],
-    ),
-    (
-        "AI 校園電子圍籬（兩所國小）",
-        "在兩所國小以攝影機劃設虛擬圍籬，放學後有人翻牆或陌生人滯留時通知警衛與學務處，影像不外流。",
-        "education",
-        "challenge",
-        "DOE",
-        "V-CAMPUS",
-        ["es-zhongshan", "es-beitou"],
-        "evaluating",
-        2025,
-        [("誤報率", "%", 30, 5, "lower", False), ("越界偵測率", "%", 60, 95, "higher", False)],
-    ),
-    (
-        "幹道路口聲學事故偵測",
-        "在基隆路等幹道路口設置麥克風陣列，辨識撞擊與緊急煞車聲，自動通報交控中心與消防局。",
-        "security",
-        "bottom_up",
-        "DOT",
-        "V-AUDIO",
-        ["rd-keelung"],
-        "running",
-        2025,
-        [
-            ("事故偵測率", "%", 0, 90, "higher", False),
-            ("通報時間中位數", "秒", 180, 30, "lower", False),
-        ],
-    ),
-    (
-        "區塊鏈數位市民卡",
-        "以分散式帳本發行可驗證的數位市民卡，市民在圖書館與運動中心出示手機即可驗證身分，自主選擇揭露個資。",
-        "government",
-        "bottom_up",
-        "DOIT",
-        "V-CHAIN",
-        ["bd-cityhall"],
-        "closed",
-        2018,
-        [
-            ("驗證成功率", "%", 0, 99, "higher", False),
-            ("使用人次（每月）", "人次", 0, 5000, "higher", False),
-        ],
-    ),
 ]
 
 # Per domain: (title stem, summary, host department, field kind, vendor, KPI)
@@ -799,152 +338,116 @@ IDEAS: dict[str, list[tuple[str, str, str, str, str, tuple[str, str, float, floa
     ],
 }
 
-# Sites to vary the generated pilots (field keys, by kind).
-SITES_BY_KIND = {
-    "school": ["es-xinyi", "es-daan", "es-zhongshan", "es-beitou", "es-wanhua", "es-neihu"],
-    "hospital": ["tch-zhongxing", "tch-renai", "tch-heping", "tch-yangming", "tch-zhongxiao"],
-    "road": ["rd-songzhi", "rd-minsheng", "rd-keelung", "rd-civic", "rd-science-park"],
-    "park": ["pk-daan", "pk-riverside", "pk-rongxing"],
-    "market": ["mk-nanmen", "mk-dongmen", "mk-shuangyuan"],
-    "building": ["bd-cityhall", "bd-housing", "bd-district"],
-    "other": ["bd-slope", "bd-housing"],
-}
 
-# Barriers: (law, article, what blocks, workaround, amendment, status, domain)
-BARRIERS = [
-    (
-        "道路交通管理處罰條例",
-        "第 21 條",
-        "自動駕駛車輛無合格駕駛人在車上，無法在一般道路載客。",
-        "車上配置安全駕駛員並限公車專用道夜間時段。",
-        "依無人載具科技創新實驗條例申請沙盒，並建議增訂自駕車輛專章。",
-        "under_review",
-        "transport",
-    ),
-    (
-        "無人載具科技創新實驗條例",
-        "第 5 條",
-        "實驗期間與範圍受限，跨區營運需重新申請。",
-        "分段申請實驗路線。",
-        "放寬實驗延長次數與範圍變更程序。",
-        "proposed",
-        "transport",
-    ),
-    (
-        "電信管理法",
-        "第 58 條",
-        "LoRa 使用之免執照頻段功率限制使地下停車感測訊號不足。",
-        "加設閘道器。",
-        "檢討低功率物聯網頻段功率上限。",
-        "identified",
-        "transport",
-    ),
-    (
-        "個人資料保護法",
-        "第 19 條",
-        "校園與病房影像辨識涉及特種個資蒐集，需明確告知同意。",
-        "影像於邊緣裝置處理，只傳事件不傳影像。",
-        "訂定公部門 AI 影像處理作業要點。",
-        "amended",
-        "education",
-    ),
-    (
-        "醫療法",
-        "第 67 條",
-        "病歷電子化與生理資料自動寫入需符合電子病歷製作規範。",
-        "先以護理紀錄輔助，不取代正式病歷。",
-        "增列生理監測設備自動上傳之認證程序。",
-        "amended",
-        "health",
-    ),
-    (
-        "政府採購法",
-        "第 22 條",
-        "實證成功後無法直接議價續用，須重新公開招標。",
-        "以創新採購方式辦理。",
-        "建立實證後創新採購的限制性招標條件。",
-        "under_review",
-        "government",
-    ),
-    (
-        "電子簽章法",
-        "第 9 條",
-        "部分公文類別仍要求親筆簽名或印鑑。",
-        "內部簽核電子化，對外文件維持紙本。",
-        "擴大得以電子簽章替代之文件範圍。",
-        "amended",
-        "government",
-    ),
-    (
-        "臺北市市場管理自治條例",
-        "第 12 條",
-        "攤位收款方式與手續費分擔未規範，攤商疑慮。",
-        "由市場處與支付業者協商優惠費率。",
-        "增訂行動支付推廣與費率補助條款。",
-        "proposed",
-        "economy",
-    ),
-    (
-        "建築法",
-        "第 77 條",
-        "外牆檢查須由專業技師目視，無人機影像不被認可為正式檢查。",
-        "無人機影像作為初篩。",
-        "認可無人機影像作為定期檢查輔助證明。",
-        "under_review",
-        "building",
-    ),
-    (
-        "民用航空法",
-        "第 99-13 條",
-        "無人機在人口密集區飛行需專案申請。",
-        "選擇非上下班時段並申請許可。",
-        "建立市府巡檢用無人機常態許可。",
-        "declined",
-        "building",
-    ),
-    (
-        "臺北市公園管理自治條例",
-        "第 13 條",
-        "公園內設置感測設備與線路需個案申請。",
-        "使用太陽能與無線回傳。",
-        "訂定公園智慧設備設置標準。",
-        "amended",
-        "environment",
-    ),
-    (
-        "噪音管制法",
-        "第 9 條",
-        "連續監測數據不能作為開罰依據。",
-        "監測數據用於預警與協調。",
-        "檢討自動監測數據之舉證效力。",
-        "identified",
-        "environment",
-    ),
-    (
-        "災害防救法",
-        "第 24 條",
-        "邊坡預警無法作為強制撤離依據，須由區長指示。",
-        "預警同步通知區公所。",
-        "將監測門檻納入撤離標準作業程序。",
-        "proposed",
-        "security",
-    ),
-    (
-        "消防法",
-        "第 6 條",
-        "聯網住宅警報器未列入合格住警器認可。",
-        "與既有住警器並裝。",
-        "增列聯網型住警器認可基準。",
-        "amended",
-        "security",
-    ),
-    (
-        "長期照顧服務法",
-        "第 9 條",
-        "遠距復健未列入長照給付項目。",
-        "由計畫經費支應。",
-        "將遠距復健納入給付碼別。",
-        "under_review",
-        "health",
-    ),
-]
+@dataclass(frozen=True)
+class Kpi:
+    """A KPI a named pilot declares; a live one is computed from the sensor hub."""
+
+    name: str
+    unit: str
+    baseline: float
+    target: float
+    direction: str
+    live: bool = False
+
+
+@dataclass(frozen=True)
+class NamedPilot:
+    """A pilot the city is known for, retold by the demo."""
+
+    title: str
+    summary: str
+    domain: str
+    track: str
+    department: str
+    vendor: str
+    fields: list[str]
+    final: str
+    year: int
+    kpis: list[Kpi]
+    detectors: str | None = None
+    """`acoustic` or `efence`: the pilot's detectors raise alerts (seed.DETECTOR_PILOTS)."""
+
+
+@dataclass(frozen=True)
+class DemoField:
+    """A test field: where pilots run."""
+
+    key: str
+    name: str
+    kind: str
+    department: str
+    address: str
+    point: tuple[float, float]
+    capacity: int
+    domains: list[str]
+
+
+@dataclass(frozen=True)
+class DemoBarrier:
+    """A law or rule a pilot found in the way."""
+
+    law: str
+    article: str
+    blocks: str
+    workaround: str
+    amendment: str
+    status: str
+    domain: str
+
+
+@dataclass(frozen=True)
+class PilotElsewhere:
+    """A pilot of another (simulated) city, imported as a signed record."""
+
+    city: str
+    title: str
+    domain: str
+    state: str
+    vendor: str
+
+
+@dataclass(frozen=True)
+class CityTexts:
+    """The city's part of the demo living lab (`livinglab.toml` in its profile)."""
+
+    contact_phone: str
+    fields: list[DemoField]
+    sites: dict[str, list[str]]
+    """Field keys by kind: where the generated pilots of each kind run, in turn."""
+    named: list[NamedPilot]
+    barriers: list[DemoBarrier]
+    elsewhere: list[PilotElsewhere]
+
+
+TEXTS_FILE = "livinglab.toml"
+
+
+def city_texts(city: str) -> CityTexts:
+    """The living-lab texts of the city SMARTCITY_CITY names (the default city's for a profile
+    that brings none)."""
+    path = profile_directory(city) / TEXTS_FILE
+    if not path.exists():
+        path = profile_directory(DEFAULT_CITY) / TEXTS_FILE
+    return parse_texts(path)
+
+
+def parse_texts(path: Path) -> CityTexts:
+    """Read a `livinglab.toml`; a missing or malformed entry is a ValueError naming the file."""
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        return CityTexts(
+            contact_phone=str(data["contact_phone"]),
+            fields=[
+                DemoField(**{**f, "point": (float(f["point"][0]), float(f["point"][1]))})
+                for f in data["fields"]
+            ],
+            sites={kind: list(keys) for kind, keys in data["sites"].items()},
+            named=[
+                NamedPilot(**{**n, "kpis": [Kpi(**k) for k in n["kpis"]]}) for n in data["named"]
+            ],
+            barriers=[DemoBarrier(**b) for b in data.get("barriers", [])],
+            elsewhere=[PilotElsewhere(**e) for e in data.get("elsewhere", [])],
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, IndexError) as error:
+        raise ValueError(f"{path}: not a living lab's demo texts ({error!r})") from error

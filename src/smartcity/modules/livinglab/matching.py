@@ -4,7 +4,6 @@ the reasons shown to the reviewing officer."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -161,8 +160,15 @@ def rank_offers(
     return ranked
 
 
-def rank_needs(offer: Offer, needs: list[Need]) -> list[Ranked]:
-    """Open challenges ranked for a bottom-up proposal, best first."""
+def rank_needs(
+    offer: Offer, needs: list[Need], meanings: Mapping[str, Meaning] | None = None
+) -> list[Ranked]:
+    """Open challenges ranked for a proposal, best first.
+
+    With `meanings` (by challenge id, the proposal's sentences met against each challenge's),
+    closeness in meaning adds to the text score as in `rank_offers`, and the sentences that
+    met are shown challenge first.
+    """
     if not needs:
         return []
     index, query_tokens, similarity = _text_scores(
@@ -172,6 +178,15 @@ def rank_needs(offer: Offer, needs: list[Need]) -> list[Ranked]:
     for i, need in enumerate(needs):
         score = TEXT_WEIGHT * similarity[i]
         reasons = [_shared_reason(index, query_tokens, i, similarity[i])]
+        meaning = (meanings or {}).get(need.id)
+        if meaning is not None:
+            score += TEXT_WEIGHT * DENSE_WEIGHT * meaning.lift
+            # Met from the proposal's side: its sentence is the meaning's "need" sentence.
+            reasons.append(
+                _meaning_reason(
+                    Meaning(meaning.lift, meaning.offer_sentence, meaning.need_sentence)
+                )
+            )
         if need.domain == offer.domain:
             score += DOMAIN_BONUS
             reasons.append(f"同領域 same domain: {_domain_label(need.domain)}")
@@ -234,8 +249,3 @@ def rank_departments(challenges: list[Ranked], owner: dict[str, str]) -> list[Ra
                 department, item.score, [f"最相近的需求或場域 closest need or field: {item.id}"]
             )
     return sorted(best.values(), key=lambda r: (-r.score, r.id))
-
-
-def as_uuid(value: str) -> uuid.UUID:
-    """A ranked id back as a UUID."""
-    return uuid.UUID(value)

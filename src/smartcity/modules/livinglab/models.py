@@ -167,6 +167,8 @@ class Milestone(Base):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     due_on: Mapped[date] = mapped_column(Date, nullable=False)
     done_on: Mapped[date | None] = mapped_column(Date)
+    done_note: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    """How it was done, written when it is marked done."""
 
 
 class StatusReport(Base):

@@ -11,30 +11,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcity.core.errors import DomainError
 from smartcity.core.http import PageContext, page_access
-from smartcity.modules.livinglab import dashboard, exchange, outcomes, ranking, rules, service
+from smartcity.modules.livinglab import (
+    dashboard,
+    exchange,
+    outcomes,
+    ranking,
+    rules,
+    service,
+    wording,
+)
 from smartcity.modules.livinglab import kpis as kpi_values
 from smartcity.modules.livinglab.access import caller_for
 from smartcity.modules.livinglab.api import livinglab_settings
-from smartcity.modules.livinglab.values import (
-    DOMAIN_NAMES,
-    STATE_NAMES,
-    BarrierStatus,
-    Domain,
-    PilotState,
-    Track,
-)
+from smartcity.modules.livinglab.values import BarrierStatus, Domain, PilotState, Track
 
 Public = Annotated[PageContext, Depends(page_access(rules.OPEN))]
 Citizen = Annotated[PageContext, Depends(page_access(rules.CITIZEN))]
 Staff = Annotated[PageContext, Depends(page_access(rules.STAFF))]
-
-
-TRACK_NAMES = {
-    Track.BOTTOM_UP.value: "由下而上 Bottom-up",
-    Track.CHALLENGE.value: "市府出題 Challenge",
-}
-DOMAINS = {d.value: n for d, n in DOMAIN_NAMES.items()}
-STATES = {s.value: n for s, n in STATE_NAMES.items()}
 
 
 def _choice(value: str, allowed: type) -> str | None:
@@ -74,25 +67,32 @@ def build_router() -> APIRouter:
                 year=chosen_year,
                 limit=first + DASHBOARD_PAGE + 1,
             )[first:]
+            words = wording.labels(ctx)
             charts = {  # each figure as an inline SVG bar chart
-                "domain": dashboard.bar_chart(figures["by_domain"], DOMAINS, title="by domain"),
-                "state": dashboard.bar_chart(
-                    {k: v for k, v in figures["by_state"].items() if v}, STATES, title="by state"
+                "domain": dashboard.bar_chart(
+                    figures["by_domain"], words["domains"], title=ctx._("By domain")
                 ),
-                "year": dashboard.bar_chart(figures["by_year"], {}, title="by year"),
-                "track": dashboard.bar_chart(figures["by_track"], TRACK_NAMES, title="by track"),
+                "state": dashboard.bar_chart(
+                    {k: v for k, v in figures["by_state"].items() if v},
+                    words["states"],
+                    title=ctx._("By state"),
+                ),
+                "year": dashboard.bar_chart(figures["by_year"], {}, title=ctx._("By year")),
+                "track": dashboard.bar_chart(
+                    figures["by_track"], words["tracks"], title=ctx._("By track")
+                ),
             }
+            shown = pilots[:DASHBOARD_PAGE]
             return ctx.render(
                 "livinglab/dashboard.html",
                 figures=figures,
                 charts=charts,
-                pilots=pilots[:DASHBOARD_PAGE],
+                pilots=shown,
                 page=page,
                 more=len(pilots) > DASHBOARD_PAGE,
-                domains=DOMAINS,
-                states=STATES,
-                tracks=TRACK_NAMES,
+                names=wording.organisation_names(ctx, session, [p.department for p in shown]),
                 filters={"state": state, "domain": domain, "track": track, "year": year},
+                **words,
             )
 
     def _pilot_page(
@@ -130,10 +130,9 @@ def build_router() -> APIRouter:
                 feedback=outcomes.feedback_summary(session, pilot),
                 evaluation=outcomes.evaluation_of(session, pilot),
                 open_for_feedback=PilotState(pilot.state) in outcomes.FEEDBACK_STATES,
-                domains=DOMAINS,
-                states=STATES,
-                tracks=TRACK_NAMES,
+                names=wording.organisation_names(ctx, session, [pilot.department, pilot.vendor]),
                 message=message,
+                **wording.labels(ctx),
             )
 
     @router.get("/livinglab/pilots/{pilot_id}", response_class=HTMLResponse)
@@ -169,7 +168,12 @@ def build_router() -> APIRouter:
     def challenges(ctx: Public) -> Response:
         with ctx.read() as session:
             rows = service.list_challenges(session)
-            return ctx.render("livinglab/challenges.html", challenges=rows, domains=DOMAINS)
+            return ctx.render(
+                "livinglab/challenges.html",
+                challenges=rows,
+                names=wording.organisation_names(ctx, session, [c.department for c in rows]),
+                **wording.labels(ctx),
+            )
 
     @router.get("/livinglab/challenges/{challenge_id}", response_class=HTMLResponse)
     def challenge(challenge_id: uuid.UUID, ctx: Public) -> Response:
@@ -177,7 +181,11 @@ def build_router() -> APIRouter:
             row = service.get_challenge(session, challenge_id)
             fields = [service.get_field(session, f) for f in row.field_ids]
             return ctx.render(
-                "livinglab/challenge.html", challenge=row, fields=fields, domains=DOMAINS
+                "livinglab/challenge.html",
+                challenge=row,
+                fields=fields,
+                names=wording.organisation_names(ctx, session, [row.department]),
+                **wording.labels(ctx),
             )
 
     @router.get("/livinglab/barriers", response_class=HTMLResponse)
@@ -187,8 +195,8 @@ def build_router() -> APIRouter:
             return ctx.render(
                 "livinglab/barriers.html",
                 barriers=rows,
-                statuses=[s.value for s in BarrierStatus],
                 status=status,
+                **wording.labels(ctx),
             )
 
     @router.get("/livinglab/elsewhere", response_class=HTMLResponse)
@@ -196,7 +204,10 @@ def build_router() -> APIRouter:
         with ctx.read() as session:
             rows = exchange.elsewhere(session)
             return ctx.render(
-                "livinglab/elsewhere.html", pilots=rows, domains=DOMAINS, states=STATES
+                "livinglab/elsewhere.html",
+                pilots=rows,
+                names=wording.organisation_names(ctx, session, [p.vendor for p in rows]),
+                **wording.labels(ctx),
             )
 
     @router.get("/staff/livinglab", response_class=HTMLResponse)
@@ -218,6 +229,7 @@ def build_router() -> APIRouter:
                 except (ValueError, DomainError):
                     chosen, matches = None, []
             titles = {p.id: p.title for p in service.open_proposals(session)}
+            codes = [ctx.principal.department, *(c.department for c in mine)]
             return ctx.render(
                 "livinglab/staff.html",
                 pilots=pilots,
@@ -225,9 +237,11 @@ def build_router() -> APIRouter:
                 chosen=chosen,
                 matches=matches,
                 titles=titles,
-                states=STATES,
-                domains=DOMAINS,
                 office=who.office,
+                names=wording.organisation_names(
+                    ctx, session, [*codes, *(p.department for p in pilots)]
+                ),
+                **wording.labels(ctx),
             )
 
     return router

@@ -83,14 +83,32 @@ def matches(
     ]
 
 
-def suggestions(session: Session, caller: Caller, proposal_id: uuid.UUID) -> list[dict[str, Any]]:
-    """For a (bottom-up) proposal: challenges, departments and fields, ranked."""
+def suggestions(
+    session: Session,
+    caller: Caller,
+    proposal_id: uuid.UUID,
+    platform: Platform | None = None,
+) -> list[dict[str, Any]]:
+    """For a proposal: open challenges, departments and fields, ranked (challenges by meaning
+    too, given the platform, with the sentences that met)."""
     proposal = service.get_proposal(session, caller, proposal_id)
     fields = _fields(session)
     offer = offer_of(proposal)
     challenges = service.list_challenges(session, status=ChallengeStatus.OPEN.value)
     by_id = {str(c.id): c for c in challenges}
-    ranked_challenges = matching.rank_needs(offer, [need_of(c, fields) for c in challenges])
+    meanings = (
+        semantic.meanings(
+            session,
+            platform,
+            semantic.of_proposal(proposal),
+            {str(c.id): semantic.challenge_sentences(c) for c in challenges},
+        )
+        if platform is not None
+        else None
+    )
+    ranked_challenges = matching.rank_needs(
+        offer, [need_of(c, fields) for c in challenges], meanings=meanings
+    )
     after = max(proposal.earliest_start or date.min, local_today())
     sites = [
         matching.Site(

@@ -305,6 +305,13 @@ class MilestoneIn(In):
     done_on: Day | None = None
 
 
+class MilestoneDoneIn(In):
+    """A planned step marked done: the day it was done and how."""
+
+    done_on: Day
+    note: LongText = ""
+
+
 class MilestoneOut(Out):
     """A planned step."""
 
@@ -312,6 +319,7 @@ class MilestoneOut(Out):
     title: str
     due_on: date
     done_on: date | None
+    done_note: str
 
 
 class ReportIn(In):

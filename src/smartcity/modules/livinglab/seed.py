@@ -3,7 +3,8 @@ histories, KPIs (two of them live from simulated sensor-hub devices), bookings, 
 citizens' feedback, evaluations and outcomes; plus two pilots imported from other cities.
 
 Histories are back-dated so that the dashboard's "time in each state" tells a story; the
-texts are in demo_data.py. Everything is deterministic (a fixed random seed).
+texts are in demo_data.py and, for what belongs to the city, its profile's livinglab.toml.
+Everything is deterministic (a fixed random seed).
 """
 
 from __future__ import annotations
@@ -35,14 +36,7 @@ from smartcity.modules.alerts.values import Source, Verdict
 from smartcity.modules.identity.service import add_member, create_staff, ensure_organisation
 from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.livinglab import exchange
-from smartcity.modules.livinglab.demo_data import (
-    BARRIERS,
-    FIELDS,
-    IDEAS,
-    NAMED,
-    SITES_BY_KIND,
-    VENDORS,
-)
+from smartcity.modules.livinglab.demo_data import IDEAS, VENDORS, CityTexts, city_texts
 from smartcity.modules.livinglab.models import (
     Barrier,
     Booking,
@@ -78,6 +72,8 @@ STAY = {
 DEMO_PASSWORD = "demo1234"  # noqa: S105  # the demo city's published password
 DEMO_VENDOR = "V-AUDIO"
 """The vendor whose person the demo's vendor account is."""
+DEMO_VENDOR_EMAIL = "vendor@demo.city"
+"""The README's vendor account."""
 LIVE_DEVICES = ("LL-AIRBOX-01", "LL-AIRBOX-02", "LL-AIRBOX-03", "LL-AIRBOX-04")
 
 
@@ -95,7 +91,7 @@ def _live_devices(city: CityProfile) -> list[tuple[str, str, float, float]]:
 
 
 DETECTOR_PILOTS = {
-    "幹道路口聲學事故偵測": (
+    "acoustic": (
         "AUDIO-DET",
         "聲學事故偵測器（示範） Acoustic crash detectors (demo)",
         "ACOUSTIC",
@@ -103,7 +99,7 @@ DETECTOR_PILOTS = {
         ("traffic", "carAccident", "high", "疑似碰撞 possible collision"),
         (1.0, 0.7, 2, 15),
     ),
-    "AI 校園電子圍籬（兩所國小）": (
+    "efence": (
         "CAMPUS-CAM",
         "校園電子圍籬攝影機（示範） Campus e-fence cameras (demo)",
         "EFENCE",
@@ -112,9 +108,9 @@ DETECTOR_PILOTS = {
         (0.5, 0.4, 5, 40),
     ),
 }
-"""The seed's two detector pilots by title: device owner code and name, device id stem,
-detectors per field, the event they raise, and (events a day, share confirmed, fastest and
-slowest minutes to acknowledge)."""
+"""The seed's two kinds of detector pilots (a named pilot's `detectors`): device owner code and
+name, device id stem, detectors per field, the event they raise, and (events a day, share
+confirmed, fastest and slowest minutes to acknowledge)."""
 ALERT_KPIS = (
     ("每日偵測事件數", "detections_day", "件/日", None, 1.0, "higher"),
     ("偵測屬實比例", "share_confirmed", "%", 30.0, 60.0, "higher"),
@@ -168,8 +164,9 @@ def _times(rng: random.Random, path: list[S], start: datetime, now: datetime) ->
 
 
 class _Seeder:
-    def __init__(self, uow: UnitOfWork, platform: Platform) -> None:
+    def __init__(self, uow: UnitOfWork, platform: Platform, texts: CityTexts) -> None:
         self.uow = uow
+        self.texts = texts
         self.session = uow.session
         self.platform = platform
         self.rng = random.Random(2014)  # noqa: S311  # demo data must be the same on every load
@@ -184,25 +181,27 @@ class _Seeder:
         return row
 
     def seed_fields(self) -> None:
-        for key, name, kind, dept, address, lat, lon, capacity, domains in FIELDS:
+        for field in self.texts.fields:
             row = self.add(
                 Field(
-                    name=name,
-                    kind=kind,
-                    department=dept,
-                    address=address,
-                    latitude=lat,
-                    longitude=lon,
-                    capacity=capacity,
+                    name=field.name,
+                    kind=field.kind,
+                    department=field.department,
+                    address=field.address,
+                    latitude=field.point[0],
+                    longitude=field.point[1],
+                    capacity=field.capacity,
                     availability=[],
                     site_rules="施工與安裝須於非上課（看診）時段進行；影像不得離開場域。",
-                    contact=f"{dept} 場域窗口 02-2720-8889",
-                    domains=domains,
+                    contact=f"場域窗口 {self.texts.contact_phone}",
+                    domains=field.domains,
                 )
             )
-            self.fields[key] = row
+            self.fields[field.key] = row
         self.session.flush()
-        self.uow.audit("livinglab.demo.fields", "livinglab", "demo", {"fields": len(FIELDS)})
+        self.uow.audit(
+            "livinglab.demo.fields", "livinglab", "demo", {"fields": len(self.texts.fields)}
+        )
 
     def pilot(
         self,
@@ -232,7 +231,7 @@ class _Seeder:
             challenge = self.add(
                 Challenge(
                     title=f"徵求解方：{title}",
-                    description=f"{department} 公告需求：{summary}",
+                    description=f"公告需求：{summary}",
                     domain=domain,
                     department=department,
                     expected_outcome="五個月場域實證，以量測的成效指標決定是否納入政策或採購。",
@@ -516,10 +515,10 @@ class _Seeder:
                     )
                 )
 
-    def seed_detectors(self, pilot: Pilot, field_keys: Sequence[str]) -> None:
+    def seed_detectors(self, pilot: Pilot, field_keys: Sequence[str], detectors: str) -> None:
         """The pilot's detectors with events over its running window, most of them judged, and
         live KPIs from them."""
-        owner, owner_name, stem, per_field, kind, pace = DETECTOR_PILOTS[pilot.title]
+        owner, owner_name, stem, per_field, kind, pace = DETECTOR_PILOTS[detectors]
         category, sub_category, severity, description = kind
         per_day, confirmed_share, fastest, slowest = pace
         ensure_organisation(self.uow, owner, OrganisationKind.DEVICE_OWNER, owner_name)
@@ -605,7 +604,7 @@ class _Seeder:
                     domain=domain,
                     department=dept,
                     expected_outcome="約五個月的場域實證，成效以量測指標評估。",
-                    field_ids=[str(self.fields[k].id) for k in SITES_BY_KIND[kind][:2]],
+                    field_ids=[str(self.fields[k].id) for k in self.texts.sites[kind][:2]],
                     opens_on=today - timedelta(days=20),
                     closes_on=today + timedelta(days=40 + index),
                     status="open",
@@ -642,36 +641,29 @@ class _Seeder:
         for pilot in self.pilots:
             if pilot.running_since is not None:
                 by_domain.setdefault(pilot.domain, []).append(pilot)
-        for index, (law, article, blocks, workaround, amendment, status, domain) in enumerate(
-            BARRIERS
-        ):
-            candidates = by_domain.get(domain) or self.pilots
+        for index, barrier in enumerate(self.texts.barriers):
+            candidates = by_domain.get(barrier.domain) or self.pilots
             pilot = candidates[index % len(candidates)]
             self.add(
                 Barrier(
                     pilot_id=pilot.id,
                     department=pilot.department or "SCPMO",
-                    law=law,
-                    article=article,
-                    blocks=blocks,
-                    workaround=workaround,
-                    amendment=amendment,
-                    status=status,
+                    law=barrier.law,
+                    article=barrier.article,
+                    blocks=barrier.blocks,
+                    workaround=barrier.workaround,
+                    amendment=barrier.amendment,
+                    status=barrier.status,
                 )
             )
-        self.uow.audit("livinglab.demo.barriers", "livinglab", "demo", {"count": len(BARRIERS)})
+        self.uow.audit(
+            "livinglab.demo.barriers", "livinglab", "demo", {"count": len(self.texts.barriers)}
+        )
 
     def seed_elsewhere(self) -> None:
         """Two records signed by other (simulated) cities, imported as pilots elsewhere."""
         for city, title, domain, state, vendor in (
-            (
-                "新北市 New Taipei (demo)",
-                "地磁停車感測於板橋路段",
-                "transport",
-                "procured",
-                "V-LORA",
-            ),
-            ("桃園市 Taoyuan (demo)", "社區獨居長者用電關懷", "health", "adopted", "V-CARE"),
+            (e.city, e.title, e.domain, e.state, e.vendor) for e in self.texts.elsewhere
         ):
             secret = hashlib.sha256(f"demo-city/{city}".encode()).digest()
             keys = KeyRing(
@@ -736,37 +728,37 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         uow,
         DEMO_VENDOR,
         name="陳經理（聲紋科技）",
-        email="vendor@demo.city",
+        email=DEMO_VENDOR_EMAIL,
         password=DEMO_PASSWORD,
     )
     _cycle.update({0: 0, 1: 0})
-    seeder = _Seeder(uow, platform)
+    seeder = _Seeder(uow, platform, city_texts(platform.settings.city))
     seeder.seed_fields()
     this_year = seeder.now.year
     live = None
     detector_pilots = []
-    for title, summary, domain, track, dept, vendor, keys, final, year, kpis in NAMED:
+    for named in seeder.texts.named:
         pilot = seeder.pilot(
-            title=title,
-            summary=summary,
-            domain=domain,
-            track=track,
-            department=dept,
-            vendor=vendor,
-            field_keys=keys,
-            final=S(final),
-            year=min(year, this_year),
-            kpis=kpis,
+            title=named.title,
+            summary=named.summary,
+            domain=named.domain,
+            track=named.track,
+            department=named.department,
+            vendor=named.vendor,
+            field_keys=named.fields,
+            final=S(named.final),
+            year=min(named.year, this_year),
+            kpis=[(k.name, k.unit, k.baseline, k.target, k.direction, k.live) for k in named.kpis],
             named=True,
         )
-        if any(k[5] for k in kpis):
+        if any(k.live for k in named.kpis):
             live = pilot
-        if title in DETECTOR_PILOTS:
-            detector_pilots.append((pilot, keys))
+        if named.detectors:
+            detector_pilots.append((pilot, named.fields, named.detectors))
     rng = seeder.rng
     for domain, ideas in sorted(IDEAS.items()):
         for stem, summary, dept, kind, vendor, kpi in ideas:
-            sites = SITES_BY_KIND[kind]
+            sites = seeder.texts.sites[kind]
             for variant in range(6):
                 site = sites[(variant + len(stem)) % len(sites)]
                 year = rng.randint(2016, this_year)
@@ -793,8 +785,8 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
                 )
     if live is not None:
         seeder.seed_live(live)
-    for pilot, keys in detector_pilots:
-        seeder.seed_detectors(pilot, keys)
+    for pilot, keys, detectors in detector_pilots:
+        seeder.seed_detectors(pilot, keys, detectors)
     seeder.seed_open_calls()
     seeder.seed_barriers()
     seeder.seed_elsewhere()

@@ -587,6 +587,37 @@ def add_milestone(uow: UnitOfWork, caller: Caller, pilot_id: uuid.UUID, **values
     return row
 
 
+def complete_milestone(
+    uow: UnitOfWork,
+    caller: Caller,
+    pilot_id: uuid.UUID,
+    milestone_id: uuid.UUID,
+    *,
+    done_on: date,
+    note: str = "",
+) -> Milestone:
+    """Mark a planned milestone done, on the day it was done, with a note of how."""
+    pilot = get_pilot(uow.session, caller, pilot_id)
+    _runner(caller, pilot)
+    row = uow.session.get(Milestone, milestone_id)
+    if row is None or row.pilot_id != pilot.id:
+        raise NotFound("no such milestone", code="milestone_not_found")
+    if row.done_on is not None:
+        raise Conflict("the milestone is already done", code="milestone_already_done")
+    # A milestone is recorded once it happened: a day to come is a plan, not a record.
+    if done_on > local_today():
+        raise InvalidInput("a milestone is done on a day past", code="milestone_done_in_future")
+    row.done_on = done_on
+    row.done_note = note.strip()
+    uow.audit(
+        "livinglab.milestone.done",
+        "pilot",
+        pilot.id,
+        {"milestone": str(row.id), "done_on": done_on.isoformat()},
+    )
+    return row
+
+
 def milestones_of(session: Session, pilot_id: uuid.UUID) -> list[Milestone]:
     """A pilot's milestones by due date."""
     return list(

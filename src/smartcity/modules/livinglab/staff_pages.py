@@ -1,5 +1,6 @@
 """livinglab's work pages: those who run a pilot move it through its states, declare and enter
-its KPIs and plan its milestones in the browser, with the API's service functions underneath.
+its KPIs, plan its milestones and later mark them done, in the browser, with the API's service
+functions underneath.
 
 A refusal (a move the state machine forbids, a KPI without a target) re-renders the page with
 the reason and the problem's status.
@@ -17,19 +18,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcity.core.errors import DomainError, InvalidInput
 from smartcity.core.http import PageContext, page_access
-from smartcity.modules.livinglab import outcomes, rules, service
+from smartcity.core.time import local_today
+from smartcity.modules.livinglab import outcomes, rules, service, wording
 from smartcity.modules.livinglab.access import caller_for
 from smartcity.modules.livinglab.api import livinglab_settings
-from smartcity.modules.livinglab.values import (
-    STATE_NAMES,
-    Direction,
-    KpiSource,
-)
+from smartcity.modules.livinglab.values import Direction, KpiSource
 
 RunnerPage = Annotated[PageContext, Depends(page_access(rules.PARTICIPANTS))]
 """Those who run pilots: host officers, the project office, administrators, the pilot's vendor."""
-
-STATES = {s.value: n for s, n in STATE_NAMES.items()}
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,9 +52,10 @@ def _manage_page(
             kpis=kpis,
             milestones=service.milestones_of(session, pilot.id),
             history=service.transitions_of(session, pilot.id),
-            states=STATES,
-            directions=list(Direction),
+            names=wording.organisation_names(ctx, session, [pilot.department, pilot.vendor]),
+            today=local_today().isoformat(),
             error=error,
+            **wording.labels(ctx),
         )
 
 
@@ -88,13 +85,15 @@ def _required_number(value: str) -> float:
     return number
 
 
-def _day(value: str, *, required: bool) -> date | None:
-    if not value and not required:
-        return None
+def _day(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput("give the date as YYYY-MM-DD", code="invalid_date") from None
+
+
+def _optional_day(value: str) -> date | None:
+    return _day(value) if value else None
 
 
 @router.get("/staff/livinglab/pilots/{pilot_id}", response_class=HTMLResponse)
@@ -200,9 +199,30 @@ def add_milestone(
                 who,
                 pilot_id,
                 title=title.strip(),
-                due_on=_day(due_on, required=True),
-                done_on=_day(done_on, required=False),
+                due_on=_day(due_on),
+                done_on=_optional_day(done_on),
             )
+    except DomainError as exc:
+        return _refused(ctx, pilot_id, exc)
+    return _done(pilot_id)
+
+
+@router.post(
+    "/staff/livinglab/pilots/{pilot_id}/milestones/{milestone_id}/done",
+    response_class=HTMLResponse,
+)
+def complete_milestone(
+    pilot_id: uuid.UUID,
+    milestone_id: uuid.UUID,
+    ctx: RunnerPage,
+    done_on: Annotated[str, Form(max_length=10)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        day = _day(done_on)
+        with ctx.write() as uow:
+            who = caller_for(uow.session, ctx.principal, livinglab_settings(ctx))
+            service.complete_milestone(uow, who, pilot_id, milestone_id, done_on=day, note=note)
     except DomainError as exc:
         return _refused(ctx, pilot_id, exc)
     return _done(pilot_id)

@@ -85,8 +85,3 @@ def concepts_in(text: str) -> set[str]:
 def tokens(text: str, *, with_concepts: bool = True) -> list[str]:
     """Character bigrams of CJK runs, Latin words and (optionally) concept tokens."""
     return search.lexical_tokens(text, concepts_in if with_concepts else None)
-
-
-def readable(term: str) -> str:
-    """A token as a reviewer would read it."""
-    return term[1:] if term.startswith("#") else term

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from smartcity.core.i18n import N_
+
 
 class Domain(StrEnum):
     """The 1 + 7 domains in which departments publish needs."""
@@ -38,6 +40,19 @@ DOMAIN_NAMES = {
 }
 
 
+DOMAIN_LABELS = {
+    Domain.GOVERNMENT: N_("Smart government"),
+    Domain.BUILDING: N_("Smart building"),
+    Domain.TRANSPORT: N_("Smart transport"),
+    Domain.EDUCATION: N_("Smart education"),
+    Domain.HEALTH: N_("Smart health"),
+    Domain.SECURITY: N_("Smart security"),
+    Domain.ENVIRONMENT: N_("Smart environment"),
+    Domain.ECONOMY: N_("Smart economy"),
+}
+"""Each domain's name on pages, translated where shown (`DOMAIN_NAMES` is matching's)."""
+
+
 class Track(StrEnum):
     """How a pilot came to the city."""
 
@@ -45,6 +60,13 @@ class Track(StrEnum):
     """A company proposed it; the office found a department and a field."""
     CHALLENGE = "challenge"
     """The government set the problem and industry answered it."""
+
+
+TRACK_LABELS = {
+    Track.BOTTOM_UP: N_("Bottom-up"),
+    Track.CHALLENGE: N_("City challenge"),
+}
+"""Each track's name on pages."""
 
 
 class PilotState(StrEnum):
@@ -94,20 +116,21 @@ PUBLISHED_FROM = frozenset(
 )
 """Reaching one of these states publishes a pilot (it stays published afterwards)."""
 
-STATE_NAMES = {
-    PilotState.PROPOSED: "提案 Proposed",
-    PilotState.SCREENING: "書審 Screening",
-    PilotState.MATCHED: "媒合 Matched",
-    PilotState.AGREED: "簽約 Agreed",
-    PilotState.PREPARING: "準備 Preparing",
-    PilotState.RUNNING: "場域實證 Running",
-    PilotState.EVALUATING: "評估 Evaluating",
-    PilotState.ADOPTED: "納入政策 Adopted",
-    PilotState.PROCURED: "採購 Procured",
-    PilotState.EXTENDED: "延長 Extended",
-    PilotState.CLOSED: "結案 Closed",
-    PilotState.WITHDRAWN: "撤案 Withdrawn",
+STATE_LABELS = {
+    PilotState.PROPOSED: N_("Proposed"),
+    PilotState.SCREENING: N_("Screening"),
+    PilotState.MATCHED: N_("Matched"),
+    PilotState.AGREED: N_("Agreed"),
+    PilotState.PREPARING: N_("Preparing"),
+    PilotState.RUNNING: N_("Running in the field"),
+    PilotState.EVALUATING: N_("Evaluating"),
+    PilotState.ADOPTED: N_("Adopted as policy"),
+    PilotState.PROCURED: N_("Procured"),
+    PilotState.EXTENDED: N_("Extended"),
+    PilotState.CLOSED: N_("Closed"),
+    PilotState.WITHDRAWN: N_("Withdrawn"),
 }
+"""Each pilot state's name on pages, translated where shown."""
 
 
 class ProposalStatus(StrEnum):
@@ -123,6 +146,15 @@ class ProposalStatus(StrEnum):
     """Withdrawn by its vendor."""
 
 
+PROPOSAL_STATUS_LABELS = {
+    ProposalStatus.DRAFT: N_("Draft"),
+    ProposalStatus.SUBMITTED: N_("Submitted"),
+    ProposalStatus.PILOTED: N_("Taken in as a pilot"),
+    ProposalStatus.WITHDRAWN: N_("Proposal withdrawn"),
+}
+"""Each proposal status's name on pages."""
+
+
 class ChallengeStatus(StrEnum):
     """Whether a challenge takes proposals."""
 
@@ -130,6 +162,13 @@ class ChallengeStatus(StrEnum):
     """Published and soliciting."""
     CLOSED = "closed"
     """No longer soliciting."""
+
+
+CHALLENGE_STATUS_LABELS = {
+    ChallengeStatus.OPEN: N_("Open for proposals"),
+    ChallengeStatus.CLOSED: N_("Closed for proposals"),
+}
+"""Each challenge status's name on pages."""
 
 
 class FieldKind(StrEnum):
@@ -149,6 +188,18 @@ class FieldKind(StrEnum):
     """A public building, housing estate or office."""
     OTHER = "other"
     """Anything else."""
+
+
+FIELD_KIND_LABELS = {
+    FieldKind.SCHOOL: N_("School"),
+    FieldKind.HOSPITAL: N_("Hospital"),
+    FieldKind.ROAD: N_("Road"),
+    FieldKind.PARK: N_("Park"),
+    FieldKind.MARKET: N_("Market"),
+    FieldKind.BUILDING: N_("Public building"),
+    FieldKind.OTHER: N_("Other site"),
+}
+"""Each field kind's name on pages."""
 
 
 class CostBearer(StrEnum):
@@ -224,6 +275,16 @@ class BarrierStatus(StrEnum):
     """The amendment was not taken up."""
 
 
+BARRIER_STATUS_LABELS = {
+    BarrierStatus.IDENTIFIED: N_("Identified"),
+    BarrierStatus.PROPOSED: N_("Amendment proposed"),
+    BarrierStatus.UNDER_REVIEW: N_("Under review"),
+    BarrierStatus.AMENDED: N_("Amended"),
+    BarrierStatus.DECLINED: N_("Amendment declined"),
+}
+"""Each barrier status's name on pages."""
+
+
 class Criterion(StrEnum):
     """Criteria of the opportunity evaluation (each scored 1–5)."""
 
@@ -237,6 +298,16 @@ class Criterion(StrEnum):
     """Is the cost reasonable against the benefit?"""
     LEGAL_READINESS = "legal_readiness"
     """Can it run under current rules (or with known amendments)?"""
+
+
+CRITERION_LABELS = {
+    Criterion.EFFECTIVENESS: N_("Effectiveness"),
+    Criterion.CITIZEN_VALUE: N_("Value to citizens"),
+    Criterion.SCALABILITY: N_("Scalability"),
+    Criterion.COST: N_("Cost against benefit"),
+    Criterion.LEGAL_READINESS: N_("Legal readiness"),
+}
+"""Each evaluation criterion's name on pages."""
 
 
 class ReportStatus(StrEnum):

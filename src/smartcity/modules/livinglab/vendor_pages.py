@@ -15,24 +15,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcity.core.errors import DomainError, InvalidInput, NotFound
 from smartcity.core.http import PageContext, page_access
-from smartcity.modules.livinglab import attachments, ranking, rules, service
+from smartcity.modules.livinglab import attachments, ranking, rules, service, wording
 from smartcity.modules.livinglab.access import caller_for
 from smartcity.modules.livinglab.api import livinglab_settings
-from smartcity.modules.livinglab.values import (
-    DOMAIN_NAMES,
-    STATE_NAMES,
-    ChallengeStatus,
-    Domain,
-    ProposalStatus,
-)
+from smartcity.modules.livinglab.values import ChallengeStatus, Domain, ProposalStatus
 
 VendorPage = Annotated[PageContext, Depends(page_access(rules.VENDOR))]
 """A vendor's people, for their own organisation."""
 RunnerPage = Annotated[PageContext, Depends(page_access(rules.PARTICIPANTS))]
 """Those who may read a proposal's files: its vendor, and staff once it is submitted."""
-
-DOMAINS = {d.value: n for d, n in DOMAIN_NAMES.items()}
-STATES = {s.value: n for s, n in STATE_NAMES.items()}
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,17 +38,20 @@ def _home(
 ) -> Response:
     with ctx.read() as session:
         who = caller_for(session, ctx.principal, livinglab_settings(ctx))
+        challenges = service.list_challenges(session, status=ChallengeStatus.OPEN.value)
         return ctx.render(
             "livinglab/vendor.html",
             status_code=status,
             vendor=who.vendor,
             proposals=service.list_proposals(session, who),
             pilots=service.pilots_for(session, who),
-            challenges=service.list_challenges(session, status=ChallengeStatus.OPEN.value),
-            domains=DOMAINS,
-            states=STATES,
+            challenges=challenges,
+            names=wording.organisation_names(
+                ctx, session, [who.vendor, *(c.department for c in challenges)]
+            ),
             error=error,
             sent=sent or {},
+            **wording.labels(ctx),
         )
 
 
@@ -130,14 +124,14 @@ def _proposal_page(
             files=attachments.attachments_of(session, who, proposal.id),
             matches=[
                 m
-                for m in ranking.suggestions(session, who, proposal.id)
+                for m in ranking.suggestions(session, who, proposal.id, ctx.platform)
                 if m["kind"] in ("challenge", "field")
             ],
             challenges=service.list_challenges(session, status=ChallengeStatus.OPEN.value),
             editable=proposal.status == ProposalStatus.DRAFT,
             attachable=proposal.status in (ProposalStatus.DRAFT, ProposalStatus.SUBMITTED),
-            domains=DOMAINS,
             error=error,
+            **wording.labels(ctx),
         )
 
 
