@@ -27,6 +27,7 @@ from smartcity.modules.parking.availability import (
 from smartcity.modules.parking.billing import Config, normal_plate, record_sighting
 from smartcity.modules.parking.models import Bay, Segment
 from smartcity.modules.parking.occupancy import apply_uplinks, mark_silent
+from smartcity.modules.parking.repository import open_availability as open_availability
 from smartcity.modules.parking.segments import (
     change_tariff,
     create_segment,

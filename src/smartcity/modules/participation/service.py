@@ -14,6 +14,7 @@ from smartcity.core.repository import settings_of as module_settings
 from smartcity.modules.participation.issues import follow_up, move, propose, put_to_vote, second
 from smartcity.modules.participation.repository import board as board_of
 from smartcity.modules.participation.repository import get_vote, list_votes, trustees_of
+from smartcity.modules.participation.repository import open_votes as open_votes
 from smartcity.modules.participation.settings import ParticipationSettings
 from smartcity.modules.participation.voting import (
     Outcome,
