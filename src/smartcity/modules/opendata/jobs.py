@@ -1,0 +1,13 @@
+"""opendata's jobs: the catalogue follows the modules' data on a schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smartcity.core.platform import Platform
+from smartcity.modules.opendata import service
+
+
+def refresh(platform: Platform, _payload: Any) -> None:
+    """Record counts, coverage and `metadata_modified` of every registered dataset."""
+    service.refresh_catalogue(platform)
