@@ -110,14 +110,16 @@ def package_search(session: Session, call: Call) -> dict[str, Any]:
     page = [candidate.dataset for candidate in found.page]
     names = organisations(session, (row.organization for row in page))
     results = [package_dict(row, resources.get(row.id, []), names, call.base_url) for row in page]
-    facet_names = organisations(session, found.facets.get("organization", Counter()))
+    facet_names = organisations(
+        session, (name.upper() for name in found.facets.get("organization", Counter()))
+    )
     search_facets = {}
     for field, counter in found.facets.items():
         items = []
         for name, count in counter.most_common():
             display = name
             if field == "organization":
-                display = facet_names.get(name.upper(), Organisation(name, name, "")).title
+                display = facet_names[name.upper()].title
             elif field == "groups":
                 display = GROUPS.get(name, (name, name))[0]
             items.append({"name": name, "display_name": display, "count": count})
@@ -162,13 +164,15 @@ def organization_show(session: Session, call: Call) -> dict[str, Any]:
     """One department and, when asked, its public datasets."""
     code = _ref(call.params).upper()
     rows = [row for row in _visible(session, call) if row.organization == code]
-    try:
-        view = identity.get_organisation(session, code)
-    except NotFound:
-        raise OrganizationNotFound("Not found") from None
-    if view.kind != "department":
-        raise OrganizationNotFound("Not found")
-    found = organization_dict(Organisation(view.code, view.name, view.name_en), len(rows))
+    if not rows:
+        # A department that publishes nothing public yet is still an organisation.
+        try:
+            view = identity.get_organisation(session, code)
+        except NotFound:
+            raise OrganizationNotFound("Not found") from None
+        if view.kind != "department":
+            raise OrganizationNotFound("Not found")
+    found = organization_dict(organisations(session, [code])[code], len(rows))
     if checks.boolean(call.params.get("include_datasets"), "include_datasets", default=False):
         found["packages"] = _packages(session, call, sorted(rows, key=lambda row: row.name))
     return found
