@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import String, literal
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -39,7 +40,7 @@ def _sqlite_day(element: _LocalDay, compiler: SQLCompiler, **kw: Any) -> str:
     return f"date({compiler.process(column, **kw)}, {compiler.process(offset, **kw)})"
 
 
-def local_day(column: ColumnElement[Any]) -> ColumnElement[str]:
+def local_day(column: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[str]:
     """The city's calendar day of `column` (a UTC time), as the database computes it."""
     zone = city_zone()
     offset = datetime.now(zone).utcoffset()

@@ -30,8 +30,9 @@ def test_a_dataset_page_previews_its_records_and_shows_how_to_call_it(
     page = client.get("/opendata/dataset/payment-items")
     assert page.status_code == 200
     assert "規費與收費項目" in page.text
-    assert "<th scope=\"col\">code</th>" in page.text
+    assert '<th scope="col">code</th>' in page.text
     assert "RemoteCKAN" in page.text and "curl" in page.text
-    english = client.get("/opendata/dataset/payment-items", cookies={"sc_lang": "en"})
+    client.cookies.set("sc_lang", "en")
+    english = client.get("/opendata/dataset/payment-items")
     assert "Fee catalogue" in english.text
     assert client.get("/opendata/dataset/nothing-here").status_code == 404

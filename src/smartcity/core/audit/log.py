@@ -485,7 +485,7 @@ def catch_up(platform: Platform) -> int:
         session.close()
 
 
-def open_checkpoints() -> Select[Any]:
+def open_checkpoints() -> Select[*tuple[Any, ...]]:
     """The log's tree head as open data: size, root hash and when it moved (ADR 4).
 
     The log keeps only its latest head; signed checkpoints are served from it on request.

@@ -215,7 +215,7 @@ def forget_late_day(session: Session, day: date, marked_by: datetime) -> None:
     session.execute(delete(LateDay).where(LateDay.day == day, LateDay.marked_at <= marked_by))
 
 
-def open_quality_flags() -> Select[Any]:
+def open_quality_flags() -> Select[*tuple[Any, ...]]:
     """The quality pass's flags per device and slice, as open data."""
     return select(
         SliceFlags.id.label("id"),
@@ -227,7 +227,7 @@ def open_quality_flags() -> Select[Any]:
     )
 
 
-def open_calibrations() -> Select[Any]:
+def open_calibrations() -> Select[*tuple[Any, ...]]:
     """The calibrated feed's models: one per reference station and day, as open data."""
     return select(
         Calibration.id.label("id"),

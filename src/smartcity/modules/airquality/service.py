@@ -56,6 +56,6 @@ def settings_of(platform: Platform) -> AirqualitySettings:
     return module_settings(platform, "airquality", AirqualitySettings)
 
 
-def open_readings() -> Select[Any]:
+def open_readings() -> Select[*tuple[Any, ...]]:
     """*Open data.* The Airbox readings the sensor hub stored, as the public sees them."""
     return sensors.open_airbox_readings()

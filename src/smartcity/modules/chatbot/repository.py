@@ -216,7 +216,7 @@ def outcome_counts(session: Session, since: datetime) -> list[Any]:
     )
 
 
-def open_faq() -> Select[Any]:
+def open_faq() -> Select[*tuple[Any, ...]]:
     """The knowledge base's active items as open data: questions, answers, departments."""
     return select(
         Item.id.label("id"),

@@ -690,7 +690,7 @@ def bookings_of(session: Session, pilot_id: uuid.UUID) -> list[Booking]:
     )
 
 
-def open_pilots() -> Select[Any]:
+def open_pilots() -> Select[*tuple[Any, ...]]:
     """*Open data.* Published pilots: what was tried, where in its life, with which outcome."""
     return select(
         Pilot.id.label("id"),
@@ -709,7 +709,7 @@ def open_pilots() -> Select[Any]:
     ).where(Pilot.published.is_(True))
 
 
-def open_kpis() -> Select[Any]:
+def open_kpis() -> Select[*tuple[Any, ...]]:
     """*Open data.* Published pilots' KPIs: baseline, target and direction."""
     return (
         select(

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+import smartcity.modules.identity.service as identity
 from smartcity import __version__
 from smartcity.core.auth import Principal
 from smartcity.core.errors import NotFound
 from smartcity.core.platform import Platform
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.identity import service as identity
 from smartcity.modules.opendata import catalogue, checks, datastore, repository, search, tables
 from smartcity.modules.opendata.errors import (
     DatasetNotFound,

@@ -68,22 +68,23 @@ async def _parameters(request: Request) -> tuple[dict[str, Any], tuple[str, str,
     if request.method == "GET":
         found: dict[str, Any] = {}
         for key, value in request.query_params.multi_items():
-            found[key] = (
-                [*found[key], value]
-                if isinstance(found.get(key), list)
-                else ([found[key], value] if key in found else value)
-            )
+            if key not in found:
+                found[key] = value
+            elif isinstance(found[key], list):
+                found[key].append(value)
+            else:
+                found[key] = [found[key], value]
         return found, None
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
         upload = None
         fields: dict[str, Any] = {}
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                upload = (value.filename or "upload", value.content_type or "", await value.read())
+        for key, item in form.multi_items():
+            if isinstance(item, UploadFile):
+                upload = (item.filename or "upload", item.content_type or "", await item.read())
             else:
-                fields[key] = value
+                fields[key] = item
         return fields, upload
     if content_type.startswith("application/x-www-form-urlencoded"):
         form = await request.form()

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import smartcity.modules.identity.service as identity
 from smartcity.core.auth import STAFF, Principal
 from smartcity.core.departments import acts_for
 from smartcity.core.errors import NotFound
@@ -14,7 +15,6 @@ from smartcity.core.platform import Platform
 from smartcity.core.registry import Dataset as Registration
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.identity import service as identity
 from smartcity.modules.opendata import checks, repository, tables
 from smartcity.modules.opendata.errors import (
     DatasetNotFound,

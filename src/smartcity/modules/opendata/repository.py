@@ -16,7 +16,7 @@ from smartcity.modules.opendata.models import Dataset, Resource
 from smartcity.modules.opendata.values import State
 
 
-def visible(principal: Principal, *, include_private: bool = False) -> Select[tuple[Dataset]]:
+def visible(principal: Principal, *, include_private: bool = False) -> Select[Dataset]:
     """Active datasets `principal` may see: public ones, and private ones of the departments
     it acts for when it asks for them (CKAN's `include_private`)."""
     query = select(Dataset).where(Dataset.state == State.ACTIVE.value)

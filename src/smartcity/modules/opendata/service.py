@@ -46,6 +46,6 @@ def uploaded_file(
     return resource.name, resource.mimetype, resource.upload
 
 
-def open_transparency_checkpoints() -> Select[Any]:
+def open_transparency_checkpoints() -> Select[*tuple[Any, ...]]:
     """*Open data.* The transparency log's tree head (the kernel's table, published here)."""
     return open_checkpoints()

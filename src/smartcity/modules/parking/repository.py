@@ -159,7 +159,7 @@ def sightings_of_session(session: Session, session_id: uuid.UUID) -> list[Sighti
     )
 
 
-def open_availability() -> Select[Any]:
+def open_availability() -> Select[*tuple[Any, ...]]:
     """Free and sensed bays per segment now, as open data (no session, no plate)."""
     free = func.sum(case((Bay.status == BayStatus.FREE.value, 1), else_=0))
     return (

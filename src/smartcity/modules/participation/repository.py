@@ -118,7 +118,7 @@ def has_seconded(session: Session, vote_id: uuid.UUID, user_id: uuid.UUID) -> bo
     return found is not None
 
 
-def open_votes() -> Select[Any]:
+def open_votes() -> Select[*tuple[Any, ...]]:
     """i-Voting's issues and, once tallied, their results, as open data (no proposer)."""
     return select(
         Vote.id.label("id"),

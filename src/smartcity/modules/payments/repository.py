@@ -202,7 +202,7 @@ def deliveries(session: Session, organisation: str | None, limit: int) -> Sequen
     return session.execute(page(query, limit=limit)).scalars().all()
 
 
-def open_items() -> Select[Any]:
+def open_items() -> Select[*tuple[Any, ...]]:
     """The fee catalogue as open data: what the city collects, by whom, how much."""
     return select(
         Item.code.label("code"),
@@ -218,7 +218,7 @@ def open_items() -> Select[Any]:
     )
 
 
-def open_daily_totals() -> Select[Any]:
+def open_daily_totals() -> Select[*tuple[Any, ...]]:
     """Payments per fee item and the city's calendar day, counted and summed (no payer)."""
     day = local_day(Payment.paid_at)
     return (

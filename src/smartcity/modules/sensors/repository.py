@@ -130,7 +130,7 @@ def hub_counts(session: Session) -> tuple[int, int, int]:
     )
 
 
-def open_airbox_readings() -> Select[Any]:
+def open_airbox_readings() -> Select[*tuple[Any, ...]]:
     """Airbox-class devices' readings as open data: device, quantity, time and value only."""
     return (
         select(
