@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -29,7 +29,7 @@ from smartcity.core.errors import (
 )
 from smartcity.core.http import BODY_PROBLEM
 from smartcity.modules.opendata import service
-from smartcity.modules.opendata.auth import Catalogue, CkanContext
+from smartcity.modules.opendata.auth import Catalogue, CkanContext, Open
 from smartcity.modules.opendata.errors import UnknownAction
 
 log = logging.getLogger("smartcity.opendata")
@@ -223,6 +223,42 @@ def download(resource_id: str, ctx: Catalogue) -> Response:
         media_type=media_type or "application/octet-stream",
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
     )
+
+
+JSON_LD = "application/ld+json"
+TURTLE = "text/turtle; charset=utf-8"
+
+
+@router.get("/catalog.jsonld", summary="The catalogue in DCAT-AP (JSON-LD), paged with Hydra")
+def catalog_jsonld(ctx: Open, page: int = Query(1, ge=1, le=100_000)) -> Response:
+    """A page of 100 public datasets; Hydra's links name the others."""
+    with ctx.read() as session:
+        document = service.dcat_catalog(session, ctx.platform, page, "jsonld")
+    return Response(json.dumps(document, ensure_ascii=False), media_type=JSON_LD)
+
+
+@router.get("/catalog.ttl", summary="The catalogue in DCAT-AP (Turtle), paged with Hydra")
+def catalog_ttl(ctx: Open, page: int = Query(1, ge=1, le=100_000)) -> Response:
+    """The same page as Turtle."""
+    with ctx.read() as session:
+        document = service.dcat_catalog(session, ctx.platform, page, "ttl")
+    return Response(service.turtle(document), media_type=TURTLE)
+
+
+@router.get("/dataset/{name}.jsonld", summary="One dataset in DCAT-AP (JSON-LD)")
+def dataset_jsonld(name: str, ctx: Open) -> Response:
+    """A public dataset with its distributions."""
+    with ctx.read() as session:
+        document = service.dcat_dataset(session, ctx.platform, name)
+    return Response(json.dumps(document, ensure_ascii=False), media_type=JSON_LD)
+
+
+@router.get("/dataset/{name}.ttl", summary="One dataset in DCAT-AP (Turtle)")
+def dataset_ttl(name: str, ctx: Open) -> Response:
+    """The same dataset as Turtle."""
+    with ctx.read() as session:
+        document = service.dcat_dataset(session, ctx.platform, name)
+    return Response(service.turtle(document), media_type=TURTLE)
 
 
 def build_router() -> APIRouter:

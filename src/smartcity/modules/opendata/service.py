@@ -12,16 +12,17 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from smartcity.core.audit.log import open_checkpoints
-from smartcity.core.auth import Principal, system_actor
+from smartcity.core.auth import ANONYMOUS, Principal, system_actor
 from smartcity.core.platform import Platform
-from smartcity.modules.opendata import repository
+from smartcity.modules.opendata import dcat, repository
 from smartcity.modules.opendata.actions import READS, WRITES, Call
 from smartcity.modules.opendata.catalogue import refresh
+from smartcity.modules.opendata.dcat import turtle
 from smartcity.modules.opendata.errors import ResourceNotFound
 from smartcity.modules.opendata.models import Dataset
 from smartcity.modules.opendata.tables import registrations
 
-__all__ = ["READS", "WRITES", "Call", "open_transparency_checkpoints", "registrations"]
+__all__ = ["READS", "WRITES", "Call", "open_transparency_checkpoints", "registrations", "turtle"]
 
 
 def refresh_catalogue(platform: Platform, actor: Principal | None = None) -> list[str]:
@@ -44,6 +45,23 @@ def uploaded_file(
     ):
         raise ResourceNotFound("Not found")
     return resource.name, resource.mimetype, resource.upload
+
+
+def dcat_catalog(session: Session, platform: Platform, page: int, extension: str) -> dict[str, Any]:
+    """One page of the public catalogue as a DCAT-AP JSON-LD document, paged with Hydra."""
+    base_url = platform.settings.base_url.rstrip("/")
+    params = {"rows": dcat.PAGE_SIZE, "start": (page - 1) * dcat.PAGE_SIZE, "sort": "name asc"}
+    found = READS["package_search"](session, Call(platform, ANONYMOUS, params, base_url))
+    profile = platform.settings.city_profile
+    title = (f"{profile.name_in('zh_Hant')}開放資料", f"{profile.name_in('en')} open data")
+    return dcat.catalog_document(found["results"], found["count"], page, base_url, title, extension)
+
+
+def dcat_dataset(session: Session, platform: Platform, name: str) -> dict[str, Any]:
+    """One public dataset as a DCAT-AP JSON-LD document."""
+    base_url = platform.settings.base_url.rstrip("/")
+    package = READS["package_show"](session, Call(platform, ANONYMOUS, {"id": name}, base_url))
+    return {"@context": dcat.CONTEXT, "@graph": [dcat.dataset_node(package, base_url)]}
 
 
 def open_transparency_checkpoints() -> Select[*tuple[Any, ...]]:
