@@ -98,7 +98,8 @@ def dataset_node(package: Mapping[str, Any], base_url: str) -> dict[str, Any]:
         }
         for resource in package["resources"]
     ]
-    return _pruned(node)
+    pruned: dict[str, Any] = _pruned(node)
+    return pruned
 
 
 def _pruned(node: Any) -> Any:
