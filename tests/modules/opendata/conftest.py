@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from smartcity.app import create_app
 from smartcity.core.auth import Role, system_actor
 from smartcity.core.platform import Platform
 from smartcity.modules.opendata import service
@@ -56,3 +64,26 @@ def result(client: TestClient, action: str, key: str | None = None, /, **params:
 def package(name: str, org: str = "dot", **fields: Any) -> dict[str, Any]:
     """A package_create body."""
     return {"name": name, "title": f"標題 {name}", "owner_org": org, **fields}
+
+
+@contextmanager
+def serve(platform: Platform) -> Iterator[str]:
+    """`platform` served by uvicorn on a free loopback port, in a thread; its URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(platform=platform), log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import ckanapi
 import pytest
-import uvicorn
 
-from smartcity.app import create_app
 from smartcity.core.platform import Platform
+from tests.modules.opendata.conftest import serve
 
 pytestmark = pytest.mark.usefixtures("with_catalogue")
 
@@ -23,22 +18,8 @@ pytestmark = pytest.mark.usefixtures("with_catalogue")
 @pytest.fixture
 def served(platform: Platform) -> Iterator[str]:
     """The platform served by uvicorn on a free loopback port; its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(platform=platform), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.01)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(platform) as url:
+        yield url
 
 
 def test_ckanapi_lists_searches_shows_and_reads_records(served: str) -> None:

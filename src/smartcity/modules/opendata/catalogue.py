@@ -166,6 +166,8 @@ READ_ONLY = {
     "relationships_as_object",
     "relationships_as_subject",
     "isopen",
+    "harvest_source",
+    "harvest_source_ref",
 }
 WRITABLE = {
     "name",
@@ -331,9 +333,10 @@ def editable(uow: UnitOfWork, principal: Principal, ref: Any) -> Dataset:
     row = repository.dataset_by_ref(uow.session, ref)
     if row is None or not repository.may_see(principal, row):
         raise DatasetNotFound("Not found")
-    if row.origin == Origin.MODULE.value:
+    if row.origin != Origin.STAFF.value:
         raise RegisteredDataset(
-            f"{row.name} follows its module's manifest; change it there", field="name"
+            f"{row.name} follows its module's manifest or its harvest source; change it there",
+            field="name",
         )
     require_publisher(principal, row.organization)
     return row

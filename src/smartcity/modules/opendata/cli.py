@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -45,5 +48,31 @@ def build_cli() -> typer.Typer:
                 package["name"], package["owner_org"], str(records), package["metadata_modified"]
             )
         Console().print(table)
+
+    @app.command("add-source")
+    def add_source(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help="A short name: 2-40 of a-z, 0-9 and -")],
+        url: Annotated[str, typer.Argument(help="The other instance's base URL")],
+    ) -> None:
+        """Register another instance's catalogue (CKAN's Action API) to harvest hourly."""
+        platform: Platform = ctx.obj
+        with fail_cleanly():
+            typer.echo(service.add_harvest_source(platform, name, url))
+
+    @app.command("harvest")
+    def harvest(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help="The source's name (all sources without)")] = "",
+    ) -> None:
+        """Harvest now and print each run's report (added, updated, deleted, skipped)."""
+        platform: Platform = ctx.obj
+        with fail_cleanly():
+            reports = (
+                {name: service.harvest_source(platform, name)}
+                if name
+                else service.harvest_all(platform)
+            )
+        typer.echo(json.dumps(reports, ensure_ascii=False, indent=2))
 
     return app

@@ -11,3 +11,8 @@ from smartcity.modules.opendata import service
 def refresh(platform: Platform, _payload: Any) -> None:
     """Record counts, coverage and `metadata_modified` of every registered dataset."""
     service.refresh_catalogue(platform)
+
+
+def harvest(platform: Platform, _payload: Any) -> None:
+    """Harvest every registered source (each run is reported in `opendata_harvest_runs`)."""
+    service.harvest_all(platform)

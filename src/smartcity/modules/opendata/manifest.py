@@ -22,8 +22,14 @@ manifest = Manifest(
     rules=rules.ALL_RULES,
     seed=lazy("smartcity.modules.opendata.seed:seed"),
     nav=((N_("Open data"), "/opendata"),),
-    tasks={"opendata.refresh": "smartcity.modules.opendata.jobs:refresh"},
-    schedules=(Schedule("opendata.refresh", "*/5 * * * *", "opendata.refresh"),),
+    tasks={
+        "opendata.refresh": "smartcity.modules.opendata.jobs:refresh",
+        "opendata.harvest": "smartcity.modules.opendata.jobs:harvest",
+    },
+    schedules=(
+        Schedule("opendata.refresh", "*/5 * * * *", "opendata.refresh"),
+        Schedule("opendata.harvest", "17 * * * *", "opendata.harvest"),
+    ),
     datasets=(
         Dataset(
             name="transparency-checkpoints",

@@ -41,6 +41,10 @@ class Dataset(Base):
     contact_email: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     private: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     state: Mapped[str] = mapped_column(String(16), nullable=False, default="active", index=True)
+    harvest_source: Mapped[str | None] = mapped_column(String(40), index=True)
+    """The harvest source it came from, by name (harvested datasets only)."""
+    source_ref: Mapped[str | None] = mapped_column(String(100))
+    """The dataset's id at its source: what makes a re-harvest find it again."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     """CKAN's `metadata_modified`: the metadata's or the data's last change, the later."""
@@ -68,3 +72,29 @@ class Resource(Base):
     mimetype: Mapped[str] = mapped_column(String(100), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class HarvestSource(Base):
+    """Another instance's catalogue this one copies (CKAN's Action API at `url`)."""
+
+    __tablename__ = "opendata_harvest_sources"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
+    url: Mapped[str] = mapped_column(String(500), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class HarvestRun(Base):
+    """One harvest of a source: what it added, changed and deleted, or why it failed."""
+
+    __tablename__ = "opendata_harvest_runs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    source_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("opendata_harvest_sources.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)

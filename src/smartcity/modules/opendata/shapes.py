@@ -140,6 +140,10 @@ def extras_of(dataset: Dataset) -> dict[str, str]:
         "contact_name": dataset.contact_name,
         "contact_email": dataset.contact_email,
     }
+    if dataset.harvest_source:
+        # Marks a copy, so that two instances harvesting each other never copy copies back.
+        values["harvest_source"] = dataset.harvest_source
+        values["harvest_source_ref"] = dataset.source_ref
     return {key: str(value) for key, value in values.items() if value}
 
 

@@ -12,6 +12,8 @@ class Origin(StrEnum):
     """A module registered it in its manifest; the refresh keeps it in step."""
     STAFF = "staff"
     """Staff made it through the Action API (`package_create`)."""
+    HARVEST = "harvest"
+    """Copied from another instance's catalogue; the next harvest keeps it in step."""
 
 
 class State(StrEnum):

@@ -1,4 +1,4 @@
-"""opendata: datasets and resources.
+"""opendata: datasets, resources, harvest sources and their runs.
 
 Revision ID: opendata_0001
 Revises: identity_0001
@@ -39,6 +39,8 @@ def upgrade() -> None:
         sa.Column("contact_email", sa.String(length=200), nullable=False),
         sa.Column("private", sa.Boolean(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("harvest_source", sa.String(length=40), nullable=True),
+        sa.Column("source_ref", sa.String(length=100), nullable=True),
         sa.Column("created_at", UTC_TIME, nullable=False),
         sa.Column("modified_at", UTC_TIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opendata_datasets")),
@@ -48,6 +50,9 @@ def upgrade() -> None:
         op.f("ix_opendata_datasets_organization"), "opendata_datasets", ["organization"]
     )
     op.create_index(op.f("ix_opendata_datasets_state"), "opendata_datasets", ["state"])
+    op.create_index(
+        op.f("ix_opendata_datasets_harvest_source"), "opendata_datasets", ["harvest_source"]
+    )
     op.create_table(
         "opendata_resources",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -72,8 +77,38 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opendata_resources")),
     )
     op.create_index(op.f("ix_opendata_resources_dataset_id"), "opendata_resources", ["dataset_id"])
+    op.create_table(
+        "opendata_harvest_sources",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("created_at", UTC_TIME, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_opendata_harvest_sources")),
+        sa.UniqueConstraint("name", name=op.f("uq_opendata_harvest_sources_name")),
+    )
+    op.create_table(
+        "opendata_harvest_runs",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("source_id", sa.Uuid(), nullable=False),
+        sa.Column("started_at", UTC_TIME, nullable=False),
+        sa.Column("finished_at", UTC_TIME, nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("report", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["opendata_harvest_sources.id"],
+            name=op.f("fk_opendata_harvest_runs_source_id_opendata_harvest_sources"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_opendata_harvest_runs")),
+    )
+    op.create_index(
+        op.f("ix_opendata_harvest_runs_source_id"), "opendata_harvest_runs", ["source_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("opendata_harvest_runs")
+    op.drop_table("opendata_harvest_sources")
     op.drop_table("opendata_resources")
     op.drop_table("opendata_datasets")
