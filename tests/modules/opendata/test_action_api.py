@@ -70,7 +70,7 @@ def test_errors_carry_ckans_type_and_status(client: TestClient) -> None:
     assert invalid.status_code == 409
     assert invalid.json()["error"]["__type"] == "Validation Error"
     assert "rows" in invalid.json()["error"]
-    refused = call(client, "package_list", key="sck_nothing_real")
+    refused = call(client, "package_list", "sck_nothing_real")
     assert refused.status_code == 403
     assert refused.json()["error"]["__type"] == "Authorization Error"
 
