@@ -106,6 +106,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     for module in platform.modules:
         if module.api:
             app.include_router(_under(f"/api/v1/{module.name}", module.api()))
+    for module in platform.modules:
+        if module.root_api:
+            app.include_router(module.root_api())
     app.include_router(portal.build_router())
     app.include_router(jobs.build_router())
     for module in platform.modules:

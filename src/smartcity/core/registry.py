@@ -51,6 +51,39 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Dataset:
+    """A table a module publishes as open data; the `opendata` module lists it (ADR 29).
+
+    Core never calls the module: `records` names a function of the module's service, found
+    when opendata asks for it, that returns a SQLAlchemy `Select` whose columns are exactly
+    what the public may see (no person's name, ID, plate or account).
+    """
+
+    name: str
+    """Unique across the platform, CKAN's rule: 2-100 of a-z, 0-9, `-` and `_`."""
+    title: str
+    """Traditional Chinese first."""
+    title_en: str
+    description: str
+    description_en: str
+    department: str
+    """The publishing department's organisation code (`DEP`), CKAN's organisation."""
+    records: str
+    """`"package.module:function"`: a function of no arguments returning the `Select`."""
+    tags: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    """Themes (CKAN groups): `environment`, `transport`, `finance`, `participation`,
+    `innovation`, `governance`, `services`."""
+    frequency: str = "irregular"
+    """How often the data changes: `continuous`, `hourly`, `daily`, `monthly`, `irregular`."""
+    time_column: str | None = None
+    """A column of the `Select` holding each record's time: its range is the temporal
+    coverage and its latest value the data's last modification."""
+    spatial: bool = False
+    """Whether records carry `latitude` and `longitude` columns within the city."""
+
+
+@dataclass(frozen=True)
 class Manifest:
     """What a module brings to the platform."""
 
@@ -60,6 +93,9 @@ class Manifest:
     depends_on: tuple[str, ...] = ()
     api: Callable[[], APIRouter] | None = None
     """Router mounted at /api/v1/<name>."""
+    root_api: Callable[[], APIRouter] | None = None
+    """Routes at paths an outside standard fixes (CKAN's `/api/3/action/…`), mounted at the
+    site root before the pages; each path must say whose it is, as every route does."""
     pages: Callable[[], APIRouter] | None = None
     """Router of server-rendered pages, mounted at the site root."""
     cli: Callable[[], Typer] | None = None
@@ -91,6 +127,8 @@ class Manifest:
     function of (platform, payload); enqueued with `uow.enqueue` or by a schedule."""
     schedules: tuple[Schedule, ...] = ()
     """Cron-like schedules of this module's tasks."""
+    datasets: tuple[Dataset, ...] = ()
+    """Open datasets this module publishes (listed by `opendata`, served by its DataStore)."""
     subscribes: tuple[tuple[str, str], ...] = ()
     """(event class as `"package.module:Class"`, task name): the task gets each committed
     event of that class, at least once (de-duplicate on `event.id`)."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Insert, Table, delete, func, insert, select, update
+from sqlalchemy import Insert, Select, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from smartcity.core.audit import merkle
@@ -483,3 +483,15 @@ def catch_up(platform: Platform) -> int:
         return platform.log.sequence(session)
     finally:
         session.close()
+
+
+def open_checkpoints() -> Select[*tuple[Any, ...]]:
+    """The log's tree head as open data: size, root hash and when it moved (ADR 4).
+
+    The log keeps only its latest head; signed checkpoints are served from it on request.
+    """
+    return select(
+        TreeHead.tree_size.label("tree_size"),
+        TreeHead.root_hash.label("root_hash"),
+        TreeHead.updated_at.label("updated_at"),
+    )

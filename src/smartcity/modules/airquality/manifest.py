@@ -6,7 +6,7 @@ from pathlib import Path
 
 from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
+from smartcity.core.registry import Dataset, Manifest, PortalCard, Schedule, lazy
 from smartcity.modules.airquality import rules
 from smartcity.modules.airquality.settings import AirqualitySettings
 
@@ -73,6 +73,50 @@ manifest = Manifest(
         (
             "smartcity.modules.sensors.events:ObservationsArrivedLate",
             "airquality.mark_late_days",
+        ),
+    ),
+    datasets=(
+        Dataset(
+            name="airbox-readings",
+            title="空氣盒子感測資料",
+            title_en="Airbox sensor readings",
+            description="民間與校園空氣盒子回報的 PM2.5、PM10、PM1、溫度與濕度原始讀值。",
+            description_en="Raw PM2.5, PM10, PM1, temperature and humidity readings reported "
+            "by community and school Airboxes.",
+            department="DEP",
+            records="smartcity.modules.airquality.service:open_readings",
+            tags=("air-quality", "pm25", "airbox", "sensors"),
+            groups=("environment",),
+            frequency="continuous",
+        ),
+        Dataset(
+            name="airquality-calibrations",
+            title="空氣盒子校正模型",
+            title_en="Airbox calibration models",
+            description="每日依參考測站選出的校正模型與誤差,用於發布校正後的 PM2.5。",
+            description_en="The calibration model chosen each day per reference station, with "
+            "its error, from which the calibrated PM2.5 feed is computed.",
+            department="DEP",
+            records="smartcity.modules.airquality.service:open_calibrations",
+            tags=("air-quality", "calibration", "pm25"),
+            groups=("environment",),
+            frequency="daily",
+            time_column="computed_at",
+            spatial=True,
+        ),
+        Dataset(
+            name="airquality-quality-flags",
+            title="空氣盒子資料品質標記",
+            title_en="Airbox data quality flags",
+            description="每台裝置每個時段的品質檢查結果(離群、室內、故障等)。",
+            description_en="Each device's quality checks per time slice (outliers, indoor, "
+            "malfunction).",
+            department="DEP",
+            records="smartcity.modules.airquality.service:open_quality_flags",
+            tags=("air-quality", "data-quality"),
+            groups=("environment",),
+            frequency="hourly",
+            time_column="slice_start",
         ),
     ),
 )

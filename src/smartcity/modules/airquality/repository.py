@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -213,3 +213,32 @@ def late_days(session: Session) -> list[date]:
 def forget_late_day(session: Session, day: date, marked_by: datetime) -> None:
     """Forget `day` unless readings marked it again after `marked_by`."""
     session.execute(delete(LateDay).where(LateDay.day == day, LateDay.marked_at <= marked_by))
+
+
+def open_quality_flags() -> Select[*tuple[Any, ...]]:
+    """The quality pass's flags per device and slice, as open data."""
+    return select(
+        SliceFlags.id.label("id"),
+        SliceFlags.device_id.label("device_id"),
+        SliceFlags.slice_start.label("slice_start"),
+        SliceFlags.slice_seconds.label("slice_seconds"),
+        SliceFlags.flags.label("flags"),
+        SliceFlags.pm25.label("pm25"),
+    )
+
+
+def open_calibrations() -> Select[*tuple[Any, ...]]:
+    """The calibrated feed's models: one per reference station and day, as open data."""
+    return select(
+        Calibration.id.label("id"),
+        Calibration.day.label("day"),
+        Calibration.station_id.label("station_id"),
+        Calibration.latitude.label("latitude"),
+        Calibration.longitude.label("longitude"),
+        Calibration.kind.label("kind"),
+        Calibration.coefficients.label("coefficients"),
+        Calibration.rmse.label("rmse"),
+        Calibration.raw_rmse.label("raw_rmse"),
+        Calibration.n_pairs.label("n_pairs"),
+        Calibration.computed_at.label("computed_at"),
+    )

@@ -11,6 +11,11 @@ commits.
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import Select
+
+import smartcity.modules.sensors.service as sensors
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
 from smartcity.modules.airquality.aqi import Band, band_named
@@ -20,6 +25,8 @@ from smartcity.modules.airquality.devices import airbox_document, device_health,
 from smartcity.modules.airquality.maps import Method, check_grid, estimate_at, grid_at, map_points
 from smartcity.modules.airquality.plume_pass import district_alerts, plume_tracks, run_plumes
 from smartcity.modules.airquality.quality_pass import QualityRun, run_quality
+from smartcity.modules.airquality.repository import open_calibrations as open_calibrations
+from smartcity.modules.airquality.repository import open_quality_flags as open_quality_flags
 from smartcity.modules.airquality.settings import AirqualitySettings
 
 __all__ = [
@@ -50,3 +57,8 @@ __all__ = [
 def settings_of(platform: Platform) -> AirqualitySettings:
     """This platform's airquality settings (defaults when the module was not set up)."""
     return module_settings(platform, "airquality", AirqualitySettings)
+
+
+def open_readings() -> Select[*tuple[Any, ...]]:
+    """*Open data.* The Airbox readings the sensor hub stored, as the public sees them."""
+    return sensors.open_airbox_readings()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard, lazy
+from smartcity.core.registry import Dataset, Manifest, PortalCard, lazy
 from smartcity.modules.chatbot import rules
 from smartcity.modules.chatbot.settings import ChatbotSettings
 
@@ -65,4 +65,20 @@ manifest = Manifest(
     staff_cards=_staff_cards,
     settings=ChatbotSettings,
     home_partial="chatbot/_widget.html",
+    datasets=(
+        Dataset(
+            name="chatbot-faq",
+            title="市政問答知識庫",
+            title_en="City FAQ knowledge base",
+            description="聊天機器人回答市民問題所用的常見問答,含主責機關與有效期間。",
+            description_en="The questions and answers the chatbot gives citizens, with the "
+            "department responsible and their validity.",
+            department="DOIT",
+            records="smartcity.modules.chatbot.service:open_faq",
+            tags=("faq", "chatbot", "1999"),
+            groups=("services",),
+            frequency="daily",
+            time_column="updated_at",
+        ),
+    ),
 )

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal
@@ -226,3 +226,18 @@ def outcome_counts(session: Session, since: datetime) -> list[Any]:
 def line_links_of(session: Session, user_id: uuid.UUID) -> list[LineLink]:
     """The LINE users bound to a citizen."""
     return list(session.scalars(select(LineLink).where(LineLink.user_id == user_id)))
+
+
+def open_faq() -> Select[*tuple[Any, ...]]:
+    """The knowledge base's active items as open data: questions, answers, departments."""
+    return select(
+        Item.id.label("id"),
+        Item.question.label("question"),
+        Item.answer.label("answer"),
+        Item.department_code.label("department"),
+        Item.department_name.label("department_name"),
+        Item.keywords.label("keywords"),
+        Item.valid_from.label("valid_from"),
+        Item.valid_until.label("valid_until"),
+        Item.updated_at.label("updated_at"),
+    ).where(Item.status == "active")

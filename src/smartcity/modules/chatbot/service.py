@@ -53,6 +53,7 @@ from smartcity.modules.chatbot.repository import (
     list_items,
     variants_of,
 )
+from smartcity.modules.chatbot.repository import open_faq as open_faq
 from smartcity.modules.chatbot.settings import ChatbotSettings
 from smartcity.modules.chatbot.triage import (
     Cluster,

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from smartcity.core.auth import Principal, Role
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
+from smartcity.core.registry import Dataset, Manifest, PortalCard, Schedule, lazy
 from smartcity.modules.livinglab import rules
 from smartcity.modules.livinglab.settings import LivinglabSettings
 
@@ -83,4 +83,33 @@ manifest = Manifest(
     tasks={"livinglab.snapshot_kpis": "smartcity.modules.livinglab.jobs:snapshot_live_kpis"},
     # Before the city's midnight: the day's value, in the history the dashboard charts.
     schedules=(Schedule("livinglab.snapshot_kpis", "55 23 * * *", "livinglab.snapshot_kpis"),),
+    datasets=(
+        Dataset(
+            name="livinglab-pilots",
+            title="生活實驗室試驗計畫",
+            title_en="Living-lab pilots",
+            description="已公開的概念驗證試驗計畫:領域、階段、主責機關、廠商與成果摘要。",
+            description_en="Published proofs of concept: domain, stage, department, vendor and "
+            "outcome summary.",
+            department="SCPMO",
+            records="smartcity.modules.livinglab.service:open_pilots",
+            tags=("living-lab", "pilots", "poc"),
+            groups=("innovation",),
+            frequency="irregular",
+            time_column="state_changed_at",
+        ),
+        Dataset(
+            name="livinglab-kpis",
+            title="試驗計畫績效指標",
+            title_en="Living-lab pilot KPIs",
+            description="已公開試驗計畫的績效指標:基準值、目標值與方向。",
+            description_en="The KPIs of published pilots: baseline, target and direction.",
+            department="SCPMO",
+            records="smartcity.modules.livinglab.service:open_kpis",
+            tags=("living-lab", "kpi"),
+            groups=("innovation",),
+            frequency="irregular",
+            time_column="created_at",
+        ),
+    ),
 )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -718,4 +718,42 @@ def bookings_of(session: Session, pilot_id: uuid.UUID) -> list[Booking]:
         session.execute(
             select(Booking).where(Booking.pilot_id == pilot_id).order_by(Booking.starts_on)
         ).scalars()
+    )
+
+
+def open_pilots() -> Select[*tuple[Any, ...]]:
+    """*Open data.* Published pilots: what was tried, where in its life, with which outcome."""
+    return select(
+        Pilot.id.label("id"),
+        Pilot.title.label("title"),
+        Pilot.summary.label("summary"),
+        Pilot.domain.label("domain"),
+        Pilot.track.label("track"),
+        Pilot.state.label("state"),
+        Pilot.department.label("department"),
+        Pilot.vendor.label("vendor"),
+        Pilot.year.label("year"),
+        Pilot.running_since.label("running_since"),
+        Pilot.running_until.label("running_until"),
+        Pilot.outcome_summary.label("outcome_summary"),
+        Pilot.state_changed_at.label("state_changed_at"),
+    ).where(Pilot.published.is_(True))
+
+
+def open_kpis() -> Select[*tuple[Any, ...]]:
+    """*Open data.* Published pilots' KPIs: baseline, target and direction."""
+    return (
+        select(
+            Kpi.id.label("id"),
+            Kpi.pilot_id.label("pilot_id"),
+            Kpi.name.label("name"),
+            Kpi.unit.label("unit"),
+            Kpi.baseline.label("baseline"),
+            Kpi.target.label("target"),
+            Kpi.direction.label("direction"),
+            Kpi.statistic.label("statistic"),
+            Kpi.created_at.label("created_at"),
+        )
+        .join(Pilot, Pilot.id == Kpi.pilot_id)
+        .where(Pilot.published.is_(True))
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
+from smartcity.core.registry import Dataset, Manifest, PortalCard, Schedule, lazy
 from smartcity.modules.parking import rules
 from smartcity.modules.parking.settings import ParkingSettings
 
@@ -50,4 +50,21 @@ manifest = Manifest(
     },
     schedules=(Schedule("parking.mark_silent", "*/5 * * * *", "parking.mark_silent"),),
     subscribes=(("smartcity.modules.sensors.events:UplinksStored", "parking.apply_uplinks"),),
+    datasets=(
+        Dataset(
+            name="parking-availability",
+            title="路邊停車即時剩餘車位",
+            title_en="Roadside parking availability",
+            description="各路段的停車格數與感測器回報的即時空位,不含車牌與停車紀錄。",
+            description_en="Bays and free bays per road segment as the bay sensors report them "
+            "now; no plates and no parking sessions.",
+            department="DOT",
+            records="smartcity.modules.parking.service:open_availability",
+            tags=("parking", "availability", "lorawan"),
+            groups=("transport",),
+            frequency="continuous",
+            time_column="observed_at",
+            spatial=True,
+        ),
+    ),
 )

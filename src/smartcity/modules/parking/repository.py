@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Float, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal
@@ -163,4 +163,24 @@ def sightings_of_session(session: Session, session_id: uuid.UUID) -> list[Sighti
         session.execute(
             select(Sighting).where(Sighting.session_id == session_id).order_by(Sighting.seen_at)
         ).scalars()
+    )
+
+
+def open_availability() -> Select[*tuple[Any, ...]]:
+    """Free and sensed bays per segment now, as open data (no session, no plate)."""
+    free = func.sum(case((Bay.status == BayStatus.FREE.value, 1), else_=0))
+    return (
+        select(
+            Segment.code.label("segment"),
+            Segment.name.label("name"),
+            Segment.name_en.label("name_en"),
+            Segment.district.label("district"),
+            func.count(Bay.id).label("bays"),
+            free.label("free"),
+            func.max(Bay.observed_at).label("observed_at"),
+            func.avg(Bay.latitude, type_=Float).label("latitude"),
+            func.avg(Bay.longitude, type_=Float).label("longitude"),
+        )
+        .join(Bay, Bay.segment_id == Segment.id)
+        .group_by(Segment.code, Segment.name, Segment.name_en, Segment.district)
     )

@@ -37,6 +37,7 @@ from smartcity.modules.parking.fiware import MEDIA_TYPE as NGSI_LD_MEDIA_TYPE
 from smartcity.modules.parking.fiware import on_street_parkings, parking_spots
 from smartcity.modules.parking.models import Bay, Segment
 from smartcity.modules.parking.occupancy import apply_uplinks, mark_silent
+from smartcity.modules.parking.repository import open_availability as open_availability
 from smartcity.modules.parking.segments import (
     change_tariff,
     create_segment,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.repository import get_or_404
@@ -148,4 +149,23 @@ def paper_counts_of(session: Session, vote_id: uuid.UUID) -> list[PaperCount]:
             .where(PaperCount.vote_id == vote_id)
             .order_by(PaperCount.polling_place)
         )
+    )
+
+
+def open_votes() -> Select[*tuple[Any, ...]]:
+    """i-Voting's issues and, once tallied, their results, as open data (no proposer)."""
+    return select(
+        Vote.id.label("id"),
+        Vote.title.label("title"),
+        Vote.description.label("description"),
+        Vote.department_code.label("department"),
+        Vote.stage.label("stage"),
+        Vote.origin.label("origin"),
+        Vote.seconds.label("seconds"),
+        Vote.seconds_needed.label("seconds_needed"),
+        Vote.created_at.label("created_at"),
+        Vote.closes_at.label("closes_at"),
+        Vote.ballots_cast.label("ballots_cast"),
+        Vote.result.label("result"),
+        Vote.tallied_at.label("tallied_at"),
     )

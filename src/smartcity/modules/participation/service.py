@@ -26,6 +26,7 @@ from smartcity.modules.participation.repository import (
     paper_counts_of,
     trustees_of,
 )
+from smartcity.modules.participation.repository import open_votes as open_votes
 from smartcity.modules.participation.settings import ParticipationSettings
 from smartcity.modules.participation.trustees import register_key, submit_decryption
 from smartcity.modules.participation.voting import (

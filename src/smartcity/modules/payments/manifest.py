@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Manifest, PortalCard, Schedule, lazy
+from smartcity.core.registry import Dataset, Manifest, PortalCard, Schedule, lazy
 from smartcity.modules.payments import rules
 from smartcity.modules.payments.settings import PaymentsSettings
 
@@ -69,5 +69,33 @@ manifest = Manifest(
         # Every minute: a delivery's own backoff (30 s, 60 s, …) decides whether it is due.
         Schedule("payments.deliver_webhooks", "* * * * *", "payments.deliver_webhooks"),
         Schedule("payments.expire_bills", "5 0 * * *", "payments.expire_bills"),
+    ),
+    datasets=(
+        Dataset(
+            name="payment-items",
+            title="規費與收費項目",
+            title_en="Fee catalogue",
+            description="市府各機關透過繳費平台收取的項目、金額規則與繳費管道。",
+            description_en="What the city's departments collect through the payment platform: "
+            "items, amount rules and channels.",
+            department="DOF",
+            records="smartcity.modules.payments.service:open_items",
+            tags=("fees", "payments"),
+            groups=("finance",),
+            frequency="irregular",
+        ),
+        Dataset(
+            name="payment-daily-totals",
+            title="各收費項目每日收款統計",
+            title_en="Daily collection totals per fee item",
+            description="每個收費項目每日(本市時間)的繳費筆數與金額(新臺幣),不含繳費人資料。",
+            description_en="Payments and their sum in NTD per fee item and day (city time); "
+            "no payer data.",
+            department="DOF",
+            records="smartcity.modules.payments.service:open_daily_totals",
+            tags=("fees", "payments", "statistics"),
+            groups=("finance",),
+            frequency="daily",
+        ),
     ),
 )

@@ -9,13 +9,15 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal, Role
 from smartcity.core.departments import acts_for
 from smartcity.core.repository import as_id, get_or_404, page
+from smartcity.core.sqltime import local_day
 from smartcity.modules.payments import errors
 from smartcity.modules.payments.codes import parse_reference
 from smartcity.modules.payments.models import (
@@ -198,3 +200,34 @@ def deliveries(session: Session, organisation: str | None, limit: int) -> Sequen
     if organisation is not None:
         query = query.where(WebhookDelivery.organisation == organisation)
     return session.execute(page(query, limit=limit)).scalars().all()
+
+
+def open_items() -> Select[*tuple[Any, ...]]:
+    """The fee catalogue as open data: what the city collects, by whom, how much."""
+    return select(
+        Item.code.label("code"),
+        Item.name.label("name"),
+        Item.name_en.label("name_en"),
+        Item.department.label("department"),
+        Item.kind.label("kind"),
+        Item.amount_rule.label("amount_rule"),
+        Item.amount.label("amount"),
+        Item.max_amount.label("max_amount"),
+        Item.channels.label("channels"),
+        Item.active.label("active"),
+    )
+
+
+def open_daily_totals() -> Select[*tuple[Any, ...]]:
+    """Payments per fee item and the city's calendar day, counted and summed (no payer)."""
+    day = local_day(Payment.paid_at)
+    return (
+        select(
+            day.label("day"),
+            Bill.item_code.label("item"),
+            func.count(Payment.id).label("payments"),
+            func.sum(Payment.amount).label("amount"),
+        )
+        .join(Bill, Bill.id == Payment.bill_id)
+        .group_by(day, Bill.item_code)
+    )

@@ -66,6 +66,8 @@ from smartcity.modules.payments.repository import (
     payments_of_bill,
     refunds_of,
 )
+from smartcity.modules.payments.repository import open_daily_totals as open_daily_totals
+from smartcity.modules.payments.repository import open_items as open_items
 from smartcity.modules.payments.settings import PaymentsSettings
 from smartcity.modules.payments.values import ChargeOutcome, ChargeRequest
 

@@ -128,3 +128,19 @@ def hub_counts(session: Session) -> tuple[int, int, int]:
         int(session.execute(select(func.count(model.id))).scalar() or 0)
         for model in (Thing, Datastream, Observation)
     )
+
+
+def open_airbox_readings() -> Select[*tuple[Any, ...]]:
+    """Airbox-class devices' readings as open data: device, quantity, time and value only."""
+    return (
+        select(
+            Observation.id.label("id"),
+            Thing.device_id.label("device_id"),
+            Datastream.quantity.label("quantity"),
+            Observation.phenomenon_ms.label("time_ms"),
+            Observation.result_number.label("value"),
+        )
+        .join(Datastream, Datastream.id == Observation.datastream_id)
+        .join(Thing, Thing.id == Datastream.thing_id)
+        .where(Thing.kind == "airbox", Datastream.quantity.is_not(None))
+    )

@@ -37,6 +37,7 @@ from smartcity.modules.sensors.models import (
     Thing,
 )
 from smartcity.modules.sensors.owners import Acting, acting_for
+from smartcity.modules.sensors.repository import open_airbox_readings as open_airbox_readings
 from smartcity.modules.sensors.storage import Row, advance_latest, store_for
 from smartcity.modules.sensors.values import Quantity, ThingKind
 
