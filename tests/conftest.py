@@ -31,7 +31,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(
-                pytest.mark.xfail(reason="needs SMARTCITY_TEST_DATABASE_URL", run=False, strict=True)
+                pytest.mark.xfail(
+                    reason="needs SMARTCITY_TEST_DATABASE_URL", run=False, strict=True
+                )
             )
 
 
