@@ -6,10 +6,12 @@ Run: python bench/bench_search_chatbot.py [--tune]   (needs ../shared/data/faq/;
 Two development sets, each split in halves before any tuning:
 - the team's ../shared/data/faq/dev-questions.jsonl, halves by item as bench_chatbot_quality.py
   splits them (even-numbered items and unanswerable questions tune, odd ones are held out);
-- bench/data/chatbot-voices.jsonl: long LINE-style messages, indirect questions naming none of
-  the item's words and short aspect questions among sibling items, three phrasings per item,
-  plus out-of-scope questions; items and out-of-scope questions are shuffled with
-  random.Random(SEED) and the first half tunes, the second is held out.
+- bench/data/chatbot-voices.jsonl and chatbot-voices-2.jsonl (written later, before any run
+  on it): long LINE-style messages, indirect questions naming none of the item's words and
+  short aspect questions among sibling items, three phrasings per item, plus out-of-scope
+  questions; in each file, items and out-of-scope questions are shuffled with
+  random.Random(SEED) and the first half tunes, the second is held out (a file added later
+  leaves the earlier files' halves as they were).
 Cold: the FAQ's 1,877 items only. Warm: one phrasing of each item taught (the first of the
 voices set, the first question of an item in the team's set), the *other* phrasings asked.
 Vectors come from the platform's own store (bench/semantic_bank.py, var/bench/search.db):
@@ -38,7 +40,10 @@ from smartcity.modules.search import service as search
 from smartcity.modules.search.values import TextKind
 
 FAQ = ROOT.parent / "shared" / "data" / "faq"
-VOICES = ROOT / "bench" / "data" / "chatbot-voices.jsonl"
+VOICES = (
+    ROOT / "bench" / "data" / "chatbot-voices.jsonl",
+    ROOT / "bench" / "data" / "chatbot-voices-2.jsonl",
+)
 SEED = 16
 
 
@@ -72,8 +77,19 @@ def team_set() -> tuple[list[Question], dict[str, list[str]]]:
 
 
 def voices_set() -> tuple[list[Question], dict[str, list[str]]]:
-    """The voices set: every phrasing cold; the first taught, the others asked warm."""
-    rows = [json.loads(line) for line in VOICES.open(encoding="utf-8")]
+    """The voices files, each split on its own, as one set."""
+    out: list[Question] = []
+    taught: dict[str, list[str]] = {}
+    for path in VOICES:
+        questions, teach = voices_file(path)
+        out += questions
+        taught.update(teach)
+    return out, taught
+
+
+def voices_file(path: Path) -> tuple[list[Question], dict[str, list[str]]]:
+    """One voices file: every phrasing cold; the first taught, the others asked warm."""
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     answerable = [r for r in rows if r["source_id"]]
     other = [r for r in rows if not r["source_id"]]
     rng = random.Random(SEED)

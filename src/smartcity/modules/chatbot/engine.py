@@ -6,9 +6,10 @@ start of the answer). Scores are divided by the query's own weight (the score a 
 holding every query token once would get), so they read as "how much of what was asked is
 covered" and are comparable across questions; a logistic curve turns that into a confidence.
 
-The index keeps every unit's token counts, so a change re-tokenises only the items that
-changed and then rebuilds the sparse matrices from those counts (fast). It is per platform,
-in memory, and refreshed whenever the knowledge base's version number moves.
+The index keeps every unit's token counts as term numbers of a vocabulary that only grows,
+so a change re-tokenises only the items that changed, and a rebuild of the sparse matrices is
+a concatenation of those stored rows (no pass over any text or dictionary). It is per
+platform, in memory, and refreshed whenever the knowledge base's version number moves.
 """
 
 from __future__ import annotations
@@ -131,22 +132,18 @@ class Result:
     query_tokens: int
 
 
-def _csr(rows: list[Counter[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
-    """Token counts as a documents × terms matrix (the vocabulary grows as needed)."""
-    indptr = [0]
-    indices: list[int] = []
-    values: list[float] = []
-    for row in rows:
-        for term in row:
-            if term not in vocab:
-                vocab[term] = len(vocab)
-        indices.extend(map(vocab.__getitem__, row))
-        values.extend(row.values())
-        indptr.append(len(indices))
-    return sparse.csr_matrix(
-        (np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), indptr),
-        shape=(len(rows), max(len(vocab), 1)),
-    )
+# One text's tokens as (term numbers, counts) in the index's vocabulary.
+Row = tuple[np.ndarray, np.ndarray]
+
+
+def _stack(rows: Sequence[Row], n_terms: int) -> sparse.csr_matrix:
+    """Encoded rows as a documents × terms matrix (a concatenation, no Python loop per term)."""
+    lengths = [len(ids) for ids, _ in rows]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.concatenate([ids for ids, _ in rows]) if rows else np.zeros(0, np.int64)
+    values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
+    return sparse.csr_matrix((values, indices, indptr), shape=(len(rows), max(n_terms, 1)))
 
 
 def _idf(counts: sparse.csr_matrix, n_terms: int) -> np.ndarray:
@@ -159,10 +156,6 @@ def _idf(counts: sparse.csr_matrix, n_terms: int) -> np.ndarray:
 
 def _oov_idf(n_docs: int) -> float:
     return math.log(1.0 + (n_docs - 1 + 0.5) / 1.5) * OOV_FACTOR if n_docs else 1.0
-
-
-def _token_weights(terms: np.ndarray, vocab_terms: list[str]) -> np.ndarray:
-    return np.array([TOKEN_WEIGHT.get(vocab_terms[t][0], 1.0) for t in terms], dtype=np.float64)
 
 
 class AnswerIndex:
@@ -183,8 +176,13 @@ class AnswerIndex:
             textmod.city_districts(city) if districts is None else districts
         )
         self.docs: dict[str, Doc] = {}
-        self._units: dict[str, list[tuple[str, Counter[str]]]] = {}
-        self._bodies: dict[str, Counter[str]] = {}
+        # Terms are numbered once and never renumbered, so stored rows stay valid; a term only
+        # removed items used stays with idf 0 (the vocabulary grows with new words, not edits).
+        self._vocab: dict[str, int] = {}
+        self._term_weight: list[float] = []
+        self._units: dict[str, list[tuple[float, Row]]] = {}
+        self._bodies: dict[str, Row] = {}
+        self._aspects: dict[str, frozenset[str]] = {}
         self._places: dict[str, frozenset[str]] = {}
         self._districts: dict[str, frozenset[str]] = {}
         self._lock = threading.RLock()
@@ -223,17 +221,38 @@ class AnswerIndex:
             districts = textmod.districts(
                 fields["t"] + "\n" + fields["k"], self._district_re, normalised=True
             )
-            prepared.append((doc, [(k, u) for k, u in units if u], body, places, districts))
+            # Which aspects the official question and taught variants ask about.
+            aspects = frozenset(
+                term[2:] for kind, unit in units if kind != "k" for term in unit if term[0] == "a"
+            )
+            prepared.append(
+                (doc, [(k, u) for k, u in units if u], body, places, districts, aspects)
+            )
             count += 1
         with self._lock:
-            for doc, units, body, places, districts in prepared:
+            for doc, units, body, places, districts, aspects in prepared:
                 self.docs[doc.item_id] = doc
-                self._units[doc.item_id] = units
-                self._bodies[doc.item_id] = body
+                self._units[doc.item_id] = [
+                    (KIND_WEIGHT.get(kind, 1.0), self._encode(unit)) for kind, unit in units
+                ]
+                self._bodies[doc.item_id] = self._encode(body)
+                self._aspects[doc.item_id] = aspects
                 self._places[doc.item_id] = places
                 self._districts[doc.item_id] = districts
             self._built = None
         return count
+
+    def _encode(self, counted: Counter[str]) -> Row:
+        """Token counts as term numbers (new terms numbered; the caller holds the lock)."""
+        vocab = self._vocab
+        known = len(vocab)
+        # A new term gets the next number: setdefault reads len() before it inserts.
+        ids = [vocab.setdefault(term, len(vocab)) for term in counted]
+        if len(vocab) > known:  # new terms, in the order they were numbered
+            self._term_weight.extend(
+                TOKEN_WEIGHT.get(term[0], 1.0) for term in counted if vocab[term] >= known
+            )
+        return np.array(ids, dtype=np.int64), np.array(list(counted.values()), dtype=np.float64)
 
     def remove(self, item_ids: Iterable[str]) -> None:
         """Forget items (retired or deleted)."""
@@ -244,6 +263,7 @@ class AnswerIndex:
                 self.docs.pop(item_id, None)
                 self._units.pop(item_id, None)
                 self._bodies.pop(item_id, None)
+                self._aspects.pop(item_id, None)
                 self._places.pop(item_id, None)
                 self._districts.pop(item_id, None)
             self._built = None
@@ -256,8 +276,8 @@ class AnswerIndex:
     def _build(self) -> _Built:
         return _Built(
             self.docs,
-            self._units,
-            self._bodies,
+            (self._units, self._bodies, self._aspects),
+            (dict(self._vocab), np.array(self._term_weight)),
             (self._places, self._elsewhere),
             (self._districts, self._district_re),
         )
@@ -305,36 +325,30 @@ class _Built:
     def __init__(
         self,
         docs: dict[str, Doc],
-        units: dict[str, list[tuple[str, Counter[str]]]],
-        bodies: dict[str, Counter[str]],
+        rows: tuple[dict[str, list[tuple[float, Row]]], dict[str, Row], dict[str, frozenset[str]]],
+        vocabulary: tuple[dict[str, int], np.ndarray],
         places: tuple[dict[str, frozenset[str]], re.Pattern[str]],
         districts: tuple[dict[str, frozenset[str]], re.Pattern[str]],
     ) -> None:
+        units, bodies, aspects = rows
+        self.vocab, self.token_weight = vocabulary
         self.elsewhere = places[1]
         self.district_re = districts[1]
         self.item_ids = list(docs)
         self.docs = [docs[i] for i in self.item_ids]
         self.places = [places[0][i] for i in self.item_ids]
         self.districts = [districts[0][i] for i in self.item_ids]
-        vocab: dict[str, int] = {}
-        unit_rows: list[Counter[str]] = []
+        unit_rows: list[Row] = []
         unit_item: list[int] = []
         unit_kind: list[float] = []
         for position, item_id in enumerate(self.item_ids):
-            for kind, unit in units[item_id]:
+            for kind_weight, unit in units[item_id]:
                 unit_rows.append(unit)
                 unit_item.append(position)
-                unit_kind.append(KIND_WEIGHT.get(kind, 1.0))
-        unit_counts = _csr(unit_rows, vocab)
-        body_counts = _csr([bodies[i] for i in self.item_ids], vocab)
-        self.vocab = vocab
-        terms = [""] * len(vocab)
-        for term, position in vocab.items():
-            terms[position] = term
-        self.token_weight = _token_weights(np.arange(len(vocab)), terms)
-        n_terms = max(len(vocab), 1)
-        unit_counts.resize((unit_counts.shape[0], n_terms))
-        body_counts.resize((body_counts.shape[0], n_terms))
+                unit_kind.append(kind_weight)
+        n_terms = max(len(self.vocab), 1)
+        unit_counts = _stack(unit_rows, n_terms)
+        body_counts = _stack([bodies[i] for i in self.item_ids], n_terms)
         self.n_units = unit_counts.shape[0]
         self.unit_item = np.array(unit_item, dtype=np.int64)
         self.unit_kind = np.array(unit_kind, dtype=np.float64)
@@ -349,12 +363,8 @@ class _Built:
         self.aspects = {name: i for i, (name, _) in enumerate(textmod.ASPECTS)}
         self.item_aspects = np.zeros((len(self.item_ids), len(self.aspects)))
         for position, item_id in enumerate(self.item_ids):
-            for kind, unit in units[item_id]:
-                if kind == "k":
-                    continue
-                for term in unit:
-                    if term[0] == "a":
-                        self.item_aspects[position, self.aspects[term[2:]]] = 1.0
+            for name in aspects[item_id]:
+                self.item_aspects[position, self.aspects[name]] = 1.0
         # Bodies: BM25.
         n_bodies = body_counts.shape[0]
         self.body_idf = _idf(body_counts, n_terms)
