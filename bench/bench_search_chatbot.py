@@ -281,18 +281,19 @@ def tune(
         found = index.search(q.text, limit=3, query_vector=vectors[q.text])
         if found.candidates:
             top = found.candidates[0]
-            rows.append((top.lexical, top.lift, top.lead))
+            rows.append((top.lexical, top.lift, top.lead, top.dense_first, top.lexical_first))
             labels.append(top.doc.source_id == q.source_id)
-    x = np.array(rows)
+    x = np.array(rows, dtype=float)
     y = np.array(labels, dtype=float)
-    w = np.zeros(4)
+    w = np.zeros(x.shape[1] + 1)
     design = np.hstack([x, np.ones((len(x), 1))])
     for _ in range(20000):
         p = 1 / (1 + np.exp(-design @ w))
-        w -= 0.5 * (design.T @ (p - y) / len(y) + 1e-3 * np.r_[w[:3], 0])
+        w -= 0.5 * (design.T @ (p - y) / len(y) + 1e-3 * np.r_[w[:-1], 0])
     print(f"DENSE_WEIGHT = {best_weight}")
     print(
-        f"FUSED = search.Calibration(lexical={w[0]:.2f}, dense={w[1]:.2f}, margin={w[2]:.2f}, bias={w[3]:.2f})"
+        f"FUSED = search.Calibration(lexical={w[0]:.2f}, dense={w[1]:.2f}, margin={w[2]:.2f}, bias={w[5]:.2f},"
+        f" dense_first={w[3]:.2f}, lexical_first={w[4]:.2f})"
     )
 
 

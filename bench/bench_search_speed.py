@@ -95,7 +95,7 @@ def main() -> None:
         ]
 
     # Full rebuild from stored vectors.
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     index = engine.AnswerIndex()
     all_docs = docs()
     index.upsert(all_docs)
@@ -109,10 +109,12 @@ def main() -> None:
     for d in all_docs:
         index.dense.set(d.item_id, [stored[t] for t in (d.question, *d.variants) if t in stored])
     index.dense.best_units(stored[all_docs[0].question])  # stack the matrix
-    rebuild_s = time.perf_counter() - started
-    print(f"bank: {len(records)} items, {n_phrasings} phrasings, {len(stored)} stored vectors")
+    rebuild_s, rebuild_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(
-        f"full rebuild from stored vectors: {rebuild_s:.2f} s (texts tokenised {tokenised_s:.2f} s,"
+        f"bank: {len(records)} items, {n_phrasings} phrasings ({len(stored)} distinct texts, each with its stored vector)"
+    )
+    print(
+        f"full rebuild from stored vectors: {rebuild_s:.2f} s, CPU {rebuild_cpu:.2f} s (texts tokenised {tokenised_s:.2f} s,"
         f" lexical matrices {lexical_s - tokenised_s:.2f} s, vectors read and stacked {rebuild_s - lexical_s:.2f} s)"
     )
 
@@ -120,16 +122,16 @@ def main() -> None:
     doc = all_docs[0]
     doc.variants = [*doc.variants, "這是剛剛教的新說法"]
     vector = stored[doc.question]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     index.upsert([doc])
     index.rebuild()
     with platform.db.read_session() as session:
         fresh = search.stored_vectors(session, platform, [doc.question, *doc.variants], QUERY)
     index.dense.set(doc.item_id, [*fresh.values(), vector])
     found = index.search("這是剛剛教的新說法", query_vector=vector)
-    edit_s = time.perf_counter() - started
+    edit_s, edit_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(
-        f"edit visible to the next question: {edit_s * 1000:.0f} ms (top: {found.candidates[0].doc.item_id == doc.item_id})"
+        f"edit visible to the next question: {edit_s * 1000:.0f} ms, CPU {edit_cpu * 1000:.0f} ms (top: {found.candidates[0].doc.item_id == doc.item_id})"
     )
     # The matrices alone, again and again: one edit's figure above is a single sample.
     rebuilds = []

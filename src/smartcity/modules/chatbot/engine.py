@@ -110,6 +110,10 @@ class Candidate:
     """The dense channel's lift (0 without vectors)."""
     lead: float = 0.0
     """The score's lead over the best other candidate (negative below the first)."""
+    dense_first: bool = False
+    """Whether the dense channel alone would rank this item first."""
+    lexical_first: bool = False
+    """Whether the lexical channel alone would rank this item first."""
 
 
 @dataclass
@@ -484,15 +488,19 @@ class _Built:
         if not picked:
             return Result([], 0.0, n_terms)
 
+        lexical_top = int(np.argmax(coverage))
+        dense_top = int(np.argmax(lift)) if lift is not None else -1
+
         def candidate(p: int) -> Candidate:
             lexical = calibrate(float(sure[p]), n_terms)
             rivals = [ranking[q] for q in picked if q != p]
             lead = float(ranking[p] - max(rivals)) if rivals else float(ranking[p])
             if lift is None:
                 return Candidate(self.docs[p], float(ranking[p]), lexical, lexical, 0.0, lead)
-            confidence = FUSED.confidence(lexical, float(lift[p]), lead)
+            firsts = {"dense_first": p == dense_top, "lexical_first": p == lexical_top}
+            confidence = FUSED.confidence(lexical, float(lift[p]), lead, **firsts)
             return Candidate(
-                self.docs[p], float(ranking[p]), confidence, lexical, float(lift[p]), lead
+                self.docs[p], float(ranking[p]), confidence, lexical, float(lift[p]), lead, **firsts
             )
 
         candidates = [candidate(p) for p in picked[:limit]]

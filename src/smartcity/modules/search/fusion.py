@@ -28,10 +28,33 @@ class Calibration:
     margin: float
     """Weight of the fused score's lead over the runner-up."""
     bias: float
+    dense_first: float = 0.0
+    """Added when the dense channel alone would also have put the top document first."""
+    lexical_first: float = 0.0
+    """Added when the lexical channel alone would also have put the top document first."""
 
-    def confidence(self, lexical: float, dense_lift: float, margin: float) -> float:
-        """The probability that the top document is the right one."""
-        x = self.lexical * lexical + self.dense * dense_lift + self.margin * margin + self.bias
+    def confidence(
+        self,
+        lexical: float,
+        dense_lift: float,
+        margin: float,
+        *,
+        dense_first: bool = False,
+        lexical_first: bool = False,
+    ) -> float:
+        """The probability that the top document is the right one.
+
+        The channels fail on different questions, so their agreement on the first document
+        says more than either score: a top document both would have chosen is seldom wrong.
+        """
+        x = (
+            self.lexical * lexical
+            + self.dense * dense_lift
+            + self.margin * margin
+            + self.dense_first * dense_first
+            + self.lexical_first * lexical_first
+            + self.bias
+        )
         return round(1.0 / (1.0 + math.exp(-x)), 4)
 
 
