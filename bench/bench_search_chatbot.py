@@ -26,7 +26,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, product
 from pathlib import Path
 
 import numpy as np
@@ -115,10 +115,13 @@ def voices_file(path: Path) -> tuple[list[Question], dict[str, list[str]]]:
 
 
 def build(
-    records: list[importer.ItemRecord], taught: dict[str, list[str]], vectors: dict[str, np.ndarray]
+    records: list[importer.ItemRecord],
+    taught: dict[str, list[str]],
+    vectors: dict[str, np.ndarray],
+    passages: dict[str, np.ndarray],
 ) -> engine.AnswerIndex:
     index = engine.AnswerIndex()
-    index.upsert(
+    docs = [
         engine.Doc(
             item_id=r.source_id or "",
             source_id=r.source_id,
@@ -129,11 +132,14 @@ def build(
             links=r.links,
         )
         for r in records
-    )
+    ]
+    index.upsert(docs)
     index.rebuild()
-    for r in records:
-        texts = [r.question, *taught.get(r.source_id or "", [])]
-        index.dense.set(r.source_id or "", [vectors[t] for t in texts if t in vectors])
+    for doc in docs:
+        texts = [doc.question, *doc.variants]
+        index.dense.set(doc.item_id, [vectors[t] for t in texts if t in vectors])
+        passage = passages.get(engine.passage_of(doc))
+        index.passages.set(doc.item_id, [passage] if passage is not None else [])
     return index
 
 
@@ -200,14 +206,22 @@ def reliability(outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
-def ensure_vectors(texts: list[str]) -> dict[str, np.ndarray]:
+def ensure_vectors(
+    texts: list[str], passages: list[str]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The questions' and phrasings' vectors, and the items' passages' (embedded if missing)."""
     platform = bench_platform()
-    started = time.perf_counter()
-    added = search.embed_missing(platform, texts, TextKind.QUERY)
-    if added:
-        print(f"embedded {added} new texts in {time.perf_counter() - started:.0f} s")
-    with platform.db.read_session() as session:
-        return search.stored_vectors(session, platform, texts, TextKind.QUERY)
+    found = []
+    for wanted, kind in ((texts, TextKind.QUERY), (passages, TextKind.PASSAGE)):
+        started = time.perf_counter()
+        added = search.embed_missing(platform, wanted, kind)
+        if added:
+            print(
+                f"embedded {added} new {kind.value} texts in {time.perf_counter() - started:.0f} s"
+            )
+        with platform.db.read_session() as session:
+            found.append(search.stored_vectors(session, platform, wanted, kind))
+    return found[0], found[1]
 
 
 def main() -> None:
@@ -217,15 +231,20 @@ def main() -> None:
     records = importer.parse_taipei_faq_xml((FAQ / "taipei-faq-2017.xml").read_bytes())
     sets = {"team": team_set(), "voices": voices_set()}
     texts = [r.question for r in records] + [q.text for qs, _ in sets.values() for q in qs]
-    vectors = ensure_vectors(texts)
-    cold = build(records, {}, vectors)
+    passage_texts = [
+        engine.passage_of(engine.Doc(r.source_id or "", r.question, r.answer)) for r in records
+    ]
+    vectors, passages = ensure_vectors(texts, passage_texts)
+    cold = build(records, {}, vectors, passages)
     if "--tune" in sys.argv:
-        tune(records, sets, vectors)
+        tune(records, sets, vectors, passages)
         return
-    print(f"items {len(records)}; DENSE_WEIGHT {engine.DENSE_WEIGHT}; {engine.FUSED}")
+    print(
+        f"items {len(records)}; DENSE_WEIGHT {engine.DENSE_WEIGHT}; PASSAGE_WEIGHT {engine.PASSAGE_WEIGHT}; {engine.FUSED}"
+    )
     held_fused: list[Outcome] = []
     for name, (questions, taught) in sets.items():
-        warm = build(records, taught, vectors)
+        warm = build(records, taught, vectors, passages)
         for half in ("tune", "held"):
             cold_qs = [q for q in questions if q.half == half and not q.taught]
             warm_qs = [q for q in questions if q.half == half and q.taught]
@@ -245,19 +264,20 @@ def tune(
     records: list[importer.ItemRecord],
     sets: dict[str, tuple[list[Question], dict[str, list[str]]]],
     vectors: dict[str, np.ndarray],
+    passages: dict[str, np.ndarray],
 ) -> None:
-    """Fit DENSE_WEIGHT (top-1, averaged over the two sets so the larger does not decide
-    alone) then the calibration (logistic regression) on the tuning halves."""
+    """Fit DENSE_WEIGHT and PASSAGE_WEIGHT (top-1, averaged over the two sets so the larger
+    does not decide alone) then the calibration (logistic regression) on the tuning halves."""
     cases = []
     for name, (questions, taught) in sets.items():
-        warm = build(records, taught, vectors)
-        cold = build(records, {}, vectors)
+        warm = build(records, taught, vectors, passages)
+        cold = build(records, {}, vectors, passages)
         for q in questions:
             if q.half == "tune":
                 cases.append((name, warm if q.taught else cold, q))
-    found_rates: dict[float, float] = {}
-    for weight in (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0):
-        engine.DENSE_WEIGHT = weight
+    found_rates: dict[tuple[float, float], float] = {}
+    for weights in product((0.0, 1.0, 1.5, 2.0), (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)):
+        engine.DENSE_WEIGHT, engine.PASSAGE_WEIGHT = weights
         rates = []
         for name in sets:
             hits = total = 0
@@ -270,12 +290,12 @@ def tune(
                     total += 1
             rates.append(hits / total)
         rate = sum(rates) / len(rates)
-        print(f"DENSE_WEIGHT {weight}: top-1 {rate:.1%} ({', '.join(f'{r:.1%}' for r in rates)})")
-        found_rates[weight] = round(rate, 6)
+        print(f"weights {weights}: top-1 {rate:.1%} ({', '.join(f'{r:.1%}' for r in rates)})")
+        found_rates[weights] = round(rate, 6)
     # Ties are common on so few questions: the middle of the best plateau is the least fragile.
     plateau = [w for w, r in found_rates.items() if r == max(found_rates.values())]
-    best_weight = plateau[len(plateau) // 2]
-    engine.DENSE_WEIGHT = best_weight
+    best_weights = plateau[len(plateau) // 2]
+    engine.DENSE_WEIGHT, engine.PASSAGE_WEIGHT = best_weights
     rows, labels = [], []
     for _name, index, q in cases:
         found = index.search(q.text, limit=3, query_vector=vectors[q.text])
@@ -290,7 +310,7 @@ def tune(
     for _ in range(20000):
         p = 1 / (1 + np.exp(-design @ w))
         w -= 0.5 * (design.T @ (p - y) / len(y) + 1e-3 * np.r_[w[:-1], 0])
-    print(f"DENSE_WEIGHT = {best_weight}")
+    print(f"DENSE_WEIGHT, PASSAGE_WEIGHT = {best_weights}")
     print(
         f"FUSED = search.Calibration(lexical={w[0]:.2f}, dense={w[1]:.2f}, margin={w[2]:.2f}, bias={w[5]:.2f},"
         f" dense_first={w[3]:.2f}, lexical_first={w[4]:.2f})"

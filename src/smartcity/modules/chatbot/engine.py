@@ -71,12 +71,19 @@ CAL_SLOPE = 12.0
 # for a question of n distinct tokens, REF the typical length, n capped at twice REF.
 LENGTH_SLOPE = 0.16
 LENGTH_REF = 17
-# The dense channel (search): an item's best cosine between the question and its official
-# question or a taught phrasing, as its lift over the question's median cosine, is added to
-# the lexical coverage with this weight; tuned on the tuning halves only (docs/benchmarks.md).
-DENSE_WEIGHT = 1.5
-# The fused confidence: a logistic model of the lexical confidence, the dense lift and the
-# fused score's lead over the runner-up, fitted on the tuning halves (bench_chatbot_quality).
+# The dense channel (search) reads an item two ways, each as its lift over the question's
+# median cosine: its best cosine among its official question and taught phrasings (e5's
+# `query:` on both sides, question against question), × DENSE_WEIGHT, and the cosine of its
+# passage (`passage:` — the question and the answer's first sentence, so an item is found by
+# what it answers, not only by how it is asked), × PASSAGE_WEIGHT. Both are added to the
+# lexical coverage; tuned on the tuning halves only (docs/benchmarks.md).
+DENSE_WEIGHT = 1.0
+PASSAGE_WEIGHT = 3.0
+# Characters of the answer's first sentence in an item's passage.
+PASSAGE_HEAD = 80
+# The fused confidence: a logistic model of the lexical confidence, the dense lift, the fused
+# score's lead over the runner-up and whether each channel alone would choose the same item,
+# fitted on the tuning halves (bench/bench_search_chatbot.py's tune mode).
 FUSED = search.Calibration(lexical=4.72, dense=2.76, margin=3.63, bias=-4.19)
 
 
@@ -107,7 +114,7 @@ class Candidate:
     lexical: float = 0.0
     """The lexical channel's confidence alone."""
     lift: float = 0.0
-    """The dense channel's lift (0 without vectors)."""
+    """The dense channel's weighted lift, both readings (0 without vectors)."""
     lead: float = 0.0
     """The score's lead over the best other candidate (negative below the first)."""
     dense_first: bool = False
@@ -192,6 +199,7 @@ class AnswerIndex:
         self._lock = threading.RLock()
         self._built: _Built | None = None
         self.dense = search.DenseIndex()
+        self.passages = search.DenseIndex()
 
     # -- changes ------------------------------------------------------------------------
 
@@ -262,6 +270,7 @@ class AnswerIndex:
         """Forget items (retired or deleted)."""
         item_ids = list(item_ids)
         self.dense.remove(item_ids)
+        self.passages.remove(item_ids)
         with self._lock:
             for item_id in item_ids:
                 self.docs.pop(item_id, None)
@@ -311,10 +320,13 @@ class AnswerIndex:
         ranking and the confidence fuse both channels; without, they are lexical.
         """
         built = self._current()
-        dense = None
-        if query_vector is not None and len(self.dense):
-            dense = self.dense.scores(query_vector, built.item_ids)
-        return built.search(question, limit, today, dense)
+        lifts: list[tuple[np.ndarray, float]] = []
+        if query_vector is not None:
+            for channel, weight in ((self.dense, DENSE_WEIGHT), (self.passages, PASSAGE_WEIGHT)):
+                if len(channel):
+                    cosines = channel.scores(query_vector, built.item_ids)
+                    lifts.append((search.dense_lift(cosines), weight))
+        return built.search(question, limit, today, lifts)
 
 
 class _Built:
@@ -445,7 +457,11 @@ class _Built:
         return Scores(unit, plain, body, aspect, len(terms))
 
     def search(
-        self, question: str, limit: int, today: date | None, dense: np.ndarray | None = None
+        self,
+        question: str,
+        limit: int,
+        today: date | None,
+        lifts: Sequence[tuple[np.ndarray, float]] = (),
     ) -> Result:
         found = self.scores(question)
         n_terms = found.n_terms
@@ -469,8 +485,9 @@ class _Built:
                 ]
             )
             coverage, sure = coverage * factor, sure * factor
-        lift = search.dense_lift(dense) if dense is not None else None
-        ranking = coverage if lift is None else search.fuse(coverage, lift, DENSE_WEIGHT)
+        ranking = search.fuse(coverage, lifts)
+        # What meaning added to each item (None: ranked by words alone).
+        lift = ranking - coverage if lifts else None
         order = np.argsort(-ranking, kind="stable")
         picked: list[int] = []
         for position in order[: max(limit * 4, 12)]:
@@ -505,6 +522,13 @@ class _Built:
 
         candidates = [candidate(p) for p in picked[:limit]]
         return Result(candidates, candidates[0].confidence, n_terms)
+
+
+def passage_of(doc: Doc) -> str:
+    """The text an item is embedded by as an e5 passage: its question and the start of its
+    answer."""
+    head = search.sentences(doc.answer, most=1)
+    return f"{doc.question}\n{head[0][:PASSAGE_HEAD]}" if head else doc.question
 
 
 def calibrate(coverage: float, n_terms: int) -> float:

@@ -71,8 +71,9 @@ class DenseIndex:
         built = self._matrix()
         if not built.ids:
             return np.full(len(doc_ids), np.nan)
-        padded = np.append(built.best(query).astype(np.float64), np.nan)
-        return padded[built.align(doc_ids)]
+        padded: np.ndarray = np.append(built.best(query).astype(np.float64), np.nan)
+        aligned: np.ndarray = padded[built.align(doc_ids)]
+        return aligned
 
 
 class _Stacked:

@@ -12,6 +12,7 @@ table checks it on held-out questions).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +72,9 @@ def dense_lift(cosines: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(centred), 0.0, centred)
 
 
-def fuse(lexical: np.ndarray, lift: np.ndarray, dense_weight: float) -> np.ndarray:
-    """The ranking score: lexical plus the weighted dense lift."""
-    return lexical + dense_weight * lift
+def fuse(lexical: np.ndarray, lifts: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
+    """The ranking score: lexical plus each dense reading's lift × its weight."""
+    total = lexical.astype(np.float64, copy=True)
+    for lift, weight in lifts:
+        total += weight * lift
+    return total
