@@ -16,7 +16,9 @@ Cold: the FAQ's 1,877 items only. Warm: one phrasing of each item taught (the fi
 voices set, the first question of an item in the team's set), the *other* phrasings asked.
 Vectors come from the platform's own store (bench/semantic_bank.py, var/bench/search.db):
 the first run embeds what is missing (minutes), later runs read them as a cold start does.
---tune fits DENSE_WEIGHT and the fused calibration on the tuning halves and prints them.
+--tune fits DENSE_WEIGHT, PASSAGE_WEIGHT and the fused calibration on the tuning halves and
+prints them. Each item's passage (engine.passage_of: its question and the answer's first
+sentence) is embedded as an e5 passage beside the questions and phrasings.
 """
 
 from __future__ import annotations
