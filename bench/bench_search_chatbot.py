@@ -6,15 +6,19 @@ Run: python bench/bench_search_chatbot.py [--tune]   (needs ../shared/data/faq/;
 Two development sets, each split in halves before any tuning:
 - the team's ../shared/data/faq/dev-questions.jsonl, halves by item as bench_chatbot_quality.py
   splits them (even-numbered items and unanswerable questions tune, odd ones are held out);
-- bench/data/chatbot-voices.jsonl: long LINE-style messages, indirect questions naming none of
-  the item's words and short aspect questions among sibling items, three phrasings per item,
-  plus out-of-scope questions; items and out-of-scope questions are shuffled with
-  random.Random(SEED) and the first half tunes, the second is held out.
+- bench/data/chatbot-voices.jsonl and chatbot-voices-2.jsonl (written later, before any run
+  on it): long LINE-style messages, indirect questions naming none of the item's words and
+  short aspect questions among sibling items, three phrasings per item, plus out-of-scope
+  questions; in each file, items and out-of-scope questions are shuffled with
+  random.Random(SEED) and the first half tunes, the second is held out (a file added later
+  leaves the earlier files' halves as they were).
 Cold: the FAQ's 1,877 items only. Warm: one phrasing of each item taught (the first of the
 voices set, the first question of an item in the team's set), the *other* phrasings asked.
 Vectors come from the platform's own store (bench/semantic_bank.py, var/bench/search.db):
 the first run embeds what is missing (minutes), later runs read them as a cold start does.
---tune fits DENSE_WEIGHT and the fused calibration on the tuning halves and prints them.
+--tune fits DENSE_WEIGHT, PASSAGE_WEIGHT and the fused calibration on the tuning halves and
+prints them. Each item's passage (engine.passage_of: its question and the answer's first
+sentence) is embedded as an e5 passage beside the questions and phrasings.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, product
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +42,10 @@ from smartcity.modules.search import service as search
 from smartcity.modules.search.values import TextKind
 
 FAQ = ROOT.parent / "shared" / "data" / "faq"
-VOICES = ROOT / "bench" / "data" / "chatbot-voices.jsonl"
+VOICES = (
+    ROOT / "bench" / "data" / "chatbot-voices.jsonl",
+    ROOT / "bench" / "data" / "chatbot-voices-2.jsonl",
+)
 SEED = 16
 
 
@@ -72,8 +79,19 @@ def team_set() -> tuple[list[Question], dict[str, list[str]]]:
 
 
 def voices_set() -> tuple[list[Question], dict[str, list[str]]]:
-    """The voices set: every phrasing cold; the first taught, the others asked warm."""
-    rows = [json.loads(line) for line in VOICES.open(encoding="utf-8")]
+    """The voices files, each split on its own, as one set."""
+    out: list[Question] = []
+    taught: dict[str, list[str]] = {}
+    for path in VOICES:
+        questions, teach = voices_file(path)
+        out += questions
+        taught.update(teach)
+    return out, taught
+
+
+def voices_file(path: Path) -> tuple[list[Question], dict[str, list[str]]]:
+    """One voices file: every phrasing cold; the first taught, the others asked warm."""
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
     answerable = [r for r in rows if r["source_id"]]
     other = [r for r in rows if not r["source_id"]]
     rng = random.Random(SEED)
@@ -99,10 +117,13 @@ def voices_set() -> tuple[list[Question], dict[str, list[str]]]:
 
 
 def build(
-    records: list[importer.ItemRecord], taught: dict[str, list[str]], vectors: dict[str, np.ndarray]
+    records: list[importer.ItemRecord],
+    taught: dict[str, list[str]],
+    vectors: dict[str, np.ndarray],
+    passages: dict[str, np.ndarray],
 ) -> engine.AnswerIndex:
     index = engine.AnswerIndex()
-    index.upsert(
+    docs = [
         engine.Doc(
             item_id=r.source_id or "",
             source_id=r.source_id,
@@ -113,11 +134,14 @@ def build(
             links=r.links,
         )
         for r in records
-    )
+    ]
+    index.upsert(docs)
     index.rebuild()
-    for r in records:
-        texts = [r.question, *taught.get(r.source_id or "", [])]
-        index.dense.set(r.source_id or "", [vectors[t] for t in texts if t in vectors])
+    for doc in docs:
+        texts = [doc.question, *doc.variants]
+        index.dense.set(doc.item_id, [vectors[t] for t in texts if t in vectors])
+        passage = passages.get(engine.passage_of(doc))
+        index.passages.set(doc.item_id, [passage] if passage is not None else [])
     return index
 
 
@@ -184,14 +208,22 @@ def reliability(outcomes: list[Outcome]) -> list[str]:
     return lines
 
 
-def ensure_vectors(texts: list[str]) -> dict[str, np.ndarray]:
+def ensure_vectors(
+    texts: list[str], passages: list[str]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The questions' and phrasings' vectors, and the items' passages' (embedded if missing)."""
     platform = bench_platform()
-    started = time.perf_counter()
-    added = search.embed_missing(platform, texts, TextKind.QUERY)
-    if added:
-        print(f"embedded {added} new texts in {time.perf_counter() - started:.0f} s")
-    with platform.db.read_session() as session:
-        return search.stored_vectors(session, platform, texts, TextKind.QUERY)
+    found = []
+    for wanted, kind in ((texts, TextKind.QUERY), (passages, TextKind.PASSAGE)):
+        started = time.perf_counter()
+        added = search.embed_missing(platform, wanted, kind)
+        if added:
+            print(
+                f"embedded {added} new {kind.value} texts in {time.perf_counter() - started:.0f} s"
+            )
+        with platform.db.read_session() as session:
+            found.append(search.stored_vectors(session, platform, wanted, kind))
+    return found[0], found[1]
 
 
 def main() -> None:
@@ -201,15 +233,20 @@ def main() -> None:
     records = importer.parse_taipei_faq_xml((FAQ / "taipei-faq-2017.xml").read_bytes())
     sets = {"team": team_set(), "voices": voices_set()}
     texts = [r.question for r in records] + [q.text for qs, _ in sets.values() for q in qs]
-    vectors = ensure_vectors(texts)
-    cold = build(records, {}, vectors)
+    passage_texts = [
+        engine.passage_of(engine.Doc(r.source_id or "", r.question, r.answer)) for r in records
+    ]
+    vectors, passages = ensure_vectors(texts, passage_texts)
+    cold = build(records, {}, vectors, passages)
     if "--tune" in sys.argv:
-        tune(records, sets, vectors)
+        tune(records, sets, vectors, passages)
         return
-    print(f"items {len(records)}; DENSE_WEIGHT {engine.DENSE_WEIGHT}; {engine.FUSED}")
+    print(
+        f"items {len(records)}; DENSE_WEIGHT {engine.DENSE_WEIGHT}; PASSAGE_WEIGHT {engine.PASSAGE_WEIGHT}; {engine.FUSED}"
+    )
     held_fused: list[Outcome] = []
     for name, (questions, taught) in sets.items():
-        warm = build(records, taught, vectors)
+        warm = build(records, taught, vectors, passages)
         for half in ("tune", "held"):
             cold_qs = [q for q in questions if q.half == half and not q.taught]
             warm_qs = [q for q in questions if q.half == half and q.taught]
@@ -229,19 +266,20 @@ def tune(
     records: list[importer.ItemRecord],
     sets: dict[str, tuple[list[Question], dict[str, list[str]]]],
     vectors: dict[str, np.ndarray],
+    passages: dict[str, np.ndarray],
 ) -> None:
-    """Fit DENSE_WEIGHT (top-1, averaged over the two sets so the larger does not decide
-    alone) then the calibration (logistic regression) on the tuning halves."""
+    """Fit DENSE_WEIGHT and PASSAGE_WEIGHT (top-1, averaged over the two sets so the larger
+    does not decide alone) then the calibration (logistic regression) on the tuning halves."""
     cases = []
     for name, (questions, taught) in sets.items():
-        warm = build(records, taught, vectors)
-        cold = build(records, {}, vectors)
+        warm = build(records, taught, vectors, passages)
+        cold = build(records, {}, vectors, passages)
         for q in questions:
             if q.half == "tune":
                 cases.append((name, warm if q.taught else cold, q))
-    found_rates: dict[float, float] = {}
-    for weight in (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0):
-        engine.DENSE_WEIGHT = weight
+    found_rates: dict[tuple[float, float], float] = {}
+    for weights in product((0.0, 1.0, 1.5, 2.0), (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)):
+        engine.DENSE_WEIGHT, engine.PASSAGE_WEIGHT = weights
         rates = []
         for name in sets:
             hits = total = 0
@@ -254,29 +292,30 @@ def tune(
                     total += 1
             rates.append(hits / total)
         rate = sum(rates) / len(rates)
-        print(f"DENSE_WEIGHT {weight}: top-1 {rate:.1%} ({', '.join(f'{r:.1%}' for r in rates)})")
-        found_rates[weight] = round(rate, 6)
+        print(f"weights {weights}: top-1 {rate:.1%} ({', '.join(f'{r:.1%}' for r in rates)})")
+        found_rates[weights] = round(rate, 6)
     # Ties are common on so few questions: the middle of the best plateau is the least fragile.
     plateau = [w for w, r in found_rates.items() if r == max(found_rates.values())]
-    best_weight = plateau[len(plateau) // 2]
-    engine.DENSE_WEIGHT = best_weight
+    best_weights = plateau[len(plateau) // 2]
+    engine.DENSE_WEIGHT, engine.PASSAGE_WEIGHT = best_weights
     rows, labels = [], []
     for _name, index, q in cases:
         found = index.search(q.text, limit=3, query_vector=vectors[q.text])
         if found.candidates:
             top = found.candidates[0]
-            rows.append((top.lexical, top.lift, top.lead))
+            rows.append((top.lexical, top.lift, top.lead, top.dense_first, top.lexical_first))
             labels.append(top.doc.source_id == q.source_id)
-    x = np.array(rows)
+    x = np.array(rows, dtype=float)
     y = np.array(labels, dtype=float)
-    w = np.zeros(4)
+    w = np.zeros(x.shape[1] + 1)
     design = np.hstack([x, np.ones((len(x), 1))])
     for _ in range(20000):
         p = 1 / (1 + np.exp(-design @ w))
-        w -= 0.5 * (design.T @ (p - y) / len(y) + 1e-3 * np.r_[w[:3], 0])
-    print(f"DENSE_WEIGHT = {best_weight}")
+        w -= 0.5 * (design.T @ (p - y) / len(y) + 1e-3 * np.r_[w[:-1], 0])
+    print(f"DENSE_WEIGHT, PASSAGE_WEIGHT = {best_weights}")
     print(
-        f"FUSED = search.Calibration(lexical={w[0]:.2f}, dense={w[1]:.2f}, margin={w[2]:.2f}, bias={w[3]:.2f})"
+        f"FUSED = search.Calibration(lexical={w[0]:.2f}, dense={w[1]:.2f}, margin={w[2]:.2f}, bias={w[5]:.2f},"
+        f" dense_first={w[3]:.2f}, lexical_first={w[4]:.2f})"
     )
 
 

@@ -292,3 +292,31 @@ def test_an_answer_never_links_to_script(cli, tmp_path: Path, url: str) -> None:
     code, out, _ = cli("chatbot", "export", "-")
     (item,) = [json.loads(line) for line in out.splitlines()]
     assert item["links"] == [{"title": "交通局", "url": "https://dot.example"}]
+
+
+def test_an_index_changed_in_place_ranks_as_one_built_afresh() -> None:
+    # Rows are kept as numbers of a vocabulary that only grows: an edit, a removal and a new
+    # item must leave no trace of the old texts in the scores.
+    changed = _pool_index()
+    changed.rebuild()
+    changed.upsert(
+        [engine.Doc("fee", "游泳池門票多少錢？", "全票110元，敬老票免費。", variants=["泳池票價"])]
+    )
+    changed.remove(["tax"])
+    changed.upsert([engine.Doc("bus", "公車幾點收班？", "末班車約23時。")])
+    changed.rebuild()
+    fresh = engine.AnswerIndex(("臺北",))
+    fresh.upsert([changed.docs[item_id] for item_id in ("time", "fee", "spouse", "bus")])
+    for question in (
+        "游泳池門票多少錢",
+        "泳池票價",
+        "房屋稅什麼時候開徵",
+        "公車幾點收班",
+        "中文課",
+    ):
+        got, want = changed.search(question), fresh.search(question)
+        assert [(c.doc.item_id, round(c.score, 9)) for c in got.candidates] == [
+            (c.doc.item_id, round(c.score, 9)) for c in want.candidates
+        ]
+        assert got.confidence == want.confidence
+    assert "tax" not in {c.doc.item_id for c in changed.search("房屋稅什麼時候開徵").candidates}

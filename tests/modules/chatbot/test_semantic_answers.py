@@ -69,7 +69,8 @@ def test_a_cold_start_reads_stored_vectors_and_embeds_nothing(
     with loaded.db.read_session() as session:
         index = holder.refresh(session)
     assert calls == []
-    assert len(index.dense) == len(index.docs)
+    # Both readings by meaning: the phrasings' vectors and each item's passage.
+    assert len(index.dense) == len(index.passages) == len(index.docs)
     assert not holder.awaiting
 
 

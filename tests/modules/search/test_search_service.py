@@ -96,3 +96,23 @@ def test_healthz_names_the_model_when_it_loads(client: TestClient) -> None:
         "model": "multilingual-e5-small-q4",
         "reason": "",
     }
+
+
+def test_the_dense_index_scores_each_document_by_its_best_unit_in_the_order_asked() -> None:
+    def unit(*values: float) -> np.ndarray:
+        vector = np.array(values, dtype=np.float32)
+        return vector / np.linalg.norm(vector)
+
+    index = service.DenseIndex()
+    index.set("a", [unit(1, 0, 0), unit(0, 1, 0)])
+    index.set("b", [unit(0, 0, 1)])
+    index.set("c", [unit(1, 1, 0)])
+    query = unit(0, 1, 0)
+    scores = index.scores(query, ["c", "none", "a", "b"])
+    assert np.isnan(scores[1])
+    assert np.allclose(scores[[0, 2, 3]], [np.sqrt(0.5), 1.0, 0.0], atol=1e-6)
+    # A changed document is seen at once, by a new list of ids as by the same one.
+    index.set("b", [unit(0, 1, 1)])
+    index.remove(["a"])
+    assert np.isnan(index.scores(query, ["a", "b"])[0])
+    assert index.best_units(query)["b"] == pytest.approx(np.sqrt(0.5), abs=1e-6)

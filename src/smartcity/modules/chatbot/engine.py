@@ -6,9 +6,10 @@ start of the answer). Scores are divided by the query's own weight (the score a 
 holding every query token once would get), so they read as "how much of what was asked is
 covered" and are comparable across questions; a logistic curve turns that into a confidence.
 
-The index keeps every unit's token counts, so a change re-tokenises only the items that
-changed and then rebuilds the sparse matrices from those counts (fast). It is per platform,
-in memory, and refreshed whenever the knowledge base's version number moves.
+The index keeps every unit's token counts as term numbers of a vocabulary that only grows,
+so a change re-tokenises only the items that changed, and a rebuild of the sparse matrices is
+a concatenation of those stored rows (no pass over any text or dictionary). It is per
+platform, in memory, and refreshed whenever the knowledge base's version number moves.
 """
 
 from __future__ import annotations
@@ -70,15 +71,24 @@ CAL_SLOPE = 12.0
 # for a question of n distinct tokens, REF the typical length, n capped at twice REF.
 LENGTH_SLOPE = 0.16
 LENGTH_REF = 17
-# The dense channel (search): an item's best cosine between the question and its official
-# question or a taught phrasing, as its lift over the question's median cosine, is added to
-# the lexical coverage with this weight; tuned on the tuning halves only (docs/benchmarks.md).
 PASSED_OVER = 8
 """Extra candidates looked at when some are not kept (the platform needs, four today)."""
-DENSE_WEIGHT = 1.5
-# The fused confidence: a logistic model of the lexical confidence, the dense lift and the
-# fused score's lead over the runner-up, fitted on the tuning halves (bench_chatbot_quality).
-FUSED = search.Calibration(lexical=4.72, dense=2.76, margin=3.63, bias=-4.19)
+# The dense channel (search) reads an item two ways, each as its lift over the question's
+# median cosine: its best cosine among its official question and taught phrasings (e5's
+# `query:` on both sides, question against question), × DENSE_WEIGHT, and the cosine of its
+# passage (`passage:` — the question and the answer's first sentence, so an item is found by
+# what it answers, not only by how it is asked), × PASSAGE_WEIGHT. Both are added to the
+# lexical coverage; tuned on the tuning halves only (docs/benchmarks.md).
+DENSE_WEIGHT = 1.0
+PASSAGE_WEIGHT = 6.0
+# Characters of the answer's first sentence in an item's passage.
+PASSAGE_HEAD = 80
+# The fused confidence: a logistic model of the lexical confidence, the dense lift, the fused
+# score's lead over the runner-up and whether each channel alone would choose the same item,
+# fitted on the tuning halves (bench/bench_search_chatbot.py's tune mode).
+FUSED = search.Calibration(
+    lexical=1.61, dense=4.05, margin=3.01, bias=-4.79, dense_first=0.80, lexical_first=1.72
+)
 
 
 @dataclass
@@ -108,9 +118,13 @@ class Candidate:
     lexical: float = 0.0
     """The lexical channel's confidence alone."""
     lift: float = 0.0
-    """The dense channel's lift (0 without vectors)."""
+    """The dense channel's weighted lift, both readings (0 without vectors)."""
     lead: float = 0.0
     """The score's lead over the best other candidate (negative below the first)."""
+    dense_first: bool = False
+    """Whether the dense channel alone would rank this item first."""
+    lexical_first: bool = False
+    """Whether the lexical channel alone would rank this item first."""
 
 
 @dataclass
@@ -133,22 +147,18 @@ class Result:
     query_tokens: int
 
 
-def _csr(rows: list[Counter[str]], vocab: dict[str, int]) -> sparse.csr_matrix:
-    """Token counts as a documents × terms matrix (the vocabulary grows as needed)."""
-    indptr = [0]
-    indices: list[int] = []
-    values: list[float] = []
-    for row in rows:
-        for term in row:
-            if term not in vocab:
-                vocab[term] = len(vocab)
-        indices.extend(map(vocab.__getitem__, row))
-        values.extend(row.values())
-        indptr.append(len(indices))
-    return sparse.csr_matrix(
-        (np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), indptr),
-        shape=(len(rows), max(len(vocab), 1)),
-    )
+# One text's tokens as (term numbers, counts) in the index's vocabulary.
+Row = tuple[np.ndarray, np.ndarray]
+
+
+def _stack(rows: Sequence[Row], n_terms: int) -> sparse.csr_matrix:
+    """Encoded rows as a documents × terms matrix (a concatenation, no Python loop per term)."""
+    lengths = [len(ids) for ids, _ in rows]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.concatenate([ids for ids, _ in rows]) if rows else np.zeros(0, np.int64)
+    values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
+    return sparse.csr_matrix((values, indices, indptr), shape=(len(rows), max(n_terms, 1)))
 
 
 def _idf(counts: sparse.csr_matrix, n_terms: int) -> np.ndarray:
@@ -161,10 +171,6 @@ def _idf(counts: sparse.csr_matrix, n_terms: int) -> np.ndarray:
 
 def _oov_idf(n_docs: int) -> float:
     return math.log(1.0 + (n_docs - 1 + 0.5) / 1.5) * OOV_FACTOR if n_docs else 1.0
-
-
-def _token_weights(terms: np.ndarray, vocab_terms: list[str]) -> np.ndarray:
-    return np.array([TOKEN_WEIGHT.get(vocab_terms[t][0], 1.0) for t in terms], dtype=np.float64)
 
 
 class AnswerIndex:
@@ -185,13 +191,19 @@ class AnswerIndex:
             textmod.city_districts(city) if districts is None else districts
         )
         self.docs: dict[str, Doc] = {}
-        self._units: dict[str, list[tuple[str, Counter[str]]]] = {}
-        self._bodies: dict[str, Counter[str]] = {}
+        # Terms are numbered once and never renumbered, so stored rows stay valid; a term only
+        # removed items used stays with idf 0 (the vocabulary grows with new words, not edits).
+        self._vocab: dict[str, int] = {}
+        self._term_weight: list[float] = []
+        self._units: dict[str, list[tuple[float, Row]]] = {}
+        self._bodies: dict[str, Row] = {}
+        self._aspects: dict[str, frozenset[str]] = {}
         self._places: dict[str, frozenset[str]] = {}
         self._districts: dict[str, frozenset[str]] = {}
         self._lock = threading.RLock()
         self._built: _Built | None = None
         self.dense = search.DenseIndex()
+        self.passages = search.DenseIndex()
 
     # -- changes ------------------------------------------------------------------------
 
@@ -225,27 +237,50 @@ class AnswerIndex:
             districts = textmod.districts(
                 fields["t"] + "\n" + fields["k"], self._district_re, normalised=True
             )
-            prepared.append((doc, [(k, u) for k, u in units if u], body, places, districts))
+            # Which aspects the official question and taught variants ask about.
+            aspects = frozenset(
+                term[2:] for kind, unit in units if kind != "k" for term in unit if term[0] == "a"
+            )
+            prepared.append(
+                (doc, [(k, u) for k, u in units if u], body, places, districts, aspects)
+            )
             count += 1
         with self._lock:
-            for doc, units, body, places, districts in prepared:
+            for doc, units, body, places, districts, aspects in prepared:
                 self.docs[doc.item_id] = doc
-                self._units[doc.item_id] = units
-                self._bodies[doc.item_id] = body
+                self._units[doc.item_id] = [
+                    (KIND_WEIGHT.get(kind, 1.0), self._encode(unit)) for kind, unit in units
+                ]
+                self._bodies[doc.item_id] = self._encode(body)
+                self._aspects[doc.item_id] = aspects
                 self._places[doc.item_id] = places
                 self._districts[doc.item_id] = districts
             self._built = None
         return count
 
+    def _encode(self, counted: Counter[str]) -> Row:
+        """Token counts as term numbers (new terms numbered; the caller holds the lock)."""
+        vocab = self._vocab
+        known = len(vocab)
+        # A new term gets the next number: setdefault reads len() before it inserts.
+        ids = [vocab.setdefault(term, len(vocab)) for term in counted]
+        if len(vocab) > known:  # new terms, in the order they were numbered
+            self._term_weight.extend(
+                TOKEN_WEIGHT.get(term[0], 1.0) for term in counted if vocab[term] >= known
+            )
+        return np.array(ids, dtype=np.int64), np.array(list(counted.values()), dtype=np.float64)
+
     def remove(self, item_ids: Iterable[str]) -> None:
         """Forget items (retired or deleted)."""
         item_ids = list(item_ids)
         self.dense.remove(item_ids)
+        self.passages.remove(item_ids)
         with self._lock:
             for item_id in item_ids:
                 self.docs.pop(item_id, None)
                 self._units.pop(item_id, None)
                 self._bodies.pop(item_id, None)
+                self._aspects.pop(item_id, None)
                 self._places.pop(item_id, None)
                 self._districts.pop(item_id, None)
             self._built = None
@@ -258,8 +293,8 @@ class AnswerIndex:
     def _build(self) -> _Built:
         return _Built(
             self.docs,
-            self._units,
-            self._bodies,
+            (self._units, self._bodies, self._aspects),
+            (dict(self._vocab), np.array(self._term_weight)),
             (self._places, self._elsewhere),
             (self._districts, self._district_re),
         )
@@ -291,10 +326,13 @@ class AnswerIndex:
         narrows the candidates (by id) without changing how any of them is scored.
         """
         built = self._current()
-        dense = None
-        if query_vector is not None and len(self.dense):
-            dense = self.dense.scores(query_vector, built.item_ids)
-        return built.search(question, limit, today, dense, keep)
+        lifts: list[tuple[np.ndarray, float]] = []
+        if query_vector is not None:
+            for channel, weight in ((self.dense, DENSE_WEIGHT), (self.passages, PASSAGE_WEIGHT)):
+                if len(channel):
+                    cosines = channel.scores(query_vector, built.item_ids)
+                    lifts.append((search.dense_lift(cosines), weight))
+        return built.search(question, limit, today, lifts, keep)
 
 
 class _Built:
@@ -309,36 +347,30 @@ class _Built:
     def __init__(
         self,
         docs: dict[str, Doc],
-        units: dict[str, list[tuple[str, Counter[str]]]],
-        bodies: dict[str, Counter[str]],
+        rows: tuple[dict[str, list[tuple[float, Row]]], dict[str, Row], dict[str, frozenset[str]]],
+        vocabulary: tuple[dict[str, int], np.ndarray],
         places: tuple[dict[str, frozenset[str]], re.Pattern[str]],
         districts: tuple[dict[str, frozenset[str]], re.Pattern[str]],
     ) -> None:
+        units, bodies, aspects = rows
+        self.vocab, self.token_weight = vocabulary
         self.elsewhere = places[1]
         self.district_re = districts[1]
         self.item_ids = list(docs)
         self.docs = [docs[i] for i in self.item_ids]
         self.places = [places[0][i] for i in self.item_ids]
         self.districts = [districts[0][i] for i in self.item_ids]
-        vocab: dict[str, int] = {}
-        unit_rows: list[Counter[str]] = []
+        unit_rows: list[Row] = []
         unit_item: list[int] = []
         unit_kind: list[float] = []
         for position, item_id in enumerate(self.item_ids):
-            for kind, unit in units[item_id]:
+            for kind_weight, unit in units[item_id]:
                 unit_rows.append(unit)
                 unit_item.append(position)
-                unit_kind.append(KIND_WEIGHT.get(kind, 1.0))
-        unit_counts = _csr(unit_rows, vocab)
-        body_counts = _csr([bodies[i] for i in self.item_ids], vocab)
-        self.vocab = vocab
-        terms = [""] * len(vocab)
-        for term, position in vocab.items():
-            terms[position] = term
-        self.token_weight = _token_weights(np.arange(len(vocab)), terms)
-        n_terms = max(len(vocab), 1)
-        unit_counts.resize((unit_counts.shape[0], n_terms))
-        body_counts.resize((body_counts.shape[0], n_terms))
+                unit_kind.append(kind_weight)
+        n_terms = max(len(self.vocab), 1)
+        unit_counts = _stack(unit_rows, n_terms)
+        body_counts = _stack([bodies[i] for i in self.item_ids], n_terms)
         self.n_units = unit_counts.shape[0]
         self.unit_item = np.array(unit_item, dtype=np.int64)
         self.unit_kind = np.array(unit_kind, dtype=np.float64)
@@ -353,12 +385,8 @@ class _Built:
         self.aspects = {name: i for i, (name, _) in enumerate(textmod.ASPECTS)}
         self.item_aspects = np.zeros((len(self.item_ids), len(self.aspects)))
         for position, item_id in enumerate(self.item_ids):
-            for kind, unit in units[item_id]:
-                if kind == "k":
-                    continue
-                for term in unit:
-                    if term[0] == "a":
-                        self.item_aspects[position, self.aspects[term[2:]]] = 1.0
+            for name in aspects[item_id]:
+                self.item_aspects[position, self.aspects[name]] = 1.0
         # Bodies: BM25.
         n_bodies = body_counts.shape[0]
         self.body_idf = _idf(body_counts, n_terms)
@@ -439,7 +467,7 @@ class _Built:
         question: str,
         limit: int,
         today: date | None,
-        dense: np.ndarray | None = None,
+        lifts: Sequence[tuple[np.ndarray, float]] = (),
         keep: Callable[[str], bool] | None = None,
     ) -> Result:
         found = self.scores(question)
@@ -464,8 +492,9 @@ class _Built:
                 ]
             )
             coverage, sure = coverage * factor, sure * factor
-        lift = search.dense_lift(dense) if dense is not None else None
-        ranking = coverage if lift is None else search.fuse(coverage, lift, DENSE_WEIGHT)
+        ranking = search.fuse(coverage, lifts)
+        # What meaning added to each item (None: ranked by words alone).
+        lift = ranking - coverage if lifts else None
         order = np.argsort(-ranking, kind="stable")
         picked: list[int] = []
         # Skipped candidates (outside their dates, or not kept) widen the look a little.
@@ -486,19 +515,30 @@ class _Built:
         if not picked:
             return Result([], 0.0, n_terms)
 
+        lexical_top = int(np.argmax(coverage))
+        dense_top = int(np.argmax(lift)) if lift is not None else -1
+
         def candidate(p: int) -> Candidate:
             lexical = calibrate(float(sure[p]), n_terms)
             rivals = [ranking[q] for q in picked if q != p]
             lead = float(ranking[p] - max(rivals)) if rivals else float(ranking[p])
             if lift is None:
                 return Candidate(self.docs[p], float(ranking[p]), lexical, lexical, 0.0, lead)
-            confidence = FUSED.confidence(lexical, float(lift[p]), lead)
+            firsts = {"dense_first": p == dense_top, "lexical_first": p == lexical_top}
+            confidence = FUSED.confidence(lexical, float(lift[p]), lead, **firsts)
             return Candidate(
-                self.docs[p], float(ranking[p]), confidence, lexical, float(lift[p]), lead
+                self.docs[p], float(ranking[p]), confidence, lexical, float(lift[p]), lead, **firsts
             )
 
         candidates = [candidate(p) for p in picked[:limit]]
         return Result(candidates, candidates[0].confidence, n_terms)
+
+
+def passage_of(doc: Doc) -> str:
+    """The text an item is embedded by as an e5 passage: its question and the start of its
+    answer."""
+    head = search.sentences(doc.answer, most=1)
+    return f"{doc.question}\n{head[0][:PASSAGE_HEAD]}" if head else doc.question
 
 
 def calibrate(coverage: float, n_terms: int) -> float:

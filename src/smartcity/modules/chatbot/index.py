@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 import smartcity.modules.search.service as search
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of
+from smartcity.core.uow import UnitOfWork
 from smartcity.modules.chatbot import engine
 from smartcity.modules.chatbot import repository as repo
 from smartcity.modules.chatbot.intents import intent_docs
@@ -22,18 +23,20 @@ from smartcity.modules.chatbot.values import ItemStatus
 
 INDEX_SERVICE = "chatbot.index"
 
-# Reads the stored vectors of some texts (search's `stored_vectors` on this platform).
-VectorReader = Callable[[Session, Sequence[str]], dict[str, np.ndarray]]
+# Reads the stored vectors of some texts of one kind (search's `stored_vectors` here).
+VectorReader = Callable[[Session, Sequence[str], search.TextKind], dict[str, np.ndarray]]
+QUERY, PASSAGE = search.TextKind.QUERY, search.TextKind.PASSAGE
 
 
 class IndexHolder:
     """A platform's answering index, refreshed when the knowledge-base version moves.
 
     Platform needs (`intents`) are documents of their own, there from the start. The dense
-    side reads each changed item's vectors from the database (never embeds):
-    texts whose vectors are not stored yet wait in `awaiting` and are read again when
-    search's vector version moves; `unrequested` are those nobody has asked search to embed
-    yet (items stored before the search module was), for the next write to ask.
+    side reads each changed item's vectors from the database (never embeds): its phrasings'
+    (`query:`) and its passage's (`passage:`, `engine.passage_of`). Texts whose vectors are
+    not stored yet wait in `awaiting` and are read again when search's vector version moves;
+    `unrequested` are those nobody has asked search to embed yet (items stored before the
+    search module was), for the next write to ask (`request_missing`).
     """
 
     def __init__(
@@ -46,13 +49,15 @@ class IndexHolder:
         self._lock = threading.Lock()
         self._vectors = vectors
         self._vectors_version = -1
-        self.awaiting: dict[str, list[str]] = {}
-        self.unrequested: set[str] = set()
+        self.awaiting: dict[str, tuple[list[str], str]] = {}
+        self.unrequested: dict[search.TextKind, set[str]] = {QUERY: set(), PASSAGE: set()}
         self.last_refresh_seconds = 0.0
         # Platform needs compete with the items for every question, ranked the same way.
         needs = intent_docs()
         self.index.upsert(needs)
-        self.awaiting.update({doc.item_id: [doc.question, *doc.variants] for doc in needs})
+        self.awaiting.update(
+            {doc.item_id: ([doc.question, *doc.variants], engine.passage_of(doc)) for doc in needs}
+        )
 
     def refresh(self, session: Session) -> engine.AnswerIndex:
         """Bring the index up to the stored version (only the changed items are re-read)."""
@@ -75,7 +80,12 @@ class IndexHolder:
                 docs = [doc_of(item, variants.get(item.id, [])) for item in active]
                 self.index.upsert(docs)
                 self.index.rebuild()
-                self.awaiting.update({doc.item_id: [doc.question, *doc.variants] for doc in docs})
+                self.awaiting.update(
+                    {
+                        doc.item_id: ([doc.question, *doc.variants], engine.passage_of(doc))
+                        for doc in docs
+                    }
+                )
                 self.index.version = version
                 self.last_refresh_seconds = time.perf_counter() - started
             if self._vectors and self.awaiting and vectors_version != self._vectors_version:
@@ -84,14 +94,26 @@ class IndexHolder:
         return self.index
 
     def _read_vectors(self, session: Session, reader: VectorReader) -> None:
-        wanted = [text for texts in self.awaiting.values() for text in texts]
-        found = reader(session, wanted)
-        for item_id, texts in list(self.awaiting.items()):
+        wanted = [text for texts, _ in self.awaiting.values() for text in texts]
+        found = reader(session, wanted, QUERY)
+        passages = reader(session, [passage for _, passage in self.awaiting.values()], PASSAGE)
+        for item_id, (texts, passage) in list(self.awaiting.items()):
             have = [found[t] for t in texts if t in found]
             self.index.dense.set(item_id, have)
-            if len(have) == len(texts):
+            self.index.passages.set(item_id, [passages[passage]] if passage in passages else [])
+            if len(have) == len(texts) and passage in passages:
                 del self.awaiting[item_id]
-        self.unrequested = {t for texts in self.awaiting.values() for t in texts if t not in found}
+        self.unrequested = {
+            QUERY: {t for texts, _ in self.awaiting.values() for t in texts if t not in found},
+            PASSAGE: {p for _, p in self.awaiting.values() if p not in passages},
+        }
+
+    def request_missing(self, uow: UnitOfWork) -> None:
+        """Ask search to embed the texts nobody has asked for yet (in the caller's transaction)."""
+        for kind, texts in self.unrequested.items():
+            if texts:
+                search.request_embeddings(uow, sorted(texts), kind)
+        self.unrequested = {QUERY: set(), PASSAGE: set()}
 
 
 def doc_of(item: Item, variants: Sequence[str]) -> engine.Doc:
@@ -117,8 +139,10 @@ def index_of(platform: Platform) -> IndexHolder:
     if holder is None:
         settings = settings_of(platform, "chatbot", ChatbotSettings)
 
-        def vectors(session: Session, texts: Sequence[str]) -> dict[str, np.ndarray]:
-            return search.stored_vectors(session, platform, texts, search.TextKind.QUERY)
+        def vectors(
+            session: Session, texts: Sequence[str], kind: search.TextKind
+        ) -> dict[str, np.ndarray]:
+            return search.stored_vectors(session, platform, texts, kind)
 
         holder = platform.services.setdefault(
             INDEX_SERVICE,

@@ -17,7 +17,7 @@ from smartcity.core.departments import acts_for
 from smartcity.core.errors import NotFound
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.chatbot import departments
+from smartcity.modules.chatbot import departments, engine
 from smartcity.modules.chatbot import repository as repo
 from smartcity.modules.chatbot import text as textmod
 from smartcity.modules.chatbot.errors import (
@@ -118,6 +118,8 @@ def _record_version(uow: UnitOfWork, item: Item) -> None:
     texts = [v.text for v in repo.variants_of(uow.session, item.id)]
     # The item's phrasings are matched by meaning once embedded, after this commit.
     search.request_embeddings(uow, [item.question, *texts], search.TextKind.QUERY)
+    passage = engine.passage_of(engine.Doc(str(item.id), item.question, item.answer))
+    search.request_embeddings(uow, [passage], search.TextKind.PASSAGE)
     uow.session.add(
         ItemVersion(
             item_id=item.id,

@@ -152,10 +152,8 @@ def ask(
         with platform.unit_of_work(system_actor("chatbot")) as uow:
             row = log_question(uow, answer, channel=channel, user_ref=user_ref)
             answer.question_id = str(row.id)
-            if holder.unrequested:
-                # Items stored before their texts were embedded: have search do it now.
-                search.request_embeddings(uow, sorted(holder.unrequested), search.TextKind.QUERY)
-                holder.unrequested = set()
+            # Items stored before their texts were embedded: have search do it now.
+            holder.request_missing(uow)
     return answer
 
 

