@@ -105,3 +105,45 @@ class ReasonRequired(InvalidInput):
     """Officers give their reasons for every review decision."""
 
     code = "reason_required"
+
+
+class BudgetNotFound(NotFound):
+    """No participatory budget cycle has that id."""
+
+    code = "budget_not_found"
+
+
+class ProjectNotFound(NotFound):
+    """No project of that cycle has that id."""
+
+    code = "project_not_found"
+
+
+class UnknownDistrict(InvalidInput):
+    """The city profile has no district with that code."""
+
+    code = "unknown_district"
+
+
+class InvalidBallotRule(InvalidInput):
+    """A cycle's ballot rule needs 1 <= k1 <= k2."""
+
+    code = "invalid_ballot_rule"
+
+
+class CostOverBudget(InvalidInput):
+    """A project cannot cost more than the district's whole budget."""
+
+    code = "cost_over_budget"
+
+
+class BudgetStageRefused(Conflict):
+    """The cycle cannot do that at its stage; the detail says what it can."""
+
+    code = "budget_stage_refused"
+
+
+class ProgressRefused(Conflict):
+    """Progress is reported on selected projects only, and never goes back."""
+
+    code = "progress_refused"
