@@ -346,7 +346,8 @@ def category_bars(
     (the names go in the legend and tooltips, since long names do not fit under a bar on a
     phone), with an optional threshold line."""
     top_value = max([v for _label, v in values] + [threshold[0] if threshold else 0])
-    low, high, y_values = _value_ticks(0.0, float(top_value) or 1.0)
+    # Counts are whole: at least four units high, so that no tick falls between two counts.
+    low, high, y_values = _value_ticks(0.0, float(max(top_value, 4)))
     left, right, top, bottom = _frame(width, height)
     slot = (right - left) / max(len(values), 1)
     step = y_values[1] - y_values[0] if len(y_values) > 1 else 1.0

@@ -135,7 +135,9 @@ def test_a_district_budget_goes_from_proposals_to_winners_and_their_execution(
     playground = done["projects"][0]["id"]
     progress = f"{API}/budgets/{cycle['id']}/projects/{playground}/progress"
     reported = client.post(
-        progress, json={"progress": 40, "spent": 300_000, "note": "發包完成"}, headers=bearer(officer)
+        progress,
+        json={"progress": 40, "spent": 300_000, "note": "發包完成"},
+        headers=bearer(officer),
     )
     assert reported.json()["projects"][0]["progress"] == 40
     back = client.post(

@@ -171,7 +171,9 @@ def test_the_staff_console_moves_an_issue_and_runs_a_budget(
         (f"budgets/{budget['id']}/tally", {}),
     ):
         done = client.post(
-            f"/staff/participation/{path}", data={**data, "csrf_token": csrf}, follow_redirects=False
+            f"/staff/participation/{path}",
+            data={**data, "csrf_token": csrf},
+            follow_redirects=False,
         )
         assert done.status_code == 303, done.text
     after = client.get(f"/api/v1/participation/budgets/{budget['id']}").json()

@@ -66,7 +66,9 @@ def _record(uow: UnitOfWork, cycle: BudgetCycle, stage: BudgetStage, reason: str
 
 def _require_stage(cycle: BudgetCycle, stage: BudgetStage, doing: str) -> None:
     if cycle.stage != stage.value:
-        raise BudgetStageRefused(f"{doing} at the {stage.value} stage; the cycle is at {cycle.stage}")
+        raise BudgetStageRefused(
+            f"{doing} at the {stage.value} stage; the cycle is at {cycle.stage}"
+        )
 
 
 def open_cycle(
@@ -272,8 +274,7 @@ def tally(uow: UnitOfWork, cycle_id: uuid.UUID) -> BudgetCycle:
     cycle = repository.lock_budget(uow.session, cycle_id)
     _require_office(uow, cycle)
     _require_stage(cycle, BudgetStage.VOTING, "the vote is tallied")
-    assert cycle.vote_id is not None  # set with the voting stage
-    vote = repository.get_vote(uow.session, cycle.vote_id)
+    vote = repository.get_vote(uow.session, str(cycle.vote_id))  # set with the voting stage
     outcome = voting.tally(uow, vote)
     counts = outcome.result[0]
     on_ballot = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smartcity.core.i18n import N_
 from smartcity.core.auth import Principal
+from smartcity.core.i18n import N_
 from smartcity.core.registry import Manifest, PortalCard, lazy
 from smartcity.modules.participation import rules
 from smartcity.modules.participation.settings import ParticipationSettings
@@ -33,6 +33,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
             "🗳️",
         )
     ]
+
 
 manifest = Manifest(
     name="participation",

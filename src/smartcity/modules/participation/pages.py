@@ -413,7 +413,8 @@ def report_progress(
 ) -> Response:
     def work() -> None:
         with ctx.write() as uow:
-            service.budgets.report_progress(uow, project_id, progress=progress, spent=spent, note=note)
+            service.budgets.report_progress(
+                uow, project_id, progress=progress, spent=spent, note=note
+            )
 
     return _done(ctx, work)
-

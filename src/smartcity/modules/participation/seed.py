@@ -17,7 +17,7 @@ from smartcity.core.city import profile_directory
 from smartcity.core.platform import Platform
 from smartcity.core.time import isoformat_z, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.participation import belenios, budgets, voting
+from smartcity.modules.participation import belenios, budgets, repository, voting
 from smartcity.modules.participation.models import BudgetProject, Credential, Vote
 from smartcity.modules.participation.service import settings_of
 from smartcity.modules.participation.values import BudgetStage, Origin, ProjectStatus, Stage
@@ -161,7 +161,7 @@ def _budget(uow: UnitOfWork, platform: Platform, department: str, data: dict[str
         max_choices=high,
         department_code=department,
     )
-    projects = []
+    projects: list[tuple[BudgetProject, dict[str, Any]]] = []
     for item in data["projects"]:
         # Residents' proposals: the demo has no proposer, so they are added as the command would.
         project = BudgetProject(
@@ -210,9 +210,7 @@ def _budget(uow: UnitOfWork, platform: Platform, department: str, data: dict[str
     )
     if stage == BudgetStage.VOTING:
         return
-    assert cycle.vote_id is not None
-    vote = uow.session.get(Vote, cycle.vote_id)
-    assert vote is not None
+    vote = repository.get_vote(uow.session, str(cycle.vote_id))
     _cast(uow, vote, voting.election_of(vote), [[marks] for marks in data["ballots"]])
     budgets.tally(uow, cycle.id)
     for project, item in projects:

@@ -1,8 +1,8 @@
 """participation's public face: what its edges (API, CLI) and other modules call.
 
-The logic lives in `issues` (i-Voting's stages), `budgets` (participatory budgets) and `voting` (Belenios elections on the
-platform) over the pure protocol in `belenios`; their functions take a session or the caller's
-unit of work and never commit.
+The logic lives in `issues` (i-Voting's stages), `budgets` (participatory budgets) and `voting`
+(Belenios elections on the platform) over the pure protocol in `belenios`; their functions take a
+session or the caller's unit of work and never commit.
 A ballot's proofs are checked (`check_ballot`) in a read session, outside the write lock; the
 edge then records it (`record_ballot`) in a short write of its own.
 """
