@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from smartcity.core.auth import system_actor
+from smartcity.core.city import SHIPPED, load_city
 from smartcity.core.platform import Platform
 from smartcity.modules.participation.seed import seed
 from smartcity.modules.participation.values import BudgetStage, Stage
@@ -45,3 +47,20 @@ def test_the_demo_has_a_district_budget_at_every_stage_with_winners_and_their_pr
     page = client.get(f"/participation/budgets/{done['id']}")
     assert page.status_code == 200
     assert "完工驗收" in page.text
+
+
+def test_every_shipped_profiles_demo_budgets_name_its_districts_and_fit_their_rules() -> None:
+    for profile in sorted(SHIPPED.iterdir()):
+        path = profile / "participation.toml"
+        if not path.is_file():
+            continue
+        city = load_city(profile.name)
+        demo = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert {b["stage"] for b in demo["budgets"]} == set(BudgetStage), profile.name
+        for cycle in demo["budgets"]:
+            assert city.district(cycle["district"]) is not None, (profile.name, cycle["district"])
+            assert all(p["cost"] <= cycle["budget"] for p in cycle["projects"])
+            for marks in cycle.get("ballots", []):
+                low, high = cycle["ballot_rule"]
+                assert len(marks) == len(cycle["projects"])
+                assert low <= sum(marks) <= high
