@@ -182,6 +182,8 @@ def test_budget_refusals_carry_their_codes(client: TestClient, actors: Actors) -
     assert (unknown.status_code, unknown.json()["code"]) == (422, "unknown_district")
     rule = _open(client, officer, min_choices=3, max_choices=2)
     assert rule.json()["code"] == "invalid_ballot_rule"
+    nameless = _open(client, actors.token(Role.ADMIN), department_code=None)
+    assert nameless.json()["code"] == "department_required"
     other = _open(client, actors.token(Role.OFFICER, "DOH"))
     assert (other.status_code, other.json()["code"]) == (403, "other_department")
     cycle = _open(client, officer).json()

@@ -23,6 +23,7 @@ from smartcity.modules.participation import repository, voting
 from smartcity.modules.participation.errors import (
     BudgetStageRefused,
     CostOverBudget,
+    DepartmentRequired,
     InvalidBallotRule,
     ProgressRefused,
     ReasonRequired,
@@ -95,7 +96,7 @@ def open_cycle(
         detail="officers open budgets for their own department",
     )
     if department is None:
-        raise BudgetStageRefused("name the department that runs the budget")
+        raise DepartmentRequired("name the department that runs the budget")
     cycle = BudgetCycle(
         district_code=district_code,
         department_code=department,

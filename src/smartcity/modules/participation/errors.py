@@ -147,3 +147,9 @@ class ProgressRefused(Conflict):
     """Progress is reported on selected projects only, and never goes back."""
 
     code = "progress_refused"
+
+
+class DepartmentRequired(InvalidInput):
+    """An administrator opening a budget names the department that runs it."""
+
+    code = "department_required"

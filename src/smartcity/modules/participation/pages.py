@@ -321,6 +321,7 @@ def open_budget(
     eligible_residents: Annotated[int, Form(ge=1, le=10_000_000)],
     min_choices: Annotated[int, Form(ge=1, le=50)] = 1,
     max_choices: Annotated[int, Form(ge=1, le=50)] = 1,
+    department_code: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     def work() -> None:
         with ctx.write() as uow:
@@ -332,7 +333,7 @@ def open_budget(
                 eligible_residents=eligible_residents,
                 min_choices=min_choices,
                 max_choices=max_choices,
-                department_code=None,
+                department_code=department_code.strip() or None,
             )
 
     return _done(ctx, work)
