@@ -93,3 +93,27 @@ def test_a_browser_encrypted_ballot_is_found_by_its_tracker_and_counted(
     expect(page.locator("ol.answers")).to_contain_text("同意: 1")
     _fits(page)
     shot(page, "results")
+
+
+def test_every_budget_page_and_the_console_fit_a_phone(new_page: NewPage, shot: Shot) -> None:
+    page = new_page(viewport=PHONE)
+    page.goto("/participation")
+    links = page.locator("a[href^='/participation/budgets/']")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert len(hrefs) == 4
+    for href in hrefs:
+        page.goto(str(href))
+        _fits(page)
+    page.goto("/participation")
+    page.locator("li.card", has_text="結果與執行").get_by_role("link").click()
+    expect(page.locator("svg.chart")).to_be_visible()
+    expect(page.get_by_text("完工驗收")).to_be_visible()
+    _fits(page)
+    shot(page, "budget")
+
+    staff = new_page(viewport=PHONE)
+    _sign_in(staff, "officer.dca@demo.city")
+    staff.goto("/staff/participation")
+    expect(staff.get_by_role("button", name="記錄審查結果").first).to_be_visible()
+    _fits(staff)
+    shot(staff, "console")

@@ -66,12 +66,14 @@ def _district_label(code: str) -> str:
 @router.get("/participation", response_class=HTMLResponse)
 def home(ctx: PublicPage) -> Response:
     with ctx.read() as session:
+        cycles = service.list_budgets(session, limit=100)
+        # A district vote is shown with its budget, not among the issues.
+        district_votes = {c.vote_id for c in cycles if c.vote_id}
         issues = service.list_votes(session, limit=100)
-        budget_of = {c.vote_id for c in service.list_budgets(session, limit=100) if c.vote_id}
         return ctx.render(
             "participation/home.html",
-            issues=[i for i in issues if i.id not in budget_of],
-            budgets=service.list_budgets(session, limit=100),
+            issues=[i for i in issues if i.id not in district_votes],
+            budgets=cycles,
             district_label=_district_label,
         )
 
@@ -258,8 +260,8 @@ def propose_project(
 def _console(ctx: PageContext, problem: str = "", status_code: int = 200) -> Response:
     with ctx.read() as session:
         cycles = service.list_budgets(session, limit=100)
-        in_budgets = {c.vote_id for c in cycles if c.vote_id}
-        issues = [v for v in service.list_votes(session, limit=100) if v.id not in in_budgets]
+        district_votes = {c.vote_id for c in cycles if c.vote_id}
+        issues = [v for v in service.list_votes(session, limit=100) if v.id not in district_votes]
         return ctx.render(
             "participation/console.html",
             status_code=status_code,
