@@ -190,3 +190,50 @@ def test_pages_answer_in_english_on_request(client: TestClient, actors: Actors) 
     page = client.get("/participation", headers={"accept-language": "en"})
     assert "i-Voting and participatory budgets" in page.text
     assert "Voting" in page.text
+
+
+def test_the_console_puts_an_issue_at_publicity_to_the_vote_and_reports_its_follow_up(
+    client: TestClient, actors: Actors, platform: Platform
+) -> None:
+    platform.module_settings["participation"] = ParticipationSettings(seconds_needed=1)
+    issue = client.post(
+        "/api/v1/participation/issues",
+        json={"title": "週末徒步區", "description": "試辦"},
+        headers=bearer(actors.citizen()[1]),
+    ).json()
+    client.post(
+        f"/api/v1/participation/issues/{issue['id']}/seconds", headers=bearer(actors.citizen()[1])
+    )
+    csrf = sign_in_staff(platform, client, "DOT")
+    for stage in ("discussion", "options", "publicity"):
+        client.post(
+            f"/staff/participation/issues/{issue['id']}/stage",
+            data={"stage": stage, "reason": "符合", "csrf_token": csrf},
+        )
+    opened = client.post(
+        f"/staff/participation/issues/{issue['id']}/vote",
+        data={
+            "question": "是否試辦？",
+            "answers": "試辦三個月\n不試辦\n",
+            "min_choices": "1",
+            "max_choices": "1",
+            "closes_at": (utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert opened.status_code == 303, opened.text
+    vote = client.get(f"/api/v1/participation/votes/{issue['id']}").json()
+    assert vote["stage"] == "voting"
+    assert vote["questions"][0]["answers"] == ["試辦三個月", "不試辦"]
+    early = client.post(
+        f"/staff/participation/issues/{issue['id']}/follow-up",
+        data={"text": "尚未", "csrf_token": csrf},
+    )
+    assert early.status_code == 409
+    client.post(f"/staff/participation/votes/{issue['id']}/tally", data={"csrf_token": csrf})
+    client.post(
+        f"/staff/participation/issues/{issue['id']}/follow-up",
+        data={"text": "已於商圈試辦", "csrf_token": csrf},
+    )
+    assert "已於商圈試辦" in client.get(f"/participation/issues/{issue['id']}").text

@@ -305,6 +305,62 @@ def move_issue(
     return _done(ctx, work)
 
 
+def _closing(text: str) -> datetime:
+    """A datetime-local field read in the city's time zone."""
+    try:
+        closes = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise BadRequest("closes_at is not a date and time") from error
+    return closes if closes.tzinfo else closes.replace(tzinfo=city_zone())
+
+
+@router.post("/staff/participation/issues/{issue_id}/vote", response_class=HTMLResponse)
+def put_issue_to_vote(
+    issue_id: uuid.UUID,
+    ctx: StaffPage,
+    question: Annotated[str, Form(min_length=1, max_length=500)],
+    answers: Annotated[str, Form(min_length=1, max_length=5000)],
+    closes_at: Annotated[str, Form(max_length=32)],
+    min_choices: Annotated[int, Form(ge=0, le=50)] = 1,
+    max_choices: Annotated[int, Form(ge=1, le=50)] = 1,
+) -> Response:
+    """Publicity → voting with one question whose answers are the settled options, a line each."""
+    options = [line.strip() for line in answers.splitlines() if line.strip()]
+
+    def work() -> None:
+        with ctx.write() as uow:
+            service.get_vote(uow.session, issue_id)
+            service.put_to_vote(
+                uow,
+                issue_id,
+                group_name=service.settings_of(ctx.platform).group,
+                questions=[
+                    {
+                        "question": question,
+                        "answers": options,
+                        "min": min_choices,
+                        "max": max_choices,
+                    }
+                ],
+                closes_at=_closing(closes_at),
+                eligibility={},
+            )
+
+    return _done(ctx, work)
+
+
+@router.post("/staff/participation/issues/{issue_id}/follow-up", response_class=HTMLResponse)
+def follow_up(
+    issue_id: uuid.UUID, ctx: StaffPage, text: Annotated[str, Form(min_length=1, max_length=5000)]
+) -> Response:
+    def work() -> None:
+        with ctx.write() as uow:
+            service.get_vote(uow.session, issue_id)
+            service.follow_up(uow, issue_id, text)
+
+    return _done(ctx, work)
+
+
 @router.post("/staff/participation/votes/{vote_id}/tally", response_class=HTMLResponse)
 def tally_issue(vote_id: uuid.UUID, ctx: StaffPage) -> Response:
     def work() -> None:
@@ -381,16 +437,13 @@ def budget_to_vote(
     budget_id: uuid.UUID, ctx: StaffPage, closes_at: Annotated[str, Form(max_length=32)]
 ) -> Response:
     def work() -> None:
-        try:
-            closes = datetime.fromisoformat(closes_at)
-        except ValueError as error:
-            raise BadRequest("closes_at is not a date and time") from error
-        if closes.tzinfo is None:
-            closes = closes.replace(tzinfo=city_zone())
         with ctx.write() as uow:
             service.get_budget(uow.session, budget_id)
             service.budgets.put_to_vote(
-                uow, budget_id, group_name=service.settings_of(ctx.platform).group, closes_at=closes
+                uow,
+                budget_id,
+                group_name=service.settings_of(ctx.platform).group,
+                closes_at=_closing(closes_at),
             )
 
     return _done(ctx, work)
