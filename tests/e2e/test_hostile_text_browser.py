@@ -72,7 +72,7 @@ NOT_LINKED = {
     "/join/{code}": "opened from an invitation's one-time link",
     "/staff/chatbot/triage/{question_id}/search": "the fragment the triage search box asks for",
     "/staff/payments/payouts/{batch_id}": "the demo city has no payout batch yet",
-    "/participation/votes/{vote_id}/check": "the ballot tracker form on an issue's page asks for it",
+    "/participation/votes/{vote_id}/check": "an issue page's tracker form asks for it",
 }
 
 # Every free-text column, by table: what people and devices write and pages show.
