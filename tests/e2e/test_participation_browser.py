@@ -5,6 +5,9 @@ results after an officer's tally."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,6 +21,8 @@ OFFICER = "officer.dot@demo.city"
 PASSWORD = "demo1234"
 PHONE = {"width": 390, "height": 844}
 ZOO = "動物園夜間開放"
+ARCHIVE = "/api/v1/participation/votes/"
+BELENIOS_TOOL = shutil.which("belenios-tool")
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 
 
@@ -54,7 +59,7 @@ def test_a_citizen_proposes_an_issue_and_seconds_it_on_a_phone(
 
 
 def test_a_browser_encrypted_ballot_is_found_by_its_tracker_and_counted(
-    new_page: NewPage, shot: Shot
+    new_page: NewPage, shot: Shot, tmp_path: Path
 ) -> None:
     page = new_page(viewport=PHONE)
     _sign_in(page, CITIZEN)
@@ -93,6 +98,22 @@ def test_a_browser_encrypted_ballot_is_found_by_its_tracker_and_counted(
     expect(page.locator("ol.answers")).to_contain_text("同意: 1")
     _fits(page)
     shot(page, "results")
+
+    # The record holding the browser's ballot verifies with the reference tool.
+    if BELENIOS_TOOL is not None:
+        archive = page.request.get(
+            issue_url.replace("/participation/issues/", ARCHIVE) + "/archive"
+        )
+        name = archive.headers["content-disposition"].split('"')[1]
+        (tmp_path / name).write_bytes(archive.body())
+        verified = subprocess.run(
+            [BELENIOS_TOOL, "election", "verify", "--dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert verified.returncode == 0, verified.stderr
 
 
 def test_every_budget_page_and_the_console_fit_a_phone(new_page: NewPage, shot: Shot) -> None:
