@@ -137,3 +137,20 @@ def test_an_empty_chart_says_so(renderer: PageRenderer) -> None:
     assert not chart.has_values
     texts = [t.text for t in _drawn(renderer, chart).iter(f"{SVG}text")]
     assert "這段期間沒有讀數。" in texts
+
+
+def test_category_bars_draw_one_bar_per_answer_on_whole_ticks_with_a_threshold() -> None:
+    chart = charts.category_bars(
+        [("贊成", 3), ("反對", 1), ("無意見", 0)],
+        title="t",
+        unit="票",
+        name="票數",
+        threshold=(2, "1% 門檻"),
+    )
+    (line,) = chart.lines
+    assert [bar.value for bar in line.bars] == ["3", "1", "0"]
+    assert [tick.label for tick in chart.x_ticks] == ["1", "2", "3"]
+    assert all(float(tick.label) == int(float(tick.label)) for tick in chart.y_ticks)
+    (rule,) = chart.rules
+    assert chart.top <= rule.y <= chart.bottom
+    assert line.bars[0].y < rule.y < line.bars[1].y

@@ -72,6 +72,7 @@ NOT_LINKED = {
     "/join/{code}": "opened from an invitation's one-time link",
     "/staff/chatbot/triage/{question_id}/search": "the fragment the triage search box asks for",
     "/staff/payments/payouts/{batch_id}": "the demo city has no payout batch yet",
+    "/participation/votes/{vote_id}/check": "an issue page's tracker form asks for it",
 }
 
 # Every free-text column, by table: what people and devices write and pages show.
@@ -101,6 +102,9 @@ FREE_TEXT = {
         "decision_note",
         "outcome_summary",
     ],
+    "participation_votes": ["title", "description", "follow_up"],
+    "participation_budget_cycles": ["title"],
+    "participation_budget_projects": ["title", "description", "location"],
     "livinglab_kpis": ["name"],
     "livinglab_measurements": ["note"],
     "livinglab_milestones": ["title"],

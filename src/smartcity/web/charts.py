@@ -329,3 +329,56 @@ def daily_bars(
         empty=empty,
         period=period,
     )
+
+
+def category_bars(
+    values: Sequence[tuple[str, int]],
+    *,
+    title: str,
+    unit: str,
+    name: str,
+    threshold: tuple[int, str] | None = None,
+    empty: str = "",
+    width: int = 360,
+    height: int = 240,
+) -> Chart:
+    """One bar per named category (a vote's answers), labelled by their numbers under the axis
+    (the names go in the legend and tooltips, since long names do not fit under a bar on a
+    phone), with an optional threshold line."""
+    top_value = max([v for _label, v in values] + [threshold[0] if threshold else 0])
+    # Counts are whole: at least four units high, so that no tick falls between two counts.
+    low, high, y_values = _value_ticks(0.0, float(max(top_value, 4)))
+    left, right, top, bottom = _frame(width, height)
+    slot = (right - left) / max(len(values), 1)
+    step = y_values[1] - y_values[0] if len(y_values) > 1 else 1.0
+
+    def y(value: float) -> float:
+        return bottom - (value - low) / (high - low) * (bottom - top)
+
+    bars = [
+        Bar(
+            left + index * slot + slot * 0.15,
+            y(value),
+            slot * 0.7,
+            bottom - y(value),
+            label,
+            format_value(value),
+        )
+        for index, (label, value) in enumerate(values)
+    ]
+    rules = [Rule(y(threshold[0]), threshold[1], PALETTE[1])] if threshold else []
+    return Chart(
+        title=title,
+        unit=unit,
+        width=width,
+        height=height,
+        left=left,
+        right=right,
+        top=top,
+        bottom=bottom,
+        x_ticks=[Tick(left + (index + 0.5) * slot, str(index + 1)) for index in range(len(values))],
+        y_ticks=[Tick(y(v), format_value(v, step)) for v in y_values],
+        lines=[Line(name, PALETTE[0], bars=bars)] if values else [],
+        rules=rules,
+        empty=empty,
+    )

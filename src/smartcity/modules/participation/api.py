@@ -11,11 +11,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from smartcity.core.city import current_city
 from smartcity.core.errors import BadRequest, TooLarge
 from smartcity.core.ratelimit import throttle
 from smartcity.core.time import isoformat_z
 from smartcity.modules.participation import rules, schemas, service
 from smartcity.modules.participation.auth import Public, Staff, Voter
+from smartcity.modules.participation.errors import ProjectNotFound
 from smartcity.modules.participation.models import Vote
 
 router = APIRouter(tags=["participation"])
@@ -372,3 +374,137 @@ def follow_up(issue_id: uuid.UUID, body: schemas.FollowUpIn, ctx: Staff) -> Any:
         service.get_vote(uow.session, issue_id)
         issue = service.follow_up(uow, issue_id, body.text)
         return _vote_out(issue, service.trustees_of(uow.session, issue.id), issue.ballots_cast)
+
+
+# -- participatory budgets ----------------------------------------------------------------------
+
+
+def budget_out(session: Any, cycle: Any) -> schemas.BudgetOut:
+    """A cycle and its projects as the API shows them."""
+    district = current_city().district(cycle.district_code)
+    return schemas.BudgetOut(
+        id=str(cycle.id),
+        district_code=cycle.district_code,
+        district=district.label if district else cycle.district_code,
+        department_code=cycle.department_code,
+        title=cycle.title,
+        budget=cycle.budget,
+        eligible_residents=cycle.eligible_residents,
+        threshold=service.budgets.threshold_of(cycle),
+        min_choices=cycle.min_choices,
+        max_choices=cycle.max_choices,
+        stage=cycle.stage,
+        decisions=cycle.decisions,
+        vote_id=str(cycle.vote_id) if cycle.vote_id else None,
+        projects=[
+            schemas.ProjectOut(
+                id=str(p.id),
+                title=p.title,
+                description=p.description,
+                cost=p.cost,
+                location=p.location,
+                status=p.status,
+                review=p.review,
+                votes=p.votes,
+                progress=p.progress,
+                spent=p.spent,
+                updates=p.updates,
+            )
+            for p in service.projects_of(session, cycle.id)
+        ],
+    )
+
+
+@router.post("/budgets", response_model=schemas.BudgetOut, status_code=201)
+def open_budget(body: schemas.BudgetIn, ctx: Staff) -> Any:
+    """Open a district's participatory budget cycle for proposals."""
+    with ctx.write() as uow:
+        cycle = service.budgets.open_cycle(uow, **body.model_dump())
+        return budget_out(uow.session, cycle)
+
+
+@router.get("/budgets", response_model=list[schemas.BudgetOut])
+def budgets(ctx: Public) -> Any:
+    """Every budget cycle with its projects, newest first."""
+    with ctx.read() as session:
+        return [budget_out(session, c) for c in service.list_budgets(session, limit=100)]
+
+
+@router.get("/budgets/{budget_id}", response_model=schemas.BudgetOut)
+def budget(budget_id: uuid.UUID, ctx: Public) -> Any:
+    """One budget cycle: projects, reviews, votes once tallied, and execution."""
+    with ctx.read() as session:
+        return budget_out(session, service.get_budget(session, budget_id))
+
+
+@router.post("/budgets/{budget_id}/projects", response_model=schemas.BudgetOut, status_code=201)
+def propose_project(budget_id: uuid.UUID, body: schemas.ProjectIn, ctx: Voter) -> Any:
+    """A resident proposes a project while the cycle takes proposals."""
+    throttle(ctx, "participation-seconds", rules.SECONDS)
+    with ctx.write() as uow:
+        service.get_budget(uow.session, budget_id)
+        project = service.budgets.propose_project(uow, budget_id, **body.model_dump())
+        return budget_out(uow.session, service.get_budget(uow.session, project.cycle_id))
+
+
+@router.post("/budgets/{budget_id}/review", response_model=schemas.BudgetOut)
+def start_review(budget_id: uuid.UUID, body: schemas.ReasonIn, ctx: Staff) -> Any:
+    """Close proposals and start the feasibility review."""
+    with ctx.write() as uow:
+        service.get_budget(uow.session, budget_id)
+        return budget_out(uow.session, service.budgets.start_review(uow, budget_id, body.reason))
+
+
+@router.post("/budgets/{budget_id}/projects/{project_id}/review", response_model=schemas.BudgetOut)
+def review_project(
+    budget_id: uuid.UUID, project_id: uuid.UUID, body: schemas.ReviewIn, ctx: Staff
+) -> Any:
+    """The project's three findings (公共性, 適法性, 預算可行性) with the reason."""
+    with ctx.write() as uow:
+        _project_of(uow.session, budget_id, project_id)
+        service.budgets.review_project(uow, project_id, **body.model_dump())
+        return budget_out(uow.session, service.get_budget(uow.session, budget_id))
+
+
+@router.post("/budgets/{budget_id}/vote", response_model=schemas.BudgetOut)
+def put_budget_to_vote(budget_id: uuid.UUID, body: schemas.BudgetVoteIn, ctx: Staff) -> Any:
+    """The feasible projects go on the district's Belenios ballot (its votes/{id} routes)."""
+    settings = service.settings_of(ctx.platform)
+    with ctx.write() as uow:
+        service.get_budget(uow.session, budget_id)
+        cycle = service.budgets.put_to_vote(
+            uow,
+            budget_id,
+            group_name=settings.group,
+            closes_at=body.closes_at,
+            trustees=settings.trustees,
+        )
+        return budget_out(uow.session, cycle)
+
+
+@router.post("/budgets/{budget_id}/tally", response_model=schemas.BudgetOut)
+def tally_budget(budget_id: uuid.UUID, ctx: Staff) -> Any:
+    """Close the district vote, tally and decrypt it, and choose the winners within the budget."""
+    with ctx.write() as uow:
+        service.get_budget(uow.session, budget_id)
+        return budget_out(uow.session, service.budgets.tally(uow, budget_id))
+
+
+@router.post(
+    "/budgets/{budget_id}/projects/{project_id}/progress", response_model=schemas.BudgetOut
+)
+def report_progress(
+    budget_id: uuid.UUID, project_id: uuid.UUID, body: schemas.ProgressIn, ctx: Staff
+) -> Any:
+    """A selected project's progress and spending (Decidim's accountability)."""
+    with ctx.write() as uow:
+        _project_of(uow.session, budget_id, project_id)
+        service.budgets.report_progress(uow, project_id, **body.model_dump())
+        return budget_out(uow.session, service.get_budget(uow.session, budget_id))
+
+
+def _project_of(session: Any, budget_id: uuid.UUID, project_id: uuid.UUID) -> Any:
+    project = service.get_project(session, project_id)
+    if project.cycle_id != budget_id:
+        raise ProjectNotFound("no such project in this budget")
+    return project

@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import Depends
 
 from smartcity.core.auth import PUBLIC
-from smartcity.core.http import RequestContext, authorize, unauthenticated
+from smartcity.core.http import (
+    PageContext,
+    RequestContext,
+    authorize,
+    page_access,
+    unauthenticated,
+)
 from smartcity.modules.participation import rules
 
 Public = Annotated[RequestContext, Depends(unauthenticated(PUBLIC))]
@@ -16,3 +22,10 @@ Staff = Annotated[RequestContext, Depends(authorize(rules.STAFF))]
 """Officers and administrators with the `participation` scope."""
 Voter = Annotated[RequestContext, Depends(authorize(rules.VOTER))]
 """Citizens with the `participation` scope."""
+
+PublicPage = Annotated[PageContext, Depends(page_access(PUBLIC))]
+"""The issues, budgets, results and "check my ballot": anyone."""
+CitizenPage = Annotated[PageContext, Depends(page_access(rules.VOTER))]
+"""Proposing, seconding and voting: signed-in citizens."""
+StaffPage = Annotated[PageContext, Depends(page_access(rules.STAFF))]
+"""The staff console: review and stage changes."""

@@ -178,3 +178,51 @@ class CountNeedsAPerson(PermissionDenied):
     that two different people stand behind every confirmed count."""
 
     code = "count_needs_a_person"
+
+
+class BudgetNotFound(NotFound):
+    """No participatory budget cycle has that id."""
+
+    code = "budget_not_found"
+
+
+class ProjectNotFound(NotFound):
+    """No project of that cycle has that id."""
+
+    code = "project_not_found"
+
+
+class UnknownDistrict(InvalidInput):
+    """The city profile has no district with that code."""
+
+    code = "unknown_district"
+
+
+class InvalidBallotRule(InvalidInput):
+    """A cycle's ballot rule needs 1 <= k1 <= k2."""
+
+    code = "invalid_ballot_rule"
+
+
+class CostOverBudget(InvalidInput):
+    """A project cannot cost more than the district's whole budget."""
+
+    code = "cost_over_budget"
+
+
+class BudgetStageRefused(Conflict):
+    """The cycle cannot do that at its stage; the detail says what it can."""
+
+    code = "budget_stage_refused"
+
+
+class ProgressRefused(Conflict):
+    """Progress is reported on selected projects only, and never goes back."""
+
+    code = "progress_refused"
+
+
+class DepartmentRequired(InvalidInput):
+    """An administrator opening a budget names the department that runs it."""
+
+    code = "department_required"

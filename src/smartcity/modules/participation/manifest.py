@@ -4,12 +4,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smartcity.core.auth import Principal
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Dataset, Manifest, lazy
+from smartcity.core.registry import Dataset, Manifest, PortalCard, lazy
 from smartcity.modules.participation import rules
 from smartcity.modules.participation.settings import ParticipationSettings
 
 HERE = Path(__file__).parent
+
+
+def _citizen_cards(principal: Principal) -> list[PortalCard]:
+    return [
+        PortalCard(
+            N_("i-Voting and budgets"),
+            N_("Propose, second, vote and check your ballot"),
+            "/participation",
+            "🗳️",
+        )
+    ]
+
+
+def _staff_cards(principal: Principal) -> list[PortalCard]:
+    return [
+        PortalCard(
+            N_("i-Voting and budgets"),
+            N_("Review proposals and move issues and budgets on"),
+            "/staff/participation",
+            "🗳️",
+        )
+    ]
+
 
 manifest = Manifest(
     name="participation",
@@ -17,10 +41,15 @@ manifest = Manifest(
     locales=HERE / "locales",
     depends_on=("identity",),
     api=lazy("smartcity.modules.participation.api:build_router"),
+    pages=lazy("smartcity.modules.participation.pages:build_router"),
+    templates=HERE / "templates",
     migrations=HERE / "migrations" / "versions",
     rules=rules.ALL_RULES,
     seed=lazy("smartcity.modules.participation.seed:seed"),
     settings=ParticipationSettings,
+    citizen_cards=_citizen_cards,
+    staff_cards=_staff_cards,
+    nav=((N_("Participation"), "/participation"),),
     datasets=(
         Dataset(
             name="ivoting-issues",

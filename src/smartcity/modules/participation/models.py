@@ -156,3 +156,55 @@ class PaperCount(Base):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     confirmed_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BudgetCycle(Base):
+    """A district's participatory budget for one cycle: its money, its ballot rule, its stage."""
+
+    __tablename__ = "participation_budget_cycles"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    district_code: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    department_code: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    budget: Mapped[int] = mapped_column(Integer, nullable=False)
+    """NTD the district may spend on the winning projects."""
+    eligible_residents: Mapped[int] = mapped_column(Integer, nullable=False)
+    """The district's eligible residents when the cycle opened: the 1 % threshold's base."""
+    min_choices: Mapped[int] = mapped_column(Integer, nullable=False)
+    max_choices: Mapped[int] = mapped_column(Integer, nullable=False)
+    stage: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    decisions: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
+    vote_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("participation_votes.id"))
+    """The Belenios election of the district vote, once the cycle goes to the vote."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class BudgetProject(Base):
+    """A residents' proposal in a budget cycle: cost, place, review, votes and execution."""
+
+    __tablename__ = "participation_budget_projects"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    cycle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("participation_budget_cycles.id"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    cost: Mapped[int] = mapped_column(Integer, nullable=False)
+    """Estimated NTD."""
+    location: Mapped[str] = mapped_column(String(200), nullable=False)
+    proposed_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The three findings (公共性, 適法性, 預算可行性) and the reviewer's reason."""
+    ballot_position: Mapped[int | None] = mapped_column(Integer)
+    """The project's answer number on the district ballot, from 0."""
+    votes: Mapped[int | None] = mapped_column(Integer)
+    progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    """Percent done, for a winner being carried out."""
+    spent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    """NTD spent so far."""
+    updates: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
+    """Every progress report, in order (Decidim's accountability)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -9,9 +9,11 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.repository import get_or_404
-from smartcity.modules.participation.errors import VoteNotFound
+from smartcity.modules.participation.errors import BudgetNotFound, VoteNotFound
 from smartcity.modules.participation.models import (
     Ballot,
+    BudgetCycle,
+    BudgetProject,
     Credential,
     Issuance,
     PaperCount,
@@ -152,6 +154,39 @@ def paper_counts_of(session: Session, vote_id: uuid.UUID) -> list[PaperCount]:
     )
 
 
+def get_budget(session: Session, cycle_id: uuid.UUID | str) -> BudgetCycle:
+    """A participatory budget cycle by id."""
+    return get_or_404(
+        session, BudgetCycle, str(cycle_id), code="budget_not_found", detail="no such budget"
+    )
+
+
+def lock_budget(session: Session, cycle_id: uuid.UUID) -> BudgetCycle:
+    """A budget cycle, its row locked for the rest of the transaction."""
+    cycle = session.scalar(select(BudgetCycle).where(BudgetCycle.id == cycle_id).with_for_update())
+    if cycle is None:
+        raise BudgetNotFound("no such budget")
+    return cycle
+
+
+def list_budgets(session: Session, limit: int) -> list[BudgetCycle]:
+    """Budget cycles, newest first."""
+    return list(
+        session.scalars(select(BudgetCycle).order_by(BudgetCycle.created_at.desc()).limit(limit))
+    )
+
+
+def projects_of(session: Session, cycle_id: uuid.UUID) -> list[BudgetProject]:
+    """A cycle's projects in the order proposed."""
+    return list(
+        session.scalars(
+            select(BudgetProject)
+            .where(BudgetProject.cycle_id == cycle_id)
+            .order_by(BudgetProject.created_at, BudgetProject.id)
+        )
+    )
+
+
 def open_votes() -> Select[*tuple[Any, ...]]:
     """i-Voting's issues and, once tallied, their results, as open data (no proposer)."""
     return select(
@@ -169,3 +204,15 @@ def open_votes() -> Select[*tuple[Any, ...]]:
         Vote.result.label("result"),
         Vote.tallied_at.label("tallied_at"),
     )
+
+
+def get_project(session: Session, project_id: uuid.UUID | str) -> BudgetProject:
+    """A budget project by id."""
+    return get_or_404(
+        session, BudgetProject, str(project_id), code="project_not_found", detail="no such project"
+    )
+
+
+def budget_of_vote(session: Session, vote_id: uuid.UUID) -> BudgetCycle | None:
+    """The budget cycle whose district vote this is, if any."""
+    return session.scalar(select(BudgetCycle).where(BudgetCycle.vote_id == vote_id))

@@ -210,3 +210,105 @@ class ResultOut(BaseModel):
         None, description="The confirmed paper and on-site counts added up, beside the online one."
     )
     paper_polling_places: int = Field(0, description="Polling places whose count is confirmed.")
+
+
+# -- participatory budgets ----------------------------------------------------------------------
+
+
+class BudgetIn(BaseModel):
+    """A district's participatory budget cycle, opening for proposals."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    district_code: str = Field(min_length=1, max_length=40, description="A district of the city.")
+    title: str = Field(min_length=1, max_length=200)
+    budget: int = Field(ge=1, le=2_000_000_000, description="NTD for the winning projects.")
+    eligible_residents: int = Field(
+        ge=1, le=10_000_000, description="The district's eligible residents (the 1 % base)."
+    )
+    min_choices: int = Field(1, ge=1, le=50, description="k1: the fewest projects a ballot picks.")
+    max_choices: int = Field(1, ge=1, le=50, description="k2: the most projects a ballot picks.")
+    department_code: str | None = Field(None, max_length=32)
+
+
+class ProjectIn(BaseModel):
+    """A resident's project proposal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=5000)
+    cost: int = Field(ge=1, le=2_000_000_000, description="Estimated cost in NTD.")
+    location: str = Field(min_length=1, max_length=200)
+
+
+class ReasonIn(BaseModel):
+    """An officer's decision with its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReviewIn(BaseModel):
+    """The feasibility review's three findings (公共性, 適法性, 預算可行性) and the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    public_interest: bool
+    legality: bool
+    budget_feasibility: bool
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class BudgetVoteIn(BaseModel):
+    """When the district vote closes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    closes_at: datetime
+
+
+class ProgressIn(BaseModel):
+    """A progress report on a selected project."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    progress: int = Field(ge=0, le=100, description="Percent done.")
+    spent: int = Field(ge=0, le=2_000_000_000, description="NTD spent so far.")
+    note: str = Field("", max_length=2000)
+
+
+class ProjectOut(BaseModel):
+    """A project with its review, votes and execution."""
+
+    id: str
+    title: str
+    description: str
+    cost: int
+    location: str
+    status: str
+    review: dict[str, Any] | None
+    votes: int | None
+    progress: int
+    spent: int
+    updates: list[dict[str, Any]]
+
+
+class BudgetOut(BaseModel):
+    """A budget cycle and its projects."""
+
+    id: str
+    district_code: str
+    district: str
+    department_code: str
+    title: str
+    budget: int
+    eligible_residents: int
+    threshold: int
+    min_choices: int
+    max_choices: int
+    stage: str
+    decisions: list[dict[str, Any]]
+    vote_id: str | None
+    projects: list[ProjectOut]

@@ -1,22 +1,34 @@
-"""participation's part of the demo city: an i-Voting issue at every stage, written for the demo.
+"""participation's part of the demo city: an i-Voting issue at every stage, written for the demo,
+and a district participatory budget at every stage, read from the city profile's
+`participation.toml` (city data: each shipped profile has its own districts and texts).
 
-The issues are illustrative. The vote at `results` is a real Belenios election: its ballots are
-made by the platform's own client code for demo credentials that no person holds, so that its
-archive verifies with `belenios-tool election verify` like any other.
+The issues and projects are illustrative. The votes at `results` are real Belenios elections:
+their ballots are made by the platform's own client code for demo credentials that no person
+holds, so that their archives verify with `belenios-tool election verify` like any other.
 """
 
 from __future__ import annotations
 
+import tomllib
 from datetime import timedelta
+from typing import Any
 
+from smartcity.core.city import profile_directory
 from smartcity.core.platform import Platform
 from smartcity.core.time import isoformat_z, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.participation import belenios, voting
-from smartcity.modules.participation.models import Credential, Vote
+from smartcity.modules.participation import belenios, budgets, repository, voting
+from smartcity.modules.participation.models import BudgetProject, Credential, Vote
 from smartcity.modules.participation.service import settings_of
 from smartcity.modules.participation.trustees import register_key
-from smartcity.modules.participation.values import Custody, Origin, Stage, TrusteeHolder
+from smartcity.modules.participation.values import (
+    BudgetStage,
+    Custody,
+    Origin,
+    ProjectStatus,
+    Stage,
+    TrusteeHolder,
+)
 
 DEPARTMENT = "DOT"
 
@@ -124,6 +136,24 @@ def _vote(
     )
 
 
+def seed(uow: UnitOfWork, platform: Platform) -> None:
+    """An issue at every stage; one vote open, one awaiting its observer's decryption, one
+    tallied with its follow-up; a district budget at every stage."""
+    for stage, title, text, seconds, reasons in PROPOSALS:
+        _proposal(uow, stage, title, text, seconds, reasons)
+    _vote(uow, platform, "動物園夜間開放 Zoo night opening", days=14)
+    _awaiting_observer(uow, platform)
+    done, _tokens = _vote(uow, platform, "市集週日延長營業 Sunday market hours", days=1)
+    _cast(uow, done, [[[1, 0]], [[1, 0]], [[0, 1]], [[1, 0]], [[0, 1]]])
+    voting.tally(uow, done)
+    done.follow_up = "示範：依投票結果自下月起延長營業 Demo: hours extended from next month"
+    path = profile_directory(platform.settings.city) / "participation.toml"
+    if path.is_file():
+        demo = tomllib.loads(path.read_text(encoding="utf-8"))
+        for cycle in demo["budgets"]:
+            _budget(uow, platform, demo["department"], cycle)
+
+
 def _cast(uow: UnitOfWork, vote: Vote, choices: list[list[list[int]]]) -> None:
     election = voting.election_of(vote)
     for choice in choices:
@@ -154,14 +184,72 @@ def _awaiting_observer(uow: UnitOfWork, platform: Platform) -> None:
     voting.tally(uow, vote)
 
 
-def seed(uow: UnitOfWork, platform: Platform) -> None:
-    """An issue at every stage; one vote open, one awaiting its observer's decryption, one
-    tallied with its follow-up."""
-    for stage, title, text, seconds, reasons in PROPOSALS:
-        _proposal(uow, stage, title, text, seconds, reasons)
-    _vote(uow, platform, "動物園夜間開放 Zoo night opening", days=14)
-    _awaiting_observer(uow, platform)
-    done, _tokens = _vote(uow, platform, "市集週日延長營業 Sunday market hours", days=1)
-    _cast(uow, done, [[[1, 0]], [[1, 0]], [[0, 1]], [[1, 0]], [[0, 1]]])
-    voting.tally(uow, done)
-    done.follow_up = "示範：依投票結果自下月起延長營業 Demo: hours extended from next month"
+def _budget(uow: UnitOfWork, platform: Platform, department: str, data: dict[str, Any]) -> None:
+    """One district cycle brought to its demo stage through the commands officers use."""
+    low, high = data["ballot_rule"]
+    cycle = budgets.open_cycle(
+        uow,
+        district_code=data["district"],
+        title=data["title"],
+        budget=data["budget"],
+        eligible_residents=data["eligible_residents"],
+        min_choices=low,
+        max_choices=high,
+        department_code=department,
+    )
+    projects: list[tuple[BudgetProject, dict[str, Any]]] = []
+    for item in data["projects"]:
+        # Residents' proposals: the demo has no proposer, so they are added as the command would.
+        project = BudgetProject(
+            cycle_id=cycle.id,
+            title=item["title"],
+            description=item["description"],
+            cost=item["cost"],
+            location=item["location"],
+            status=ProjectStatus.SUBMITTED.value,
+            progress=0,
+            spent=0,
+            updates=[],
+            created_at=utcnow() + timedelta(microseconds=len(projects)),
+        )
+        uow.session.add(project)
+        uow.session.flush()
+        uow.audit(
+            "participation.project.proposed",
+            "participation_project",
+            project.id,
+            {"cycle": str(cycle.id), "title": project.title, "cost": project.cost},
+        )
+        projects.append((project, item))
+    stage = BudgetStage(data["stage"])
+    if stage == BudgetStage.PROPOSALS:
+        return
+    budgets.start_review(uow, cycle.id, "收件截止 Proposals closed")
+    for project, item in projects:
+        if "review" in item:
+            public_interest, legality, feasibility, reason = item["review"]
+            budgets.review_project(
+                uow,
+                project.id,
+                public_interest=public_interest,
+                legality=legality,
+                budget_feasibility=feasibility,
+                reason=reason,
+            )
+    if stage == BudgetStage.REVIEW:
+        return
+    budgets.put_to_vote(
+        uow,
+        cycle.id,
+        group_name=settings_of(platform).group,
+        closes_at=utcnow() + timedelta(days=data.get("closes_in_days", 1)),
+        trustees=settings_of(platform).trustees,
+    )
+    if stage == BudgetStage.VOTING:
+        return
+    vote = repository.get_vote(uow.session, str(cycle.vote_id))
+    _cast(uow, vote, [[marks] for marks in data["ballots"]])
+    budgets.tally(uow, cycle.id)
+    for project, item in projects:
+        for progress, spent, note in item.get("progress", []):
+            budgets.report_progress(uow, project.id, progress=progress, spent=spent, note=note)

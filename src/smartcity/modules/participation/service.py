@@ -1,9 +1,9 @@
 """participation's public face: what its edges (API, CLI) and other modules call.
 
-The logic lives in `issues` (i-Voting's stages), `voting` (Belenios elections on the
-platform), `trustees` (outside trustees' key shares and partial decryptions) and `paper`
-(paper and on-site counts) over the pure protocol in `belenios`; their functions take a
-session or the caller's unit of work and never commit.
+The logic lives in `issues` (i-Voting's stages), `budgets` (participatory budgets), `voting`
+(Belenios elections on the platform), `trustees` (outside trustees' key shares and partial
+decryptions) and `paper` (paper and on-site counts) over the pure protocol in `belenios`; their
+functions take a session or the caller's unit of work and never commit.
 A ballot's proofs are checked (`check_ballot`) in a read session, outside the write lock; the
 edge then records it (`record_ballot`) in a short write of its own.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
+from smartcity.modules.participation import budgets
 from smartcity.modules.participation.issues import follow_up, move, propose, put_to_vote, second
 from smartcity.modules.participation.paper import (
     confirm_count,
@@ -21,9 +22,14 @@ from smartcity.modules.participation.paper import (
 )
 from smartcity.modules.participation.repository import board as board_of
 from smartcity.modules.participation.repository import (
+    budget_of_vote,
+    get_budget,
+    get_project,
     get_vote,
+    list_budgets,
     list_votes,
     paper_counts_of,
+    projects_of,
     trustees_of,
 )
 from smartcity.modules.participation.repository import open_votes as open_votes
@@ -37,6 +43,7 @@ from smartcity.modules.participation.voting import (
     check_ballot,
     create_vote,
     election_of,
+    is_open,
     issue_credential,
     open_votes_for,
     outcome,
@@ -50,20 +57,27 @@ __all__ = [
     "Tallying",
     "archive",
     "board_of",
+    "budget_of_vote",
+    "budgets",
     "check_ballot",
     "confirm_count",
     "create_vote",
     "election_of",
     "enter_count",
     "follow_up",
+    "get_budget",
+    "get_project",
     "get_vote",
+    "is_open",
     "issue_credential",
+    "list_budgets",
     "list_votes",
     "move",
     "open_votes_for",
     "outcome",
     "paper_counts_of",
     "paper_total",
+    "projects_of",
     "propose",
     "published_counts",
     "put_to_vote",

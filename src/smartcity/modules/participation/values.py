@@ -55,3 +55,31 @@ class Custody(StrEnum):
     """Generated and held by the server, which decrypts with it at the tally on its own."""
     OUTSIDE = "outside"
     """Generated off the platform with belenios-tool; only the public key is ever uploaded."""
+
+
+class BudgetStage(StrEnum):
+    """Where a district's participatory budget cycle is."""
+
+    PROPOSALS = "proposals"
+    """提案: residents propose projects with cost and place."""
+    REVIEW = "review"
+    """審查: officers review each proposal for 公共性, 適法性 and 預算可行性."""
+    VOTING = "voting"
+    """投票: the district votes on the feasible projects (a Belenios election)."""
+    RESULTS = "results"
+    """結果與執行: winners chosen within the budget; their execution is reported."""
+
+
+class ProjectStatus(StrEnum):
+    """A participatory budget project's standing."""
+
+    SUBMITTED = "submitted"
+    """Proposed, not reviewed yet."""
+    FEASIBLE = "feasible"
+    """Passed all three review findings: it goes on the ballot."""
+    INFEASIBLE = "infeasible"
+    """Failed a review finding; the reason is public."""
+    SELECTED = "selected"
+    """Won: enough votes (1 % of the eligible residents) and room left in the budget."""
+    NOT_SELECTED = "not_selected"
+    """On the ballot but under the threshold or beyond what the budget had left."""
