@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "participation_0003"
-down_revision = "participation_0001"
+down_revision = "participation_0002"
 branch_labels = None
 depends_on = None
 
