@@ -257,7 +257,12 @@ def propose_project(
 # -- the staff console ---------------------------------------------------------------------
 
 
-def _console(ctx: PageContext, problem: str = "", status_code: int = 200) -> Response:
+def _console(
+    ctx: PageContext,
+    problem: str = "",
+    status_code: int = 200,
+    trustee_tokens: dict[int, str] | None = None,
+) -> Response:
     with ctx.read() as session:
         cycles = service.list_budgets(session, limit=100)
         district_votes = {c.vote_id for c in cycles if c.vote_id}
@@ -272,16 +277,20 @@ def _console(ctx: PageContext, problem: str = "", status_code: int = 200) -> Res
             districts=current_city().districts,
             default_close=(utcnow() + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"),
             problem=problem,
+            trustee_tokens=trustee_tokens or {},
         )
 
 
 def _done(ctx: PageContext, work: Any) -> Response:
     try:
-        work()
+        tokens = work()
     except DomainError as exc:
         if exc.status == 404:
             raise
         return _console(ctx, exc.detail, exc.status)
+    if tokens:
+        # Outside trustees' upload tokens exist only in this answer: shown once, never stored.
+        return _console(ctx, trustee_tokens=tokens)
     return RedirectResponse("/staff/participation", status_code=303)
 
 
@@ -327,13 +336,14 @@ def put_issue_to_vote(
     """Publicity → voting with one question whose answers are the settled options, a line each."""
     options = [line.strip() for line in answers.splitlines() if line.strip()]
 
-    def work() -> None:
+    def work() -> dict[int, str]:
         with ctx.write() as uow:
             service.get_vote(uow.session, issue_id)
-            service.put_to_vote(
+            settings = service.settings_of(ctx.platform)
+            _issue, tokens = service.put_to_vote(
                 uow,
                 issue_id,
-                group_name=service.settings_of(ctx.platform).group,
+                group_name=settings.group,
                 questions=[
                     {
                         "question": question,
@@ -344,7 +354,9 @@ def put_issue_to_vote(
                 ],
                 closes_at=_closing(closes_at),
                 eligibility={},
+                trustees=settings.trustees,
             )
+        return tokens
 
     return _done(ctx, work)
 

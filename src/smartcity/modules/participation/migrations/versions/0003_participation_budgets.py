@@ -1,7 +1,7 @@
 """participation: participatory budget cycles and their projects.
 
 Revision ID: participation_0003
-Revises: participation_0001
+Revises: participation_0002
 """
 
 from __future__ import annotations
