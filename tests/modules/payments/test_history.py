@@ -12,7 +12,13 @@ from smartcity.core.platform import Platform
 from smartcity.core.time import local_today
 from smartcity.modules.identity.seed import seed as identity_seed
 from smartcity.modules.payments import history, service
-from smartcity.modules.payments.models import Bill, Payment, PayoutBatch, Settlement
+from smartcity.modules.payments.models import (
+    Bill,
+    Payment,
+    PayoutBatch,
+    Settlement,
+    SettlementLine,
+)
 from smartcity.modules.payments.seed import seed as payments_seed
 
 TODAY = date(2026, 12, 6)
@@ -60,6 +66,9 @@ def test_the_demo_tells_every_department_a_year_of_story(platform: Platform) -> 
         queue = service.exception_queue(session, None)
         settlements = session.scalar(select(func.count(Settlement.id)))
         batches = session.scalars(select(PayoutBatch).order_by(PayoutBatch.created_at)).all()
+        dof_findings = session.execute(
+            select(SettlementLine.outcome).where(SettlementLine.department == "DOF")
+        ).scalars()
         house_tax_payments = session.execute(
             select(Bill.description, func.count(Payment.id))
             .join(Payment, Payment.bill_id == Bill.id)
@@ -73,6 +82,8 @@ def test_the_demo_tells_every_department_a_year_of_story(platform: Platform) -> 
     assert {p.flag for p, _bill in queue} == {"duplicate", "overpaid", "underpaid", "late"}
     assert all(LABEL in bill.description for _p, bill in queue)
     assert settlements >= 3
+    # A store file left out one of DOF's payments: the README's officer has a finding.
+    assert list(dof_findings) == ["missing"]
     assert [description for description, _n in house_tax_payments] == [
         next(b.description for b in history.plan(today) if b.twice)
     ]

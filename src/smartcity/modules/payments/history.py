@@ -384,9 +384,15 @@ def load(uow: UnitOfWork, settings: PaymentsSettings, today: date, seed: int = 2
                 store_lines.setdefault(month, []).append((bill, amount, planned.paid_on))
     service.expire_overdue(uow, today)
     this_month = (today.year, today.month)
-    for month in sorted(store_lines)[-4:]:
-        if month == this_month:
-            continue  # the month's file has not come yet
+    # This month's file has not come yet.
+    files = [month for month in sorted(store_lines)[-4:] if month != this_month]
+    for month in files:
+        lines = store_lines[month]
+        if month == files[-1]:
+            # The newest file leaves out one of the Department of Finance's payments: a
+            # finding for the README's officer to look into.
+            forgotten = next((line for line in lines if line[0].department == "DOF"), None)
+            lines = [line for line in lines if line is not forgotten]
         records = [
             settlement_files.fixed_record(
                 paid_on,
@@ -397,7 +403,7 @@ def load(uow: UnitOfWork, settings: PaymentsSettings, today: date, seed: int = 2
                 "711",
                 "0" * 14,
             )
-            for bill, amount, paid_on in store_lines[month]
+            for bill, amount, paid_on in lines
         ]
         reconciliation.reconcile(uow, "711", "\n".join(records) + "\n", SettlementFormat.FIXED)
         history.settlements += 1
