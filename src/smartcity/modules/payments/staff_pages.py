@@ -81,6 +81,8 @@ def console(
         counts = service.count_bills(session, department)
         open_exceptions = len(service.exception_queue(session, department))
         report = ledger.check(session) if ctx.principal.role == Role.ADMIN else None
+        names = identity.organisation_names(session, [department], ctx.locale)
+        item_names = {item.code: item.name for item in service.list_items(session, department)}
     per_day: dict[date, int] = {}
     for row in flow:
         day = date.fromisoformat(row["day"])
@@ -105,6 +107,8 @@ def console(
         last=last,
         ledger_report=report,
         dot=states.as_dot(),
+        department_name=names.get(department or "", ""),
+        item_names=item_names,
     )
 
 
@@ -112,7 +116,8 @@ def console(
 def console_items(ctx: StaffPage) -> Response:
     with ctx.read() as session:
         items = service.list_items(session, own_department(ctx.principal))
-    return ctx.render("payments/items.html", items=items)
+        names = identity.organisation_names(session, [i.department for i in items], ctx.locale)
+    return ctx.render("payments/items.html", items=items, names=names)
 
 
 # -- bills ---------------------------------------------------------------------------------
@@ -274,6 +279,7 @@ def _bill_page(ctx: PageContext, bill_id: uuid.UUID, error: str = "", code: int 
         paid = service.payments_of_bill(session, bill.id)
         refunds = service.refunds_of(session, [p.id for p in paid])
         department = identity.get_organisation(session, view.department)
+        names = identity.organisation_names(session, [p.provider for p in paid], ctx.locale)
     return ctx.render(
         "payments/staff_bill.html",
         status_code=code,
@@ -281,6 +287,7 @@ def _bill_page(ctx: PageContext, bill_id: uuid.UUID, error: str = "", code: int 
         department=department,
         payments=paid,
         refunds=refunds,
+        names=names,
         cancellable=states.can_move(view.status, BillState.CANCELLED),
         error=error,
     )
@@ -312,7 +319,8 @@ def cancel_bill(
 def console_payments(ctx: StaffPage) -> Response:
     with ctx.read() as session:
         rows = lists.payments(session, ctx.principal)
-    return ctx.render("payments/payments.html", rows=rows)
+        names = identity.organisation_names(session, [p.provider for p, _bill in rows], ctx.locale)
+    return ctx.render("payments/payments.html", rows=rows, names=names)
 
 
 @router.post("/staff/payments/payments/{payment_id}/refund", response_class=HTMLResponse)
@@ -430,7 +438,10 @@ def console_reconciliation(ctx: StaffPage, day: Annotated[date | None, Query()] 
     chosen = day or local_today()
     with ctx.read() as session:
         rows = reconciliation.daily_report(session, chosen, own_department(ctx.principal))
-    return ctx.render("payments/reconciliation.html", rows=rows, day=chosen)
+        names = identity.organisation_names(
+            session, [str(row["department"]) for row in rows], ctx.locale
+        )
+    return ctx.render("payments/reconciliation.html", rows=rows, day=chosen, names=names)
 
 
 @router.get("/staff/payments/reconciliation.csv", response_class=CSVResponse)
@@ -595,7 +606,8 @@ def correct_finding(
 def console_payouts(ctx: StaffPage) -> Response:
     with ctx.read() as session:
         batches = payouts.list_batches(session, own_department(ctx.principal), None, 100)
-    return ctx.render("payments/payouts.html", batches=batches)
+        names = identity.organisation_names(session, [b.department for b in batches], ctx.locale)
+    return ctx.render("payments/payouts.html", batches=batches, names=names)
 
 
 def _batch_page(
@@ -604,11 +616,13 @@ def _batch_page(
     with ctx.read() as session:
         batch = payouts.get_batch(session, batch_id, own_department(ctx.principal))
         rows = [payout_out(p) for p in payouts.payouts_of_batch(session, batch.id)]
+        names = identity.organisation_names(session, [batch.department], ctx.locale)
     return ctx.render(
         "payments/payout_batch.html",
         status_code=code,
         batch=batch,
         payouts=rows,
+        names=names,
         deciding=batch.state == BatchState.AWAITING_APPROVAL,
         error=error,
     )
