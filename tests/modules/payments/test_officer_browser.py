@@ -74,9 +74,10 @@ def test_officer_imports_a_bill_file_and_follows_it_to_the_end(
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     shot(page, "2-finished")
 
-    # The file stays listed with the bills, and uploading it again issues nothing twice.
+    # The file stays listed with the bills (their file form open), and uploading it again
+    # issues nothing twice.
     page.get_by_role("link", name="回到帳單").click()
-    page.get_by_text("以 CSV 檔批次開立帳單").click()
+    expect(page.get_by_role("link", name="占用費.csv")).to_be_visible()
     page.locator("input[type=file][name=file]").set_input_files(file)
     page.get_by_role("button", name="上傳並開立").click()
     page.wait_for_url(re.compile(r"/staff/payments/imports/[0-9a-f-]+$"))
@@ -90,6 +91,7 @@ def test_officer_posts_a_late_payment_onto_the_bill_it_was_meant_for(
     _sign_in(page)
     # The rent was paid after its bill expired: the officer issues the tenant's bill again…
     page.goto("/staff/payments/bills")
+    page.get_by_text("開立帳單", exact=True).click()
     page.locator("select[name=item_code]").select_option("DOF-FEE01")
     page.locator("input[name=amount]").fill("24000")
     page.locator("select[name=payer_kind]").select_option("account_number")
