@@ -48,7 +48,7 @@ from smartcity.modules.payments.departments import (
     department_shown,
     own_organisation,
 )
-from smartcity.modules.payments.models import Settlement
+from smartcity.modules.payments.models import Settlement, SettlementLine
 from smartcity.modules.payments.schemas import (
     AcceptIn,
     AssignIn,
@@ -381,7 +381,7 @@ def assign(
 # -- settlements and reports ---------------------------------------------------------------
 
 
-def _finding_out(finding: Any) -> FindingOut:
+def _finding_out(finding: SettlementLine) -> FindingOut:
     return FindingOut(
         id=finding.id,
         settlement_id=finding.settlement_id,
