@@ -71,8 +71,8 @@ SKIPPED = re.compile(
 NOT_LINKED = {
     "/join/{code}": "opened from an invitation's one-time link",
     "/staff/chatbot/triage/{question_id}/search": "the fragment the triage search box asks for",
-    "/staff/payments/payouts/{batch_id}": "the demo city has no payout batch yet",
     "/participation/votes/{vote_id}/check": "an issue page's tracker form asks for it",
+    "/staff/payments/imports/{import_id}": "opened by uploading a bill file (test_officer_browser)",
 }
 
 # Every free-text column, by table: what people and devices write and pages show.

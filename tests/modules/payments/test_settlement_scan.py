@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -14,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartcity.core.errors import InvalidInput
+from smartcity.core.time import city_zone, use_city_zone
 from smartcity.modules.payments import fingerprints
 from smartcity.modules.payments.reconciliation import settlement_files, settlement_scan
 from smartcity.modules.payments.values import SettlementFormat
@@ -159,7 +162,7 @@ def test_a_machine_written_file_is_scanned() -> None:
         'T1,"R1",100,2026-11-26T10:00:00',  # quoted
         "T1, R1,100,2026-11-26T10:00:00",  # a space to strip
         "T1,R1,100,2026-11-26T10:00:00.123",  # a fraction of three digits
-        "T1,R1,100,1979-12-31T23:00:00",  # before the fixed Taipei offset
+        "T1,R1,100,1979-12-31T23:00:00",  # before the city's offset was fixed
         "T1,R1,100,2026-11-26",  # a date without time
     ],
 )
@@ -179,3 +182,46 @@ def test_numba_loads_only_when_a_file_is_scanned() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.fixture
+def city_in_new_york() -> Iterator[None]:
+    before = city_zone()
+    use_city_zone(ZoneInfo("America/New_York"))
+    yield
+    use_city_zone(before)
+
+
+@pytest.mark.usefixtures("city_in_new_york")
+def test_a_city_with_daylight_saving_reads_stamps_in_its_own_zone() -> None:
+    # Summer and winter stamps without offset fall on the city's days at their own offsets.
+    raw = (
+        f"{HEADER}\nS1,R1,100,2026-07-01T22:30:00\nW1,R2,200,2026-01-01T22:30:00\n"
+        "A1,R3,300,2026-07-02T02:30:00+00:00\n"
+    ).encode()
+    assert settlement_files.zone_minutes() is None
+    assert settlement_scan.scan(raw, KEY) is None
+    frame = settlement_files.parse(raw, SettlementFormat.CSV)
+    assert frame["paid_at"].to_list() == [
+        datetime(2026, 7, 2, 2, 30, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 30, tzinfo=UTC),
+        datetime(2026, 7, 2, 2, 30, tzinfo=UTC),
+    ]
+    assert frame["day"].to_list() == [date(2026, 7, 1), date(2026, 1, 1), date(2026, 7, 1)]
+
+
+def test_a_city_with_a_fixed_offset_is_read_at_that_offset() -> None:
+    before = city_zone()
+    use_city_zone(ZoneInfo("Asia/Kolkata"))
+    try:
+        assert settlement_files.zone_minutes() == 330
+        raw = f"{HEADER}\nT1,R1,100,2026-11-26T23:45:00\n".encode()
+        scanned = settlement_scan.scan(raw, KEY)
+        assert scanned is not None
+        everything = np.ones(fingerprints.BUCKETS, np.bool_)
+        frame = scanned.frame(everything)
+        assert frame.equals(settlement_files.parse(raw, SettlementFormat.CSV))
+        assert frame["paid_at"].to_list() == [datetime(2026, 11, 26, 18, 15, tzinfo=UTC)]
+        assert frame["day"].to_list() == [date(2026, 11, 26)]
+    finally:
+        use_city_zone(before)

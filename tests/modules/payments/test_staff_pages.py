@@ -207,31 +207,3 @@ def test_an_officer_names_a_citizen_by_national_id(
     with platform.db.read_session() as session:
         bill = payments.get_bill(session, uuid.UUID(bill_id))
         assert (bill.payer_kind, bill.payer_value) == ("citizen", citizen_id)
-
-
-def test_an_officer_issues_a_file_of_bills_or_none_of_it(
-    platform: Platform, client: TestClient, pay: Pay
-) -> None:
-    csrf = sign_in_staff(platform, client, "TWD")
-    due = (local_today() + timedelta(days=30)).isoformat()
-    header = "item_code,amount,due_date,payer_kind,payer_value\n"
-    good = header + "".join(
-        f"TWD-FEE01,{300 + n},{due},account_number,2-13-04567{n}-9\n" for n in range(3)
-    )
-    imported = client.post(
-        "/staff/payments/bills/import",
-        data={"csrf_token": csrf},
-        files={"file": ("bills.csv", good.encode(), "text/csv")},
-    )
-    assert imported.status_code == 201 and 'role="status"' in imported.text
-    issued = client.get("/api/v1/payments/bills", headers=pay.officer("TWD")).json()
-    assert sorted(b["amount"] for b in issued) == [300, 301, 302]
-
-    bad = good + f"TWD-FEE01,abc,{due},account_number,2-13-045670-9\n"
-    refused = client.post(
-        "/staff/payments/bills/import",
-        data={"csrf_token": csrf},
-        files={"file": ("bills.csv", bad.encode(), "text/csv")},
-    )
-    assert refused.status_code == 422 and 'role="alert"' in refused.text
-    assert len(client.get("/api/v1/payments/bills", headers=pay.officer("TWD")).json()) == 3

@@ -64,6 +64,20 @@ def users(
     return session.execute(page(query, limit=limit, offset=offset)).scalars().all()
 
 
+def officers_of(session: Session, department: str) -> Sequence[User]:
+    """The active officers of the department with this code, by name."""
+    return (
+        session.execute(
+            select(User)
+            .join(Organisation, Organisation.id == User.department_id)
+            .where(Organisation.code == department, User.role == "officer", User.active)
+            .order_by(User.name, User.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
 def api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
     """The API key whose token starts with `prefix`."""
     return session.execute(select(ApiKey).where(ApiKey.prefix == prefix)).scalar_one_or_none()

@@ -261,6 +261,12 @@ def citizens(
     return repo.users(session, role=Role.CITIZEN, search=search, limit=limit, offset=offset)
 
 
+def officers_of(session: Session, department: str) -> list[UserView]:
+    """*Public service.* The active officers of a department (by code), by name: whom work of
+    the department may be assigned to."""
+    return [_user_view(user) for user in repo.officers_of(session, department)]
+
+
 def get_citizen(session: Session, user_id: uuid.UUID | str) -> User:
     """A citizen's own record by id, or NotFound (an officer's or admin's id too)."""
     user = get_or_404(session, User, user_id, code="citizen_not_found", detail="no such citizen")

@@ -48,8 +48,10 @@ from smartcity.modules.payments.departments import (
     department_shown,
     own_organisation,
 )
-from smartcity.modules.payments.models import Settlement
+from smartcity.modules.payments.models import Settlement, SettlementLine
 from smartcity.modules.payments.schemas import (
+    AcceptIn,
+    AssignIn,
     AutopayIn,
     AutopayOut,
     BatchIn,
@@ -65,6 +67,7 @@ from smartcity.modules.payments.schemas import (
     DeliveryOut,
     ExitIn,
     ExitOut,
+    FindingOut,
     ItemOut,
     LedgerCheckOut,
     PaymentIn,
@@ -77,6 +80,8 @@ from smartcity.modules.payments.schemas import (
     RefundOut,
     RejectIn,
     ReportRow,
+    RepostIn,
+    RepostOut,
     ResolveIn,
     SettlementOut,
     SettlementSummary,
@@ -342,7 +347,94 @@ def resolve(
         return payment_out(uow.session, payment, service.get_bill(uow.session, payment.bill_id))
 
 
+@router.post(
+    "/exceptions/{payment_id}/repost",
+    response_model=RepostOut,
+    status_code=201,
+    summary="Post the money owed back onto the bill it was meant for",
+)
+def repost(
+    ctx: Staff,
+    payment_id: uuid.UUID,
+    body: RepostIn,
+) -> RepostOut:
+    with ctx.write() as uow:
+        moved = service.repost_payment(uow, payment_id, body.reference, body.reason)
+        return RepostOut.model_validate(moved, from_attributes=True)
+
+
+@router.post(
+    "/exceptions/{payment_id}/assign",
+    response_model=PaymentOut,
+    summary="Assign an exception to an officer of the department",
+)
+def assign(
+    ctx: Staff,
+    payment_id: uuid.UUID,
+    body: AssignIn,
+) -> PaymentOut:
+    with ctx.write() as uow:
+        payment = service.assign_exception(uow, payment_id, body.officer_id, body.reason)
+        return payment_out(uow.session, payment, service.get_bill(uow.session, payment.bill_id))
+
+
 # -- settlements and reports ---------------------------------------------------------------
+
+
+def _finding_out(finding: SettlementLine) -> FindingOut:
+    return FindingOut(
+        id=finding.id,
+        settlement_id=finding.settlement_id,
+        line=finding.line_no,
+        outcome=finding.outcome,
+        reference=finding.reference,
+        amount=finding.amount,
+        department=finding.department,
+        payment_id=finding.payment_id,
+        resolution=finding.resolution,
+        resolution_note=finding.resolution_note,
+        assigned_to=finding.assigned_to,
+    )
+
+
+@router.post(
+    "/settlement-findings/{finding_id}/accept",
+    response_model=FindingOut,
+    summary="Close a settlement finding as it is, with a reason",
+)
+def accept_finding(
+    ctx: Staff, finding_id: Annotated[int, Path(ge=1, le=2**62)], body: AcceptIn
+) -> FindingOut:
+    with ctx.write() as uow:
+        return _finding_out(reconciliation.accept_finding(uow, finding_id, body.reason))
+
+
+@router.post(
+    "/settlement-findings/{finding_id}/assign",
+    response_model=FindingOut,
+    summary="Assign a settlement finding to an officer of its department",
+)
+def assign_finding(
+    ctx: Staff, finding_id: Annotated[int, Path(ge=1, le=2**62)], body: AssignIn
+) -> FindingOut:
+    with ctx.write() as uow:
+        return _finding_out(
+            reconciliation.assign_finding(uow, finding_id, body.officer_id, body.reason)
+        )
+
+
+@router.post(
+    "/settlement-findings/{finding_id}/correct",
+    response_model=FindingOut,
+    summary="Record an unknown line's money as a payment of the bill it was meant for",
+)
+def correct_finding(
+    ctx: Staff, finding_id: Annotated[int, Path(ge=1, le=2**62)], body: RepostIn
+) -> FindingOut:
+    with ctx.write() as uow:
+        return _finding_out(
+            reconciliation.correct_finding(uow, finding_id, body.reference, body.reason)
+        )
 
 
 @router.post(

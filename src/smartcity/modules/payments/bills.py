@@ -323,43 +323,50 @@ BILL_CSV_HEADER = ["item_code", "amount", "due_date", "payer_kind", "payer_value
 
 
 def parse_bill_csv(text: str, limit: int = 10_000) -> list[dict[str, Any]]:
-    """Rows of a bulk bill file, ready for `service.issue_bill`."""
-    try:
-        return _parse_bill_csv(text, limit)
-    except csv.Error as error:
-        raise errors.InvalidFile(f"not a CSV file: {error}") from None
-
-
-def _parse_bill_csv(text: str, limit: int) -> list[dict[str, Any]]:
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = next(reader, None)
-    if header is None or [h.strip() for h in header][:5] != BILL_CSV_HEADER:
-        raise errors.InvalidFile("the first line must be " + ",".join(BILL_CSV_HEADER))
+    """Rows of a bulk bill file, ready for `service.issue_bill`; one bad line refuses it all."""
     rows: list[dict[str, Any]] = []
-    for line_no, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        if len(row) < 5:
-            raise errors.InvalidFile(f"line {line_no}: expected 5 fields")
-        item_code, amount, due, kind, value = (part.strip() for part in row[:5])
-        if kind not in PAYER_KINDS:
-            raise errors.InvalidFile(f"line {line_no}: unknown payer kind")
+    for line_no, fields in bill_lines(text):
         try:
-            due_date = date.fromisoformat(due)
-            amount_value = int(amount) if amount else None
-        except ValueError:
-            raise errors.InvalidFile(f"line {line_no}: bad amount or date") from None
-        rows.append(
-            {
-                "item_code": item_code[:32],
-                "amount": amount_value,
-                "due_date": due_date,
-                "payer": {kind: value[:100]},
-                "description": (row[5] if len(row) > 5 else "")[:200],
-            }
-        )
+            rows.append(bill_row(fields))
+        except errors.InvalidFile as problem:
+            raise errors.InvalidFile(f"line {line_no}: {problem.detail}") from None
         if len(rows) > limit:
             raise errors.InvalidFile(f"at most {limit} bills per file")
     if not rows:
         raise errors.InvalidFile("the file has no bills")
     return rows
+
+
+def bill_lines(text: str) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of each non-blank line of a bill file after its header; InvalidFile
+    when the header is not `BILL_CSV_HEADER` or the text is not CSV."""
+    try:
+        reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header][:5] != BILL_CSV_HEADER:
+            raise errors.InvalidFile("the first line must be " + ",".join(BILL_CSV_HEADER))
+        return [(line_no, row) for line_no, row in enumerate(reader, start=2) if row]
+    except csv.Error as error:
+        raise errors.InvalidFile(f"not a CSV file: {error}") from None
+
+
+def bill_row(row: list[str]) -> dict[str, Any]:
+    """One line of a bill file as `service.issue_bill`'s arguments; InvalidFile when it cannot
+    be one."""
+    if len(row) < 5:
+        raise errors.InvalidFile("expected 5 fields")
+    item_code, amount, due, kind, value = (part.strip() for part in row[:5])
+    if kind not in PAYER_KINDS:
+        raise errors.InvalidFile("unknown payer kind")
+    try:
+        due_date = date.fromisoformat(due)
+        amount_value = int(amount) if amount else None
+    except ValueError:
+        raise errors.InvalidFile("bad amount or date") from None
+    return {
+        "item_code": item_code[:32],
+        "amount": amount_value,
+        "due_date": due_date,
+        "payer": {kind: value[:100]},
+        "description": (row[5] if len(row) > 5 else "")[:200],
+    }

@@ -352,3 +352,57 @@ class PersonRequired(PermissionDenied):
     """Payout batches are made and approved by people, not machine keys."""
 
     code = "person_required"
+
+
+class NothingToRepost(Conflict):
+    """The payment owes nothing back that could be posted onto another bill."""
+
+    code = "nothing_to_repost"
+
+
+class RepostTarget(Conflict):
+    """The bill chosen to receive the money cannot take it (the same bill, or not open)."""
+
+    code = "repost_target_invalid"
+
+
+class RepostTooSmall(Conflict):
+    """The money owed back is less than the bill's outstanding amount and it allows no part."""
+
+    code = "repost_too_small"
+
+
+class ReasonRequired(InvalidInput):
+    """An officer's action on money or a finding needs a written reason."""
+
+    code = "reason_required"
+
+
+class NotAnOfficerHere(InvalidInput):
+    """The person to assign is not an active officer of the department."""
+
+    code = "assignee_not_officer"
+
+
+class FindingNotFound(NotFound):
+    """No settlement finding has this id (or the caller may not see it)."""
+
+    code = "finding_not_found"
+
+
+class FindingClosed(Conflict):
+    """The finding was already closed, or needs no one (a matched line)."""
+
+    code = "finding_closed"
+
+
+class NoCorrection(Conflict):
+    """This finding has no corrective action; accept it with a reason."""
+
+    code = "no_correction"
+
+
+class ImportNotFound(NotFound):
+    """No bill import has this id (or it is another department's)."""
+
+    code = "import_not_found"

@@ -5,7 +5,8 @@ the house tax in May, the land value tax in November — beside everyday water b
 fees, traffic fines, rents of city property and licence fees that come every day. Most are paid
 before they fall due, at the counters their items allow; some expire unpaid. A few payments go
 wrong on purpose, each labelled in its bill's description, so the exception queue has work; the
-month-end store settlement files are reconciled.
+month-end store settlement files are reconciled. Departments pay out too: each payout batch is
+made by the department's officer and, all but the newest, approved by an administrator.
 
 Everything is drawn from one seeded generator: the same demo on every machine.
 """
@@ -14,17 +15,19 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from smartcity.core.time import city_zone
+from smartcity.core.auth import Principal
+from smartcity.core.time import as_utc, city_zone
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.payments import reconciliation, service
+from smartcity.modules.payments import payouts, reconciliation, service
 from smartcity.modules.payments.models import Bill
 from smartcity.modules.payments.reconciliation import settlement_files
 from smartcity.modules.payments.settings import PaymentsSettings
-from smartcity.modules.payments.values import SettlementFormat
+from smartcity.modules.payments.values import PayoutPurpose, SettlementFormat
 
 DAYS = 365
 PROVIDERS_BY_CHANNEL = {
@@ -36,6 +39,78 @@ PROVIDERS_BY_CHANNEL = {
 CHANNEL_WEIGHTS = {"store": 5, "bank": 3, "card": 2, "wallet": 3}
 VEHICLE_TAX_BANDS = (2_160, 4_320, 7_120, 11_230, 15_210)
 """The licence tax of private cars by engine size (up to 1.2 l … 3.0 l), NTD a year."""
+
+
+@dataclass(frozen=True)
+class EverydayFee:
+    """A fee billed on ordinary days: how often, how much, to whom, and how often it is paid."""
+
+    item: str
+    chance: float
+    """That one bill of it is issued on a day it is billed."""
+    amounts: tuple[int, ...]
+    """What one bill may be, drawn evenly."""
+    due_days: int
+    text: str
+    share: float
+    """Of its bills paid."""
+    payer: str = "plate"
+    """`plate` (a random car's) or an account number's pattern: `{day}` is the issue day and
+    `{serial}` a random number below `serials`."""
+    serials: int = 0
+    weekdays: bool = True
+    """Billed on working days only (at counters), or every day (on the street)."""
+
+
+EVERYDAY_FEES = (
+    EverydayFee(
+        "DOF-DEP01",
+        0.12,
+        tuple(n * 10_000 for n in range(5, 40)),
+        10,
+        "市有房地標售保證金",
+        0.9,
+        "BID-{day:%y%m%d}-{serial:02d}",
+        100,
+    ),
+    EverydayFee(
+        "DOF-FEE03",
+        0.25,
+        tuple(n * 500 for n in range(2, 30)),
+        30,
+        "公有房地占用費",
+        0.8,
+        "OCC-{serial:05d}",
+        10**5,
+    ),
+    EverydayFee("APO-FEE01", 0.2, (1_000,), 14, "寵物登記費", 0.95),
+    EverydayFee("DOH-FEE01", 0.15, (500,), 14, "食品業者登錄費", 0.95, "FOOD-{serial:05d}", 10**5),
+    EverydayFee("PMO-FEE01", 0.5, (20, 30, 40, 60, 80, 120), 14, "路邊停車費", 0.9, weekdays=False),
+    EverydayFee("DOT-FINE01", 0.3, (900,), 30, "違規停車罰鍰", 0.85, weekdays=False),
+    EverydayFee("DOT-FINE02", 0.15, (2_700,), 30, "闖紅燈罰鍰", 0.8, weekdays=False),
+)
+"""The everyday fees, in the order they are drawn each day."""
+
+
+@dataclass(frozen=True)
+class PlannedBatch:
+    """A department's payout batch of the history."""
+
+    department: str
+    name: str
+    days_ago: int
+    amount: int
+    """Paid to each payee."""
+    payees: int
+
+
+PAYOUT_BATCHES = (
+    PlannedBatch("DOE", "低收入戶學生助學金（上學期）", 300, 5_000, 8),
+    PlannedBatch("DSW", "中低收入老人生活津貼", 120, 3_879, 10),
+    PlannedBatch("DOE", "低收入戶學生助學金（下學期）", 95, 5_000, 8),
+    PlannedBatch("DSW", "急難救助金", 2, 10_000, 4),
+)
+"""Oldest first; the newest still awaits its second person, work for the console."""
 
 
 @dataclass(frozen=True)
@@ -182,76 +257,22 @@ def plan(today: date, seed: int = 2026) -> list[PlannedBill]:
                         period,
                         0.96,
                     )
-        if day.weekday() < 5:
-            if rng.random() < 0.12:
-                add(
-                    "DOF-DEP01",
-                    rng.randrange(5, 40) * 10_000,
-                    day,
-                    day + timedelta(days=10),
-                    {"account_number": f"BID-{day:%y%m%d}-{rng.randrange(100):02d}"},
-                    "市有房地標售保證金",
-                    0.9,
-                )
-            if rng.random() < 0.25:
-                add(
-                    "DOF-FEE03",
-                    rng.randrange(2, 30) * 500,
-                    day,
-                    day + timedelta(days=30),
-                    {"account_number": f"OCC-{rng.randrange(10**5):05d}"},
-                    "公有房地占用費",
-                    0.8,
-                )
-            if rng.random() < 0.2:
-                add(
-                    "APO-FEE01",
-                    1_000,
-                    day,
-                    day + timedelta(days=14),
-                    {"plate": _plate(rng)},
-                    "寵物登記費",
-                    0.95,
-                )
-            if rng.random() < 0.15:
-                add(
-                    "DOH-FEE01",
-                    500,
-                    day,
-                    day + timedelta(days=14),
-                    {"account_number": f"FOOD-{rng.randrange(10**5):05d}"},
-                    "食品業者登錄費",
-                    0.95,
-                )
-        for _ in range(rng.choice((0, 0, 1, 1))):
+        for fee in EVERYDAY_FEES:
+            if (fee.weekdays and day.weekday() >= 5) or rng.random() >= fee.chance:
+                continue
+            if fee.payer == "plate":
+                payer = {"plate": _plate(rng)}
+            else:
+                serial = rng.randrange(fee.serials)
+                payer = {"account_number": fee.payer.format(day=day, serial=serial)}
             add(
-                "PMO-FEE01",
-                rng.choice((20, 30, 40, 60, 80, 120)),
+                fee.item,
+                rng.choice(fee.amounts),
                 day,
-                day + timedelta(days=14),
-                {"plate": _plate(rng)},
-                "路邊停車費",
-                0.9,
-            )
-        if rng.random() < 0.3:
-            add(
-                "DOT-FINE01",
-                900,
-                day,
-                day + timedelta(days=30),
-                {"plate": _plate(rng)},
-                "違規停車罰鍰",
-                0.85,
-            )
-        if rng.random() < 0.15:
-            add(
-                "DOT-FINE02",
-                2_700,
-                day,
-                day + timedelta(days=30),
-                {"plate": _plate(rng)},
-                "闖紅燈罰鍰",
-                0.8,
+                day + timedelta(days=fee.due_days),
+                payer,
+                fee.text,
+                fee.share,
             )
         day += timedelta(days=1)
     return [*bills, *_exceptions(rng, today)]
@@ -363,9 +384,15 @@ def load(uow: UnitOfWork, settings: PaymentsSettings, today: date, seed: int = 2
                 store_lines.setdefault(month, []).append((bill, amount, planned.paid_on))
     service.expire_overdue(uow, today)
     this_month = (today.year, today.month)
-    for month in sorted(store_lines)[-4:]:
-        if month == this_month:
-            continue  # the month's file has not come yet
+    # This month's file has not come yet.
+    files = [month for month in sorted(store_lines)[-4:] if month != this_month]
+    for month in files:
+        lines = store_lines[month]
+        if month == files[-1]:
+            # The newest file leaves out one of the Department of Finance's payments: a
+            # finding for the README's officer to look into.
+            forgotten = next((line for line in lines if line[0].department == "DOF"), None)
+            lines = [line for line in lines if line is not forgotten]
         records = [
             settlement_files.fixed_record(
                 paid_on,
@@ -376,8 +403,57 @@ def load(uow: UnitOfWork, settings: PaymentsSettings, today: date, seed: int = 2
                 "711",
                 "0" * 14,
             )
-            for bill, amount, paid_on in store_lines[month]
+            for bill, amount, paid_on in lines
         ]
         reconciliation.reconcile(uow, "711", "\n".join(records) + "\n", SettlementFormat.FIXED)
         history.settlements += 1
     return history
+
+
+@contextmanager
+def _acting_as(uow: UnitOfWork, person: Principal) -> Iterator[None]:
+    # A batch is made and decided by people (maker–checker), so the demo's transaction acts,
+    # for that step only, as the demo staff who would have done it.
+    loader = uow.actor
+    uow.actor = person
+    try:
+        yield
+    finally:
+        uow.actor = loader
+
+
+def pay_out(
+    uow: UnitOfWork,
+    today: date,
+    makers: dict[str, Principal],
+    approver: Principal,
+    payees: Sequence[str],
+) -> int:
+    """The departments' payout batches (`PAYOUT_BATCHES`) of the citizens `payees` (ids; the
+    first is paid in every batch, the others in turn), made by `makers` (an officer per
+    department) and approved by `approver`; returns how many."""
+    made = 0
+    for number, planned in enumerate(PAYOUT_BATCHES, start=1):
+        maker = makers.get(planned.department)
+        if maker is None or not payees:
+            continue
+        others = [payees[(number * 7 + i) % len(payees)] for i in range(planned.payees - 1)]
+        chosen = [payees[0], *others]
+        when = as_utc(
+            datetime.combine(today - timedelta(days=planned.days_ago), time(10), city_zone())
+        )
+        with _acting_as(uow, maker):
+            batch = payouts.create_batch(
+                uow,
+                planned.department,
+                planned.name,
+                PayoutPurpose.SUBSIDY,
+                [(citizen, planned.amount) for citizen in dict.fromkeys(chosen)],
+            )
+        batch.created_at = when
+        if number < len(PAYOUT_BATCHES):
+            with _acting_as(uow, approver):
+                payouts.approve_batch(uow, batch.id)
+            batch.decided_at = when + timedelta(days=1)
+        made += 1
+    return made

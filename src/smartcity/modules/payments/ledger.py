@@ -200,7 +200,8 @@ def check(session: Session) -> LedgerReport:
     ]
     paid_states = (BillState.PAID.value, BillState.WRITTEN_OFF.value)
     posted = select(LedgerTransaction.id).where(
-        LedgerTransaction.kind == EntryKind.PAYMENT.value,
+        # A bill is paid by a provider's payment or by money an officer reposted onto it.
+        LedgerTransaction.kind.in_((EntryKind.PAYMENT.value, EntryKind.REPOSTED.value)),
         LedgerTransaction.bill_id == Bill.id,
     )
     unposted_bills = session.execute(

@@ -64,6 +64,7 @@ manifest = Manifest(
     tasks={
         "payments.deliver_webhooks": "smartcity.modules.payments.jobs:deliver_webhooks",
         "payments.expire_bills": "smartcity.modules.payments.jobs:expire_overdue_bills",
+        "payments.import_bills": "smartcity.modules.payments.jobs:import_bills",
     },
     schedules=(
         # Every minute: a delivery's own backoff (30 s, 60 s, …) decides whether it is due.

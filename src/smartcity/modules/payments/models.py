@@ -133,6 +133,12 @@ class Payment(Base):
     flag: Mapped[str] = mapped_column(String(16), nullable=False, default="none")
     exception_state: Mapped[str | None] = mapped_column(String(16), index=True)
     exception_note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    reposted: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default=text("0")
+    )
+    """The part owed back that an officer posted onto other bills (`Repost`)."""
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    """The officer (a person's id) an open exception is assigned to."""
     paid_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     settlement_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
@@ -258,6 +264,60 @@ class Refund(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
+class Repost(Base):
+    """Money owed back on one payment that an officer posted onto another bill instead."""
+
+    __tablename__ = "payments_reposts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    payment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payments_payments.id"), nullable=False, index=True
+    )
+    bill_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("payments_bills.id"), nullable=False, index=True
+    )
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class BillImport(Base):
+    """A bill file an officer uploaded in the browser, issued line by line by the job worker.
+
+    The file is kept whole, so a line that was refused can be read again; `done` is how many
+    lines were handled, each batch of them committed with the bills it issued, so a worker
+    that dies mid-file resumes after the last batch and issues nothing twice."""
+
+    __tablename__ = "payments_bill_imports"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    department: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    """The uploader's department ('' for an administrator, who may bill any item)."""
+    filename: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    """SHA-256 of the file: the same file uploaded again is this import, not a second one."""
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    """`values.ImportState`."""
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    issued: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rejected: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    """Each refused line: {"line": number, "code": problem code, "reason": English text}."""
+    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    """The uploader's role: the job issues the bills as them."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("department", "digest", name="uq_payments_bill_imports_file"),
+    )
+
+
 class LedgerTransaction(Base):
     """One balanced posting: its entries' debits equal their credits."""
 
@@ -337,6 +397,15 @@ class SettlementLine(Base):
     payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     department: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     day: Mapped[str] = mapped_column(String(10), nullable=False, default="")
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    """`values.FindingResolution` once a person closed the finding; None while it is open."""
+    resolution_note: Mapped[str] = mapped_column(
+        String(500), nullable=False, default="", server_default=""
+    )
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    """The person (an id) who is to look into it."""
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 UNSETTLED_FINDINGS = ("missing", "amount_mismatch")

@@ -118,8 +118,11 @@ class PaymentOut(BaseModel):
     applied: int = Field(description="The part that settled the bill")
     refund_due: int = Field(description="Owed back to the payer (the exception queue)")
     refunded: int
+    reposted: int = Field(description="The part owed back that an officer posted onto other bills")
+    owed_back: int = Field(description="Still owed back: refund_due less refunded and reposted")
     flag: str
     exception_state: str | None
+    assigned_to: str | None = Field(description="The officer an open exception is assigned to")
     paid_at: datetime
     bill_status: str
     settled: bool = Field(description="Confirmed by the provider's settlement file (核銷)")
@@ -149,6 +152,58 @@ class ResolveIn(Input):
     note: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class RepostIn(Input):
+    """The bill money owed back on a payment is posted onto instead, and why."""
+
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=32)] = Field(
+        description="The bill's write-off number or virtual account"
+    )
+    reason: Reason
+
+
+class RepostOut(BaseModel):
+    """Money owed back on a payment, applied to another bill."""
+
+    id: uuid.UUID
+    payment_id: uuid.UUID
+    bill_id: uuid.UUID
+    amount: int
+    reason: str
+    created_at: datetime
+
+
+class AssignIn(Input):
+    """Whom (an active officer of the department) a piece of work goes to, and why."""
+
+    officer_id: uuid.UUID
+    reason: Reason
+
+
+class AcceptIn(Input):
+    """Why a settlement finding is closed as it is."""
+
+    reason: Reason
+
+
+class FindingOut(BaseModel):
+    """One settlement finding and how it was closed."""
+
+    id: int
+    settlement_id: uuid.UUID
+    line: int
+    outcome: str
+    reference: str
+    amount: int
+    department: str
+    payment_id: uuid.UUID | None
+    resolution: str | None
+    resolution_note: str
+    assigned_to: str | None
+
+
 class SettlementSummary(BaseModel):
     """A settlement file received, without its findings."""
 
@@ -171,7 +226,9 @@ class SettlementOut(SettlementSummary):
             "Every line that did not simply match: line (0 for a recorded payment the file"
             " does not list), outcome, provider_txn_id, reference, amount, payment_id,"
             " department, day, and for an `unknown` line the reason no bill has it"
-            " (invalid_write_off_number, invalid_check_digit or unknown_reference)"
+            " (invalid_write_off_number, invalid_check_digit or unknown_reference); id,"
+            " resolution (accepted, corrected or null while open), resolution_note and"
+            " assigned_to"
         )
     )
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert
 
 import smartcity.modules.identity.service as identity
+from smartcity.core.auth import Principal
 from smartcity.core.platform import Platform
 from smartcity.core.time import city_zone, local_today, utcnow
 from smartcity.core.uow import UnitOfWork
@@ -37,6 +38,7 @@ PROVIDERS = {
     "SANDBOX": ("card,wallet,autopay", 0),
 }
 DEMO_CITIZEN = "A123456789"
+DEMO_ADMIN = "admin@demo.city"
 CAR_PARK = ("PMO-GATES", "停管處路外停車場閘門（示範）", "PMO", "PMO-PARK-OFFSTREET")
 """The demo's car park: a device owner whose gates report exits, the department running it
 and the parking fee it bills."""
@@ -66,6 +68,7 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
     settings = service.settings_of(platform)
     today = local_today()
     history.load(uow, settings, today)
+    _pay_out(uow, platform, today)
     citizen = identity.find_citizen(session, platform.keys, DEMO_CITIZEN)
     if citizen is None:
         return
@@ -111,6 +114,32 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
     methods = [b for b in identity.bindings_of(session, citizen.id) if b.kind == "payment_method"]
     if methods:
         autopay.bind_autopay(uow, settings, citizen.id, "ABC-1234", methods[0].id)
+
+
+def _pay_out(uow: UnitOfWork, platform: Platform, today: date) -> None:
+    """The history's payout batches, made by the demo's officers and approved by its admin."""
+    session = uow.session
+
+    def person(login: str) -> Principal | None:
+        user = identity.find_login(session, platform.keys, login)
+        if user is None:
+            return None
+        return identity.principal_for_user(
+            session, user, scopes=frozenset({"*"}), credential="session"
+        )
+
+    approver = person(DEMO_ADMIN)
+    makers = {
+        code: maker
+        for code in {batch.department for batch in history.PAYOUT_BATCHES}
+        if (maker := person(f"officer.{code.lower()}@demo.city")) is not None
+    }
+    # The README's citizen first: their ledger shows the payouts they received.
+    demo = identity.find_citizen(session, platform.keys, DEMO_CITIZEN)
+    others = [str(c.id) for c in identity.citizens(session, search=None, limit=20)]
+    payees = [str(demo.id), *others] if demo is not None else others
+    if approver is not None:
+        history.pay_out(uow, today, makers, approver, payees)
 
 
 def _store_settlement(

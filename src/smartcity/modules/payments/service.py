@@ -1,7 +1,7 @@
 """payments' public face: what its edges (API, pages, CLI, jobs), the demo and other modules call.
 
-The logic lives in `bills`, `posting`, `refunds`, `reports`, `payouts`, `autopay` and
-`reconciliation`, and the queries in `repository`; their functions take a session or the
+The logic lives in `bills`, `imports`, `posting`, `refunds`, `reports`, `payouts`, `autopay`
+and `reconciliation`, and the queries in `repository`; their functions take a session or the
 caller's unit of work and never commit. `record_payment_retrying` and `retrying_twins` take
 the platform instead: a payment (or a car park's exit) is posted in a transaction of its own
 and posted again, in a new one, when a concurrent twin with the same key committed first.
@@ -45,6 +45,7 @@ from smartcity.modules.payments.bills import (
 from smartcity.modules.payments.codes import parse_reference
 from smartcity.modules.payments.departments import check_department
 from smartcity.modules.payments.errors import TwinInProgress
+from smartcity.modules.payments.imports import get_import, recent_imports, start_import
 from smartcity.modules.payments.posting import (
     PaymentRequest,
     payment_view,
@@ -52,7 +53,13 @@ from smartcity.modules.payments.posting import (
     record_payment,
     settled_ids,
 )
-from smartcity.modules.payments.refunds import refund_payment, resolve_exception
+from smartcity.modules.payments.refunds import (
+    assign_exception,
+    owed_back,
+    refund_payment,
+    repost_payment,
+    resolve_exception,
+)
 from smartcity.modules.payments.reports import money_flow
 from smartcity.modules.payments.repository import (
     count_bills,
@@ -76,6 +83,7 @@ __all__ = [
     "LedgerEntry",
     "OpenBill",
     "PaymentRequest",
+    "assign_exception",
     "autopay_charge_for",
     "barcode_of",
     "bill_item",
@@ -93,6 +101,7 @@ __all__ = [
     "expire_overdue",
     "find_bill",
     "get_bill",
+    "get_import",
     "get_item",
     "get_payment",
     "issue_bill",
@@ -100,20 +109,24 @@ __all__ = [
     "money_flow",
     "move_bill",
     "open_bills_of_citizen",
+    "owed_back",
     "parse_bill_csv",
     "parse_reference",
     "payment_view",
     "payments_of_bill",
     "post_payment",
+    "recent_imports",
     "record_payment",
     "record_payment_retrying",
     "refund_payment",
     "refunds_of",
+    "repost_payment",
     "resolve_exception",
     "retrying_twins",
     "settings_of",
     "settle_autopay",
     "settled_ids",
+    "start_import",
 ]
 
 T = TypeVar("T")

@@ -7,10 +7,11 @@ reason in the person's language and the problem's status.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, Form, Path, Query, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,8 @@ from smartcity.core.departments import own_department
 from smartcity.core.errors import DomainError, InvalidInput
 from smartcity.core.http import PageContext, page_access
 from smartcity.core.time import CivilDate, local_today
+from smartcity.core.uow import UnitOfWork
+from smartcity.modules.identity.values import UserView
 from smartcity.modules.payments import console as lists
 from smartcity.modules.payments import (
     ledger,
@@ -30,8 +33,15 @@ from smartcity.modules.payments import (
     service,
     states,
 )
-from smartcity.modules.payments.bills import parse_bill_csv
-from smartcity.modules.payments.values import BatchState, BillState, SettlementFormat
+from smartcity.modules.payments.bills import BILL_CSV_HEADER
+from smartcity.modules.payments.models import SettlementLine
+from smartcity.modules.payments.values import (
+    UNRESOLVED_OUTCOMES,
+    BatchState,
+    BillState,
+    ImportState,
+    SettlementFormat,
+)
 from smartcity.modules.payments.views import bill_out, payout_out
 from smartcity.web import charts
 
@@ -71,6 +81,8 @@ def console(
         counts = service.count_bills(session, department)
         open_exceptions = len(service.exception_queue(session, department))
         report = ledger.check(session) if ctx.principal.role == Role.ADMIN else None
+        names = identity.organisation_names(session, [department], ctx.locale)
+        item_names = {item.code: item.name for item in service.list_items(session, department)}
     per_day: dict[date, int] = {}
     for row in flow:
         day = date.fromisoformat(row["day"])
@@ -95,6 +107,8 @@ def console(
         last=last,
         ledger_report=report,
         dot=states.as_dot(),
+        department_name=names.get(department or "", ""),
+        item_names=item_names,
     )
 
 
@@ -102,7 +116,8 @@ def console(
 def console_items(ctx: StaffPage) -> Response:
     with ctx.read() as session:
         items = service.list_items(session, own_department(ctx.principal))
-    return ctx.render("payments/items.html", items=items)
+        names = identity.organisation_names(session, [i.department for i in items], ctx.locale)
+    return ctx.render("payments/items.html", items=items, names=names)
 
 
 # -- bills ---------------------------------------------------------------------------------
@@ -114,11 +129,11 @@ def _bills_page(
     error: str = "",
     code: int = 200,
     sent: dict[str, str] | None = None,
-    imported: list[str] | None = None,
 ) -> Response:
     with ctx.read() as session:
         bills = lists.bills(session, ctx.principal, status or None)
         items = service.list_items(session, own_department(ctx.principal))
+        imports = service.recent_imports(session, ctx.principal)
     return ctx.render(
         "payments/bills.html",
         status_code=code,
@@ -126,9 +141,10 @@ def _bills_page(
         status=status,
         states=list(BillState),
         items=items,
+        item_names={item.code: item.name for item in items},
+        imports=imports,
         error=error,
         sent=sent or {},
-        imported=imported or [],
         default_due=local_today() + timedelta(days=30),
     )
 
@@ -176,20 +192,53 @@ def issue_bill(
 
 @router.post("/staff/payments/bills/import", response_class=HTMLResponse)
 async def import_bills(ctx: StaffPage, file: UploadFile) -> Response:
-    # The API's file format and parser; all bills of a file are issued in one transaction, so a
-    # refused line leaves none issued.
+    # The platform's body limit (SMARTCITY_MAX_BODY_BYTES) has already bounded the upload; the
+    # job worker issues the lines, and the import's page follows it.
+    data = await file.read()
     try:
-        try:
-            text = (await file.read()).decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput("the file must be UTF-8 text", code="invalid_encoding") from None
-        rows = parse_bill_csv(text)
-        settings = service.settings_of(ctx.platform)
-        with ctx.write() as uow:
-            references = [service.issue_bill(uow, settings, **row).write_off_number for row in rows]
+        started = service.retrying_twins(
+            ctx.platform,
+            ctx.principal,
+            None,
+            lambda uow: service.start_import(uow, file.filename or "", data)[0].id,
+            attempts=2,
+            busy="this file is being imported; open it from the bills page",
+        )
     except DomainError as exc:
         return _bills_page(ctx, error=ctx._(exc.detail), code=exc.status)
-    return _bills_page(ctx, imported=references, code=201)
+    return _redirect(f"/staff/payments/imports/{started}")
+
+
+@router.get("/staff/payments/imports/sample.csv", response_class=CSVResponse)
+def import_sample(ctx: StaffPage) -> Response:
+    """A file of the import's shape with the caller's own fee items, to start from."""
+    with ctx.read() as session:
+        items = service.list_items(session, own_department(ctx.principal))
+    due = (local_today() + timedelta(days=30)).isoformat()
+    payers = [("plate", "ABC-1234"), ("account_number", "2-13-045678-9")]
+    rows = [
+        {
+            "item_code": item.code,
+            "amount": item.amount or 100,
+            "due_date": due,
+            "payer_kind": payers[index % len(payers)][0],
+            "payer_value": payers[index % len(payers)][1],
+            "description": item.name,
+        }
+        for index, item in enumerate(items[:3])
+    ]
+    return CSVResponse((*BILL_CSV_HEADER, "description"), rows, filename="bills-sample.csv")
+
+
+def _import_page(ctx: PageContext, import_id: uuid.UUID) -> Response:
+    with ctx.read() as session:
+        found = service.get_import(session, ctx.principal, import_id)
+    return ctx.render("payments/import.html", found=found, done=found.state == ImportState.DONE)
+
+
+@router.get("/staff/payments/imports/{import_id}", response_class=HTMLResponse)
+def console_import(ctx: StaffPage, import_id: uuid.UUID) -> Response:
+    return _import_page(ctx, import_id)
 
 
 def _payer(ctx: PageContext, session: Session, kind: str, value: str) -> dict[str, str]:
@@ -230,6 +279,7 @@ def _bill_page(ctx: PageContext, bill_id: uuid.UUID, error: str = "", code: int 
         paid = service.payments_of_bill(session, bill.id)
         refunds = service.refunds_of(session, [p.id for p in paid])
         department = identity.get_organisation(session, view.department)
+        names = identity.organisation_names(session, [p.provider for p in paid], ctx.locale)
     return ctx.render(
         "payments/staff_bill.html",
         status_code=code,
@@ -237,6 +287,7 @@ def _bill_page(ctx: PageContext, bill_id: uuid.UUID, error: str = "", code: int 
         department=department,
         payments=paid,
         refunds=refunds,
+        names=names,
         cancellable=states.can_move(view.status, BillState.CANCELLED),
         error=error,
     )
@@ -268,7 +319,8 @@ def cancel_bill(
 def console_payments(ctx: StaffPage) -> Response:
     with ctx.read() as session:
         rows = lists.payments(session, ctx.principal)
-    return ctx.render("payments/payments.html", rows=rows)
+        names = identity.organisation_names(session, [p.provider for p, _bill in rows], ctx.locale)
+    return ctx.render("payments/payments.html", rows=rows, names=names)
 
 
 @router.post("/staff/payments/payments/{payment_id}/refund", response_class=HTMLResponse)
@@ -295,10 +347,34 @@ def refund(
     return _redirect(f"/staff/payments/bills/{bill_id}")
 
 
+def _officers(session: Session, departments: Iterable[str]) -> dict[str, list[UserView]]:
+    """Whom work of each department may be assigned to."""
+    return {code: identity.officers_of(session, code) for code in set(departments) if code}
+
+
+def _people(officers: dict[str, list[UserView]]) -> dict[str, str]:
+    """Officers' names by id, for 'assigned to'."""
+    return {str(o.id): o.name for group in officers.values() for o in group}
+
+
 def _exceptions_page(ctx: PageContext, error: str = "", code: int = 200) -> Response:
     with ctx.read() as session:
         rows = service.exception_queue(session, own_department(ctx.principal))
-    return ctx.render("payments/exceptions.html", status_code=code, rows=rows, error=error)
+        officers = _officers(session, (bill.department for _payment, bill in rows))
+        names = identity.organisation_names(
+            session,
+            [code for payment, bill in rows for code in (payment.provider, bill.department)],
+            ctx.locale,
+        )
+    return ctx.render(
+        "payments/exceptions.html",
+        status_code=code,
+        rows=[(payment, bill, service.owed_back(payment)) for payment, bill in rows],
+        officers=officers,
+        people=_people(officers),
+        names=names,
+        error=error,
+    )
 
 
 @router.get("/staff/payments/exceptions", response_class=HTMLResponse)
@@ -306,20 +382,52 @@ def console_exceptions(ctx: StaffPage) -> Response:
     return _exceptions_page(ctx)
 
 
-@router.post("/staff/payments/exceptions/{payment_id}/resolve", response_class=HTMLResponse)
-def resolve_exception(
-    ctx: StaffPage, payment_id: uuid.UUID, note: Annotated[str, Form(max_length=500)] = ""
-) -> Response:
+def _exception_action(ctx: PageContext, action: Callable[[UnitOfWork], object]) -> Response:
+    """Run one exception action in its own transaction: back to the queue, or the queue with
+    the reason it was refused."""
     try:
-        if not note.strip():
-            raise InvalidInput("say why it is closed without a refund", code="note_required")
         with ctx.write() as uow:
-            service.resolve_exception(uow, payment_id, note.strip())
+            action(uow)
     except DomainError as exc:
         if exc.status == 404:
             raise
         return _exceptions_page(ctx, ctx._(exc.detail), exc.status)
     return _redirect("/staff/payments/exceptions")
+
+
+@router.post("/staff/payments/exceptions/{payment_id}/resolve", response_class=HTMLResponse)
+def resolve_exception(
+    ctx: StaffPage, payment_id: uuid.UUID, note: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    if not note.strip():
+        return _exceptions_page(ctx, ctx._("say why it is closed without a refund"), 422)
+    return _exception_action(
+        ctx, lambda uow: service.resolve_exception(uow, payment_id, note.strip())
+    )
+
+
+@router.post("/staff/payments/exceptions/{payment_id}/repost", response_class=HTMLResponse)
+def repost_exception(
+    ctx: StaffPage,
+    payment_id: uuid.UUID,
+    reference: Annotated[str, Form(max_length=32)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _exception_action(
+        ctx, lambda uow: service.repost_payment(uow, payment_id, reference, reason)
+    )
+
+
+@router.post("/staff/payments/exceptions/{payment_id}/assign", response_class=HTMLResponse)
+def assign_exception(
+    ctx: StaffPage,
+    payment_id: uuid.UUID,
+    officer_id: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _exception_action(
+        ctx, lambda uow: service.assign_exception(uow, payment_id, officer_id, reason)
+    )
 
 
 # -- reconciliation and settlement files ------------------------------------------------------
@@ -330,7 +438,10 @@ def console_reconciliation(ctx: StaffPage, day: Annotated[date | None, Query()] 
     chosen = day or local_today()
     with ctx.read() as session:
         rows = reconciliation.daily_report(session, chosen, own_department(ctx.principal))
-    return ctx.render("payments/reconciliation.html", rows=rows, day=chosen)
+        names = identity.organisation_names(
+            session, [str(row["department"]) for row in rows], ctx.locale
+        )
+    return ctx.render("payments/reconciliation.html", rows=rows, day=chosen, names=names)
 
 
 @router.get("/staff/payments/reconciliation.csv", response_class=CSVResponse)
@@ -350,11 +461,15 @@ def _settlements_page(ctx: PageContext, error: str = "", code: int = 200) -> Res
             for settlement in reconciliation.list_settlements(session)
         ]
         providers = lists.provider_codes(session) if ctx.principal.role == Role.ADMIN else []
+        names = identity.organisation_names(
+            session, [*providers, *(s.provider for s, _counts in settlements)], ctx.locale
+        )
     return ctx.render(
         "payments/settlements.html",
         status_code=code,
         settlements=settlements,
         providers=providers,
+        names=names,
         formats=list(SettlementFormat),
         error=error,
     )
@@ -393,15 +508,94 @@ async def upload_settlement(
     return _redirect(f"/staff/payments/settlements/{settlement_id}")
 
 
-@router.get("/staff/payments/settlements/{settlement_id}", response_class=HTMLResponse)
-def console_settlement(ctx: StaffPage, settlement_id: uuid.UUID) -> Response:
+def _settlement_page(
+    ctx: PageContext, settlement_id: uuid.UUID, error: str = "", code: int = 200
+) -> Response:
     with ctx.read() as session:
         settlement = reconciliation.get_settlement(session, settlement_id)
         by_day, findings = reconciliation.settlement_report(
             session, settlement, own_department(ctx.principal)
         )
+        officers = _officers(session, (f["department"] for f in findings))
+        names = identity.organisation_names(
+            session,
+            [settlement.provider, *(row.get("department") for row in by_day)]
+            + [f["department"] for f in findings],
+            ctx.locale,
+        )
     return ctx.render(
-        "payments/settlement.html", settlement=settlement, by_day=by_day, findings=findings
+        "payments/settlement.html",
+        status_code=code,
+        settlement=settlement,
+        by_day=by_day,
+        findings=findings,
+        open_outcomes={o.value for o in UNRESOLVED_OUTCOMES},
+        correctable={o.value for o in reconciliation.CORRECTABLE},
+        officers=officers,
+        people=_people(officers),
+        names=names,
+        error=error,
+    )
+
+
+@router.get("/staff/payments/settlements/{settlement_id}", response_class=HTMLResponse)
+def console_settlement(ctx: StaffPage, settlement_id: uuid.UUID) -> Response:
+    return _settlement_page(ctx, settlement_id)
+
+
+def _finding_action(
+    ctx: PageContext, finding_id: int, action: Callable[[UnitOfWork], SettlementLine]
+) -> Response:
+    """Run one finding action in its own transaction; back to its settlement's page."""
+    with ctx.read() as session:
+        settlement_id = reconciliation.get_finding(session, ctx.principal, finding_id).settlement_id
+    try:
+        with ctx.write() as uow:
+            action(uow)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _settlement_page(ctx, settlement_id, ctx._(exc.detail), exc.status)
+    return _redirect(f"/staff/payments/settlements/{settlement_id}#finding-{finding_id}")
+
+
+FindingId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.post("/staff/payments/findings/{finding_id}/accept", response_class=HTMLResponse)
+def accept_finding(
+    ctx: StaffPage, finding_id: FindingId, reason: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    return _finding_action(
+        ctx, finding_id, lambda uow: reconciliation.accept_finding(uow, finding_id, reason)
+    )
+
+
+@router.post("/staff/payments/findings/{finding_id}/assign", response_class=HTMLResponse)
+def assign_finding(
+    ctx: StaffPage,
+    finding_id: FindingId,
+    officer_id: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _finding_action(
+        ctx,
+        finding_id,
+        lambda uow: reconciliation.assign_finding(uow, finding_id, officer_id, reason),
+    )
+
+
+@router.post("/staff/payments/findings/{finding_id}/correct", response_class=HTMLResponse)
+def correct_finding(
+    ctx: StaffPage,
+    finding_id: FindingId,
+    reference: Annotated[str, Form(max_length=32)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    return _finding_action(
+        ctx,
+        finding_id,
+        lambda uow: reconciliation.correct_finding(uow, finding_id, reference, reason),
     )
 
 
@@ -412,7 +606,8 @@ def console_settlement(ctx: StaffPage, settlement_id: uuid.UUID) -> Response:
 def console_payouts(ctx: StaffPage) -> Response:
     with ctx.read() as session:
         batches = payouts.list_batches(session, own_department(ctx.principal), None, 100)
-    return ctx.render("payments/payouts.html", batches=batches)
+        names = identity.organisation_names(session, [b.department for b in batches], ctx.locale)
+    return ctx.render("payments/payouts.html", batches=batches, names=names)
 
 
 def _batch_page(
@@ -421,11 +616,13 @@ def _batch_page(
     with ctx.read() as session:
         batch = payouts.get_batch(session, batch_id, own_department(ctx.principal))
         rows = [payout_out(p) for p in payouts.payouts_of_batch(session, batch.id)]
+        names = identity.organisation_names(session, [batch.department], ctx.locale)
     return ctx.render(
         "payments/payout_batch.html",
         status_code=code,
         batch=batch,
         payouts=rows,
+        names=names,
         deciding=batch.state == BatchState.AWAITING_APPROVAL,
         error=error,
     )

@@ -77,6 +77,8 @@ class ExceptionState(StrEnum):
     """The money due back was refunded."""
     RESOLVED = "resolved"
     """Closed without a refund (with a written reason)."""
+    REPOSTED = "reposted"
+    """The money due back was posted onto the bill it was meant for."""
 
 
 class RefundState(StrEnum):
@@ -124,6 +126,8 @@ class EntryKind(StrEnum):
     """The bank confirmed a payout."""
     PAYOUT_FAILED = "payout_failed"
     """The bank could not pay; the approval is reversed."""
+    REPOSTED = "reposted"
+    """Money owed back on one bill's payment was applied to another bill."""
 
 
 class MatchOutcome(StrEnum):
@@ -233,3 +237,32 @@ class ChargeOutcome:
 
     approved: bool
     detail: str
+
+
+class ImportState(StrEnum):
+    """Where a bill file uploaded in the browser stands."""
+
+    QUEUED = "queued"
+    """Waiting for the job worker."""
+    RUNNING = "running"
+    """The worker is issuing its lines."""
+    DONE = "done"
+    """Every line was issued or refused."""
+
+
+class FindingResolution(StrEnum):
+    """How a person closed a settlement finding."""
+
+    ACCEPTED = "accepted"
+    """Looked into and accepted as it is, with a reason."""
+    CORRECTED = "corrected"
+    """Put right by the finding's corrective action (e.g. the missing payment was refunded)."""
+
+
+UNRESOLVED_OUTCOMES = (
+    MatchOutcome.MISSING,
+    MatchOutcome.UNKNOWN,
+    MatchOutcome.AMOUNT_MISMATCH,
+    MatchOutcome.DUPLICATE,
+)
+"""Findings a person must close: matched and recorded lines need nobody."""

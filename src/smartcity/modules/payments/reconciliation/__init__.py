@@ -11,11 +11,19 @@ audit entry. On SQLite the settlement *covers* its window instead of writing a m
 matched payment (see `models.settled`).
 
 `reading` reads both sides and finds the agreeing buckets, `matching` classifies and records
-the rest, `reports` shows the outcome to those who may see it.
+the rest, `reports` shows the outcome to those who may see it, and `findings` lets people close
+what it found.
 """
 
 from __future__ import annotations
 
+from smartcity.modules.payments.reconciliation.findings import (
+    CORRECTABLE,
+    accept_finding,
+    assign_finding,
+    correct_finding,
+    get_finding,
+)
 from smartcity.modules.payments.reconciliation.matching import Progress, reconcile
 from smartcity.modules.payments.reconciliation.reports import (
     REPORT_COLUMNS,
@@ -29,10 +37,15 @@ from smartcity.modules.payments.reconciliation.reports import (
 )
 
 __all__ = [
+    "CORRECTABLE",
     "REPORT_COLUMNS",
     "Progress",
+    "accept_finding",
+    "assign_finding",
+    "correct_finding",
     "daily_report",
     "findings_of",
+    "get_finding",
     "get_settlement",
     "list_settlements",
     "reconcile",

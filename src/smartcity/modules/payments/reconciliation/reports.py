@@ -58,6 +58,7 @@ def settlement_report(
         by_day = [row for row in by_day if row.get("department") == department]
     findings = [
         {
+            "id": finding.id,
             "line": finding.line_no,
             "outcome": finding.outcome,
             "provider_txn_id": finding.provider_txn_id,
@@ -71,6 +72,9 @@ def settlement_report(
                 if finding.outcome == MatchOutcome.UNKNOWN
                 else None
             ),
+            "resolution": finding.resolution,
+            "resolution_note": finding.resolution_note,
+            "assigned_to": finding.assigned_to,
         }
         for finding in findings_of(session, settlement.id, department)
     ]

@@ -2,7 +2,7 @@
 
 Formats:
 - CSV with a header `provider_txn_id,reference,amount,paid_at` (paid_at ISO 8601; a time
-  without zone is Taipei time).
+  without zone is in the city's time zone).
 - The convenience-store fixed-width record, 67 characters a line: debit date 8 (YYYYMMDD) |
   paid date 8 | write-off number 16 | amount 9 | due 4 (ROC YYMM) | collection agent 8 |
   payee account 14.
@@ -16,11 +16,13 @@ rules one by one, so the fast path never accepts what the Python rules would ref
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import mmap
 import re
 from datetime import date, datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -45,7 +47,7 @@ COLUMNS: dict[str, pl.DataType] = {
     "paid_at": pl.Datetime("us", "UTC"),
     "day": pl.Date(),
 }
-"""The parsed file: one row per good line; `day` is the Taipei date it was paid."""
+"""The parsed file: one row per good line; `day` is the city's date it was paid."""
 
 # What Python's str.strip() strips, so the columns are trimmed exactly as before. Polars'
 # default strip differs only by these four separators, which Python counts as space.
@@ -54,14 +56,34 @@ _PY_ONLY_SPACE = (b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 # Python's str.splitlines() also breaks at these; Polars reads lines at "\n" only.
 _OTHER_BREAKS = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\xc2\x85", b"\xe2\x80\xa8")
 _RAW: dict[str, pl.DataType] = dict.fromkeys(("txn", "ref", "amt", "paid"), pl.String())
-_TAIPEI_OFFSET = pl.duration(hours=8)  # fixed since 1980; earlier stamps take the exact path
-_TAIPEI_MINUTES = 480
 # The shapes the vectorised cast takes (as datetime.isoformat() writes them, from 1980 on);
 # a stamp of any other shape is read by datetime.fromisoformat, one by one.
 _ISO = r"^(19[89][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]{1,6})?"
 _AWARE = (_ISO + r"[+-](0[0-9]|1[0-4]):[0-5][0-9]$", "%Y-%m-%dT%H:%M:%S%.f%:z")
 _NAIVE = (_ISO + "$", "%Y-%m-%dT%H:%M:%S%.f")
 _SHAPES = [_AWARE, _NAIVE]
+
+
+@functools.cache
+def _fixed_offset(zone: ZoneInfo) -> int | None:
+    # Sampled twice a month, which any daylight-saving season or lasting change of offset spans.
+    offsets = {
+        datetime(year, month, day, 12, tzinfo=zone).utcoffset()
+        for year in range(1980, 2101)
+        for month in range(1, 13)
+        for day in (1, 15)
+    }
+    if len(offsets) != 1:
+        return None
+    (offset,) = offsets
+    return None if offset is None else int(offset.total_seconds()) // 60
+
+
+def zone_minutes() -> int | None:
+    """The city's time zone's offset from UTC in minutes when it has been one fixed offset since
+    1980 (the vectorised and compiled paths' stamps), or None when it moves (daylight saving):
+    then every stamp takes the exact path."""
+    return _fixed_offset(city_zone())
 
 
 def detect_format(data: FileBytes) -> SettlementFormat:
@@ -302,10 +324,15 @@ _DAY_MICROS = 1440 * _MINUTE
 
 
 def _paid_at(checked: pl.DataFrame, shapes: list[tuple[str, str]]) -> pl.DataFrame:
-    """`checked` with paid_at and its Taipei day wherever a vectorised parse vouches for them.
+    """`checked` with paid_at and its local day wherever a vectorised parse vouches for them.
 
     Stamps of isoformat()'s shapes are read in parts; any other stamp goes through Polars'
     parse of the ISO 8601 shapes (`_fast_paid_at`), and what is still left through Python's."""
+    local_minutes = zone_minutes()
+    if local_minutes is None:
+        return checked.with_columns(
+            pl.lit(None, COLUMNS["paid_at"]).alias("paid_at"), pl.lit(None, pl.Date).alias("day")
+        )
     text = checked["paid"]
     length = text.str.len_bytes()
     canonical = text.str.contains(_ISOFORMAT).fill_null(value=False)
@@ -326,28 +353,32 @@ def _paid_at(checked: pl.DataFrame, shapes: list[tuple[str, str]]) -> pl.DataFra
             + pl.when(length.is_in([26, 32])).then(fraction).otherwise(0)
             - pl.when(aware)
             .then(tails.replace_strict(offsets, default=0, return_dtype=pl.Int64))
-            .otherwise(_TAIPEI_MINUTES)
+            .otherwise(local_minutes)
             * _MINUTE
         )
         .alias("micros")
     )
     rest = frame.filter(pl.col("micros").is_null())
     if rest.height:
-        parsed = rest.select("line_no", *_fast_paid_at(pl.col("paid"), shapes))
+        parsed = rest.select(
+            "line_no", *_fast_paid_at(pl.col("paid"), shapes, pl.duration(minutes=local_minutes))
+        )
         frame = frame.update(
             parsed.select("line_no", pl.col("paid_at").dt.epoch("us").alias("micros")),
             on="line_no",
         )
     return frame.with_columns(
         pl.col("micros").cast(COLUMNS["paid_at"]).alias("paid_at"),
-        ((pl.col("micros") + _TAIPEI_MINUTES * _MINUTE) // _DAY_MICROS)
+        ((pl.col("micros") + local_minutes * _MINUTE) // _DAY_MICROS)
         .cast(pl.Int32)
         .cast(pl.Date)
         .alias("day"),
     ).drop("micros")
 
 
-def _fast_paid_at(text: pl.Expr, shapes: list[tuple[str, str]]) -> tuple[pl.Expr, pl.Expr]:
+def _fast_paid_at(
+    text: pl.Expr, shapes: list[tuple[str, str]], local_offset: pl.Expr
+) -> tuple[pl.Expr, pl.Expr]:
     """(paid_at, day) for stamps of the given ISO 8601 shapes; null for any other."""
     moments = []
     for pattern, form in shapes:
@@ -355,14 +386,14 @@ def _fast_paid_at(text: pl.Expr, shapes: list[tuple[str, str]]) -> tuple[pl.Expr
             text.str.to_datetime(form, strict=False, time_unit="us")
         )
         moments.append(
-            parsed if form == _AWARE[1] else (parsed - _TAIPEI_OFFSET).dt.replace_time_zone("UTC")
+            parsed if form == _AWARE[1] else (parsed - local_offset).dt.replace_time_zone("UTC")
         )
     moment = pl.coalesce(moments)
-    return moment.alias("paid_at"), (moment + _TAIPEI_OFFSET).dt.date().alias("day")
+    return moment.alias("paid_at"), (moment + local_offset).dt.date().alias("day")
 
 
 def _exact_paid_at(checked: pl.DataFrame) -> pl.DataFrame:
-    """paid_at (and its Taipei day) of the good lines the fast path left null, by Python's rules."""
+    """paid_at (and its local day) of the good lines the fast path left null, by Python's rules."""
     rest = checked.filter(pl.col("reason").is_null() & pl.col("paid_at").is_null())
     if not rest.height:
         return checked
@@ -391,7 +422,7 @@ def _python_paid_at(text: str) -> datetime | None:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=city_zone())
         utc = as_utc(moment)
-        utc.astimezone(city_zone())  # its Taipei day must exist too
+        utc.astimezone(city_zone())  # its local day must exist too
         return utc
     except (ValueError, OverflowError):
         return None
@@ -459,7 +490,7 @@ def _fixed(raw: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
     bad = _bad(checked, reason)
     if bad.height:
         return pl.DataFrame(schema=COLUMNS), bad
-    # Paid at Taipei noon: a handful of distinct dates, each converted exactly.
+    # Paid at local noon: a handful of distinct dates, each converted exactly.
     noon = {
         day: as_utc(datetime.combine(day, time(12), city_zone())) for day in checked["day"].unique()
     }

@@ -1,7 +1,7 @@
 """One compiled pass over a machine-written CSV settlement file (ADR 11).
 
 When the bucket sums can vouch for a file (ADR 9), reconciliation needs of each line only its
-fingerprints, amount and Taipei day; the line's texts are needed only where a bucket
+fingerprints, amount and local day; the line's texts are needed only where a bucket
 disagrees. This pass reads the bytes once, checks every line and computes those numbers
 with Numba-compiled code, instead of parsing the file into columns first.
 
@@ -34,6 +34,7 @@ from smartcity.modules.payments.reconciliation.settlement_files import (
     MAX_LINES,
     FileBytes,
     bom_length,
+    zone_minutes,
 )
 
 HEADER = b"provider_txn_id,reference,amount,paid_at"
@@ -42,7 +43,6 @@ _M1 = np.uint64(fingerprints._M1)
 _M2 = np.uint64(fingerprints._M2)
 _GAMMA = np.uint64(fingerprints._GAMMA)
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
-_TAIPEI_MINUTES = 480  # fixed since 1980
 _SHORTEST_LINE = 26  # "t,r,1,YYYY-MM-DDTHH:MM:SS\n": bounds the number of lines
 ROW = ("line_no", "start", "txn_end", "ref_end", "amount", "micros", "day")
 
@@ -107,8 +107,9 @@ def _epoch_day(year: int, month: int, day: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _stamp(data: NDArray[np.uint8], start: int, end: int) -> int:
-    """Microseconds since the epoch (UTC) of an isoformat() stamp, or -1 when not sure."""
+def _stamp(data: NDArray[np.uint8], start: int, end: int, local_minutes: int) -> int:
+    """Microseconds since the epoch (UTC) of an isoformat() stamp, or -1 when not sure; a stamp
+    without offset is `local_minutes` ahead of UTC."""
     length = end - start
     if length != 19 and length != 25 and length != 26 and length != 32:
         return -1
@@ -139,7 +140,7 @@ def _stamp(data: NDArray[np.uint8], start: int, end: int) -> int:
         if fraction < 0:
             return -1
         at += 7
-    offset = _TAIPEI_MINUTES
+    offset = local_minutes
     if length == 25 or length == 32:
         sign = data[at]
         hours = _digits(data, at + 1, 2)
@@ -178,6 +179,7 @@ def _scan(
     sums: NDArray[np.int64],
     hashes: NDArray[np.uint64],
     days: NDArray[np.int32],
+    local_minutes: int,
     wanted: NDArray[np.bool_],
     rows: NDArray[np.int64],
 ) -> int:
@@ -185,7 +187,7 @@ def _scan(
 
     A line's bucket is its write-off number's hash shifted right by `top`. Adds each line's
     count, amount and check halves to `sums` (4 × buckets), writes its
-    provider_txn_id hash and Taipei day (days since 1970) to `hashes` and `days`, and, for
+    provider_txn_id hash and local day (days since 1970) to `hashes` and `days`, and, for
     lines of a `wanted` bucket, a row of `ROW` to `rows` (column by column)."""
     line = 1
     count = 0
@@ -216,14 +218,14 @@ def _scan(
         paid_end = amount_end + 1
         while paid_end < end and data[paid_end] != 10 and data[paid_end] != 13:
             paid_end += 1
-        micros = _stamp(data, amount_end + 1, paid_end)
+        micros = _stamp(data, amount_end + 1, paid_end, local_minutes)
         if micros < 0:
             return -1
         if paid_end < end and data[paid_end] == 13:  # CRLF
             paid_end += 1
             if paid_end == end or data[paid_end] != 10:
                 return -1
-        day = (micros + _TAIPEI_MINUTES * 60_000_000) // 86_400_000_000
+        day = (micros + local_minutes * 60_000_000) // 86_400_000_000
         txn_hash = _text_hash(data, at, txn_end, key)
         group = _text_hash(data, txn_end + 1, ref_end, key) >> top
         inner = _mix(txn_hash + np.uint64(amount) * _GAMMA)
@@ -266,7 +268,9 @@ class Scan:
     hashes: NDArray[np.uint64]
     """`fingerprints.text_hash` of each line's provider_txn_id."""
     days: NDArray[np.int32]
-    """Each line's Taipei day, as days since 1970-01-01."""
+    """Each line's local day, as days since 1970-01-01."""
+    local_minutes: int
+    """The city's fixed offset from UTC the stamps without offset were read in."""
 
     @property
     def height(self) -> int:
@@ -276,7 +280,11 @@ class Scan:
         """The lines of these buckets as `settlement_files.parse` gives them (scanned again)."""
         rows = np.empty((len(ROW), int(self.sums[0][buckets].sum())), np.int64)
         if rows.size:
-            _compiled_scan(*_buffers(self.raw, self.start, len(self.raw), self.key), buckets, rows)
+            _compiled_scan(
+                *_buffers(self.raw, self.start, len(self.raw), self.key, self.local_minutes),
+                buckets,
+                rows,
+            )
         column = dict(zip(ROW, rows, strict=True))
         raw = self.raw
         return pl.DataFrame(
@@ -304,6 +312,9 @@ class Scan:
 
 def scan(raw: FileBytes, key: int) -> Scan | None:
     """The numbers of a CSV file's lines, or None when one is not of the plain shape."""
+    local_minutes = zone_minutes()
+    if local_minutes is None:  # a zone with daylight saving: only the exact rules know its days
+        return None
     start = bom_length(raw)
     head = raw[start : start + len(HEADER) + 2]
     if head.startswith(HEADER + b"\n"):
@@ -319,7 +330,7 @@ def scan(raw: FileBytes, key: int) -> Scan | None:
         if 0 < cut < len(raw):
             cuts.append(cut)
     cuts.append(len(raw))
-    pieces = [_buffers(raw, a, b, key) for a, b in itertools.pairwise(cuts)]
+    pieces = [_buffers(raw, a, b, key, local_minutes) for a, b in itertools.pairwise(cuts)]
     nothing = np.zeros(fingerprints.BUCKETS, np.bool_)
     no_rows = np.empty((len(ROW), 0), np.int64)
     with ThreadPoolExecutor(len(pieces)) as pool:
@@ -333,10 +344,11 @@ def scan(raw: FileBytes, key: int) -> Scan | None:
         np.sum([p[5] for p in pieces], axis=0),
         np.concatenate([p[6][:n] for p, n in zip(pieces, counts, strict=True)]),
         np.concatenate([p[7][:n] for p, n in zip(pieces, counts, strict=True)]),
+        local_minutes,
     )
 
 
-def _buffers(raw: FileBytes, start: int, end: int, key: int) -> tuple[Any, ...]:
+def _buffers(raw: FileBytes, start: int, end: int, key: int, local_minutes: int) -> tuple[Any, ...]:
     """The arguments of `_scan` for data[start:end], with fresh output buffers."""
     capacity = (end - start) // _SHORTEST_LINE + 1
     return (
@@ -348,4 +360,5 @@ def _buffers(raw: FileBytes, start: int, end: int, key: int) -> tuple[Any, ...]:
         np.zeros((4, fingerprints.BUCKETS), np.int64),
         np.empty(capacity, np.uint64),
         np.empty(capacity, np.int32),
+        local_minutes,
     )
