@@ -89,6 +89,23 @@ def admin_cookie(platform: Platform) -> tuple[str, str]:
         return token, row.csrf_token
 
 
+# CKAN's Action API answers in CKAN's envelope, which has no code: its message names the refusal.
+CKAN_ACTIONS = ("/api/3/action/", "/api/action/")
+CKAN_MESSAGES = {
+    "invalid_encoding": "UTF-8",
+    "lone_surrogate": "lone surrogate",
+    "json_too_deep": "nested deeper",
+}
+
+
+def _refusal_code(route_path: str, response: Any) -> str | None:
+    body = response.json()
+    if not route_path.startswith(CKAN_ACTIONS):
+        return body.get("code")
+    message = body["error"]["message"] if body.get("success") is False else ""
+    return next((code for code, words in CKAN_MESSAGES.items() if words in message), None)
+
+
 def test_every_json_route_answers_bad_bodies_with_400(
     client: TestClient, app: Any, actors: Actors, admin_cookie: tuple[str, str]
 ) -> None:
@@ -105,13 +122,13 @@ def test_every_json_route_answers_bad_bodies_with_400(
                 continue  # signed: tested with the chatbot, signature first
             for name, (body, code) in BODIES.items():
                 client.cookies.set(SESSION_COOKIE, admin_cookie[0])
-                response = client.request(
-                    method, _concrete(route_path), content=body, headers=headers
-                )
+                # A CKAN action's name is checked before its body: ask a real one.
+                path = route_path.replace("{name}", "package_search")
+                response = client.request(method, _concrete(path), content=body, headers=headers)
                 checked += 1
                 if response.status_code in (401, 403):
                     continue  # a rule the administrator does not pass comes first
-                if response.status_code == 400 and response.json().get("code") == code:
+                if response.status_code == 400 and _refusal_code(route_path, response) == code:
                     refused += 1
                 else:
                     failures.append(f"{method} {route_path} {name}: {response.status_code}")

@@ -24,12 +24,6 @@ EXCEPTIONS = {
     "modules/chatbot/departments.py": "maps the department names of Taipei's open FAQ data set",
     "modules/chatbot/importer.py": "reads Taipei's open FAQ data set, a format named after it",
     "modules/chatbot/cli.py": "offers that format by its name, taipei-faq-xml",
-    "modules/payments/reconciliation/settlement_files.py": (
-        "its vectorised day split is fixed at UTC+08:00"
-    ),
-    "modules/payments/reconciliation/settlement_scan.py": (
-        "its compiled day split is fixed at UTC+08:00"
-    ),
 }
 # Words that contain a city's name but name something else: the IANA zone of all Taiwan (the
 # fallback before a profile is read), a bank, another city, the setting's default profile.

@@ -11,10 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -46,11 +46,16 @@ def write_csv(
 
     `bom` starts the text with U+FEFF, which spreadsheet programs need to read UTF-8 Chinese.
     """
+    header = "\ufeff" if bom else ""
+    return header + csv_lines([columns]) + csv_lines(rows, columns)
+
+
+def csv_lines(
+    rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str] = ()
+) -> str:
+    """Lines of rows without a header: a streamed file's later parts, CKAN's `csv` records."""
     buffer = io.StringIO()
-    if bom:
-        buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(column) for column in columns])
     for row in rows:
         values = [row.get(c) for c in columns] if isinstance(row, Mapping) else row
         writer.writerow([safe_cell(value) for value in values])
@@ -79,4 +84,16 @@ class CSVResponse(Response):
             write_csv(columns, rows, bom=bom),
             status_code=status_code,
             headers={"Content-Disposition": disposition} if disposition else None,
+        )
+
+
+class CSVStreamResponse(StreamingResponse):
+    """A CSV download too large to hold, sent in parts that `write_csv` (the first, with its
+    header) and `csv_lines` (the rest) made."""
+
+    media_type = MEDIA_TYPE
+
+    def __init__(self, parts: Iterator[str], *, filename: str) -> None:
+        super().__init__(
+            parts, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
         )

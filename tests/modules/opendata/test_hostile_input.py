@@ -47,7 +47,11 @@ def test_sql_like_text_is_a_validation_error_everywhere(client: TestClient, text
 
 
 JSONISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner),
     max_leaves=6,
 )
@@ -88,4 +92,9 @@ def test_no_input_is_a_server_error(
         params["resource_id"] = _items(client)
     response = call(client, action, **params)
     assert response.status_code in (200, 400, 404, 409), response.text
-    assert response.json()["success"] is (response.status_code == 200)
+    body = response.json()
+    if "success" not in body:
+        # The platform's own input guard (NUL characters) answers before CKAN's routes do.
+        assert response.status_code == 400 and body["code"], response.text
+        return
+    assert body["success"] is (response.status_code == 200), response.text

@@ -6,8 +6,6 @@ harvesters and BI connectors call `/api/3/action/{name}` and `/api/action/{name}
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from collections.abc import Iterator
@@ -15,10 +13,11 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from smartcity.core import csvfile
 from smartcity.core.auth import STAFF
 from smartcity.core.errors import (
     DomainError,
@@ -173,19 +172,15 @@ def _dump_rows(ctx: CkanContext, resource_id: str) -> Iterator[str]:
         )
         with ctx.read() as session:
             page = service.READS["datastore_search"](session, call)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        if not header_written:
-            writer.writerow([field["id"] for field in page["fields"]])
+        values = [
+            [json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in record]
+            for record in page["records"]
+        ]
+        if header_written:
+            yield csvfile.csv_lines(values)
+        else:
+            yield csvfile.write_csv([field["id"] for field in page["fields"]], values)
             header_written = True
-        for record in page["records"]:
-            writer.writerow(
-                [
-                    json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                    for v in record
-                ]
-            )
-        yield buffer.getvalue()
         if len(page["records"]) < 10_000:
             return
         offset += 10_000
@@ -201,11 +196,7 @@ def dump(resource_id: str, ctx: Catalogue) -> Response:
         service.READS["resource_show"](session, call)  # 404 for what the caller may not see
     rows = _dump_rows(ctx, resource_id)
     first = next(rows)  # a refusal (unknown table) is raised before the response starts
-    return StreamingResponse(
-        _chain(first, rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{resource_id}.csv"'},
-    )
+    return csvfile.CSVStreamResponse(_chain(first, rows), filename=f"{resource_id}.csv")
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:

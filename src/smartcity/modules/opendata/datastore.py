@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from collections.abc import Mapping
@@ -15,6 +13,7 @@ from urllib.parse import urlencode
 from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from smartcity.core import csvfile
 from smartcity.core.registry import Dataset as Registration
 from smartcity.core.time import as_utc, isoformat_z
 from smartcity.modules.opendata import checks, tables
@@ -145,18 +144,15 @@ def search(
     elif records_format == "lists":
         result["records"] = records_lists
     else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for values in records_lists:
-            writer.writerow(
+        result["records"] = csvfile.csv_lines(
+            [
                 [
-                    json.dumps(value, ensure_ascii=False)
-                    if isinstance(value, dict | list)
-                    else value
-                    for value in values
+                    json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+                    for v in row
                 ]
-            )
-        result["records"] = buffer.getvalue()
+                for row in records_lists
+            ]
+        )
     if include_total:
         count = select(func.count()).select_from(table)
         if where is not None:

@@ -89,7 +89,7 @@ def _ld(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
             "availableSpotNumber": 5,
             "occupiedSpotNumber": 6,
             "refParkingSpot": ["urn:ngsi-ld:ParkingSpot:SONGZHI-01"],
-            "location": {"type": "MultiPoint", "coordinates": [[121.5672, 25.0398]]},
+            "location": {"type": "MultiPoint", "coordinates": [[0.0, 0.0]]},
             "dateObserved": "2026-12-07T01:00:00Z",
             "@context": service.NGSI_LD_CONTEXT,
         }
@@ -114,7 +114,7 @@ def ngsi_on_street_parking(ctx: Open) -> Any:
             "status": "free",
             "category": ["onStreet"],
             "refParentParking": "urn:ngsi-ld:OnStreetParking:SONGZHI",
-            "location": {"type": "Point", "coordinates": [121.5672, 25.0398]},
+            "location": {"type": "Point", "coordinates": [0.0, 0.0]},
             "dateObserved": "2026-12-07T01:00:00Z",
             "@context": service.NGSI_LD_CONTEXT,
         }
