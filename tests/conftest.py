@@ -47,9 +47,9 @@ def _keep_database_tests(config: pytest.Config, items: list[pytest.Item]) -> Non
     """
     keep, drop = [], []
     for item in items:
-        if "template_db" in getattr(item, "fixturenames", ()) or item.get_closest_marker(
-            "postgres"
-        ):
+        uses_database = "template_db" in getattr(item, "fixturenames", ())
+        # The scale-out test starts its own servers on the PostgreSQL it is given.
+        if uses_database or item.get_closest_marker("postgres") or item.get_closest_marker("scale"):
             keep.append(item)
         else:
             drop.append(item)
