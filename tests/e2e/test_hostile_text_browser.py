@@ -64,8 +64,8 @@ SEEDS = ["/", "/me", "/staff", "/vendor", "/livinglab", "/airquality", "/chat", 
 # Not pages to look at: sign-in and sign-out steps, downloads, machine endpoints, and /docs
 # (Swagger UI comes from a CDN this machine cannot reach; tests/core checks its policy).
 SKIPPED = re.compile(
-    r"^/(api|sta|static|oauth|auth|login|logout|lang|docs|metrics|healthz|readyz|\.well-known)"
-    r"(/|$)|\.csv$"
+    r"^/(api|sta|static|oauth|auth|login|logout|lang|docs|metrics|healthz|readyz|\.well-known"
+    r"|datastore)(/|$)|\.(csv|jsonld|ttl)$|/download$"
 )
 # Pages no link of the demo leads to, and why.
 NOT_LINKED = {

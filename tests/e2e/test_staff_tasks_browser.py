@@ -103,6 +103,7 @@ def test_an_officer_refunds_a_double_payment_from_the_queue(open_page: NewPage, 
     row = page.locator("main tbody tr", has_text="NT$6,480")
     expect(row).to_have_count(1)
     shot(page, "1-queue")
+    row.locator("summary").click()  # the row's actions fold away until asked for
     row.locator("input[name=reason]").first.fill("重複繳納，退還第二筆")
     row.get_by_role("button", name="退還應退金額").click()
     page.wait_for_url(re.compile(r"/staff/payments/exceptions$"))

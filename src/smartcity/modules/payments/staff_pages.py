@@ -92,7 +92,7 @@ def console(
         start=first,
         end=last,
         title=ctx._("Money collected"),
-        unit="NTD",
+        unit=ctx._("NTD"),
         name=ctx._("Collected"),
         empty=ctx._("No payments in this period."),
     )
