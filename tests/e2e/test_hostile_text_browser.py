@@ -73,6 +73,7 @@ NOT_LINKED = {
     "/staff/chatbot/triage/{question_id}/search": "the fragment the triage search box asks for",
     "/participation/votes/{vote_id}/check": "an issue page's tracker form asks for it",
     "/staff/payments/imports/{import_id}": "opened by uploading a bill file (test_officer_browser)",
+    "/chat/line/link": "opened from the LINE bot's link button (test_line_account_link)",
 }
 
 # Every free-text column, by table: what people and devices write and pages show.
