@@ -34,6 +34,7 @@ from smartcity.modules.payments.auth import (
     BillReader,
     CarPark,
     Citizen,
+    FindingId,
     Issuer,
     Open,
     PayoutExporter,
@@ -402,9 +403,7 @@ def _finding_out(finding: SettlementLine) -> FindingOut:
     response_model=FindingOut,
     summary="Close a settlement finding as it is, with a reason",
 )
-def accept_finding(
-    ctx: Staff, finding_id: Annotated[int, Path(ge=1, le=2**62)], body: AcceptIn
-) -> FindingOut:
+def accept_finding(ctx: Staff, finding_id: FindingId, body: AcceptIn) -> FindingOut:
     with ctx.write() as uow:
         return _finding_out(reconciliation.accept_finding(uow, finding_id, body.reason))
 
@@ -414,9 +413,7 @@ def accept_finding(
     response_model=FindingOut,
     summary="Assign a settlement finding to an officer of its department",
 )
-def assign_finding(
-    ctx: Staff, finding_id: Annotated[int, Path(ge=1, le=2**62)], body: AssignIn
-) -> FindingOut:
+def assign_finding(ctx: Staff, finding_id: FindingId, body: AssignIn) -> FindingOut:
     with ctx.write() as uow:
         return _finding_out(
             reconciliation.assign_finding(uow, finding_id, body.officer_id, body.reason)
@@ -428,9 +425,7 @@ def assign_finding(
     response_model=FindingOut,
     summary="Record an unknown line's money as a payment of the bill it was meant for",
 )
-def correct_finding(
-    ctx: Staff, finding_id: Annotated[int, Path(ge=1, le=2**62)], body: RepostIn
-) -> FindingOut:
+def correct_finding(ctx: Staff, finding_id: FindingId, body: RepostIn) -> FindingOut:
     with ctx.write() as uow:
         return _finding_out(
             reconciliation.correct_finding(uow, finding_id, body.reference, body.reason)

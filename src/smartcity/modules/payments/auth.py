@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path
 
 from smartcity.core.auth import PUBLIC
 from smartcity.core.http import RequestContext, authorize, unauthenticated
@@ -40,3 +40,6 @@ CarPark = Annotated[RequestContext, Depends(authorize(rules.CAR_PARKS))]
 """The device keys of a registered car park reporting exits."""
 PayoutExporter = Annotated[RequestContext, Depends(authorize(rules.PAYOUT_EXPORTERS))]
 """Officers of the batch's department fetching its bank file."""
+
+# A settlement finding's number in a path (its line's integer key).
+FindingId = Annotated[int, Path(ge=1, le=2**62)]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from smartcity.modules.payments import (
     service,
     states,
 )
+from smartcity.modules.payments.auth import FindingId
 from smartcity.modules.payments.bills import BILL_CSV_HEADER
 from smartcity.modules.payments.models import SettlementLine
 from smartcity.modules.payments.values import (
@@ -557,9 +558,6 @@ def _finding_action(
             raise
         return _settlement_page(ctx, settlement_id, ctx._(exc.detail), exc.status)
     return _redirect(f"/staff/payments/settlements/{settlement_id}#finding-{finding_id}")
-
-
-FindingId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.post("/staff/payments/findings/{finding_id}/accept", response_class=HTMLResponse)
