@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from smartcity.core.auth import Role
+from smartcity.core.errors import InvalidInput
 from tests.conftest import Actors, bearer
 
 
@@ -167,3 +168,12 @@ def test_pages_show_errors_as_html_for_browsers(client: TestClient) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert "not_found" in response.text
+
+
+def test_a_worded_refusal_keeps_its_wording_for_pages_and_its_values_for_machines() -> None:
+    refused = InvalidInput.worded("one bill of {item} is at most {most} NTD", item="X-1", most=3000)
+    assert refused.detail == "one bill of X-1 is at most 3000 NTD"
+    assert refused.wording == "one bill of {item} is at most {most} NTD"
+    problem = refused.problem()
+    assert (problem["code"], problem["item"], problem["most"]) == ("invalid_input", "X-1", 3000)
+    assert InvalidInput("plain").wording is None

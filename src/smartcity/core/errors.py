@@ -7,7 +7,7 @@ problem document with a stable machine `code` and a human `detail`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -34,6 +34,16 @@ class DomainError(Exception):
         self.headers = dict(headers or {})
         """HTTP headers the response must carry (`Retry-After`, `WWW-Authenticate`)."""
         self.extra = extra
+        self.wording: str | None = None
+        """`detail` before its values were put in, for a page to translate (see `worded`)."""
+
+    @classmethod
+    def worded(cls, wording: str, **values: Any) -> Self:
+        """This error with a detail that carries values: `wording` (marked with `N_`) has a
+        `{name}` for each, so a catalogue can translate it; the values join the problem document."""
+        error = cls(wording.format(**values), **values)
+        error.wording = wording
+        return error
 
     def problem(self, instance: str | None = None) -> dict[str, Any]:
         """This error as an RFC 9457 problem document."""

@@ -21,6 +21,7 @@ from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import OrganisationKind
 from smartcity.modules.payments import imports, ledger
 from smartcity.modules.payments import service as payments
+from smartcity.modules.payments.codes import MAX_BARCODE_AMOUNT
 from smartcity.modules.payments.models import BillImport
 from tests.modules.payments.conftest import Pay
 from tests.modules.payments.test_staff_pages import _owed_back
@@ -89,6 +90,7 @@ def test_a_bill_file_is_issued_by_the_worker_with_its_refused_lines_kept(
             f"DOT-FINE01,900,{due},plate,ABC-1234\n",  # line 5: another department's item
             good[2],
             "TWD-FEE01,300,2000-01-01,account_number,2-13-045670-9\n",  # line 7: past due
+            f"TWD-FEE01,{MAX_BARCODE_AMOUNT + 1},{due},account_number,2-13-045670-9\n",  # 8
         ]
     )
     started = _upload(client, csrf, text)
@@ -102,9 +104,9 @@ def test_a_bill_file_is_issued_by_the_worker_with_its_refused_lines_kept(
 
     finished = client.get(page_path)
     assert 'hx-trigger="every 1s"' not in finished.text  # the page stops polling
-    assert 'data-field="done">6 / 6' in finished.text
+    assert 'data-field="done">7 / 7' in finished.text
     assert 'data-field="issued">3' in finished.text
-    assert 'data-field="rejected">3' in finished.text
+    assert 'data-field="rejected">4' in finished.text
     import_id = uuid.UUID(page_path.rsplit("/", 1)[1])
     with platform.db.read_session() as session:
         found = session.get(BillImport, import_id)
@@ -113,7 +115,10 @@ def test_a_bill_file_is_issued_by_the_worker_with_its_refused_lines_kept(
             (3, "invalid_file"),
             (5, "not_your_department"),
             (7, "invalid_due_date"),
+            (8, "invalid_amount"),
         ]
+    # A refusal that carries a figure is translated with the figure in it.
+    assert f"帳單金額須為 1 至 {MAX_BARCODE_AMOUNT} 元" in finished.text
     issued = client.get("/api/v1/payments/bills", headers=pay.officer("TWD")).json()
     assert sorted(b["amount"] for b in issued) == [300, 301, 302]
     # The bills were issued as the officer who uploaded the file, and the import audited.

@@ -20,6 +20,7 @@ import smartcity.modules.identity.service as identity
 from smartcity.core.auth import Principal, Role
 from smartcity.core.departments import acts_for
 from smartcity.core.errors import NotFound
+from smartcity.core.i18n import N_
 from smartcity.core.repository import new_id
 from smartcity.core.time import local_today, utcnow
 from smartcity.core.uow import UnitOfWork
@@ -47,6 +48,11 @@ PAYER_KINDS: dict[str, BindingKind | None] = {
     "student_number": BindingKind.STUDENT_NUMBER,
 }
 """Payer fields a bill may name, and the identity binding each corresponds to."""
+
+# Refusals that carry the item's own figures, worded so that a page can translate them.
+FIXED_AMOUNT = N_("a bill of {item} is always {amount} NTD")
+AMOUNT_RANGE = N_("a bill's amount is 1 to {most} NTD")
+OVER_CAP = N_("one bill of {item} is at most {most} NTD")
 
 
 def _payer(session: Session, payer: dict[str, str]) -> tuple[str, str]:
@@ -112,12 +118,12 @@ def bill_item(
     session = uow.session
     if item.amount_rule == "fixed":
         if amount not in (None, item.amount):
-            raise errors.InvalidAmount(f"{item.code} is always {item.amount}")
+            raise errors.InvalidAmount.worded(FIXED_AMOUNT, item=item.code, amount=item.amount)
         amount = item.amount
     if amount is None or not 0 < amount <= codes.MAX_BARCODE_AMOUNT:
-        raise errors.InvalidAmount(f"a bill's amount is 1 to {codes.MAX_BARCODE_AMOUNT} NTD")
+        raise errors.InvalidAmount.worded(AMOUNT_RANGE, most=codes.MAX_BARCODE_AMOUNT)
     if item.max_amount is not None and amount > item.max_amount:
-        raise errors.AmountOverCap(f"one bill of {item.code} is at most {item.max_amount} NTD")
+        raise errors.AmountOverCap.worded(OVER_CAP, item=item.code, most=item.max_amount)
     if due_date < (today or local_today()):
         raise errors.InvalidDueDate("the due date has passed")
     if due_date.year > 2110:

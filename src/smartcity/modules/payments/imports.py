@@ -157,5 +157,13 @@ def _issue(
                 issue_bill(uow, settings, **bill_row(fields))
             issued += 1
         except DomainError as problem:
-            refused.append({"line": line_no, "code": problem.code, "reason": problem.detail})
+            refused.append(
+                {
+                    "line": line_no,
+                    "code": problem.code,
+                    "reason": problem.detail,
+                    "wording": problem.wording,
+                    "values": problem.extra if problem.wording else {},
+                }
+            )
     return issued, refused
