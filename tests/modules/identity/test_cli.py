@@ -115,3 +115,23 @@ def test_demo_load_is_idempotent_and_verifiable(cli) -> None:  # type: ignore[no
     assert code == 0 and "already" in out
     code, out, _err = cli("audit", "verify")
     assert code == 0 and out.startswith("ok:")
+
+
+def test_create_citizen_records_the_facts_on_their_papers(cli, api) -> None:  # type: ignore[no-untyped-def]
+    from smartcity.core.city import current_city
+    from smartcity.modules.identity.seed import national_id
+
+    home = current_city().districts[0].code
+    code, out, err = cli(
+        "admin", "create-citizen", "--national-id", national_id("B", 2, 7), "--name", "林小華",
+        "--birth-date", "2001-07-04", "--lives-in", home,
+    )  # fmt: skip
+    assert code == 0, err
+    code, token, _err = cli("admin", "create-token", "--role", "admin")
+    shown = api.get(f"/api/v1/identity/citizens/{out.strip()}", headers=bearer(token.strip()))
+    assert (shown.json()["birth_date"], shown.json()["lives_in"]) == ("2001-07-04", home)
+    code, _out, err = cli(
+        "admin", "create-citizen", "--national-id", national_id("B", 2, 8), "--name", "x",
+        "--lives-in", "atlantis",
+    )  # fmt: skip
+    assert code != 0 and "atlantis" in err

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from smartcity.core.audit.models import AuditEntry
 from smartcity.core.auth import Role
+from smartcity.core.city import current_city
 from smartcity.core.platform import Platform
-from smartcity.core.time import utcnow
+from smartcity.core.time import local_today, utcnow
 from smartcity.modules.participation import belenios, service
 from smartcity.modules.participation.models import Issuance
 from tests.conftest import Actors, bearer
@@ -127,3 +128,52 @@ def test_an_unknown_vote_is_404(client: TestClient) -> None:
     answer = client.get("/api/v1/participation/votes/00000000-0000-4000-8000-000000000000/result")
     assert answer.status_code == 404
     assert answer.json()["code"] == "vote_not_found"
+
+
+def test_age_and_district_rules_read_what_an_officer_recorded(
+    client: TestClient, actors: Actors
+) -> None:
+    home, elsewhere = (district.code for district in current_city().districts[:2])
+    vote, _officer = new_vote(client, actors, eligibility={"min_age": 16, "districts": [home]})
+    lives_only, _ = new_vote(client, actors, eligibility={"ties": ["lives"], "districts": [home]})
+    user_id, token = actors.citizen()
+    officer = bearer(actors.token(Role.OFFICER, "DOT"))
+
+    def refusal(vote_id: str) -> str | None:
+        answer = client.post(
+            f"/api/v1/participation/votes/{vote_id}/credential", headers=bearer(token)
+        )
+        if answer.status_code == 201:
+            return None
+        assert answer.status_code == 403 and answer.json()["code"] == "not_eligible"
+        return str(answer.json()["detail"])
+
+    def papers(**facts: str) -> None:
+        url = f"/api/v1/identity/citizens/{user_id}/facts"
+        assert client.put(url, json=facts, headers=officer).status_code == 200
+
+    assert "birth date" in (refusal(vote["id"]) or "")
+    today = local_today()
+    fifteen = date(today.year - 15, today.month, min(today.day, 28)).isoformat()
+    papers(birth_date=fifteen, lives_in=home)
+    assert "older" in (refusal(vote["id"]) or "")
+    papers(birth_date="1990-01-01", lives_in=elsewhere)
+    assert "live, study or work" in (refusal(vote["id"]) or "")
+    papers(birth_date="1990-01-01", lives_in=elsewhere, works_in=home)
+    assert refusal(lives_only["id"]) is not None  # working there is not living there
+    assert refusal(vote["id"]) is None
+
+
+def test_an_eligibility_rule_naming_no_district_of_the_city_is_refused(
+    client: TestClient, actors: Actors
+) -> None:
+    officer = bearer(actors.token(Role.OFFICER, "DOT"))
+    body = {
+        "title": "t",
+        "questions": [{"question": "q", "answers": ["a", "b"], "min": 0, "max": 1}],
+        "eligibility": {"districts": ["atlantis"]},
+        "closes_at": (utcnow() + timedelta(days=1)).isoformat(),
+    }
+    refused = client.post("/api/v1/participation/votes", json=body, headers=officer)
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "unknown_eligibility_rule"

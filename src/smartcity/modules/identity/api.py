@@ -19,6 +19,7 @@ from smartcity.modules.identity.schemas import (
     BindingDecisionIn,
     BindingIn,
     BindingOut,
+    CitizenFactsIn,
     CitizenIn,
     CitizenOut,
     IssuedApiKey,
@@ -166,6 +167,9 @@ def register_citizen(
             email=body.email,
             verification_level=body.verification_level,
         )
+        facts = body.model_dump(include={"birth_date", "lives_in", "studies_in", "works_in"})
+        if any(facts.values()):
+            service.record_citizen_facts(uow, user, **facts)
         return CitizenOut.model_validate(user)
 
 
@@ -209,6 +213,22 @@ def set_verification(
     with ctx.write() as uow:
         user = service.get_citizen(uow.session, user_id)
         service.set_verification_level(uow, user, body.level)
+        return CitizenOut.model_validate(user)
+
+
+@router.put(
+    "/citizens/{user_id}/facts",
+    response_model=CitizenOut,
+    summary="Record a citizen's birth date and districts (as read off their papers)",
+)
+def record_facts(
+    user_id: uuid.UUID,
+    body: CitizenFactsIn,
+    ctx: Staff,
+) -> CitizenOut:
+    with ctx.write() as uow:
+        user = service.get_citizen(uow.session, user_id)
+        service.record_citizen_facts(uow, user, **body.model_dump())
         return CitizenOut.model_validate(user)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -37,6 +38,15 @@ def build_cli() -> typer.Typer:
         phone: Annotated[str | None, typer.Option(help="Phone number")] = None,
         password: Annotated[str | None, typer.Option(help="Portal password")] = None,
         verified: Annotated[bool, typer.Option(help="Identity checked (gold tier)")] = False,
+        birth_date: Annotated[
+            datetime | None,
+            typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD, as on the ID card"),
+        ] = None,
+        lives_in: Annotated[
+            str | None, typer.Option(help="District code of the household registration")
+        ] = None,
+        studies_in: Annotated[str | None, typer.Option(help="District code of the school")] = None,
+        works_in: Annotated[str | None, typer.Option(help="District code of the workplace")] = None,
     ) -> None:
         """Give a citizen a digital ID; prints the citizen's id."""
         platform: Platform = ctx.obj
@@ -53,6 +63,15 @@ def build_cli() -> typer.Typer:
                 if verified
                 else VerificationLevel.BASIC,
             )
+            if birth_date or lives_in or studies_in or works_in:
+                service.record_citizen_facts(
+                    uow,
+                    user,
+                    birth_date=birth_date.date() if birth_date else None,
+                    lives_in=lives_in,
+                    studies_in=studies_in,
+                    works_in=works_in,
+                )
             user_id = user.id
         typer.echo(str(user_id))
 

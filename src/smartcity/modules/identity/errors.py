@@ -59,6 +59,12 @@ class CitizenNotFound(NotFound):
     code = "citizen_not_found"
 
 
+class InvalidCitizenFacts(InvalidInput):
+    """A birth date or district a citizen cannot have (in the future, or not of this city)."""
+
+    code = "invalid_citizen_facts"
+
+
 class NotACitizen(InvalidInput):
     """Only citizens have verification levels."""
 

@@ -51,6 +51,12 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(200), unique=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     verification_level: Mapped[str] = mapped_column(String(16), nullable=False, default="basic")
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    """As an officer read it off the citizen's papers; votes with an age rule need it."""
+    lives_in: Mapped[str | None] = mapped_column(String(40))
+    """District code of the citizen's household registration, as an officer recorded it."""
+    studies_in: Mapped[str | None] = mapped_column(String(40))
+    works_in: Mapped[str | None] = mapped_column(String(40))
     department_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("identity_organisations.id"), index=True
     )

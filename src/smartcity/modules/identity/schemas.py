@@ -18,6 +18,8 @@ from smartcity.modules.identity.values import (
 
 Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+District = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+"""A district code of the city's profile (checked against the city when recorded)."""
 
 
 class Me(BaseModel):
@@ -45,6 +47,23 @@ class CitizenIn(BaseModel):
     phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     email: Annotated[str, StringConstraints(max_length=200)] | None = None
     verification_level: VerificationLevel = VerificationLevel.BASIC
+    birth_date: date | None = None
+    lives_in: District | None = None
+    studies_in: District | None = None
+    works_in: District | None = None
+
+
+class CitizenFactsIn(BaseModel):
+    """What an officer read off a citizen's papers; a field left out or null clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    birth_date: date | None = Field(None, description="As on the national ID card.")
+    lives_in: District | None = Field(
+        None, description="District code of the household registration (戶籍), e.g. `xinyi`."
+    )
+    studies_in: District | None = Field(None, description="District code of the school.")
+    works_in: District | None = Field(None, description="District code of the workplace.")
 
 
 class CitizenOut(BaseModel):
@@ -59,6 +78,10 @@ class CitizenOut(BaseModel):
     email: str | None
     phone: str | None
     created_at: datetime
+    birth_date: date | None
+    lives_in: str | None
+    studies_in: str | None
+    works_in: str | None
 
 
 class VerificationIn(BaseModel):

@@ -7,7 +7,7 @@ served city's (`{city}` below).
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 from smartcity.core.auth import Role
 from smartcity.core.platform import Platform
@@ -161,6 +161,12 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
         password=DEMO_PASSWORD,
         verification_level=VerificationLevel.VERIFIED,
     )
+    districts = [district.code for district in platform.settings.city_profile.districts]
+    city = platform.settings.city_profile
+    home = city.district_of(*city.centre)
+    service.record_citizen_facts(
+        uow, demo, birth_date=date(1986, 5, 20), lives_in=home.code if home else districts[0]
+    )
     today = local_today()
     plate = service.add_binding(
         uow, demo, kind=BindingKind.PLATE, value="ABC-1234", label="家用車 Family car"
@@ -201,6 +207,14 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
             verification_level=VerificationLevel.VERIFIED
             if index % 3 == 0
             else VerificationLevel.BASIC,
+        )
+        # Ages from 12 to 85, so that votes with an age rule refuse a few.
+        service.record_citizen_facts(
+            uow,
+            citizen,
+            birth_date=date(today.year - 12 - (index * 37) % 74, 1 + index % 12, 1 + index % 28),
+            lives_in=districts[index % len(districts)],
+            works_in=districts[(index * 5) % len(districts)] if index % 3 == 1 else None,
         )
         if index % 2 == 0:
             plate_value = (

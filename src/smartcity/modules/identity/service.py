@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal, Role
+from smartcity.core.city import current_city
 from smartcity.core.errors import InvalidInput
 from smartcity.core.keys import KeyRing
 from smartcity.core.repository import get_or_404
@@ -292,17 +293,20 @@ def login_name(login: str) -> str:
     return login.lower() if "@" in login else login.upper()
 
 
-def set_verification_level(uow: UnitOfWork, person: Person, level: VerificationLevel) -> User:
-    """Raise or lower a citizen's verification level (an officer checked their papers)."""
+def _citizen(session: Session, person: Person) -> User:
     user = (
         person
         if isinstance(person, User)
-        else get_or_404(
-            uow.session, User, person.id, code="user_not_found", detail="no such person"
-        )
+        else get_or_404(session, User, person.id, code="user_not_found", detail="no such person")
     )
     if user.role != Role.CITIZEN:
-        raise errors.NotACitizen("only citizens have verification levels")
+        raise errors.NotACitizen("only citizens have verification levels and papers")
+    return user
+
+
+def set_verification_level(uow: UnitOfWork, person: Person, level: VerificationLevel) -> User:
+    """Raise or lower a citizen's verification level (an officer checked their papers)."""
+    user = _citizen(uow.session, person)
     before = user.verification_level
     user.verification_level = level.value
     uow.audit(
@@ -311,6 +315,34 @@ def set_verification_level(uow: UnitOfWork, person: Person, level: VerificationL
         user.id,
         {"from": before, "to": level.value},
     )
+    return user
+
+
+def record_citizen_facts(
+    uow: UnitOfWork,
+    person: Person,
+    *,
+    birth_date: date | None,
+    lives_in: str | None,
+    studies_in: str | None = None,
+    works_in: str | None = None,
+) -> User:
+    """Record what an officer read off a citizen's papers: the birth date and the districts of
+    this city where they live (household registration), study and work. None clears a fact."""
+    user = _citizen(uow.session, person)
+    if birth_date is not None and not date(1900, 1, 1) <= birth_date <= local_today():
+        raise errors.InvalidCitizenFacts("a birth date is a day between 1900 and today")
+    districts = {"lives_in": lives_in, "studies_in": studies_in, "works_in": works_in}
+    city = current_city()
+    for field, code in districts.items():
+        if code is not None and city.district(code) is None:
+            raise errors.InvalidCitizenFacts(f"{field}: {code[:40]!r} is no district of this city")
+    facts = {"birth_date": birth_date, **districts}
+    changed = sorted(name for name, value in facts.items() if getattr(user, name) != value)
+    for name, value in facts.items():
+        setattr(user, name, value)
+    # The audit names what changed, not the values: they are personal data.
+    uow.audit("identity.citizen.facts_recorded", "user", user.id, {"changed": changed})
     return user
 
 

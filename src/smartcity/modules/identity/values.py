@@ -21,6 +21,15 @@ class VerificationLevel(StrEnum):
     """Identity checked against a national ID card or citizen certificate."""
 
 
+class CityTie(StrEnum):
+    """How a citizen belongs to a district of the city, as their papers show it."""
+
+    LIVES = "lives"
+    """Household registration (戶籍)."""
+    STUDIES = "studies"
+    WORKS = "works"
+
+
 class OrganisationKind(StrEnum):
     """What an organisation is to the platform."""
 
@@ -181,6 +190,27 @@ class UserView:
     staff_roles: tuple[str, ...]
     active: bool
     created_at: datetime
+    birth_date: date | None
+    lives_in: str | None
+    """District codes, as an officer recorded them from the citizen's papers."""
+    studies_in: str | None
+    works_in: str | None
+
+    def age_on(self, day: date) -> int | None:
+        """Full years of age on `day`, when the birth date is known."""
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def districts_by_tie(self) -> dict[CityTie, str]:
+        """The districts the citizen lives, studies and works in, those recorded."""
+        recorded = {
+            CityTie.LIVES: self.lives_in,
+            CityTie.STUDIES: self.studies_in,
+            CityTie.WORKS: self.works_in,
+        }
+        return {tie: code for tie, code in recorded.items() if code}
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,7 @@ def put_to_vote(
         raise StageChangeRefused("an issue goes to the vote from the publicity stage")
     if issue.election_uuid is not None:
         raise StageChangeRefused("the issue's election is set up already")
-    issue.eligibility = eligibility
+    issue.eligibility = voting.checked_eligibility(eligibility)
     tokens = voting.open_election(
         uow,
         issue,

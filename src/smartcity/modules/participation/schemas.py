@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from smartcity.modules.identity.values import VerificationLevel
+from smartcity.modules.identity.values import CityTie, VerificationLevel
 from smartcity.modules.participation.values import Stage
+
+DistrictCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 
 
 class QuestionIn(BaseModel):
@@ -29,6 +31,26 @@ class EligibilityIn(BaseModel):
 
     verification_level: VerificationLevel | None = Field(
         None, description="The least verification level a voter's account must have."
+    )
+    min_age: int | None = Field(
+        None,
+        ge=0,
+        le=120,
+        description="The least age, in full years on the day the credential is taken, by the "
+        "birth date an officer recorded from the citizen's papers.",
+    )
+    ties: list[CityTie] | None = Field(
+        None,
+        min_length=1,
+        description="The voter must live (household registration), study or work — any of the "
+        "ties listed — in the city, or in one of `districts` when given.",
+    )
+    districts: list[DistrictCode] | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="District codes of the city; with no `ties`, living, studying or working "
+        "there all count.",
     )
 
 

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from smartcity.core.auth import Principal
 from smartcity.core.city import current_city
 from smartcity.core.departments import own_department, require_department
-from smartcity.core.time import as_utc, utcnow
+from smartcity.core.time import as_utc, local_today, utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.service import get_user
-from smartcity.modules.identity.values import VerificationLevel
+from smartcity.modules.identity.values import CityTie, VerificationLevel
 from smartcity.modules.participation import belenios, repository
 from smartcity.modules.participation.errors import (
     AlreadyTallied,
@@ -34,6 +34,7 @@ from smartcity.modules.participation.errors import (
     NoElectionYet,
     NotEligible,
     ResultNotPublished,
+    UnknownEligibilityRule,
     VoteNotOpen,
 )
 from smartcity.modules.participation.models import Ballot, Credential, Issuance, Trustee, Vote
@@ -173,7 +174,7 @@ def create_vote(
         department_code=department,
         origin=Origin.GOVERNMENT.value,
         stage=Stage.PUBLICITY.value,
-        eligibility=eligibility,
+        eligibility=checked_eligibility(eligibility),
         decisions=[],
         seconds_needed=0,
         seconds=0,
@@ -249,12 +250,38 @@ def _refusal_for(session: Session, vote: Vote, user_id: str) -> str | None:
     user = get_user(session, user_id)
     if not user.active:
         return "the account is not active"
-    wanted = vote.eligibility.get("verification_level")
+    rules = vote.eligibility
+    wanted = rules.get("verification_level")
     if wanted is not None:
         have = VerificationLevel(user.verification_level)
         if LEVEL_ORDER.index(have) < LEVEL_ORDER.index(VerificationLevel(wanted)):
             return f"this vote needs a {wanted} identity; the account's is {have.value}"
+    if rules.get("min_age") is not None:
+        age = user.age_on(local_today())
+        if age is None:
+            return "this vote has an age rule and the account has no birth date recorded"
+        if age < rules["min_age"]:
+            return "this vote is for older citizens than the account's recorded age"
+    if rules.get("ties") or rules.get("districts"):
+        ties = {CityTie(tie) for tie in rules.get("ties") or CityTie}
+        wanted_districts = set(rules.get("districts") or ())
+        held = {
+            district
+            for tie, district in user.districts_by_tie().items()
+            if tie in ties and (not wanted_districts or district in wanted_districts)
+        }
+        if not held:
+            return "this vote is for people who live, study or work where it is held"
     return None
+
+
+def checked_eligibility(rules: Mapping[str, Any]) -> dict[str, Any]:
+    """A vote's eligibility rules, once each district they name is one of the city's."""
+    city = current_city()
+    unknown = [code for code in rules.get("districts") or () if city.district(code) is None]
+    if unknown:
+        raise UnknownEligibilityRule(f"no district of this city has the code {unknown[0]!r}")
+    return dict(rules)
 
 
 def issue_credential(uow: UnitOfWork, vote: Vote) -> str:
