@@ -12,7 +12,7 @@ from sqlalchemy import insert
 import smartcity.modules.parking.service as parking
 import smartcity.modules.payments.service as payments
 import smartcity.modules.sensors.service as sensors
-from smartcity.core.auth import system_actor
+from smartcity.core.auth import Role, system_actor
 from smartcity.core.city import current_city, profile_directory
 from smartcity.core.http import SESSION_COOKIE
 from smartcity.core.platform import Platform
@@ -161,6 +161,21 @@ def test_without_a_place_the_chatbot_asks_where_then_uses_the_home_on_record(
     saved = client.post("/chat/home", data={"district": xinyi.code, "csrf_token": csrf})
     assert saved.status_code == 200
     client.cookies.clear()
+    body = client.post(ASK, json={"question": "我家附近空氣好嗎"}, headers=bearer(token)).json()
+    assert "信義區" in body["message"] and "PM2.5" in body["message"]
+
+
+def test_a_citizen_who_chose_no_home_is_answered_for_their_registered_district(
+    platform: Platform, client: TestClient, actors: Actors
+) -> None:
+    air_devices(platform, 8.0)
+    user_id, token = actors.citizen()
+    xinyi = next(d for d in current_city().districts if d.name_zh == "信義區")
+    officer = bearer(actors.token(Role.OFFICER, "DOT"))
+    recorded = client.put(
+        f"/api/v1/identity/citizens/{user_id}/facts", json={"lives_in": xinyi.code}, headers=officer
+    )
+    assert recorded.status_code == 200
     body = client.post(ASK, json={"question": "我家附近空氣好嗎"}, headers=bearer(token)).json()
     assert "信義區" in body["message"] and "PM2.5" in body["message"]
 

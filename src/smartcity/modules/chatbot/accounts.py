@@ -29,6 +29,7 @@ from smartcity.modules.chatbot import errors
 from smartcity.modules.chatbot import repository as repo
 from smartcity.modules.chatbot.models import HomeDistrict, LineLink, LinkNonce
 from smartcity.modules.chatbot.settings import ChatbotSettings
+from smartcity.modules.identity import service as identity
 
 ACCOUNTS_SERVICE = "chatbot.line_accounts"
 LINK_DIALOG = "https://access.line.me/dialog/bot/accountLink"
@@ -165,9 +166,12 @@ def citizen_of(session: Session, user_ref: str) -> uuid.UUID | None:
 
 
 def home_district(session: Session, user_id: uuid.UUID) -> str | None:
-    """The district code the citizen gave as home, if any."""
+    """The district code the citizen gave the chatbot as home, else the one their household is
+    registered in (identity's record), if any."""
     row = session.get(HomeDistrict, user_id)
-    return row.district if row else None
+    if row is not None:
+        return row.district
+    return identity.get_user(session, user_id).lives_in
 
 
 def set_home_district(uow: UnitOfWork, user_id: uuid.UUID, code: str) -> None:
