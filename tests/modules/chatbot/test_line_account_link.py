@@ -49,6 +49,9 @@ class FakeAccounts:
         self.asked.append(line_user_id)
         return f"link-token-{len(self.asked)}"
 
+    def display_name(self, line_user_id: str) -> str:
+        return f"小明的 LINE {line_user_id[-4:]}"
+
 
 def _event_id() -> str:
     return f"01HLINK{next(_events):020d}"
@@ -101,14 +104,23 @@ def _setup(platform: Platform, server: StandIn) -> FakeAccounts:
     return fake
 
 
-def _nonce_for(client: TestClient, platform: Platform, user_id: str, link_token: str) -> str:
+def _link_page(platform: Platform, link_token: str, name: str = "小明") -> str:
+    """The link page's address as the chatbot sends it, path and query."""
+    url = urlsplit(accounts.link_page_url("http://x", platform.keys, link_token, name))
+    return f"{url.path}?{url.query}"
+
+
+def _nonce_for(
+    client: TestClient, platform: Platform, user_id: str, link_token: str, page_url: str = ""
+) -> str:
     """The citizen signs in on the link page and confirms: the redirect to LINE's dialog."""
     csrf = sign_in_citizen(platform, client, user_id)
-    page = client.get("/chat/line/link", params={"linkToken": link_token})
+    page = client.get(page_url or _link_page(platform, link_token))
     assert page.status_code == 200 and link_token in page.text
+    account = parse_qs(urlsplit(page_url or _link_page(platform, link_token)).query)["account"][0]
     confirmed = client.post(
         "/chat/line/link",
-        data={"link_token": link_token, "csrf_token": csrf},
+        data={"link_token": link_token, "account": account, "csrf_token": csrf},
         follow_redirects=False,
     )
     assert confirmed.status_code == 303
@@ -133,10 +145,16 @@ def test_a_linked_line_user_hears_their_open_bills(
 
     button = _send(client, platform, line_server, _text("綁定帳號"))
     assert fake.asked == [LINE_USER]
-    uri = button["template"]["actions"][0]["uri"]
-    assert uri.endswith("/chat/line/link?linkToken=link-token-1")
+    uri = urlsplit(button["template"]["actions"][0]["uri"])
+    assert uri.path == "/chat/line/link"
+    assert parse_qs(uri.query)["linkToken"] == ["link-token-1"]
+    sign_in_citizen(platform, client, user_id)
+    page = client.get(f"{uri.path}?{uri.query}")
+    # The citizen sees whose LINE account they are about to let read their records.
+    assert f"小明的 LINE {LINE_USER[-4:]}" in page.text
+    client.cookies.clear()
 
-    nonce = _nonce_for(client, platform, user_id, "link-token-1")
+    nonce = _nonce_for(client, platform, user_id, "link-token-1", f"{uri.path}?{uri.query}")
     done = _send(client, platform, line_server, _linked(nonce))
     assert "綁定完成" in done["text"]
 
@@ -201,6 +219,19 @@ def test_the_link_page_needs_a_signed_in_citizen_and_a_token(
     csrf = sign_in_citizen(platform, client, user_id)
     missing = client.post("/chat/line/link", data={"link_token": "", "csrf_token": csrf})
     assert missing.status_code == 422
+    # A token the chatbot did not send with its signed account, or with another token's, is
+    # not offered for confirmation and cannot be confirmed.
+    other = parse_qs(urlsplit(_link_page(platform, "token-a")).query)["account"][0]
+    bare = client.get("/chat/line/link?linkToken=token-b")
+    assert bare.status_code == 200 and 'name="link_token"' not in bare.text
+    swapped = client.get("/chat/line/link", params={"linkToken": "token-b", "account": other})
+    assert 'name="link_token"' not in swapped.text
+    for account in ("", other, other[:-2] + "xx"):
+        refused = client.post(
+            "/chat/line/link",
+            data={"link_token": "token-b", "account": account, "csrf_token": csrf},
+        )
+        assert refused.status_code == 422, account
     forged = client.post("/chat/line/link", data={"link_token": "t"}, follow_redirects=False)
     assert forged.status_code == 403
 

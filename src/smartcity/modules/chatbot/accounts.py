@@ -21,7 +21,9 @@ from urllib.parse import quote, urlencode
 import httpx
 from sqlalchemy.orm import Session
 
+from smartcity.core import signed
 from smartcity.core.city import current_city
+from smartcity.core.keys import KeyRing
 from smartcity.core.platform import Platform
 from smartcity.core.time import as_utc, utcnow
 from smartcity.core.uow import UnitOfWork
@@ -34,6 +36,7 @@ from smartcity.modules.identity import service as identity
 ACCOUNTS_SERVICE = "chatbot.line_accounts"
 LINK_DIALOG = "https://access.line.me/dialog/bot/accountLink"
 LINK_PAGE = "/chat/line/link"
+LINK_ACCOUNT_PURPOSE = "chatbot.line-link-account"
 NONCE_LIFETIME = timedelta(minutes=10)
 """LINE's link token is valid for ten minutes; a nonce made for it need not outlive it."""
 
@@ -44,6 +47,10 @@ class LineAccounts(Protocol):
 
     def issue_link_token(self, line_user_id: str) -> str:
         """A link token for this LINE user."""
+        ...
+
+    def display_name(self, line_user_id: str) -> str:
+        """The name this LINE user shows in LINE ("" when LINE does not say)."""
         ...
 
 
@@ -75,6 +82,23 @@ class MessagingApiAccounts:
             )
         return token
 
+    def display_name(self, line_user_id: str) -> str:
+        """`GET /v2/bot/profile/{userId}`'s `displayName`; "" when LINE does not answer."""
+        url = (
+            self.settings.line_api_base.rstrip("/")
+            + f"/v2/bot/profile/{quote(line_user_id, safe='')}"
+        )
+        headers = {"Authorization": f"Bearer {self.settings.line_access_token}"}
+        try:
+            with httpx.Client(
+                timeout=self.settings.reply_timeout_seconds, transport=self.transport
+            ) as client:
+                response = client.get(url, headers=headers)
+            name = response.json().get("displayName") if response.status_code == 200 else ""
+        except (httpx.HTTPError, ValueError):
+            return ""
+        return name[:100] if isinstance(name, str) else ""
+
 
 def accounts_of(platform: Platform, settings: ChatbotSettings) -> LineAccounts:
     """The platform's Messaging API client for accounts (a fake one when tests put it there)."""
@@ -86,9 +110,27 @@ def accounts_of(platform: Platform, settings: ChatbotSettings) -> LineAccounts:
     return found
 
 
-def link_page_url(base_url: str, link_token: str) -> str:
-    """The platform page a LINE user opens to link their account."""
-    return f"{base_url.rstrip('/')}{LINK_PAGE}?{urlencode({'linkToken': link_token})}"
+def link_page_url(base_url: str, keys: KeyRing, link_token: str, display_name: str) -> str:
+    """The platform page a LINE user opens to link their account. It carries, signed, the name
+    of the LINE account the token was issued for: the citizen who confirms sees whose LINE
+    account they let read their records, and a link sent to them by someone else shows it."""
+    account = signed.sign(
+        keys,
+        LINK_ACCOUNT_PURPOSE,
+        {"token": _digest(link_token), "name": display_name},
+        int(NONCE_LIFETIME.total_seconds()),
+    )
+    query = urlencode({"linkToken": link_token, "account": account})
+    return f"{base_url.rstrip('/')}{LINK_PAGE}?{query}"
+
+
+def link_account(keys: KeyRing, link_token: str, account: str) -> str | None:
+    """The display name of the LINE account `link_token` was issued for, or None when the page
+    was not opened from the chatbot's own link (altered, expired or another token's)."""
+    payload = signed.unsign(keys, LINK_ACCOUNT_PURPOSE, account)
+    if payload is None or not link_token or payload.get("token") != _digest(link_token):
+        return None
+    return str(payload.get("name") or "")
 
 
 def _digest(nonce: str) -> str:

@@ -312,7 +312,10 @@ def _start_link(platform: Platform, event: dict[str, Any]) -> list[dict[str, Any
     except DomainError as exc:
         log.warning("LINE link token not issued: %s", exc.detail)
         return _text("目前無法綁定，請稍後再試。 Linking is unavailable now; try again later.")
-    return link_messages(accounts.link_page_url(platform.settings.base_url, token))
+    page = accounts.link_page_url(
+        platform.settings.base_url, platform.keys, token, api.display_name(line_user)
+    )
+    return link_messages(page)
 
 
 def _end_link(platform: Platform, user_ref: str) -> list[dict[str, Any]]:

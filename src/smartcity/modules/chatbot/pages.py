@@ -104,17 +104,27 @@ def build_router() -> APIRouter:
     def line_link(
         ctx: CitizenPage,
         linkToken: Annotated[str, Query(max_length=200)] = "",  # LINE's parameter name
+        account: Annotated[str, Query(max_length=1000)] = "",
     ) -> Response:
         with ctx.read() as session:
             linked = accounts.is_linked(session, _known(ctx))
-        return ctx.render("chatbot/line_link.html", link_token=linkToken, linked=linked)
+        line_name = accounts.link_account(ctx.platform.keys, linkToken, account)
+        return ctx.render(
+            "chatbot/line_link.html",
+            link_token=linkToken if line_name is not None else "",
+            account=account,
+            line_name=line_name,
+            linked=linked,
+        )
 
     @router.post("/chat/line/link")
     def line_link_confirm(
-        ctx: CitizenPage, link_token: Annotated[str, Form(max_length=200)] = ""
+        ctx: CitizenPage,
+        link_token: Annotated[str, Form(max_length=200)] = "",
+        account: Annotated[str, Form(max_length=1000)] = "",
     ) -> Response:
         # LINE's account-link flow, step 3: a nonce for this citizen, then LINE's dialog.
-        if not link_token:
+        if accounts.link_account(ctx.platform.keys, link_token, account) is None:
             raise LinkTokenMissing("open this page from the chatbot's link button")
         with ctx.write() as uow:
             nonce = accounts.make_nonce(uow, _known(ctx))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import hmac
-import json
-import time
 from typing import Any
 
 from fastapi.responses import Response
 
+from smartcity.core import signed
 from smartcity.core.keys import KeyRing
 
 LOGIN_COOKIE = "sc_login"
@@ -19,35 +16,14 @@ LOGIN_CSRF_COOKIE = "sc_login_csrf"
 FLOW_SECONDS = 600
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def sign(keys: KeyRing, purpose: str, payload: dict[str, Any], seconds: int = FLOW_SECONDS) -> str:
-    """`payload` with an expiry, as text that cannot be altered without the key."""
-    body = _b64(json.dumps({**payload, "exp": int(time.time()) + seconds}).encode())
-    mac = keys.pseudonym(f"cookie:{purpose}", body)
-    return f"{body}.{mac}"
+    """`payload` as a cookie's value that cannot be altered without the key."""
+    return signed.sign(keys, f"cookie:{purpose}", payload, seconds)
 
 
 def unsign(keys: KeyRing, purpose: str, value: str | None) -> dict[str, Any] | None:
-    """The payload of a signed value, or None if altered, malformed or expired."""
-    if not value or "." not in value:
-        return None
-    body, mac = value.rsplit(".", 1)
-    if not hmac.compare_digest(mac, keys.pseudonym(f"cookie:{purpose}", body)):
-        return None
-    try:
-        payload: dict[str, Any] = json.loads(_unb64(body))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(payload, dict) or payload.get("exp", 0) < time.time():
-        return None
-    return payload
+    """The payload of a cookie `sign` made, or None if altered, malformed or expired."""
+    return signed.unsign(keys, f"cookie:{purpose}", value)
 
 
 def set_cookie(
