@@ -105,7 +105,7 @@ def main() -> None:
     archive = b.build_archive(
         b.Record(
             election=raw,
-            trustees=[k.public for k in keys],
+            trustees=b.trustees_document([k.public for k in keys]),
             credentials=sorted(publics),
             ballots=ballots,
             tally=b.tally_document(tally),
