@@ -47,6 +47,8 @@ class TrusteeHolder(StrEnum):
     """The civic participation committee."""
     OBSERVER = "observer"
     """An outside observer (a university, a civic group) the city names for the vote."""
+    COUNCIL = "council"
+    """The city council (議會), which oversees the government: a fourth hand for a threshold."""
 
 
 class Custody(StrEnum):
