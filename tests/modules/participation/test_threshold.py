@@ -6,13 +6,16 @@ verify` accepts the archive the API serves."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from smartcity.core.platform import Platform
+from smartcity.modules.participation.manifest import manifest
 from smartcity.modules.participation.settings import ParticipationSettings
 from tests.conftest import Actors, bearer
 from tests.modules.participation.conftest import (
@@ -250,3 +253,52 @@ def test_any_two_of_three_outside_trustees_decrypt_with_the_platforms_share(
     assert verified.returncode == 0, verified.stderr
     recomputed = tool("election", "compute-result", "--dir", ".", cwd=tmp_path)
     assert '"result":[[2,1],[1,1,1]]' in recomputed.stdout.replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("environment", "committee"),
+    [
+        ("demo", "platform"),
+        ("test", "platform"),
+        ("development", "outside"),
+        ("production", "outside"),
+    ],
+)
+def test_only_the_demo_and_the_tests_let_the_platform_play_every_trustee_by_default(
+    environment: str, committee: str
+) -> None:
+    plan = ParticipationSettings().plan_in(environment)
+    assert {h.value: c.value for h, c in plan.trustees.items()} == {
+        "city": "platform",
+        "committee": committee,
+    }
+    assert ParticipationSettings().refusal_in(environment) is None
+
+
+def test_a_platform_holding_every_share_is_refused_at_start_up_outside_demo_and_tests(
+    platform: Platform,
+) -> None:
+    platform.module_settings["participation"] = ParticipationSettings(
+        trustees={"city": "platform", "committee": "platform"}  # type: ignore[dict-item]
+    )
+    start_up = manifest.on_startup
+    assert start_up is not None
+    start_up(platform)  # the tests' environment may
+    for environment in ("production", "development"):
+        elsewhere = replace(
+            platform, settings=platform.settings.model_copy(update={"environment": environment})
+        )
+        with pytest.raises(RuntimeError, match="could decrypt ballots alone"):
+            start_up(elsewhere)
+
+
+@pytest.mark.parametrize(
+    "trustees",
+    [
+        {"city": "platform", "committee": "outside"},
+        {"city": "outside", "committee": "outside", "observer": "platform"},
+    ],
+)
+def test_a_threshold_needs_enough_outside_trustees(trustees: dict[str, str]) -> None:
+    with pytest.raises(ValidationError, match="at least two outside trustees"):
+        ParticipationSettings(trustees=trustees, threshold=3)  # type: ignore[arg-type]
