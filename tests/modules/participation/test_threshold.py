@@ -302,3 +302,16 @@ def test_a_platform_holding_every_share_is_refused_at_start_up_outside_demo_and_
 def test_a_threshold_needs_enough_outside_trustees(trustees: dict[str, str]) -> None:
     with pytest.raises(ValidationError, match="at least two outside trustees"):
         ParticipationSettings(trustees=trustees, threshold=3)  # type: ignore[arg-type]
+
+
+def test_a_vote_whose_every_share_the_platform_holds_says_so_on_its_page(
+    client: TestClient, actors: Actors, platform: Platform
+) -> None:
+    warning = "市府伺服器可自行解密任何選票"
+    demo_like, _officer = new_vote(client, actors)
+    assert warning in client.get(f"/participation/issues/{demo_like['id']}").text
+    platform.module_settings["participation"] = ParticipationSettings(
+        trustees={"city": "platform", "committee": "outside"}  # type: ignore[dict-item]
+    )
+    guarded, _officer = new_vote(client, actors)
+    assert warning not in client.get(f"/participation/issues/{guarded['id']}").text

@@ -23,7 +23,7 @@ from smartcity.modules.participation.api import MAX_BALLOT_BYTES
 from smartcity.modules.participation.auth import CitizenPage, PublicPage, StaffPage
 from smartcity.modules.participation.issues import MOVES
 from smartcity.modules.participation.models import Vote
-from smartcity.modules.participation.values import BudgetStage, ProjectStatus, Stage
+from smartcity.modules.participation.values import BudgetStage, Custody, ProjectStatus, Stage
 from smartcity.web.charts import Chart, category_bars
 
 router = APIRouter(include_in_schema=False)
@@ -78,6 +78,12 @@ def home(ctx: PublicPage) -> Response:
         )
 
 
+def _platform_decrypts_alone(session: Any, vote: Any) -> bool:
+    """Whether the platform holds every key share of this vote (the demo's and the tests')."""
+    trustees = service.trustees_of(session, vote.id)
+    return bool(trustees) and all(t.custody == Custody.PLATFORM.value for t in trustees)
+
+
 @router.get("/participation/issues/{issue_id}", response_class=HTMLResponse)
 def issue_page(issue_id: uuid.UUID, ctx: PublicPage, problem: str = "") -> Response:
     with ctx.read() as session:
@@ -90,6 +96,7 @@ def issue_page(issue_id: uuid.UUID, ctx: PublicPage, problem: str = "") -> Respo
             questions=service.election_of(issue).questions if issue.election else [],
             charts=_result_charts(ctx, issue),
             counted=repository.count_ballots(session, issue.id),
+            platform_decrypts_alone=_platform_decrypts_alone(session, issue),
             problem=problem[:300],
         )
 
@@ -148,6 +155,7 @@ def vote_page(vote_id: uuid.UUID, ctx: CitizenPage) -> Response:
             election_text=vote.election,
             group=json.dumps({"p": str(g.p), "q": str(g.q), "g": str(g.g)}),
             fingerprint=election.fingerprint,
+            platform_decrypts_alone=_platform_decrypts_alone(session, vote),
         )
 
 
