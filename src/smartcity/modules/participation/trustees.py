@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.participation import belenios, issues, repository, voting
 from smartcity.modules.participation.errors import (
@@ -144,10 +146,10 @@ def _step_of(members: list[Trustee]) -> CeremonyStep:
     return CeremonyStep.DONE
 
 
-def ceremony(uow_session: Any, vote: Vote) -> Ceremony:
+def ceremony(session: Session, vote: Vote) -> Ceremony:
     """The ceremony's state as the public sees it: certificates, encrypted shares and signed
     commitments are what belenios-tool's administrator relays, none a secret."""
-    members = voting.threshold_members(vote, repository.trustees_of(uow_session, vote.id))
+    members = voting.threshold_members(vote, repository.trustees_of(session, vote.id))
     step = _step_of(members) if members else CeremonyStep.DONE
     field = _FIELD.get(step)
     polynomials = [m.polynomial for m in members if m.polynomial is not None]
@@ -163,7 +165,7 @@ def ceremony(uow_session: Any, vote: Vote) -> Ceremony:
             m.position: belenios.verification_input(polynomials, index)
             for index, m in enumerate(members, start=1)
         }
-        if step in (CeremonyStep.VERIFICATION, CeremonyStep.DONE) and members
+        if step in (CeremonyStep.VERIFICATION, CeremonyStep.DONE)
         else {},
         decryption_keys={
             m.position: m.verification_output["private_key"]
