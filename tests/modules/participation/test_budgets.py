@@ -10,9 +10,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from smartcity.core.auth import Role
+from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
 from smartcity.modules.participation import belenios
 from smartcity.modules.participation.budgets import choose_winners
+from smartcity.modules.participation.settings import ParticipationSettings
 from tests.conftest import Actors, bearer
 from tests.modules.participation.conftest import take_credential
 
@@ -221,3 +223,82 @@ def test_winners_go_by_votes_over_the_threshold_while_the_budget_lasts() -> None
     assert choose_winners(1000, 3, candidates) == {a, c}
     # Equal votes: the cheaper first.
     assert choose_winners(500, 1, [(a, 5, 500), (b, 5, 300), (c, 5, 200)]) == {b, c}
+
+
+def test_a_district_vote_with_an_outside_trustee_hands_out_the_token_once(
+    client: TestClient, actors: Actors, platform: Platform
+) -> None:
+    platform.module_settings["participation"] = ParticipationSettings(
+        trustees={"city": "platform", "committee": "outside"}  # type: ignore[dict-item]
+    )
+    cycle, officer = _cycle_in_review(client, actors)
+    for index in range(4):
+        assert _review(client, officer, cycle, index, ok=index != 3).status_code == 200
+    voting = client.post(
+        f"{API}/budgets/{cycle['id']}/vote",
+        json={"closes_at": (utcnow() + timedelta(days=7)).isoformat()},
+        headers=bearer(officer),
+    ).json()
+    city, committee = voting["trustees"]
+    assert (city["custody"], city["upload_token"]) == ("platform", None)
+    token = committee["upload_token"]
+    assert committee["custody"] == "outside"
+    assert token
+    again = client.get(f"{API}/budgets/{cycle['id']}").json()
+    assert again["trustees"][1]["upload_token"] is None
+    vote_id = voting["vote_id"]
+    assert client.get(f"{API}/votes/{vote_id}").json()["stage"] == "publicity"
+
+    # The committee keys off the platform (here with the platform's code standing in for it).
+    group = belenios.group("BELENIOS-2048")
+    key = belenios.new_trustee_key(group)
+    keyed = client.post(
+        f"{API}/votes/{vote_id}/trustees/2/public-key",
+        json={"token": token, "public_key": key.public},
+    )
+    assert keyed.json()["stage"] == "voting"
+    for choice in ([1, 1, 0], [1, 0, 1], [1, 1, 0]):
+        citizen = actors.citizen()[1]
+        credential = take_credential(client, vote_id, citizen)
+        cast = client.post(
+            f"{API}/votes/{vote_id}/ballots",
+            content=_ballot(client, vote_id, credential, choice),
+            headers=bearer(citizen),
+        )
+        assert cast.status_code == 201, cast.text
+
+    # The first tally closes the vote; the cycle waits for the committee's decryption.
+    closed = client.post(f"{API}/budgets/{cycle['id']}/tally", headers=bearer(officer)).json()
+    assert closed["stage"] == "voting"
+    assert all(p["votes"] is None for p in closed["projects"])
+    assert client.get(f"{API}/votes/{vote_id}").json()["stage"] == "tallying"
+    election = _election_of(client, vote_id)
+    tally = [
+        [(int(c["alpha"]), int(c["beta"])) for c in row]
+        for row in _encrypted_tally(client, vote_id)
+    ]
+    decryption = belenios.partial_decryption(election, key, tally)
+    decrypted = client.post(
+        f"{API}/votes/{vote_id}/trustees/2/partial-decryption",
+        json={"token": token, "partial_decryption": decryption},
+    )
+    assert decrypted.json()["result"] == [[3, 2, 1]]
+    done = client.post(f"{API}/budgets/{cycle['id']}/tally", headers=bearer(officer)).json()
+    assert done["stage"] == "results"
+    assert [p["votes"] for p in done["projects"]] == [3, 2, 1, None]
+
+
+def _encrypted_tally(client: TestClient, vote_id: str) -> Any:
+    import io
+    import json
+    import tarfile
+
+    archive = client.get(f"{API}/votes/{vote_id}/archive").content
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        records = {}
+        for member in tar.getmembers():
+            extracted = tar.extractfile(member)
+            assert extracted is not None
+            records[member.name] = json.loads(extracted.read())
+    summary = next(r for r in records.values() if isinstance(r, dict) and "num_tallied" in r)
+    return records[f"{summary['encrypted_tally']}.data.json"]

@@ -15,9 +15,9 @@ from smartcity.core.city import current_city
 from smartcity.core.errors import BadRequest, TooLarge
 from smartcity.core.ratelimit import throttle
 from smartcity.core.time import isoformat_z
-from smartcity.modules.participation import rules, schemas, service
+from smartcity.modules.participation import belenios, rules, schemas, service
 from smartcity.modules.participation.auth import Public, Staff, Voter
-from smartcity.modules.participation.errors import ProjectNotFound
+from smartcity.modules.participation.errors import CeremonyStepRefused, ProjectNotFound
 from smartcity.modules.participation.models import Vote
 
 router = APIRouter(tags=["participation"])
@@ -38,6 +38,22 @@ BALLOT_BODY = {
 def build_router() -> APIRouter:
     """participation's API routes (the manifest's factory)."""
     return router
+
+
+def _trustees_out(
+    trustees: list[Any], tokens: dict[int, str] | None = None
+) -> list[schemas.TrusteeOut]:
+    return [
+        schemas.TrusteeOut(
+            position=t.position,
+            holder=t.holder,
+            custody=t.custody,
+            public_key=t.public_key["public_key"] if t.public_key else None,
+            decrypted=t.decryption is not None,
+            upload_token=(tokens or {}).get(t.position),
+        )
+        for t in trustees
+    ]
 
 
 def _vote_out(
@@ -65,17 +81,8 @@ def _vote_out(
         eligibility=vote.eligibility,
         closes_at=isoformat_z(vote.closes_at) if vote.closes_at else None,
         department_code=vote.department_code,
-        trustees=[
-            schemas.TrusteeOut(
-                position=t.position,
-                holder=t.holder,
-                custody=t.custody,
-                public_key=t.public_key["public_key"] if t.public_key else None,
-                decrypted=t.decryption is not None,
-                upload_token=(tokens or {}).get(t.position),
-            )
-            for t in trustees
-        ],
+        threshold=vote.threshold,
+        trustees=_trustees_out(trustees, tokens),
         ballots=ballots,
         archive_hash=vote.archive_hash,
     )
@@ -95,7 +102,7 @@ def create(body: schemas.VoteIn, ctx: Staff) -> Any:
             eligibility=body.eligibility.model_dump(exclude_none=True, mode="json"),
             closes_at=body.closes_at,
             department_code=body.department_code,
-            trustees=settings.trustees,
+            trustees=service.trustee_plan(ctx.platform),
         )
         return _vote_out(vote, service.trustees_of(uow.session, vote.id), 0, tokens)
 
@@ -270,6 +277,111 @@ def trustee_decryption(
         return _tally_out(state, response)
 
 
+# -- the threshold key ceremony ----------------------------------------------------------------
+
+
+def _ceremony_out(state: service.Ceremony) -> schemas.CeremonyOut:
+    return schemas.CeremonyOut(
+        threshold=state.threshold, step=state.step.value, members=state.members, done=state.done
+    )
+
+
+def _ceremony(ctx: Public, vote_id: uuid.UUID) -> service.Ceremony:
+    with ctx.read() as session:
+        return service.ceremony(session, service.get_vote(session, vote_id))
+
+
+@router.get("/votes/{vote_id}/threshold", response_model=schemas.CeremonyOut)
+def threshold_ceremony(vote_id: uuid.UUID, ctx: Public) -> Any:
+    """Where the outside trustees' threshold key ceremony stands."""
+    return _ceremony_out(_ceremony(ctx, vote_id))
+
+
+def _ceremony_file(content: str | None, missing: str) -> Response:
+    if content is None:
+        raise CeremonyStepRefused(missing)
+    return Response(content, media_type="application/json")
+
+
+@router.get("/votes/{vote_id}/threshold/certificates")
+def threshold_certificates(vote_id: uuid.UUID, ctx: Public) -> Response:
+    """Every member's certificate, one a line, once all are in: belenios-tool's `--certs`."""
+    certificates = _ceremony(ctx, vote_id).certificates
+    return _ceremony_file(
+        "".join(belenios.dumps(c).decode() + "\n" for c in certificates) or None,
+        "the certificates are published once every member's is in",
+    )
+
+
+@router.get("/votes/{vote_id}/threshold/verification-input/{position}")
+def threshold_verification_input(vote_id: uuid.UUID, position: int, ctx: Public) -> Response:
+    """A member's input to step 5 (shares encrypted to them), once every polynomial is in."""
+    found = _ceremony(ctx, vote_id).verification_inputs.get(position)
+    return _ceremony_file(
+        belenios.dumps(found).decode() if found else None,
+        "a member's verification input is ready once every polynomial is in",
+    )
+
+
+@router.get("/votes/{vote_id}/threshold/decryption-key/{position}")
+def threshold_decryption_key(vote_id: uuid.UUID, position: int, ctx: Public) -> Response:
+    """A member's decryption key, encrypted to them: `decrypt-threshold --decryption-key`."""
+    return _ceremony_file(
+        _ceremony(ctx, vote_id).decryption_keys.get(position),
+        "a member's decryption key is ready once the ceremony is done",
+    )
+
+
+def _ceremony_upload(
+    ctx: Public, vote_id: uuid.UUID, position: int, token: str, step: Any, upload: Any
+) -> schemas.CeremonyOut:
+    throttle(ctx, "participation-trustee", rules.TRUSTEE_UPLOADS)
+    group_name = service.settings_of(ctx.platform).group
+    with ctx.write() as uow:
+        service.get_vote(uow.session, vote_id)
+        return _ceremony_out(
+            service.ceremony_upload(uow, vote_id, position, token, step, upload, group_name)
+        )
+
+
+@router.post("/votes/{vote_id}/trustees/{position}/certificate", response_model=schemas.CeremonyOut)
+def threshold_certificate(
+    vote_id: uuid.UUID, position: int, body: schemas.CertificateIn, ctx: Public
+) -> Any:
+    """A threshold member uploads their certificate (step 1); the token authorises."""
+    return _ceremony_upload(
+        ctx, vote_id, position, body.token, service.CeremonyStep.CERTIFICATES, body.certificate
+    )
+
+
+@router.post("/votes/{vote_id}/trustees/{position}/polynomial", response_model=schemas.CeremonyOut)
+def threshold_polynomial(
+    vote_id: uuid.UUID, position: int, body: schemas.PolynomialIn, ctx: Public
+) -> Any:
+    """A threshold member uploads their polynomial (step 3), made over every certificate."""
+    return _ceremony_upload(
+        ctx, vote_id, position, body.token, service.CeremonyStep.POLYNOMIALS, body.polynomial
+    )
+
+
+@router.post(
+    "/votes/{vote_id}/trustees/{position}/verification", response_model=schemas.CeremonyOut
+)
+def threshold_verification(
+    vote_id: uuid.UUID, position: int, body: schemas.VerificationOutputIn, ctx: Public
+) -> Any:
+    """A threshold member uploads their verification output (step 5); the last one in writes
+    the election and opens the vote."""
+    return _ceremony_upload(
+        ctx,
+        vote_id,
+        position,
+        body.token,
+        service.CeremonyStep.VERIFICATION,
+        body.verification_output,
+    )
+
+
 # -- paper and on-site counts -----------------------------------------------------------------
 
 
@@ -362,7 +474,7 @@ def put_to_vote(issue_id: uuid.UUID, body: schemas.PutToVoteIn, ctx: Staff) -> A
             questions=[q.model_dump() for q in body.questions],
             closes_at=body.closes_at,
             eligibility=body.eligibility.model_dump(exclude_none=True, mode="json"),
-            trustees=settings.trustees,
+            trustees=service.trustee_plan(ctx.platform),
         )
         return _vote_out(issue, service.trustees_of(uow.session, issue.id), 0, tokens)
 
@@ -379,8 +491,9 @@ def follow_up(issue_id: uuid.UUID, body: schemas.FollowUpIn, ctx: Staff) -> Any:
 # -- participatory budgets ----------------------------------------------------------------------
 
 
-def budget_out(session: Any, cycle: Any) -> schemas.BudgetOut:
-    """A cycle and its projects as the API shows them."""
+def budget_out(session: Any, cycle: Any, tokens: dict[int, str] | None = None) -> schemas.BudgetOut:
+    """A cycle and its projects as the API shows them (with its vote's trustees' upload
+    tokens in the answer that opened the vote)."""
     district = current_city().district(cycle.district_code)
     return schemas.BudgetOut(
         id=str(cycle.id),
@@ -396,6 +509,9 @@ def budget_out(session: Any, cycle: Any) -> schemas.BudgetOut:
         stage=cycle.stage,
         decisions=cycle.decisions,
         vote_id=str(cycle.vote_id) if cycle.vote_id else None,
+        trustees=_trustees_out(service.trustees_of(session, cycle.vote_id), tokens)
+        if cycle.vote_id
+        else [],
         projects=[
             schemas.ProjectOut(
                 id=str(p.id),
@@ -472,14 +588,14 @@ def put_budget_to_vote(budget_id: uuid.UUID, body: schemas.BudgetVoteIn, ctx: St
     settings = service.settings_of(ctx.platform)
     with ctx.write() as uow:
         service.get_budget(uow.session, budget_id)
-        cycle = service.budgets.put_to_vote(
+        cycle, tokens = service.budgets.put_to_vote(
             uow,
             budget_id,
             group_name=settings.group,
             closes_at=body.closes_at,
-            trustees=settings.trustees,
+            trustees=service.trustee_plan(ctx.platform),
         )
-        return budget_out(uow.session, cycle)
+        return budget_out(uow.session, cycle, tokens)
 
 
 @router.post("/budgets/{budget_id}/tally", response_model=schemas.BudgetOut)

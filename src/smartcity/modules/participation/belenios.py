@@ -130,17 +130,179 @@ def trustee_key_holds(g: Group, public: dict[str, Any]) -> bool:
     return bool(g.hash(f"pok|{g.name}|{key}|", [commitment]) == challenge)
 
 
-def trustees_document(publics: Sequence[dict[str, Any]]) -> list[Any]:
-    """trustees.json: every key share as a `Single` trustee."""
-    return [["Single", public] for public in publics]
+def trustees_document(
+    publics: Sequence[dict[str, Any]], threshold: dict[str, Any] | None = None
+) -> list[Any]:
+    """trustees.json: each key share of its own as a `Single` trustee, then the threshold
+    group's parameters, if any, as one `Pedersen` entry (owners are numbered in this order)."""
+    document: list[Any] = [["Single", public] for public in publics]
+    if threshold is not None:
+        document.append(["Pedersen", threshold])
+    return document
 
 
-def election_public_key(g: Group, publics: Sequence[dict[str, Any]]) -> Any:
-    """The election key: the product of the trustees' public keys."""
+def election_public_key(
+    g: Group, publics: Sequence[dict[str, Any]], threshold: dict[str, Any] | None = None
+) -> Any:
+    """The election key: the product of the `Single` keys and of the threshold group's key,
+    itself the product of each member's g^(constant coefficient)."""
     key = gmpy2.mpz(1)
     for public in publics:
         key = key * gmpy2.mpz(public["public_key"]) % g.p
+    if threshold is not None:
+        for coefficients in coefficient_commitments(threshold["coefexps"]):
+            key = key * coefficients[0] % g.p
     return key
+
+
+# -- threshold (Pedersen) key establishment --------------------------------------------------
+#
+# The platform only relays and checks (steps 2, 4 and 6 of belenios-tool's
+# `generate-trustee-key-threshold`): it sees certificates, signed commitments and shares
+# encrypted to their recipients, never a share in clear.
+
+
+class InvalidCeremonyStep(ValueError):
+    """A trustee's certificate, polynomial or verification output that must be refused."""
+
+
+def _signed_holds(g: Group, signed: Any, verification_key: Any) -> bool:
+    """Whether a `signed_msg` carries a Schnorr signature by `verification_key`."""
+    if not isinstance(signed, dict) or set(signed) != {"message", "signature"}:
+        return False
+    message, signature = signed["message"], signed["signature"]
+    if not isinstance(message, str) or not isinstance(signature, dict):
+        return False
+    try:
+        challenge = _number(signature.get("challenge"), "a signature's challenge")
+        response = _number(signature.get("response"), "a signature's response")
+    except InvalidBallot:
+        return False
+    commitment = g.pow(g.g, response) * g.pow(verification_key, challenge) % g.p
+    return bool(g.hash(f"sigmsg|{message}|", [commitment]) == challenge)
+
+
+def _message(signed: dict[str, Any], fields: set[str], what: str) -> dict[str, Any]:
+    try:
+        message = json.loads(signed["message"])
+    except (ValueError, TypeError, KeyError) as error:
+        raise InvalidCeremonyStep(f"{what} does not hold a JSON message") from error
+    if not isinstance(message, dict) or set(message) != fields:
+        raise InvalidCeremonyStep(
+            f"{what}'s message must have exactly " + ", ".join(sorted(fields))
+        )
+    return message
+
+
+def certificate_key(g: Group, certificate: Any) -> Any:
+    """The verification key of a trustee's certificate (step 1), checked as step 2 does: both
+    keys in the group and the certificate signed by its own verification key."""
+    if not isinstance(certificate, dict):
+        raise InvalidCeremonyStep("a certificate is a signed message")
+    keys = _message(certificate, {"verification", "encryption"}, "the certificate")
+    try:
+        verification = _number(keys["verification"], "the verification key")
+        encryption = _number(keys["encryption"], "the encryption key")
+    except InvalidBallot as error:
+        raise InvalidCeremonyStep(str(error)) from error
+    if not (g.member(verification) and g.member(encryption)):
+        raise InvalidCeremonyStep(f"the certificate's keys are not in {g.name}")
+    if not _signed_holds(g, certificate, verification):
+        raise InvalidCeremonyStep("the certificate is not signed by its own verification key")
+    return verification
+
+
+def coefficient_commitments(coefexps: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """Each member's g^(coefficient) list, read from their signed `coefexps`."""
+    return [[gmpy2.mpz(c) for c in json.loads(s["message"])["coefexps"]] for s in coefexps]
+
+
+def check_polynomial(
+    g: Group, polynomial: Any, certificate: dict[str, Any], threshold: int, members: int
+) -> None:
+    """Step 3's output as step 4 takes it: a share encrypted for every member and the
+    commitments to `threshold` coefficients, signed by the member's certificate."""
+    if not isinstance(polynomial, dict) or set(polynomial) != {
+        "polynomial",
+        "secrets",
+        "coefexps",
+    }:
+        raise InvalidCeremonyStep("a polynomial has exactly polynomial, secrets and coefexps")
+    secrets_ = polynomial["secrets"]
+    if not isinstance(polynomial["polynomial"], str) or not (
+        isinstance(secrets_, list)
+        and len(secrets_) == members
+        and all(isinstance(s, str) for s in secrets_)
+    ):
+        raise InvalidCeremonyStep(
+            f"a polynomial carries one encrypted share for each of the {members} members"
+        )
+    coefexps = polynomial["coefexps"]
+    if not _signed_holds(g, coefexps, certificate_key(g, certificate)):
+        raise InvalidCeremonyStep("the coefficients' commitments are not signed by this trustee")
+    commitments = _message(coefexps, {"coefexps"}, "the commitments")["coefexps"]
+    if not isinstance(commitments, list) or len(commitments) != threshold:
+        raise InvalidCeremonyStep(
+            f"a polynomial for a threshold of {threshold} commits to {threshold} coefficients"
+        )
+    for value in commitments:
+        try:
+            member = g.member(_number(value, "a commitment"))
+        except InvalidBallot as error:
+            raise InvalidCeremonyStep(str(error)) from error
+        if not member:
+            raise InvalidCeremonyStep(f"a commitment is not in {g.name}")
+
+
+def verification_input(polynomials: Sequence[dict[str, Any]], index: int) -> dict[str, Any]:
+    """Step 4 for the member numbered `index` (from 1): their own encrypted polynomial, the
+    share every member encrypted for them, and everyone's commitments."""
+    return {
+        "polynomial": polynomials[index - 1]["polynomial"],
+        "secrets": [p["secrets"][index - 1] for p in polynomials],
+        "coefexps": [p["coefexps"] for p in polynomials],
+    }
+
+
+def expected_verification_key(g: Group, commitments: Sequence[Sequence[Any]], index: int) -> Any:
+    """g^(the sum of every member's polynomial at `index`), from the commitments alone."""
+    key = gmpy2.mpz(1)
+    for coefficients in commitments:
+        for power, commitment in enumerate(coefficients):
+            key = key * g.pow(commitment, index**power) % g.p
+    return key
+
+
+def check_verification_output(
+    g: Group, output: Any, polynomials: Sequence[dict[str, Any]], index: int
+) -> None:
+    """Step 5's output as step 6 checks it: the member's verification key is the one the
+    commitments give, with its proof of knowledge; the decryption key goes back encrypted."""
+    if not isinstance(output, dict) or set(output) != {"private_key", "public_key"}:
+        raise InvalidCeremonyStep("a verification output has exactly private_key and public_key")
+    public = output["public_key"]
+    if not isinstance(output["private_key"], str) or not isinstance(public, dict):
+        raise InvalidCeremonyStep("a verification output holds an encrypted key and a public key")
+    if set(public) != {"pok", "public_key"} or not trustee_key_holds(g, public):
+        raise InvalidCeremonyStep("the verification key's proof of knowledge does not hold")
+    commitments = coefficient_commitments([p["coefexps"] for p in polynomials])
+    if gmpy2.mpz(public["public_key"]) != expected_verification_key(g, commitments, index):
+        raise InvalidCeremonyStep("the verification key does not follow from the commitments")
+
+
+def threshold_parameters(
+    threshold: int,
+    certificates: Sequence[dict[str, Any]],
+    polynomials: Sequence[dict[str, Any]],
+    outputs: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """The `Pedersen` entry of trustees.json, in belenios-tool's field order."""
+    return {
+        "threshold": threshold,
+        "certs": list(certificates),
+        "coefexps": [p["coefexps"] for p in polynomials],
+        "verification_keys": [o["public_key"] for o in outputs],
+    }
 
 
 # -- credentials -----------------------------------------------------------------------------
@@ -539,21 +701,39 @@ def partial_decryption_holds(
     return True
 
 
+def lagrange_coefficient(g: Group, index: int, indices: Sequence[int]) -> Any:
+    """λ for member `index` among those who decrypted: the product of k / (k - index)."""
+    numerator, denominator = gmpy2.mpz(1), gmpy2.mpz(1)
+    for other in indices:
+        if other != index:
+            numerator = numerator * other % g.q
+            denominator = denominator * (other - index) % g.q
+    return numerator * gmpy2.invert(denominator, g.q) % g.q
+
+
 def combine(
     election: Election,
     tally: list[list[tuple[Any, Any]]],
     decryptions: Sequence[dict[str, Any]],
     counted: int,
+    group_decryptions: Sequence[tuple[int, dict[str, Any]]] = (),
 ) -> list[list[int]]:
-    """The result: for each choice, the m with g^m = beta / (product of the factors)."""
+    """The result: for each choice, the m with g^m = beta / F, F the product of the `Single`
+    trustees' factors and of the threshold members' factors raised to their Lagrange
+    coefficients (`group_decryptions` pairs a member's number in the group with theirs)."""
     g = election.group
+    indices = [index for index, _decryption in group_decryptions]
+    weighted = [(gmpy2.mpz(1), d) for d in decryptions] + [
+        (lagrange_coefficient(g, index, indices), d) for index, d in group_decryptions
+    ]
     result = []
     for i, row in enumerate(tally):
         counts = []
         for j, (_alpha, beta) in enumerate(row):
             factor = gmpy2.mpz(1)
-            for decryption in decryptions:
-                factor = factor * gmpy2.mpz(decryption["decryption_factors"][i][j]) % g.p
+            for weight, decryption in weighted:
+                share = gmpy2.mpz(decryption["decryption_factors"][i][j])
+                factor = factor * g.pow(share, weight) % g.p
             target = beta * gmpy2.invert(factor, g.p) % g.p
             counts.append(_small_log(g, target, counted))
         result.append(counts)
@@ -636,7 +816,8 @@ class Record:
     """Everything the board publishes about one election, in order."""
 
     election: bytes
-    trustees: list[dict[str, Any]]
+    trustees: list[Any]
+    """trustees.json (`trustees_document`)."""
     credentials: Sequence[str]
     ballots: Sequence[bytes]
     tally: list[Any] | None = None
@@ -649,7 +830,7 @@ def build_archive(record: Record, timestamp: int) -> bytes:
     archive = Archive.start(timestamp)
     setup = {
         "election": archive.data(record.election),
-        "trustees": archive.data(dumps(trustees_document(record.trustees))),
+        "trustees": archive.data(dumps(record.trustees)),
         # Sorted, so that the list says nothing of the order credentials were issued in.
         "credentials": archive.data(dumps(sorted(record.credentials))),
     }

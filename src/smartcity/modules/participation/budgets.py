@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -33,9 +32,9 @@ from smartcity.modules.participation.errors import (
 from smartcity.modules.participation.models import BudgetCycle, BudgetProject
 from smartcity.modules.participation.values import (
     BudgetStage,
-    Custody,
     ProjectStatus,
-    TrusteeHolder,
+    Stage,
+    TrusteePlan,
 )
 
 THRESHOLD_PERCENT = 1
@@ -233,13 +232,10 @@ def put_to_vote(
     *,
     group_name: str,
     closes_at: datetime,
-    trustees: Iterable[TrusteeHolder],
-) -> BudgetCycle:
-    """Review → voting: the feasible projects go on the district's Belenios ballot.
-
-    The district vote's key shares are all held by the platform (docs/participation.md says
-    why, ADR 28): the budget console has no place yet to hand outside trustees their tokens.
-    """
+    trustees: TrusteePlan,
+) -> tuple[BudgetCycle, dict[int, str]]:
+    """Review → voting: the feasible projects go on the district's Belenios ballot, with the
+    outside trustees' upload tokens (shown once by the console, as for an i-Voting issue)."""
     cycle = repository.lock_budget(uow.session, cycle_id)
     _require_office(uow, cycle)
     _require_stage(cycle, BudgetStage.REVIEW, "the vote opens")
@@ -256,7 +252,7 @@ def put_to_vote(
     for position, project in enumerate(feasible):
         project.ballot_position = position
     district = current_city().district(cycle.district_code)
-    vote, _no_tokens = voting.create_vote(
+    vote, tokens = voting.create_vote(
         uow,
         group_name=group_name,
         title=cycle.title,
@@ -265,11 +261,11 @@ def put_to_vote(
         eligibility={},
         closes_at=closes_at,
         department_code=cycle.department_code,
-        trustees=dict.fromkeys(trustees, Custody.PLATFORM),
+        trustees=trustees,
     )
     cycle.vote_id = vote.id
     _record(uow, cycle, BudgetStage.VOTING, "the district vote opens")
-    return cycle
+    return cycle, tokens
 
 
 def choose_winners(
@@ -287,16 +283,19 @@ def choose_winners(
 
 
 def tally(uow: UnitOfWork, cycle_id: uuid.UUID) -> BudgetCycle:
-    """Voting → results: the election is tallied and decrypted, and the winners chosen."""
+    """Voting → results: the election is closed, tallied and decrypted, and the winners chosen.
+
+    With outside trustees the first call closes the vote and the cycle stays at voting while
+    their partial decryptions come in (`votes/{id}/trustees/…`); the next call, once the
+    vote's result is out, chooses the winners.
+    """
     cycle = repository.lock_budget(uow.session, cycle_id)
     _require_office(uow, cycle)
     _require_stage(cycle, BudgetStage.VOTING, "the vote is tallied")
     vote = repository.get_vote(uow.session, str(cycle.vote_id))  # set with the voting stage
-    tallying = voting.tally(uow, vote)
-    if tallying.outcome is None:
-        # Only the platform holds this vote's shares, so its result is out at once.
-        raise BudgetStageRefused("the district vote awaits its trustees' decryptions")
-    counts = tallying.outcome.result[0]
+    if vote.stage != Stage.RESULTS.value and voting.tally(uow, vote).outcome is None:
+        return cycle
+    counts = (vote.result or [[]])[0]
     on_ballot = [
         p for p in repository.projects_of(uow.session, cycle.id) if p.ballot_position is not None
     ]

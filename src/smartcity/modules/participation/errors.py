@@ -125,6 +125,18 @@ class InvalidTrusteeKey(BadRequest):
     code = "invalid_trustee_key"
 
 
+class CeremonyStepRefused(Conflict):
+    """A threshold trustee's upload that is not the one the key ceremony waits for now."""
+
+    code = "ceremony_step_refused"
+
+
+class InvalidCeremonyStep(BadRequest):
+    """A certificate, polynomial or verification output that does not check."""
+
+    code = "invalid_ceremony_step"
+
+
 class NotAwaitingDecryption(Conflict):
     """Partial decryptions are taken once the vote is closed and until its result is out."""
 

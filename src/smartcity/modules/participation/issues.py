@@ -5,7 +5,7 @@ entry; the moves an officer may make from each stage are in `MOVES`."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from smartcity.modules.participation.errors import (
     StageChangeRefused,
 )
 from smartcity.modules.participation.models import Second, Vote
-from smartcity.modules.participation.values import Custody, Origin, Stage, TrusteeHolder
+from smartcity.modules.participation.values import Origin, Stage, TrusteePlan
 
 MOVES: dict[Stage, tuple[Stage, ...]] = {
     Stage.PROPOSAL_CHECK: (Stage.PRELIMINARY_REVIEW, Stage.NOT_ADOPTED),
@@ -157,7 +157,7 @@ def put_to_vote(
     questions: Sequence[dict[str, Any]],
     closes_at: datetime,
     eligibility: dict[str, Any],
-    trustees: Mapping[TrusteeHolder, Custody],
+    trustees: TrusteePlan,
 ) -> tuple[Vote, dict[int, str]]:
     """Publicity → voting: the issue's Belenios election opens with the options settled (once
     outside trustees' keys are in, when there are any); the outside trustees' upload tokens."""

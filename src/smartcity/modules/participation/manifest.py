@@ -47,6 +47,7 @@ manifest = Manifest(
     rules=rules.ALL_RULES,
     seed=lazy("smartcity.modules.participation.seed:seed"),
     settings=ParticipationSettings,
+    on_startup=lazy("smartcity.modules.participation.service:refuse_unsafe_trustees"),
     citizen_cards=_citizen_cards,
     staff_cards=_staff_cards,
     nav=((N_("Participation"), "/participation"),),

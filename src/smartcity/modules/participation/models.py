@@ -50,6 +50,9 @@ class Vote(Base):
     questions: Mapped[list[Any] | None] = mapped_column(JSON)
     """The settled questions while outside trustees' keys are awaited (election.json after)."""
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    """How many of the outside trustees must decrypt, when they share their part of the key as
+    one threshold group (None: every trustee holds a `Single` share and all must decrypt)."""
     archive_timestamp: Mapped[int | None] = mapped_column(Integer)
     ballots_cast: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     """Ballots taken (revotes included): the position of the next one on the board."""
@@ -94,6 +97,12 @@ class Trustee(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64))
     """SHA-256 of an outside trustee's upload token (the token itself is shown once)."""
     decryption: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    certificate: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """A threshold member's certificate (ceremony step 1); its public keys only."""
+    polynomial: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """A threshold member's step 3: shares encrypted to each member, signed commitments."""
+    verification_output: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """A threshold member's step 5: verification key and decryption key encrypted to them."""
 
 
 class Credential(Base):

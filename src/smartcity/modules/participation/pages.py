@@ -23,7 +23,7 @@ from smartcity.modules.participation.api import MAX_BALLOT_BYTES
 from smartcity.modules.participation.auth import CitizenPage, PublicPage, StaffPage
 from smartcity.modules.participation.issues import MOVES
 from smartcity.modules.participation.models import Vote
-from smartcity.modules.participation.values import BudgetStage, ProjectStatus, Stage
+from smartcity.modules.participation.values import BudgetStage, Custody, ProjectStatus, Stage
 from smartcity.web.charts import Chart, category_bars
 
 router = APIRouter(include_in_schema=False)
@@ -78,6 +78,12 @@ def home(ctx: PublicPage) -> Response:
         )
 
 
+def _platform_decrypts_alone(session: Any, vote: Any) -> bool:
+    """Whether the platform holds every key share of this vote (the demo's and the tests')."""
+    trustees = service.trustees_of(session, vote.id)
+    return bool(trustees) and all(t.custody == Custody.PLATFORM.value for t in trustees)
+
+
 @router.get("/participation/issues/{issue_id}", response_class=HTMLResponse)
 def issue_page(issue_id: uuid.UUID, ctx: PublicPage, problem: str = "") -> Response:
     with ctx.read() as session:
@@ -90,6 +96,7 @@ def issue_page(issue_id: uuid.UUID, ctx: PublicPage, problem: str = "") -> Respo
             questions=service.election_of(issue).questions if issue.election else [],
             charts=_result_charts(ctx, issue),
             counted=repository.count_ballots(session, issue.id),
+            platform_decrypts_alone=_platform_decrypts_alone(session, issue),
             problem=problem[:300],
         )
 
@@ -148,6 +155,7 @@ def vote_page(vote_id: uuid.UUID, ctx: CitizenPage) -> Response:
             election_text=vote.election,
             group=json.dumps({"p": str(g.p), "q": str(g.q), "g": str(g.g)}),
             fingerprint=election.fingerprint,
+            platform_decrypts_alone=_platform_decrypts_alone(session, vote),
         )
 
 
@@ -261,7 +269,7 @@ def _console(
     ctx: PageContext,
     problem: str = "",
     status_code: int = 200,
-    trustee_tokens: dict[int, str] | None = None,
+    trustee_tokens: tuple[uuid.UUID, dict[int, str]] | None = None,
 ) -> Response:
     with ctx.read() as session:
         cycles = service.list_budgets(session, limit=100)
@@ -277,7 +285,7 @@ def _console(
             districts=current_city().districts,
             default_close=(utcnow() + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"),
             problem=problem,
-            trustee_tokens=trustee_tokens or {},
+            trustee_tokens=trustee_tokens,
         )
 
 
@@ -288,7 +296,7 @@ def _done(ctx: PageContext, work: Any) -> Response:
         if exc.status == 404:
             raise
         return _console(ctx, exc.detail, exc.status)
-    if tokens:
+    if tokens and tokens[1]:
         # Outside trustees' upload tokens exist only in this answer: shown once, never stored.
         return _console(ctx, trustee_tokens=tokens)
     return RedirectResponse("/staff/participation", status_code=303)
@@ -336,11 +344,11 @@ def put_issue_to_vote(
     """Publicity → voting with one question whose answers are the settled options, a line each."""
     options = [line.strip() for line in answers.splitlines() if line.strip()]
 
-    def work() -> dict[int, str]:
+    def work() -> tuple[uuid.UUID, dict[int, str]]:
         with ctx.write() as uow:
             service.get_vote(uow.session, issue_id)
             settings = service.settings_of(ctx.platform)
-            _issue, tokens = service.put_to_vote(
+            issue, tokens = service.put_to_vote(
                 uow,
                 issue_id,
                 group_name=settings.group,
@@ -354,9 +362,9 @@ def put_issue_to_vote(
                 ],
                 closes_at=_closing(closes_at),
                 eligibility={},
-                trustees=settings.trustees,
+                trustees=service.trustee_plan(ctx.platform),
             )
-        return tokens
+        return issue.id, tokens
 
     return _done(ctx, work)
 
@@ -448,17 +456,18 @@ def review_project(
 def budget_to_vote(
     budget_id: uuid.UUID, ctx: StaffPage, closes_at: Annotated[str, Form(max_length=32)]
 ) -> Response:
-    def work() -> None:
+    def work() -> tuple[uuid.UUID, dict[int, str]]:
         with ctx.write() as uow:
             service.get_budget(uow.session, budget_id)
             settings = service.settings_of(ctx.platform)
-            service.budgets.put_to_vote(
+            cycle, tokens = service.budgets.put_to_vote(
                 uow,
                 budget_id,
                 group_name=settings.group,
                 closes_at=_closing(closes_at),
-                trustees=settings.trustees,
+                trustees=service.trustee_plan(ctx.platform),
             )
+            return cycle.vote_id or budget_id, tokens
 
     return _done(ctx, work)
 

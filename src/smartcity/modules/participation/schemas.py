@@ -129,6 +129,47 @@ class PartialDecryptionIn(BaseModel):
     )
 
 
+class CertificateIn(BaseModel):
+    """A threshold trustee's certificate: `generate-trustee-key-threshold --step 1`'s .cert."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200)
+    certificate: dict[str, Any] = Field(description="The content of the .cert file.")
+
+
+class PolynomialIn(BaseModel):
+    """A threshold trustee's polynomial: `generate-trustee-key-threshold --step 3`'s output."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200)
+    polynomial: dict[str, Any] = Field(
+        description="What step 3 prints: `polynomial`, `secrets` and `coefexps`."
+    )
+
+
+class VerificationOutputIn(BaseModel):
+    """A threshold trustee's verification output: `--step 5`'s output."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200)
+    verification_output: dict[str, Any] = Field(
+        description="What step 5 prints: `private_key` (encrypted to the trustee) and "
+        "`public_key` (the verification key with its proof)."
+    )
+
+
+class CeremonyOut(BaseModel):
+    """Where a vote's threshold key ceremony stands."""
+
+    threshold: int | None = Field(description="How many members must decrypt; null: no group.")
+    step: str = Field(description="`certificates`, `polynomials`, `verification` or `done`.")
+    members: list[int] = Field(description="The members' trustee positions, in group order.")
+    done: list[int] = Field(description="The members whose upload for this step is in.")
+
+
 class PaperCountIn(BaseModel):
     """A polling place's paper or on-site count: for each question, one count per answer."""
 
@@ -197,6 +238,10 @@ class VoteOut(BaseModel):
     eligibility: dict[str, Any]
     closes_at: str | None
     department_code: str | None
+    threshold: int | None = Field(
+        description="How many of the outside trustees must decrypt, when they share one "
+        "threshold key; null when every trustee must."
+    )
     trustees: list[TrusteeOut]
     ballots: int
     archive_hash: str | None
@@ -333,4 +378,8 @@ class BudgetOut(BaseModel):
     stage: str
     decisions: list[dict[str, Any]]
     vote_id: str | None
+    trustees: list[TrusteeOut] = Field(
+        description="The district vote's trustees; each outside trustee's upload token only in "
+        "the answer that opens the vote, once."
+    )
     projects: list[ProjectOut]

@@ -28,9 +28,16 @@ from smartcity.modules.participation.values import (
     ProjectStatus,
     Stage,
     TrusteeHolder,
+    TrusteePlan,
 )
 
 DEPARTMENT = "DOT"
+
+DEMO_TRUSTEES = TrusteePlan(
+    {TrusteeHolder.CITY: Custody.PLATFORM, TrusteeHolder.COMMITTEE: Custody.PLATFORM}
+)
+"""The demo's trustees are nobody's: the platform plays every one, whatever the settings, so
+its server could decrypt these votes alone; their pages say so (ADR 31)."""
 
 # (stage, title, description, seconds so far, the reasons given on the way)
 PROPOSALS: list[tuple[Stage, str, str, int, list[str]]] = [
@@ -119,10 +126,9 @@ def _vote(
     platform: Platform,
     title: str,
     days: int,
-    trustees: dict[TrusteeHolder, Custody] | None = None,
+    trustees: TrusteePlan = DEMO_TRUSTEES,
 ) -> tuple[Vote, dict[int, str]]:
     settings = settings_of(platform)
-    # The demo's trustees are nobody's: the platform holds every share, whatever the settings.
     return voting.create_vote(
         uow,
         group_name=settings.group,
@@ -132,7 +138,7 @@ def _vote(
         eligibility={},
         closes_at=utcnow() + timedelta(days=days),
         department_code=DEPARTMENT,
-        trustees=trustees or dict.fromkeys(settings.trustees, Custody.PLATFORM),
+        trustees=trustees,
     )
 
 
@@ -174,7 +180,9 @@ def _awaiting_observer(uow: UnitOfWork, platform: Platform) -> None:
         platform,
         "河濱音樂節延長 Riverside festival hours",
         days=1,
-        trustees={TrusteeHolder.CITY: Custody.PLATFORM, TrusteeHolder.OBSERVER: Custody.OUTSIDE},
+        trustees=TrusteePlan(
+            {TrusteeHolder.CITY: Custody.PLATFORM, TrusteeHolder.OBSERVER: Custody.OUTSIDE}
+        ),
     )
     group_name = settings_of(platform).group
     ((position, token),) = tokens.items()
@@ -243,7 +251,7 @@ def _budget(uow: UnitOfWork, platform: Platform, department: str, data: dict[str
         cycle.id,
         group_name=settings_of(platform).group,
         closes_at=utcnow() + timedelta(days=data.get("closes_in_days", 1)),
-        trustees=settings_of(platform).trustees,
+        trustees=DEMO_TRUSTEES,
     )
     if stage == BudgetStage.VOTING:
         return

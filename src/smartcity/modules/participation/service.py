@@ -34,7 +34,15 @@ from smartcity.modules.participation.repository import (
 )
 from smartcity.modules.participation.repository import open_votes as open_votes
 from smartcity.modules.participation.settings import ParticipationSettings
-from smartcity.modules.participation.trustees import register_key, submit_decryption
+from smartcity.modules.participation.trustees import (
+    Ceremony,
+    CeremonyStep,
+    ceremony,
+    ceremony_upload,
+    register_key,
+    submit_decryption,
+)
+from smartcity.modules.participation.values import TrusteePlan
 from smartcity.modules.participation.voting import (
     OpenVote,
     Outcome,
@@ -52,6 +60,8 @@ from smartcity.modules.participation.voting import (
 )
 
 __all__ = [
+    "Ceremony",
+    "CeremonyStep",
     "OpenVote",
     "Outcome",
     "Tallying",
@@ -59,6 +69,8 @@ __all__ = [
     "board_of",
     "budget_of_vote",
     "budgets",
+    "ceremony",
+    "ceremony_upload",
     "check_ballot",
     "confirm_count",
     "create_vote",
@@ -87,6 +99,7 @@ __all__ = [
     "settings_of",
     "submit_decryption",
     "tally",
+    "trustee_plan",
     "trustees_of",
 ]
 
@@ -94,3 +107,15 @@ __all__ = [
 def settings_of(platform: Platform) -> ParticipationSettings:
     """participation's settings on this platform."""
     return module_settings(platform, "participation", ParticipationSettings)
+
+
+def trustee_plan(platform: Platform) -> TrusteePlan:
+    """The trustees of the elections this platform sets up now."""
+    return settings_of(platform).plan_in(platform.settings.environment)
+
+
+def refuse_unsafe_trustees(platform: Platform) -> None:
+    """At start-up: no platform outside the demo and the tests holds every key share."""
+    refusal = settings_of(platform).refusal_in(platform.settings.environment)
+    if refusal is not None:
+        raise RuntimeError(refusal)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -46,6 +47,8 @@ class TrusteeHolder(StrEnum):
     """The civic participation committee."""
     OBSERVER = "observer"
     """An outside observer (a university, a civic group) the city names for the vote."""
+    COUNCIL = "council"
+    """The city council (議會), which oversees the government: a fourth hand for a threshold."""
 
 
 class Custody(StrEnum):
@@ -83,3 +86,19 @@ class ProjectStatus(StrEnum):
     """Won: enough votes (1 % of the eligible residents) and room left in the budget."""
     NOT_SELECTED = "not_selected"
     """On the ballot but under the threshold or beyond what the budget had left."""
+
+
+@dataclass(frozen=True)
+class TrusteePlan:
+    """Who holds the key shares of a new election, and how many outside trustees decrypt."""
+
+    trustees: dict[TrusteeHolder, Custody]
+    """Each holder's custody, in trustees.json's order (a threshold group's members last)."""
+    threshold: int | None = None
+    """With a threshold, the outside trustees form one group of which any `threshold` decrypt
+    (with the platform's shares); without, every trustee holds a `Single` share."""
+
+    @property
+    def platform_decrypts_alone(self) -> bool:
+        """Whether the server holds every share (the demo and the tests only)."""
+        return all(c is Custody.PLATFORM for c in self.trustees.values())

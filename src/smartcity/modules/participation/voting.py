@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,7 +38,7 @@ from smartcity.modules.participation.errors import (
     VoteNotOpen,
 )
 from smartcity.modules.participation.models import Ballot, Credential, Issuance, Trustee, Vote
-from smartcity.modules.participation.values import Custody, Origin, Stage, TrusteeHolder
+from smartcity.modules.participation.values import Custody, Origin, Stage, TrusteePlan
 
 LEVEL_ORDER = (VerificationLevel.BASIC, VerificationLevel.VERIFIED)
 
@@ -64,14 +64,15 @@ def open_election(
     group_name: str,
     questions: Sequence[dict[str, Any]],
     closes_at: datetime,
-    trustees: Mapping[TrusteeHolder, Custody],
+    trustees: TrusteePlan,
 ) -> dict[int, str]:
-    """Set up an issue's Belenios election with its trustees (ADR 26, ADR 28).
+    """Set up an issue's Belenios election with its trustees (ADR 26, ADR 28, ADR 31).
 
     The platform generates its own shares now. An outside trustee gets an upload token instead
     (returned here, once; only its hash is kept) and the vote waits at the publicity stage
-    until every outside public key is in (`trustees.register_key`): the election key is the
-    product of all of them, so election.json cannot be written before.
+    until every outside public key is in (`trustees.register_key`), or, with a threshold, until
+    the outside trustees' key ceremony is done (`trustees.ceremony_step`): the election key
+    covers all of them, so election.json cannot be written before.
     """
     _check_questions(questions)
     closes_at = as_utc(closes_at)
@@ -82,9 +83,14 @@ def open_election(
     vote.questions = [dict(q) for q in questions]
     vote.election_uuid = belenios.new_token()
     vote.stage = Stage.PUBLICITY.value
+    vote.threshold = trustees.threshold
     uow.session.flush()
+    holders = list(trustees.trustees.items())
+    if trustees.threshold is not None:
+        # trustees.json lists the `Single` shares first and the threshold group last.
+        holders.sort(key=lambda item: item[1] is Custody.OUTSIDE)
     tokens: dict[int, str] = {}
-    for position, (holder, custody) in enumerate(trustees.items(), start=1):
+    for position, (holder, custody) in enumerate(holders, start=1):
         trustee = Trustee(vote_id=vote.id, position=position, holder=holder.value)
         trustee.custody = custody.value
         if custody is Custody.PLATFORM:
@@ -101,9 +107,10 @@ def open_election(
         vote.id,
         {
             "election_uuid": vote.election_uuid,
+            "threshold": trustees.threshold,
             "trustees": [
                 {"position": position, "holder": holder.value, "custody": custody.value}
-                for position, (holder, custody) in enumerate(trustees.items(), start=1)
+                for position, (holder, custody) in enumerate(holders, start=1)
             ],
         },
     )
@@ -112,12 +119,46 @@ def open_election(
     return tokens
 
 
+def threshold_members(vote: Vote, trustees: Sequence[Trustee]) -> list[Trustee]:
+    """The outside trustees sharing one threshold key, in their group's order (none without
+    a threshold)."""
+    if vote.threshold is None:
+        return []
+    return sorted(
+        (t for t in trustees if t.custody == Custody.OUTSIDE.value), key=lambda t: t.position
+    )
+
+
+def threshold_parameters(vote: Vote, trustees: Sequence[Trustee]) -> dict[str, Any] | None:
+    """The `Pedersen` entry of trustees.json once the ceremony is done (None before, or
+    without a threshold)."""
+    members = threshold_members(vote, trustees)
+    if vote.threshold is None or any(m.verification_output is None for m in members):
+        return None
+    return belenios.threshold_parameters(
+        vote.threshold,
+        [m.certificate for m in members if m.certificate is not None],
+        [m.polynomial for m in members if m.polynomial is not None],
+        [m.verification_output for m in members if m.verification_output is not None],
+    )
+
+
+def trustees_document(vote: Vote, trustees: Sequence[Trustee]) -> list[Any]:
+    """trustees.json: the `Single` shares, then the threshold group, if any."""
+    members = {m.position for m in threshold_members(vote, trustees)}
+    singles = [t.public_key for t in trustees if t.position not in members and t.public_key]
+    return belenios.trustees_document(singles, threshold_parameters(vote, trustees))
+
+
 def start_election(uow: UnitOfWork, vote: Vote, group_name: str) -> None:
     """Write election.json over every trustee's public key and open the vote."""
     g = belenios.group(group_name)
-    publics = [t.public_key for t in repository.trustees_of(uow.session, vote.id)]
-    if any(public is None for public in publics) or vote.questions is None:
+    trustees = repository.trustees_of(uow.session, vote.id)
+    if any(t.public_key is None for t in trustees) or vote.questions is None:
         raise RuntimeError("an election starts once every trustee's public key is in")
+    document = trustees_document(vote, trustees)
+    singles = [entry[1] for entry in document if entry[0] == "Single"]
+    pedersen = next((entry[1] for entry in document if entry[0] == "Pedersen"), None)
     city = current_city()
     election = belenios.election_document(
         g=g,
@@ -125,7 +166,7 @@ def start_election(uow: UnitOfWork, vote: Vote, group_name: str) -> None:
         name=vote.title,
         description=vote.description,
         questions=vote.questions,
-        public_key=belenios.election_public_key(g, [p for p in publics if p is not None]),
+        public_key=belenios.election_public_key(g, singles, pedersen),
         administrator=city.government_zh,
         credential_authority=city.government_zh,
     )
@@ -157,7 +198,7 @@ def create_vote(
     eligibility: dict[str, Any],
     closes_at: datetime,
     department_code: str | None,
-    trustees: Mapping[TrusteeHolder, Custody],
+    trustees: TrusteePlan,
 ) -> tuple[Vote, dict[int, str]]:
     """A government-initiated issue that starts at the voting stage (at publicity while
     outside trustees' keys are awaited), with the outside trustees' upload tokens."""
@@ -436,16 +477,32 @@ def encrypted_tally_of(vote: Vote) -> list[list[tuple[Any, Any]]]:
     ]
 
 
+def awaited_trustees(vote: Vote, trustees: Sequence[Trustee]) -> list[int]:
+    """The positions of the trustees the result waits for: every `Single` share not yet in
+    and, while fewer than the threshold have decrypted, the group's members not yet in."""
+    members = threshold_members(vote, trustees)
+    in_group = {m.position for m in members}
+    awaiting = [t.position for t in trustees if t.position not in in_group and not t.decryption]
+    decrypted = sum(m.decryption is not None for m in members)
+    if vote.threshold is not None and decrypted < vote.threshold:
+        awaiting += [m.position for m in members if m.decryption is None]
+    return sorted(awaiting)
+
+
 def publish_if_decrypted(uow: UnitOfWork, vote: Vote) -> Tallying:
-    """Combine the partial decryptions into the result once every trustee's is in."""
+    """Combine the partial decryptions into the result once enough trustees' are in: every
+    `Single` share's and, with a threshold group, that many of its members'."""
     trustees = repository.trustees_of(uow.session, vote.id)
     ballots = repository.count_ballots(uow.session, vote.id)
-    awaiting = [t.position for t in trustees if t.decryption is None]
+    awaiting = awaited_trustees(vote, trustees)
     if awaiting:
         return Tallying(stage=vote.stage, ballots=ballots, awaiting=awaiting, outcome=None)
     election = election_of(vote)
-    decryptions = [t.decryption for t in trustees if t.decryption is not None]
-    vote.result = belenios.combine(election, encrypted_tally_of(vote), decryptions, ballots)
+    members = threshold_members(vote, trustees)
+    in_group = {m.position for m in members}
+    singles = [t.decryption for t in trustees if t.position not in in_group and t.decryption]
+    group = [(i, m.decryption) for i, m in enumerate(members, start=1) if m.decryption]
+    vote.result = belenios.combine(election, encrypted_tally_of(vote), singles, ballots, group)
     vote.stage = Stage.RESULTS.value
     uow.session.flush()
     vote.archive_hash = belenios.sha256_hex(archive(uow.session, vote))
@@ -485,7 +542,7 @@ def archive(session: Session, vote: Vote) -> bytes:
     decryptions = [(t.position, t.decryption) for t in trustees if t.decryption is not None]
     record = belenios.Record(
         election=election_of(vote).raw,
-        trustees=[t.public_key for t in trustees if t.public_key is not None],
+        trustees=trustees_document(vote, trustees),
         credentials=repository.credentials_of(session, vote.id),
         ballots=[b.content.encode() for b in repository.board(session, vote.id)],
         tally=vote.encrypted_tally,
