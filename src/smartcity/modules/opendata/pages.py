@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from smartcity.core.errors import DomainError
 from smartcity.core.i18n import N_
 from smartcity.core.time import format_local
-from smartcity.modules.opendata import previews, service
+from smartcity.modules.opendata import console, previews, service
 from smartcity.modules.opendata.auth import PublicPage
 from smartcity.modules.opendata.values import Frequency
 
@@ -155,5 +155,8 @@ def dataset(name: str, ctx: PublicPage) -> HTMLResponse:
 
 
 def build_router() -> APIRouter:
-    """The portal's pages (the manifest's lazy factory)."""
-    return router
+    """The portal's pages and the harvest console (the manifest's lazy factory)."""
+    pages = APIRouter(include_in_schema=False)
+    pages.include_router(router)
+    pages.include_router(console.router)
+    return pages

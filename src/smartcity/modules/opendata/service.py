@@ -15,7 +15,7 @@ from smartcity.core.audit.log import open_checkpoints
 from smartcity.core.auth import ANONYMOUS, Principal, system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
-from smartcity.modules.opendata import dcat, harvest, repository
+from smartcity.modules.opendata import dcat, harvest, repository, sources
 from smartcity.modules.opendata.actions import READS, WRITES, Call
 from smartcity.modules.opendata.catalogue import refresh
 from smartcity.modules.opendata.dcat import turtle
@@ -89,10 +89,10 @@ def harvest_source(platform: Platform, name: str) -> dict[str, Any]:
 
 
 def harvest_all(platform: Platform) -> dict[str, dict[str, Any]]:
-    """Harvest every registered source, one after the other; each one's report."""
+    """Harvest every source not switched off, one after the other; each one's report."""
     session = platform.db.read_session()
     try:
-        names = list(session.scalars(select(HarvestSource.name).order_by(HarvestSource.name)))
+        names = sources.enabled_names(session)
     finally:
         session.close()
     return {name: harvest_source(platform, name) for name in names}
