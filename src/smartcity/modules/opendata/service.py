@@ -20,10 +20,20 @@ from smartcity.modules.opendata.actions import READS, WRITES, Call
 from smartcity.modules.opendata.catalogue import refresh
 from smartcity.modules.opendata.dcat import turtle
 from smartcity.modules.opendata.errors import ResourceNotFound
+from smartcity.modules.opendata.harvested import HarvestedCopy, harvested_copies
 from smartcity.modules.opendata.models import Dataset, HarvestRun, HarvestSource
 from smartcity.modules.opendata.tables import registrations
 
-__all__ = ["READS", "WRITES", "Call", "open_transparency_checkpoints", "registrations", "turtle"]
+__all__ = [
+    "READS",
+    "WRITES",
+    "Call",
+    "HarvestedCopy",
+    "harvested_copies",
+    "open_transparency_checkpoints",
+    "registrations",
+    "turtle",
+]
 
 
 def refresh_catalogue(platform: Platform, actor: Principal | None = None) -> list[str]:
