@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+import smartcity.modules.opendata.service as opendata
 from smartcity.core import outbound
 from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of
 from smartcity.modules.livinglab import exchange
 from smartcity.modules.livinglab.settings import LivinglabSettings
-from smartcity.modules.opendata import service as opendata
 
 PILOTS_DATASET = "livinglab-pilots"
 """The dataset every smartcity instance publishes its pilots under."""
