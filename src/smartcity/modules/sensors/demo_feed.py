@@ -224,13 +224,10 @@ def load_recorded_sample(uow: UnitOfWork, platform: Platform) -> int:
     if not name or not (folder / name).is_file():
         return 0
     try:
-        lines = list(recorded_lines(folder / name))
+        lines = [line for _when, line in recorded_lines(folder / name, RECORDED_SAMPLE)]
     except (RecordingError, OSError, UnicodeDecodeError):
         return 0
-    if not lines:
-        return 0
-    since = lines[-1][0] - RECORDED_SAMPLE
-    readings, refused = parse_lines([line for when, line in lines if when > since])
+    readings, refused = parse_lines(lines)
     result = ingest(
         uow,
         readings,
