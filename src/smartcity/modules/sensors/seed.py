@@ -23,5 +23,6 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
     """Load the demo devices, stations and readings into the caller's unit of work."""
     end = utcnow().replace(minute=0, second=0, microsecond=0)
     register_stations(uow, platform)
-    feed_window(uow, platform, end - timedelta(hours=HOURS - 1), end, timedelta(hours=1))
+    # The real readings first: the data portal's preview of the readings shows them.
     load_recorded_sample(uow, platform)
+    feed_window(uow, platform, end - timedelta(hours=HOURS - 1), end, timedelta(hours=1))
