@@ -41,8 +41,10 @@ def test_a_chart_follows_the_commonest_kind_and_averages_readings_taken_together
         records.append({"device_id": "A", "quantity": "temperature", "time_ms": at, "value": 99.0})
     plan = previews.chart_plan(records, FIELDS, None)
     assert plan == previews.ChartPlan("time_ms", "value", "quantity", "pm2.5")
-    chart = previews.time_series(records, plan, title="t", empty="none")
+    chart = previews.time_series(records, plan, title="t")
     assert [point.value for point in chart.lines[0].points] == ["15", "16", "17"]
+    snapshot = [r for r in records if r["time_ms"] == records[0]["time_ms"]]
+    assert not previews.time_series(snapshot, plan, title="t").has_values
     no_numbers = [f for f in FIELDS if f["id"] != "value"]
     assert previews.chart_plan(records, no_numbers, None) is None
 

@@ -60,4 +60,5 @@ def test_the_demo_loads_the_newest_hours_and_the_portal_lists_them(
     with TestClient(create_app(platform=kaohsiung)) as client:
         page = client.get("/opendata/dataset/airbox-readings")
         assert "TESTBOXA0001" in page.text and "TESTBOXB0002" in page.text
-        assert "2022-10-20" in page.text  # the time covered is the recording's own
+        assert 'class="opendata-chart"' in page.text
+        assert "2022-10-20" in page.text  # the chart's times are the recording's own

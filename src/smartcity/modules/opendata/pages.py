@@ -86,11 +86,12 @@ def _local(ckan_time: str | None) -> str:
 
 
 def _shown(preview: dict[str, Any]) -> list[dict[str, Any]]:
-    """The preview's records with their timestamps in the city's time."""
+    """The preview's records with their timestamps in the city's time (and averages' float
+    noise rounded off)."""
     times = [field["id"] for field in preview["fields"] if field["type"] == "timestamp"]
     return [
         {
-            **record,
+            **{k: round(v, 6) if isinstance(v, float) else v for k, v in record.items()},
             **{name: _local(str(record[name]).rstrip("Z")) for name in times if record[name]},
         }
         for record in preview["records"]
@@ -117,13 +118,9 @@ def _previews(ctx: PublicPage, session: Any, package: dict[str, Any]) -> dict[st
         if time is not None and package.get("frequency") != Frequency.IRREGULAR.value:
             newest = read(session, _call(ctx, {**params, "sort": f"{time} desc"}))
             plan = previews.chart_plan(newest["records"], newest["fields"], registration)
-            if plan is not None:
-                shown["chart"] = previews.time_series(
-                    newest["records"],
-                    plan,
-                    title=title,
-                    empty=ctx._("No records yet."),
-                )
+            chart = previews.time_series(newest["records"], plan, title=title) if plan else None
+            if chart is not None and chart.has_values:
+                shown["chart"] = chart
         if previews.has_places(first["fields"]):
             if newest is first:
                 newest = read(session, _call(ctx, {**params, "limit": previews.MAP_SAMPLE}))

@@ -27,6 +27,8 @@ MAP_WIDTH = 360
 EPOCH_MS_FIELD = "time_ms"
 """The sensors' convention for a reading's time as epoch milliseconds."""
 NOT_VALUES = {"id", "latitude", "longitude", "year", EPOCH_MS_FIELD}
+MIN_TIMES = 3
+"""Fewer different times than this make no line worth drawing."""
 SERIES_AT_MOST = 8
 """A text field with at most this many different values names series (a quantity, a kind)."""
 
@@ -106,7 +108,7 @@ def chart_plan(
 
 
 def time_series(
-    records: Sequence[Mapping[str, Any]], plan: ChartPlan, *, title: str, empty: str
+    records: Sequence[Mapping[str, Any]], plan: ChartPlan, *, title: str
 ) -> charts.Chart:
     """The records' mean value at each time (several devices read at once), as a line."""
     sums: dict[datetime, list[float]] = {}
@@ -122,8 +124,10 @@ def time_series(
             continue
         sums.setdefault(at, []).append(float(value))
     points = sorted((at, sum(values) / len(values)) for at, values in sums.items())
+    if len(points) < MIN_TIMES:
+        points = []  # a snapshot (one time per place) is no series: nothing to draw
     name = plan.value if plan.kind is None else f"{plan.value} · {plan.kind}"
-    return charts.time_series([(name, points)], title=title, unit="", empty=empty)
+    return charts.time_series([(name, points)], title=title, unit="")
 
 
 @dataclass(frozen=True)
