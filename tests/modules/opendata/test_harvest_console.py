@@ -52,6 +52,12 @@ def test_a_switched_off_source_is_left_out_of_the_hourly_harvest(
 ) -> None:
     csrf = sign_in_staff(platform, client)  # an administrator
     client.post(HOME, data={"name": "nowhere", "url": "http://127.0.0.1:9", "csrf_token": csrf})
+    again = client.post(
+        HOME,
+        data={"name": "nowhere", "url": "http://127.0.0.1:9", "csrf_token": csrf},
+        headers={"accept": "application/json"},
+    )
+    assert again.status_code == 409 and again.json()["code"] == "harvest_source_taken"
     off = client.post(f"{HOME}/nowhere/switch", data={"csrf_token": csrf})
     assert 'data-enabled="no"' in off.text
     assert service.harvest_all(platform) == {}

@@ -50,6 +50,7 @@ def add(
     """Register another city's catalogue."""
     _office(ctx)
     with ctx.write() as uow:
+        sources.require_free_name(uow.session, name)
         harvest.add_source(uow, name, url, allow_private=_allow_private(ctx))
     return RedirectResponse(f"{HOME}/{name}", status_code=303)
 

@@ -75,6 +75,13 @@ class SourceNotFound(NotFound):
     ckan_type: ClassVar[str] = "Not Found Error"
 
 
+class SourceNameTaken(Conflict):
+    """Another harvest source already has that name."""
+
+    code = "harvest_source_taken"
+    ckan_type: ClassVar[str] = "Validation Error"
+
+
 class NotDataOffice(PermissionDenied):
     """An officer of another department than the one that runs the catalogue."""
 

@@ -19,7 +19,7 @@ from smartcity.core import outbound
 from smartcity.core.meta import Meta, get_meta, set_meta
 from smartcity.core.time import isoformat_z, utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.opendata.errors import SourceNotFound
+from smartcity.modules.opendata.errors import SourceNameTaken, SourceNotFound
 from smartcity.modules.opendata.models import HarvestRun, HarvestSource
 
 RUNS_SHOWN = 20
@@ -109,6 +109,12 @@ def get_source(session: Session, name: str) -> Source:
     return Source(
         row.id, row.name, row.url, enabled(session, row.id), _runs(session, row.id, RUNS_SHOWN)
     )
+
+
+def require_free_name(session: Session, name: str) -> None:
+    """Refuse a new source's name that another source has (409, not the database's error)."""
+    if session.scalars(select(HarvestSource.id).where(HarvestSource.name == name)).first():
+        raise SourceNameTaken(f"a harvest source is already called {name!r}")
 
 
 def change_url(uow: UnitOfWork, name: str, url: str, *, allow_private: bool) -> None:
