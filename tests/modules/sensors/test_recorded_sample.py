@@ -58,7 +58,12 @@ def test_the_demo_loads_the_newest_hours_and_the_portal_lists_them(
 
     opendata.refresh_catalogue(kaohsiung)
     with TestClient(create_app(platform=kaohsiung)) as client:
+        package = client.get("/api/3/action/package_show", params={"id": "airbox-readings"})
+        (resource,) = package.json()["result"]["resources"]
+        for device in ("TESTBOXA0001", "TESTBOXB0002"):
+            search = {"resource_id": resource["id"], "filters": {"device_id": device}}
+            found = client.post("/api/3/action/datastore_search", json=search).json()
+            assert found["result"]["total"] == readings_per_device * 3
         page = client.get("/opendata/dataset/airbox-readings")
-        assert "TESTBOXA0001" in page.text and "TESTBOXB0002" in page.text
         assert 'class="opendata-chart"' in page.text
         assert "2022-10-20" in page.text  # the chart's times are the recording's own
