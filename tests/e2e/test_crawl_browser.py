@@ -52,7 +52,18 @@ class Role:
 
 
 ROLES = (
-    Role("anonymous", None, ("/", "/transparency")),
+    Role(
+        "anonymous",
+        None,
+        (
+            "/",
+            "/transparency",
+            "/opendata",
+            "/opendata/dataset/airbox-readings",
+            "/opendata/dataset/parking-availability",
+            "/livinglab/elsewhere",
+        ),
+    ),
     Role(
         "citizen",
         identity_seed.DEMO_CITIZEN_ID,
@@ -66,7 +77,13 @@ ROLES = (
     Role(
         "admin",
         identity_seed.DEMO_ADMIN_EMAIL,
-        ("/staff", "/staff/audit", "/staff/livinglab", "/staff/invitations"),
+        (
+            "/staff",
+            "/staff/audit",
+            "/staff/livinglab",
+            "/staff/invitations",
+            "/staff/opendata/harvest",
+        ),
     ),
     Role("vendor", livinglab_seed.DEMO_VENDOR_EMAIL, ("/vendor", "/livinglab/challenges")),
 )

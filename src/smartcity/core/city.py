@@ -126,6 +126,9 @@ class CityProfile(_Facts):
     """Schools where the demo city places its Airboxes; none: around the districts' points."""
     stations: tuple[Station, ...] = ()
     """Reference air-quality stations in the city."""
+    airbox_recording: str = Field("", pattern=r"^([\w.-]+\.csv(\.gz)?)?$")
+    """A recording of the city's own Airboxes (a file in the sensors' demo recordings folder):
+    the demo loads a sample of its readings as they were, under the real devices' ids."""
 
     @field_validator("time_zone")
     @classmethod

@@ -23,4 +23,12 @@ def build_cli() -> typer.Typer:
         finally:
             session.close()
 
+    @app.command("import-elsewhere")
+    def import_elsewhere(ctx: typer.Context) -> None:
+        """Read the pilots of every harvested city now, and print each city's report."""
+        from smartcity.modules.livinglab.elsewhere import import_harvested
+
+        reports = import_harvested(ctx.obj)
+        typer.echo(json.dumps(reports, ensure_ascii=False, indent=2))
+
     return app

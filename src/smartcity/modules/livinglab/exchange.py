@@ -126,39 +126,103 @@ def verify(envelope: dict[str, Any], trusted: set[str]) -> str:
     return hashlib.sha256(raw_key).hexdigest()
 
 
-def import_record(uow: UnitOfWork, envelope: dict[str, Any], trusted: set[str]) -> ExternalPilot:
-    """Store another city's signed pilot record as a pilot elsewhere."""
+def _checked(envelope: dict[str, Any], trusted: set[str]) -> tuple[str, dict[str, Any]]:
+    """The key fingerprint and the facts of a signed record, or why it is refused."""
     fingerprint = verify(envelope, trusted)
     document = envelope["document"]
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InvalidInput(f"the document is not a {FORMAT} record", code="bad_document")
     try:
-        domain = Domain(str(document.get("domain"))).value
-        state = PilotState(str(document.get("state"))).value
-        title = str(document["title"])[:200]
-        origin = str(document["origin"])[:200]
-        source_id = str(document["id"])[:64]
+        facts = {
+            "domain": Domain(str(document.get("domain"))).value,
+            "state": PilotState(str(document.get("state"))).value,
+            "title": str(document["title"])[:200],
+            "origin": str(document["origin"])[:200],
+            "source_id": str(document["id"])[:64],
+            "vendor": str(document.get("vendor") or "")[:200],
+            "document": document,
+            "key_fingerprint": fingerprint,
+        }
     except (KeyError, ValueError):
         raise InvalidInput(
             "the document lacks a title, origin, id, domain or state", code="bad_document"
         ) from None
-    row = ExternalPilot(
-        origin=origin,
-        source_id=source_id,
-        title=title,
-        domain=domain,
-        vendor=str(document.get("vendor") or "")[:200],
-        state=state,
-        document=document,
-        key_fingerprint=fingerprint,
-    )
+    return fingerprint, facts
+
+
+def import_record(uow: UnitOfWork, envelope: dict[str, Any], trusted: set[str]) -> ExternalPilot:
+    """Store another city's signed pilot record as a pilot elsewhere."""
+    _fingerprint, facts = _checked(envelope, trusted)
+    row = ExternalPilot(**facts)
     uow.session.add(row)
     try:
         uow.session.flush()
     except IntegrityError:
         raise Conflict("this pilot was imported before", code="already_imported") from None
-    uow.audit("livinglab.elsewhere.imported", "external_pilot", row.id, {"origin": origin})
+    uow.audit("livinglab.elsewhere.imported", "external_pilot", row.id, {"origin": row.origin})
     return row
+
+
+def _unstamped(document: dict[str, Any]) -> dict[str, Any]:
+    """A record without the time it was exported, which changes at every export."""
+    return {key: value for key, value in document.items() if key != "exported_at"}
+
+
+def follow_source(
+    uow: UnitOfWork, source: str, envelopes: list[dict[str, Any]], trusted: set[str]
+) -> dict[str, list[str]]:
+    """Bring the pilots elsewhere that came through harvest source `source` in step with its
+    signed records: new ones are added, changed ones updated, ones it no longer publishes
+    removed; a record whose signature fails is refused and the others still count."""
+    mine = {
+        (row.origin, row.source_id): row
+        for row in uow.session.scalars(
+            select(ExternalPilot).where(ExternalPilot.harvest_source == source)
+        )
+    }
+    report: dict[str, list[str]] = {"added": [], "updated": [], "removed": [], "refused": []}
+    seen = set()
+    for envelope in envelopes:
+        try:
+            _fingerprint, facts = _checked(envelope, trusted)
+        except (InvalidInput, PermissionDenied) as refused:
+            report["refused"].append(refused.detail)
+            continue
+        key = (facts["origin"], facts["source_id"])
+        seen.add(key)
+        row = mine.get(key)
+        if row is None:
+            row = uow.session.scalars(
+                select(ExternalPilot).where(
+                    ExternalPilot.origin == key[0], ExternalPilot.source_id == key[1]
+                )
+            ).first()
+        if row is None:
+            row = ExternalPilot(harvest_source=source, **facts)
+            uow.session.add(row)
+            uow.session.flush()
+            report["added"].append(row.title)
+            uow.audit(
+                "livinglab.elsewhere.imported", "external_pilot", row.id, {"origin": row.origin}
+            )
+        elif _unstamped(row.document) != _unstamped(facts["document"]) or (
+            row.harvest_source != source
+        ):
+            for name, value in facts.items():
+                setattr(row, name, value)
+            row.harvest_source = source
+            report["updated"].append(row.title)
+            uow.audit(
+                "livinglab.elsewhere.updated", "external_pilot", row.id, {"origin": row.origin}
+            )
+    for key, row in mine.items():
+        if key not in seen:
+            uow.session.delete(row)
+            report["removed"].append(row.title)
+            uow.audit(
+                "livinglab.elsewhere.removed", "external_pilot", row.id, {"origin": row.origin}
+            )
+    return report
 
 
 def elsewhere(session: Session, vendor: str | None = None) -> list[ExternalPilot]:

@@ -13,6 +13,7 @@ from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.time import as_utc, city_zone, to_local, utcnow
 from smartcity.modules.livinglab import kpis as kpi_values
+from smartcity.modules.livinglab.elsewhere import import_harvested
 from smartcity.modules.livinglab.models import Kpi, Measurement, Pilot
 from smartcity.modules.livinglab.values import KpiSource, PilotState
 
@@ -54,3 +55,8 @@ def snapshot_live_kpis(platform: Platform, _payload: Any) -> None:
                 pilot.id,
                 {"kpi": str(kpi.id), "value": value.current},
             )
+
+
+def import_elsewhere(platform: Platform, _payload: Any) -> None:
+    """Keep the harvested cities' pilots as pilots elsewhere (see `elsewhere.py`)."""
+    import_harvested(platform)

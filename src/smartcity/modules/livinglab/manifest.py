@@ -68,7 +68,7 @@ def _pages() -> APIRouter:
 manifest = Manifest(
     name="livinglab",
     title=N_("Living lab"),
-    depends_on=("identity", "sensors", "alerts", "search"),
+    depends_on=("identity", "sensors", "alerts", "search", "opendata"),
     api=lazy("smartcity.modules.livinglab.api:build_router"),
     pages=_pages,
     cli=lazy("smartcity.modules.livinglab.cli:build_cli"),
@@ -80,9 +80,16 @@ manifest = Manifest(
     staff_cards=_staff_cards,
     settings=LivinglabSettings,
     nav=((N_("Living lab"), "/livinglab"),),
-    tasks={"livinglab.snapshot_kpis": "smartcity.modules.livinglab.jobs:snapshot_live_kpis"},
-    # Before the city's midnight: the day's value, in the history the dashboard charts.
-    schedules=(Schedule("livinglab.snapshot_kpis", "55 23 * * *", "livinglab.snapshot_kpis"),),
+    tasks={
+        "livinglab.snapshot_kpis": "smartcity.modules.livinglab.jobs:snapshot_live_kpis",
+        "livinglab.import_elsewhere": "smartcity.modules.livinglab.jobs:import_elsewhere",
+    },
+    schedules=(
+        # Before the city's midnight: the day's value, in the history the dashboard charts.
+        Schedule("livinglab.snapshot_kpis", "55 23 * * *", "livinglab.snapshot_kpis"),
+        # Ten minutes after opendata's hourly harvest, which finds the cities to read.
+        Schedule("livinglab.import_elsewhere", "27 * * * *", "livinglab.import_elsewhere"),
+    ),
     datasets=(
         Dataset(
             name="livinglab-pilots",

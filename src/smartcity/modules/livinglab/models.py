@@ -330,3 +330,5 @@ class ExternalPilot(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     key_fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    harvest_source: Mapped[str | None] = mapped_column(String(40), index=True)
+    """The open-data harvest source it came through (by name); None if posted by hand."""

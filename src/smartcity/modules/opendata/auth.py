@@ -84,3 +84,5 @@ Open = Annotated[RequestContext, Depends(unauthenticated(PUBLIC))]
 """The DCAT documents: public catalogue, no credential read."""
 PublicPage = Annotated[PageContext, Depends(page_access(PUBLIC))]
 """The data portal's pages."""
+HarvestConsole = Annotated[PageContext, Depends(page_access(rules.HARVEST))]
+"""The harvest console (the office department is checked in the route)."""

@@ -66,3 +66,24 @@ class UnknownAction(BadRequest):
 
     code = "unknown_action"
     ckan_type: ClassVar[str] = "Bad request"
+
+
+class SourceNotFound(NotFound):
+    """No harvest source has this name."""
+
+    code = "harvest_source_not_found"
+    ckan_type: ClassVar[str] = "Not Found Error"
+
+
+class SourceNameTaken(Conflict):
+    """Another harvest source already has that name."""
+
+    code = "harvest_source_taken"
+    ckan_type: ClassVar[str] = "Validation Error"
+
+
+class NotDataOffice(PermissionDenied):
+    """An officer of another department than the one that runs the catalogue."""
+
+    code = "not_open_data_office"
+    ckan_type: ClassVar[str] = "Authorization Error"

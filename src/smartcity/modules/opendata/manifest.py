@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from smartcity.core.auth import Principal, Role
 from smartcity.core.i18n import N_
-from smartcity.core.registry import Dataset, Manifest, Schedule, lazy
+from smartcity.core.registry import Dataset, Manifest, PortalCard, Schedule, lazy
 from smartcity.modules.opendata import rules
+from smartcity.modules.opendata.settings import OpendataSettings
 
 HERE = Path(__file__).parent
+
+
+def _staff_cards(principal: Principal) -> list[PortalCard]:
+    office = OpendataSettings().office_department
+    if principal.role != Role.ADMIN and principal.department != office:
+        return []
+    return [
+        PortalCard(
+            N_("Harvest console"),
+            N_("Other cities' catalogues copied here, and each run's report"),
+            "/staff/opendata/harvest",
+            "chart",
+        )
+    ]
+
 
 manifest = Manifest(
     name="opendata",
@@ -21,6 +38,8 @@ manifest = Manifest(
     templates=HERE / "templates",
     rules=rules.ALL_RULES,
     seed=lazy("smartcity.modules.opendata.seed:seed"),
+    settings=OpendataSettings,
+    staff_cards=_staff_cards,
     nav=((N_("Open data"), "/opendata"),),
     tasks={
         "opendata.refresh": "smartcity.modules.opendata.jobs:refresh",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartcity.core.auth import Role, Rule
+from smartcity.core.auth import Role, Rule, roles_rule
 
 SCOPE = "opendata"
 """What staff credentials need to be recognised by the catalogue (and so to write to it)."""
@@ -15,4 +15,13 @@ CATALOGUE = Rule(
     "datasets) and administrators with the `opendata` scope also write and see private ones.",
 )
 
-ALL_RULES = (CATALOGUE,)
+HARVEST = roles_rule(
+    "opendata.harvest",
+    Role.OFFICER,
+    Role.ADMIN,
+    scope=SCOPE,
+    description="Officers of the department that runs the catalogue "
+    "(`SMARTCITY_OPENDATA_OFFICE_DEPARTMENT`) and administrators keep the harvest sources.",
+)
+
+ALL_RULES = (CATALOGUE, HARVEST)

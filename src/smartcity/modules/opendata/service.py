@@ -15,15 +15,25 @@ from smartcity.core.audit.log import open_checkpoints
 from smartcity.core.auth import ANONYMOUS, Principal, system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
-from smartcity.modules.opendata import dcat, harvest, repository
+from smartcity.modules.opendata import dcat, harvest, repository, sources
 from smartcity.modules.opendata.actions import READS, WRITES, Call
 from smartcity.modules.opendata.catalogue import refresh
 from smartcity.modules.opendata.dcat import turtle
 from smartcity.modules.opendata.errors import ResourceNotFound
+from smartcity.modules.opendata.harvested import HarvestedCopy, harvested_copies
 from smartcity.modules.opendata.models import Dataset, HarvestRun, HarvestSource
 from smartcity.modules.opendata.tables import registrations
 
-__all__ = ["READS", "WRITES", "Call", "open_transparency_checkpoints", "registrations", "turtle"]
+__all__ = [
+    "READS",
+    "WRITES",
+    "Call",
+    "HarvestedCopy",
+    "harvested_copies",
+    "open_transparency_checkpoints",
+    "registrations",
+    "turtle",
+]
 
 
 def refresh_catalogue(platform: Platform, actor: Principal | None = None) -> list[str]:
@@ -89,10 +99,10 @@ def harvest_source(platform: Platform, name: str) -> dict[str, Any]:
 
 
 def harvest_all(platform: Platform) -> dict[str, dict[str, Any]]:
-    """Harvest every registered source, one after the other; each one's report."""
+    """Harvest every source not switched off, one after the other; each one's report."""
     session = platform.db.read_session()
     try:
-        names = list(session.scalars(select(HarvestSource.name).order_by(HarvestSource.name)))
+        names = sources.enabled_names(session)
     finally:
         session.close()
     return {name: harvest_source(platform, name) for name in names}

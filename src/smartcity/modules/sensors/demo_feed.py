@@ -29,7 +29,12 @@ from smartcity.modules.sensors import service
 from smartcity.modules.sensors.ingest import ingest
 from smartcity.modules.sensors.lass import format_line, parse_lines
 from smartcity.modules.sensors.owners import Acting
-from smartcity.modules.sensors.replay import RecordedDevice, RecordingError, recorded_devices
+from smartcity.modules.sensors.replay import (
+    RecordedDevice,
+    RecordingError,
+    recorded_devices,
+    recorded_lines,
+)
 from smartcity.modules.sensors.runtime import registry_of
 from smartcity.modules.sensors.settings import SensorsSettings
 from smartcity.modules.sensors.simulate import Field, School, schools
@@ -39,6 +44,8 @@ FEED_MARK = service.DEMO_FEED_MARK
 DEVICES = 60
 STEP = timedelta(minutes=10)
 CATCH_UP = timedelta(hours=24)
+RECORDED_SAMPLE = timedelta(hours=6)
+"""The newest stretch of the city's own recording the demo loads as it was (a quick load)."""
 STALE_SECONDS = 2 * 3600
 """A recorded device silent for longer than this is silent in the replay too."""
 AIRBOX_OWNER = "LASS"
@@ -206,3 +213,28 @@ def keep_alive(uow: UnitOfWork, platform: Platform, now: datetime) -> int:
         {"from": isoformat_z(start), "to": isoformat_z(end), "observations": stored},
     )
     return stored
+
+
+def load_recorded_sample(uow: UnitOfWork, platform: Platform) -> int:
+    """The newest hours of the city's own Airbox recording (the profile's `airbox_recording`),
+    stored as they were: the real devices' ids, places, times and values. Nothing when the
+    profile names none or the file is absent; how many observations were stored."""
+    name = platform.settings.city_profile.airbox_recording
+    folder = Path(settings_of(platform, "sensors", SensorsSettings).demo_recordings)
+    if not name or not (folder / name).is_file():
+        return 0
+    try:
+        lines = [line for _when, line in recorded_lines(folder / name, RECORDED_SAMPLE)]
+    except (RecordingError, OSError, UnicodeDecodeError):
+        return 0
+    readings, refused = parse_lines(lines)
+    result = ingest(
+        uow,
+        readings,
+        refused,
+        source=DeadLetterSource.FILE,
+        acting=Acting(AIRBOX_OWNER),
+        topic="demo recording",
+        registry=registry_of(platform),
+    )
+    return result.stored

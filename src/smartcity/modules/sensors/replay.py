@@ -13,7 +13,7 @@ import gzip
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -60,24 +60,35 @@ def _first(row: dict[str, str], names: tuple[str, ...]) -> float:
     return math.nan
 
 
-def recorded_lines(path: Path) -> Iterator[tuple[datetime, str]]:
-    """(time, LASS line) of every readable row, in time order (rows out of order are sorted)."""
+def recorded_lines(path: Path, newest: timedelta | None = None) -> Iterator[tuple[datetime, str]]:
+    """(time, LASS line) of every readable row, in time order (rows out of order are sorted);
+    with `newest`, only the rows of that stretch before the recording's last time."""
     with _open(path) as handle:
         reader = csv.DictReader(handle)
         fields = {name.lower(): name for name in reader.fieldnames or ()}
         if "device_id" not in fields or "time" not in fields:
             raise RecordingError(f"{path.name}: no device_id and time columns")
         quantities = {fields[k]: q for k, q in _QUANTITIES.items() if k in fields}
-        rows: list[tuple[datetime, str]] = []
+        timed: list[tuple[datetime, dict[str, str]]] = []
         for raw in reader:
-            row = {name.lower(): value for name, value in raw.items() if name}
             try:
-                when = _time(row)
-                values = {q: float(raw[column]) for column, q in quantities.items() if raw[column]}
-                latitude, longitude = _first(row, _LATITUDE), _first(row, _LONGITUDE)
+                timed.append(
+                    (_time({name.lower(): value for name, value in raw.items() if name}), raw)
+                )
             except (KeyError, ValueError):
                 continue  # a broken row of the recording: the device sent nothing readable
-            rows.append((when, format_line(row["device_id"], when, values, latitude, longitude)))
+    if newest is not None and timed:
+        since = max(when for when, _raw in timed) - newest
+        timed = [(when, raw) for when, raw in timed if when > since]
+    rows: list[tuple[datetime, str]] = []
+    for when, raw in timed:
+        row = {name.lower(): value for name, value in raw.items() if name}
+        try:
+            values = {q: float(raw[column]) for column, q in quantities.items() if raw[column]}
+            latitude, longitude = _first(row, _LATITUDE), _first(row, _LONGITUDE)
+        except (KeyError, ValueError):
+            continue
+        rows.append((when, format_line(row["device_id"], when, values, latitude, longitude)))
     rows.sort(key=lambda item: item[0])
     yield from rows
 

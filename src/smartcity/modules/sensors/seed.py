@@ -1,6 +1,7 @@
 """sensors' part of the demo city: ~60 school Airboxes with three days of hourly readings,
-and the city's reference stations (invented readings at the real stations' places); then the
-demo feed (`demo_feed.py`) keeps them sending."""
+and the city's reference stations (invented readings at the real stations' places), and the
+newest hours of the city's own Airbox recording as they were, if its profile names one; then
+the demo feed (`demo_feed.py`) keeps them sending."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from datetime import timedelta
 from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.sensors.demo_feed import feed_window, register_stations
+from smartcity.modules.sensors.demo_feed import (
+    feed_window,
+    load_recorded_sample,
+    register_stations,
+)
 
 HOURS = 72
 
@@ -18,4 +23,6 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
     """Load the demo devices, stations and readings into the caller's unit of work."""
     end = utcnow().replace(minute=0, second=0, microsecond=0)
     register_stations(uow, platform)
+    # The real readings first: the data portal's preview of the readings shows them.
+    load_recorded_sample(uow, platform)
     feed_window(uow, platform, end - timedelta(hours=HOURS - 1), end, timedelta(hours=1))
