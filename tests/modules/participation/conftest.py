@@ -50,6 +50,18 @@ def new_vote(client: TestClient, actors: Actors, **changes: Any) -> tuple[dict[s
     return answer.json(), officer
 
 
+def resident(client: TestClient, actors: Actors, district: str, **facts: str) -> str:
+    """A new adult citizen whose papers say they live in `district`: their bearer token."""
+    user_id, token = actors.citizen()
+    answer = client.put(
+        f"/api/v1/identity/citizens/{user_id}/facts",
+        json={"birth_date": "1990-01-01", "lives_in": district, **facts},
+        headers=bearer(actors.token(Role.ADMIN)),
+    )
+    assert answer.status_code == 200, answer.text
+    return token
+
+
 def take_credential(client: TestClient, vote_id: str, token: str) -> str:
     """A citizen's private credential for the vote."""
     answer = client.post(f"/api/v1/participation/votes/{vote_id}/credential", headers=bearer(token))

@@ -16,7 +16,7 @@ from smartcity.modules.participation import belenios
 from smartcity.modules.participation.budgets import choose_winners
 from smartcity.modules.participation.settings import ParticipationSettings
 from tests.conftest import Actors, bearer
-from tests.modules.participation.conftest import take_credential
+from tests.modules.participation.conftest import resident, take_credential
 
 API = "/api/v1/participation"
 
@@ -110,8 +110,14 @@ def test_a_district_budget_goes_from_proposals_to_winners_and_their_execution(
     # cost 1.3 M of the 1.1 M, so the playground (most votes) and the reading corner (the
     # cheaper of the tied, and it fits) win.
     marks = [[1, 1, 0], [1, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]]
+    # The district vote is for adults who live, study or work in the district.
+    for outsider in (actors.citizen()[1], resident(client, actors, "xinyi")):
+        refused = client.post(
+            f"{API}/votes/{voting['vote_id']}/credential", headers=bearer(outsider)
+        )
+        assert (refused.status_code, refused.json()["code"]) == (403, "not_eligible")
     for choice in marks:
-        token = actors.citizen()[1]
+        token = resident(client, actors, "daan")
         credential = take_credential(client, voting["vote_id"], token)
         cast = client.post(
             f"{API}/votes/{voting['vote_id']}/ballots",
@@ -258,7 +264,7 @@ def test_a_district_vote_with_an_outside_trustee_hands_out_the_token_once(
     )
     assert keyed.json()["stage"] == "voting"
     for choice in ([1, 1, 0], [1, 0, 1], [1, 1, 0]):
-        citizen = actors.citizen()[1]
+        citizen = resident(client, actors, "xinyi", works_in="daan")
         credential = take_credential(client, vote_id, citizen)
         cast = client.post(
             f"{API}/votes/{vote_id}/ballots",

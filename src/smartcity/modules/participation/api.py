@@ -592,6 +592,7 @@ def put_budget_to_vote(budget_id: uuid.UUID, body: schemas.BudgetVoteIn, ctx: St
             uow,
             budget_id,
             group_name=settings.group,
+            min_age=settings.budget_min_age,
             closes_at=body.closes_at,
             trustees=service.trustee_plan(ctx.platform),
         )

@@ -233,9 +233,11 @@ def put_to_vote(
     group_name: str,
     closes_at: datetime,
     trustees: TrusteePlan,
+    min_age: int,
 ) -> tuple[BudgetCycle, dict[int, str]]:
     """Review → voting: the feasible projects go on the district's Belenios ballot, with the
-    outside trustees' upload tokens (shown once by the console, as for an i-Voting issue)."""
+    outside trustees' upload tokens (shown once by the console, as for an i-Voting issue).
+    Its voters are those of `min_age` or more who live, study or work in the district."""
     cycle = repository.lock_budget(uow.session, cycle_id)
     _require_office(uow, cycle)
     _require_stage(cycle, BudgetStage.REVIEW, "the vote opens")
@@ -258,7 +260,7 @@ def put_to_vote(
         title=cycle.title,
         description=f"參與式預算 Participatory budget: {district.label if district else ''}",
         questions=[ballot_question(cycle, feasible)],
-        eligibility={},
+        eligibility={"min_age": min_age, "districts": [cycle.district_code]},
         closes_at=closes_at,
         department_code=cycle.department_code,
         trustees=trustees,

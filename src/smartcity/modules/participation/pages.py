@@ -464,6 +464,7 @@ def budget_to_vote(
                 uow,
                 budget_id,
                 group_name=settings.group,
+                min_age=settings.budget_min_age,
                 closes_at=_closing(closes_at),
                 trustees=service.trustee_plan(ctx.platform),
             )

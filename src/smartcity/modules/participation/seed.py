@@ -250,6 +250,7 @@ def _budget(uow: UnitOfWork, platform: Platform, department: str, data: dict[str
         uow,
         cycle.id,
         group_name=settings_of(platform).group,
+        min_age=settings_of(platform).budget_min_age,
         closes_at=utcnow() + timedelta(days=data.get("closes_in_days", 1)),
         trustees=DEMO_TRUSTEES,
     )

@@ -29,6 +29,13 @@ class ParticipationSettings(BaseSettings):
     seconds_needed: int = Field(
         1500, ge=1, description="Seconds (附議) a citizen's proposal needs to reach review."
     )
+    budget_min_age: int = Field(
+        16,
+        ge=0,
+        le=120,
+        description="The least age of a district budget vote's voters, who must also live, "
+        "study or work in the district (as identity recorded from their papers).",
+    )
     seconding_days: int = Field(
         45, ge=1, le=365, description="Days a citizen's proposal has to gather its seconds."
     )
