@@ -63,7 +63,7 @@ from smartcity.modules.sensors.models import (
     ThingLocation,
 )
 from smartcity.modules.sensors.mqtt import LANES, _client, broker_address
-from smartcity.modules.sensors.simulate import School, lines, schools
+from smartcity.modules.sensors.simulate import lines, schools
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "nwave-nps405"
@@ -328,19 +328,24 @@ def main() -> None:
             assert time.monotonic() < deadline, "the ingester never stored the warm-up"
             burst(broker, "LASS/AirBox/bench", warm, folder)
             time.sleep(2)
-        first = [
-            chirpstack(eui, start, False, 1, "bench")[1] for _code, eui in bays
-        ]
-        seconds = stored_rate("uplinks", engine, len(first), lambda: burst(
-            broker, "application/bench/device/any/event/up", first, folder))
+        first = [chirpstack(eui, start, False, 1, "bench")[1] for _code, eui in bays]
+        seconds = stored_rate(
+            "uplinks",
+            engine,
+            len(first),
+            lambda: burst(broker, "application/bench/device/any/event/up", first, folder),
+        )
         uplink_rate = len(first) / seconds
         print(f"uplinks decoded and stored: {len(first):,} in {seconds:.2f} s = "
               f"{uplink_rate:,.0f} uplinks/s", flush=True)  # fmt: skip
         steps = max(1, args.burst // args.lass)
         later = start + timedelta(minutes=10)
-        lass = [line.encode() for _w, _s, line in lines(devices, later, steps, timedelta(minutes=1))]
-        seconds = stored_rate("LASS", engine, len(lass) * 5, lambda: burst(
-            broker, "LASS/AirBox/bench", lass, folder))
+        lass = [
+            line.encode() for _w, _s, line in lines(devices, later, steps, timedelta(minutes=1))
+        ]
+        seconds = stored_rate(
+            "LASS", engine, len(lass) * 5, lambda: burst(broker, "LASS/AirBox/bench", lass, folder)
+        )
         lass_rate = len(lass) / seconds
         print(f"LASS messages stored: {len(lass):,} in {seconds:.2f} s = {lass_rate:,.0f} msg/s",
               flush=True)  # fmt: skip
@@ -388,8 +393,12 @@ def main() -> None:
                                                  f"probe-{tag}")  # fmt: skip
                         want = "occupied" if occupied[eui] else "free"
 
-                        def seen(c: httpx.Client = client, code: str = code,
-                                 want: str = want, at: datetime = at) -> bool:
+                        def seen(
+                            c: httpx.Client = client,
+                            code: str = code,
+                            want: str = want,
+                            at: datetime = at,
+                        ) -> bool:
                             bay = c.get(f"/api/v1/parking/bays/{code}").json()
                             since = datetime.fromisoformat(bay["since"] or "1970-01-01T00:00Z")
                             return bay["status"] == want and since >= at - timedelta(seconds=1)
@@ -400,14 +409,20 @@ def main() -> None:
                         at = at.replace(microsecond=0) + timedelta(seconds=1)
                         _w, _s, line = next(lines([school], at, 1, timedelta(seconds=1)))
                         topic, body = f"LASS/AirBox/probe-{tag}", line.encode()
-                        path = (f"/sta/v1.1/Datastreams({streams[school.device_id]})/Observations"
-                                "?$top=1&$orderby=phenomenonTime desc&$select=phenomenonTime")
+                        path = (
+                            f"/sta/v1.1/Datastreams({streams[school.device_id]})/Observations"
+                            "?$top=1&$orderby=phenomenonTime desc&$select=phenomenonTime"
+                        )
 
-                        def seen(c: httpx.Client = client, path: str = path,
-                                 at: datetime = at) -> bool:
+                        def seen(
+                            c: httpx.Client = client, path: str = path, at: datetime = at
+                        ) -> bool:
                             found = c.get(path).json()["value"]
-                            return bool(found) and datetime.fromisoformat(
-                                found[0]["phenomenonTime"].split("/")[0]) >= at
+                            return (
+                                bool(found)
+                                and datetime.fromisoformat(found[0]["phenomenonTime"].split("/")[0])
+                                >= at
+                            )
 
                         kind = "lass"
                     sent = time.perf_counter()
@@ -424,9 +439,7 @@ def main() -> None:
 
         writer_sent: list[int] = []
         writer = threading.Thread(
-            target=lambda: writer_sent.append(
-                background(broker, busy, rate, args.turnover, stop)
-            )
+            target=lambda: writer_sent.append(background(broker, busy, rate, args.turnover, stop))
         )
         writer.start()
         print(f"background: {rate:.0f} uplinks/s over {len(busy):,} bays; probing "
