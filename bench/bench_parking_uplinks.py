@@ -92,7 +92,7 @@ def populate(bays: int, per_segment: int) -> list[tuple[str, str]]:
     in production); the others copy its rows in bulk with their own codes, dev EUIs and
     places, since 47,000 registrations one by one would take the bench's whole budget.
     """
-    platform = build_platform(Settings(_env_file=None))  # type: ignore[call-arg]
+    platform = build_platform(Settings(_env_file=None))
     upgrade(platform.db.engine, platform.modules)
     with platform.unit_of_work(system_actor("bench")) as uow:
         uow.session.execute(insert(Item), catalogue())
@@ -156,7 +156,7 @@ def populate(bays: int, per_segment: int) -> list[tuple[str, str]]:
     with engine.begin() as connection:
         for name, model in tables.items():
             for first in range(0, len(rows[name]), 5000):
-                connection.execute(insert(model.__table__), rows[name][first : first + 5000])
+                connection.execute(insert(model), rows[name][first : first + 5000])
         if connection.dialect.name == "postgresql":  # ids given above: move the sequences on
             for table in ("sensors_things", "sensors_locations", "sensors_datastreams"):
                 connection.execute(text(
@@ -303,14 +303,16 @@ def main() -> None:
     print(f"{len(bays):,} sensed bays in {(len(bays) + args.per_segment - 1) // args.per_segment:,}"
           f" segments ({time.perf_counter() - began:.0f} s)", flush=True)  # fmt: skip
     engine = create_engine(normalise_url(url))
+    commands = {
+        "serve": [sys.executable, "-m", "smartcity", "serve", "--port", str(args.port)],
+        "mqtt": [sys.executable, "-m", "smartcity", "sensors", "mqtt", "--broker", args.broker],
+    }
+    logs = {name: (folder / f"{name}.log").open("wb") for name in commands}
+    print(f"the server's and the ingester's logs: {folder}", flush=True)
     processes = [
-        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-        for command in (
-            [sys.executable, "-m", "smartcity", "serve", "--port", str(args.port)],
-            [sys.executable, "-m", "smartcity", "sensors", "mqtt", "--broker", args.broker],
-        )
-    ]  # fmt: skip
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs[name], stderr=logs[name])
+        for name, command in commands.items()
+    ]
     broker = Broker(args.broker, tag)
     base = f"http://127.0.0.1:{args.port}"
     stop = threading.Event()
@@ -330,9 +332,7 @@ def main() -> None:
             assert time.monotonic() < deadline, "the ingester never stored the warm-up"
             burst(broker, "LASS/AirBox/bench", warm, folder)
             time.sleep(2)
-        first = [
-            chirpstack(eui, start, False, 1, "bench")[1] for _code, eui in bays[: args.burst]
-        ]
+        first = [chirpstack(eui, start, False, 1, "bench")[1] for _code, eui in bays[: args.burst]]
         sent_at = time.perf_counter()
         seconds = stored_rate("uplinks", engine, len(first), lambda: burst(
             broker, "application/bench/device/any/event/up", first, folder))  # fmt: skip
@@ -343,9 +343,10 @@ def main() -> None:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             with engine.connect() as connection:
-                known = connection.execute(
-                    select(func.count()).where(Bay.status != "unknown")
-                ).scalar()
+                known = int(
+                    connection.execute(select(func.count()).where(Bay.status != "unknown")).scalar()
+                    or 0
+                )
             if known == len(first):
                 break
             time.sleep(0.2)
@@ -364,7 +365,7 @@ def main() -> None:
         print(f"uplinks stored ÷ LASS messages stored, same run: {uplink_rate / lass_rate:.2f}",
               flush=True)  # fmt: skip
         with engine.connect() as connection:
-            streams = dict(
+            streams: dict[str, int] = dict(
                 connection.execute(
                     select(Thing.device_id, Datastream.id)
                     .join(Datastream, Datastream.thing_id == Thing.id)
@@ -385,6 +386,7 @@ def main() -> None:
                 turn = number
                 while time.monotonic() < deadline:
                     turn += 1
+                    seen: Callable[[], bool]
                     at = datetime.now(UTC)
                     if turn % 2:
                         code, eui = probe_bays[rng.randrange(number, PROBE_BAYS, args.probes)]
@@ -394,7 +396,7 @@ def main() -> None:
                                                  f"probe-{tag}")  # fmt: skip
                         want = "occupied" if occupied[eui] else "free"
 
-                        def seen(
+                        def bay_seen(
                             c: httpx.Client = client,
                             code: str = code,
                             want: str = want,
@@ -404,7 +406,7 @@ def main() -> None:
                             since = datetime.fromisoformat(bay["since"] or "1970-01-01T00:00Z")
                             return bay["status"] == want and since >= at - timedelta(seconds=1)
 
-                        kind = "bay"
+                        seen, kind = bay_seen, "bay"
                     else:
                         school = rng.choice(devices)
                         at = at.replace(microsecond=0) + timedelta(seconds=1)
@@ -415,7 +417,7 @@ def main() -> None:
                             "?$top=1&$orderby=phenomenonTime desc&$select=phenomenonTime"
                         )
 
-                        def seen(
+                        def lass_seen(
                             c: httpx.Client = client, path: str = path, at: datetime = at
                         ) -> bool:
                             found = c.get(path).json()["value"]
@@ -425,7 +427,7 @@ def main() -> None:
                                 >= at
                             )
 
-                        kind = "lass"
+                        seen, kind = lass_seen, "lass"
                     sent = time.perf_counter()
                     broker.publish(topic, body)
                     while not seen() and time.perf_counter() - sent < 30:

@@ -99,10 +99,10 @@ def test_upgrading_marks_the_fee_items_segments_bill_under(
                 if row["code"] == "PMO-FEE03":  # an operator's own choice: capped, no autopay
                     row.update(autopay=False, max_amount=500)
             with engine.begin() as connection:
-                connection.execute(insert(Item.__table__), rows)
+                connection.execute(insert(Item), rows)
                 for code, item in (("A", ROADSIDE_FEE), ("B", ROADSIDE_FEE), ("C", "PMO-FEE03")):
                     connection.execute(
-                        insert(Segment.__table__).values(
+                        insert(Segment).values(
                             id=uuid.uuid4(), code=code, name=code, name_en="",
                             department="PMO", fee_item=item, tariff={"per_hour": 40},
                             created_at=T0,

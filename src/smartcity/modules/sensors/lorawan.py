@@ -36,6 +36,7 @@ from smartcity.modules.sensors.events import UplinksStored
 from smartcity.modules.sensors.ingest import _new_location, datetime_to_ms, dead_letter
 from smartcity.modules.sensors.models import (
     Datastream,
+    Observation,
     ObservedProperty,
     Sensor,
     Thing,
@@ -181,6 +182,10 @@ class Device:
     streams: dict[str, int]
 
 
+Reading = tuple[str, datetime, Decoded, dict[str, int]]
+"""A decoded uplink to store: (dev EUI, its own time, the reading, the device's streams)."""
+
+
 class UplinkStore:
     """Stores one batch's uplinks in the caller's unit of work."""
 
@@ -222,8 +227,10 @@ class UplinkStore:
         except RefusedUplink as refused:
             return refused
 
-    def take_parsed(self, topic: str, payload: bytes, parsed: Uplink | RefusedUplink) -> None:
-        """Store a parsed message, or keep it as a dead letter with the reason."""
+    def take_parsed(
+        self, topic: str, payload: bytes, parsed: Uplink | RefusedUplink
+    ) -> Reading | None:
+        """A parsed message's decoded reading, or None when it is kept as a dead letter."""
         try:
             if isinstance(parsed, RefusedUplink):
                 raise parsed
@@ -234,36 +241,57 @@ class UplinkStore:
         except RefusedUplink as refused:
             text = payload[:8000].decode("utf-8", "replace")
             dead_letter(self.uow.session, DeadLetterSource.LORAWAN, topic, text, str(refused))
-            return
-        self.keep(parsed.dev_eui, parsed.time, reading, device.streams)
+            return None
+        return parsed.dev_eui, parsed.time, reading, device.streams
 
     def keep(self, dev_eui: str, time: datetime, reading: Decoded, streams: dict[str, int]) -> bool:
         """Store a decoded reading at the device's own time; False when it was stored before."""
+        return self.keep_many([(dev_eui, time, reading, streams)])[0]
+
+    def keep_many(self, readings: Sequence[Reading]) -> list[bool]:
+        """Store decoded readings at their devices' own times with one insert; for each,
+        whether it was new. An uplink's first row decides: one already stored (a replay, a
+        duplicate in the batch) adds nothing. Row by row this took 4 statements an uplink
+        (on PostgreSQL a `COPY` each: ~20 ms)."""
         session = self.uow.session
-        ms = datetime_to_ms(time)
-        values = {
-            "occupancy": None if reading.occupied is None else float(reading.occupied),
-            "battery": reading.battery_volts,
-            "device_temp": reading.temperature,
-        }
-        rows: list[Row] = [
-            (streams[quantity], ms, value)
-            for quantity, value in values.items()
-            if value is not None and quantity in streams
-        ]
-        if not rows:
-            return False
-        self.store.prepare(session, [ms])
-        # The first row decides: an uplink already stored (a replay) adds nothing.
-        if self.store.insert_numbers(session, rows[:1]) == 0:
-            return False
-        self.store.insert_numbers(session, rows[1:])
-        advance_latest(session, rows)
-        occupied = None if reading.occupied is None else int(reading.occupied)
-        self.stored.append(
-            (dev_eui, time, reading.message, occupied, reading.battery_volts, reading.fault)
-        )
-        return True
+        planned: list[list[Row]] = []
+        for _eui, time, reading, streams in readings:
+            ms = datetime_to_ms(time)
+            values = {
+                "occupancy": None if reading.occupied is None else float(reading.occupied),
+                "battery": reading.battery_volts,
+                "device_temp": reading.temperature,
+            }
+            planned.append(
+                [
+                    (streams[quantity], ms, value)
+                    for quantity, value in values.items()
+                    if value is not None and quantity in streams
+                ]
+            )
+        taken = _stored_already(session, {(rows[0][0], rows[0][1]) for rows in planned if rows})
+        fresh: list[bool] = []
+        new_rows: list[Row] = []
+        for rows in planned:
+            key = (rows[0][0], rows[0][1]) if rows else None
+            new = key is not None and key not in taken
+            if key is not None and new:
+                taken.add(key)
+                new_rows.extend(rows)
+            fresh.append(new)
+        if new_rows:
+            self.store.prepare(session, sorted({ms for _stream, ms, _value in new_rows}))
+            # Two ingesters racing with one uplink may both count it new: the insert skips the
+            # second row, and parking applies an uplink twice as once (ADR 25).
+            self.store.insert_numbers(session, new_rows)
+            advance_latest(session, new_rows)
+        for (eui, time, reading, _streams), new in zip(readings, fresh, strict=True):
+            if new:
+                occupied = None if reading.occupied is None else int(reading.occupied)
+                self.stored.append(
+                    (eui, time, reading.message, occupied, reading.battery_volts, reading.fault)
+                )
+        return fresh
 
     def finish(self) -> int:
         """Audit the batch and tell subscribers what was stored; the count of new uplinks."""
@@ -290,9 +318,29 @@ def store_uplinks(uow: UnitOfWork, messages: Sequence[tuple[str, bytes]]) -> int
     store = UplinkStore(uow)
     parsed = [store.parse(topic, payload) for topic, payload in messages]
     store.load_devices(u.dev_eui for u in parsed if isinstance(u, Uplink))
-    for (topic, payload), uplink in zip(messages, parsed, strict=True):
-        store.take_parsed(topic, payload, uplink)
+    readings = [
+        reading
+        for (topic, payload), uplink in zip(messages, parsed, strict=True)
+        if (reading := store.take_parsed(topic, payload, uplink)) is not None
+    ]
+    store.keep_many(readings)
     return store.finish()
+
+
+def _stored_already(session: Session, keys: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (datastream, time) pairs already have an observation."""
+    found: set[tuple[int, int]] = set()
+    ordered = sorted(keys)
+    for first in range(0, len(ordered), 500):
+        chunk = ordered[first : first + 500]
+        rows = session.execute(
+            select(Observation.datastream_id, Observation.phenomenon_ms).where(
+                Observation.datastream_id.in_({stream for stream, _ms in chunk}),
+                Observation.phenomenon_ms.in_({ms for _stream, ms in chunk}),
+            )
+        )
+        found.update((stream, ms) for stream, ms in rows if (stream, ms) in keys)
+    return found
 
 
 def _stream_parts(session: Session, model: str, quantity: str) -> tuple[int, int]:
