@@ -99,7 +99,7 @@ def availability(ctx: Open) -> Any:
     "/tcmsv/availability", response_model=schemas.TcmsvAvailabilityOut, responses=FEED_RESPONSES
 )
 def tcmsv_availability(ctx: Open) -> Any:
-    """Free bays per segment in the shape of Taipei's TCMSV live feed: `data.UPDATETIME` (the
+    """Free bays per segment in the shape of the TCMSV live parking feed: `data.UPDATETIME` (the
     city's local time), `data.park[]` with `id` (the segment), `availablecar`,
     `availablemotor` (scooter bays) and `availablebus`; -9 where no live count can be given.
     Answers carry an `ETag` for `If-None-Match`, as the TDX-shaped feed does."""

@@ -92,7 +92,7 @@ def _tcmsv_count(free: int, total: int, unknown: int) -> int:
 
 
 def tcmsv_document(segments: list[SegmentAvailability]) -> dict[str, object]:
-    """`GET /api/v1/parking/tcmsv/availability`: the shape of Taipei's TCMSV live feed
+    """`GET /api/v1/parking/tcmsv/availability`: the shape of the TCMSV live parking feed
     (`data.UPDATETIME` in the city's local time, `data.park[]` with `id`, `availablecar`,
     `availablemotor`, `availablebus`), a road segment per entry."""
     return {

@@ -195,7 +195,7 @@ class AvailabilityOut(BaseModel):
 
 
 class TcmsvParkOut(BaseModel):
-    """One segment's free bays, as Taipei's TCMSV live feed names a car park's."""
+    """One segment's free bays, as the TCMSV live parking feed names a car park's."""
 
     id: str
     availablecar: int
