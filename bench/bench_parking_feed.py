@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 from smartcity.core.db import normalise_url
 from smartcity.core.migrate import upgrade
 from smartcity.core.registry import load_manifests
-from smartcity.modules.parking.models import Bay, Segment
+from smartcity.modules.parking.models import Bay, FeedState, Segment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,6 +84,8 @@ def turnover(engine: Engine, ids: list[uuid.UUID], per_hour: float, stop: thread
                     .where(Bay.id == bay)
                     .values(status=status, status_since=now, observed_at=now, heard_at=now)
                 )
+            # As the parking job does: the feeds changed, their cached bytes are stale.
+            connection.execute(update(FeedState).values(version=FeedState.version + 1))
 
 
 def read(url: str, seconds: float, readers: int) -> list[float]:

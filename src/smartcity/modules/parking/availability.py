@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from smartcity.core.city import CityProfile
-from smartcity.core.time import utcnow
+from smartcity.core.time import city_zone, utcnow
 from smartcity.modules.parking import repository
 
 
@@ -25,6 +28,10 @@ class SegmentAvailability:
     free: int
     unknown: int
     collected_at: datetime | None
+    scooters: int = 0
+    """Of `total`, the scooter bays; `free_scooters` and `unknown_scooters` of them likewise."""
+    free_scooters: int = 0
+    unknown_scooters: int = 0
 
     @property
     def full_status(self) -> int:
@@ -36,32 +43,32 @@ class SegmentAvailability:
 
 def segments_availability(session: Session) -> list[SegmentAvailability]:
     """Every segment's counts, by code."""
-    counts = repository.segment_counts(session)
-    found = []
-    for segment in repository.segments(session):
-        total, free, unknown, newest = counts.get(segment.id, (0, 0, 0, None))
-        found.append(
-            SegmentAvailability(
-                segment.code,
-                segment.name,
-                segment.name_en,
-                segment.district,
-                total,
-                free,
-                unknown,
-                newest,
-            )
+    return [
+        SegmentAvailability(
+            row.code,
+            row.name,
+            row.name_en,
+            row.district,
+            row.total,
+            row.free,
+            row.unknown,
+            row.newest,
+            row.scooters,
+            row.free_scooters,
+            row.unknown_scooters,
         )
-    return found
+        for row in repository.availability_rows(session)
+    ]
 
 
-def tdx_document(session: Session) -> dict[str, object]:
+def _newest(segments: list[SegmentAvailability]) -> datetime:
+    return max((s.collected_at for s in segments if s.collected_at), default=utcnow())
+
+
+def tdx_document(segments: list[SegmentAvailability]) -> dict[str, object]:
     """`GET /api/v1/parking/availability`: TDX's field names, the platform's numbers."""
-    segments = segments_availability(session)
     return {
-        "SrcUpdateTime": max(
-            (s.collected_at for s in segments if s.collected_at), default=utcnow()
-        ),
+        "SrcUpdateTime": _newest(segments),
         "CurbParkingSegmentAvailabilities": [
             {
                 "ParkingSegmentID": s.code,
@@ -74,6 +81,94 @@ def tdx_document(session: Session) -> dict[str, object]:
             for s in segments
         ],
     }
+
+
+NO_LIVE_COUNT = -9
+"""TCMSV's number for a count it cannot give now (no bay of that kind, or none reporting)."""
+
+
+def _tcmsv_count(free: int, total: int, unknown: int) -> int:
+    return NO_LIVE_COUNT if total == unknown else free
+
+
+def tcmsv_document(segments: list[SegmentAvailability]) -> dict[str, object]:
+    """`GET /api/v1/parking/tcmsv/availability`: the shape of the TCMSV live parking feed
+    (`data.UPDATETIME` in the city's local time, `data.park[]` with `id`, `availablecar`,
+    `availablemotor`, `availablebus`), a road segment per entry."""
+    return {
+        "data": {
+            "UPDATETIME": _newest(segments).astimezone(city_zone()).strftime("%Y-%m-%d %H:%M:%S"),
+            "park": [
+                {
+                    "id": s.code,
+                    "availablecar": _tcmsv_count(
+                        s.free - s.free_scooters,
+                        s.total - s.scooters,
+                        s.unknown - s.unknown_scooters,
+                    ),
+                    "availablemotor": _tcmsv_count(s.free_scooters, s.scooters, s.unknown_scooters),
+                    "availablebus": NO_LIVE_COUNT,  # no roadside bay is a bus bay
+                }
+                for s in segments
+            ],
+        }
+    }
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class SerialisedFeed:
+    """A feed as served: its bytes, the change it shows, and when its data last changed."""
+
+    version: int
+    body: bytes
+    modified: datetime
+
+    @property
+    def etag(self) -> str:
+        return f'"parking-{self.version}"'
+
+
+class FeedCache:
+    """Each whole-city feed serialised once per change of the bays, not once per request.
+
+    The version is read first, in the reader's transaction, and then the data: a feed is
+    never kept under a version newer than its data. A request that finds the version it
+    read (or a newer one) cached is served those bytes; one finds it stale and builds it,
+    while the others wait for that one build instead of each building their own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._feeds: dict[str, SerialisedFeed] = {}
+
+    def get(
+        self,
+        session: Session,
+        name: str,
+        build: Callable[[list[SegmentAvailability]], dict[str, object]],
+    ) -> SerialisedFeed:
+        """The feed `name` as of the session's view of the bays, built by `build` if stale."""
+        version = repository.feed_version(session)
+        found = self._feeds.get(name)
+        if found is not None and found.version >= version:
+            return found
+        with self._lock:
+            found = self._feeds.get(name)
+            if found is not None and found.version >= version:
+                return found
+            segments = segments_availability(session)
+            body = json.dumps(
+                build(segments), ensure_ascii=False, separators=(",", ":"), default=_json_value
+            ).encode()
+            found = SerialisedFeed(version, body, _newest(segments))
+            self._feeds[name] = found
+            return found
 
 
 @dataclass(frozen=True)

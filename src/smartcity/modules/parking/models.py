@@ -113,3 +113,13 @@ class Sighting(Base):
     """The session it named; None when no vehicle was sensed there then (a wrong bay)."""
     reported_by: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class FeedState(Base):
+    """One row: bumped in every transaction that changes what the availability feeds show,
+    so each process serves its serialised feeds until the next change (ADR 30)."""
+
+    __tablename__ = "parking_feed_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

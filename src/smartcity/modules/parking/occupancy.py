@@ -99,6 +99,7 @@ def apply_uplinks(uow: UnitOfWork, uplinks: Sequence[Uplink], config: billing.Co
         if bay is not None and apply_uplink(uow, bay, uplink, config):
             changed += 1
     if uplinks and bays:
+        repository.bump_feed_version(uow.session)
         uow.audit(
             "parking.bays.sensed",
             "uplinks",
@@ -118,5 +119,6 @@ def mark_silent(uow: UnitOfWork, config: billing.Config, now: datetime | None = 
         bay.status = BayStatus.UNKNOWN
         bay.status_since = bay.heard_at
     if silent:
+        repository.bump_feed_version(uow.session)
         uow.audit("parking.bays.silent", "bays", uow.request_id, {"count": len(silent)})
     return len(silent)

@@ -7,14 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Select, case, func, select
+from sqlalchemy import Float, Select, case, func, select, update
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal
 from smartcity.core.departments import scoped
 from smartcity.modules.parking import errors
-from smartcity.modules.parking.models import Bay, Fee, ParkingSession, Segment, Sighting
-from smartcity.modules.parking.values import BayStatus, SessionState
+from smartcity.modules.parking.models import (
+    Bay,
+    Fee,
+    FeedState,
+    ParkingSession,
+    Segment,
+    Sighting,
+)
+from smartcity.modules.parking.values import BayKind, BayStatus, SessionState
 
 
 def segment_by_code(session: Session, code: str) -> Segment:
@@ -61,18 +68,45 @@ def segments(session: Session, principal: Principal | None = None) -> list[Segme
     return list(session.execute(query).scalars())
 
 
-def segment_counts(session: Session) -> dict[uuid.UUID, tuple[int, int, int, datetime | None]]:
-    """Per segment id: (bays, free bays, bays of unknown status, newest uplink applied)."""
-    rows = session.execute(
-        select(
-            Bay.segment_id,
-            func.count(),
-            func.count().filter(Bay.status == BayStatus.FREE),
-            func.count().filter(Bay.status == BayStatus.UNKNOWN),
-            func.max(Bay.observed_at),
-        ).group_by(Bay.segment_id)
-    ).all()
-    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+def availability_rows(session: Session) -> list[Any]:
+    """Every segment with its bays counted by status, by code, in one aggregate query."""
+    scooter = Bay.kind == BayKind.SCOOTER
+    return list(
+        session.execute(
+            select(
+                Segment.code,
+                Segment.name,
+                Segment.name_en,
+                Segment.district,
+                func.count(Bay.id).label("total"),
+                func.count(Bay.id).filter(Bay.status == BayStatus.FREE).label("free"),
+                func.count(Bay.id).filter(Bay.status == BayStatus.UNKNOWN).label("unknown"),
+                func.count(Bay.id).filter(scooter).label("scooters"),
+                func.count(Bay.id)
+                .filter(scooter, Bay.status == BayStatus.FREE)
+                .label("free_scooters"),
+                func.count(Bay.id)
+                .filter(scooter, Bay.status == BayStatus.UNKNOWN)
+                .label("unknown_scooters"),
+                func.max(Bay.observed_at).label("newest"),
+            )
+            .outerjoin(Bay, Bay.segment_id == Segment.id)
+            .group_by(Segment.id, Segment.code, Segment.name, Segment.name_en, Segment.district)
+            .order_by(Segment.code)
+        ).all()
+    )
+
+
+def feed_version(session: Session) -> int:
+    """How many times the bays' feeds have changed: read before the feeds' data."""
+    return int(session.execute(select(FeedState.version)).scalar() or 0)
+
+
+def bump_feed_version(session: Session) -> None:
+    """The feeds changed in this transaction (one atomic increment, ordered across processes)."""
+    moved = session.execute(update(FeedState).values(version=FeedState.version + 1))
+    if not moved.rowcount:  # type: ignore[attr-defined]  # a CursorResult
+        session.add(FeedState(id=1, version=1))  # migration parking_0003 makes it; be sure
 
 
 def open_session(session: Session, bay_id: uuid.UUID) -> ParkingSession | None:

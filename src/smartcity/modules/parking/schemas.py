@@ -192,3 +192,28 @@ class AvailabilityOut(BaseModel):
 
     SrcUpdateTime: datetime
     CurbParkingSegmentAvailabilities: list[SegmentAvailabilityOut]
+
+
+class TcmsvParkOut(BaseModel):
+    """One segment's free bays, as the TCMSV live parking feed names a car park's."""
+
+    id: str
+    availablecar: int
+    """Free bays other than scooter bays; -9 when none of them is reporting."""
+    availablemotor: int
+    """Free scooter bays; -9 when the segment has none reporting."""
+    availablebus: int
+    """Always -9: no roadside bay is a bus bay."""
+
+
+class TcmsvDataOut(BaseModel):
+    """The feed's `data`: when it was last updated (the city's local time) and the segments."""
+
+    UPDATETIME: str
+    park: list[TcmsvParkOut]
+
+
+class TcmsvAvailabilityOut(BaseModel):
+    """Every segment's free bays in the shape of TCMSV's live availability feed."""
+
+    data: TcmsvDataOut

@@ -18,7 +18,7 @@ from smartcity.core.departments import acts_for_every_department, own_department
 from smartcity.core.errors import InvalidInput, NotFound
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.identity.values import OrganisationKind
-from smartcity.modules.parking import errors
+from smartcity.modules.parking import errors, repository
 from smartcity.modules.parking.models import Bay, Segment
 from smartcity.modules.parking.schemas import BayIn, SegmentIn, TariffIn
 from smartcity.modules.parking.settings import ParkingSettings
@@ -136,6 +136,7 @@ def create_segment(uow: UnitOfWork, body: SegmentIn, settings: ParkingSettings) 
     for bay in body.bays:
         _add_bay(uow, segment, bay)
     session.flush()
+    repository.bump_feed_version(session)
     uow.audit(
         "parking.segment.created",
         "segment",

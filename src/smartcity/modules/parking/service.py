@@ -19,10 +19,12 @@ from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
 from smartcity.modules.parking import repository
 from smartcity.modules.parking.availability import (
+    FeedCache,
     ParkingMap,
     SegmentAvailability,
     parking_map,
     segments_availability,
+    tcmsv_document,
     tdx_document,
 )
 from smartcity.modules.parking.billing import (
@@ -53,6 +55,7 @@ __all__ = [
     "NGSI_LD_MEDIA_TYPE",
     "BayView",
     "Config",
+    "FeedCache",
     "ParkingMap",
     "SegmentAvailability",
     "SessionView",
@@ -63,6 +66,7 @@ __all__ = [
     "config_of",
     "create_segment",
     "fee_of",
+    "feed_cache",
     "import_segments",
     "mark_silent",
     "on_street_parkings",
@@ -76,6 +80,7 @@ __all__ = [
     "settings_of",
     "settle_autopay",
     "simulated_bays",
+    "tcmsv_document",
     "tdx_document",
 ]
 
@@ -94,6 +99,12 @@ def simulated_bays(session: Session) -> list[SimulatedBay]:
 def settings_of(platform: Platform) -> ParkingSettings:
     """parking's settings on this platform."""
     return module_settings(platform, "parking", ParkingSettings)
+
+
+def feed_cache(platform: Platform) -> FeedCache:
+    """This process's serialised availability feeds."""
+    cache: FeedCache = platform.services.setdefault("parking.feeds", FeedCache())
+    return cache
 
 
 def config_of(platform: Platform) -> Config:

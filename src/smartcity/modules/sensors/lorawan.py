@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +36,7 @@ from smartcity.modules.sensors.events import UplinksStored
 from smartcity.modules.sensors.ingest import _new_location, datetime_to_ms, dead_letter
 from smartcity.modules.sensors.models import (
     Datastream,
+    Observation,
     ObservedProperty,
     Sensor,
     Thing,
@@ -181,6 +182,10 @@ class Device:
     streams: dict[str, int]
 
 
+Reading = tuple[str, datetime, Decoded, dict[str, int]]
+"""A decoded uplink to store: (dev EUI, its own time, the reading, the device's streams)."""
+
+
 class UplinkStore:
     """Stores one batch's uplinks in the caller's unit of work."""
 
@@ -190,68 +195,103 @@ class UplinkStore:
         self.devices: dict[tuple[str, str], Device | None] = {}
         self.stored: list[tuple[str, datetime, str, int | None, float | None, str | None]] = []
 
+    def load_devices(self, dev_euis: Iterable[str], kind: ThingKind = ThingKind.LORAWAN) -> None:
+        """Look up a batch's devices in one query (one per device cost 2.7 ms an uplink)."""
+        wanted = sorted({eui for eui in dev_euis if (eui, kind) not in self.devices})
+        for eui in wanted:
+            self.devices[eui, kind] = None
+        for first in range(0, len(wanted), 500):
+            rows = self.uow.session.execute(
+                select(Thing.device_id, Thing.properties, Thing.owner, Datastream.quantity,
+                       Datastream.id)
+                .outerjoin(Datastream, Datastream.thing_id == Thing.id)
+                .where(Thing.device_id.in_(wanted[first : first + 500]), Thing.kind == kind)
+            ).all()  # fmt: skip
+            for eui, properties, owner, quantity, stream in rows:
+                found = self.devices[eui, kind]
+                if found is None:
+                    model = str((properties or {}).get("model", ""))
+                    found = self.devices[eui, kind] = Device(model, owner, {})
+                if quantity:
+                    found.streams[quantity] = stream
+
     def device(self, dev_eui: str, kind: ThingKind = ThingKind.LORAWAN) -> Device | None:
         """The registered device of that kind with this dev EUI, if any."""
-        if (dev_eui, kind) not in self.devices:
-            session = self.uow.session
-            thing = session.execute(
-                select(Thing).where(Thing.device_id == dev_eui, Thing.kind == kind)
-            ).scalar_one_or_none()
-            if thing is None:
-                self.devices[dev_eui, kind] = None
-            else:
-                rows = session.execute(
-                    select(Datastream.quantity, Datastream.id).where(
-                        Datastream.thing_id == thing.id
-                    )
-                ).all()
-                streams = {quantity: ident for quantity, ident in rows if quantity}
-                model = str((thing.properties or {}).get("model", ""))
-                self.devices[dev_eui, kind] = Device(model, thing.owner, streams)
+        self.load_devices([dev_eui], kind)
         return self.devices[dev_eui, kind]
 
-    def take(self, topic: str, payload: bytes) -> None:
-        """Store one message, or keep it as a dead letter with the reason."""
-        session = self.uow.session
+    def parse(self, topic: str, payload: bytes) -> Uplink | RefusedUplink:
+        """The message's uplink, or why it is refused."""
         try:
-            uplink = parse_uplink(topic, payload)
-            device = self.device(uplink.dev_eui)
+            return parse_uplink(topic, payload)
+        except RefusedUplink as refused:
+            return refused
+
+    def take_parsed(
+        self, topic: str, payload: bytes, parsed: Uplink | RefusedUplink
+    ) -> Reading | None:
+        """A parsed message's decoded reading, or None when it is kept as a dead letter."""
+        try:
+            if isinstance(parsed, RefusedUplink):
+                raise parsed
+            device = self.device(parsed.dev_eui)
             if device is None:
-                raise RefusedUplink(f"unknown dev EUI {uplink.dev_eui}")
-            reading = decode(uplink, device.model)
+                raise RefusedUplink(f"unknown dev EUI {parsed.dev_eui}")
+            reading = decode(parsed, device.model)
         except RefusedUplink as refused:
             text = payload[:8000].decode("utf-8", "replace")
-            dead_letter(session, DeadLetterSource.LORAWAN, topic, text, str(refused))
-            return
-        self.keep(uplink.dev_eui, uplink.time, reading, device.streams)
+            dead_letter(self.uow.session, DeadLetterSource.LORAWAN, topic, text, str(refused))
+            return None
+        return parsed.dev_eui, parsed.time, reading, device.streams
 
     def keep(self, dev_eui: str, time: datetime, reading: Decoded, streams: dict[str, int]) -> bool:
         """Store a decoded reading at the device's own time; False when it was stored before."""
+        return self.keep_many([(dev_eui, time, reading, streams)])[0]
+
+    def keep_many(self, readings: Sequence[Reading]) -> list[bool]:
+        """Store decoded readings at their devices' own times with one insert; for each,
+        whether it was new. An uplink's first row decides: one already stored (a replay, a
+        duplicate in the batch) adds nothing. Row by row this took 4 statements an uplink
+        (on PostgreSQL a `COPY` each: ~20 ms)."""
         session = self.uow.session
-        ms = datetime_to_ms(time)
-        values = {
-            "occupancy": None if reading.occupied is None else float(reading.occupied),
-            "battery": reading.battery_volts,
-            "device_temp": reading.temperature,
-        }
-        rows: list[Row] = [
-            (streams[quantity], ms, value)
-            for quantity, value in values.items()
-            if value is not None and quantity in streams
-        ]
-        if not rows:
-            return False
-        self.store.prepare(session, [ms])
-        # The first row decides: an uplink already stored (a replay) adds nothing.
-        if self.store.insert_numbers(session, rows[:1]) == 0:
-            return False
-        self.store.insert_numbers(session, rows[1:])
-        advance_latest(session, rows)
-        occupied = None if reading.occupied is None else int(reading.occupied)
-        self.stored.append(
-            (dev_eui, time, reading.message, occupied, reading.battery_volts, reading.fault)
-        )
-        return True
+        planned: list[list[Row]] = []
+        for _eui, time, reading, streams in readings:
+            ms = datetime_to_ms(time)
+            values = {
+                "occupancy": None if reading.occupied is None else float(reading.occupied),
+                "battery": reading.battery_volts,
+                "device_temp": reading.temperature,
+            }
+            planned.append(
+                [
+                    (streams[quantity], ms, value)
+                    for quantity, value in values.items()
+                    if value is not None and quantity in streams
+                ]
+            )
+        taken = _stored_already(session, {(rows[0][0], rows[0][1]) for rows in planned if rows})
+        fresh: list[bool] = []
+        new_rows: list[Row] = []
+        for rows in planned:
+            key = (rows[0][0], rows[0][1]) if rows else None
+            new = key is not None and key not in taken
+            if key is not None and new:
+                taken.add(key)
+                new_rows.extend(rows)
+            fresh.append(new)
+        if new_rows:
+            self.store.prepare(session, sorted({ms for _stream, ms, _value in new_rows}))
+            # Two ingesters racing with one uplink may both count it new: the insert skips the
+            # second row, and parking applies an uplink twice as once (ADR 25).
+            self.store.insert_numbers(session, new_rows)
+            advance_latest(session, new_rows)
+        for (eui, time, reading, _streams), new in zip(readings, fresh, strict=True):
+            if new:
+                occupied = None if reading.occupied is None else int(reading.occupied)
+                self.stored.append(
+                    (eui, time, reading.message, occupied, reading.battery_volts, reading.fault)
+                )
+        return fresh
 
     def finish(self) -> int:
         """Audit the batch and tell subscribers what was stored; the count of new uplinks."""
@@ -276,9 +316,31 @@ class UplinkStore:
 def store_uplinks(uow: UnitOfWork, messages: Sequence[tuple[str, bytes]]) -> int:
     """Store a batch of uplink messages; returns how many were new."""
     store = UplinkStore(uow)
-    for topic, payload in messages:
-        store.take(topic, payload)
+    parsed = [store.parse(topic, payload) for topic, payload in messages]
+    store.load_devices(u.dev_eui for u in parsed if isinstance(u, Uplink))
+    readings = [
+        reading
+        for (topic, payload), uplink in zip(messages, parsed, strict=True)
+        if (reading := store.take_parsed(topic, payload, uplink)) is not None
+    ]
+    store.keep_many(readings)
     return store.finish()
+
+
+def _stored_already(session: Session, keys: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (datastream, time) pairs already have an observation."""
+    found: set[tuple[int, int]] = set()
+    ordered = sorted(keys)
+    for first in range(0, len(ordered), 500):
+        chunk = ordered[first : first + 500]
+        rows = session.execute(
+            select(Observation.datastream_id, Observation.phenomenon_ms).where(
+                Observation.datastream_id.in_({stream for stream, _ms in chunk}),
+                Observation.phenomenon_ms.in_({ms for _stream, ms in chunk}),
+            )
+        )
+        found.update((stream, ms) for stream, ms in rows if (stream, ms) in keys)
+    return found
 
 
 def _stream_parts(session: Session, model: str, quantity: str) -> tuple[int, int]:

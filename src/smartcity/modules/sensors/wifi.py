@@ -56,6 +56,7 @@ def store_readings(uow: UnitOfWork, readings: Sequence[Reading], acting: Acting)
     unknown device is kept as a dead letter with the reason, so nothing accepted is lost.
     """
     store = UplinkStore(uow)
+    store.load_devices((r.device_id for r in readings), ThingKind.WIFI)
     devices = {r.device_id: store.device(r.device_id, ThingKind.WIFI) for r in readings}
     foreign = sorted(
         eui for eui, found in devices.items() if found and not acting.may_write(found.owner)
