@@ -239,7 +239,7 @@ def datastore_figures(
     )
     resource_id = shown["resources"][0]["id"]
     rng = random.Random(1)
-    picks = [(rng.choice(device_ids), rng.choice(("pm2_5", "pm10", "temperature"))) for _ in range(calls)]
+    picks = [(rng.choice(device_ids), rng.choice(("pm25", "pm10", "temperature"))) for _ in range(calls)]
 
     def mine(number: int) -> None:
         device, quantity = picks[number]

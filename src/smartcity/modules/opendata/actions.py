@@ -108,7 +108,11 @@ def package_search(session: Session, call: Call) -> dict[str, Any]:
     candidates = [
         search.Candidate(row, formats)
         for row, formats in repository.search_rows(
-            session, call.principal, include_private=include_private, equal=equal
+            session,
+            call.principal,
+            include_private=include_private,
+            equal=equal,
+            words=query.words,
         )
     ]
     found = search.search(candidates, query)

@@ -8,12 +8,13 @@ from collections.abc import Sequence
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, or_, select
+from sqlalchemy import ColumnElement, Row, Select, String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal
 from smartcity.core.departments import acts_for, acts_for_every_department, own_department
 from smartcity.core.repository import as_id
+from smartcity.modules.opendata import checks
 from smartcity.modules.opendata.models import Dataset, Resource
 from smartcity.modules.opendata.values import State
 
@@ -61,10 +62,29 @@ def search_rows(
     *,
     include_private: bool,
     equal: Sequence[tuple[bool, str, str]] = (),
+    words: Sequence[str] = (),
 ) -> list[tuple[Row[Any], list[str]]]:
     """The `SEARCHED` columns of every dataset `principal` may see, each with its resources'
-    formats; `equal` holds (negated, column, value) conditions the database applies first."""
+    formats; `equal` holds (negated, column, value) conditions the database applies first.
+
+    `words` narrow the rows to those holding each word in a searched text column or in the
+    tags' JSON text: a superset of the matches, which search checks again in Python. A word
+    beyond ASCII is left to Python (JSON may store the tags escaped, and SQLite's `lower`
+    folds ASCII only).
+    """
     conditions = _visibility(principal, include_private)
+    for word in words:
+        if not word.isascii():
+            continue
+        pattern = checks.contains_pattern(word)
+        texts = (Dataset.name, Dataset.title, Dataset.title_en, Dataset.notes, Dataset.notes_en)
+        conditions.append(
+            or_(
+                *(column.ilike(pattern, escape="\\") for column in texts),
+                Dataset.organization.ilike(pattern, escape="\\"),
+                cast(Dataset.tags, String).ilike(pattern, escape="\\"),
+            )
+        )
     for negated, field, value in equal:
         column = Dataset.__table__.c[field]
         if field == "organization":
