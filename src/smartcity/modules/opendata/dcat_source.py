@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from smartcity.modules.opendata.dcat import FREQUENCIES
 from smartcity.modules.opendata.values import GROUPS, LICENSES
@@ -65,6 +66,8 @@ def _normalised(node: Any, prefixes: Mapping[str, str]) -> Any:
         if key == "@type":
             types = value if isinstance(value, list) else [value]
             found[key] = [_expand(str(kind), prefixes) for kind in types]
+        elif key == "@graph":
+            found[key] = _normalised(value, prefixes)
         elif key.startswith("@"):
             found[key] = value
         else:
@@ -121,7 +124,7 @@ def _last_segment(iri: str) -> str:
 
 
 def _slug(text: str) -> str:
-    return _NAME.sub("-", text.lower()).strip("-")[:100] or "dataset"
+    return _NAME.sub("-", unquote(text).lower()).strip("-")[:100] or "dataset"
 
 
 def _types(node: Mapping[str, Any]) -> list[str]:
