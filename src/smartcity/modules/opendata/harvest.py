@@ -112,9 +112,23 @@ def _fetch_dcat(url: str, *, allow_private: bool, timeout: float) -> list[dict[s
                 document = response.json()
             except (httpx.HTTPError, ValueError, outbound.OutboundRefused) as exc:
                 raise HarvestFailed(f"{page_url} did not answer: {exc}") from None
-            packages, page_url = dcat_source.read_page(document)
+            packages, next_page = dcat_source.read_page(document)
             found.extend(packages)
+            page_url = _on_source_host(url, next_page) if next_page else None
     return found
+
+
+def _on_source_host(source_url: str, link: str) -> str:
+    """`link`'s path and query on the source's own scheme, host and port.
+
+    A catalogue names its pages with its public URL, which may differ from the address
+    harvested (a proxy, a test server); and a page may not send the harvest elsewhere.
+    """
+    try:
+        target = httpx.URL(source_url).join(link)
+        return str(httpx.URL(source_url).copy_with(path=target.path, query=target.query))
+    except (httpx.InvalidURL, TypeError):
+        raise HarvestFailed(f"{source_url}: a page links to {link[:200]!r}") from None
 
 
 def _extras(package: Mapping[str, Any]) -> dict[str, Any]:
