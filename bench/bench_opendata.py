@@ -22,13 +22,12 @@ Run: `nice -n 10 .venv/bin/python bench/bench_opendata.py --rows 10000000`
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import multiprocessing
 import random
 import socket
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -263,23 +262,41 @@ def datastore_figures(
     return p99(mine_times), p99(reference_times)
 
 
-def harvest_figures(source: Platform, target: Platform, port: int) -> tuple[float, float, dict[str, Any]]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", port))
-    server = uvicorn.Server(uvicorn.Config(create_app(platform=source), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+def _serve(database: str, folder: Path, port: int) -> None:
+    """The source instance, served by uvicorn in a process of its own (as in production)."""
+    settings = Settings(
+        database_url=f"{SERVER}/{database}",
+        data_dir=folder / database,
+        log_requests=False,
+        base_url=f"http://127.0.0.1:{port}",
+    )
+    platform = build_platform(settings, keys=KeyRing.ephemeral())
+    uvicorn.run(create_app(platform=platform), host="127.0.0.1", port=port, log_level="warning")
+
+
+def harvest_figures(
+    source: Platform, target: Platform, database: str, folder: Path, port: int
+) -> tuple[float, float, dict[str, Any]]:
+    server = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(database, folder, port)
+    )
+    server.start()
     try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the source did not start"
+                time.sleep(0.2)
         service.add_harvest_source(target, "source", source.settings.base_url)
         began = time.perf_counter()
         report = service.harvest_source(target, "source")
         harvest = time.perf_counter() - began
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+        server.terminate()
+        server.join(timeout=30)
     assert report["status"] == "ok", report
     session = source.db.read_session()
     began = time.perf_counter()
@@ -324,7 +341,7 @@ def main() -> None:
         if db.execute("SELECT 1 FROM pg_database WHERE datname = %s", (other,)).fetchone() is None:
             db.execute(f'CREATE DATABASE "{other}"')
     target = fresh_platform(other, folder, args.port + 1)
-    harvest, serialise, report = harvest_figures(platform, target, args.port)
+    harvest, serialise, report = harvest_figures(platform, target, args.database, folder, args.port)
     print(
         f"harvest of {len(report['added']):,} datasets {harvest:.2f} s ÷ serialising them"
         f" locally {serialise:.2f} s = {harvest / serialise:.2f}"

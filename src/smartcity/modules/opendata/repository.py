@@ -24,8 +24,6 @@ SEARCHED = (
     Dataset.name,
     Dataset.title,
     Dataset.title_en,
-    Dataset.notes,
-    Dataset.notes_en,
     Dataset.organization,
     Dataset.tags,
     Dataset.groups,
@@ -34,7 +32,9 @@ SEARCHED = (
     Dataset.created_at,
     Dataset.modified_at,
 )
-"""The columns `package_search` matches, sorts and facets on."""
+"""The columns `package_search` filters, sorts and facets on."""
+DESCRIBED = (Dataset.notes, Dataset.notes_en)
+"""What free-text search reads besides them (loaded only when there are words to find)."""
 
 
 def _visibility(principal: Principal, include_private: bool) -> list[ColumnElement[bool]]:
@@ -64,7 +64,7 @@ def search_rows(
     equal: Sequence[tuple[bool, str, str]] = (),
     words: Sequence[str] = (),
 ) -> list[tuple[Row[Any], list[str]]]:
-    """The `SEARCHED` columns of every dataset `principal` may see, each with its resources'
+    """The `SEARCHED` columns (and `DESCRIBED`, with `words`) of every dataset `principal` may see, each with its resources'
     formats; `equal` holds (negated, column, value) conditions the database applies first.
 
     `words` narrow the rows to those holding each word in a searched text column or in the
@@ -90,7 +90,8 @@ def search_rows(
         if field == "organization":
             value = value.upper()  # CKAN names organisations in lower case
         conditions.append(column != value if negated else column == value)
-    rows = session.execute(select(*SEARCHED).where(*conditions)).all()
+    columns = (*SEARCHED, *DESCRIBED) if words else SEARCHED
+    rows = session.execute(select(*columns).where(*conditions)).all()
     formats: dict[uuid.UUID, list[str]] = defaultdict(list)
     wanted = select(Dataset.id).where(*conditions)
     for dataset_id, fmt in session.execute(

@@ -44,8 +44,8 @@ COLUMN_FIELDS = ("organization", "license_id", "frequency", "name")
 class Candidate:
     """A visible dataset with the values search looks at.
 
-    `dataset` is a row with the attributes of `repository.SEARCHED`; `formats` has one entry
-    per resource (empty for a resource without one).
+    `dataset` is a row with the attributes of `repository.SEARCHED` (and `DESCRIBED` when
+    the query has words); `formats` has one entry per resource (empty for one without).
     """
 
     dataset: Any
