@@ -73,16 +73,19 @@ WHERE d.state = 'active' AND NOT d.private AND d.organization = 'DEP'
   AND lower(d.name || ' ' || d.title || ' ' || d.title_en || ' ' || d.notes || ' ' || d.notes_en
             || ' ' || d.organization || ' ' || d.tags::text) LIKE '%air%'
 """
+TAGGED = MATCHES.replace(
+    "FROM opendata_datasets d",
+    "FROM opendata_datasets d CROSS JOIN LATERAL json_array_elements_text(d.tags) t(tag)",
+)
+FORMATTED = MATCHES.replace("WHERE", "JOIN opendata_resources r ON r.dataset_id = d.id WHERE")
+# Constant SQL made of the constants above: nothing from outside reaches it.
 SEARCH_SQL = (
     f"SELECT count(*) {MATCHES}",
-    f"SELECT d.*, (SELECT json_agg(r ORDER BY r.position) FROM opendata_resources r"
+    "SELECT d.*, (SELECT json_agg(r ORDER BY r.position) FROM opendata_resources r"  # noqa: S608
     f" WHERE r.dataset_id = d.id) {MATCHES} ORDER BY d.modified_at DESC LIMIT 20",
     f"SELECT lower(d.organization), count(*) {MATCHES} GROUP BY 1",
-    f"SELECT t.tag, count(*) {MATCHES.replace('FROM opendata_datasets d', 'FROM opendata_datasets d CROSS JOIN LATERAL json_array_elements_text(d.tags) t(tag)')}"  # noqa: E501
-    " GROUP BY 1",
-    "SELECT r.format, count(DISTINCT d.id) "
-    f"{MATCHES.replace('WHERE', 'JOIN opendata_resources r ON r.dataset_id = d.id WHERE')}"
-    " AND r.format <> '' GROUP BY 1",
+    f"SELECT t.tag, count(*) {TAGGED} GROUP BY 1",
+    f"SELECT r.format, count(DISTINCT d.id) {FORMATTED} AND r.format <> '' GROUP BY 1",
 )
 READINGS_SQL = (
     "SELECT o.id, t.device_id, d.quantity, o.phenomenon_ms, o.result_number"
@@ -182,7 +185,8 @@ def search_figures(platform: Platform, database: str, calls: int) -> tuple[float
     ours = service.READS["package_search"](session, call)
     with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={database}") as db:
         count = db.execute(SEARCH_SQL[0]).fetchone()
-        assert count is not None and count[0] == ours["count"], (count, ours["count"])
+        assert count is not None
+        assert count[0] == ours["count"], (count, ours["count"])
         print(f"package_search: {ours['count']} matches, {len(ours['results'])} shown")
 
         def reference(_number: int) -> None:
@@ -205,7 +209,14 @@ def generate_readings(platform: Platform, rows: int, devices: int) -> list[str]:
     warm = [line for _w, _s, line in lines(places, start, 1, timedelta(minutes=1))]
     readings, refused = parse_lines(warm)
     with platform.unit_of_work(system_actor("bench")) as uow:
-        ingest(uow, readings, refused, source="file", acting=Acting(None), registry=registry_of(platform))
+        ingest(
+            uow,
+            readings,
+            refused,
+            source="file",
+            acting=Acting(None),
+            registry=registry_of(platform),
+        )
     per_stream = rows // (devices * 5)
     start_ms = int(start.timestamp() * 1000)
     with platform.unit_of_work(system_actor("bench")) as uow:
@@ -238,7 +249,9 @@ def datastore_figures(
     )
     resource_id = shown["resources"][0]["id"]
     rng = random.Random(1)
-    picks = [(rng.choice(device_ids), rng.choice(("pm25", "pm10", "temperature"))) for _ in range(calls)]
+    picks = [
+        (rng.choice(device_ids), rng.choice(("pm25", "pm10", "temperature"))) for _ in range(calls)
+    ]
 
     def mine(number: int) -> None:
         device, quantity = picks[number]
@@ -247,7 +260,9 @@ def datastore_figures(
             "filters": {"device_id": device, "quantity": quantity},
             "sort": "time_ms desc",
         }
-        found = service.READS["datastore_search"](session, service.Call(platform, ANONYMOUS, params, base))
+        found = service.READS["datastore_search"](
+            session, service.Call(platform, ANONYMOUS, params, base)
+        )
         assert len(found["records"]) == 100, found["total"]
 
     with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={database}") as db:

@@ -90,9 +90,7 @@ def test_the_national_listing_in_data_gov_tw_metadata(client: TestClient, dot_of
     response = client.get("/api/v1/opendata/datagovtw.json")
     assert response.status_code == 200
     listing = response.json()
-    assert [record["資料集識別碼"] for record in listing] == sorted(
-        result(client, "package_list")
-    )
+    assert [record["資料集識別碼"] for record in listing] == sorted(result(client, "package_list"))
     assert all(list(record) == list(datagovtw.FIELDS) for record in listing)
     fees = next(record for record in listing if record["資料集識別碼"] == "payment-items")
     assert fees["資料集名稱"] == "規費與收費項目"

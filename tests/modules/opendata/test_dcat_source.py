@@ -1,4 +1,4 @@
-"""Reading DCAT-AP JSON-LD written by other catalogues: full IRIs, other prefixes, embedded nodes."""
+"""Reading DCAT-AP JSON-LD written by other catalogues: full IRIs, other prefixes, references."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ OTHERS = {
             "@id": "https://data.example.eu/dist/1",
             "@type": "d:Distribution",
             "d:downloadURL": {"@id": "https://data.example.eu/files/bikes.csv"},
-            "terms:format": {"@id": "http://publications.europa.eu/resource/authority/file-type/CSV"},
+            "terms:format": {
+                "@id": "http://publications.europa.eu/resource/authority/file-type/CSV"
+            },
             "terms:license": {"@id": "https://creativecommons.org/licenses/by/4.0/"},
         },
         {
@@ -66,7 +68,10 @@ def test_a_foreign_dcat_ap_page_becomes_packages_and_a_next_link() -> None:
     assert (bikes["frequency"], bikes["license_id"]) == ("hourly", "CC-BY-4.0")
     (resource,) = bikes["resources"]
     assert resource["id"] == "https://data.example.eu/dist/1"
-    assert (resource["url"], resource["format"]) == ("https://data.example.eu/files/bikes.csv", "CSV")
+    assert (resource["url"], resource["format"]) == (
+        "https://data.example.eu/files/bikes.csv",
+        "CSV",
+    )
     assert bikes["extras"] == []
     # A copy is marked as one, so the harvest skips it as it skips CKAN copies.
     assert copy["extras"] == [

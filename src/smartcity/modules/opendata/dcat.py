@@ -64,7 +64,9 @@ def dataset_node(package: Mapping[str, Any], base_url: str) -> dict[str, Any]:
     }
     if package.get("harvest_source"):
         # Marks a copy, so that DCAT harvesters (ours) never copy it back to its origin.
-        source = f"urn:smartcity:harvest:{package['harvest_source']}:{package['harvest_source_ref']}"
+        source = (
+            f"urn:smartcity:harvest:{package['harvest_source']}:{package['harvest_source_ref']}"
+        )
         node["dct:source"] = {"@id": source}
     frequency = FREQUENCIES.get(package.get("frequency", ""))
     if frequency:

@@ -155,9 +155,9 @@ def _package(node: Mapping[str, Any], by_id: Mapping[str, dict[str, Any]]) -> di
     title, title_en = _languages(node, DCT + "title")
     notes, notes_en = _languages(node, DCT + "description")
     publisher = resolved(next(iter(_values(node, DCT + "publisher")), {}))
-    organization = _last_segment(str(publisher.get("@id") or "")) or _languages(
-        publisher, FOAF + "name"
-    )[0]
+    organization = (
+        _last_segment(str(publisher.get("@id") or "")) or _languages(publisher, FOAF + "name")[0]
+    )
     contact = resolved(next(iter(_values(node, DCAT + "contactPoint")), {}))
     distributions = [_distribution(resolved(item)) for item in _values(node, DCAT + "distribution")]
     licenses = [item["license"] for item in distributions if item["license"]]
@@ -185,10 +185,7 @@ def _package(node: Mapping[str, Any], by_id: Mapping[str, dict[str, Any]]) -> di
 
 def read_page(document: Any) -> tuple[list[dict[str, Any]], str | None]:
     """The datasets of one JSON-LD page as package dictionaries, and the next page's URL."""
-    if isinstance(document, dict):
-        prefixes = _prefixes(document.get("@context"))
-    else:
-        prefixes = {}
+    prefixes = _prefixes(document.get("@context")) if isinstance(document, dict) else {}
     nodes = list(_nodes(_normalised(document, prefixes)))
     by_id = {str(node["@id"]): node for node in nodes if "@id" in node and len(node) > 1}
     packages = [

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, String, cast, or_, select
+from sqlalchemy import ColumnElement, Select, String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import Principal
@@ -17,7 +16,6 @@ from smartcity.core.repository import as_id
 from smartcity.modules.opendata import checks
 from smartcity.modules.opendata.models import Dataset, Resource
 from smartcity.modules.opendata.values import State
-
 
 SEARCHED = (
     Dataset.id,
@@ -63,9 +61,10 @@ def search_rows(
     include_private: bool,
     equal: Sequence[tuple[bool, str, str]] = (),
     words: Sequence[str] = (),
-) -> list[tuple[Row[Any], list[str]]]:
-    """The `SEARCHED` columns (and `DESCRIBED`, with `words`) of every dataset `principal` may see, each with its resources'
-    formats; `equal` holds (negated, column, value) conditions the database applies first.
+) -> list[tuple[Any, list[str]]]:
+    """The `SEARCHED` columns (and `DESCRIBED`, with `words`) of every dataset `principal` may
+    see, each with its resources' formats; `equal` holds (negated, column, value) conditions
+    the database applies first.
 
     `words` narrow the rows to those holding each word in a searched text column or in the
     tags' JSON text: a superset of the matches, which search checks again in Python. A word

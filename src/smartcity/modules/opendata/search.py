@@ -191,8 +191,7 @@ def search(candidates: Sequence[Candidate], query: Query) -> Found:
     words = query.words
     for candidate in candidates:
         if not all(
-            (value in candidate.values(field)) != negated
-            for negated, field, value in query.filters
+            (value in candidate.values(field)) != negated for negated, field, value in query.filters
         ):
             continue
         score = 0
