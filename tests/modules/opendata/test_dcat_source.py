@@ -79,6 +79,11 @@ def test_a_foreign_dcat_ap_page_becomes_packages_and_a_next_link() -> None:
     ]
 
 
+def test_a_dataset_without_any_id_is_left_out() -> None:
+    blank = {"@type": "http://www.w3.org/ns/dcat#Dataset", "http://purl.org/dc/terms/title": "?"}
+    assert read_page({"@graph": [blank]}) == ([], None)
+
+
 def test_a_last_page_has_no_next_link() -> None:
     assert read_page({"@graph": []}) == ([], None)
     assert read_page([]) == ([], None)

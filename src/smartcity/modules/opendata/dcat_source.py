@@ -191,7 +191,10 @@ def read_page(document: Any) -> tuple[list[dict[str, Any]], str | None]:
     packages = [
         _package(node, by_id)
         for node in nodes
-        if DCAT + "Dataset" in _types(node) and _first(node, DCT + "title")
+        # Without a title or any id (a blank node) a dataset cannot be listed or found again.
+        if DCAT + "Dataset" in _types(node)
+        and _first(node, DCT + "title")
+        and (node.get("@id") or _first(node, DCT + "identifier"))
     ]
     unique = list({package["id"]: package for package in packages}.values())
     next_page = None
