@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import MetaData, create_engine, insert, text
+from sqlalchemy import Engine, MetaData, create_engine, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -38,6 +38,8 @@ class TemplateDatabase:
         self.folder = folder
         self.worker = worker
         modules = load_manifests(())
+        self.modules = modules
+        self.second_engine: Engine | None = None
         if base_url:
             # The pid keeps concurrent test runs on one server out of each other's way.
             self.database_name = f"smartcity_test_{worker}_{os.getpid()}"
@@ -87,11 +89,12 @@ class TemplateDatabase:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
 
-    def _reset(self) -> None:
+    def _reset(self, engine: Engine | None = None) -> None:
+        engine = engine or self.engine
         try:
-            self._truncate_and_reload()
+            self._truncate_and_reload(engine)
         except OperationalError as error:
-            with self.engine.connect() as connection:
+            with engine.connect() as connection:
                 others = connection.execute(
                     text(
                         "SELECT pid, state, xact_start, left(query, 300) FROM pg_stat_activity"
@@ -100,9 +103,9 @@ class TemplateDatabase:
                 ).all()
             raise RuntimeError(f"a previous test left sessions open: {others}") from error
 
-    def _truncate_and_reload(self) -> None:
+    def _truncate_and_reload(self, engine: Engine) -> None:
         names = ", ".join(f'"{table.name}"' for table in self.tables.sorted_tables)
-        with self.engine.begin() as connection:
+        with engine.begin() as connection:
             # A test that leaked an open transaction should fail here, not hang the suite.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))
             # Tables a test made (observation partitions of its own months) go: the next test
@@ -129,6 +132,26 @@ class TemplateDatabase:
             yield f"sqlite:///{target}"
 
     @contextmanager
+    def second(self, folder: Path) -> Iterator[str]:
+        """The URL of another database in its just-migrated state, for a second instance.
+
+        On PostgreSQL it is the worker's second database, migrated once and reset per use.
+        """
+        if self.base_url:
+            name = f"{self.database_name}_second"
+            if self.second_engine is None:
+                self._recreate(name)
+                self.second_engine = create_db_engine(self._url_for(name), pool_size=1)
+                upgrade(self.second_engine, self.modules)
+            else:
+                self._reset(self.second_engine)
+            yield self._url_for(name)
+        else:
+            target = folder / "second.db"
+            shutil.copyfile(self.template_file, target)
+            yield f"sqlite:///{target}"
+
+    @contextmanager
     def empty(self, folder: Path) -> Iterator[str]:
         """The URL of a database without any table (never migrated, or one that came back empty)."""
         if self.base_url:
@@ -146,3 +169,6 @@ class TemplateDatabase:
         if self.base_url:
             self.engine.dispose()
             self._drop(self.database_name)
+            if self.second_engine is not None:
+                self.second_engine.dispose()
+                self._drop(f"{self.database_name}_second")

@@ -32,6 +32,7 @@ def test_sql_like_text_is_a_validation_error_everywhere(client: TestClient, text
     attempts: list[tuple[str, dict[str, Any]]] = [
         ("package_search", {"q": text}),
         ("package_search", {"fq": f"tags:{text}"}),
+        ("package_search", {"fq": f'organization:"{text}"'}),
         ("package_search", {"sort": text}),
         ("datastore_search", {"resource_id": resource_id, "q": text}),
         ("datastore_search", {"resource_id": resource_id, "filters": {"code": text}}),

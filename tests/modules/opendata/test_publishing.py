@@ -20,7 +20,8 @@ CHECKPOINTS = "transparency-checkpoints"
 
 
 def _visible_everywhere(client: TestClient, name: str) -> dict[str, Any]:
-    """Where a dataset could show to the public: lists, search, facets, counts."""
+    """Where a dataset could show to the public: lists, search, facets, counts, DCAT and the
+    national listing."""
     search = result(
         client,
         "package_search",
@@ -36,6 +37,13 @@ def _visible_everywhere(client: TestClient, name: str) -> dict[str, Any]:
         "facet": "secret-tag" in search["facets"]["tags"],
         "org": result(client, "organization_show", id="dot")["package_count"],
         "show": call(client, "package_show", id=name).status_code,
+        "words": result(client, "package_search", q=name, include_private=True)["count"],
+        "column": result(client, "package_search", fq="organization:dot")["count"],
+        "dcat": name in client.get("/catalog.jsonld").text,
+        "turtle": name in client.get("/catalog.ttl").text,
+        "dcat_count": client.get("/catalog.ttl").text.count("a dcat:Dataset"),
+        "dcat_show": client.get(f"/dataset/{name}.jsonld").status_code,
+        "national": name in client.get("/api/v1/opendata/datagovtw.json").text,
     }
 
 
@@ -105,6 +113,7 @@ def test_private_datasets_and_drafts_never_leak(
         dot_officer,
         **package("secret", tags=["secret-tag"], groups=["transport"], **hidden),
     )
+    assert before["dcat_show"] == 404
     assert _visible_everywhere(client, "secret") == {**before, "show": 404}
     # Its department sees it when it asks (a private one in search; both by name).
     assert call(client, "package_show", dot_officer, id="secret").status_code == 200

@@ -103,11 +103,21 @@ def package_search(session: Session, call: Call) -> dict[str, Any]:
     include_private = checks.boolean(
         call.params.get("include_private"), "include_private", default=False
     )
-    rows = _visible(session, call, include_private=include_private)
-    resources = repository.resources_of(session, [row.id for row in rows])
-    candidates = [search.Candidate(row, resources.get(row.id, [])) for row in rows]
-    found = search.search(candidates, call.params)
-    page = [candidate.dataset for candidate in found.page]
+    query = search.parse(call.params)
+    equal = [term for term in query.filters if term[1] in search.COLUMN_FIELDS]
+    candidates = [
+        search.Candidate(row, formats)
+        for row, formats in repository.search_rows(
+            session,
+            call.principal,
+            include_private=include_private,
+            equal=equal,
+            words=query.words,
+        )
+    ]
+    found = search.search(candidates, query)
+    page = repository.datasets_by_id(session, [candidate.dataset.id for candidate in found.page])
+    resources = repository.resources_of(session, [row.id for row in page])
     names = organisations(session, (row.organization for row in page))
     results = [package_dict(row, resources.get(row.id, []), names, call.base_url) for row in page]
     facet_names = organisations(

@@ -252,6 +252,17 @@ def dataset_ttl(name: str, ctx: Open) -> Response:
     return Response(service.turtle(document), media_type=TURTLE)
 
 
+@router.get(
+    "/api/v1/opendata/datagovtw.json",
+    summary="The public catalogue in data.gov.tw's dataset metadata (national listing)",
+)
+def datagovtw_json(ctx: Open) -> Response:
+    """A JSON list, one object per public dataset, keyed as data.gov.tw's export is."""
+    with ctx.read() as session:
+        listing = service.datagovtw_listing(session, ctx.platform)
+    return Response(json.dumps(listing, ensure_ascii=False), media_type="application/json")
+
+
 def build_router() -> APIRouter:
     """The Action API and the DataStore's downloads (the manifest's lazy factory)."""
     return router

@@ -33,6 +33,11 @@ def text(value: Any, name: str, *, allow_empty: bool = True) -> str:
     return value
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character `\\`) matching values that contain `text`."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def integer(value: Any, name: str, *, default: int, low: int, high: int) -> int:
     """`value` as an integer within [low, high]; CKAN clients send numbers as text too."""
     if value is None or value == "":

@@ -53,12 +53,17 @@ def build_cli() -> typer.Typer:
     def add_source(
         ctx: typer.Context,
         name: Annotated[str, typer.Argument(help="A short name: 2-40 of a-z, 0-9 and -")],
-        url: Annotated[str, typer.Argument(help="The other instance's base URL")],
+        url: Annotated[
+            str, typer.Argument(help="A CKAN instance's base URL, or a DCAT catalogue's URL")
+        ],
+        kind: Annotated[
+            str, typer.Option(help="ckan (CKAN's Action API) or dcat (DCAT-AP JSON-LD)")
+        ] = "ckan",
     ) -> None:
-        """Register another instance's catalogue (CKAN's Action API) to harvest hourly."""
+        """Register another catalogue (CKAN's Action API or DCAT-AP) to harvest hourly."""
         platform: Platform = ctx.obj
         with fail_cleanly():
-            typer.echo(service.add_harvest_source(platform, name, url))
+            typer.echo(service.add_harvest_source(platform, name, url, kind))
 
     @app.command("harvest")
     def harvest(

@@ -59,10 +59,6 @@ def _filter_value(kind: str, value: Any, name: str) -> Any:
     return checks.text(str(value), "filters")
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search(
     session: Session, registration: Registration, resource_id: str, params: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -109,10 +105,10 @@ def search(
         for name, text in q.items():
             if name not in kinds or kinds[name] != "text":
                 raise InvalidParameter(f"q: no text field {name!r}", field="q")
-            pattern = f"%{_escape_like(checks.text(text, 'q'))}%"
+            pattern = checks.contains_pattern(checks.text(text, "q"))
             conditions.append(table.c[name].ilike(pattern, escape="\\"))
     elif q not in (None, ""):
-        pattern = f"%{_escape_like(checks.text(q, 'q'))}%"
+        pattern = checks.contains_pattern(checks.text(q, "q"))
         searchable = [table.c[name] for name, kind in kinds.items() if kind == "text"]
         if not searchable:
             raise InvalidParameter("q: this table has no text to search", field="q")

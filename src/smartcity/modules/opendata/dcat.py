@@ -53,6 +53,7 @@ def dataset_node(package: Mapping[str, Any], base_url: str) -> dict[str, Any]:
         "dcat:theme": [{"@id": f"{base_url}/group/{g['name']}"} for g in package["groups"]],
         "dcat:landingPage": {"@id": package["url"]},
         "dct:publisher": {
+            "@id": f"{base_url}/organization/{package['organization']['name']}",
             "@type": "foaf:Organization",
             "foaf:name": _text(
                 package["organization"]["title"], package["organization"]["description"]
@@ -61,6 +62,12 @@ def dataset_node(package: Mapping[str, Any], base_url: str) -> dict[str, Any]:
         "dct:issued": _time(package["metadata_created"]),
         "dct:modified": _time(package["metadata_modified"]),
     }
+    if package.get("harvest_source"):
+        # Marks a copy, so that DCAT harvesters (ours) never copy it back to its origin.
+        source = (
+            f"urn:smartcity:harvest:{package['harvest_source']}:{package['harvest_source_ref']}"
+        )
+        node["dct:source"] = {"@id": source}
     frequency = FREQUENCIES.get(package.get("frequency", ""))
     if frequency:
         node["dct:accrualPeriodicity"] = {"@id": FREQUENCY_BASE + frequency}
@@ -150,8 +157,10 @@ def catalog_document(
 # -- Turtle ----------------------------------------------------------------------------------
 
 
-def _term(value: Any, indent: str) -> str:
-    if isinstance(value, dict) and "@id" in value and len(value) == 1:
+def _term(value: Any, indent: str, named: list[Mapping[str, Any]]) -> str:
+    if isinstance(value, dict) and "@id" in value:
+        if len(value) > 1:
+            named.append(value)  # a node with an IRI of its own: its block follows
         return _iri(value["@id"])
     if isinstance(value, dict) and "@value" in value:
         literal = json.dumps(str(value["@value"]), ensure_ascii=False)
@@ -164,7 +173,7 @@ def _term(value: Any, indent: str) -> str:
             )
         return literal
     if isinstance(value, dict):
-        return "[\n" + _predicates(value, indent + "    ") + f"\n{indent}]"
+        return "[\n" + _predicates(value, indent + "    ", named) + f"\n{indent}]"
     return json.dumps(str(value), ensure_ascii=False)
 
 
@@ -172,22 +181,28 @@ def _iri(value: str) -> str:
     return "<" + value.replace(">", "%3E").replace(" ", "%20") + ">"
 
 
-def _predicates(node: Mapping[str, Any], indent: str) -> str:
+def _predicates(node: Mapping[str, Any], indent: str, named: list[Mapping[str, Any]]) -> str:
     lines = []
     for key, value in node.items():
         if key == "@id":
             continue
         predicate = "a" if key == "@type" else key
         values = value if isinstance(value, list) else [value]
-        objects = ", ".join(value if key == "@type" else _term(value, indent) for value in values)
+        objects = ", ".join(
+            value if key == "@type" else _term(value, indent, named) for value in values
+        )
         lines.append(f"{indent}{predicate} {objects}")
     return " ;\n".join(lines)
 
 
 def turtle(document: Mapping[str, Any]) -> str:
-    """A JSON-LD document of this module's shape, as Turtle."""
+    """A JSON-LD document of this module's shape, as Turtle (the same triples)."""
     prefixes = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in CONTEXT.items())
-    blocks = [
-        f"{_iri(node['@id'])}\n{_predicates(node, '    ')} .\n" for node in document["@graph"]
-    ]
+    pending: list[Mapping[str, Any]] = list(reversed(document["@graph"]))
+    blocks = []
+    while pending:
+        node = pending.pop()
+        named: list[Mapping[str, Any]] = []
+        blocks.append(f"{_iri(node['@id'])}\n{_predicates(node, '    ', named)} .\n")
+        pending.extend(reversed(named))
     return prefixes + "\n" + "\n".join(blocks)

@@ -1,4 +1,4 @@
-"""Harvesting another instance's catalogue through CKAN's Action API.
+"""Harvesting another catalogue: CKAN's Action API, or DCAT-AP in JSON-LD paged with Hydra.
 
 What harvesters most often get wrong, done here on purpose: a dataset keeps one local id for
 good (a UUID derived from the source and its id there), so do its resources; a name taken
@@ -21,7 +21,7 @@ from smartcity.core import outbound
 from smartcity.core.errors import InvalidInput
 from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
-from smartcity.modules.opendata import repository
+from smartcity.modules.opendata import dcat_source, repository
 from smartcity.modules.opendata.models import Dataset, HarvestSource, Resource
 from smartcity.modules.opendata.values import (
     GOVERNMENT_LICENSE,
@@ -29,6 +29,7 @@ from smartcity.modules.opendata.values import (
     LICENSES,
     Frequency,
     Origin,
+    SourceKind,
     State,
 )
 
@@ -39,7 +40,7 @@ SOURCE_NAME = re.compile(r"^[a-z0-9-]{2,40}$")
 
 
 class HarvestFailed(InvalidInput):
-    """The source did not answer as a CKAN catalogue does."""
+    """The source did not answer as a CKAN or DCAT catalogue does."""
 
     code = "harvest_failed"
 
@@ -49,20 +50,30 @@ def stable_id(*parts: str) -> uuid.UUID:
     return uuid.uuid5(STABLE_IDS, "/".join(parts))
 
 
-def add_source(uow: UnitOfWork, name: str, url: str, *, allow_private: bool) -> HarvestSource:
-    """Register another instance's catalogue to harvest."""
+def add_source(
+    uow: UnitOfWork, name: str, url: str, *, allow_private: bool, kind: str = SourceKind.CKAN
+) -> HarvestSource:
+    """Register another catalogue to harvest: a CKAN instance's base URL, or a DCAT document's."""
     if not SOURCE_NAME.match(name):
         raise InvalidInput("a source name is 2-40 of a-z, 0-9 and -", code="invalid_source")
+    if kind not in set(SourceKind):
+        raise InvalidInput("a source is ckan or dcat", code="invalid_source")
     outbound.check_url(url, allow_private=allow_private)
-    source = HarvestSource(name=name, url=url.rstrip("/"), created_at=utcnow())
+    source = HarvestSource(name=name, url=url.rstrip("/"), kind=kind, created_at=utcnow())
     uow.session.add(source)
     uow.session.flush()
-    uow.audit("opendata.harvest_source.created", "harvest_source", source.id, {"name": name})
+    uow.audit(
+        "opendata.harvest_source.created", "harvest_source", source.id, {"name": name, "kind": kind}
+    )
     return source
 
 
-def fetch(url: str, *, allow_private: bool, timeout: float = 30.0) -> list[dict[str, Any]]:
-    """Every public dataset of the catalogue at `url`, page after page."""
+def fetch(
+    url: str, *, allow_private: bool, kind: str = SourceKind.CKAN, timeout: float = 30.0
+) -> list[dict[str, Any]]:
+    """Every public dataset of the catalogue at `url`, page after page, as CKAN packages."""
+    if kind == SourceKind.DCAT:
+        return _fetch_dcat(url, allow_private=allow_private, timeout=timeout)
     found: list[dict[str, Any]] = []
     with outbound.client(allow_private=allow_private, timeout=timeout) as http:
         while True:
@@ -72,7 +83,7 @@ def fetch(url: str, *, allow_private: bool, timeout: float = 30.0) -> list[dict[
                     json={"rows": PAGE, "start": len(found), "sort": "name asc"},
                 )
                 body = response.json()
-            except (httpx.HTTPError, ValueError) as exc:
+            except (httpx.HTTPError, ValueError, outbound.OutboundRefused) as exc:
                 raise HarvestFailed(f"{url} did not answer: {exc}") from None
             if not isinstance(body, dict) or body.get("success") is not True:
                 raise HarvestFailed(f"{url} answered {response.status_code} without a result")
@@ -80,6 +91,44 @@ def fetch(url: str, *, allow_private: bool, timeout: float = 30.0) -> list[dict[
             found.extend(page)
             if len(page) < PAGE or len(found) >= body["result"]["count"]:
                 return found
+
+
+MAX_DCAT_PAGES = 10_000
+"""A guard against a catalogue whose `hydra:next` links go round in circles."""
+
+
+def _fetch_dcat(url: str, *, allow_private: bool, timeout: float) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    page_url: str | None = url
+    with outbound.client(allow_private=allow_private, timeout=timeout) as http:
+        while page_url is not None:
+            if page_url in seen or len(seen) >= MAX_DCAT_PAGES:
+                raise HarvestFailed(f"{url}: its pages lead back to {page_url}")
+            seen.add(page_url)
+            try:
+                response = http.get(page_url, headers={"Accept": "application/ld+json"})
+                response.raise_for_status()
+                document = response.json()
+            except (httpx.HTTPError, ValueError, outbound.OutboundRefused) as exc:
+                raise HarvestFailed(f"{page_url} did not answer: {exc}") from None
+            packages, next_page = dcat_source.read_page(document)
+            found.extend(packages)
+            page_url = _on_source_host(url, next_page) if next_page else None
+    return found
+
+
+def _on_source_host(source_url: str, link: str) -> str:
+    """`link`'s path and query on the source's own scheme, host and port.
+
+    A catalogue names its pages with its public URL, which may differ from the address
+    harvested (a proxy, a test server); and a page may not send the harvest elsewhere.
+    """
+    try:
+        target = httpx.URL(source_url).join(link)
+        return str(httpx.URL(source_url).copy_with(path=target.path, query=target.query))
+    except (httpx.InvalidURL, TypeError):
+        raise HarvestFailed(f"{source_url}: a page links to {link[:200]!r}") from None
 
 
 def _extras(package: Mapping[str, Any]) -> dict[str, Any]:
@@ -157,7 +206,6 @@ def apply(
                 **described,
             )
             session.add(row)
-            session.flush()
             report["added"].append(name)
         else:
             changed = {k: v for k, v in described.items() if getattr(row, k) != v}

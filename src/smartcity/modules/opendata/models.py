@@ -75,13 +75,15 @@ class Resource(Base):
 
 
 class HarvestSource(Base):
-    """Another instance's catalogue this one copies (CKAN's Action API at `url`)."""
+    """Another catalogue this one copies: CKAN's Action API at `url`, or DCAT-AP at `url`."""
 
     __tablename__ = "opendata_harvest_sources"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
     url: Mapped[str] = mapped_column(String(500), nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False, default="ckan")
+    """A `values.SourceKind`: how the catalogue at `url` is read."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 

@@ -2,7 +2,9 @@
 
 The catalogue is small next to a Solr index (thousands of datasets, not millions), so the
 visible rows are matched in memory; only what the caller may see is ever loaded, so a
-private dataset can leak through neither results, counts nor facets.
+private dataset can leak through neither results, counts nor facets. What is loaded is a
+light row per dataset (the searched columns and its resources' formats, no ORM objects):
+at 10,000 datasets building ORM objects was most of the time (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from typing import Any
 
 from smartcity.modules.opendata import checks
 from smartcity.modules.opendata.errors import InvalidParameter
-from smartcity.modules.opendata.models import Dataset, Resource
 
 MAX_ROWS = 1000
 """CKAN's default `ckan.search.rows_max`."""
@@ -35,12 +36,20 @@ SORT_FIELDS = {
 _TERM = re.compile(r'\s*([+-]?)([a-z_]+):(?:"([^"]*)"|(\S+))\s*')
 
 
+COLUMN_FIELDS = ("organization", "license_id", "frequency", "name")
+"""`fq` fields held in a column of their own, which the database filters before loading."""
+
+
 @dataclass(frozen=True)
 class Candidate:
-    """A visible dataset with the values search looks at."""
+    """A visible dataset with the values search looks at.
 
-    dataset: Dataset
-    resources: Sequence[Resource]
+    `dataset` is a row with the attributes of `repository.SEARCHED` (and `DESCRIBED` when
+    the query has words); `formats` has one entry per resource (empty for one without).
+    """
+
+    dataset: Any
+    formats: Sequence[str]
 
     def values(self, field: str) -> list[str]:
         """The dataset's values for a facet or `fq` field."""
@@ -52,7 +61,7 @@ class Candidate:
         if field == "tags":
             return list(dataset.tags)
         if field == "res_format":
-            return sorted({r.format for r in self.resources if r.format})
+            return sorted({fmt for fmt in self.formats if fmt})
         if field == "license_id":
             return [dataset.license_id]
         if field == "frequency":
@@ -121,10 +130,25 @@ def _sort_key(field: str, scores: Mapping[int, int]) -> Callable[[Candidate], An
         if field == "metadata_created":
             return d.created_at.isoformat()
         if field == "num_resources":
-            return len(candidate.resources)
+            return len(candidate.formats)
         return len(d.tags)
 
     return key
+
+
+@dataclass(frozen=True)
+class Query:
+    """A `package_search` call's parameters, checked."""
+
+    words: list[str]
+    filters: list[tuple[bool, str, str]]
+    """(negated, field, value) terms of `fq` and of `q`'s `field:value` tokens."""
+    order: list[tuple[str, bool]]
+    sort: str
+    rows: int
+    start: int
+    facet_fields: list[str]
+    facet_limit: int
 
 
 @dataclass(frozen=True)
@@ -137,8 +161,8 @@ class Found:
     sort: str
 
 
-def search(candidates: Sequence[Candidate], params: Mapping[str, Any]) -> Found:
-    """The candidates matching `q` and `fq`, sorted and paged, with facets over all matches."""
+def parse(params: Mapping[str, Any]) -> Query:
+    """Check `package_search`'s parameters (a Validation Error names the bad one)."""
     q = checks.text(params.get("q"), "q").strip()
     fq = checks.text(params.get("fq"), "fq").strip()
     rows = checks.integer(params.get("rows"), "rows", default=DEFAULT_ROWS, low=0, high=MAX_ROWS)
@@ -149,7 +173,6 @@ def search(candidates: Sequence[Candidate], params: Mapping[str, Any]) -> Found:
     facet_limit = checks.integer(
         params.get("facet.limit"), "facet.limit", default=50, low=-1, high=1000
     )
-
     filters = _field_terms(fq, "fq") if fq else []
     words: list[str] = []
     if q and q != "*:*":
@@ -158,12 +181,17 @@ def search(candidates: Sequence[Candidate], params: Mapping[str, Any]) -> Found:
                 filters.extend(_field_terms(token, "q"))
             else:
                 words.append(token.strip('"').lower())
+    return Query(words, filters, order, sort, rows, start, facet_fields, facet_limit)
 
+
+def search(candidates: Sequence[Candidate], query: Query) -> Found:
+    """The candidates matching `query`, sorted and paged, with facets over all matches."""
     matched: list[Candidate] = []
     scores: dict[int, int] = {}
+    words = query.words
     for candidate in candidates:
         if not all(
-            (value in candidate.values(field)) != negated for negated, field, value in filters
+            (value in candidate.values(field)) != negated for negated, field, value in query.filters
         ):
             continue
         score = 0
@@ -176,15 +204,16 @@ def search(candidates: Sequence[Candidate], params: Mapping[str, Any]) -> Found:
         scores[id(candidate)] = score
         matched.append(candidate)
 
-    for field, descending in reversed(order):
+    for field, descending in reversed(query.order):
         matched.sort(key=_sort_key(field, scores), reverse=descending)
 
     facets: dict[str, Counter[str]] = {}
-    for field in facet_fields:
+    for field in query.facet_fields:
         counter: Counter[str] = Counter()
         for candidate in matched:
             counter.update(candidate.values(field))
-        if facet_limit >= 0:
-            counter = Counter(dict(counter.most_common(facet_limit)))
+        if query.facet_limit >= 0:
+            counter = Counter(dict(counter.most_common(query.facet_limit)))
         facets[field] = counter
-    return Found(len(matched), matched[start : start + rows], facets, sort)
+    page = matched[query.start : query.start + query.rows]
+    return Found(len(matched), page, facets, query.sort)

@@ -15,7 +15,7 @@ from smartcity.core.audit.log import open_checkpoints
 from smartcity.core.auth import ANONYMOUS, Principal, system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.time import utcnow
-from smartcity.modules.opendata import dcat, harvest, repository, sources
+from smartcity.modules.opendata import datagovtw, dcat, harvest, repository, sources
 from smartcity.modules.opendata.actions import READS, WRITES, Call
 from smartcity.modules.opendata.catalogue import refresh
 from smartcity.modules.opendata.dcat import turtle
@@ -42,11 +42,15 @@ def refresh_catalogue(platform: Platform, actor: Principal | None = None) -> lis
         return refresh(uow, platform)
 
 
-def add_harvest_source(platform: Platform, name: str, url: str) -> str:
-    """Register another instance's catalogue to harvest; its id."""
+def add_harvest_source(platform: Platform, name: str, url: str, kind: str = "ckan") -> str:
+    """Register another catalogue to harvest; its id.
+
+    `kind` is `ckan` (`url` is a CKAN instance's base URL) or `dcat` (`url` is a DCAT-AP
+    JSON-LD document, such as another instance's `/catalog.jsonld`).
+    """
     with platform.unit_of_work(system_actor("opendata-harvest")) as uow:
         allow = platform.settings.outbound_private_allowed
-        return str(harvest.add_source(uow, name, url, allow_private=allow).id)
+        return str(harvest.add_source(uow, name, url, allow_private=allow, kind=kind).id)
 
 
 def harvest_source(platform: Platform, name: str) -> dict[str, Any]:
@@ -62,11 +66,12 @@ def harvest_source(platform: Platform, name: str) -> dict[str, Any]:
         source = session.scalars(select(HarvestSource).where(HarvestSource.name == name)).first()
         if source is None:
             raise harvest.HarvestFailed(f"no harvest source {name!r}", code="unknown_source")
-        source_id, url = source.id, source.url
+        source_id, url, kind = source.id, source.url, source.kind
     finally:
         session.close()
     try:
-        packages = harvest.fetch(url, allow_private=platform.settings.outbound_private_allowed)
+        allow = platform.settings.outbound_private_allowed
+        packages = harvest.fetch(url, allow_private=allow, kind=kind)
         with platform.unit_of_work(actor) as uow:
             source = uow.session.get(HarvestSource, source_id)
             if source is None:
@@ -108,6 +113,43 @@ def harvest_all(platform: Platform) -> dict[str, dict[str, Any]]:
     return {name: harvest_source(platform, name) for name in names}
 
 
+def list_harvest_sources(session: Session) -> list[dict[str, Any]]:
+    """Every harvest source: name, kind, URL and when it was added, by name."""
+    return [
+        {"name": row.name, "kind": row.kind, "url": row.url, "created_at": row.created_at}
+        for row in session.scalars(select(HarvestSource).order_by(HarvestSource.name))
+    ]
+
+
+def list_harvest_runs(
+    session: Session, source: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The latest harvest runs, newest first (of one source when `source` names it).
+
+    Each is `{"source", "started_at", "finished_at", "status", "report"}`; an `ok` run's
+    report lists the names `added`, `updated`, `deleted` and `skipped`, a failed run's holds
+    the `error`.
+    """
+    query = (
+        select(HarvestRun, HarvestSource.name)
+        .join(HarvestSource, HarvestSource.id == HarvestRun.source_id)
+        .order_by(HarvestRun.started_at.desc(), HarvestRun.finished_at.desc())
+        .limit(max(1, min(limit, 1000)))
+    )
+    if source is not None:
+        query = query.where(HarvestSource.name == source)
+    return [
+        {
+            "source": name,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "status": run.status,
+            "report": run.report,
+        }
+        for run, name in session.execute(query)
+    ]
+
+
 def uploaded_file(
     session: Session, principal: Principal, resource_id: str
 ) -> tuple[str, str, bytes]:
@@ -139,6 +181,22 @@ def dcat_dataset(session: Session, platform: Platform, name: str) -> dict[str, A
     base_url = platform.settings.base_url.rstrip("/")
     package = READS["package_show"](session, Call(platform, ANONYMOUS, {"id": name}, base_url))
     return {"@context": dcat.CONTEXT, "@graph": [dcat.dataset_node(package, base_url)]}
+
+
+def datagovtw_listing(session: Session, platform: Platform) -> list[dict[str, str]]:
+    """Every public dataset in data.gov.tw's dataset metadata (`datagovtw.FIELDS`), by name."""
+    base_url = platform.settings.base_url.rstrip("/")
+    registered = registrations(platform)
+    found: list[dict[str, str]] = []
+    while True:
+        params = {"rows": 1000, "start": len(found), "sort": "name asc"}
+        page = READS["package_search"](session, Call(platform, ANONYMOUS, params, base_url))
+        found.extend(
+            datagovtw.record(package, registered.get(package["name"]))
+            for package in page["results"]
+        )
+        if not page["results"] or len(found) >= page["count"]:
+            return found
 
 
 def open_transparency_checkpoints() -> Select[*tuple[Any, ...]]:

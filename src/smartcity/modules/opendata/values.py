@@ -27,6 +27,15 @@ class State(StrEnum):
     """Gone from every list; `package_show` answers Not Found to the public."""
 
 
+class SourceKind(StrEnum):
+    """How a harvest source's catalogue is read."""
+
+    CKAN = "ckan"
+    """CKAN's Action API at the source's base URL (`package_search`, 1,000 at a time)."""
+    DCAT = "dcat"
+    """A DCAT-AP JSON-LD document at the source's URL, its pages followed by Hydra's `next`."""
+
+
 class Frequency(StrEnum):
     """How often a dataset changes (DCAT's accrualPeriodicity, data.gov.tw's 更新頻率)."""
 
