@@ -46,6 +46,13 @@ def test_the_office_keeps_sources_and_reads_each_runs_report(
         assert 'data-run-status="failed"' in failed.text and "did not answer" in failed.text
         assert result(client, "package_show", id="kaohsiung-payment-items")["state"] == "active"
 
+        # The same city's DCAT catalogue is a source of its own kind.
+        dcat = {"name": "kaohsiung-dcat", "url": f"{kaohsiung}/catalog.jsonld", "kind": "dcat"}
+        client.post(HOME, data={**dcat, "csrf_token": csrf})
+        by_dcat = client.post(f"{HOME}/kaohsiung-dcat/run", data={"csrf_token": csrf})
+        assert 'data-run-status="ok"' in by_dcat.text, by_dcat.text
+        assert 'value="dcat"' in client.get(HOME).text
+
 
 def test_a_switched_off_source_is_left_out_of_the_hourly_harvest(
     platform: Platform, client: TestClient

@@ -14,6 +14,7 @@ from smartcity.modules.opendata import harvest, service, sources
 from smartcity.modules.opendata.auth import HarvestConsole
 from smartcity.modules.opendata.errors import NotDataOffice
 from smartcity.modules.opendata.settings import OpendataSettings
+from smartcity.modules.opendata.values import SourceKind
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,12 +47,13 @@ def add(
     ctx: HarvestConsole,
     name: Annotated[str, Form(min_length=2, max_length=40)],
     url: Url,
+    kind: Annotated[SourceKind, Form()] = SourceKind.CKAN,
 ) -> Response:
     """Register another city's catalogue."""
     _office(ctx)
     with ctx.write() as uow:
         sources.require_free_name(uow.session, name)
-        harvest.add_source(uow, name, url, allow_private=_allow_private(ctx))
+        harvest.add_source(uow, name, url, allow_private=_allow_private(ctx), kind=kind)
     return RedirectResponse(f"{HOME}/{name}", status_code=303)
 
 
