@@ -131,9 +131,10 @@ def show(name: str, figures: Figures) -> None:
 
 
 def fresh_platform(database: str, folder: Path, port: int) -> Platform:
-    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={database}", autocommit=True) as db:
-        db.execute("DROP SCHEMA public CASCADE")
-        db.execute("CREATE SCHEMA public")
+    """A platform on `database`, made anew (created when the server has none of that name)."""
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{database}"')
     settings = Settings(
         database_url=f"{SERVER}/{database}",
         data_dir=folder / database,
@@ -346,7 +347,7 @@ def harvest_figures(
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--database", default="opendata_scale_db")
+    parser.add_argument("--database", default="smartcity_bench_opendata")
     parser.add_argument("--datasets", type=int, default=10_000)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--devices", type=int, default=1000)
