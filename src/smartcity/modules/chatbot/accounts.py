@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 import httpx
 from sqlalchemy.orm import Session
 
+import smartcity.modules.identity.service as identity
 from smartcity.core import signed
 from smartcity.core.city import current_city
 from smartcity.core.keys import KeyRing
@@ -31,7 +32,6 @@ from smartcity.modules.chatbot import errors
 from smartcity.modules.chatbot import repository as repo
 from smartcity.modules.chatbot.models import HomeDistrict, LineLink, LinkNonce
 from smartcity.modules.chatbot.settings import ChatbotSettings
-from smartcity.modules.identity import service as identity
 
 ACCOUNTS_SERVICE = "chatbot.line_accounts"
 LINK_DIALOG = "https://access.line.me/dialog/bot/accountLink"
