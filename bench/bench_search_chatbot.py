@@ -178,6 +178,25 @@ def run(
     return out
 
 
+def alone(
+    index: engine.AnswerIndex,
+    channel: search.DenseIndex,
+    questions: list[Question],
+    vectors: dict[str, np.ndarray],
+) -> str:
+    """Top-1 and top-3 of one dense reading ranking alone (answerable questions)."""
+    ids = list(index.docs)
+    top1 = top3 = 0
+    answerable = [q for q in questions if q.source_id]
+    for q in answerable:
+        cosines = np.nan_to_num(channel.scores(vectors[q.text], ids), nan=-1.0)
+        best = [index.docs[ids[i]].source_id for i in np.argsort(-cosines)[:3]]
+        top1 += best[0] == q.source_id
+        top3 += q.source_id in best
+    n = max(len(answerable), 1)
+    return f"top-1 {top1 / n:6.1%}  top-3 {top3 / n:6.1%} of {len(answerable):3}"
+
+
 def summary(outcomes: list[Outcome]) -> str:
     answerable = [o for o in outcomes if o.question.source_id]
     other = [o for o in outcomes if not o.question.source_id]
@@ -257,6 +276,10 @@ def main() -> None:
                 print(f"{name:6} {half:4} {label} warm: {summary(w)}")
                 if half == "held" and vecs is not None:
                     held_fused += c
+            for state, index, qs in (("cold", cold, cold_qs), ("warm", warm, warm_qs)):
+                for label, channel in (("phrasings", index.dense), ("passages", index.passages)):
+                    ranked = alone(index, channel, qs, vectors)
+                    print(f"{name:6} {half:4} dense {label} alone {state}: {ranked}")
     print("\nreliability of the fused confidence, cold, held-out halves of both sets")
     print("| confidence | questions | mean stated | top item right |\n|---|---|---|---|")
     print("\n".join(reliability(held_fused)))

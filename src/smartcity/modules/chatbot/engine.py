@@ -333,9 +333,7 @@ class AnswerIndex:
         built = self._current()
         return built.search(question, limit, today, self._cosines(built, query_vector), keep)
 
-    def features(
-        self, question: str, query_vector: np.ndarray
-    ) -> tuple[list[str], np.ndarray]:
+    def features(self, question: str, query_vector: np.ndarray) -> tuple[list[str], np.ndarray]:
         """The candidate pool's item ids and their ranking features (FEATURES, in order):
         what the bench's tune mode fits RANKER on."""
         built = self._current()
