@@ -74,6 +74,8 @@ NOT_LINKED = {
     "/participation/votes/{vote_id}/check": "an issue page's tracker form asks for it",
     "/staff/payments/imports/{import_id}": "opened by uploading a bill file (test_officer_browser)",
     "/chat/line/link": "opened from the LINE bot's link button (test_line_account_link)",
+    "/staff/opendata/harvest/{name}": "a harvest source's page; the demo harvests no other city "
+    "(test_harvest_console)",
 }
 
 # Every free-text column, by table: what people and devices write and pages show.
