@@ -61,18 +61,19 @@ class MessagingApiAccounts:
         self.settings = settings
         self.transport = transport
 
+    def _call(self, method: str, path: str) -> httpx.Response:
+        """One authorised Messaging API request; httpx.HTTPError when LINE does not answer."""
+        url = self.settings.line_api_base.rstrip("/") + path
+        headers = {"Authorization": f"Bearer {self.settings.line_access_token}"}
+        with httpx.Client(
+            timeout=self.settings.reply_timeout_seconds, transport=self.transport
+        ) as client:
+            return client.request(method, url, headers=headers)
+
     def issue_link_token(self, line_user_id: str) -> str:
         """`POST /v2/bot/user/{userId}/linkToken` (LINE Messaging API reference)."""
-        url = (
-            self.settings.line_api_base.rstrip("/")
-            + f"/v2/bot/user/{quote(line_user_id, safe='')}/linkToken"
-        )
-        headers = {"Authorization": f"Bearer {self.settings.line_access_token}"}
         try:
-            with httpx.Client(
-                timeout=self.settings.reply_timeout_seconds, transport=self.transport
-            ) as client:
-                response = client.post(url, headers=headers)
+            response = self._call("POST", f"/v2/bot/user/{quote(line_user_id, safe='')}/linkToken")
         except httpx.HTTPError as exc:
             raise errors.LinkTokenRefused(f"LINE did not answer: {type(exc).__name__}") from None
         token = response.json().get("linkToken") if response.status_code == 200 else None
@@ -84,16 +85,8 @@ class MessagingApiAccounts:
 
     def display_name(self, line_user_id: str) -> str:
         """`GET /v2/bot/profile/{userId}`'s `displayName`; "" when LINE does not answer."""
-        url = (
-            self.settings.line_api_base.rstrip("/")
-            + f"/v2/bot/profile/{quote(line_user_id, safe='')}"
-        )
-        headers = {"Authorization": f"Bearer {self.settings.line_access_token}"}
         try:
-            with httpx.Client(
-                timeout=self.settings.reply_timeout_seconds, transport=self.transport
-            ) as client:
-                response = client.get(url, headers=headers)
+            response = self._call("GET", f"/v2/bot/profile/{quote(line_user_id, safe='')}")
             name = response.json().get("displayName") if response.status_code == 200 else ""
         except (httpx.HTTPError, ValueError):
             return ""
