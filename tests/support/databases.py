@@ -92,7 +92,7 @@ class TemplateDatabase:
     def _reset(self, engine: Engine | None = None) -> None:
         engine = engine or self.engine
         try:
-            self._truncate_and_reload(engine)
+            self._empty_and_reload(engine)
         except OperationalError as error:
             with engine.connect() as connection:
                 others = connection.execute(
@@ -103,8 +103,7 @@ class TemplateDatabase:
                 ).all()
             raise RuntimeError(f"a previous test left sessions open: {others}") from error
 
-    def _truncate_and_reload(self, engine: Engine) -> None:
-        names = ", ".join(f'"{table.name}"' for table in self.tables.sorted_tables)
+    def _empty_and_reload(self, engine: Engine) -> None:
         with engine.begin() as connection:
             # A test that leaked an open transaction should fail here, not hang the suite.
             connection.execute(text("SET LOCAL lock_timeout = '10s'"))
@@ -115,7 +114,17 @@ class TemplateDatabase:
             )
             for name in sorted(set(made) - set(self.tables.tables)):
                 connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # DELETE, not TRUNCATE: a test leaves a few rows, and truncating a hundred tables
+            # makes and syncs a hundred new files (seconds per test, against milliseconds).
+            for table in reversed(self.tables.sorted_tables):
+                connection.execute(table.delete())
+            connection.execute(
+                text(
+                    "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s"
+                    " JOIN pg_class c ON c.oid = s.seqrelid"
+                    " WHERE c.relnamespace = current_schema()::regnamespace"
+                )
+            )
             for table in self.tables.sorted_tables:
                 if self.baseline[table.name]:
                     connection.execute(insert(table), self.baseline[table.name])
