@@ -8,6 +8,7 @@ translation of it: a module's page reads its own catalogue first, then the shell
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 from collections.abc import Callable, Mapping
@@ -24,12 +25,21 @@ SHELL_DOMAIN = "web"
 
 
 def _compile(po_file: Path, locale: str) -> gettext.GNUTranslations:
+    compiled = _compiled(po_file, po_file.stat().st_mtime_ns, locale)
+    return gettext.GNUTranslations(io.BytesIO(compiled))
+
+
+@functools.cache
+def _compiled(po_file: Path, modified: int, locale: str) -> bytes:
+    """A catalogue compiled once per process and version of its file: parsing `.po` files was
+    most of the time a platform took to build, and a test worker builds hundreds. Each platform
+    still gets tables of its own, since fallbacks link them.
+    """
     with po_file.open("rb") as handle:
         catalog = read_po(handle, locale=locale)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return buffer.getvalue()
 
 
 class Catalogues:
