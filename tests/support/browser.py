@@ -1,8 +1,8 @@
 """The demo city in a real browser: a served portal and Debian's Chromium, for browser tests.
 
 Registered for every test through `pytest_plugins` in tests/conftest.py. `portal` serves the
-demo city (`smartcity db upgrade`, `demo load`, `serve`) as subprocesses on a free port from a
-fresh data directory, once per test module; `chromium` launches Debian's Chromium through
+demo city (`smartcity db upgrade` and `demo load` once per session, `serve` once per test module
+on a copy) as subprocesses on a free port; `chromium` launches Debian's Chromium through
 Playwright; `new_page` opens a page in a fresh context (own cookies, Traditional Chinese by
 default); `shot` saves full-page screenshots to test-artifacts/screenshots/<test>-<step>.png.
 A test module that defines `prepare_portal(data_dir, url)` has it called on the loaded demo
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -44,6 +45,7 @@ CHROMIUM_ARGS = [
 STARTUP_SECONDS = 180
 # Loading the demo and starting the server take seconds of CPU; on a shared, busy machine, minutes.
 DEMO_LOAD_SECONDS = 600
+CLI = [sys.executable, "-m", "smartcity"]
 
 NewPage = Callable[..., Page]
 Shot = Callable[[Page, str], None]
@@ -83,19 +85,17 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def portal(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Portal]:
-    """The demo city served on a free port from a fresh data directory."""
-    data_dir = tmp_path_factory.mktemp("portal")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = _server_env(data_dir, url)
-    cli = [sys.executable, "-m", "smartcity"]
+@pytest.fixture(scope="session")
+def demo_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the demo city loaded, made once: each portal serves a copy.
+
+    Loading the demo is most of a portal's start-up; the copies keep the modules apart.
+    """
+    data_dir = tmp_path_factory.mktemp("demo-city")
+    env = _server_env(data_dir, "http://127.0.0.1")
     for step in (["db", "upgrade"], ["demo", "load"]):
         done = subprocess.run(
-            [*cli, *step],
+            [*CLI, *step],
             cwd=data_dir,
             env=env,
             capture_output=True,
@@ -109,13 +109,26 @@ def portal(
                 f"{done.stdout}\n{done.stderr}",
                 pytrace=False,
             )
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def portal(
+    demo_city: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Portal]:
+    """The demo city served on a free port from a fresh copy of its data directory."""
+    data_dir = tmp_path_factory.mktemp("portal")
+    shutil.copytree(demo_city, data_dir, dirs_exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = _server_env(data_dir, url)
     prepare = getattr(request.module, "prepare_portal", None)
     if prepare is not None:
         prepare(data_dir, url)
     log_path = data_dir / "server.log"
     with log_path.open("w", encoding="utf-8") as log:
         server = subprocess.Popen(
-            [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=data_dir,
             env=env,
             stdout=log,
