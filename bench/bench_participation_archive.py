@@ -2,8 +2,8 @@
 """participation: downloading a tallied vote's `.bel` archive from the real server, at scale.
 
 Run: `nice -n 5 .venv/bin/python bench/bench_participation_archive.py --voters 30579`
-(`--cache DIR` as for bench_participation_ballots.py, whose election and ballots it reads: run
-that one first with at least as many voters; `--port`, default 8610; `--verify` also runs
+(`--cache DIR` as for bench_participation_ballots.py, whose election and ballots it reads, making
+those missing as that one does; `--port`, default 8610; `--verify` also runs
 `belenios-tool election verify` on the download)
 
 A fresh SQLite database in a temporary folder gets a tallied vote of N voters as the platform
@@ -19,7 +19,6 @@ held whole, the archive would add at least its own size.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -32,6 +31,9 @@ import uuid
 from pathlib import Path
 
 import httpx
+
+# The election and ballots are the other bench's, from its cache (bench/ is on the path).
+from bench_participation_ballots import bench_election, voters_ballots
 from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import Engine
 
@@ -46,18 +48,10 @@ BATCH = 2000
 
 
 def _cached(cache: Path, voters: int) -> tuple[bytes, list[b.TrusteeKey], list[tuple[str, str]]]:
-    found = json.loads((cache / "election.json").read_text())
-    keys = [b.TrusteeKey(b.gmpy2.mpz(k["private"]), k["public"]) for k in found["keys"]]
-    rows = []
-    with (cache / "ballots.tsv").open() as lines:
-        for line in lines:
-            if len(rows) == voters:
-                break
-            public, _, ballot = line.rstrip("\n").partition("\t")
-            rows.append((public, ballot))
-    if len(rows) < voters:
-        raise SystemExit(f"{cache} holds {len(rows)} ballots: run bench_participation_ballots.py")
-    return found["election"].encode(), keys, rows
+    """The other bench's election and its first N voters' ballots, made now if missing."""
+    raw, keys = bench_election(cache)
+    made = voters_ballots(raw, cache / "ballots.tsv", voters, workers=1)
+    return raw, keys, [(public, ballot.decode()) for public, ballot in made]
 
 
 def populate(
@@ -116,7 +110,7 @@ def resident_kb(pid: int, field: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--voters", type=int, default=1000)
+    parser.add_argument("--voters", type=int, default=300)
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "bench-participation")
     parser.add_argument("--port", type=int, default=8610)
     parser.add_argument("--verify", action="store_true")

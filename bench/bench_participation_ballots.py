@@ -62,7 +62,7 @@ def _make_ballots(raw: bytes, count: int) -> list[tuple[str, bytes]]:
     return made
 
 
-def _election(cache: Path) -> tuple[bytes, list[b.TrusteeKey]]:
+def bench_election(cache: Path) -> tuple[bytes, list[b.TrusteeKey]]:
     """The cached bench election with both trustees' keys, made on the first run."""
     stored = cache / "election.json"
     if stored.exists():
@@ -96,7 +96,9 @@ def _cached(ballots: Path, limit: int) -> Iterator[tuple[str, bytes]]:
             yield public.decode(), ballot
 
 
-def _voters(raw: bytes, ballots: Path, voters: int, workers: int) -> Iterator[tuple[str, bytes]]:
+def voters_ballots(
+    raw: bytes, ballots: Path, voters: int, workers: int
+) -> Iterator[tuple[str, bytes]]:
     """The cached ballots first, then the missing ones as the workers make them (cached too)."""
     if ballots.exists():
         # A run stopped while writing leaves half a line: it goes.
@@ -126,7 +128,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / "var" / "bench-participation")
     arguments = parser.parse_args()
     voters = arguments.voters
-    raw, keys = _election(arguments.cache)
+    raw, keys = bench_election(arguments.cache)
     election = b.Election.parse(raw)
     uuid = election.uuid
     path = arguments.cache / "ballots.tsv"
@@ -136,7 +138,9 @@ def main() -> None:
     checking = 0.0
     loads: list[float] = []
     began = time.perf_counter()
-    for number, (public, ballot) in enumerate(_voters(raw, path, voters, arguments.workers), 1):
+    for number, (public, ballot) in enumerate(
+        voters_ballots(raw, path, voters, arguments.workers), 1
+    ):
         publics.add(public)  # the list the credential authority publishes before the vote
         start = time.process_time()
         b.check_ballot(election, ballot, publics.__contains__)
