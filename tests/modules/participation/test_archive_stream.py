@@ -10,8 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
-from smartcity.modules.participation import belenios
+from smartcity.core.platform import Platform
+from smartcity.modules.participation import belenios, service
 from tests.conftest import Actors
 from tests.modules.participation.conftest import new_vote
 
@@ -99,3 +101,11 @@ def test_the_archive_download_is_a_tar_stream(client: TestClient, actors: Actors
         body = response.read()
     with tarfile.open(fileobj=io.BytesIO(body)) as tar:
         assert tar.getnames()[0] == "BELENIOS"
+
+
+@pytest.mark.postgres  # a SQLite read transaction is one snapshot already
+def test_a_download_reads_one_snapshot_of_the_board(platform: Platform) -> None:
+    with platform.db.read_session() as session:
+        service.read_one_snapshot(session)
+        isolation = session.execute(text("SHOW transaction_isolation")).scalar()
+    assert isolation == "repeatable read"

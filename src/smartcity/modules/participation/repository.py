@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Row, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.repository import get_or_404
@@ -119,10 +119,15 @@ def ballot_of(session: Session, vote_id: uuid.UUID, public_credential: str) -> B
     )
 
 
-def board(session: Session, vote_id: uuid.UUID) -> list[Ballot]:
-    """The ballots on the board, in the order they were cast."""
+def board(session: Session, vote_id: uuid.UUID) -> list[Row[tuple[int, str]]]:
+    """The board's positions and trackers, in the order cast (not the ballots themselves:
+    0.7 GB at 100,000 voters; the archive streams those)."""
     return list(
-        session.scalars(select(Ballot).where(Ballot.vote_id == vote_id).order_by(Ballot.position))
+        session.execute(
+            select(Ballot.position, Ballot.tracker)
+            .where(Ballot.vote_id == vote_id)
+            .order_by(Ballot.position)
+        )
     )
 
 
