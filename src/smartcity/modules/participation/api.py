@@ -6,13 +6,16 @@ Each endpoint parses, opens the unit of work, calls the service and shapes the a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from smartcity.core.city import current_city
 from smartcity.core.errors import BadRequest, TooLarge
+from smartcity.core.http import RequestContext
 from smartcity.core.ratelimit import throttle
 from smartcity.core.time import isoformat_z
 from smartcity.modules.participation import belenios, rules, schemas, service
@@ -142,20 +145,26 @@ def credential(vote_id: uuid.UUID, ctx: Voter) -> Any:
 
 @router.get(
     "/votes/{vote_id}/archive",
-    response_class=Response,
+    response_class=StreamingResponse,
     responses={200: {"content": {"application/x-tar": {}}, "description": "The .bel archive."}},
 )
-def election_archive(vote_id: uuid.UUID, ctx: Public) -> Response:
-    """The election's current `.bel` archive: `belenios-tool election verify` checks it."""
+def election_archive(vote_id: uuid.UUID, ctx: Public) -> StreamingResponse:
+    """The election's current `.bel` archive: `belenios-tool election verify` checks it.
+    Streamed from the stored ballots and credentials, never held whole."""
     with ctx.read() as session:
-        found = service.get_vote(session, vote_id)
-        content = service.archive(session, found)
-        name = f"{service.election_of(found).uuid}.bel"
-    return Response(
-        content,
+        name = f"{service.election_of(service.get_vote(session, vote_id)).uuid}.bel"
+    return StreamingResponse(
+        _archive_chunks(ctx, vote_id),
         media_type="application/x-tar",
         headers={"content-disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _archive_chunks(ctx: RequestContext, vote_id: uuid.UUID) -> Iterator[bytes]:
+    # Its own session, open while the response is sent, on one snapshot of the board.
+    with ctx.read() as session:
+        service.read_one_snapshot(session)
+        yield from service.archive(session, service.get_vote(session, vote_id))
 
 
 @router.post(

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -751,30 +751,51 @@ def _small_log(g: Group, target: Any, bound: int) -> int:
 
 # -- the archive -----------------------------------------------------------------------------
 
+ARCHIVE_CHUNK = 256 * 1024
+"""Bytes an archive stream gathers before it yields them: large enough for few writes, small
+enough that a download's memory does not grow with the election."""
 
-@dataclass
-class Archive:
-    """A `.bel` archive: a tar of content-addressed records and the chain of events over them."""
 
-    timestamp: int
-    records: list[tuple[str, bytes]]
-    last_event: str | None = None
-    height: int = -1
+@dataclass(frozen=True)
+class Record:
+    """Everything the board publishes about one election, in order. The two lists that grow
+    with the election are read as they are streamed, never held whole."""
 
-    @classmethod
-    def start(cls, timestamp: int) -> Archive:
-        """An archive with its header only."""
-        header = dumps({"version": 1, "timestamp": str(timestamp)})
-        return cls(timestamp=timestamp, records=[("BELENIOS", header)])
+    election: bytes
+    trustees: list[Any]
+    """trustees.json (`trustees_document`)."""
+    credentials: Callable[[], Iterable[str]]
+    """The public credentials in byte order, read afresh at each call: the archive reads them
+    twice (once for their record's name and size, once for its bytes)."""
+    ballots: Callable[[], Iterable[bytes]]
+    """The counted ballots in the order they were cast, each as its client sent it."""
+    tally: list[Any] | None = None
+    decryptions: Sequence[tuple[int, dict[str, Any]]] = ()
+    result: list[list[int]] | None = None
+
+
+class _Tar:
+    """Tar members as belenios-tool writes them (ustar-less headers, one timestamp), gathered
+    into chunks of about `ARCHIVE_CHUNK` bytes, with the chain of events over the records."""
+
+    def __init__(self, timestamp: int) -> None:
+        self.timestamp = timestamp
+        self.buffer = bytearray()
+        self.last_event: str | None = None
+        self.height = -1
+
+    def member(self, name: str, value: bytes) -> None:
+        self.buffer += _tar_header(name, len(value), self.timestamp)
+        self.buffer += value + b"\0" * (-len(value) % 512)
 
     def data(self, value: bytes) -> str:
-        """Add a data record; its name is the hash of its bytes."""
+        """A data record, named by the hash of its bytes."""
         digest = sha256_hex(value)
-        self.records.append((f"{digest}.data.json", value))
+        self.member(f"{digest}.data.json", value)
         return digest
 
-    def event(self, kind: str, payload: str | None = None) -> str:
-        """Chain an event of `kind` onto the last one."""
+    def event(self, kind: str, payload: str | None = None) -> None:
+        """An event of `kind` chained onto the last one."""
         self.height += 1
         event: dict[str, Any] = {}
         if self.last_event is not None:
@@ -785,16 +806,81 @@ class Archive:
             event["payload"] = payload
         raw = dumps(event)
         self.last_event = sha256_hex(raw)
-        self.records.append((f"{self.last_event}.event.json", raw))
-        return self.last_event
+        self.member(f"{self.last_event}.event.json", raw)
 
-    def tar(self) -> bytes:
-        """The archive's bytes: ustar-less tar headers as belenios-tool writes them."""
-        out = bytearray()
-        for name, value in self.records:
-            out += _tar_header(name, len(value), self.timestamp)
-            out += value + b"\0" * (-len(value) % 512)
-        return bytes(out)
+    def full(self) -> bool:
+        return len(self.buffer) >= ARCHIVE_CHUNK
+
+    def take(self) -> bytes:
+        chunk = bytes(self.buffer)
+        self.buffer.clear()
+        return chunk
+
+
+def _json_list(items: Iterable[str]) -> Iterator[bytes]:
+    """`dumps(list(items))` in pieces, one item at a time."""
+    yield b"["
+    for number, item in enumerate(items):
+        yield (b"," if number else b"") + dumps(item)
+    yield b"]"
+
+
+def _credentials_record(
+    tar: _Tar, credentials: Callable[[], Iterable[str]]
+) -> Generator[bytes, None, str]:
+    """The credentials' list as one data record, in chunks; returns the record's hash."""
+    digest, size = hashlib.sha256(), 0
+    for piece in _json_list(credentials()):
+        digest.update(piece)
+        size += len(piece)
+    name = digest.hexdigest()
+    tar.buffer += _tar_header(f"{name}.data.json", size, tar.timestamp)
+    for piece in _json_list(credentials()):
+        tar.buffer += piece
+        if tar.full():
+            yield tar.take()
+    tar.buffer += b"\0" * (-size % 512)
+    return name
+
+
+def stream_archive(record: Record, timestamp: int) -> Iterator[bytes]:
+    """The `.bel` archive of an election as far as it has gone, in chunks of about
+    `ARCHIVE_CHUNK` bytes: the same bytes however it is cut."""
+    tar = _Tar(timestamp)
+    tar.member("BELENIOS", dumps({"version": 1, "timestamp": str(timestamp)}))
+    election = tar.data(record.election)
+    trustees = tar.data(dumps(record.trustees))
+    credentials = yield from _credentials_record(tar, record.credentials)
+    setup = {"election": election, "trustees": trustees, "credentials": credentials}
+    tar.event("Setup", tar.data(dumps(setup)))
+    counted = 0
+    for raw in record.ballots():
+        tar.event("Ballot", tar.data(raw))
+        counted += 1
+        if tar.full():
+            yield tar.take()
+    if record.tally is not None:
+        tar.event("EndBallots")
+        summary = {
+            "num_tallied": counted,
+            "total_weight": counted,
+            "encrypted_tally": tar.data(dumps(record.tally)),
+        }
+        tar.event("EncryptedTally", tar.data(dumps(summary)))
+        for owner, decryption in record.decryptions:
+            owned = {"owner": owner, "payload": tar.data(dumps(decryption))}
+            tar.event("PartialDecryption", tar.data(dumps(owned)))
+        if record.result is not None:
+            tar.event("Result", tar.data(dumps({"result": record.result})))
+    yield tar.take()
+
+
+def archive_sha256(record: Record, timestamp: int) -> str:
+    """The hash of the archive's bytes, read as a stream."""
+    digest = hashlib.sha256()
+    for chunk in stream_archive(record, timestamp):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _tar_header(name: str, size: int, mtime: int) -> bytes:
@@ -809,47 +895,3 @@ def _tar_header(name: str, size: int, mtime: int) -> bytes:
     header[156:157] = b"0"
     header[148:156] = b"%06o\0 " % sum(header)
     return bytes(header)
-
-
-@dataclass(frozen=True)
-class Record:
-    """Everything the board publishes about one election, in order."""
-
-    election: bytes
-    trustees: list[Any]
-    """trustees.json (`trustees_document`)."""
-    credentials: Sequence[str]
-    ballots: Sequence[bytes]
-    tally: list[Any] | None = None
-    decryptions: Sequence[tuple[int, dict[str, Any]]] = ()
-    result: list[list[int]] | None = None
-
-
-def build_archive(record: Record, timestamp: int) -> bytes:
-    """The `.bel` archive of an election as far as it has gone."""
-    archive = Archive.start(timestamp)
-    setup = {
-        "election": archive.data(record.election),
-        "trustees": archive.data(dumps(record.trustees)),
-        # Sorted, so that the list says nothing of the order credentials were issued in.
-        "credentials": archive.data(dumps(sorted(record.credentials))),
-    }
-    archive.event("Setup", archive.data(dumps(setup)))
-    for raw in record.ballots:
-        archive.event("Ballot", archive.data(raw))
-    if record.tally is None:
-        return archive.tar()
-    archive.event("EndBallots")
-    counted = len(record.ballots)
-    summary = {
-        "num_tallied": counted,
-        "total_weight": counted,
-        "encrypted_tally": archive.data(dumps(record.tally)),
-    }
-    archive.event("EncryptedTally", archive.data(dumps(summary)))
-    for owner, decryption in record.decryptions:
-        owned = {"owner": owner, "payload": archive.data(dumps(decryption))}
-        archive.event("PartialDecryption", archive.data(dumps(owned)))
-    if record.result is not None:
-        archive.event("Result", archive.data(dumps({"result": record.result})))
-    return archive.tar()

@@ -30,6 +30,7 @@ from smartcity.modules.participation.repository import (
     list_votes,
     paper_counts_of,
     projects_of,
+    read_one_snapshot,
     trustees_of,
 )
 from smartcity.modules.participation.repository import open_votes as open_votes
@@ -93,6 +94,7 @@ __all__ = [
     "propose",
     "published_counts",
     "put_to_vote",
+    "read_one_snapshot",
     "record_ballot",
     "register_key",
     "second",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -435,8 +435,8 @@ def tally(uow: UnitOfWork, vote: Vote) -> Tallying:
 def _close(uow: UnitOfWork, vote: Vote) -> None:
     """Take no more ballots, publish the encrypted tally and forget the vote lock."""
     election = election_of(vote)
-    ballots = repository.board(uow.session, vote.id)
-    encrypted = belenios.encrypted_tally(election, (b.content.encode() for b in ballots))
+    contents = repository.board_contents(uow.session, vote.id)
+    encrypted = belenios.encrypted_tally(election, (c.encode() for c in contents))
     vote.encrypted_tally = belenios.tally_document(encrypted)
     vote.stage = Stage.TALLYING.value
     vote.tallied_at = utcnow()
@@ -460,9 +460,9 @@ def _close(uow: UnitOfWork, vote: Vote) -> None:
         vote.id,
         {
             "stage": vote.stage,
-            "ballots": len(ballots),
+            "ballots": repository.count_ballots(uow.session, vote.id),
             "encrypted_tally_sha256": belenios.sha256_hex(belenios.dumps(vote.encrypted_tally)),
-            "archive_sha256": belenios.sha256_hex(archive(uow.session, vote)),
+            "archive_sha256": archive_sha256(uow.session, vote),
             "vote_lock_rows_deleted": forgotten,
         },
     )
@@ -505,7 +505,7 @@ def publish_if_decrypted(uow: UnitOfWork, vote: Vote) -> Tallying:
     vote.result = belenios.combine(election, encrypted_tally_of(vote), singles, ballots, group)
     vote.stage = Stage.RESULTS.value
     uow.session.flush()
-    vote.archive_hash = belenios.sha256_hex(archive(uow.session, vote))
+    vote.archive_hash = archive_sha256(uow.session, vote)
     uow.audit(
         "participation.vote.tallied",
         "participation_vote",
@@ -535,18 +535,29 @@ def outcome(session: Session, vote: Vote) -> Outcome:
 # -- the public record -----------------------------------------------------------------------
 
 
-def archive(session: Session, vote: Vote) -> bytes:
-    """The vote's `.bel` archive as far as it has gone (belenios-tool verifies it)."""
+def _record(session: Session, vote: Vote) -> belenios.Record:
     trustees = repository.trustees_of(session, vote.id)
     # Partial decryptions are public once the vote is closed: none alone reveals anything.
     decryptions = [(t.position, t.decryption) for t in trustees if t.decryption is not None]
-    record = belenios.Record(
+    return belenios.Record(
         election=election_of(vote).raw,
         trustees=trustees_document(vote, trustees),
-        credentials=repository.credentials_of(session, vote.id),
-        ballots=[b.content.encode() for b in repository.board(session, vote.id)],
+        credentials=lambda: repository.credentials_of(session, vote.id),
+        ballots=lambda: (c.encode() for c in repository.board_contents(session, vote.id)),
         tally=vote.encrypted_tally,
         decryptions=decryptions,
         result=vote.result,
     )
-    return belenios.build_archive(record, vote.archive_timestamp or 0)
+
+
+def archive(session: Session, vote: Vote) -> Iterator[bytes]:
+    """The vote's `.bel` archive as far as it has gone (belenios-tool verifies it), in chunks
+    streamed from what is stored: each ballot as its client sent it and the credentials, read
+    a batch at a time. The session must stay open until the last chunk, in one snapshot (the
+    credentials are read twice: for their record's name and size, then for its bytes)."""
+    return belenios.stream_archive(_record(session, vote), vote.archive_timestamp or 0)
+
+
+def archive_sha256(session: Session, vote: Vote) -> str:
+    """The hash of the vote's archive as it stands, read as a stream."""
+    return belenios.archive_sha256(_record(session, vote), vote.archive_timestamp or 0)
