@@ -78,21 +78,26 @@ PASSED_OVER = 8
 # the cosine of its passage (`passage:` — the question and the answer's first sentence, so an
 # item is found by what it answers, not only by how it is asked).
 # With both, items are ranked within a pool — the POOL best of each channel (lexical
-# coverage, phrasing cosine, passage cosine) — by search's linear Ranker over FEATURES: each
-# channel standardised over the pool (raw scales differ from question to question), the
-# coverage's gap to the pool's best (a clear lexical winner is seldom wrong) and the share of
-# the question's aspects the item asks about. Fitted on the tuning halves only
-# (bench_search_chatbot.py --tune, docs/benchmarks.md).
+# coverage, phrasing cosine, passage cosine) — by search's linear Ranker over FEATURES: the
+# coverage (already a share of the question), each cosine standardised over the whole bank
+# (raw cosines differ from question to question), the coverage's gap to the pool's best (a
+# clear lexical winner is seldom wrong) and the share of the question's aspects the item asks
+# about. Not over the pool: in a bank of a few dozen items the pool is the whole bank, every
+# item in it looks far above the pool's mean, and an out-of-scope question was answered
+# confidently (ADR 0035). Fitted on the tuning halves only (bench_search_chatbot.py --tune,
+# docs/benchmarks.md).
 POOL = 30
 FEATURES = ("lexical", "phrasing", "passage", "lexical gap", "aspect")
-RANKER = search.Ranker((0.87, 0.60, 1.68, 2.78, 1.59))
+RANKER = search.Ranker((4.28, 0.64, 2.0, 4.28, 1.64))
 # Characters of the answer's first sentence in an item's passage.
 PASSAGE_HEAD = 80
-# The fused confidence: a logistic model of the lexical confidence, the dense channels' part
-# of the ranking score, the score's lead over the runner-up and whether each channel alone
-# would choose the same item, fitted on the tuning halves (bench_search_chatbot.py --tune).
+# The fused confidence: a logistic model of the lexical confidence and the dense channels'
+# part of the ranking score, fitted on the tuning halves (bench_search_chatbot.py --tune).
+# The lead over the runner-up and which channel alone puts the item first are left out (0):
+# among a few dozen items they are often there by chance, and the demo's bank then answered
+# a question none of its items answers (ADR 0035).
 FUSED = search.Calibration(
-    lexical=1.88, dense=0.61, margin=0.32, bias=-4.88, dense_first=-0.42, lexical_first=1.41
+    lexical=3.42, dense=0.20, margin=0.0, bias=-4.13, dense_first=0.0, lexical_first=0.0
 )
 
 
@@ -513,8 +518,8 @@ class _Built:
         lexical = coverage[pool]
         features = np.column_stack(
             [
-                search.standardise(lexical),
-                *(search.standardise(cosines[pool]) for cosines in dense),
+                lexical,
+                *(search.standardise(cosines)[pool] for cosines in dense),
                 lexical - lexical.max(),
                 aspect[pool],
             ]

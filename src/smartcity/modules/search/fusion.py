@@ -1,13 +1,16 @@
 """Calibrated fusion of a lexical and dense scores into one ranking and one confidence.
 
 The channels fail on different questions: a lexical score misses a question that names none
-of the document's words; a dense score misses a rare name or number the words carry. Their
-raw scales differ from question to question (a short question's cosines are all high, a long
-one's lexical coverage all low), so each is first standardised over the question's candidate
-pool (`pool`: the best few of every channel) and a linear `Ranker`, fitted on a tuning set
-only, weighs the standardised channels. A logistic `Calibration`, fitted the same way, turns
-the top document's features into the probability that it is right — so 0.9 means right about
-nine times in ten (the bench's reliability table checks it on held-out questions).
+of the document's words; a dense score misses a rare name or number the words carry. Raw
+cosines differ from question to question (a short question's are all high), so each dense
+channel is standardised over every document (`standardise`); the candidates are a pool
+(`pool`: the best few of every channel), and a linear `Ranker`, fitted on a tuning set only,
+weighs the channels. Standardised over the pool instead, the scores depended on the bank's
+size: in a bank of a few dozen documents the pool is every document, and the best of them
+stood far above the pool's mean even for a question none of them answers (ADR 0035). A
+logistic `Calibration`, fitted the same way, turns the top document's features into the
+probability that it is right — so 0.9 means right about nine times in ten (the bench's
+reliability table checks it on held-out questions).
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def pool(channels: Sequence[np.ndarray], size: int) -> np.ndarray:
 
 
 def standardise(scores: np.ndarray) -> np.ndarray:
-    """Scores as z-scores over themselves (a candidate pool's): comparable across questions."""
+    """Scores as z-scores over themselves (every document's): comparable across questions."""
     spread = float(scores.std())
     return (scores - scores.mean()) / spread if spread > 0 else np.zeros_like(scores)
 
