@@ -98,6 +98,7 @@ def faq_right(
 def build(
     records: list[importer.ItemRecord],
     vectors: dict[str, np.ndarray] | None,
+    passages: dict[str, np.ndarray] | None = None,
     with_needs: bool = True,
 ) -> engine.AnswerIndex:
     index = engine.AnswerIndex()
@@ -118,6 +119,8 @@ def build(
         for doc in docs:
             texts = [doc.question, *doc.variants]
             index.dense.set(doc.item_id, [vectors[t] for t in texts if t in vectors])
+            passage = (passages or {}).get(engine.passage_of(doc))
+            index.passages.set(doc.item_id, [passage] if passage is not None else [])
     return index
 
 
@@ -159,11 +162,19 @@ def main() -> None:
     added = search.embed_missing(platform, texts, TextKind.QUERY)
     if added:
         print(f"embedded {added} new texts in {time.perf_counter() - started:.0f} s")
+    # Every document is also read by its passage, as the platform's index reads it.
+    passage_texts = [
+        engine.passage_of(engine.Doc(r.source_id or "", r.question, r.answer)) for r in records
+    ] + [engine.passage_of(d) for d in intents.intent_docs()]
+    added = search.embed_missing(platform, passage_texts, TextKind.PASSAGE)
+    if added:
+        print(f"embedded {added} new passages")
     with platform.db.read_session() as session:
         vectors = search.stored_vectors(session, platform, texts, TextKind.QUERY)
+        passages = search.stored_vectors(session, platform, passage_texts, TextKind.PASSAGE)
     print(f"items {len(records)} + {len(intents.intent_docs())} intents; vectors {len(vectors)}")
     for label, vecs in (("fused  ", vectors), ("lexical", None)):
-        index = build(records, vecs)
+        index = build(records, vecs, passages)
         for half in ("tune", "held"):
             rows = [(q, need) for q, need, h in needs if h == half]
             inside = [(q, need) for q, need in rows if need != "None" and need is not None]
@@ -184,7 +195,7 @@ def main() -> None:
                     if got[q] is not None:
                         print(f"   taken {got[q]}: {q}")
         answerable = [r for r in team_rows if r["source_id"]]
-        alone = faq_right(build(records, vecs, with_needs=False), answerable, vecs, names)
+        alone = faq_right(build(records, vecs, passages, with_needs=False), answerable, vecs, names)
         beside = faq_right(index, answerable, vecs, names)
         print(
             f"team FAQ answerable ({label}): right {alone} of {len(answerable)} without the needs, {beside} with them"

@@ -7,15 +7,17 @@ from typing import Any
 from smartcity.core.auth import system_actor
 from smartcity.core.jobs.worker import Worker
 from smartcity.core.platform import Platform
-from smartcity.modules.chatbot import service
+from smartcity.modules.chatbot import seed, service
 from smartcity.modules.chatbot.index import INDEX_SERVICE
 from smartcity.modules.chatbot.intents import is_item
-from smartcity.modules.chatbot.values import Channel
+from smartcity.modules.chatbot.values import Channel, Outcome
 from smartcity.modules.search import service as search
 from smartcity.modules.search.settings import SearchSettings
 
 # Names no word of the item 大型廢棄物如何預約清運？ nor of its keywords.
 IN_OTHER_WORDS = "家裡的舊沙發不要了，要怎麼丟掉？"
+# No item of the demo's knowledge base answers it; it shares 報名 with 公立幼兒園如何報名？.
+OUT_OF_SCOPE = "跨年無人機表演要去哪裡報名當志工"
 
 
 def best_item(platform: Platform, question: str) -> tuple[str | None, float]:
@@ -81,3 +83,22 @@ def test_without_the_model_answers_are_lexical_and_nothing_breaks(loaded: Platfo
     answer = service.ask(loaded, "如何申請育兒津貼？", channel=Channel.WEB, log=False)
     assert answer.answered and answer.item and answer.item.source_id == "GIP_1001"
     assert len(service.index_of(loaded).index.dense) == 0
+
+
+def test_a_small_bank_declines_what_it_cannot_answer_once_the_texts_are_embedded(
+    platform: Platform,
+) -> None:
+    # The demo's few dozen items: every item is in the candidate pool, and a confidence that
+    # read the channels against the pool took the best of them for a sure answer.
+    with platform.unit_of_work(system_actor("test")) as uow:
+        seed.seed(uow, platform)
+    service.ask(platform, "你好", channel=Channel.CLI)
+    Worker(platform).run_ready()
+    with platform.db.read_session() as session:
+        assert len(service.index_of(platform).refresh(session).dense) > 0
+    missed = service.ask(platform, OUT_OF_SCOPE, channel=Channel.WEB, log=False)
+    assert missed.outcome is not Outcome.ANSWERED
+    # …while a question it does answer, in other words, is still answered.
+    found = service.ask(platform, "房子的稅什麼時候要繳", channel=Channel.WEB, log=False)
+    assert found.outcome is Outcome.ANSWERED
+    assert found.item is not None and found.item.question == "房屋稅什麼時候繳納？"

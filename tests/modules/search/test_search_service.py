@@ -116,3 +116,23 @@ def test_the_dense_index_scores_each_document_by_its_best_unit_in_the_order_aske
     index.remove(["a"])
     assert np.isnan(index.scores(query, ["a", "b"])[0])
     assert index.best_units(query)["b"] == pytest.approx(np.sqrt(0.5), abs=1e-6)
+
+
+def test_the_pool_holds_the_best_of_every_channel_and_ranks_on_comparable_scales() -> None:
+    # Lexical scores are small and spread thin, cosines large and bunched: added raw, the
+    # lexical channel could not outvote them; standardised over the pool, each counts.
+    lexical = np.array([0.03, 0.02, 0.01, 0.00, 0.00])
+    cosines = np.array([0.86, 0.84, 0.91, 0.79, 0.78])
+    pool = service.pool([lexical, cosines], 2)
+    assert pool.tolist() == [0, 1, 2]
+    features = np.column_stack([service.standardise(c[pool]) for c in (lexical, cosines)])
+    ranked = service.Ranker((1.0, 1.0)).scores(features)
+    assert int(np.argmax(ranked)) == 0  # first by words, middling by meaning
+    assert int(np.argmax(lexical[pool] + cosines[pool])) == 2  # raw sums let cosines decide
+    assert service.standardise(np.array([0.5, 0.5])).tolist() == [0.0, 0.0]
+
+
+def test_a_document_without_a_vector_yet_counts_as_the_typical_one() -> None:
+    filled = service.without_gaps(np.array([0.9, np.nan, 0.7, 0.8]))
+    assert filled.tolist() == pytest.approx([0.9, 0.8, 0.7, 0.8])
+    assert service.without_gaps(np.array([np.nan, np.nan])).tolist() == [0.0, 0.0]

@@ -73,21 +73,31 @@ LENGTH_SLOPE = 0.16
 LENGTH_REF = 17
 PASSED_OVER = 8
 """Extra candidates looked at when some are not kept (the platform needs, four today)."""
-# The dense channel (search) reads an item two ways, each as its lift over the question's
-# median cosine: its best cosine among its official question and taught phrasings (e5's
-# `query:` on both sides, question against question), × DENSE_WEIGHT, and the cosine of its
-# passage (`passage:` — the question and the answer's first sentence, so an item is found by
-# what it answers, not only by how it is asked), × PASSAGE_WEIGHT. Both are added to the
-# lexical coverage; tuned on the tuning halves only (docs/benchmarks.md).
-DENSE_WEIGHT = 1.0
-PASSAGE_WEIGHT = 6.0
+# The dense channel (search) reads an item two ways: its best cosine among its official
+# question and taught phrasings (e5's `query:` on both sides, question against question), and
+# the cosine of its passage (`passage:` — the question and the answer's first sentence, so an
+# item is found by what it answers, not only by how it is asked).
+# With both, items are ranked within a pool — the POOL best of each channel (lexical
+# coverage, phrasing cosine, passage cosine) — by search's linear Ranker over FEATURES: the
+# coverage (already a share of the question), each cosine standardised over the whole bank
+# (raw cosines differ from question to question), the coverage's gap to the pool's best (a
+# clear lexical winner is seldom wrong) and the share of the question's aspects the item asks
+# about. Not over the pool: in a bank of a few dozen items the pool is the whole bank, every
+# item in it looks far above the pool's mean, and an out-of-scope question was answered
+# confidently (ADR 0035). Fitted on the tuning halves only (bench_search_chatbot.py --tune,
+# docs/benchmarks.md).
+POOL = 30
+FEATURES = ("lexical", "phrasing", "passage", "lexical gap", "aspect")
+RANKER = search.Ranker((4.28, 0.64, 2.0, 4.28, 1.64))
 # Characters of the answer's first sentence in an item's passage.
 PASSAGE_HEAD = 80
-# The fused confidence: a logistic model of the lexical confidence, the dense lift, the fused
-# score's lead over the runner-up and whether each channel alone would choose the same item,
-# fitted on the tuning halves (bench/bench_search_chatbot.py's tune mode).
+# The fused confidence: a logistic model of the lexical confidence and the dense channels'
+# part of the ranking score, fitted on the tuning halves (bench_search_chatbot.py --tune).
+# The lead over the runner-up and which channel alone puts the item first are left out (0):
+# among a few dozen items they are often there by chance, and the demo's bank then answered
+# a question none of its items answers (ADR 0035).
 FUSED = search.Calibration(
-    lexical=1.61, dense=4.05, margin=3.01, bias=-4.79, dense_first=0.80, lexical_first=1.72
+    lexical=3.42, dense=0.20, margin=0.0, bias=-4.13, dense_first=0.0, lexical_first=0.0
 )
 
 
@@ -118,7 +128,7 @@ class Candidate:
     lexical: float = 0.0
     """The lexical channel's confidence alone."""
     lift: float = 0.0
-    """The dense channel's weighted lift, both readings (0 without vectors)."""
+    """The dense channels' part of the ranking score, both readings (0 without vectors)."""
     lead: float = 0.0
     """The score's lead over the best other candidate (negative below the first)."""
     dense_first: bool = False
@@ -326,13 +336,28 @@ class AnswerIndex:
         narrows the candidates (by id) without changing how any of them is scored.
         """
         built = self._current()
-        lifts: list[tuple[np.ndarray, float]] = []
-        if query_vector is not None:
-            for channel, weight in ((self.dense, DENSE_WEIGHT), (self.passages, PASSAGE_WEIGHT)):
-                if len(channel):
-                    cosines = channel.scores(query_vector, built.item_ids)
-                    lifts.append((search.dense_lift(cosines), weight))
-        return built.search(question, limit, today, lifts, keep)
+        return built.search(question, limit, today, self._cosines(built, query_vector), keep)
+
+    def features(self, question: str, query_vector: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """The candidate pool's item ids and their ranking features (FEATURES, in order):
+        what the bench's tune mode fits RANKER on."""
+        built = self._current()
+        dense = self._cosines(built, query_vector)
+        if not dense:
+            return [], np.zeros((0, len(FEATURES)))
+        found = built.scores(question)
+        coverage, _ = built.coverage(question, found)
+        pool, features = built.fused_features(coverage, found.aspect, dense)
+        return [built.item_ids[int(p)] for p in pool], features
+
+    def _cosines(self, built: _Built, query_vector: np.ndarray | None) -> list[np.ndarray]:
+        """Every item's best phrasing cosine and passage cosine (none without a vector)."""
+        if query_vector is None or not (len(self.dense) or len(self.passages)):
+            return []
+        return [
+            search.without_gaps(channel.scores(query_vector, built.item_ids))
+            for channel in (self.dense, self.passages)
+        ]
 
 
 class _Built:
@@ -462,18 +487,9 @@ class _Built:
             )
         return Scores(unit, plain, body, aspect, len(terms))
 
-    def search(
-        self,
-        question: str,
-        limit: int,
-        today: date | None,
-        lifts: Sequence[tuple[np.ndarray, float]] = (),
-        keep: Callable[[str], bool] | None = None,
-    ) -> Result:
-        found = self.scores(question)
-        n_terms = found.n_terms
-        if not len(found.unit):
-            return Result([], 0.0, n_terms)
+    def coverage(self, question: str, found: Scores) -> tuple[np.ndarray, np.ndarray]:
+        """The lexical ranking score of every item, and the same without kind weights (for
+        the confidence): coverage, aspect agreement, and the place and district factors."""
         rest = (1 - UNIT_SHARE) * found.body + ASPECT_BONUS * found.aspect
         coverage = UNIT_SHARE * found.unit + rest
         sure = UNIT_SHARE * found.plain + rest
@@ -492,9 +508,50 @@ class _Built:
                 ]
             )
             coverage, sure = coverage * factor, sure * factor
-        ranking = search.fuse(coverage, lifts)
+        return coverage, sure
+
+    def fused_features(
+        self, coverage: np.ndarray, aspect: np.ndarray, dense: Sequence[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The candidate pool (item positions) and each candidate's FEATURES."""
+        pool = search.pool([coverage, *dense], POOL)
+        lexical = coverage[pool]
+        features = np.column_stack(
+            [
+                lexical,
+                *(search.standardise(cosines)[pool] for cosines in dense),
+                lexical - lexical.max(),
+                aspect[pool],
+            ]
+        )
+        return pool, features
+
+    def search(
+        self,
+        question: str,
+        limit: int,
+        today: date | None,
+        dense: Sequence[np.ndarray] = (),
+        keep: Callable[[str], bool] | None = None,
+    ) -> Result:
+        found = self.scores(question)
+        n_terms = found.n_terms
+        if not len(found.unit):
+            return Result([], 0.0, n_terms)
+        coverage, sure = self.coverage(question, found)
+        # Lexically, an item sharing nothing with the question is no candidate; fused, an item
+        # outside the pool is none.
+        floor = 0.0
+        ranking = coverage
         # What meaning added to each item (None: ranked by words alone).
-        lift = ranking - coverage if lifts else None
+        lift: np.ndarray | None = None
+        if dense:
+            pool, features = self.fused_features(coverage, found.aspect, dense)
+            floor = -np.inf
+            ranking = np.full(len(coverage), -np.inf)
+            ranking[pool] = RANKER.scores(features)
+            lift = np.full(len(coverage), -np.inf)
+            lift[pool] = features[:, 1:3] @ np.asarray(RANKER.weights[1:3])
         order = np.argsort(-ranking, kind="stable")
         picked: list[int] = []
         # Skipped candidates (outside their dates, or not kept) widen the look a little.
@@ -507,7 +564,7 @@ class _Built:
                 or (doc.valid_until and doc.valid_until < today)
             ):
                 continue
-            if ranking[position] <= 0:
+            if ranking[position] <= floor:
                 break
             picked.append(int(position))
             if len(picked) >= limit + 1:

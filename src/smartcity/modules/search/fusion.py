@@ -1,12 +1,16 @@
-"""Calibrated fusion of a lexical and a dense score into one ranking and one confidence.
+"""Calibrated fusion of a lexical and dense scores into one ranking and one confidence.
 
-The two channels fail on different questions: a lexical score misses a question that names
-none of the document's words; a dense score misses a rare name or number the words carry.
-Each channel's score is first made comparable across questions (the lexical one as a share of
-the question covered, the dense one as its lift over the question's typical cosine), then a
-logistic model, fitted on a tuning set only, turns the pair into the probability that the
-top document is right — so 0.9 means right about nine times in ten (the bench's reliability
-table checks it on held-out questions).
+The channels fail on different questions: a lexical score misses a question that names none
+of the document's words; a dense score misses a rare name or number the words carry. Raw
+cosines differ from question to question (a short question's are all high), so each dense
+channel is standardised over every document (`standardise`); the candidates are a pool
+(`pool`: the best few of every channel), and a linear `Ranker`, fitted on a tuning set only,
+weighs the channels. Standardised over the pool instead, the scores depended on the bank's
+size: in a bank of a few dozen documents the pool is every document, and the best of them
+stood far above the pool's mean even for a question none of them answers (ADR 0035). A
+logistic `Calibration`, fitted the same way, turns the top document's features into the
+probability that it is right — so 0.9 means right about nine times in ten (the bench's
+reliability table checks it on held-out questions).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ class Calibration:
     lexical: float
     """Weight of the lexical score (already comparable across questions)."""
     dense: float
-    """Weight of the dense lift: the top cosine minus the question's median cosine."""
+    """Weight of the dense channels' part of the top document's ranking score."""
     margin: float
     """Weight of the fused score's lead over the runner-up."""
     bias: float
@@ -59,22 +63,41 @@ class Calibration:
         return round(1.0 / (1.0 + math.exp(-x)), 4)
 
 
-def dense_lift(cosines: np.ndarray) -> np.ndarray:
-    """Cosines minus the question's median over the documents that have a vector.
+def pool(channels: Sequence[np.ndarray], size: int) -> np.ndarray:
+    """Positions of the documents among the best `size` of any channel, in position order."""
+    tops = [
+        np.argpartition(-c, size - 1)[:size] if len(c) > size else np.arange(len(c))
+        for c in channels
+    ]
+    return np.unique(np.concatenate(tops))
 
-    An e5 cosine of 0.85 is weak for one question and strong for another (every cosine of
-    a short question is high): the lift over the typical document is what carries meaning.
+
+def standardise(scores: np.ndarray) -> np.ndarray:
+    """Scores as z-scores over themselves (every document's): comparable across questions."""
+    spread = float(scores.std())
+    return (scores - scores.mean()) / spread if spread > 0 else np.zeros_like(scores)
+
+
+def without_gaps(cosines: np.ndarray) -> np.ndarray:
+    """Cosines with documents that have no vector yet set to the typical document's."""
+    known = ~np.isnan(cosines)
+    if known.all():
+        return cosines
+    filled = float(np.median(cosines[known])) if known.any() else 0.0
+    return np.where(known, cosines, filled)
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """A linear ranking over features of each candidate (one weight a feature, in order).
+
+    Fitted on a tuning set by a listwise softmax (the right document's share of the pool), so
+    the weights say how far one standardised channel counts against another.
     """
-    known = cosines[~np.isnan(cosines)]
-    if not len(known):
-        return np.zeros_like(cosines)
-    centred = cosines - float(np.median(known))
-    return np.where(np.isnan(centred), 0.0, centred)
 
+    weights: tuple[float, ...]
 
-def fuse(lexical: np.ndarray, lifts: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
-    """The ranking score: lexical plus each dense reading's lift × its weight."""
-    total = lexical.astype(np.float64, copy=True)
-    for lift, weight in lifts:
-        total += weight * lift
-    return total
+    def scores(self, features: np.ndarray) -> np.ndarray:
+        """One score per row of `features` (candidates × features)."""
+        result: np.ndarray = features @ np.asarray(self.weights)
+        return result

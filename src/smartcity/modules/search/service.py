@@ -5,7 +5,8 @@ proposals) and asks search for three things: the stored vectors of its texts
 (`stored_vectors`), the vector of a question (`embed_query`), and that new or changed texts
 be embedded (`request_embeddings`, a job after the commit: a write never waits for the model).
 Vectors are addressed by their text, so an index that starts cold reads them from the
-database and embeds nothing; `DenseIndex` and `fusion` do the ranking.
+database and embeds nothing; `DenseIndex` and `fusion` (candidate pool, per-question
+standardisation, `Ranker`, `Calibration`) do the ranking.
 `embed_missing` takes the platform and opens its own transaction: it is what the job and the
 CLI share.
 """
@@ -28,7 +29,7 @@ from smartcity.core.uow import UnitOfWork
 from smartcity.modules.search import embedder as embedders
 from smartcity.modules.search import repository as repo
 from smartcity.modules.search.dense import DenseIndex
-from smartcity.modules.search.fusion import Calibration, dense_lift, fuse
+from smartcity.modules.search.fusion import Calibration, Ranker, pool, standardise, without_gaps
 from smartcity.modules.search.lexical import BM25, sentences, tfidf_cosine
 from smartcity.modules.search.lexical import tokens as lexical_tokens
 from smartcity.modules.search.settings import SearchSettings
@@ -39,21 +40,23 @@ __all__ = [
     "Calibration",
     "Channel",
     "DenseIndex",
+    "Ranker",
     "TextKind",
-    "dense_lift",
     "embed_missing",
     "embed_query",
     "embedder_of",
-    "fuse",
     "key_of",
     "lexical_tokens",
+    "pool",
     "report_health",
     "request_embeddings",
     "sentences",
+    "standardise",
     "status",
     "stored_vectors",
     "tfidf_cosine",
     "vectors_version",
+    "without_gaps",
 ]
 
 EMBEDDER_SERVICE = "search.embedder"
