@@ -130,9 +130,3 @@ def test_the_pool_holds_the_best_of_every_channel_and_ranks_on_comparable_scales
     assert int(np.argmax(ranked)) == 0  # first by words, middling by meaning
     assert int(np.argmax(lexical[pool] + cosines[pool])) == 2  # raw sums let cosines decide
     assert service.standardise(np.array([0.5, 0.5])).tolist() == [0.0, 0.0]
-
-
-def test_a_document_without_a_vector_yet_counts_as_the_typical_one() -> None:
-    filled = service.without_gaps(np.array([0.9, np.nan, 0.7, 0.8]))
-    assert filled.tolist() == pytest.approx([0.9, 0.8, 0.7, 0.8])
-    assert service.without_gaps(np.array([np.nan, np.nan])).tolist() == [0.0, 0.0]

@@ -351,13 +351,18 @@ class AnswerIndex:
         return [built.item_ids[int(p)] for p in pool], features
 
     def _cosines(self, built: _Built, query_vector: np.ndarray | None) -> list[np.ndarray]:
-        """Every item's best phrasing cosine and passage cosine (none without a vector)."""
+        """Every item's best phrasing cosine and passage cosine; none until every item has both.
+
+        While the embedding job is still at work (after a demo load or an import), cosines over
+        the few items it has embedded are standardised against filled-in gaps and mislead the
+        confidence: the demo's own paraphrase was only suggested. Words alone rank until then.
+        """
         if query_vector is None or not (len(self.dense) or len(self.passages)):
             return []
-        return [
-            search.without_gaps(channel.scores(query_vector, built.item_ids))
-            for channel in (self.dense, self.passages)
+        cosines = [
+            channel.scores(query_vector, built.item_ids) for channel in (self.dense, self.passages)
         ]
+        return [] if any(np.isnan(channel).any() for channel in cosines) else cosines
 
 
 class _Built:

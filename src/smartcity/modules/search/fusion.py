@@ -78,15 +78,6 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean()) / spread if spread > 0 else np.zeros_like(scores)
 
 
-def without_gaps(cosines: np.ndarray) -> np.ndarray:
-    """Cosines with documents that have no vector yet set to the typical document's."""
-    known = ~np.isnan(cosines)
-    if known.all():
-        return cosines
-    filled = float(np.median(cosines[known])) if known.any() else 0.0
-    return np.where(known, cosines, filled)
-
-
 @dataclass(frozen=True)
 class Ranker:
     """A linear ranking over features of each candidate (one weight a feature, in order).

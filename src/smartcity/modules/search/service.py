@@ -29,7 +29,7 @@ from smartcity.core.uow import UnitOfWork
 from smartcity.modules.search import embedder as embedders
 from smartcity.modules.search import repository as repo
 from smartcity.modules.search.dense import DenseIndex
-from smartcity.modules.search.fusion import Calibration, Ranker, pool, standardise, without_gaps
+from smartcity.modules.search.fusion import Calibration, Ranker, pool, standardise
 from smartcity.modules.search.lexical import BM25, sentences, tfidf_cosine
 from smartcity.modules.search.lexical import tokens as lexical_tokens
 from smartcity.modules.search.settings import SearchSettings
@@ -56,7 +56,6 @@ __all__ = [
     "stored_vectors",
     "tfidf_cosine",
     "vectors_version",
-    "without_gaps",
 ]
 
 EMBEDDER_SERVICE = "search.embedder"
