@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from served import wait_until_healthy
 from sqlalchemy import create_engine, insert, update
 from sqlalchemy.engine import Engine
 
@@ -145,13 +146,7 @@ def main() -> None:
     stop = threading.Event()
     writer = threading.Thread(target=turnover, args=(engine, ids, args.turnover, stop))
     try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        wait_until_healthy(base, 120)
         answer = httpx.get(f"{base}/api/v1/parking/availability", timeout=60)
         rows = answer.json()["CurbParkingSegmentAvailabilities"]
         total = sum(r["TotalSpaces"] for r in rows)

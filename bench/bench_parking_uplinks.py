@@ -42,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from served import wait_until_healthy
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import Engine, make_url
 
@@ -317,13 +318,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{args.port}"
     stop = threading.Event()
     try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        wait_until_healthy(base, 120)
         devices = schools(args.lass)
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
         warm = [line.encode() for _w, _s, line in lines(devices, start, 1, timedelta(minutes=5))]

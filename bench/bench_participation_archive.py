@@ -34,6 +34,7 @@ import httpx
 
 # The election and ballots are the other bench's, from its cache (bench/ is on the path).
 from bench_participation_ballots import bench_election, voters_ballots
+from served import wait_until_healthy
 from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import Engine
 
@@ -138,13 +139,7 @@ def main() -> None:
     target = folder / "download" / f"{b.Election.parse(raw).uuid}.bel"
     target.parent.mkdir()
     try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        wait_until_healthy(base, 240)
         # Warm the route once on a small answer, so that the peak below is the download's.
         httpx.get(f"{base}/api/v1/participation/votes/{vote_id}/board", timeout=600)
         before = resident_kb(server.pid, "VmRSS")
