@@ -1,4 +1,4 @@
-# ruff: noqa: S603  # the benchmark starts our own CLI
+# the benchmark starts our own CLI
 """Whole-city availability feed under concurrent readers, while bays change at peak-hour turnover.
 
 A fresh database holds `--bays` roadside bays (47,000: Taipei's paid roadside bays) in segments
@@ -19,8 +19,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from served import wait_until_healthy
+from served import start_without_worker, wait_until_healthy
 from sqlalchemy import create_engine, insert, update
 from sqlalchemy.engine import Engine
 
@@ -37,8 +35,6 @@ from smartcity.core.db import normalise_url
 from smartcity.core.migrate import upgrade
 from smartcity.core.registry import load_manifests
 from smartcity.modules.parking.models import Bay, FeedState, Segment
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def populate(engine: Engine, bays: int, per_segment: int) -> list[uuid.UUID]:
@@ -133,15 +129,7 @@ def main() -> None:
     print(f"{len(ids):,} bays in {len(ids) // args.per_segment:,} segments "
           f"({time.perf_counter() - began:.1f} s); load average {os.getloadavg()[0]:.2f} "
           f"on {os.cpu_count()} cores", flush=True)  # fmt: skip
-    env = {**os.environ, "SMARTCITY_DATABASE_URL": url, "SMARTCITY_DATA_DIR": str(folder),
-           "SMARTCITY_LOG_REQUESTS": "false"}  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "smartcity", "serve", "--port", str(args.port), "--no-job-worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_without_worker(url, folder, args.port)
     base = f"http://127.0.0.1:{args.port}"
     stop = threading.Event()
     writer = threading.Thread(target=turnover, args=(engine, ids, args.turnover, stop))

@@ -22,7 +22,6 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 import threading
@@ -34,7 +33,7 @@ import httpx
 
 # The election and ballots are the other bench's, from its cache (bench/ is on the path).
 from bench_participation_ballots import bench_election, voters_ballots
-from served import wait_until_healthy
+from served import start_without_worker, wait_until_healthy
 from sqlalchemy import create_engine, insert
 from sqlalchemy.engine import Engine
 
@@ -126,15 +125,7 @@ def main() -> None:
     engine.dispose()
     del rows
     print(f"{args.voters:,} voters stored ({time.perf_counter() - began:.1f} s); load average {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
-    env = {**os.environ, "SMARTCITY_DATABASE_URL": url, "SMARTCITY_DATA_DIR": str(folder),
-           "SMARTCITY_LOG_REQUESTS": "false"}  # fmt: skip
-    server = subprocess.Popen(  # noqa: S603  # our own interpreter and arguments
-        [sys.executable, "-m", "smartcity", "serve", "--port", str(args.port), "--no-job-worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_without_worker(url, folder, args.port)
     base = f"http://127.0.0.1:{args.port}"
     target = folder / "download" / f"{b.Election.parse(raw).uuid}.bel"
     target.parent.mkdir()
