@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-from scipy import sparse
 
 import smartcity.modules.search.service as search
 from smartcity.core.city import current_city
@@ -158,25 +157,7 @@ class Result:
 
 
 # One text's tokens as (term numbers, counts) in the index's vocabulary.
-Row = tuple[np.ndarray, np.ndarray]
-
-
-def _stack(rows: Sequence[Row], n_terms: int) -> sparse.csr_matrix:
-    """Encoded rows as a documents × terms matrix (a concatenation, no Python loop per term)."""
-    lengths = [len(ids) for ids, _ in rows]
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    indices = np.concatenate([ids for ids, _ in rows]) if rows else np.zeros(0, np.int64)
-    values = np.concatenate([v for _, v in rows]) if rows else np.zeros(0)
-    return sparse.csr_matrix((values, indices, indptr), shape=(len(rows), max(n_terms, 1)))
-
-
-def _idf(counts: sparse.csr_matrix, n_terms: int) -> np.ndarray:
-    n_docs = counts.shape[0]
-    df = np.bincount(counts.indices, minlength=n_terms).astype(np.float64)
-    idf: np.ndarray = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-    idf[df == 0] = 0.0
-    return idf
+Row = search.Row
 
 
 def _oov_idf(n_docs: int) -> float:
@@ -399,13 +380,13 @@ class _Built:
                 unit_item.append(position)
                 unit_kind.append(kind_weight)
         n_terms = max(len(self.vocab), 1)
-        unit_counts = _stack(unit_rows, n_terms)
-        body_counts = _stack([bodies[i] for i in self.item_ids], n_terms)
+        unit_counts = search.stack_rows(unit_rows, n_terms)
+        body_counts = search.stack_rows([bodies[i] for i in self.item_ids], n_terms)
         self.n_units = unit_counts.shape[0]
         self.unit_item = np.array(unit_item, dtype=np.int64)
         self.unit_kind = np.array(unit_kind, dtype=np.float64)
         # Units: binary presence × idf × token weight; each unit's own weight.
-        self.unit_idf = _idf(unit_counts, n_terms)
+        self.unit_idf = search.bm25_idf(unit_counts, n_terms)
         self.unit_oov = _oov_idf(self.n_units)
         presence = unit_counts.copy()
         presence.data = (self.unit_idf * self.token_weight)[presence.indices]
@@ -419,16 +400,9 @@ class _Built:
                 self.item_aspects[position, self.aspects[name]] = 1.0
         # Bodies: BM25.
         n_bodies = body_counts.shape[0]
-        self.body_idf = _idf(body_counts, n_terms)
+        self.body_idf = search.bm25_idf(body_counts, n_terms)
         self.body_oov = _oov_idf(n_bodies)
-        lengths = np.asarray(body_counts.sum(axis=1)).ravel()
-        avg = float(lengths.mean()) if n_bodies else 1.0
-        row_len = np.repeat(lengths, np.diff(body_counts.indptr))
-        tf = body_counts.data
-        norm = K1 * (1 - B + B * row_len / (avg or 1.0))
-        bm25 = body_counts.copy()
-        bm25.data = self.body_idf[body_counts.indices] * tf * (K1 + 1) / (tf + norm)
-        self.body_matrix = bm25.tocsc()
+        self.body_matrix = search.bm25_weights(body_counts, self.body_idf, K1, B)
 
     def _query(
         self, terms: Counter[str], idf: np.ndarray, oov: float
@@ -556,7 +530,8 @@ class _Built:
             ranking = np.full(len(coverage), -np.inf)
             ranking[pool] = RANKER.scores(features)
             lift = np.full(len(coverage), -np.inf)
-            lift[pool] = features[:, 1:3] @ np.asarray(RANKER.weights[1:3])
+            meaning = slice(1, 1 + len(dense))
+            lift[pool] = features[:, meaning] @ np.asarray(RANKER.weights[meaning])
         order = np.argsort(-ranking, kind="stable")
         picked: list[int] = []
         # Skipped candidates (outside their dates, or not kept) widen the look a little.

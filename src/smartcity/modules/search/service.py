@@ -30,7 +30,15 @@ from smartcity.modules.search import embedder as embedders
 from smartcity.modules.search import repository as repo
 from smartcity.modules.search.dense import DenseIndex
 from smartcity.modules.search.fusion import Calibration, Ranker, pool, standardise
-from smartcity.modules.search.lexical import BM25, sentences, tfidf_cosine
+from smartcity.modules.search.lexical import (
+    BM25,
+    Row,
+    bm25_idf,
+    bm25_weights,
+    sentences,
+    stack_rows,
+    tfidf_cosine,
+)
 from smartcity.modules.search.lexical import tokens as lexical_tokens
 from smartcity.modules.search.settings import SearchSettings
 from smartcity.modules.search.values import Channel, TextKind
@@ -41,7 +49,10 @@ __all__ = [
     "Channel",
     "DenseIndex",
     "Ranker",
+    "Row",
     "TextKind",
+    "bm25_idf",
+    "bm25_weights",
     "embed_missing",
     "embed_query",
     "embedder_of",
@@ -51,6 +62,7 @@ __all__ = [
     "report_health",
     "request_embeddings",
     "sentences",
+    "stack_rows",
     "standardise",
     "status",
     "stored_vectors",
