@@ -30,7 +30,10 @@ from smartcity.modules.livinglab.matching import Need, Offer, rank_offers
 from smartcity.modules.search import service as search
 from smartcity.modules.search.service import tfidf_cosine
 
-VOICES = ROOT / "bench" / "data" / "matching-voices.jsonl"
+VOICES = (
+    ROOT / "bench" / "data" / "matching-voices.jsonl",
+    ROOT / "bench" / "data" / "matching-voices-2.jsonl",
+)
 SEED = 16
 
 
@@ -81,6 +84,7 @@ def main() -> None:
             cid: semantic.meanings(session, platform, need_texts[cid], offer_texts)
             for cid in need_texts
         }
+    chosen = matching.DENSE_WEIGHT
     for weight in (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 12.0):
         matching.DENSE_WEIGHT = weight
         fused = {
@@ -96,6 +100,7 @@ def main() -> None:
             f"fused DENSE_WEIGHT {weight:4}: recall@3 {recall_at(3, fused):.3f}, "
             f"top-1 right {recall_at(1, fused) * 3:.3f}"
         )
+    matching.DENSE_WEIGHT = chosen
     voices(platform)
     ours_r3, plain_r3 = recall_at(3, ours), recall_at(3, plain)
     print(f"challenges={len(CHALLENGES)} proposals={len(PROPOSALS)}")
@@ -114,23 +119,30 @@ def main() -> None:
 
 
 def voices(platform: Platform) -> None:
-    """The look-alike set: each challenge's two right proposals among 48, half from the same
-    domain as distractors; challenges shuffled with random.Random(SEED), first half tunes."""
-    rows = [json.loads(line) for line in VOICES.open(encoding="utf-8")]
-    random.Random(SEED).shuffle(rows)
-    halves = {"tune": rows[: len(rows) // 2], "held": rows[len(rows) // 2 :]}
+    """The look-alike sets: each challenge's two right proposals among every proposal of both
+    files (192), a quarter of them its own domain's look-alikes. Each file is shuffled with
+    random.Random(SEED) on its own and its first half tunes."""
+    halves: dict[str, list[dict[str, Any]]] = {}
     offers, texts, right = [], {}, {}
-    for row in rows:
-        right[row["id"]] = set()
-        for kind in ("right", "distractors"):
-            for n, p in enumerate(row[kind]):
-                pid = f"{row['id']}-{kind[0]}{n}"
-                offers.append(
-                    Offer(id=pid, title=p["title"], text=p["summary"], domain=row["domain"])
-                )
-                texts[pid] = semantic.proposal_sentences(p["title"], p["summary"])
-                if kind == "right":
-                    right[row["id"]].add(pid)
+    for path in VOICES:
+        rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+        random.Random(SEED).shuffle(rows)
+        halves[f"{path.stem} tune"] = rows[: len(rows) // 2]
+        halves[f"{path.stem} held"] = rows[len(rows) // 2 :]
+        for row in rows:
+            right[row["id"]] = set()
+            for kind in ("right", "distractors"):
+                for n, p in enumerate(row[kind]):
+                    pid = f"{row['id']}-{kind[0]}{n}"
+                    offers.append(
+                        Offer(id=pid, title=p["title"], text=p["summary"], domain=row["domain"])
+                    )
+                    texts[pid] = semantic.proposal_sentences(p["title"], p["summary"])
+                    if kind == "right":
+                        right[row["id"]].add(pid)
+    halves["all tune"] = [r for name, rs in halves.items() if name.endswith("tune") for r in rs]
+    halves["all held"] = [r for name, rs in halves.items() if name.endswith("held") for r in rs]
+    rows = halves["all tune"] + halves["all held"]
     needs = {r["id"]: [r["title"], *search.sentences(r["text"])] for r in rows}
     every = [t for ts in [*needs.values(), *texts.values()] for t in ts]
     search.embed_missing(platform, every, search.TextKind.PASSAGE)
@@ -155,21 +167,27 @@ def voices(platform: Platform) -> None:
         need = Need(id=row["id"], title=row["title"], text=row["text"], domain=row["domain"])
         return [r.id for r in rank_offers(need, offers, meanings=meanings[row["id"]])]
 
-    print(f"look-alike set: {len(rows)} challenges, {len(offers)} proposals, seed {SEED}")
+    print(f"look-alike sets: {len(rows)} challenges, {len(offers)} proposals, seed {SEED}")
     for half in halves:
         r3, t1 = score(half, tfidf)
-        print(f"  {half}  plain TF-IDF            recall@3 {r3:.3f}  top-1 {t1:.3f}")
+        r3_ours, t1_ours = score(half, ours)
+        print(
+            f"  {half:28} ({len(halves[half]):2})  plain TF-IDF recall@3 {r3:.3f} top-1 {t1:.3f}"
+            f"  | livinglab recall@3 {r3_ours:.3f} top-1 {t1_ours:.3f}"
+        )
+    chosen = matching.DENSE_WEIGHT
     found: dict[float, float] = {}
     for weight in (0.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0):
         matching.DENSE_WEIGHT = weight
-        tune, held = score("tune", ours), score("held", ours)
+        tune, held = score("all tune", ours), score("all held", ours)
         found[weight] = tune[0] + tune[1]
         print(
             f"  DENSE_WEIGHT {weight:4}: tune recall@3 {tune[0]:.3f} top-1 {tune[1]:.3f}"
             f"  | held recall@3 {held[0]:.3f} top-1 {held[1]:.3f}"
         )
+    matching.DENSE_WEIGHT = chosen
     plateau = [w for w, v in found.items() if v == max(found.values())]
-    print(f"  best on the tuning half: DENSE_WEIGHT {plateau[len(plateau) // 2]}")
+    print(f"  best on the tuning halves: DENSE_WEIGHT {plateau[len(plateau) // 2]}")
 
 
 if __name__ == "__main__":
