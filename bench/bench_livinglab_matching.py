@@ -35,6 +35,8 @@ VOICES = (
     ROOT / "bench" / "data" / "matching-voices-2.jsonl",
 )
 SEED = 16
+WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0)
+BONUSES = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
 def recall_at(k: int, ranked: dict[str, list[str]]) -> float:
@@ -73,19 +75,19 @@ def main() -> None:
         order = sorted(range(len(PROPOSALS)), key=lambda i: -mixed[i])
         domained[cid] = [PROPOSALS[i][0] for i in order]
     platform = bench_platform()
-    need_texts = {cid: [title, *search.sentences(text)] for cid, _d, title, text in CHALLENGES}
+    need_texts = {cid: semantic.texts(title, text) for cid, _d, title, text in CHALLENGES}
     offer_texts = {
-        pid: semantic.proposal_sentences(title, summary) for pid, _d, title, summary in PROPOSALS
+        pid: semantic.proposal_texts(title, summary) for pid, _d, title, summary in PROPOSALS
     }
-    every = [t for texts in [*need_texts.values(), *offer_texts.values()] for t in texts]
-    search.embed_missing(platform, every, search.TextKind.PASSAGE)
+    every = [t for texts in [*need_texts.values(), *offer_texts.values()] for t in texts.all()]
+    search.embed_missing(platform, every, semantic.KIND)
     with platform.db.read_session() as session:
         meanings = {
             cid: semantic.meanings(session, platform, need_texts[cid], offer_texts)
             for cid in need_texts
         }
     chosen = matching.DENSE_WEIGHT
-    for weight in (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 12.0):
+    for weight in WEIGHTS:
         matching.DENSE_WEIGHT = weight
         fused = {
             cid: [
@@ -137,15 +139,15 @@ def voices(platform: Platform) -> None:
                     offers.append(
                         Offer(id=pid, title=p["title"], text=p["summary"], domain=row["domain"])
                     )
-                    texts[pid] = semantic.proposal_sentences(p["title"], p["summary"])
+                    texts[pid] = semantic.proposal_texts(p["title"], p["summary"])
                     if kind == "right":
                         right[row["id"]].add(pid)
     halves["all tune"] = [r for name, rs in halves.items() if name.endswith("tune") for r in rs]
     halves["all held"] = [r for name, rs in halves.items() if name.endswith("held") for r in rs]
     rows = halves["all tune"] + halves["all held"]
-    needs = {r["id"]: [r["title"], *search.sentences(r["text"])] for r in rows}
-    every = [t for ts in [*needs.values(), *texts.values()] for t in ts]
-    search.embed_missing(platform, every, search.TextKind.PASSAGE)
+    needs = {r["id"]: semantic.texts(r["title"], r["text"]) for r in rows}
+    every = [t for ts in [*needs.values(), *texts.values()] for t in ts.all()]
+    search.embed_missing(platform, every, semantic.KIND)
     with platform.db.read_session() as session:
         meanings = {cid: semantic.meanings(session, platform, needs[cid], texts) for cid in needs}
 
@@ -175,19 +177,21 @@ def voices(platform: Platform) -> None:
             f"  {half:28} ({len(halves[half]):2})  plain TF-IDF recall@3 {r3:.3f} top-1 {t1:.3f}"
             f"  | livinglab recall@3 {r3_ours:.3f} top-1 {t1_ours:.3f}"
         )
-    chosen = matching.DENSE_WEIGHT
-    found: dict[float, float] = {}
-    for weight in (0.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0):
-        matching.DENSE_WEIGHT = weight
-        tune, held = score("all tune", ours), score("all held", ours)
-        found[weight] = tune[0] + tune[1]
-        print(
-            f"  DENSE_WEIGHT {weight:4}: tune recall@3 {tune[0]:.3f} top-1 {tune[1]:.3f}"
-            f"  | held recall@3 {held[0]:.3f} top-1 {held[1]:.3f}"
-        )
-    matching.DENSE_WEIGHT = chosen
-    plateau = [w for w, v in found.items() if v == max(found.values())]
-    print(f"  best on the tuning halves: DENSE_WEIGHT {plateau[len(plateau) // 2]}")
+    # One knob at a time, the other at its chosen value; chosen by the tuning halves only.
+    for knob, values in (("DENSE_WEIGHT", WEIGHTS), ("DOMAIN_BONUS", BONUSES)):
+        chosen = getattr(matching, knob)
+        found: dict[float, float] = {}
+        for value in values:
+            setattr(matching, knob, value)
+            tune, held = score("all tune", ours), score("all held", ours)
+            found[value] = tune[0] + tune[1]
+            print(
+                f"  {knob} {value:4}: tune recall@3 {tune[0]:.3f} top-1 {tune[1]:.3f}"
+                f"  | held recall@3 {held[0]:.3f} top-1 {held[1]:.3f}"
+            )
+        setattr(matching, knob, chosen)
+        plateau = [v for v, f in found.items() if f == max(found.values())]
+        print(f"  best on the tuning halves: {knob} {plateau[len(plateau) // 2]} (now {chosen})")
 
 
 if __name__ == "__main__":
