@@ -1,12 +1,21 @@
-"""livinglab matching: recall@3 of the right proposals for each challenge.
+"""livinglab matching: recall@3 of the right proposals for each challenge, and top-1.
 
-The platform's ranking (BM25 over character bigrams and concept tokens, plus the domain
-constraint), then the same fused with search's dense channel (sentence-aligned e5 cosines,
-vectors from var/bench/search.db, embedded on the first run), against a plain TF-IDF cosine
-over character bigrams, in the same run, on the 30 challenges × 90 proposals of
-bench_livinglab_data.py (the team's own set: no held-out half).
+1. The team's set (bench_livinglab_data.py: 30 challenges × 90 proposals, no held-out half):
+   the platform's lexical ranking (BM25 over character bigrams and concept tokens, plus the
+   domain prior), the same fused with search's dense channel at several `DENSE_WEIGHT`s, a plain
+   TF-IDF cosine over character bigrams, and TF-IDF with a domain bonus, in the same run.
+2. The look-alike sets, bench/data/matching-voices.jsonl (12 challenges) and
+   matching-voices-2.jsonl (40): each challenge has 2 right proposals and 2 same-domain
+   distractors that share its words; every challenge ranks all 208 proposals of both files.
+   Each file is shuffled with random.Random(SEED) on its own and its first half tunes (6 + 20
+   challenges), the rest is held out (6 + 20). Printed for each half of each file and for the
+   pooled halves, then a sweep of `DENSE_WEIGHT` and of `DOMAIN_BONUS` (one knob at a time)
+   whose best value is read on the tuning halves only.
 
-    .venv/bin/python bench/bench_livinglab_matching.py
+Vectors are the platform's (whole texts and sentences, e5 `query:` prefix), kept in
+var/bench/search.db and embedded on the first run.
+
+    nice -n 10 .venv/bin/python bench/bench_livinglab_matching.py
 """
 
 from __future__ import annotations
