@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete
+from typer.testing import CliRunner
+
+from smartcity.core.jobs.models import Job
 from smartcity.core.jobs.worker import Worker
+from smartcity.modules.livinglab.cli import build_cli
 from smartcity.modules.search import service as search
 from smartcity.modules.search.settings import SearchSettings
 from tests.modules.livinglab.conftest import Lab
@@ -72,3 +77,33 @@ def test_a_vendor_writing_a_proposal_sees_their_similar_ones_only(lab: Lab) -> N
 def test_similar_proposals_refuse_an_empty_draft(lab: Lab) -> None:
     response = lab.post("/proposals/similar", lab.vendor, {"title": "", "summary": "x"})
     assert response.status_code == 422
+
+
+def test_rows_stored_before_their_vectors_are_embedded_by_the_cli(lab: Lab) -> None:
+    challenge = lab.challenge()
+    lab.proposal(**RIGHT)
+    lab.proposal(**LOOK_ALIKE)
+    # As if stored before matching read these vectors: their embedding was never queued.
+    with lab.platform.db.engine.begin() as connection:
+        connection.execute(delete(Job).where(Job.task == search.EMBED_TASK))
+    Worker(lab.platform).run_ready()
+    unembedded = lab.ok(lab.get(f"/challenges/{challenge}/matches", lab.dot))
+    assert not any(r.startswith("語意相近") for m in unembedded for r in m["reasons"])
+    result = CliRunner().invoke(build_cli(), ["embed"], obj=lab.platform)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("3 ")
+    Worker(lab.platform).run_ready()
+    ranked = lab.ok(lab.get(f"/challenges/{challenge}/matches", lab.dot))
+    assert all(any(r.startswith("語意相近") for r in m["reasons"]) for m in ranked)
+
+
+def test_lifts_are_standardised_over_the_proposals_ranked(lab: Lab) -> None:
+    challenge = lab.challenge()
+    lab.proposal(**RIGHT)
+    lab.proposal(**LOOK_ALIKE)
+    lab.proposal(title="垃圾車即時位置", summary="清運車裝定位器，市民查詢車輛何時抵達。")
+    Worker(lab.platform).run_ready()
+    ranked = lab.ok(lab.get(f"/challenges/{challenge}/matches", lab.dot))
+    lifts = [meaning_of(m)[0] for m in ranked]
+    assert abs(sum(lifts)) < 0.01
+    assert abs(sum(lift * lift for lift in lifts) / len(lifts) - 1.0) < 0.01

@@ -31,4 +31,15 @@ def build_cli() -> typer.Typer:
         reports = import_harvested(ctx.obj)
         typer.echo(json.dumps(reports, ensure_ascii=False, indent=2))
 
+    @app.command("embed")
+    def embed(ctx: typer.Context) -> None:
+        """Ask search to embed every challenge and proposal for matching by meaning (texts
+        already embedded are skipped); the worker does the embedding."""
+        from smartcity.core.auth import system_actor
+        from smartcity.modules.livinglab import semantic
+
+        with ctx.obj.unit_of_work(system_actor("livinglab")) as uow:
+            asked = semantic.request_every(uow)
+        typer.echo(f"{asked} challenges and proposals queued for embedding")
+
     return app

@@ -69,7 +69,7 @@ def matches(
         semantic.meanings(
             session,
             platform,
-            semantic.challenge_sentences(challenge),
+            semantic.challenge_texts(challenge),
             {str(p.id): semantic.of_proposal(p) for p in proposals},
         )
         if platform is not None
@@ -101,7 +101,7 @@ def suggestions(
             session,
             platform,
             semantic.of_proposal(proposal),
-            {str(c.id): semantic.challenge_sentences(c) for c in challenges},
+            {str(c.id): semantic.challenge_texts(c) for c in challenges},
         )
         if platform is not None
         else None
@@ -181,7 +181,7 @@ def similar_proposals(
     meanings = semantic.meanings(
         session,
         platform,
-        semantic.proposal_sentences(title, summary),
+        semantic.proposal_texts(title, summary),
         {str(p.id): semantic.of_proposal(p) for p in visible},
     )
     ranked = matching.rank_offers(draft, [offer_of(p) for p in visible], meanings=meanings)

@@ -1,18 +1,23 @@
 """Closeness in meaning of challenges and proposals, through the search service.
 
-A text is compared sentence by sentence: each sentence of the challenge meets its closest
-sentence of the proposal, and the proposal's closeness is the mean of those cosines — a
-proposal that answers every part of the need beats one that repeats its words in one place.
-The pair that met best is the reason shown to the reviewing officer. Sentences are embedded
-as passages by search's job when a challenge or proposal is stored; one not embedded yet
-(a vendor's unsaved draft) is embedded on the spot, a few sentences at most.
+A challenge and a proposal are compared as whole texts (title and body, one vector each): on
+the look-alike sets, where a wrong proposal repeats the challenge's words about another need,
+the whole text's gist ranked the right ones higher than sentence-aligned cosines did. The
+cosines are standardised over every offer ranked, so a short challenge's uniformly high
+cosines weigh the same as a long one's. Sentences still meet one by one for the reason shown
+to the reviewing officer: the pair that met best. Both sides are embedded with e5's query
+prefix, its prefix for comparing peers (passage vectors ranked worse on the tuning halves).
+Texts are embedded by search's job when a challenge or proposal is stored; a need not
+embedded yet (a vendor's unsaved draft) is embedded on the spot, a few texts at most.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import smartcity.modules.search.service as search
@@ -21,70 +26,112 @@ from smartcity.core.uow import UnitOfWork
 from smartcity.modules.livinglab.matching import Meaning
 from smartcity.modules.livinglab.models import Challenge, Proposal
 
-PASSAGE = search.TextKind.PASSAGE
+KIND = search.TextKind.QUERY
 
 
-def challenge_sentences(challenge: Challenge) -> list[str]:
+@dataclass(frozen=True)
+class Texts:
+    """What a challenge or proposal is matched by in meaning."""
+
+    whole: str
+    """Title and body as one text: what closeness is measured on."""
+    sentences: tuple[str, ...]
+    """The title and each sentence of the body: the pair that met best is shown."""
+
+    def all(self) -> list[str]:
+        """Every text to embed."""
+        return [self.whole, *self.sentences]
+
+
+def texts(title: str, *parts: str) -> Texts:
+    """A title and its body's parts, as matching by meaning reads them."""
+    body = "\n".join(p for p in parts if p.strip())
+    return Texts(
+        whole=f"{title}\n{body}" if body else title,
+        sentences=(title, *search.sentences(body)),
+    )
+
+
+def challenge_texts(challenge: Challenge) -> Texts:
     """What a challenge is matched by."""
-    return [
-        challenge.title,
-        *search.sentences(f"{challenge.description}\n{challenge.expected_outcome}"),
-    ]
+    return texts(challenge.title, challenge.description, challenge.expected_outcome)
 
 
-def proposal_sentences(title: str, summary: str, technology: str = "", data: str = "") -> list[str]:
+def proposal_texts(title: str, summary: str, technology: str = "", data: str = "") -> Texts:
     """What a proposal is matched by."""
-    return [title, *search.sentences(f"{summary}\n{technology}\n{data}")]
+    return texts(title, summary, technology, data)
 
 
-def of_proposal(proposal: Proposal) -> list[str]:
-    """A stored proposal's sentences."""
-    return proposal_sentences(
+def of_proposal(proposal: Proposal) -> Texts:
+    """A stored proposal's texts."""
+    return proposal_texts(
         proposal.title, proposal.summary, proposal.technology, proposal.data_produced
     )
 
 
-def request(uow: UnitOfWork, sentences: Sequence[str]) -> None:
-    """Have the sentences embedded once this transaction commits."""
-    search.request_embeddings(uow, sentences, PASSAGE)
+def request(uow: UnitOfWork, of: Texts) -> None:
+    """Have the texts embedded once this transaction commits."""
+    search.request_embeddings(uow, of.all(), KIND)
 
 
-def _vectors(session: Session, platform: Platform, texts: Sequence[str]) -> dict[str, np.ndarray]:
-    return search.stored_vectors(session, platform, texts, PASSAGE)
+def request_every(uow: UnitOfWork) -> int:
+    """Have every challenge's and proposal's texts embedded (those stored are skipped): for
+    rows stored before matching read these vectors. Returns how many rows were asked for."""
+    asked = 0
+    for challenge in uow.session.scalars(select(Challenge)):
+        request(uow, challenge_texts(challenge))
+        asked += 1
+    for proposal in uow.session.scalars(select(Proposal)):
+        request(uow, of_proposal(proposal))
+        asked += 1
+    return asked
+
+
+def _vectors(session: Session, platform: Platform, wanted: Sequence[str]) -> dict[str, np.ndarray]:
+    return search.stored_vectors(session, platform, wanted, KIND)
+
+
+def _closest_pair(need: Texts, offer: Texts, stored: dict[str, np.ndarray]) -> tuple[str, str]:
+    """The need's and the offer's sentences that meet best (the whole texts, before the
+    sentences have their vectors)."""
+    need_rows = [s for s in need.sentences if s in stored] or [need.whole]
+    offer_rows = [s for s in offer.sentences if s in stored] or [offer.whole]
+    cosines = (
+        np.vstack([stored[s] for s in need_rows]) @ np.vstack([stored[s] for s in offer_rows]).T
+    )
+    i, j = np.unravel_index(int(np.argmax(cosines)), cosines.shape)
+    return need_rows[int(i)], offer_rows[int(j)]
 
 
 def meanings(
     session: Session,
     platform: Platform,
-    need: Sequence[str],
-    offers: dict[str, list[str]],
+    need: Texts,
+    offers: dict[str, Texts],
 ) -> dict[str, Meaning]:
     """Each offer's closeness in meaning to the need (none without the model)."""
-    if search.embedder_of(platform).embedder is None or not need or not offers:
+    if search.embedder_of(platform).embedder is None or not offers:
         return {}
-    stored = _vectors(session, platform, [*need, *(s for texts in offers.values() for s in texts)])
-    for sentence in need:
-        if sentence not in stored:
-            vector = search.embed_query(platform, sentence, PASSAGE)
+    stored = _vectors(
+        session, platform, [*need.all(), *(t for o in offers.values() for t in o.all())]
+    )
+    for text in need.all():
+        if text not in stored:
+            vector = search.embed_query(platform, text, KIND)
             if vector is not None:
-                stored[sentence] = vector
-    need_rows = [s for s in need if s in stored]
-    if not need_rows:
+                stored[text] = vector
+    if need.whole not in stored:
         return {}
-    need_matrix = np.vstack([stored[s] for s in need_rows])
-    closeness: dict[str, tuple[float, str, str]] = {}
-    for offer_id, texts in offers.items():
-        have = [s for s in texts if s in stored]
-        if not have:
-            continue
-        cosines = need_matrix @ np.vstack([stored[s] for s in have]).T
-        best = cosines.max(axis=1)
-        i, j = np.unravel_index(int(np.argmax(cosines)), cosines.shape)
-        closeness[offer_id] = (float(best.mean()), need_rows[int(i)], have[int(j)])
-    if not closeness:
-        return {}
-    median = float(np.median([c for c, _, _ in closeness.values()]))
-    return {
-        offer_id: Meaning(round(c - median, 4), need_sentence, offer_sentence)
-        for offer_id, (c, need_sentence, offer_sentence) in closeness.items()
+    cosines = {
+        offer_id: float(stored[need.whole] @ stored[of.whole])
+        for offer_id, of in offers.items()
+        if of.whole in stored
     }
+    if not cosines:
+        return {}
+    lifts = search.standardise(np.array(list(cosines.values())))
+    result = {}
+    for offer_id, lift in zip(cosines, lifts, strict=True):
+        need_sentence, offer_sentence = _closest_pair(need, offers[offer_id], stored)
+        result[offer_id] = Meaning(round(float(lift), 4), need_sentence, offer_sentence)
+    return result

@@ -186,7 +186,7 @@ def publish_challenge(uow: UnitOfWork, caller: Caller, **values: Any) -> Challen
     )
     uow.session.add(row)
     uow.session.flush()
-    semantic.request(uow, semantic.challenge_sentences(row))
+    semantic.request(uow, semantic.challenge_texts(row))
     uow.audit(
         "livinglab.challenge.published",
         "challenge",
