@@ -33,13 +33,13 @@ def build_cli() -> typer.Typer:
 
     @app.command("embed")
     def embed(ctx: typer.Context) -> None:
-        """Ask search to embed every challenge and proposal for matching by meaning (texts
-        already embedded are skipped); the worker does the embedding."""
+        """Queue the texts of challenges and proposals that have no vector yet (the hourly
+        job does the same); the worker embeds them."""
         from smartcity.core.auth import system_actor
         from smartcity.modules.livinglab import semantic
 
         with ctx.obj.unit_of_work(system_actor("livinglab")) as uow:
-            asked = semantic.request_every(uow)
-        typer.echo(f"{asked} challenges and proposals queued for embedding")
+            asked = semantic.request_missing(uow, ctx.obj)
+        typer.echo(f"{asked} texts of challenges and proposals queued for embedding")
 
     return app

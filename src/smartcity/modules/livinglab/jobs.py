@@ -1,6 +1,7 @@
 """livinglab's tasks for the job worker: a daily snapshot of every running pilot's live KPIs,
 so that their history (the dashboard's chart, the evaluation) does not depend on someone
-having entered it."""
+having entered it; the pilots of other cities read in; and the vectors matching needs, for
+rows stored before it needed them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from smartcity.core.auth import system_actor
 from smartcity.core.platform import Platform
 from smartcity.core.time import as_utc, city_zone, to_local, utcnow
 from smartcity.modules.livinglab import kpis as kpi_values
+from smartcity.modules.livinglab import semantic
 from smartcity.modules.livinglab.elsewhere import import_harvested
 from smartcity.modules.livinglab.models import Kpi, Measurement, Pilot
 from smartcity.modules.livinglab.values import KpiSource, PilotState
@@ -60,3 +62,10 @@ def snapshot_live_kpis(platform: Platform, _payload: Any) -> None:
 def import_elsewhere(platform: Platform, _payload: Any) -> None:
     """Keep the harvested cities' pilots as pilots elsewhere (see `elsewhere.py`)."""
     import_harvested(platform)
+
+
+def embed_missing(platform: Platform, _payload: Any) -> None:
+    """Queue the texts of challenges and proposals that have no vector yet: after an upgrade
+    that matches by other texts, nobody has to remember a command."""
+    with platform.unit_of_work(system_actor("livinglab-jobs")) as uow:
+        semantic.request_missing(uow, platform)

@@ -83,12 +83,15 @@ manifest = Manifest(
     tasks={
         "livinglab.snapshot_kpis": "smartcity.modules.livinglab.jobs:snapshot_live_kpis",
         "livinglab.import_elsewhere": "smartcity.modules.livinglab.jobs:import_elsewhere",
+        "livinglab.embed_missing": "smartcity.modules.livinglab.jobs:embed_missing",
     },
     schedules=(
         # Before the city's midnight: the day's value, in the history the dashboard charts.
         Schedule("livinglab.snapshot_kpis", "55 23 * * *", "livinglab.snapshot_kpis"),
         # Ten minutes after opendata's hourly harvest, which finds the cities to read.
         Schedule("livinglab.import_elsewhere", "27 * * * *", "livinglab.import_elsewhere"),
+        # Rows stored before matching read the vectors it reads now get them within the hour.
+        Schedule("livinglab.embed_missing", "43 * * * *", "livinglab.embed_missing"),
     ),
     datasets=(
         Dataset(

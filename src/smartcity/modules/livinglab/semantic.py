@@ -74,17 +74,18 @@ def request(uow: UnitOfWork, of: Texts) -> None:
     search.request_embeddings(uow, of.all(), KIND)
 
 
-def request_every(uow: UnitOfWork) -> int:
-    """Have every challenge's and proposal's texts embedded (those stored are skipped): for
-    rows stored before matching read these vectors. Returns how many rows were asked for."""
-    asked = 0
-    for challenge in uow.session.scalars(select(Challenge)):
-        request(uow, challenge_texts(challenge))
-        asked += 1
-    for proposal in uow.session.scalars(select(Proposal)):
-        request(uow, of_proposal(proposal))
-        asked += 1
-    return asked
+def request_missing(uow: UnitOfWork, platform: Platform) -> int:
+    """Have every challenge's and proposal's texts that have no vector yet embedded (rows
+    stored before matching read these vectors, e.g. after an upgrade): one job for them all.
+    Returns how many texts were asked for (none while ranking is lexical only)."""
+    if not search.embedder_of(platform).model:
+        return 0
+    wanted = [t for c in uow.session.scalars(select(Challenge)) for t in challenge_texts(c).all()]
+    wanted += [t for p in uow.session.scalars(select(Proposal)) for t in of_proposal(p).all()]
+    stored = search.stored_vectors(uow.session, platform, wanted, KIND)
+    missing = [t for t in dict.fromkeys(wanted) if t.strip() and t not in stored]
+    search.request_embeddings(uow, missing, KIND)
+    return len(missing)
 
 
 def _vectors(session: Session, platform: Platform, wanted: Sequence[str]) -> dict[str, np.ndarray]:
