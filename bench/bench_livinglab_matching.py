@@ -44,7 +44,7 @@ VOICES = (
     ROOT / "bench" / "data" / "matching-voices-2.jsonl",
 )
 SEED = 16
-WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0)
+WEIGHTS = (0.0, 0.3, 0.6, 1.0, 1.5, 2.0, 3.0)
 BONUSES = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
@@ -90,6 +90,8 @@ def main() -> None:
     }
     every = [t for texts in [*need_texts.values(), *offer_texts.values()] for t in texts.all()]
     search.embed_missing(platform, every, semantic.KIND)
+    wholes = [ts.whole for ts in [*need_texts.values(), *offer_texts.values()]]
+    search.embed_missing(platform, wholes, semantic.LATENT)
     with platform.db.read_session() as session:
         meanings = {
             cid: semantic.meanings(session, platform, need_texts[cid], offer_texts)
@@ -157,6 +159,8 @@ def voices(platform: Platform) -> None:
     needs = {r["id"]: semantic.texts(r["title"], r["text"]) for r in rows}
     every = [t for ts in [*needs.values(), *texts.values()] for t in ts.all()]
     search.embed_missing(platform, every, semantic.KIND)
+    wholes = [ts.whole for ts in [*needs.values(), *texts.values()]]
+    search.embed_missing(platform, wholes, semantic.LATENT)
     with platform.db.read_session() as session:
         meanings = {cid: semantic.meanings(session, platform, needs[cid], texts) for cid in needs}
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
+import numpy as np
+import pytest
 from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from smartcity.core.jobs.models import Job
 from smartcity.core.jobs.worker import Worker
-from smartcity.modules.livinglab import jobs
+from smartcity.modules.livinglab import jobs, semantic
 from smartcity.modules.livinglab.cli import build_cli
+from smartcity.modules.livinglab.models import Challenge, Proposal
 from smartcity.modules.search import service as search
 from smartcity.modules.search.settings import SearchSettings
 from tests.modules.livinglab.conftest import Lab
@@ -121,13 +125,26 @@ def test_without_the_model_nothing_is_queued_for_embedding(lab: Lab) -> None:
     assert result.output.startswith("0 ")
 
 
-def test_lifts_are_standardised_over_the_proposals_ranked(lab: Lab) -> None:
+def test_closeness_is_latent_terms_and_half_the_cosine_standardised_over_the_proposals(
+    lab: Lab,
+) -> None:
     challenge = lab.challenge()
     lab.proposal(**RIGHT)
     lab.proposal(**LOOK_ALIKE)
     lab.proposal(title="垃圾車即時位置", summary="清運車裝定位器，市民查詢車輛何時抵達。")
     Worker(lab.platform).run_ready()
     ranked = lab.ok(lab.get(f"/challenges/{challenge}/matches", lab.dot))
+    with lab.platform.db.read_session() as session:
+        need = semantic.challenge_texts(session.get(Challenge, UUID(challenge)))
+        offers = [
+            semantic.of_proposal(session.get(Proposal, UUID(m["proposal_id"]))) for m in ranked
+        ]
+        wholes = [need.whole, *(o.whole for o in offers)]
+        vectors = search.stored_vectors(session, lab.platform, wholes, semantic.KIND)
+        terms = search.stored_vectors(session, lab.platform, wholes, semantic.LATENT)
+    cosines = np.array([vectors[need.whole] @ vectors[o.whole] for o in offers])
+    dots = np.array([search.latent_dot(terms[need.whole], terms[o.whole]) for o in offers])
+    expected = search.standardise(dots) + semantic.DENSE_SHARE * search.standardise(cosines)
     lifts = [meaning_of(m)[0] for m in ranked]
-    assert abs(sum(lifts)) < 0.01
-    assert abs(sum(lift * lift for lift in lifts) / len(lifts) - 1.0) < 0.01
+    assert lifts == pytest.approx(expected.tolist(), abs=0.006)  # the reason shows 2 decimals
+    assert abs(sum(lifts)) < 0.02

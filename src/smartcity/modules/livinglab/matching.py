@@ -20,9 +20,10 @@ SAME_CHALLENGE_BONUS = 0.3
 FIELD_BONUS = 0.1
 KIND_BONUS = 0.05
 LATE_PENALTY = 0.1
-# The dense channel (search): an offer's closeness in meaning, as a z-score over the offers
-# ranked, is added to the normalised lexical score with this weight (bench_livinglab_matching).
-DENSE_WEIGHT = 0.6
+# The dense channel (search): an offer's closeness in meaning (semantic.py: latent terms' and
+# cosine's z-scores over the offers ranked) is added to the normalised lexical score with this
+# weight (bench_livinglab_matching).
+DENSE_WEIGHT = 1.5
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Meaning:
     """How close an offer is to a need by meaning, and the sentences that meet best."""
 
     lift: float
-    """Whole-text cosine as a z-score over the offers ranked."""
+    """Closeness over the offers ranked: the latent terms' z-score plus a share of the cosine's."""
     need_sentence: str
     offer_sentence: str
 

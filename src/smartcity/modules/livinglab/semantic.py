@@ -4,11 +4,16 @@ A challenge and a proposal are compared as whole texts (title and body, one vect
 the look-alike sets, where a wrong proposal repeats the challenge's words about another need,
 the whole text's gist ranked the right ones higher than sentence-aligned cosines did. The
 cosines are standardised over every offer ranked, so a short challenge's uniformly high
-cosines weigh the same as a long one's. Sentences still meet one by one for the reason shown
-to the reviewing officer: the pair that met best. Both sides are embedded with e5's query
-prefix, its prefix for comparing peers (passage vectors ranked worse on the tuning halves).
-Texts are embedded by search's job when a challenge or proposal is stored; a need not
-embedded yet (a vendor's unsaved draft) is embedded on the spot, a few texts at most.
+cosines weigh the same as a long one's. Beside the cosine, the whole texts' *latent terms*
+(the model's sparse head: the concepts a text activates) are compared by a dot product, also
+standardised; a look-alike that repeats the challenge's topic about another need shares fewer
+of them than the right proposal, and on the look-alike sets' tuning halves they ranked better
+than the cosine (docs/benchmarks.md). The closeness is the latent terms' z-score plus
+`DENSE_SHARE` of the cosine's. Sentences still meet one by one for the reason shown to the
+reviewing officer: the pair that met best. Both sides are embedded with e5's query prefix, its
+prefix for comparing peers (passage vectors ranked worse on the tuning halves). Texts are
+embedded by search's job when a challenge or proposal is stored; a need not embedded yet (a
+vendor's unsaved draft) is embedded on the spot, a few texts at most.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ from smartcity.modules.livinglab.matching import Meaning
 from smartcity.modules.livinglab.models import Challenge, Proposal
 
 KIND = search.TextKind.QUERY
+LATENT = search.TextKind.LATENT
+# The cosine's z-score counts half as much as the latent terms' (chosen on the tuning halves
+# of the look-alike sets, with matching.DENSE_WEIGHT; bench_livinglab_matching.py).
+DENSE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ def of_proposal(proposal: Proposal) -> Texts:
 def request(uow: UnitOfWork, of: Texts) -> None:
     """Have the texts embedded once this transaction commits."""
     search.request_embeddings(uow, of.all(), KIND)
+    search.request_embeddings(uow, [of.whole], LATENT)
 
 
 def request_missing(uow: UnitOfWork, platform: Platform) -> int:
@@ -80,12 +90,18 @@ def request_missing(uow: UnitOfWork, platform: Platform) -> int:
     Returns how many texts were asked for (none while ranking is lexical only)."""
     if not search.embedder_of(platform).model:
         return 0
-    wanted = [t for c in uow.session.scalars(select(Challenge)) for t in challenge_texts(c).all()]
-    wanted += [t for p in uow.session.scalars(select(Proposal)) for t in of_proposal(p).all()]
-    stored = search.stored_vectors(uow.session, platform, wanted, KIND)
-    missing = [t for t in dict.fromkeys(wanted) if t.strip() and t not in stored]
-    search.request_embeddings(uow, missing, KIND)
-    return len(missing)
+    rows: list[Texts] = [challenge_texts(c) for c in uow.session.scalars(select(Challenge))]
+    rows += [of_proposal(p) for p in uow.session.scalars(select(Proposal))]
+    asked = 0
+    for kind, wanted in (
+        (KIND, [t for r in rows for t in r.all()]),
+        (LATENT, [r.whole for r in rows]),
+    ):
+        stored = search.stored_vectors(uow.session, platform, wanted, kind)
+        missing = [t for t in dict.fromkeys(wanted) if t.strip() and t not in stored]
+        search.request_embeddings(uow, missing, kind)
+        asked += len(missing)
+    return asked
 
 
 def _vectors(session: Session, platform: Platform, wanted: Sequence[str]) -> dict[str, np.ndarray]:
@@ -130,9 +146,33 @@ def meanings(
     }
     if not cosines:
         return {}
-    lifts = search.standardise(np.array(list(cosines.values())))
+    lifts = search.standardise(np.array(list(cosines.values()))) * DENSE_SHARE
+    lifts += _latent_lifts(session, platform, need, {i: offers[i] for i in cosines})
     result = {}
     for offer_id, lift in zip(cosines, lifts, strict=True):
         need_sentence, offer_sentence = _closest_pair(need, offers[offer_id], stored)
         result[offer_id] = Meaning(round(float(lift), 4), need_sentence, offer_sentence)
     return result
+
+
+def _latent_lifts(
+    session: Session, platform: Platform, need: Texts, offers: dict[str, Texts]
+) -> np.ndarray:
+    """Each offer's latent-term dot product with the need, standardised over the offers that
+    have their terms (0, the average, for one whose terms are not stored yet, and for all when
+    the model has no sparse head)."""
+    terms = search.stored_vectors(
+        session, platform, [need.whole, *(o.whole for o in offers.values())], LATENT
+    )
+    if need.whole not in terms:
+        found = search.embed_query(platform, need.whole, LATENT)
+        if found is None:
+            return np.zeros(len(offers))
+        terms[need.whole] = found
+    have = [i for i, of in enumerate(offers.values()) if of.whole in terms]
+    lifts = np.zeros(len(offers))
+    if have:
+        wholes = [of.whole for of in offers.values()]
+        dots = np.array([search.latent_dot(terms[need.whole], terms[wholes[i]]) for i in have])
+        lifts[have] = search.standardise(dots)
+    return lifts

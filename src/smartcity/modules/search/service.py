@@ -29,6 +29,7 @@ from smartcity.core.uow import UnitOfWork
 from smartcity.modules.search import embedder as embedders
 from smartcity.modules.search import repository as repo
 from smartcity.modules.search.dense import DenseIndex
+from smartcity.modules.search.embedder import latent_dot
 from smartcity.modules.search.fusion import Calibration, Ranker, pool, standardise
 from smartcity.modules.search.lexical import (
     BM25,
@@ -57,6 +58,7 @@ __all__ = [
     "embed_query",
     "embedder_of",
     "key_of",
+    "latent_dot",
     "lexical_tokens",
     "pool",
     "report_health",
@@ -146,7 +148,10 @@ def embed_query(
         if vector is not None:
             cache.move_to_end(key)
             return vector
-    vector = np.asarray(loaded.embedder.embed([text], kind)[0], dtype=np.float32)
+    rows = loaded.embedder.embed([text], kind)
+    if len(rows) == 0:  # latent terms from a model without a sparse head
+        return None
+    vector = np.asarray(rows[0], dtype=np.float32)
     with _cache_lock:
         cache[key] = vector
         while len(cache) > QUERY_CACHE_SIZE:
@@ -169,6 +174,8 @@ def embed_missing(platform: Platform, texts: Sequence[str], kind: TextKind) -> i
         chunk = todo[start : start + batch]
         # The model runs outside any transaction: a write lock is never held while it thinks.
         rows = embedder.embed([keys[k] for k in chunk], kind)
+        if len(rows) != len(chunk):  # latent terms from a model without a sparse head
+            return stored
         with platform.unit_of_work(system_actor("search")) as uow:
             fresh = set(chunk) - repo.stored_keys(uow.session, chunk)  # another job's race
             if not fresh:

@@ -12,6 +12,9 @@ class TextKind(StrEnum):
     """A question or a short phrasing, matched against other questions (symmetric use)."""
     PASSAGE = "passage"
     """A longer text that answers or describes (a proposal, a challenge, an answer)."""
+    LATENT = "latent"
+    """A whole text's latent terms: the model's sparse head over its embedding, stored as
+    (term, weight) pairs and compared by a dot product (texts of one kind, compared as peers)."""
 
 
 class Channel(StrEnum):
