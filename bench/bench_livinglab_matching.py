@@ -48,6 +48,12 @@ WEIGHTS = (0.0, 0.3, 0.6, 1.0, 1.5, 2.0, 3.0)
 BONUSES = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
+def embed_all(platform: Platform, rows: list[semantic.Texts]) -> None:
+    """Store what matching reads of `rows` (the first run embeds, later ones read)."""
+    for kind, texts_of_kind in semantic.wanted(rows).items():
+        search.embed_missing(platform, texts_of_kind, kind)
+
+
 def recall_at(k: int, ranked: dict[str, list[str]]) -> float:
     """Share of right proposals that appear in their challenge's top k."""
     found = sum(len(set(ranked[cid][:k]) & ANSWERS[cid]) for cid in ranked)
@@ -88,10 +94,7 @@ def main() -> None:
     offer_texts = {
         pid: semantic.proposal_texts(title, summary) for pid, _d, title, summary in PROPOSALS
     }
-    every = [t for texts in [*need_texts.values(), *offer_texts.values()] for t in texts.all()]
-    search.embed_missing(platform, every, semantic.KIND)
-    wholes = [ts.whole for ts in [*need_texts.values(), *offer_texts.values()]]
-    search.embed_missing(platform, wholes, semantic.LATENT)
+    embed_all(platform, [*need_texts.values(), *offer_texts.values()])
     with platform.db.read_session() as session:
         meanings = {
             cid: semantic.meanings(session, platform, need_texts[cid], offer_texts)
@@ -157,10 +160,7 @@ def voices(platform: Platform) -> None:
     halves["all held"] = [r for name, rs in halves.items() if name.endswith("held") for r in rs]
     rows = halves["all tune"] + halves["all held"]
     needs = {r["id"]: semantic.texts(r["title"], r["text"]) for r in rows}
-    every = [t for ts in [*needs.values(), *texts.values()] for t in ts.all()]
-    search.embed_missing(platform, every, semantic.KIND)
-    wholes = [ts.whole for ts in [*needs.values(), *texts.values()]]
-    search.embed_missing(platform, wholes, semantic.LATENT)
+    embed_all(platform, [*needs.values(), *texts.values()])
     with platform.db.read_session() as session:
         meanings = {cid: semantic.meanings(session, platform, needs[cid], texts) for cid in needs}
 

@@ -78,10 +78,16 @@ def of_proposal(proposal: Proposal) -> Texts:
     )
 
 
+def wanted(rows: Sequence[Texts]) -> dict[search.TextKind, list[str]]:
+    """What matching reads of `rows`, by kind: every text's vector, the whole texts' latent
+    terms."""
+    return {KIND: [t for r in rows for t in r.all()], LATENT: [r.whole for r in rows]}
+
+
 def request(uow: UnitOfWork, of: Texts) -> None:
     """Have the texts embedded once this transaction commits."""
-    search.request_embeddings(uow, of.all(), KIND)
-    search.request_embeddings(uow, [of.whole], LATENT)
+    for kind, texts_of_kind in wanted([of]).items():
+        search.request_embeddings(uow, texts_of_kind, kind)
 
 
 def request_missing(uow: UnitOfWork, platform: Platform) -> int:
@@ -93,12 +99,9 @@ def request_missing(uow: UnitOfWork, platform: Platform) -> int:
     rows: list[Texts] = [challenge_texts(c) for c in uow.session.scalars(select(Challenge))]
     rows += [of_proposal(p) for p in uow.session.scalars(select(Proposal))]
     asked = 0
-    for kind, wanted in (
-        (KIND, [t for r in rows for t in r.all()]),
-        (LATENT, [r.whole for r in rows]),
-    ):
-        stored = search.stored_vectors(uow.session, platform, wanted, kind)
-        missing = [t for t in dict.fromkeys(wanted) if t.strip() and t not in stored]
+    for kind, texts_of_kind in wanted(rows).items():
+        stored = search.stored_vectors(uow.session, platform, texts_of_kind, kind)
+        missing = [t for t in dict.fromkeys(texts_of_kind) if t.strip() and t not in stored]
         search.request_embeddings(uow, missing, kind)
         asked += len(missing)
     return asked
