@@ -83,6 +83,21 @@ def test_the_map_shows_current_readings_hours_after_the_demo_was_loaded(
     assert _observations(platform) == before
 
 
+def test_the_map_has_every_device_just_after_the_hour_the_demo_was_loaded_in(
+    platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _recordings(platform, tmp_path)
+    next_hour = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    monkeypatch.setattr(
+        "smartcity.modules.sensors.seed.utcnow", lambda: next_hour - timedelta(minutes=2)
+    )
+    _seeded(platform)
+    with platform.db.read_session() as session:
+        points = map_points(session, next_hour + timedelta(minutes=3), AirqualitySettings())
+        assert _fed_until(session) == next_hour - demo_feed.STEP
+    assert len(points) == 60
+
+
 def test_a_long_sleep_fills_only_the_last_day(platform: Platform, tmp_path: Path) -> None:
     _recordings(platform, tmp_path)
     _seeded(platform)

@@ -12,6 +12,7 @@ from smartcity.core.time import utcnow
 from smartcity.core.uow import UnitOfWork
 from smartcity.modules.sensors.demo_feed import (
     feed_window,
+    keep_alive,
     load_recorded_sample,
     register_stations,
 )
@@ -21,8 +22,12 @@ HOURS = 72
 
 def seed(uow: UnitOfWork, platform: Platform) -> None:
     """Load the demo devices, stations and readings into the caller's unit of work."""
-    end = utcnow().replace(minute=0, second=0, microsecond=0)
+    now = utcnow()
+    end = now.replace(minute=0, second=0, microsecond=0)
     register_stations(uow, platform)
     # The real readings first: the data portal's preview of the readings shows them.
     load_recorded_sample(uow, platform)
     feed_window(uow, platform, end - timedelta(hours=HOURS - 1), end, timedelta(hours=1))
+    # The current hour at the feed's own step: a map read just after the next full hour, before
+    # the worker's first feed, must still find every device within its window.
+    keep_alive(uow, platform, now)
