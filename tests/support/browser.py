@@ -93,7 +93,8 @@ def demo_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     data_dir = tmp_path_factory.mktemp("demo-city")
     env = _server_env(data_dir, "http://127.0.0.1")
-    for step in (["db", "upgrade"], ["demo", "load"]):
+    # The jobs the demo queued (embeddings, above all) run once here, not in every copy's worker.
+    for step in (["db", "upgrade"], ["demo", "load"], ["jobs", "run-ready"]):
         done = subprocess.run(
             [*CLI, *step],
             cwd=data_dir,

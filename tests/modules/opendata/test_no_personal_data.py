@@ -17,6 +17,7 @@ from smartcity.core.jobs.worker import Worker
 from smartcity.core.platform import Platform
 from smartcity.demo import load_demo
 from smartcity.modules.identity.models import Binding, User
+from smartcity.modules.search.settings import SearchSettings
 from tests.modules.opendata.conftest import result
 
 NATIONAL_ID = re.compile(r"\b[A-Z][12]\d{8}\b")
@@ -35,6 +36,8 @@ def _texts(value: Any) -> list[str]:
 def test_every_public_resource_is_free_of_personal_data(
     platform: Platform, client: TestClient
 ) -> None:
+    # Nothing public is made of embeddings: the worker need not spend a minute on the demo's.
+    platform.module_settings["search"] = SearchSettings(embedder="none")
     load_demo(platform)
     Worker(platform).run_ready()
     session = platform.db.read_session()

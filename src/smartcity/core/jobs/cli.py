@@ -63,7 +63,7 @@ def stop_beside(child: subprocess.Popen[bytes]) -> None:
 
 
 def build_cli() -> typer.Typer:
-    """`smartcity jobs list` and `smartcity jobs retry`."""
+    """`smartcity jobs list`, `smartcity jobs retry` and `smartcity jobs run-ready`."""
     app = typer.Typer(help="背景工作 Background jobs.", no_args_is_help=True)
 
     @app.command("list")
@@ -90,5 +90,12 @@ def build_cli() -> typer.Typer:
         with fail_cleanly(), ctx.obj.unit_of_work(system_actor("jobs-cli")) as uow:
             job = queue.retry(uow, job_id)
         typer.echo(f"job {job.id} ({job.task}) queued again")
+
+    @app.command("run-ready")
+    def run_ready(ctx: typer.Context) -> None:
+        """Run every job due now, then stop: a one-off catch-up without a worker (e.g. the
+        embeddings a freshly loaded demo asked for, before its database is copied)."""
+        ran = Worker(ctx.obj).run_ready()
+        typer.echo(f"{ran} jobs run")
 
     return app

@@ -35,7 +35,7 @@ from smartcity.modules.alerts.service import (
 from smartcity.modules.alerts.values import Source, Verdict
 from smartcity.modules.identity.service import add_member, create_staff, ensure_organisation
 from smartcity.modules.identity.values import OrganisationKind
-from smartcity.modules.livinglab import exchange
+from smartcity.modules.livinglab import exchange, semantic
 from smartcity.modules.livinglab.demo_data import IDEAS, VENDORS, CityTexts, city_texts
 from smartcity.modules.livinglab.models import (
     Barrier,
@@ -788,5 +788,8 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
     for pilot, keys, detectors in detector_pilots:
         seeder.seed_detectors(pilot, keys, detectors)
     seeder.seed_open_calls()
+    # The rows above were inserted directly: have the worker embed their texts now, so the
+    # demo's matching reads meaning from its first minutes, not after the hourly job.
+    semantic.request_missing(uow, platform)
     seeder.seed_barriers()
     seeder.seed_elsewhere()
