@@ -118,9 +118,8 @@ def build(
     if vectors is not None:
         for doc in docs:
             texts = [doc.question, *doc.variants]
-            index.dense.set(doc.item_id, [vectors[t] for t in texts if t in vectors])
-            passage = (passages or {}).get(engine.passage_of(doc))
-            index.passages.set(doc.item_id, [passage] if passage is not None else [])
+            phrasings = [vectors[t] for t in texts if t in vectors]
+            index.set_vectors(doc.item_id, phrasings, (passages or {}).get(engine.passage_of(doc)))
     return index
 
 

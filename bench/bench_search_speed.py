@@ -112,9 +112,8 @@ def main() -> None:
             session, platform, [engine.passage_of(d) for d in all_docs], search.TextKind.PASSAGE
         )
     for d in all_docs:
-        index.dense.set(d.item_id, [stored[t] for t in (d.question, *d.variants) if t in stored])
-        passage = passages.get(engine.passage_of(d))
-        index.passages.set(d.item_id, [passage] if passage is not None else [])
+        phrasings = [stored[t] for t in (d.question, *d.variants) if t in stored]
+        index.set_vectors(d.item_id, phrasings, passages.get(engine.passage_of(d)))
     index.search(all_docs[0].question, query_vector=stored[all_docs[0].question])  # stack
     rebuild_s, rebuild_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(
@@ -138,8 +137,7 @@ def main() -> None:
         passage = search.stored_vectors(
             session, platform, [engine.passage_of(doc)], search.TextKind.PASSAGE
         )
-    index.dense.set(doc.item_id, [*fresh.values(), vector])
-    index.passages.set(doc.item_id, list(passage.values()))
+    index.set_vectors(doc.item_id, [*fresh.values(), vector], next(iter(passage.values()), None))
     found = index.search("這是剛剛教的新說法", query_vector=vector)
     edit_s, edit_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
+import pytest
 from sqlalchemy import text
 
 from smartcity.core.auth import system_actor
 from smartcity.core.jobs.worker import Worker
 from smartcity.core.platform import Platform
-from smartcity.modules.chatbot import seed, service
+from smartcity.modules.chatbot import engine, seed, service
 from smartcity.modules.chatbot.index import INDEX_SERVICE
 from smartcity.modules.chatbot.intents import is_item
 from smartcity.modules.chatbot.values import Channel, Outcome
@@ -64,6 +66,27 @@ def test_teaching_one_phrasing_helps_a_different_one(loaded: Platform) -> None:
     after = best_item(loaded, question)
     assert after[0] == "GIP_1005"
     assert before[0] != "GIP_1005" or after[1] > before[1]
+
+
+def test_an_items_passage_joins_the_centre_of_its_phrasings() -> None:
+    """What teaching generalises by: the phrasing channel reads, besides the best phrasing,
+    the centre of the question, the taught phrasings and the passage (engine.CENTRE_SHARE)."""
+    rng = np.random.default_rng(16)
+    question, taught, passage, asked = (v / np.linalg.norm(v) for v in rng.normal(size=(4, 8)))
+    index = engine.AnswerIndex()
+    index.set_vectors("1", [question, taught], passage)
+    centre = question + taught + passage
+    centre /= np.linalg.norm(centre)
+    best = max(float(question @ asked), float(taught @ asked))
+    share = engine.CENTRE_SHARE
+    assert 0 < share < 1
+    assert index.dense.scores(asked, ["1"])[0] == pytest.approx(
+        (1 - share) * best + share * float(centre @ asked), abs=1e-5
+    )
+    assert index.passages.scores(asked, ["1"])[0] == pytest.approx(float(passage @ asked), abs=1e-5)
+    index.set_vectors("1", [question], None)  # the passage not embedded yet
+    assert np.isnan(index.passages.scores(asked, ["1"])[0])
+    assert index.dense.scores(asked, ["1"])[0] == pytest.approx(float(question @ asked), abs=1e-5)
 
 
 def test_a_cold_start_reads_stored_vectors_and_embeds_nothing(

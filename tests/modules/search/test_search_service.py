@@ -148,3 +148,33 @@ def test_the_pool_holds_the_best_of_every_channel_and_ranks_on_comparable_scales
     assert int(np.argmax(ranked)) == 0  # first by words, middling by meaning
     assert int(np.argmax(lexical[pool] + cosines[pool])) == 2  # raw sums let cosines decide
     assert service.standardise(np.array([0.5, 0.5])).tolist() == [0.0, 0.0]
+
+
+def test_a_document_centre_mixes_into_its_score_by_the_share_asked() -> None:
+    def unit(*values: float) -> np.ndarray:
+        vector = np.array(values, dtype=np.float32)
+        return vector / np.linalg.norm(vector)
+
+    units = [unit(1, 0, 0), unit(0, 1, 0)]
+    passage = unit(0, 0, 1)
+    centre = unit(1, 1, 1)  # the mean of the units and the vector given with them
+    query = unit(1, 2, 3)
+    plain = service.DenseIndex()
+    mixed = service.DenseIndex(centre_share=0.3)
+    for index in (plain, mixed):
+        index.set("a", units, with_centre=[passage])
+    best = max(float(u @ query) for u in units)
+    assert plain.scores(query, ["a"])[0] == pytest.approx(best, abs=1e-6)  # the centre unread
+    expected = 0.7 * best + 0.3 * float(centre @ query)
+    assert mixed.scores(query, ["a"])[0] == pytest.approx(expected, abs=1e-6)
+    assert mixed.best_units(query)["a"] == pytest.approx(expected, abs=1e-6)
+    # A taught unit moves the centre: the document's score follows, with no other call.
+    mixed.set("a", [*units, unit(0, 0, 1)], with_centre=[passage])
+    moved = unit(1, 1, 2)
+    assert mixed.scores(query, ["a"])[0] == pytest.approx(
+        0.7 * float(unit(0, 0, 1) @ query) + 0.3 * float(moved @ query), abs=1e-6
+    )
+    mixed.remove(["a"])
+    assert np.isnan(mixed.scores(query, ["a"])[0])
+    with pytest.raises(ValueError, match="share"):
+        service.DenseIndex(centre_share=1.5)

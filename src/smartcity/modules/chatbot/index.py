@@ -99,8 +99,7 @@ class IndexHolder:
         passages = reader(session, [passage for _, passage in self.awaiting.values()], PASSAGE)
         for item_id, (texts, passage) in list(self.awaiting.items()):
             have = [found[t] for t in texts if t in found]
-            self.index.dense.set(item_id, have)
-            self.index.passages.set(item_id, [passages[passage]] if passage in passages else [])
+            self.index.set_vectors(item_id, have, passages.get(passage))
             if len(have) == len(texts) and passage in passages:
                 del self.awaiting[item_id]
         self.unrequested = {
