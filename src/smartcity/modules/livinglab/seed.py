@@ -788,8 +788,8 @@ def seed(uow: UnitOfWork, platform: Platform) -> None:
     for pilot, keys, detectors in detector_pilots:
         seeder.seed_detectors(pilot, keys, detectors)
     seeder.seed_open_calls()
+    seeder.seed_barriers()
+    seeder.seed_elsewhere()
     # The rows above were inserted directly: have the worker embed their texts now, so the
     # demo's matching reads meaning from its first minutes, not after the hourly job.
     semantic.request_missing(uow, platform)
-    seeder.seed_barriers()
-    seeder.seed_elsewhere()
