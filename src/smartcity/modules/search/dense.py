@@ -41,8 +41,10 @@ class DenseIndex:
         with self._lock:
             if vectors:
                 self._units[doc_id] = np.vstack(vectors).astype(np.float32)
-                mean = np.vstack([*vectors, *with_centre]).astype(np.float64).mean(axis=0)
-                self._centres[doc_id] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+                if self.centre_share:
+                    mean = np.vstack([*vectors, *with_centre]).astype(np.float64).mean(axis=0)
+                    centre = mean / (np.linalg.norm(mean) or 1.0)
+                    self._centres[doc_id] = centre.astype(np.float32)
             else:
                 self._units.pop(doc_id, None)
                 self._centres.pop(doc_id, None)
