@@ -164,18 +164,16 @@ def _latent_lifts(
     """Each offer's latent-term dot product with the need, standardised over the offers that
     have their terms (0, the average, for one whose terms are not stored yet, and for all when
     the model has no sparse head)."""
-    terms = search.stored_vectors(
-        session, platform, [need.whole, *(o.whole for o in offers.values())], LATENT
-    )
+    wholes = [offer.whole for offer in offers.values()]
+    terms = search.stored_vectors(session, platform, [need.whole, *wholes], LATENT)
     if need.whole not in terms:
         found = search.embed_query(platform, need.whole, LATENT)
         if found is None:
             return np.zeros(len(offers))
         terms[need.whole] = found
-    have = [i for i, of in enumerate(offers.values()) if of.whole in terms]
+    have = [i for i, whole in enumerate(wholes) if whole in terms]
     lifts = np.zeros(len(offers))
     if have:
-        wholes = [of.whole for of in offers.values()]
         dots = np.array([search.latent_dot(terms[need.whole], terms[wholes[i]]) for i in have])
         lifts[have] = search.standardise(dots)
     return lifts

@@ -37,7 +37,7 @@ class DenseIndex:
         self, doc_id: str, vectors: Sequence[np.ndarray], with_centre: Sequence[np.ndarray] = ()
     ) -> None:
         """Replace a document's unit vectors (none: the document has no dense signal yet) and
-        the further vectors its centre averages."""
+        the further vectors its centre averages (read only with a `centre_share`)."""
         with self._lock:
             if vectors:
                 self._units[doc_id] = np.vstack(vectors).astype(np.float32)
