@@ -214,6 +214,24 @@ def test_the_aspect_asked_picks_between_items_on_one_topic(question: str, item_i
     assert _pool_index().search(question).candidates[0].doc.item_id == item_id
 
 
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("河濱燈會那天要怎麼過去", "route"),
+        ("「河濱燈會」如何前往活動地點？", "route"),
+        ("河濱燈會當天坐什麼車", "route"),
+        ("「河濱燈會」交通管制措施為何？", "closure"),
+        ("河濱燈會那天有沒有封路", "closure"),
+        ("身心障礙者房屋租金補貼洽辦單位", "contact"),
+    ],
+)
+def test_how_a_question_asks_names_its_aspect(question: str, aspect: str) -> None:
+    # 交通 alone says neither how to get there nor what is closed: how one asks does.
+    asked = {term[2:] for term in text.counts(question) if term.startswith("a:")}
+    assert aspect in asked
+    assert not asked & ({"route", "closure"} - {aspect})
+
+
 def test_a_question_about_another_city_is_not_answered_confidently() -> None:
     index = _pool_index()
     here = index.search("房屋稅幾月開始繳")
