@@ -77,6 +77,24 @@ def test_a_job_runs_once_after_its_commit_and_never_after_a_rollback(platform: P
     assert (job.state, job.attempts, job.locked_by) == ("done", 1, None)
 
 
+def test_run_ready_runs_what_was_due_and_reports_each_job(platform: Platform) -> None:
+    platform.jobs.add_task("test.note", lambda _p, _payload: None)
+    _write(platform, "now", test_note={"key": "now"})
+    _write(platform, "later", test_note={"key": "later"})
+    with platform.unit_of_work(system_actor("t")) as uow:
+        uow.session.add(Meta(key="tomorrow", value="x"))
+        uow.audit("test.changed", "meta", "tomorrow", {})
+        uow.session.add(queue.new_job("test.note", {}, run_after=utcnow() + timedelta(days=1)))
+    with platform.db.read_session() as session:
+        assert queue.count_due(session) == 2
+    reported: list[int] = []
+    ran = Worker(platform).run_ready(after_each=lambda: reported.append(len(reported)))
+    assert ran == 2 and reported == [0, 1]
+    with platform.db.read_session() as session:
+        assert queue.count_due(session) == 0
+        assert queue.count_due(session, utcnow() + timedelta(days=2)) == 1
+
+
 def test_an_unknown_task_is_refused_when_enqueued(platform: Platform) -> None:
     with pytest.raises(LookupError), platform.unit_of_work(system_actor("t")) as uow:
         uow.enqueue("test.nobody")

@@ -79,6 +79,20 @@ def test_import_ask_teach_through_the_cli(cli, faq_file: Path, tmp_path: Path) -
     assert code == 0 and "1 new" in out, err
 
 
+def test_the_cli_says_when_new_texts_wait_for_their_vectors(cli, faq_file: Path) -> None:  # type: ignore[no-untyped-def]
+    # Without a worker beside it, an import's texts would wait silently and every answer
+    # would rank by words alone.
+    code, out, err = cli("chatbot", "import", "--format", "taipei-faq-xml", str(faq_file))
+    assert code == 0, err
+    waiting = json.loads(cli("search", "status")[1])["waiting"]
+    assert waiting >= 8 and f"Texts waiting to be embedded: {waiting}." in out
+    code, out, err = cli("jobs", "run-ready")
+    assert code == 0 and "jobs run" in out, err
+    assert json.loads(cli("search", "status")[1])["waiting"] == 0
+    code, out, err = cli("chatbot", "teach", "--question", "貓咪打噴嚏怎麼辦", "--item", "GIP_1002")
+    assert code == 0 and "Texts waiting to be embedded: 1." in out, err
+
+
 def test_a_closed_posting_window_does_not_withhold_the_answer(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # The open data's start/end dates say when the page was up on the city's site; most
     # of a 2017 file's windows have long closed, yet the answers are what the city publishes.

@@ -70,11 +70,17 @@ def test_a_question_naming_none_of_the_words_finds_its_item_by_meaning(platform:
 def test_texts_asked_for_in_a_transaction_are_embedded_by_the_job_after_it(
     platform: Platform,
 ) -> None:
+    service.embed_missing(platform, ITEMS[:1], TextKind.PASSAGE)
     with platform.unit_of_work(system_actor("test")) as uow:
         service.request_embeddings(uow, ITEMS[:2], TextKind.PASSAGE)
+        service.request_embeddings(uow, ITEMS[1:2], TextKind.PASSAGE)
         uow.audit("test.texts.add", "texts", "1", {})
+    with platform.db.read_session() as session:
+        # Asked twice, stored already: one text waits for its vector.
+        assert service.waiting(session, platform) == 1
     Worker(platform).run_ready()
     with platform.db.read_session() as session:
+        assert service.waiting(session, platform) == 0
         assert repo.count_vectors(session) == 2
         assert set(service.stored_vectors(session, platform, ITEMS, TextKind.PASSAGE)) == set(
             ITEMS[:2]

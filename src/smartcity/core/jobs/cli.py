@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from smartcity.core.auth import system_actor
-from smartcity.core.console import fail_cleanly
+from smartcity.core.console import fail_cleanly, progress_bar
 from smartcity.core.jobs import queue
 from smartcity.core.jobs.worker import Worker
 from smartcity.core.time import format_local
@@ -95,7 +95,19 @@ def build_cli() -> typer.Typer:
     def run_ready(ctx: typer.Context) -> None:
         """Run every job due now, then stop: a one-off catch-up without a worker (e.g. the
         embeddings a freshly loaded demo asked for, before its database is copied)."""
-        ran = Worker(ctx.obj).run_ready()
+        with ctx.obj.db.read_session() as session:
+            due = queue.count_due(session)
+        with progress_bar() as bar:
+            task = bar.add_task("jobs", total=due)
+
+            def one_more() -> None:
+                # Jobs enqueued while running (schedules, events) lengthen the bar.
+                bar.advance(task)
+                done = bar.tasks[0].completed
+                if done > (bar.tasks[0].total or 0):
+                    bar.update(task, total=done)
+
+            ran = Worker(ctx.obj).run_ready(after_each=one_more)
         typer.echo(f"{ran} jobs run")
 
     return app

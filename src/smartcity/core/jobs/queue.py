@@ -116,6 +116,24 @@ def count_by_state(session: Session) -> dict[str, int]:
     return counts
 
 
+def count_due(session: Session, now: datetime | None = None) -> int:
+    """How many queued jobs are due by `now` (what `run-ready` starts with)."""
+    due = select(func.count()).where(
+        Job.state == JobState.QUEUED.value, Job.run_after <= (now or utcnow())
+    )
+    return int(session.scalar(due) or 0)
+
+
+def pending_payloads(session: Session, task: str) -> list[dict[str, Any]]:
+    """The payloads of `task`'s jobs that have not run to the end yet (queued or running)."""
+    rows = session.scalars(
+        select(Job.payload).where(
+            Job.task == task, Job.state.in_([JobState.QUEUED.value, JobState.RUNNING.value])
+        )
+    )
+    return [json.loads(payload) for payload in rows]
+
+
 def schedules(session: Session) -> list[JobSchedule]:
     """Every schedule the workers have seen, with when it is next due."""
     return list(session.execute(select(JobSchedule).order_by(JobSchedule.name)).scalars())

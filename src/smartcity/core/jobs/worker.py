@@ -20,6 +20,7 @@ import random
 import socket
 import threading
 import traceback
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -237,8 +238,11 @@ class Worker:
 
     # -- loops ----------------------------------------------------------------------------
 
-    def run_ready(self, now: datetime | None = None) -> int:
+    def run_ready(
+        self, now: datetime | None = None, after_each: Callable[[], None] | None = None
+    ) -> int:
         """Enqueue due schedules, then run every job due now, until none is left; how many ran.
+        `after_each` is called after every job (a progress bar).
 
         A job that fails is queued for later (its backoff), so this ends."""
         self.enqueue_due_schedules(now)
@@ -246,6 +250,8 @@ class Worker:
         while (job := self.claim(now)) is not None:
             self.execute(job)
             ran += 1
+            if after_each is not None:
+                after_each()
         return ran
 
     def run(self, stop: threading.Event) -> None:

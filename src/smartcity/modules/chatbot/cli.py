@@ -61,6 +61,7 @@ def build_cli() -> typer.Typer:
             f"imported {len(records)} items: {report.created} new, {report.updated} updated, "
             f"{report.unchanged} unchanged; {report.mapped_departments} linked to a department"
         )
+        _say_what_waits(platform)
 
     @app.command("export")
     def export(
@@ -155,6 +156,7 @@ def build_cli() -> typer.Typer:
                     added += was_added
                     bar.advance(task)
         typer.echo(f"taught {added} new variant(s) from {len(pairs)} question(s)")
+        _say_what_waits(platform)
 
     @app.command("mask-personal-data")
     def mask_personal_data(ctx: typer.Context) -> None:
@@ -183,3 +185,17 @@ def _ask_one(platform: Platform, line: str, log: bool) -> dict[str, object]:
             "confidence": 0.0,
             "suggestions": [],
         }
+
+
+def _say_what_waits(platform: Platform) -> None:
+    # Without a worker running (the CLI alone), new texts would wait silently, and every
+    # answer would rank by words alone until they are embedded.
+    waiting = service.texts_to_embed(platform)
+    if waiting:
+        typer.echo(
+            f"{waiting} 則文字等待語意嵌入，完成前的回答只以字詞排序：`smartcity serve` 旁的背景"
+            "工作會處理，或現在執行 `smartcity jobs run-ready`。"
+            f" Texts waiting to be embedded: {waiting}. Until they are, answers rank by words "
+            "alone: the worker beside `smartcity serve` embeds them, or run "
+            "`smartcity jobs run-ready` now."
+        )

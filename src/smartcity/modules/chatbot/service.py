@@ -99,6 +99,7 @@ __all__ = [
     "resolve_question",
     "settings_of",
     "teach",
+    "texts_to_embed",
     "triage_queue",
     "update_item",
     "variants_of",
@@ -155,6 +156,15 @@ def ask(
             # Items stored before their texts were embedded: have search do it now.
             holder.request_missing(uow)
     return answer
+
+
+def texts_to_embed(platform: Platform) -> int:
+    """How many texts search has still to embed while it ranks by meaning (0 when ranking is
+    by words alone anyway): until the knowledge base's are embedded, answers rank by words."""
+    if search.embedder_of(platform).embedder is None:
+        return 0
+    with platform.db.read_session() as session:
+        return search.waiting(session, platform)
 
 
 def find_items(platform: Platform, text: str, limit: int = 8) -> list[engine.Doc]:

@@ -8,7 +8,7 @@ import typer
 
 from smartcity.core.platform import Platform
 from smartcity.modules.search import repository as repo
-from smartcity.modules.search.service import status
+from smartcity.modules.search.service import status, waiting
 
 
 def build_cli() -> typer.Typer:
@@ -17,10 +17,16 @@ def build_cli() -> typer.Typer:
 
     @app.command("status")
     def show_status(ctx: typer.Context) -> None:
-        """Print the ranking in use (fused or lexical, and why) and the stored vectors, as JSON."""
+        """Print the ranking in use (fused or lexical, and why), the stored vectors and the texts
+        still waiting to be embedded, as JSON."""
         platform: Platform = ctx.obj
         with platform.db.read_session() as session:
             stored = repo.count_vectors(session)
-        typer.echo(json.dumps({**status(platform), "vectors": stored}, ensure_ascii=False))
+            queued = waiting(session, platform)
+        typer.echo(
+            json.dumps(
+                {**status(platform), "vectors": stored, "waiting": queued}, ensure_ascii=False
+            )
+        )
 
     return app

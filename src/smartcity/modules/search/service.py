@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from smartcity.core.auth import system_actor
+from smartcity.core.jobs import queue
 from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of
 from smartcity.core.uow import UnitOfWork
@@ -106,6 +107,18 @@ def status(platform: Platform) -> dict[str, Any]:
     if loaded.embedder is None:
         return {"ranking": Channel.LEXICAL.value, "model": None, "reason": loaded.reason}
     return {"ranking": Channel.FUSED.value, "model": loaded.model, "reason": ""}
+
+
+def waiting(session: Session, platform: Platform) -> int:
+    """How many texts are queued to be embedded and have no vector yet: until a module's
+    have theirs, it ranks by words alone."""
+    asked: dict[TextKind, set[str]] = {}
+    for payload in queue.pending_payloads(session, EMBED_TASK):
+        asked.setdefault(TextKind(payload["kind"]), set()).update(payload.get("texts", []))
+    return sum(
+        len(texts) - len(stored_vectors(session, platform, list(texts), kind))
+        for kind, texts in asked.items()
+    )
 
 
 def request_embeddings(uow: UnitOfWork, texts: Sequence[str], kind: TextKind) -> None:
