@@ -16,6 +16,8 @@ Cold: the FAQ's 1,877 items only. Warm: one phrasing of each item taught (the fi
 voices set, the first question of an item in the team's set), the *other* phrasings asked.
 Vectors come from the platform's own store (bench/semantic_bank.py, var/bench/search.db):
 the first run embeds what is missing (minutes), later runs read them as a cold start does.
+Baselines in the same run, top-1 over the same items and the same taught phrasings: rank_bm25
+over jieba tokens and a character TF-IDF cosine (bench_chatbot_quality.py's; neither declines).
 --tune fits the fused ranking (engine.RANKER) and the fused calibration on the tuning halves
 and prints them. Each item's passage (engine.passage_of: its question and the answer's first
 sentence) is embedded as an e5 passage beside the questions and phrasings.
@@ -34,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_chatbot_quality as quality
 from semantic_bank import ROOT, bench_platform
 
 from smartcity.modules.chatbot import engine, importer, service
@@ -277,6 +280,13 @@ def main() -> None:
                 print(f"{name:6} {half:4} {label} warm: {summary(w)}")
                 if half == "held" and vecs is not None:
                     held_fused += c
+            for state, qs, teach in (("cold", cold_qs, {}), ("warm", warm_qs, taught)):
+                rows = [{"q": q.text, "source_id": q.source_id} for q in qs]
+                print(
+                    f"{name:6} {half:4} baselines {state}: top-1 BM25 (rank_bm25, jieba) "
+                    f"{quality.baseline_bm25(records, rows, teach):6.1%}  character TF-IDF "
+                    f"{quality.baseline_char_tfidf(records, rows, teach):6.1%}  (neither declines)"
+                )
             for state, index, qs in (("cold", cold, cold_qs), ("warm", warm, warm_qs)):
                 for label, channel in (("phrasings", index.dense), ("passages", index.passages)):
                     ranked = alone(index, channel, qs, vectors)
