@@ -96,8 +96,13 @@ def test_turned_off_search_ranks_lexically_and_embeds_nothing(platform: Platform
     }
     assert service.embed_query(platform, ITEMS[0]) is None
     assert service.embed_missing(platform, ITEMS, TextKind.QUERY) == 0
+    with platform.unit_of_work(system_actor("test")) as uow:
+        service.request_embeddings(uow, ITEMS, TextKind.QUERY)
+        uow.audit("test.texts.add", "texts", "1", {})
     with platform.db.read_session() as session:
         assert service.stored_vectors(session, platform, ITEMS, TextKind.QUERY) == {}
+        # Nothing will embed them: none is said to wait.
+        assert service.waiting(session, platform) == 0
 
 
 def test_a_model_that_cannot_load_falls_back_and_says_why_on_healthz(

@@ -159,10 +159,8 @@ def ask(
 
 
 def texts_to_embed(platform: Platform) -> int:
-    """How many texts search has still to embed while it ranks by meaning (0 when ranking is
-    by words alone anyway): until the knowledge base's are embedded, answers rank by words."""
-    if search.embedder_of(platform).embedder is None:
-        return 0
+    """How many texts search has still to embed (0 when ranking is by words alone anyway):
+    until the knowledge base's are embedded, answers rank by words."""
     with platform.db.read_session() as session:
         return search.waiting(session, platform)
 

@@ -111,7 +111,10 @@ def status(platform: Platform) -> dict[str, Any]:
 
 def waiting(session: Session, platform: Platform) -> int:
     """How many texts are queued to be embedded and have no vector yet: until a module's
-    have theirs, it ranks by words alone."""
+    have theirs, it ranks by words alone. None wait while ranking is lexical only: the jobs
+    then embed nothing."""
+    if not embedder_of(platform).model:
+        return 0
     asked: dict[TextKind, set[str]] = {}
     for payload in queue.pending_payloads(session, EMBED_TASK):
         asked.setdefault(TextKind(payload["kind"]), set()).update(payload.get("texts", []))
