@@ -97,15 +97,15 @@ def build_cli() -> typer.Typer:
         embeddings a freshly loaded demo asked for, before its database is copied)."""
         with ctx.obj.db.read_session() as session:
             due = queue.count_due(session)
+        done = 0
         with progress_bar() as bar:
             task = bar.add_task("jobs", total=due)
 
             def one_more() -> None:
+                nonlocal done
+                done += 1
                 # Jobs enqueued while running (schedules, events) lengthen the bar.
-                bar.advance(task)
-                done = bar.tasks[0].completed
-                if done > (bar.tasks[0].total or 0):
-                    bar.update(task, total=done)
+                bar.update(task, completed=done, total=max(due, done))
 
             ran = Worker(ctx.obj).run_ready(after_each=one_more)
         typer.echo(f"{ran} jobs run")
