@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from smartcity.core.errors import Conflict, NotFound
@@ -116,12 +116,18 @@ def count_by_state(session: Session) -> dict[str, int]:
     return counts
 
 
-def count_due(session: Session, now: datetime | None = None) -> int:
-    """How many queued jobs are due by `now` (what `run-ready` starts with)."""
-    due = select(func.count()).where(
-        Job.state == JobState.QUEUED.value, Job.run_after <= (now or utcnow())
+def claimable(moment: datetime) -> ColumnElement[bool]:
+    """Jobs a worker may take at `moment`: queued and due, or running past their lease (the
+    worker holding them stopped)."""
+    return or_(
+        and_(Job.state == JobState.QUEUED.value, Job.run_after <= moment),
+        and_(Job.state == JobState.RUNNING.value, Job.locked_until < moment),
     )
-    return int(session.scalar(due) or 0)
+
+
+def count_due(session: Session, now: datetime | None = None) -> int:
+    """How many jobs a worker may take by `now` (what `run-ready` starts with)."""
+    return int(session.scalar(select(func.count()).where(claimable(now or utcnow()))) or 0)
 
 
 def pending_payloads(session: Session, task: str) -> list[dict[str, Any]]:

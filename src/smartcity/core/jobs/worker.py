@@ -24,11 +24,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smartcity.core.events import load_event
+from smartcity.core.jobs import queue
 from smartcity.core.jobs.catalogue import next_due
 from smartcity.core.jobs.models import Job, JobSchedule
 from smartcity.core.jobs.queue import JobState, new_job
@@ -122,10 +123,7 @@ class Worker:
     def claim(self, now: datetime | None = None) -> Job | None:
         """Take the next due job (or one whose worker's lease ran out) under a lease."""
         moment = now or utcnow()
-        claimable = or_(
-            and_(Job.state == JobState.QUEUED.value, Job.run_after <= moment),
-            and_(Job.state == JobState.RUNNING.value, Job.locked_until < moment),
-        )
+        claimable = queue.claimable(moment)
         with self.platform.db.read_session() as session:
             # Looking first without the write lock: an idle worker polls often, and on SQLite
             # the lock would make the web server's writers wait.
