@@ -4,7 +4,7 @@ or no autopay leaves the usual notice."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,7 +14,7 @@ from smartcity.core.audit.models import AuditEntry
 from smartcity.core.auth import system_actor
 from smartcity.core.jobs.worker import Worker
 from smartcity.core.platform import Platform
-from smartcity.core.time import local_today
+from smartcity.core.time import city_zone, local_today
 from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import BindingKind, OrganisationKind
 from smartcity.modules.parking import jobs, service
@@ -22,7 +22,7 @@ from smartcity.modules.parking.models import Fee
 from smartcity.modules.payments.models import Payment
 from smartcity.modules.payments.values import ChargeOutcome
 from tests.conftest import Actors, bearer
-from tests.modules.parking.test_billing import PLATE, T0, park, sight
+from tests.modules.parking.test_billing import PLATE, park, sight
 
 
 def _bind(platform: Platform, user_id: str, kind: BindingKind, value: str, **extra: Any) -> Any:
@@ -65,10 +65,21 @@ def payments_count(platform: Platform) -> int:
         return int(session.scalar(select(func.count()).select_from(Payment)) or 0)
 
 
-def billed_stay(client: TestClient, platform: Platform, officer: dict[str, str]) -> str:
+def coming_monday_nine() -> datetime:
+    """09:00 in the city on the coming Monday (today, if a Monday): an autopay bound today
+    covers stays from today on, and a weekday morning's tariff is the one asserted."""
+    today = local_today()
+    monday = today + timedelta(days=-today.weekday() % 7)
+    return datetime.combine(monday, time(9), tzinfo=city_zone()).astimezone(UTC)
+
+
+def billed_stay(
+    client: TestClient, platform: Platform, officer: dict[str, str], start: datetime | None = None
+) -> str:
     """A 95-minute stay named by a sighting after the car left; the bill's reference."""
-    park(platform, minutes=95)
-    reference: str = sight(client, officer, T0 + timedelta(minutes=20))["bill_reference"]
+    start = start or coming_monday_nine()
+    park(platform, minutes=95, start=start)
+    reference: str = sight(client, officer, start + timedelta(minutes=20))["bill_reference"]
     assert reference
     return reference
 
@@ -138,7 +149,8 @@ def test_one_fee_one_charge_whatever_is_replayed(
     client: TestClient, platform: Platform, segment: Any, officer: dict[str, str], actors: Actors
 ) -> None:
     autopay_citizen(platform, client, actors)
-    billed_stay(client, platform, officer)
+    start = coming_monday_nine()
+    billed_stay(client, platform, officer, start)
     session_id = fee(platform).session_id
     with platform.db.read_session() as session:
         _, charge, _ = service.autopay_charge_due(session, session_id)
@@ -147,8 +159,8 @@ def test_one_fee_one_charge_whatever_is_replayed(
     # The job delivered again, the sighting and the uplinks replayed, then a late second
     # answer to the same charge (a run whose lease ended): none of them charges again.
     jobs.charge_autopay(platform, {"session": str(session_id)})
-    sight(client, officer, T0 + timedelta(minutes=30))
-    park(platform, minutes=95)
+    sight(client, officer, start + timedelta(minutes=30))
+    park(platform, minutes=95, start=start)
     Worker(platform).run_ready()
     with platform.unit_of_work(system_actor("test")) as uow:
         late = ChargeOutcome(True, f"ap_{uuid.uuid4().hex[:20]}")

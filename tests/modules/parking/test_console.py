@@ -3,7 +3,7 @@ enforcement list, of their own department's segments only."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -58,7 +58,8 @@ def test_the_console_draws_the_day_and_keeps_to_the_officers_department(
 def test_a_fee_over_the_items_cap_is_left_to_the_wardens_not_refused_by_payments(
     client: TestClient, platform: Platform, segment: Any, officer: dict[str, str]
 ) -> None:
-    start = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)  # ahead of the clock: never "silent"
+    # A day ahead of the clock: the bay's last uplink is never older than "silent".
+    start = (utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     deliver(platform, chirpstack(NWAVE, start - timedelta(hours=1), False, 1))
     deliver(platform, chirpstack(NWAVE, start, True, 2))
     deliver(platform, chirpstack(NWAVE, start + timedelta(hours=80), False, 3))  # NT$3,200
