@@ -21,7 +21,7 @@ from smartcity.core.platform import Platform
 from smartcity.modules.sensors.models import DeadLetter
 from smartcity.modules.sensors.mqtt import _client, broker_address
 from tests.modules.parking.conftest import BOSCH, NWAVE, chirpstack, things_stack
-from tests.modules.parking.test_autopay import autopay_citizen
+from tests.modules.parking.test_autopay import autopay_citizen, coming_monday_nine
 from tests.modules.parking.test_billing import sight
 
 pytestmark = pytest.mark.mqtt
@@ -125,27 +125,28 @@ def test_a_stay_heard_through_the_broker_is_charged_to_the_plates_autopay(
     ingester: subprocess.Popen[bytes],
 ) -> None:
     autopay_citizen(platform, client, actors)
+    start = coming_monday_nine()  # on or after the autopay's first day
     # One at a time: the ingester's lanes may store two uplinks of one burst in either order,
     # and an arrival heard before the bay was known free opens no session.
     assert delivered(
         platform,
         client,
         lambda c: status(c, "SEG-1-01") == "free",
-        chirpstack(NWAVE, T0 - timedelta(hours=1), occupied=False, frame=1),
+        chirpstack(NWAVE, start - timedelta(hours=1), occupied=False, frame=1),
     )
     assert delivered(
         platform,
         client,
         lambda c: status(c, "SEG-1-01") == "occupied",
-        chirpstack(NWAVE, T0, occupied=True, frame=2),
+        chirpstack(NWAVE, start, occupied=True, frame=2),
     )
     assert delivered(
         platform,
         client,
         lambda c: status(c, "SEG-1-01") == "free",
-        chirpstack(NWAVE, T0 + timedelta(minutes=95), occupied=False, frame=3),
+        chirpstack(NWAVE, start + timedelta(minutes=95), occupied=False, frame=3),
     )
-    reference = sight(client, officer, T0 + timedelta(minutes=20))["bill_reference"]
+    reference = sight(client, officer, start + timedelta(minutes=20))["bill_reference"]
     assert reference
     Worker(platform).run_ready()
     bill = client.get(f"/api/v1/payments/bills/{reference}", headers=officer).json()
