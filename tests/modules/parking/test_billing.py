@@ -6,15 +6,16 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from smartcity.core.auth import Role, system_actor
 from smartcity.core.jobs.worker import Worker
 from smartcity.core.platform import Platform
 from smartcity.modules.identity import service as identity
 from smartcity.modules.identity.values import BindingKind
-from smartcity.modules.parking import service
+from smartcity.modules.parking import repository, service
 from smartcity.modules.parking.models import Fee, ParkingSession
 from smartcity.modules.parking.schemas import SightingIn
 from smartcity.modules.payments.models import Bill
@@ -124,6 +125,37 @@ def test_replays_and_repeated_sightings_never_make_a_second_bill(
         )
     assert bills(platform) == 1
     assert len(sessions(client, officer)) == 1
+
+
+@pytest.mark.postgres  # SQLite has no row locks
+def test_a_sighting_goes_through_while_an_uplink_holds_its_bay(
+    platform: Platform, segment: Any
+) -> None:
+    """An uplink's transaction holds its bay's row while it works; a sighting in that bay
+    stores a row that refers to the bay, and must not wait for it. (It once did; with the
+    sighting holding the session the uplink wanted next, the two deadlocked.)"""
+    deliver(platform, chirpstack(NWAVE, T0 - timedelta(hours=1), False, 1))
+    deliver(platform, chirpstack(NWAVE, T0, True, 2))
+    config = service.config_of(platform)
+    outcome: list[object] = []
+
+    def sighting() -> None:
+        try:
+            with platform.unit_of_work(system_actor("camera")) as uow:
+                uow.session.execute(text("SET LOCAL lock_timeout = '3s'"))
+                service.record_sighting(
+                    uow, SightingIn(bay="SEG-1-01", plate=PLATE, seen_at=T0), config
+                )
+            outcome.append("stored")
+        except BaseException as exc:  # reported below, in the test's thread
+            outcome.append(exc)
+
+    with platform.unit_of_work(system_actor("uplink")) as uow:
+        assert repository.bays_by_dev_eui(uow.session, [NWAVE])  # held until this block ends
+        camera = threading.Thread(target=sighting)
+        camera.start()
+        camera.join()
+    assert outcome == ["stored"]
 
 
 def test_concurrent_departure_and_sightings_make_one_bill(

@@ -32,10 +32,19 @@ def segment_by_code(session: Session, code: str) -> Segment:
     return found
 
 
+def locked_bays(query: Select[Bay]) -> Select[Bay]:
+    """`query`'s bays locked for the transaction against other writers of their rows, not
+    against rows that refer to them (PostgreSQL's FOR NO KEY UPDATE). A sighting that holds
+    its session's lock inserts a row referring to the bay; with a plain FOR UPDATE, held by an
+    uplink that waits in turn for that session, its foreign-key check deadlocked. No path
+    changes a bay's key."""
+    return query.with_for_update(key_share=True)
+
+
 def bay_by_code(session: Session, code: str, *, lock: bool = False) -> Bay:
     """The bay with `code`, or 404 (locked for the transaction when asked)."""
     query = select(Bay).where(Bay.code == code)
-    found = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    found = session.execute(locked_bays(query) if lock else query).scalar_one_or_none()
     if found is None:
         raise errors.BayNotFound(f"no bay {code[:40]}")
     return found
@@ -43,9 +52,8 @@ def bay_by_code(session: Session, code: str, *, lock: bool = False) -> Bay:
 
 def bays_by_dev_eui(session: Session, dev_euis: Sequence[str]) -> dict[str, Bay]:
     """The bays whose sensors have these dev EUIs, locked for the transaction."""
-    rows = session.execute(
-        select(Bay).where(Bay.dev_eui.in_(list(dev_euis))).order_by(Bay.id).with_for_update()
-    ).scalars()
+    query = select(Bay).where(Bay.dev_eui.in_(list(dev_euis))).order_by(Bay.id)
+    rows = session.execute(locked_bays(query)).scalars()
     return {bay.dev_eui: bay for bay in rows if bay.dev_eui}
 
 
@@ -178,17 +186,12 @@ def sessions_of_plate(
 
 def silent_bays(session: Session, heard_before: datetime) -> list[Bay]:
     """Bays with a known status whose sensors have not been heard since `heard_before`."""
-    return list(
-        session.execute(
-            select(Bay)
-            .where(
-                Bay.status != BayStatus.UNKNOWN,
-                Bay.heard_at < heard_before,
-            )
-            .order_by(Bay.id)
-            .with_for_update()
-        ).scalars()
+    query = (
+        select(Bay)
+        .where(Bay.status != BayStatus.UNKNOWN, Bay.heard_at < heard_before)
+        .order_by(Bay.id)
     )
+    return list(session.execute(locked_bays(query)).scalars())
 
 
 def sightings_of_session(session: Session, session_id: uuid.UUID) -> list[Sighting]:
