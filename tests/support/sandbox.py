@@ -168,15 +168,29 @@ class Running:
         self.process.wait()
 
 
-def _members(group: int) -> list[int]:
-    """The processes of a process group (Linux: from /proc)."""
-    members = []
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every process's parent and process group (Linux: from /proc)."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with suppress(OSError):  # a process that just ended
             # Fields after the command name, which is in brackets: state, ppid, pgrp, …
-            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == group:
-                members.append(int(stat.parent.name))
-    return members
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            found[int(stat.parent.name)] = (int(fields[1]), int(fields[2]))
+    return found
+
+
+def _members(group: int) -> list[int]:
+    """The processes of a process group."""
+    return [pid for pid, (_, pgrp) in _processes().items() if pgrp == group]
+
+
+def descendants(root: int) -> list[int]:
+    """A process and every process it started, and they started, …"""
+    parents = {pid: parent for pid, (parent, _) in _processes().items()}
+    family = [root]
+    for pid in family:  # grows as children are found: every descendant, once
+        family += [child for child, parent in parents.items() if parent == pid]
+    return family
 
 
 def _command_name(pid: int) -> str:

@@ -35,6 +35,7 @@ from smartcity.modules.sensors.lass import format_line
 from smartcity.modules.sensors.models import BrokerDrop, Datastream, Observation, Thing
 from smartcity.modules.sensors.mqtt import LANES, _client, broker_address
 from tests.conftest import SHARED
+from tests.support.sandbox import descendants
 
 pytestmark = pytest.mark.mqtt
 BROKER = os.environ.get("SMARTCITY_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
@@ -140,15 +141,7 @@ class Ingester:
 
     def signal_all(self, number: signal.Signals) -> None:
         """Send a signal to the ingester and every process it started (its lanes)."""
-        parents: dict[int, int] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with suppress(OSError, ValueError):  # a process that just ended
-                # Fields after the command name, which is in brackets: state, ppid, …
-                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        family = [self.process.pid]
-        for pid in family:  # grows as children are found: every descendant, once
-            family += [child for child, parent in parents.items() if parent == pid]
-        for pid in family:
+        for pid in descendants(self.process.pid):
             with suppress(ProcessLookupError):
                 os.kill(pid, number)
 
