@@ -29,10 +29,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smartcity.core.events import load_event
-from smartcity.core.jobs import queue
 from smartcity.core.jobs.catalogue import next_due
 from smartcity.core.jobs.models import Job, JobSchedule
-from smartcity.core.jobs.queue import JobState, new_job
+from smartcity.core.jobs.queue import JobState, claimable, new_job
 from smartcity.core.time import city_zone, utcnow
 
 if TYPE_CHECKING:
@@ -123,17 +122,17 @@ class Worker:
     def claim(self, now: datetime | None = None) -> Job | None:
         """Take the next due job (or one whose worker's lease ran out) under a lease."""
         moment = now or utcnow()
-        claimable = queue.claimable(moment)
+        due = claimable(moment)
         with self.platform.db.read_session() as session:
             # Looking first without the write lock: an idle worker polls often, and on SQLite
             # the lock would make the web server's writers wait.
-            if session.execute(select(Job.id).where(claimable).limit(1)).first() is None:
+            if session.execute(select(Job.id).where(due).limit(1)).first() is None:
                 return None
         with self.platform.db.write_session() as session, session.begin():
             while True:
                 job = session.execute(
                     select(Job)
-                    .where(claimable)
+                    .where(due)
                     .order_by(Job.run_after, Job.id)
                     .limit(1)
                     .with_for_update(skip_locked=True)
