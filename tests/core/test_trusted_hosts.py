@@ -42,6 +42,28 @@ def test_other_hosts_get_a_400_problem(production: TestClient, host: str) -> Non
     assert response.json()["code"] == "invalid_host"
 
 
+@pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1:8000", "[::1]:8000"])
+def test_a_platform_on_the_loopback_answers_every_loopback_name(
+    platform: Platform, settings_factory: Callable[..., Settings], database_url: str, host: str
+) -> None:
+    platform.settings = settings_factory(
+        database_url, environment="demo", base_url="http://127.0.0.1:8000"
+    )
+    demo = TestClient(create_app(platform=platform), base_url="http://127.0.0.1:8000")
+    assert demo.get("/healthz", headers={"Host": host}).status_code == 200
+    assert demo.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_a_public_platform_does_not_answer_for_localhost(
+    platform: Platform, settings_factory: Callable[..., Settings], database_url: str
+) -> None:
+    platform.settings = settings_factory(
+        database_url, environment="production", base_url="https://city.example/"
+    )
+    public = TestClient(create_app(platform=platform), base_url="https://city.example")
+    assert public.get("/healthz", headers={"Host": "localhost"}).status_code == 400
+
+
 def test_development_answers_any_host(client: TestClient) -> None:
     assert client.get("/healthz", headers={"Host": "localhost:8000"}).status_code == 200
 

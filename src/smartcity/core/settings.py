@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from smartcity.core.city import DEFAULT_CITY, CityProfile, load_city
 
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
 
 class Settings(BaseSettings):
     """Everything an operator may set; each field is documented in docs/operations.md."""
@@ -163,7 +165,12 @@ class Settings(BaseSettings):
             return None
         names = (urlsplit(self.base_url).hostname or "", *self.allowed_hosts)
         # An IPv6 address may be written as in a URL, in brackets.
-        return frozenset(name.strip().strip("[]").lower() for name in names if name.strip())
+        hosts = frozenset(name.strip().strip("[]").lower() for name in names if name.strip())
+        # A platform served on this machine's loopback is reached by any of its names: whoever
+        # opens http://localhost:8000 for http://127.0.0.1:8000 is on the same machine.
+        if hosts & _LOOPBACK_NAMES:
+            hosts |= _LOOPBACK_NAMES
+        return hosts
 
     @property
     def keys_dir(self) -> Path:
