@@ -23,6 +23,8 @@ def test_each_shipped_city_loads_with_every_district_inside_its_boundary(name: s
     for district in city.districts:
         assert city.district_of(*district.point) == district
     assert city.extent.contains(*city.centre)
+    # Landmarks are named where people ask about the air and parking: inside a district.
+    assert city.landmarks and all(city.district_of(*p.point) for p in city.landmarks)
 
 
 def test_the_two_cities_differ_where_a_city_does() -> None:
@@ -62,6 +64,10 @@ def _broken(tmp_path: Path, change: str) -> Path:
         ),
         ("\nnot toml at all\n", r"profile.toml: Expected '=' after a key"),
         ("\n[extra]\nx = 1\n", "extra: Extra inputs are not permitted"),
+        (
+            '\n[[landmarks]]\nname = "墾丁"\npoint = [21.95, 120.78]\n',
+            "墾丁's point lies outside the extent",
+        ),
     ],
 )
 def test_a_broken_profile_names_what_is_wrong(tmp_path: Path, change: str, reason: str) -> None:

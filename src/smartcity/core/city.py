@@ -77,6 +77,13 @@ class Place(_Facts):
     """(latitude, longitude)."""
 
 
+class Landmark(Place):
+    """A place people name in a question (a station, a night market, a hospital)."""
+
+    aliases: tuple[str, ...] = ()
+    """Other names people use for it (台北車站, 北車)."""
+
+
 class Station(Place):
     """An official air-quality reference station."""
 
@@ -126,6 +133,8 @@ class CityProfile(_Facts):
     """Schools where the demo city places its Airboxes; none: around the districts' points."""
     stations: tuple[Station, ...] = ()
     """Reference air-quality stations in the city."""
+    landmarks: tuple[Landmark, ...] = ()
+    """Places people name when they ask about the air or parking near them."""
     airbox_recording: str = Field("", pattern=r"^([\w.-]+\.csv(\.gz)?)?$")
     """A recording of the city's own Airboxes (a file in the sensors' demo recordings folder):
     the demo loads a sample of its readings as they were, under the real devices' ids."""
@@ -153,7 +162,7 @@ class CityProfile(_Facts):
         codes = [d.code for d in self.districts]
         if len(set(codes)) != len(codes):
             raise ValueError("district codes repeat")
-        for place in (*self.schools, *self.stations):
+        for place in (*self.schools, *self.stations, *self.landmarks):
             if not self.extent.contains(*place.point):
                 raise ValueError(f"{place.name}'s point lies outside the extent")
         for district in self.districts:

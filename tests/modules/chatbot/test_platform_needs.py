@@ -149,6 +149,18 @@ def test_a_named_place_of_a_sensor_is_understood(platform: Platform, client: Tes
     assert "興雅國小" in body["message"] and "對敏感族群不健康" in body["message"]
 
 
+@pytest.mark.parametrize(
+    ("question", "landmark"), [("台北101附近空氣好嗎", "臺北101"), ("北車附近空氣好嗎", "臺北車站")]
+)
+def test_a_landmark_of_the_city_profile_is_understood(
+    platform: Platform, client: TestClient, question: str, landmark: str
+) -> None:
+    air_devices(platform, 8.0)
+    body = client.post(ASK, json={"question": question}).json()
+    assert body["intent"] == Intent.AIR_QUALITY
+    assert landmark in body["message"] and "PM2.5" in body["message"]
+
+
 def test_without_a_place_the_chatbot_asks_where_then_uses_the_home_on_record(
     platform: Platform, client: TestClient, actors: Actors
 ) -> None:

@@ -37,6 +37,8 @@ class Place:
     name: str
     latitude: float
     longitude: float
+    aliases: tuple[str, ...] = ()
+    """Other names people use for it; answers use `name`."""
 
 
 @dataclass(frozen=True)
@@ -107,13 +109,18 @@ def short_names(name: str, city: CityProfile) -> list[str]:
     return found
 
 
+def place_names(place: Place, city: CityProfile) -> list[str]:
+    """Every name a question may use for the place."""
+    return [*short_names(place.name, city), *(_folded(alias) for alias in place.aliases)]
+
+
 def read_slots(question: str, city: CityProfile, places: list[Place], roads: list[str]) -> Slots:
     """The district, place, road and plate a question names (the longest name wins)."""
     text = _folded(question)
     place = None
     longest = 0
     for candidate in places:
-        for name in short_names(candidate.name, city):
+        for name in place_names(candidate, city):
             if name in text and len(name) > longest:
                 place, longest = candidate, len(name)
     district = None
@@ -136,7 +143,7 @@ def read_slots(question: str, city: CityProfile, places: list[Place], roads: lis
 def names_in(question: str, city: CityProfile, places: list[Place], roads: list[str]) -> list[str]:
     """The slot values a question names, as written (districts, places, roads, plates)."""
     text = _folded(question)
-    found = [n for p in places for n in short_names(p.name, city) if n in text]
+    found = [n for p in places for n in place_names(p, city) if n in text]
     for d in city.districts:
         full, bare = _folded(d.name_zh), _folded(d.name_zh).removesuffix("區")
         if full in text:

@@ -58,8 +58,13 @@ class IntentReply:
 
 
 def _places(session: Session) -> list[Place]:
-    """Where the city's air sensors stand, by their names (schools, parks …)."""
-    return [
+    """The city's landmarks (its profile) and where its air sensors stand, by their names
+    (schools, parks …)."""
+    landmarks = [
+        Place(landmark.name, *landmark.point, aliases=landmark.aliases)
+        for landmark in current_city().landmarks
+    ]
+    return landmarks + [
         Place(device.name, device.latitude, device.longitude)
         for device in sensors.latest(session, ("pm25",))
         if device.name
