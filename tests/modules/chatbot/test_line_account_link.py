@@ -34,6 +34,7 @@ from tests.modules.chatbot.test_platform_needs import (
     load_parking,
     sign_in_citizen,
 )
+from tests.modules.participation.conftest import new_vote
 
 LINE_USER = "U1234567890abcdef1234567890abcdef"
 _events = iter(range(1, 10_000))
@@ -264,12 +265,17 @@ def test_each_need_on_line(
     parking = _send(client, platform, line_server, _text("松智路還有車位嗎"))
     assert "松智路" in parking["text"]
     votes = _send(client, platform, line_server, _text("現在有什麼可以投票"))
-    assert "綁定" in votes["text"]
+    assert "沒有開放中的投票" in votes["text"]
+    vote, _ = new_vote(client, actors)
+    votes = _send(client, platform, line_server, _text("現在有什麼可以投票"))
+    assert vote["title"] in votes["text"] and "綁定" in votes["text"]
+    assert f"/participation/votes/{vote['id']}/vote" in votes["text"]
+    assert any(i["action"].get("data") == "link=start" for i in votes["quickReply"]["items"])
     user_id, _ = actors.citizen()
     nonce = _nonce_for(client, platform, user_id, "token-v")
     _send(client, platform, line_server, _linked(nonce))
     votes = _send(client, platform, line_server, _text("現在有什麼可以投票"))
-    assert "沒有開放中的投票" in votes["text"]
+    assert vote["title"] in votes["text"] and "綁定" not in votes["text"]
     # A linked citizen told a district's air may keep it as home; 我家附近 then means it.
     air = _send(client, platform, line_server, _text("信義區現在PM2.5"))
     (home,) = [i for i in air["quickReply"]["items"] if "home=" in i["action"].get("data", "")]

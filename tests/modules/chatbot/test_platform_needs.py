@@ -24,6 +24,7 @@ from smartcity.modules.identity.oauth.routes import PORTAL_SCOPE
 from smartcity.modules.payments.catalogue import catalogue
 from smartcity.modules.payments.models import Item
 from tests.conftest import Actors, bearer
+from tests.modules.participation.conftest import new_vote
 
 ASK = "/api/v1/chatbot/ask"
 FEE_ITEM = "TWD-FEE01"
@@ -228,14 +229,20 @@ def test_free_bays_on_a_named_road(platform: Platform, client: TestClient) -> No
     assert page.status_code == 200 and "3 個空的" in page.text
 
 
-def test_open_votes_need_a_known_citizen(
+def test_open_votes_are_listed_to_anyone_and_eligibility_to_a_known_citizen(
     platform: Platform, client: TestClient, actors: Actors
 ) -> None:
-    anonymous = client.post(ASK, json={"question": "現在有什麼可以投票"}).json()
-    assert anonymous["intent"] == Intent.OPEN_VOTES and anonymous["needs_citizen"]
     _, token = actors.citizen()
     body = client.post(ASK, json={"question": "現在有什麼可以投票"}, headers=bearer(token)).json()
     assert body["intent"] == Intent.OPEN_VOTES and "沒有開放中的投票" in body["message"]
+    vote, _ = new_vote(client, actors, eligibility={"verification_level": "verified"})
+    anonymous = client.post(ASK, json={"question": "現在有什麼可以投票"}).json()
+    assert anonymous["intent"] == Intent.OPEN_VOTES and anonymous["needs_citizen"]
+    assert vote["title"] in anonymous["message"] and "不符" not in anonymous["message"]
+    urls = [link["url"] for link in anonymous["links"]]
+    assert urls == [f"/participation/votes/{vote['id']}/vote", "/login?next=/chat"]
+    body = client.post(ASK, json={"question": "現在有什麼可以投票"}, headers=bearer(token)).json()
+    assert not body["needs_citizen"] and "不符投票資格" in body["message"]
     page = client.post("/chat/ask", data={"question": "現在有什麼可以投票"})
     assert page.status_code == 200 and "/login?next=/chat" in page.text
 

@@ -30,3 +30,12 @@ def test_open_votes_close_soonest_first_and_say_who_may_vote(
         votes = service.open_votes_for(session, uuid.UUID(citizen))
     assert [str(v.vote_id) for v in votes] == [sooner["id"], later["id"]]
     assert votes[0].refusal is not None and votes[1].refusal is None
+
+
+def test_open_votes_for_no_one_list_the_votes_without_judging_eligibility(
+    platform: Platform, client: TestClient, actors: Actors
+) -> None:
+    vote, _ = new_vote(client, actors, eligibility={"verification_level": "verified"})
+    with platform.db.read_session() as session:
+        votes = service.open_votes_for(session, None)
+    assert [(str(v.vote_id), v.refusal) for v in votes] == [(vote["id"], None)]

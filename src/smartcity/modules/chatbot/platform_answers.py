@@ -114,12 +114,12 @@ def answer(
     channel: Channel,
 ) -> IntentReply:
     """The platform's answer to one need."""
+    if intent == Intent.OPEN_VOTES:
+        return _votes(session, citizen, channel)
     if intent.personal:
         if citizen is None:
             return _who_are_you(intent, channel)
-        if intent == Intent.MY_BILLS:
-            return _bills(session, citizen, slots_of(platform, question))
-        return _votes(session, citizen)
+        return _bills(session, citizen, slots_of(platform, question))
     slots = slots_of(platform, question)
     if intent == Intent.AIR_QUALITY:
         return _air(platform, session, slots, citizen)
@@ -132,16 +132,20 @@ def _who_are_you(intent: Intent, channel: Channel) -> IntentReply:
             intent,
             "這是您個人的資料，請先綁定您的市民帳號，我才能回答。"
             "\nThis is about your own records: link your citizen account first.",
-            choices=[Choice("綁定帳號 Link account", postback="link=start")],
+            choices=[LINK_ACCOUNT],
             needs_citizen=True,
         )
     return IntentReply(
         intent,
         "這是您個人的資料，請先登入市民帳號，我才能回答。"
         "\nThis is about your own records: please sign in first.",
-        links=[{"title": "登入 Sign in", "url": "/login?next=/chat"}],
+        links=[SIGN_IN],
         needs_citizen=True,
     )
+
+
+LINK_ACCOUNT = Choice("綁定帳號 Link account", postback="link=start")
+SIGN_IN = {"title": "登入 Sign in", "url": "/login?next=/chat"}
 
 
 def _bills(session: Session, citizen: uuid.UUID, slots: Slots) -> IntentReply:
@@ -172,7 +176,9 @@ def _bills(session: Session, citizen: uuid.UUID, slots: Slots) -> IntentReply:
     return IntentReply(Intent.MY_BILLS, "\n".join(lines), links=links)
 
 
-def _votes(session: Session, citizen: uuid.UUID) -> IntentReply:
+def _votes(session: Session, citizen: uuid.UUID | None, channel: Channel) -> IntentReply:
+    """The votes open now: to anyone, and with whether they may vote in each to a known
+    citizen (eligibility is theirs alone, so an unknown asker is asked to sign in for it)."""
     votes = participation.open_votes_for(session, citizen)
     if not votes:
         return IntentReply(Intent.OPEN_VOTES, "目前沒有開放中的投票。\nNo vote is open right now.")
@@ -182,10 +188,27 @@ def _votes(session: Session, citizen: uuid.UUID) -> IntentReply:
         lines.append(f"・{vote.title}，{format_local(vote.closes_at)} 截止{mark}")
     lines.append(f"{len(votes)} vote(s) open now.")
     links = [
-        {"title": vote.title, "url": f"/api/v1/participation/votes/{vote.vote_id}"}
+        {"title": vote.title, "url": f"/participation/votes/{vote.vote_id}/vote"}
         for vote in votes[:MAX_LISTED]
     ]
-    return IntentReply(Intent.OPEN_VOTES, "\n".join(lines), links=links)
+    if citizen is not None:
+        return IntentReply(Intent.OPEN_VOTES, "\n".join(lines), links=links)
+    choices: list[Choice] = []
+    if channel == Channel.LINE:
+        lines += [
+            "綁定市民帳號後，我可以告訴您符合哪些投票的資格。",
+            "Link your account to see which you may vote in.",
+        ]
+        choices.append(LINK_ACCOUNT)
+    else:
+        lines += [
+            "登入後，我可以告訴您符合哪些投票的資格。",
+            "Sign in to see which you may vote in.",
+        ]
+        links.append(SIGN_IN)
+    return IntentReply(
+        Intent.OPEN_VOTES, "\n".join(lines), links=links, choices=choices, needs_citizen=True
+    )
 
 
 def _district_of(code: str | None) -> District | None:

@@ -264,15 +264,18 @@ class OpenVote:
     title: str
     closes_at: datetime
     refusal: str | None
-    """Why this citizen may not vote in it (None: they may)."""
+    """Why this citizen may not vote in it (None: they may, or no citizen was named)."""
 
 
-def open_votes_for(session: Session, user_id: uuid.UUID) -> list[OpenVote]:
+def open_votes_for(session: Session, user_id: uuid.UUID | None) -> list[OpenVote]:
     """*Public service.* Votes open now, closing soonest first, with whether the citizen may
-    vote in each."""
+    vote in each; with no citizen (an anonymous asker), the votes alone."""
     return [
         OpenVote(
-            vote.id, vote.title, as_utc(vote.closes_at), _refusal_for(session, vote, str(user_id))
+            vote.id,
+            vote.title,
+            as_utc(vote.closes_at),
+            None if user_id is None else _refusal_for(session, vote, str(user_id)),
         )
         for vote in repository.votes_in_stage(session, Stage.VOTING.value)
         if is_open(vote) and vote.closes_at is not None
