@@ -199,3 +199,10 @@ def test_simplifying_drops_only_points_near_the_line() -> None:
         (0.0, 0.0),
     ]
     assert boundaries.simplify(ring, 0.00001) == ring
+
+
+def test_a_distance_is_the_great_circle_between_two_points() -> None:
+    assert boundaries.distance_km(25.0, 121.5, 26.0, 121.5) == pytest.approx(111.19, abs=0.01)
+    # Taipei Main Station to Kaohsiung Station, about 297 km as the crow flies.
+    assert boundaries.distance_km(25.0478, 121.5170, 22.6394, 120.3025) == pytest.approx(297, abs=3)
+    assert boundaries.distance_km(25.0, 121.5, 25.0, 121.5) == 0.0

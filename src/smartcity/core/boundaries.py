@@ -128,6 +128,21 @@ def _centre(polygon: Polygon) -> Point:
     return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
 
 
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius (IUGG)."""
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance between two points (haversine); airquality has its own over
+    arrays."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
+
+
 def inside(point: Point, polygons: Sequence[Sequence[Sequence[Sequence[float]]]]) -> bool:
     """Whether (lon, lat) lies inside a multipolygon (even-odd rule over every ring)."""
     x, y = point

@@ -229,6 +229,20 @@ def test_free_bays_on_a_named_road(platform: Platform, client: TestClient) -> No
     assert page.status_code == 200 and "3 個空的" in page.text
 
 
+def test_free_bays_near_a_landmark_nearest_first_with_their_distance(
+    platform: Platform, client: TestClient
+) -> None:
+    load_parking(platform)
+    body = client.post(ASK, json={"question": "台北101附近還有車位嗎"}).json()
+    assert body["intent"] == Intent.FREE_PARKING
+    lines = body["message"].splitlines()
+    assert lines[0] == "臺北101附近目前有 3 個空的路邊停車格："
+    assert lines[1].startswith("・松智路 3/12 空位（約 ") and "公尺" in lines[1]
+    far = client.post(ASK, json={"question": "北車附近還有車位嗎"}).json()
+    assert far["intent"] == Intent.FREE_PARKING
+    assert "臺北車站附近 1 公里內沒有" in far["message"]
+
+
 def test_open_votes_are_listed_to_anyone_and_eligibility_to_a_known_citizen(
     platform: Platform, client: TestClient, actors: Actors
 ) -> None:

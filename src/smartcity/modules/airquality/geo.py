@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from smartcity.core.boundaries import EARTH_RADIUS_KM
 from smartcity.core.city import current_city
-
-EARTH_RADIUS_KM = 6371.0088
-"""Mean Earth radius (IUGG)."""
 
 
 class LocalProjection:

@@ -57,6 +57,13 @@ class IntentReply:
     """Personal, and the asker is not known: they are asked to sign in or link."""
 
 
+LINK_ACCOUNT = Choice("綁定帳號 Link account", postback="link=start")
+SIGN_IN = {"title": "登入 Sign in", "url": "/login?next=/chat"}
+PARKING_MAP = {"title": "停車地圖 Parking map", "url": "/parking"}
+NEAR_KM = 1.0
+"""How far from a named place a road's bays count as near it (a walk of a quarter hour)."""
+
+
 def _places(session: Session) -> list[Place]:
     """The city's landmarks (its profile) and where its air sensors stand, by their names
     (schools, parks …)."""
@@ -142,10 +149,6 @@ def _who_are_you(intent: Intent, channel: Channel) -> IntentReply:
         links=[SIGN_IN],
         needs_citizen=True,
     )
-
-
-LINK_ACCOUNT = Choice("綁定帳號 Link account", postback="link=start")
-SIGN_IN = {"title": "登入 Sign in", "url": "/login?next=/chat"}
 
 
 def _bills(session: Session, citizen: uuid.UUID, slots: Slots) -> IntentReply:
@@ -274,21 +277,14 @@ def _air(
 
 
 def _parking(session: Session, slots: Slots, citizen: uuid.UUID | None) -> IntentReply:
+    if slots.place is not None and not slots.road:
+        return _parking_near(session, slots.place)
     segments = parking.segments_availability(session)
     if slots.road:
         chosen = [s for s in segments if s.name == slots.road]
         name = slots.road
     else:
         district = slots.district
-        if district is None and slots.place is not None:
-            district = next(
-                (
-                    d
-                    for d in current_city().districts
-                    if d.contains(slots.place.latitude, slots.place.longitude)
-                ),
-                None,
-            )
         if district is None and citizen is not None:
             district = _district_of(accounts.home_district(session, citizen))
         if district is None:
@@ -299,19 +295,35 @@ def _parking(session: Session, slots: Slots, citizen: uuid.UUID | None) -> Inten
         return IntentReply(
             Intent.FREE_PARKING,
             f"{name}沒有裝設感測器的路邊停車格。\nNo sensed kerbside bays in {name}.",
-            links=[{"title": "停車地圖 Parking map", "url": "/parking"}],
+            links=[PARKING_MAP],
         )
-    known = [s for s in chosen if s.full_status != -1]
+    return _free_bays(name, [(s, "") for s in chosen], f"in {name}")
+
+
+def _parking_near(session: Session, place: Place) -> IntentReply:
+    near = parking.segments_near(session, place.latitude, place.longitude, NEAR_KM)
+    if not near:
+        return IntentReply(
+            Intent.FREE_PARKING,
+            f"{place.name}附近 {NEAR_KM:g} 公里內沒有裝設感測器的路邊停車格。"
+            f"\nNo sensed kerbside bays within {NEAR_KM:g} km of {place.name}.",
+            links=[PARKING_MAP],
+        )
+    listed = [(s, f"（約 {round(km * 1000, -1):.0f} 公尺 m）") for s, km in near]
+    return _free_bays(f"{place.name}附近", listed, f"near {place.name}")
+
+
+def _free_bays(
+    name: str, segments: list[tuple[parking.SegmentAvailability, str]], where_en: str
+) -> IntentReply:
+    """Each road's free bays, with how far it is when that was asked."""
+    known = [s for s, _ in segments if s.full_status != -1]
     free = sum(s.free for s in known)
     lines = [
         f"{name}目前有 {free} 個空的路邊停車格：" if known else f"{name}的停車格目前狀態不明："
     ]
-    for s in chosen[:MAX_LISTED]:
+    for s, distance in segments[:MAX_LISTED]:
         state = f"{s.free}/{s.total} 空位" if s.full_status != -1 else "狀態不明"
-        lines.append(f"・{s.name} {state}")
-    lines.append(f"{free} free kerbside bay(s) in {name} now." if known else "Status unknown.")
-    return IntentReply(
-        Intent.FREE_PARKING,
-        "\n".join(lines),
-        links=[{"title": "停車地圖 Parking map", "url": "/parking"}],
-    )
+        lines.append(f"・{s.name} {state}{distance}")
+    lines.append(f"{free} free kerbside bay(s) {where_en} now." if known else "Status unknown.")
+    return IntentReply(Intent.FREE_PARKING, "\n".join(lines), links=[PARKING_MAP])

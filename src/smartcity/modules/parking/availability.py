@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from smartcity.core.boundaries import distance_km
 from smartcity.core.city import CityProfile
 from smartcity.core.time import city_zone, utcnow
 from smartcity.modules.parking import repository
@@ -32,6 +33,9 @@ class SegmentAvailability:
     """Of `total`, the scooter bays; `free_scooters` and `unknown_scooters` of them likewise."""
     free_scooters: int = 0
     unknown_scooters: int = 0
+    latitude: float | None = None
+    """The middle of the segment's bays (None: it has none)."""
+    longitude: float | None = None
 
     @property
     def full_status(self) -> int:
@@ -56,9 +60,26 @@ def segments_availability(session: Session) -> list[SegmentAvailability]:
             row.scooters,
             row.free_scooters,
             row.unknown_scooters,
+            row.latitude,
+            row.longitude,
         )
         for row in repository.availability_rows(session)
     ]
+
+
+def segments_near(
+    session: Session, latitude: float, longitude: float, within_km: float
+) -> list[tuple[SegmentAvailability, float]]:
+    """*Public service.* The segments whose bays' middle lies within `within_km` of a point,
+    nearest first, each with its distance in km."""
+    found = [
+        (segment, distance_km(latitude, longitude, segment.latitude, segment.longitude))
+        for segment in segments_availability(session)
+        if segment.latitude is not None and segment.longitude is not None
+    ]
+    return sorted(
+        ((segment, km) for segment, km in found if km <= within_km), key=lambda pair: pair[1]
+    )
 
 
 def _newest(segments: list[SegmentAvailability]) -> datetime:

@@ -97,6 +97,8 @@ def availability_rows(session: Session) -> list[Any]:
                 .filter(scooter, Bay.status == BayStatus.UNKNOWN)
                 .label("unknown_scooters"),
                 func.max(Bay.observed_at).label("newest"),
+                func.avg(Bay.latitude).label("latitude"),
+                func.avg(Bay.longitude).label("longitude"),
             )
             .outerjoin(Bay, Bay.segment_id == Segment.id)
             .group_by(Segment.id, Segment.code, Segment.name, Segment.name_en, Segment.district)

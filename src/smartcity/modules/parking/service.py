@@ -24,6 +24,7 @@ from smartcity.modules.parking.availability import (
     SegmentAvailability,
     parking_map,
     segments_availability,
+    segments_near,
     tcmsv_document,
     tdx_document,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "record_sighting",
     "segment_view",
     "segments_availability",
+    "segments_near",
     "sessions_of_plate",
     "settings_of",
     "settle_autopay",
