@@ -128,6 +128,29 @@ def test_organizations_groups_tags_resources_and_status(client: TestClient) -> N
     assert "datastore" in status["extensions"]
 
 
+def test_every_help_link_answers_with_what_its_action_does(client: TestClient) -> None:
+    response = call(client, "package_search")
+    helped = client.get(response.json()["help"].removeprefix("http://testserver"))
+    assert helped.status_code == 200, helped.text
+    assert helped.json()["result"].startswith("Datasets matching q and fq")
+    assert "departments" in result(client, "help_show", name="organization_list")
+    unknown = call(client, "help_show", name="package_revise")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["__type"] == "Not Found Error"
+    assert client.get("/api/3").json() == {"version": 3} == client.get("/api").json()
+
+
+def test_current_packages_with_resources_newest_first_in_pages(client: TestClient) -> None:
+    every = result(client, "current_package_list_with_resources")
+    assert {p["name"] for p in every} == REGISTERED
+    modified = [p["metadata_modified"] for p in every]
+    assert modified == sorted(modified, reverse=True)
+    assert all(p["resources"] for p in every)
+    second = result(client, "current_package_list_with_resources", limit=4, page=2)
+    assert [p["name"] for p in second] == [p["name"] for p in every[4:8]]
+    assert call(client, "current_package_list_with_resources", page=0).status_code == 409
+
+
 def test_datastore_search_filters_searches_sorts_and_pages(client: TestClient) -> None:
     resource_id = _items_resource(client)
     everything = result(client, "datastore_search", resource_id=resource_id, limit=32000)

@@ -41,6 +41,9 @@ def test_ckanapi_lists_searches_shows_and_reads_records(served: str) -> None:
         assert page["total"] >= len(codes)
         with pytest.raises(ckanapi.NotFound):
             ckan.action.package_show(id="no-such-dataset")
+        assert ckan.action.help_show(name="package_show").startswith("One dataset")
+        newest = ckan.action.current_package_list_with_resources(limit=2)
+        assert len(newest) == 2 and all(p["resources"] for p in newest)
         with pytest.raises(ckanapi.ValidationError):
             ckan.action.datastore_search(resource_id=resource["id"], limit=32001)
 

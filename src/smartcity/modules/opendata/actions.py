@@ -233,6 +233,28 @@ def status_show(session: Session, call: Call) -> dict[str, Any]:
     }
 
 
+def current_package_list_with_resources(session: Session, call: Call) -> list[dict[str, Any]]:
+    """The public datasets with their resources, most recently modified first (limit ≤ 1000,
+    offset; or page, counted from 1, of `limit` datasets)."""
+    limit, offset = _paging(call.params, default=1000, high=1000)
+    if call.params.get("page") is not None:
+        page = checks.integer(call.params.get("page"), "page", default=1, low=1, high=10**6)
+        offset = (page - 1) * limit
+    rows = sorted(
+        _visible(session, call), key=lambda row: (row.modified_at, row.name), reverse=True
+    )
+    return _packages(session, call, rows[offset : offset + limit])
+
+
+def help_show(session: Session, call: Call) -> str:
+    """What an action does and takes (the link every answer's `help` gives)."""
+    name = _ref(call.params, "name")
+    action = READS.get(name) or WRITES.get(name)
+    if action is None or action.__doc__ is None:
+        raise NotFound(f"Action name not known: {name[:100]}")
+    return " ".join(action.__doc__.split())
+
+
 def datastore_search(session: Session, call: Call) -> dict[str, Any]:
     """Records of a live table: filters, q, fields, sort, limit (≤ 32,000), offset."""
     resource, _dataset = _resource(session, call, "resource_id")
@@ -245,6 +267,7 @@ def datastore_search(session: Session, call: Call) -> dict[str, Any]:
 READS: dict[str, Callable[[Session, Call], Any]] = {
     "package_list": package_list,
     "package_search": package_search,
+    "current_package_list_with_resources": current_package_list_with_resources,
     "package_show": package_show,
     "organization_list": organization_list,
     "organization_show": organization_show,
@@ -253,6 +276,7 @@ READS: dict[str, Callable[[Session, Call], Any]] = {
     "resource_show": resource_show,
     "status_show": status_show,
     "datastore_search": datastore_search,
+    "help_show": help_show,
 }
 
 # -- write actions ---------------------------------------------------------------------------

@@ -141,10 +141,18 @@ async def _action(name: str, request: Request, ctx: CkanContext) -> Response:
 @router.get("/api/3/action/{name}", summary="CKAN Action API (version 3)")
 @router.post("/api/3/action/{name}", summary="CKAN Action API (version 3)")
 async def action_v3(name: str, request: Request, ctx: Catalogue) -> Response:
-    """Call a CKAN action: package_list, package_search, package_show, organization_list,
-    organization_show, group_list, tag_list, resource_show, status_show, datastore_search;
-    staff: package_create, package_update, package_patch, package_delete, resource_create."""
+    """Call a CKAN action: package_list, package_search, current_package_list_with_resources,
+    package_show, organization_list, organization_show, group_list, tag_list, resource_show,
+    status_show, datastore_search, help_show; staff: package_create, package_update,
+    package_patch, package_delete, resource_create."""
     return await _action(name, request, ctx)
+
+
+@router.get("/api/3", summary="CKAN API version")
+@router.get("/api", summary="CKAN API version")
+def api_version(ctx: Open) -> dict[str, int]:
+    """The Action API's version, as CKAN answers clients that probe for it (public)."""
+    return {"version": 3}
 
 
 @router.get("/api/action/{name}", summary="CKAN Action API (unversioned path)")
