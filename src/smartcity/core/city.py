@@ -81,7 +81,7 @@ class Landmark(Place):
     """A place people name in a question (a station, a night market, a hospital)."""
 
     aliases: tuple[str, ...] = ()
-    """Other names people use for it (台北車站, 北車)."""
+    """Other names people use for it (a short form, a former name)."""
 
 
 class Station(Place):
