@@ -134,7 +134,8 @@ def _city_commands() -> typer.Typer:
 
     @city.command("show")
     def show(ctx: typer.Context) -> None:
-        """Print the city being served: names, time zone, map extent, helpline, districts."""
+        """Print the city being served: names, time zone, map extent, helpline, districts,
+        landmarks."""
         profile = ctx.obj.settings.city_profile
         extent = profile.extent
         typer.echo(f"{profile.key}: {profile.name_zh} {profile.name_en} ({profile.time_zone})")
@@ -143,6 +144,11 @@ def _city_commands() -> typer.Typer:
         typer.echo(f"{len(profile.districts)} districts:")
         for district in profile.districts:
             typer.echo(f"  {district.code:<14} {district.label}")
+        typer.echo(f"{len(profile.landmarks)} landmarks:")
+        for landmark in profile.landmarks:
+            district = profile.district_of(*landmark.point)
+            others = f" ({', '.join(landmark.aliases)})" if landmark.aliases else ""
+            typer.echo(f"  {landmark.name}{others} · {district.name_zh if district else '?'}")
 
     @city.command("import-boundaries")
     def import_boundaries(

@@ -8,7 +8,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from smartcity.cli import build_cli
 from smartcity.core import boundaries
 from smartcity.core.boundaries import inside
 from smartcity.core.city import SHIPPED, CityProfileError, load_city
@@ -206,3 +208,13 @@ def test_a_distance_is_the_great_circle_between_two_points() -> None:
     # Taipei Main Station to Kaohsiung Station, about 297 km as the crow flies.
     assert boundaries.distance_km(25.0478, 121.5170, 22.6394, 120.3025) == pytest.approx(297, abs=3)
     assert boundaries.distance_km(25.0, 121.5, 25.0, 121.5) == 0.0
+
+
+def test_city_show_lists_the_landmarks_with_their_districts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SMARTCITY_CITY", "kaohsiung")
+    shown = CliRunner().invoke(build_cli(), ["city", "show"])
+    assert shown.exit_code == 0, shown.stdout
+    assert "13 landmarks:" in shown.stdout
+    assert "  駁二藝術特區 (駁二) · 鹽埕區" in shown.stdout.splitlines()
