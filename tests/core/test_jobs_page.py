@@ -83,3 +83,19 @@ def test_retrying_needs_the_csrf_token_and_an_administrator(
     assert client.get("/staff/jobs").status_code == 403
     with platform.db.read_session() as session:
         assert session.get(Job, job_id).state == "failed"  # type: ignore[union-attr]
+
+
+def test_a_jobs_origin_is_named_in_chinese_and_its_schedule_kept_as_code(
+    client: Any, platform: Platform
+) -> None:
+    platform.jobs.add_task("test.nightly.tidy", lambda _platform, _payload: None)
+    with platform.unit_of_work(system_actor("t")) as uow:
+        by_hand = queue.new_job("test.nightly.tidy", {})
+        scheduled = queue.new_job("test.nightly.tidy", {})
+        scheduled.schedule = "test.nightly.tidy"
+        uow.session.add_all([by_hand, scheduled])
+        uow.audit("test.enqueued", "job", "tidy", {})
+    _signed_in(client, platform, Role.ADMIN)
+    page = client.get("/staff/jobs", headers={"Accept-Language": "zh-Hant"}).text
+    assert "排程 <code data-technical>test.nightly.tidy</code>" in page
+    assert "手動排入" in page and "schedule test.nightly.tidy" not in page

@@ -75,6 +75,10 @@ class JobView:
     last_error: str
     origin: str
     """`schedule <name>`, `event <id>` or `enqueued`."""
+    schedule: str | None = None
+    """The schedule that made it, if one did."""
+    event_id: str | None = None
+    """The event it was subscribed to, if one did."""
 
 
 def _view(job: Job) -> JobView:
@@ -96,6 +100,8 @@ def _view(job: Job) -> JobView:
         job.finished_at,
         job.last_error,
         origin,
+        job.schedule or None,
+        str(job.event_id) if job.event_id else None,
     )
 
 
