@@ -14,13 +14,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +77,25 @@ def _server_env(data_dir: Path, url: str) -> dict[str, str]:
         }
     )
     return env
+
+
+def _caught_up(data_dir: Path, log_path: Path) -> bool:
+    """Whether the worker beside the server has run the jobs due when it started.
+
+    A copy's first worker start catches up on its schedules (the demo's history days, for
+    one, are passed again), and a pass holds SQLite's write lock for seconds on a busy
+    machine: a test that signs in meanwhile waits for it, past its browser's timeout.
+    """
+    if "looked for due jobs" not in log_path.read_text(encoding="utf-8", errors="replace"):
+        return False
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+    with closing(sqlite3.connect(f"file:{data_dir / 'smartcity.db'}?mode=ro", uri=True)) as db:
+        (waiting,) = db.execute(
+            "SELECT count(*) FROM core_jobs WHERE state = 'running'"
+            " OR (state = 'queued' AND run_after <= ?)",
+            (now,),
+        ).fetchone()
+    return bool(waiting == 0)
 
 
 def _healthy(url: str) -> bool:
@@ -137,7 +159,7 @@ def portal(
         )
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
-        while not _healthy(url):
+        while not (_healthy(url) and _caught_up(data_dir, log_path)):
             if server.poll() is not None or time.monotonic() > deadline:
                 log_text = log_path.read_text(encoding="utf-8", errors="replace")
                 print(f"--- smartcity server log ---\n{log_text}")
