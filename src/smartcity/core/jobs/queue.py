@@ -73,22 +73,20 @@ class JobView:
     created_at: datetime
     finished_at: datetime | None
     last_error: str
-    origin: str
-    """`schedule <name>`, `event <id>` or `enqueued`."""
-    schedule: str | None = None
+    schedule: str | None
     """The schedule that made it, if one did."""
-    event_id: str | None = None
+    event_id: str | None
     """The event it was subscribed to, if one did."""
+
+    @property
+    def origin(self) -> str:
+        """`schedule <name>`, `event <id>` or `enqueued`."""
+        if self.schedule:
+            return f"schedule {self.schedule}"
+        return f"event {self.event_id}" if self.event_id else "enqueued"
 
 
 def _view(job: Job) -> JobView:
-    origin = (
-        f"schedule {job.schedule}"
-        if job.schedule
-        else f"event {job.event_id}"
-        if job.event_id
-        else "enqueued"
-    )
     return JobView(
         job.id,
         job.task,
@@ -99,7 +97,6 @@ def _view(job: Job) -> JobView:
         job.created_at,
         job.finished_at,
         job.last_error,
-        origin,
         job.schedule or None,
         str(job.event_id) if job.event_id else None,
     )

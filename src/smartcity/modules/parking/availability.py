@@ -72,14 +72,12 @@ def segments_near(
 ) -> list[tuple[SegmentAvailability, float]]:
     """*Public service.* The segments whose bays' middle lies within `within_km` of a point,
     nearest first, each with its distance in km."""
-    found = [
+    distances = [
         (segment, distance_km(latitude, longitude, segment.latitude, segment.longitude))
         for segment in segments_availability(session)
         if segment.latitude is not None and segment.longitude is not None
     ]
-    return sorted(
-        ((segment, km) for segment, km in found if km <= within_km), key=lambda pair: pair[1]
-    )
+    return sorted((pair for pair in distances if pair[1] <= within_km), key=lambda pair: pair[1])
 
 
 def _newest(segments: list[SegmentAvailability]) -> datetime:
