@@ -215,11 +215,11 @@ def run(
 ) -> dict[str, Any]:
     settings = settings_of(ctx.platform)
     day = service.check_day(body.day)
-    with ctx.write() as uow:
-        if kind == "quality":
-            detail: Any = service.run_quality(uow, day, settings).as_dict()
-        elif kind == "calibration":
-            detail = {"stations": service.run_calibration(uow, day, settings)}
-        else:
-            detail = service.run_plumes(uow, day, settings)
+    args = (ctx.platform, ctx.principal, day, settings)
+    if kind == "quality":
+        detail: Any = service.assess_day(*args, request_id=ctx.request_id).as_dict()
+    elif kind == "calibration":
+        detail = {"stations": service.calibrate_day(*args, request_id=ctx.request_id)}
+    else:
+        detail = service.track_day(*args, request_id=ctx.request_id)
     return {"day": day.isoformat(), "detail": detail}

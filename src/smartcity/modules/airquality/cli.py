@@ -10,6 +10,7 @@ import typer
 from smartcity.core.auth import system_actor
 from smartcity.core.console import fail_cleanly, progress_bar
 
+ACTOR = system_actor("airquality-cli")
 DayOption = Annotated[str, typer.Option("--day", help="The city's day, YYYY-MM-DD")]
 
 
@@ -30,8 +31,7 @@ def build_cli() -> typer.Typer:
                 def progress(done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total)
 
-                with platform.unit_of_work(system_actor("airquality-cli")) as uow:
-                    return job(uow, parsed, settings_of(platform), progress)
+                return job(platform, parsed, settings_of(platform), progress)
 
     @app.command("quality")
     def quality(
@@ -46,8 +46,8 @@ def build_cli() -> typer.Typer:
             ctx,
             day,
             "quality pass",
-            lambda uow, d, s, p: service.run_quality(
-                uow, d, s, slice_minutes=slice_minutes, progress=p
+            lambda platform, d, s, p: service.assess_day(
+                platform, ACTOR, d, s, slice_minutes=slice_minutes, progress=p
             ),
         )
         typer.echo(
@@ -65,7 +65,7 @@ def build_cli() -> typer.Typer:
             ctx,
             day,
             "calibration",
-            lambda uow, d, s, p: service.run_calibration(uow, d, s, progress=p),
+            lambda platform, d, s, p: service.calibrate_day(platform, ACTOR, d, s, progress=p),
         )
         if not chosen:
             typer.echo("no reference station reported on the day before; nothing calibrated")
@@ -84,7 +84,7 @@ def build_cli() -> typer.Typer:
             ctx,
             day,
             "plume tracking",
-            lambda uow, d, s, p: service.run_plumes(uow, d, s, progress=p),
+            lambda platform, d, s, p: service.track_day(platform, ACTOR, d, s, progress=p),
         )
         typer.echo(
             f"{result['day']}: {result['devices']} devices, {result['tracks']} plume tracks, "

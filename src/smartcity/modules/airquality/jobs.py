@@ -17,6 +17,8 @@ from smartcity.modules.airquality import repository, service
 from smartcity.modules.airquality.service import settings_of
 from smartcity.modules.sensors.events import ObservationsArrivedLate
 
+ACTOR = system_actor("airquality-jobs")
+
 
 def _due_day(payload: dict[str, Any]) -> date:
     """The city day on which the schedule was due (a retry keeps its day)."""
@@ -25,20 +27,19 @@ def _due_day(payload: dict[str, Any]) -> date:
 
 def calibrate(platform: Platform, payload: dict[str, Any]) -> None:
     """Choose each reference station's regression on yesterday, for use today."""
-    with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
-        service.run_calibration(uow, _due_day(payload), settings_of(platform))
+    service.calibrate_day(platform, ACTOR, _due_day(payload), settings_of(platform))
 
 
 def quality_pass(platform: Platform, payload: dict[str, Any]) -> None:
     """Flag yesterday's readings and rank the devices."""
-    with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
-        service.run_quality(uow, _due_day(payload) - timedelta(days=1), settings_of(platform))
+    day = _due_day(payload) - timedelta(days=1)
+    service.assess_day(platform, ACTOR, day, settings_of(platform))
 
 
 def track_plumes(platform: Platform, payload: dict[str, Any]) -> None:
     """Track yesterday's plumes and raise its district band-crossing alerts."""
-    with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
-        service.run_plumes(uow, _due_day(payload) - timedelta(days=1), settings_of(platform))
+    day = _due_day(payload) - timedelta(days=1)
+    service.track_day(platform, ACTOR, day, settings_of(platform))
 
 
 def track_plumes_today(platform: Platform, _payload: dict[str, Any]) -> None:
@@ -47,8 +48,7 @@ def track_plumes_today(platform: Platform, _payload: dict[str, Any]) -> None:
     with platform.db.read_session() as session:
         if sensors.demo_fed_until(session) is None:
             return
-    with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
-        service.run_plumes(uow, to_local(utcnow()).date(), settings_of(platform))
+    service.track_day(platform, ACTOR, to_local(utcnow()).date(), settings_of(platform))
 
 
 def mark_late_days(platform: Platform, event: ObservationsArrivedLate) -> None:
@@ -67,8 +67,5 @@ def redo_late_days(platform: Platform, _payload: dict[str, Any]) -> None:
         days = repository.late_days(session)
     settings = settings_of(platform)
     for day in days:
-        with platform.unit_of_work(system_actor("airquality-jobs")) as uow:
-            service.run_quality(uow, day, settings)
-            service.run_plumes(uow, day, settings)
-            # Readings that came while this ran marked the day again: it stays for next time.
-            repository.forget_late_day(uow.session, day, started)
+        # Readings that came while this ran marked the day again: it stays for next time.
+        service.redo_late_day(platform, ACTOR, day, settings, started)

@@ -124,6 +124,20 @@ class DistrictAlert(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
+class DayPass(Base):
+    """What the newest quality pass of a city day was run on: a day whose readings have not
+    changed since is not passed again when it is marked late."""
+
+    __tablename__ = "airquality_day_passes"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    slice_minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    """The slices it was assessed in: a redo keeps them."""
+    observations: Mapped[int] = mapped_column(Integer, nullable=False)
+    """How many Airbox readings of the day it read (readings are only ever added)."""
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class LateDay(Base):
     """A city day whose passes must run again: readings of it arrived after it ended.
 

@@ -246,14 +246,13 @@ def build_router() -> APIRouter:
         if kind not in JOB_LABELS:
             raise InvalidInput("choose quality, calibration or plumes", code="invalid_kind")
         parsed = service.parse_day(day)
-        settings = settings_of(ctx.platform)
-        jobs: dict[str, Any] = {
-            "quality": lambda uow: service.run_quality(uow, parsed, settings),
-            "calibration": lambda uow: service.run_calibration(uow, parsed, settings),
-            "plumes": lambda uow: service.run_plumes(uow, parsed, settings),
-        }
-        with ctx.write() as uow:
-            jobs[kind](uow)
+        args = (ctx.platform, ctx.principal, parsed, settings_of(ctx.platform))
+        if kind == "quality":
+            service.assess_day(*args, request_id=ctx.request_id)
+        elif kind == "calibration":
+            service.calibrate_day(*args, request_id=ctx.request_id)
+        else:
+            service.track_day(*args, request_id=ctx.request_id)
         return RedirectResponse(f"/staff/airquality?done={kind}", status_code=303)
 
     return router

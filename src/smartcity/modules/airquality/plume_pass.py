@@ -1,10 +1,13 @@
 """Plumes and district alerts: the daily tracking pass and what it stored.
 
+The pass reads and computes (`trace_plumes`, in any session) and stores (`store_plumes`) in
+two steps, so that a caller can keep the long computation out of its write transaction.
 Writes take the caller's unit of work, audit what they replaced and never commit.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -47,10 +50,29 @@ def _spec_around(lat: FloatArray, lon: FloatArray, cells: int) -> GridSpec:
     )
 
 
-def run_plumes(
-    uow: UnitOfWork, day: date, settings: AirqualitySettings, *, progress: Progress = no_progress
-) -> dict[str, Any]:
-    """Track plumes over the hours of one day and raise district band-crossing alerts.
+@dataclass(frozen=True)
+class PlumeFindings:
+    """A day's plume tracks and district alerts, computed and not yet stored."""
+
+    day: date
+    devices: int
+    track_rows: list[dict[str, Any]]
+    alert_rows: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form: what was found, in counts."""
+        return {
+            "day": self.day.isoformat(),
+            "devices": self.devices,
+            "tracks": len(self.track_rows),
+            "alerts": len(self.alert_rows),
+        }
+
+
+def trace_plumes(
+    session: Session, day: date, settings: AirqualitySettings, *, progress: Progress = no_progress
+) -> PlumeFindings:
+    """Track plumes over the hours of one day and find district band-crossing alerts.
 
     Each hour's calibrated device means (malfunctioning and indoor devices left out) are
     kriged onto a grid around the devices; regions at or above `plume_threshold` are
@@ -58,7 +80,6 @@ def run_plumes(
     """
     check_day(day)
     start, end = day_bounds(day)
-    session = uow.session
     excluded = repository.excluded_devices(session, day)
     series = [
         s
@@ -145,20 +166,29 @@ def run_plumes(
             }
             for c in found
         ]
-    repository.replace_tracks(session, day, track_rows)
-    repository.replace_alerts(session, start, end, alert_rows)
+    return PlumeFindings(day, len(series), track_rows, alert_rows)
+
+
+def store_plumes(uow: UnitOfWork, found: PlumeFindings) -> dict[str, Any]:
+    """Replace the day's plume tracks and district alerts with `found`'s."""
+    start, end = day_bounds(found.day)
+    repository.replace_tracks(uow.session, found.day, found.track_rows)
+    repository.replace_alerts(uow.session, start, end, found.alert_rows)
+    summary = found.as_dict()
     uow.audit(
         "airquality.plumes.tracked",
         "day",
-        day.isoformat(),
-        {"devices": len(series), "tracks": len(track_rows), "alerts": len(alert_rows)},
+        found.day.isoformat(),
+        {k: summary[k] for k in ("devices", "tracks", "alerts")},
     )
-    return {
-        "day": day.isoformat(),
-        "devices": len(series),
-        "tracks": len(track_rows),
-        "alerts": len(alert_rows),
-    }
+    return summary
+
+
+def run_plumes(
+    uow: UnitOfWork, day: date, settings: AirqualitySettings, *, progress: Progress = no_progress
+) -> dict[str, Any]:
+    """Trace and store one day's plumes in the caller's transaction."""
+    return store_plumes(uow, trace_plumes(uow.session, day, settings, progress=progress))
 
 
 def plume_tracks(session: Session, day: date | None) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """The daily quality pass: flag every device's readings and rank the devices.
 
-Writes take the caller's unit of work, audit what they replaced and never commit.
+The pass reads (`day_readings`), assesses (`assess_quality`, no database) and stores
+(`store_quality`) in three steps, so that a caller can keep the long assessment out of its
+write transaction. Writes take the caller's unit of work, audit what they replaced and never
+commit.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 import smartcity.modules.sensors.service as sensors
 from smartcity.core.time import utcnow
@@ -53,22 +57,42 @@ class QualityRun:
         }
 
 
-def run_quality(
-    uow: UnitOfWork,
+@dataclass(frozen=True)
+class QualityAssessment:
+    """A day's assessment, computed and not yet stored."""
+
+    run: QualityRun
+    observations: int
+    flag_rows: list[dict[str, Any]]
+    health_rows: list[dict[str, Any]]
+
+
+def day_readings(session: Session, day: date) -> list[sensors.DeviceSeries]:
+    """The Airboxes' readings of one city day, as the quality pass reads them."""
+    start, end = day_bounds(check_day(day))
+    return airboxes(sensors.readings(session, start, end, PROPERTIES))
+
+
+def observation_count(series: Sequence[sensors.DeviceSeries]) -> int:
+    """How many readings `series` holds (each property of each time counts once)."""
+    return sum(int(np.count_nonzero(~np.isnan(v))) for s in series for v in s.values.values())
+
+
+def assess_quality(
+    series: Sequence[sensors.DeviceSeries],
     day: date,
     settings: AirqualitySettings,
     *,
     slice_minutes: int | None = None,
     progress: Progress = no_progress,
-) -> QualityRun:
-    """Flag every device's readings of one day and rank the devices; replaces that day's run."""
+) -> QualityAssessment:
+    """Flag every device's readings of one day (`day_readings`) and rank the devices."""
     check_day(day)
     minutes = slice_minutes or settings.slice_minutes
     if not 1 <= minutes <= 60 or 1440 % minutes:
         raise errors.InvalidSlice("slice minutes must divide a day (1…60)")
-    start, end = day_bounds(day)
+    start, _end = day_bounds(day)
     progress(0, 3)
-    series = airboxes(sensors.readings(uow.session, start, end, PROPERTIES))
     step = minutes * 60
     n_slices = 86400 // step
     window = window_from_series(series, start, step, n_slices)
@@ -134,26 +158,52 @@ def run_quality(
             key=lambda r: r["rank"],
         )
     progress(2, 3)
-    repository.replace_flags(uow.session, start, end, flag_rows)
-    repository.replace_health(uow.session, day, health_rows)
     run = QualityRun(
         day, minutes, len(series), present, len(flag_rows), malfunctioning, indoor, ranking
+    )
+    return QualityAssessment(run, observation_count(series), flag_rows, health_rows)
+
+
+def store_quality(
+    uow: UnitOfWork, found: QualityAssessment, *, progress: Progress = no_progress
+) -> QualityRun:
+    """Replace the day's flags, health and pass record with `found`'s."""
+    run = found.run
+    start, end = day_bounds(run.day)
+    repository.replace_flags(uow.session, start, end, found.flag_rows)
+    repository.replace_health(uow.session, run.day, found.health_rows)
+    repository.record_day_pass(
+        uow.session, run.day, run.slice_minutes, found.observations, utcnow()
     )
     uow.audit(
         "airquality.quality.assessed",
         "day",
-        day.isoformat(),
+        run.day.isoformat(),
         {
             "devices": run.devices,
             "readings": run.readings,
             "flagged_slices": run.flagged_slices,
-            "malfunctioning": len(malfunctioning),
-            "indoor": len(indoor),
-            "slice_minutes": minutes,
+            "malfunctioning": len(run.malfunctioning),
+            "indoor": len(run.indoor),
+            "slice_minutes": run.slice_minutes,
         },
     )
     progress(3, 3)
     return run
+
+
+def run_quality(
+    uow: UnitOfWork,
+    day: date,
+    settings: AirqualitySettings,
+    *,
+    slice_minutes: int | None = None,
+    progress: Progress = no_progress,
+) -> QualityRun:
+    """Read, assess and store one day in the caller's transaction."""
+    series = day_readings(uow.session, day)
+    found = assess_quality(series, day, settings, slice_minutes=slice_minutes, progress=progress)
+    return store_quality(uow, found, progress=progress)
 
 
 def _offsets_of_day(

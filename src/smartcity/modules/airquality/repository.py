@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from smartcity.modules.airquality.models import (
     Calibration,
+    DayPass,
     DeviceHealth,
     DistrictAlert,
     LateDay,
@@ -193,6 +194,24 @@ def offsets_before(session: Session, day: date, days: int = 3) -> dict[str, floa
         .group_by(DeviceHealth.device_id)
     )
     return {str(device): float(value) for device, value in rows if value is not None}
+
+
+def record_day_pass(
+    session: Session, day: date, slice_minutes: int, observations: int, assessed_at: datetime
+) -> None:
+    """Remember what the day's quality pass was run on (replacing the previous pass's)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = {"slice_minutes": slice_minutes, "observations": observations}
+    session.execute(
+        dialect.insert(DayPass)
+        .values(day=day, assessed_at=assessed_at, **values)
+        .on_conflict_do_update(index_elements=["day"], set_={"assessed_at": assessed_at, **values})
+    )
+
+
+def day_pass(session: Session, day: date) -> DayPass | None:
+    """What the day's newest quality pass was run on, if it ran."""
+    return session.get(DayPass, day)
 
 
 def mark_late_day(session: Session, day: date, marked_at: datetime) -> None:

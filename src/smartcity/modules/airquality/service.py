@@ -4,8 +4,9 @@ The logic lives in one file per seam: `days` (the city's days and times), `calib
 (the stations' daily regressions and the models in force), `quality_pass` (flags and the
 malfunction ranking), `maps` (snapshots, estimates, grids, map points), `plume_pass` (plume
 tracks and district alerts) and `devices` (the Airbox open-data document, device health, the
-ranking). Readings come only from `sensors.service`; results are stored in this module's
-tables. Every write takes the caller's unit of work, audits what it replaced and never
+ranking); `day_passes` runs a pass for an edge or the worker, computing outside the write
+transaction. Readings come only from `sensors.service`; results are stored in this module's
+tables. Every other write takes the caller's unit of work, audits what it replaced and never
 commits.
 """
 
@@ -20,6 +21,12 @@ from smartcity.core.platform import Platform
 from smartcity.core.repository import settings_of as module_settings
 from smartcity.modules.airquality.aqi import Band, band_named
 from smartcity.modules.airquality.calibrating import run_calibration
+from smartcity.modules.airquality.day_passes import (
+    assess_day,
+    calibrate_day,
+    redo_late_day,
+    track_day,
+)
 from smartcity.modules.airquality.days import check_day, local_day, parse_day, parse_time
 from smartcity.modules.airquality.devices import airbox_document, device_health, ranking
 from smartcity.modules.airquality.maps import Method, check_grid, estimate_at, grid_at, map_points
@@ -34,7 +41,9 @@ __all__ = [
     "Method",
     "QualityRun",
     "airbox_document",
+    "assess_day",
     "band_named",
+    "calibrate_day",
     "check_day",
     "check_grid",
     "device_health",
@@ -47,10 +56,12 @@ __all__ = [
     "parse_time",
     "plume_tracks",
     "ranking",
+    "redo_late_day",
     "run_calibration",
     "run_plumes",
     "run_quality",
     "settings_of",
+    "track_day",
 ]
 
 
