@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import typer
+from typer.core import TyperGroup
 
 from smartcity.core.city import CityProfileError
 from smartcity.core.settings import Settings
@@ -18,12 +19,37 @@ def build_cli() -> typer.Typer:
     from smartcity.core.jobs import cli as jobs_cli
     from smartcity.core.registry import load_manifests
 
+    settings = Settings()
+    modules = {
+        manifest.cli_name or manifest.name: manifest.cli
+        for manifest in load_manifests(settings.modules)
+        if manifest.cli
+    }
+
+    class RootCommands(TyperGroup):
+        """The root group. A module's commands are built when they are called, so that running
+        one command imports one module (`smartcity --help`, listing them all, imports all)."""
+
+        def list_commands(self, ctx: Any) -> list[str]:
+            known = super().list_commands(ctx)
+            return [*known, *(name for name in modules if name not in known)]
+
+        def get_command(self, ctx: Any, cmd_name: str) -> Any:
+            build = modules.get(cmd_name)
+            if build is not None and cmd_name not in self.commands:
+                # Added as `add_typer` adds it: a group even when it holds one command.
+                holder = typer.Typer()
+                holder.add_typer(build(), name=cmd_name)
+                group = cast(TyperGroup, typer.main.get_command(holder))
+                self.add_command(group.commands[cmd_name], cmd_name)
+            return super().get_command(ctx, cmd_name)
+
     root = typer.Typer(
+        cls=RootCommands,
         help="smartcity — 城市即平台 the city government as a platform.",
         no_args_is_help=True,
         add_completion=False,
     )
-    settings = Settings()
 
     @root.callback()
     def _platform(ctx: typer.Context) -> None:
@@ -123,9 +149,6 @@ def build_cli() -> typer.Typer:
             if child is not None:
                 jobs_cli.stop_beside(child)
 
-    for manifest in load_manifests(settings.modules):
-        if manifest.cli:
-            root.add_typer(manifest.cli(), name=manifest.cli_name or manifest.name)
     return root
 
 
