@@ -200,13 +200,12 @@ def record_day_pass(
     session: Session, day: date, slice_minutes: int, observations: int, assessed_at: datetime
 ) -> None:
     """Remember what the day's quality pass was run on (replacing the previous pass's)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    values = {"slice_minutes": slice_minutes, "observations": observations}
-    session.execute(
-        dialect.insert(DayPass)
-        .values(day=day, assessed_at=assessed_at, **values)
-        .on_conflict_do_update(index_elements=["day"], set_={"assessed_at": assessed_at, **values})
-    )
+    values = {
+        "slice_minutes": slice_minutes,
+        "observations": observations,
+        "assessed_at": assessed_at,
+    }
+    _put_day(session, DayPass, day, values)
 
 
 def day_pass(session: Session, day: date) -> DayPass | None:
@@ -216,11 +215,18 @@ def day_pass(session: Session, day: date) -> DayPass | None:
 
 def mark_late_day(session: Session, day: date, marked_at: datetime) -> None:
     """Remember that readings of the ended `day` arrived at `marked_at` (once per day)."""
+    _put_day(session, LateDay, day, {"marked_at": marked_at})
+
+
+def _put_day(
+    session: Session, table: type[DayPass] | type[LateDay], day: date, values: dict[str, Any]
+) -> None:
+    """Insert the row of `day`, or set `values` on it (one statement on either server)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        dialect.insert(LateDay)
-        .values(day=day, marked_at=marked_at)
-        .on_conflict_do_update(index_elements=["day"], set_={"marked_at": marked_at})
+        dialect.insert(table)
+        .values(day=day, **values)
+        .on_conflict_do_update(index_elements=["day"], set_=values)
     )
 
 
