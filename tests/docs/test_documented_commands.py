@@ -509,14 +509,16 @@ def synopsis_problems(synopsis: str, cli: object) -> list[str]:
         return [f"a synopsis of `{words[0]}` cannot be checked"]
     command, path = cli, ["smartcity"]
     for word in words[1:]:
-        commands = getattr(command, "commands", None)  # a group's sub-commands
-        if commands is None or word.startswith("-"):
+        # A group's sub-commands, asked as the command line asks (a module's are built then).
+        find = getattr(command, "get_command", None)
+        if find is None or word.startswith("-"):
             break
         if METAVARIABLE.fullmatch(word):
             return []  # `smartcity <name> …`: any sub-command
-        if word not in commands:
+        found = find(typer.Context(command), word)
+        if found is None:
             return [f"`{' '.join(path)}` has no sub-command `{word}`"]
-        command, path = commands[word], [*path, word]
+        command, path = found, [*path, word]
     options = {
         option
         for param in getattr(command, "params", ())
