@@ -82,9 +82,9 @@ def _server_env(data_dir: Path, url: str) -> dict[str, str]:
 def _caught_up(data_dir: Path, log_path: Path) -> bool:
     """Whether the worker beside the server has run the jobs due when it started.
 
-    A copy's first worker start catches up on its schedules (the demo's history days, for
-    one, are passed again), and a pass holds SQLite's write lock for seconds on a busy
-    machine: a test that signs in meanwhile waits for it, past its browser's timeout.
+    A copy's first worker start catches up on its schedules and events (late days passed
+    again, texts embedded): a test starts once that is done, so every page it reads shows
+    settled state rather than whichever half of the catch-up had landed.
     """
     if "looked for due jobs" not in log_path.read_text(encoding="utf-8", errors="replace"):
         return False
