@@ -1,6 +1,6 @@
 """How long a `smartcity` command takes to start: one module's commands against every module's.
 
-Run: python bench/bench_cli_start.py [ROUNDS]   (default 5; no data needed)
+Run: .venv/bin/python bench/bench_cli_start.py [--rounds N]   (default 5; no data needed)
 
 Each figure is the median wall time of a fresh process. The reference, in the same run, is
 `smartcity --help`, which builds every module's commands, as every command did before a module's
@@ -10,6 +10,7 @@ group), so what is measured is start-up alone.
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -43,7 +44,9 @@ def median_start(args: list[str], rounds: int) -> float:
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    parser = argparse.ArgumentParser(description="How long a smartcity command takes to start.")
+    parser.add_argument("--rounds", type=int, default=5, help="fresh processes per command")
+    rounds = parser.parse_args().rounds
     median_start(["--help"], 1)  # warm the file cache and the byte code
     results = [(label, median_start(args, rounds)) for label, args in COMMANDS]
     reference = results[0][1]
