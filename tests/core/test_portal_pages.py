@@ -4,10 +4,12 @@ transparency log by page and named, and a person's own entries."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from smartcity.core.auth import Role
+import smartcity.web
+from smartcity.core.auth import Principal, Role
 from smartcity.core.city import current_city
 from smartcity.core.platform import Platform
 from smartcity.web import transparency
@@ -25,6 +27,24 @@ def test_home_links_every_citizen_service_and_names_the_helpline(client: TestCli
     helpline = current_city().helpline
     assert f'href="tel:{helpline.number}"' in page.text and helpline.name_zh in page.text
     assert not EMOJI.search(page.text), "icons are drawn, not emoji"
+
+
+def test_every_card_names_an_icon_that_is_drawn(platform: Platform) -> None:
+    """The icon macro draws a dot for a name it does not know, so a card naming an emoji or a
+    misspelt icon would show a dot and pass every page check."""
+    icons = Path(smartcity.web.__file__).parent / "templates" / "web" / "_icons.html"
+    drawn = set(re.findall(r'name == "([\w-]+)"', icons.read_text(encoding="utf-8")))
+    viewers = [Principal(kind="user", id="x", role=role) for role in Role]
+    cards = [
+        (module.name, card)
+        for module in platform.modules
+        for viewer in viewers
+        for cards_of in (module.citizen_cards, module.staff_cards)
+        if cards_of
+        for card in cards_of(viewer)
+    ]
+    assert {name for name, _ in cards} >= {"parking", "participation", "payments"}
+    assert [(name, card.icon) for name, card in cards if card.icon not in drawn] == []
 
 
 def test_error_pages_speak_the_readers_language(client: TestClient) -> None:

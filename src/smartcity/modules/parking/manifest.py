@@ -14,7 +14,7 @@ HERE = Path(__file__).parent
 
 
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
-    return [PortalCard(N_("Roadside parking"), N_("Free bays now, on the map"), "/parking", "🅿️")]
+    return [PortalCard(N_("Roadside parking"), N_("Free bays now, on the map"), "/parking", "parking")]
 
 
 def _staff_cards(principal: Principal) -> list[PortalCard]:
@@ -23,7 +23,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
             N_("Roadside parking"),
             N_("Segments, sensor health and the enforcement list"),
             "/staff/parking",
-            "🅿️",
+            "parking",
         )
     ]
 

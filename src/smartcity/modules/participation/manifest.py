@@ -19,7 +19,7 @@ def _citizen_cards(principal: Principal) -> list[PortalCard]:
             N_("i-Voting and budgets"),
             N_("Propose, second, vote and check your ballot"),
             "/participation",
-            "🗳️",
+            "ballot",
         )
     ]
 
@@ -30,7 +30,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
             N_("i-Voting and budgets"),
             N_("Review proposals and move issues and budgets on"),
             "/staff/participation",
-            "🗳️",
+            "ballot",
         )
     ]
 
