@@ -34,6 +34,24 @@ def test_the_map_shows_each_bay_coloured_and_fits_a_phone(new_page: NewPage, sho
     )
     free_in_table = sum(int(v) for v in page.locator("td[data-free]").all_inner_texts())
     assert free_on_map == free_in_table
+    # Each segment's name and free bays are written on the map, inside it, even on a phone.
+    labels = page.locator("svg.parking-map .labels text")
+    expect(labels).to_have_count(2)
+    for segment in page.locator("tr[data-segment]").all():
+        code = segment.get_attribute("data-segment")
+        free = segment.locator("td[data-free]").inner_text()
+        expect(page.locator(f'svg.parking-map text[data-segment="{code}"]')).to_contain_text(
+            f"空位 {free} / "
+        )
+    outside = page.evaluate(
+        """() => {
+          const map = document.querySelector("svg.parking-map").getBoundingClientRect();
+          return [...document.querySelectorAll("svg.parking-map .labels text")]
+            .map(t => t.getBoundingClientRect())
+            .filter(r => r.left < map.left - 1 || r.right > map.right + 1).length;
+        }"""
+    )
+    assert outside == 0, "a segment's label runs off the map"
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, "the page scrolls sideways on a phone"
     shot(page, "phone")

@@ -211,19 +211,37 @@ class MapShape:
 
 
 @dataclass(frozen=True)
+class MapLabel:
+    """A segment's name and free bays, written beside its bays on the map."""
+
+    segment: SegmentAvailability
+    x: float
+    y: float
+    anchor: str
+    """SVG text-anchor: `start`, `middle` or `end`."""
+
+
+@dataclass(frozen=True)
 class ParkingMap:
-    """The public map: bays, district boundaries and each segment's counts."""
+    """The public map: bays, district boundaries, a label by each segment and each
+    segment's counts."""
 
     width: int
     height: int
     bays: list[MapBay]
     districts: list[MapShape]
     segments: list[SegmentAvailability]
+    labels: list[MapLabel]
 
 
 MAP_WIDTH = 800
 MARGIN = 0.15
 """Room around the bays, as a share of their extent, so the nearest streets show."""
+LABEL_GAP = 16
+"""Map units between a segment's bays and its label."""
+LABEL_ROOM = 300
+"""Map units a label may need (a long road name and its counts, in the larger type a phone
+gets, app.css)."""
 
 
 def parking_map(session: Session, city: CityProfile) -> ParkingMap:
@@ -266,4 +284,33 @@ def parking_map(session: Session, city: CityProfile) -> ParkingMap:
     drawn = [
         MapBay(b.code, codes[b.segment_id], b.status, *xy(b.latitude, b.longitude)) for b in bays
     ]
-    return ParkingMap(width, height, drawn, districts, segments_availability(session))
+    segments = segments_availability(session)
+    return ParkingMap(
+        width, height, drawn, districts, segments, segment_labels(drawn, segments, width, height)
+    )
+
+
+def segment_labels(
+    bays: list[MapBay], segments: list[SegmentAvailability], width: int, height: int
+) -> list[MapLabel]:
+    """A label for each segment with bays: above or below a row of bays, beside a column,
+    on the side with room, so that a reader knows which road the dots are."""
+    at: dict[str, list[MapBay]] = {}
+    for bay in bays:
+        at.setdefault(bay.segment, []).append(bay)
+    labels = []
+    for segment in segments:
+        own = at.get(segment.code)
+        if not own:
+            continue
+        left, right = min(b.x for b in own), max(b.x for b in own)
+        top, bottom = min(b.y for b in own), max(b.y for b in own)
+        if right - left >= bottom - top:
+            y = top - LABEL_GAP if top - LABEL_GAP > 2 * LABEL_GAP else bottom + 2 * LABEL_GAP
+            middle = min(max((left + right) / 2, LABEL_ROOM / 2), width - LABEL_ROOM / 2)
+            labels.append(MapLabel(segment, round(middle, 1), y, "middle"))
+        elif right + LABEL_GAP + LABEL_ROOM <= width:
+            labels.append(MapLabel(segment, right + LABEL_GAP, (top + bottom) / 2, "start"))
+        else:
+            labels.append(MapLabel(segment, left - LABEL_GAP, (top + bottom) / 2, "end"))
+    return labels

@@ -14,7 +14,9 @@ HERE = Path(__file__).parent
 
 
 def _citizen_cards(principal: Principal) -> list[PortalCard]:
-    return [PortalCard(N_("Roadside parking"), N_("Free bays now, on the map"), "/parking", "parking")]
+    return [
+        PortalCard(N_("Roadside parking"), N_("Free bays now, on the map"), "/parking", "parking")
+    ]
 
 
 def _staff_cards(principal: Principal) -> list[PortalCard]:
