@@ -37,6 +37,16 @@ def test_the_map_names_its_districts_and_stops_at_now(
     assert "後一小時" in earlier.text and 'href="/airquality">現在' in earlier.text
 
 
+def test_the_estimate_is_drawn_inside_the_city_only(client: TestClient, demo: None) -> None:
+    """Past the city's boundary there is no Airbox; the estimate is clipped to the districts."""
+    page = client.get("/airquality").text
+    clip = re.search(r'<clipPath id="aq-city"><path d="([^"]+)"/></clipPath>', page)
+    assert clip is not None
+    outlines = re.findall(r'<path d="([^"]+)" data-district=', page)
+    assert outlines and clip.group(1).split() == " ".join(outlines).split()
+    assert re.search(r'<image href="[^"]+"[^>]* clip-path="url\(#aq-city\)"', page)
+
+
 def test_a_time_without_readings_says_so_and_names_the_newest(
     client: TestClient, demo: None
 ) -> None:
