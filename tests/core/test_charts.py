@@ -44,6 +44,21 @@ def test_a_step_is_round_and_gives_a_handful_of_intervals(span: float) -> None:
     assert 2 <= span / step <= 4 + 1e-6
 
 
+@given(st.floats(min_value=1e-3, max_value=1e9), st.integers(min_value=-20, max_value=20))
+def test_an_axis_label_reads_as_the_value_it_marks(span: float, first: int) -> None:
+    step = charts.nice_step(span)
+    for value in ((first + i) * step for i in range(5)):
+        shown = float(charts.format_value(value, step).replace(",", ""))
+        assert shown == pytest.approx(value, abs=step * 1e-6)
+
+
+def test_an_empty_chart_s_axis_is_labelled_in_quarters() -> None:
+    chart = charts.time_series([("a", [])], title="t", unit="%", start=START, empty="none")
+    assert [tick.label for tick in chart.y_ticks] == ["0.00", "0.25", "0.50", "0.75", "1.00"]
+    share = charts.time_series([("a", [])], title="t", unit="%", start=START, covers=(0, 100))
+    assert [tick.label for tick in share.y_ticks] == ["0", "25", "50", "75", "100"]
+
+
 @pytest.mark.parametrize(
     ("span", "labels"),
     [

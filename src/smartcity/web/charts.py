@@ -114,8 +114,11 @@ def nice_step(span: float, count: int = 4) -> float:
 
 
 def format_value(value: float, step: float = 1.0) -> str:
-    """A value as the axis writes it: thousands grouped, decimals only where the step has them."""
-    decimals = 0 if step >= 1 else min(3, math.ceil(-math.log10(step)))
+    """A value as the axis writes it: thousands grouped, as many decimals as the step has (a
+    step of 0.25 needs two, 2.5 one), at most six."""
+    decimals = next(
+        (d for d in range(6) if abs(round(step, d) - step) <= 1e-9 * max(1.0, abs(step))), 6
+    )
     return f"{value:,.{decimals}f}"
 
 
@@ -214,9 +217,11 @@ def time_series(
     empty: str = "",
     width: int = 640,
     height: int = 240,
+    covers: tuple[float, float] | None = None,
 ) -> Chart:
     """Lines of (time, value) per named series over [start, end] (the values' span by default),
-    with horizontal `rules` (value, label)."""
+    with horizontal `rules` (value, label); the value axis spans at least `covers` (a share's
+    0–100 %, even before there is a value)."""
     times = [t for _name, values in series for t, _v in values]
     start = start or min(times, default=None) or datetime.now(city_zone())
     end = end or max(times, default=None) or start + timedelta(hours=1)
@@ -224,6 +229,7 @@ def time_series(
         end = start + timedelta(hours=1)
     numbers = [v for _name, values in series for _t, v in values if math.isfinite(v)]
     numbers += [value for value, _label in rules]
+    numbers += covers or ()
     low, high, y_values = _value_ticks(min(numbers, default=0.0), max(numbers, default=1.0))
     left, right, top, bottom = _frame(width, height)
 
