@@ -43,6 +43,8 @@ def test_the_console_draws_the_day_and_keeps_to_the_officers_department(
     page = client.get("/staff/parking")
     assert page.status_code == 200, page.text
     assert "<svg" in page.text and "SEG-1" in page.text
+    # The second sensor has sent nothing: the officer reads why in Chinese, not a code.
+    assert "從未回報" in page.text and "never heard" not in page.text
     with platform.db.read_session() as session:
         other = console.console_of(
             session,

@@ -41,7 +41,10 @@ class Maintenance:
     bay: str
     segment: str
     reason: str
+    """A message id the page translates: never heard, silent, fault or low battery."""
     heard_at: datetime | None
+    detail: str = ""
+    """What the sensor said: its fault, or its battery's voltage."""
 
 
 @dataclass(frozen=True)
@@ -162,17 +165,20 @@ def console_of(
     for bay in bays:
         if not bay.dev_eui:
             continue
+        detail = ""
         if bay.heard_at is None:
             reason = "never heard"
         elif bay.heard_at < silent_before:
             reason = "silent"
         elif bay.fault:
-            reason = f"fault: {bay.fault}"
+            reason, detail = "fault", bay.fault
         elif bay.battery_volts is not None and bay.battery_volts < LOW_BATTERY_VOLTS:
-            reason = f"low battery ({bay.battery_volts:.2f} V)"
+            reason, detail = "low battery", f"{bay.battery_volts:.2f} V"
         else:
             continue
-        maintenance.append(Maintenance(bay.code, codes[bay.segment_id], reason, bay.heard_at))
+        maintenance.append(
+            Maintenance(bay.code, codes[bay.segment_id], reason, bay.heard_at, detail)
+        )
     bay_codes = {b.id: b.code for b in bays}
     overstay = now - timedelta(hours=settings.overstay_hours)
     rows = session.execute(

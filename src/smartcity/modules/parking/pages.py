@@ -36,6 +36,7 @@ def build_router() -> APIRouter:
             start=now - timedelta(days=1),
             end=now,
             empty=ctx._("No sensed bays yet."),
+            covers=(0, 100),
         )
         return ctx.render("parking/console.html", console=view, chart=chart)
 
