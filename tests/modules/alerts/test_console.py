@@ -12,7 +12,10 @@ from sqlalchemy import select
 from smartcity.core.audit.models import AuditEntry
 from smartcity.core.auth import Role, system_actor
 from smartcity.core.http import SESSION_COOKIE
+from smartcity.core.i18n import Catalogues
 from smartcity.core.platform import Platform
+from smartcity.core.registry import catalogue_dir
+from smartcity.modules.alerts.values import SUB_CATEGORIES, Category, Severity
 from tests.modules.alerts.conftest import event
 
 URL = "/api/v1/alerts"
@@ -144,6 +147,7 @@ def test_the_console_page_acknowledges_and_judges(
     page = client.get("/staff/alerts")
     assert page.status_code == 200 and "evt" not in page.text
     assert crash in page.text and "ACOUSTIC-1" in page.text and "確認收到" in page.text
+    assert "交通 / 車禍" in page.text and "carAccident" not in page.text
     assert page.text.count("/acknowledge") == 1  # DOT's traffic jam is not listed
     done = client.post(
         f"/staff/alerts/{crash}/acknowledge", data={"csrf_token": csrf}, follow_redirects=False
@@ -156,3 +160,23 @@ def test_the_console_page_acknowledges_and_judges(
     )
     assert judged.status_code == 303
     assert client.get(f"{URL}/{crash}", headers=city["tfd"]).json()["status"] == "false_alarm"
+
+
+def test_every_category_severity_and_sub_category_reads_in_both_languages(
+    platform: Platform,
+) -> None:
+    """The console shows the Alert model's codes as words; a code added to values.py without
+    its words would show as a code."""
+    codes = [
+        *(c.value for c in Category),
+        *(s.value for s in Severity),
+        *(sub for subs in SUB_CATEGORIES.values() for sub in subs),
+    ]
+    (alerts,) = [m for m in platform.modules if m.name == "alerts"]
+    folder = catalogue_dir(alerts)
+    assert folder is not None
+    catalogues = Catalogues({"alerts": folder})
+    chinese, english = (catalogues.gettext(locale, "alerts") for locale in ("zh_Hant", "en"))
+    assert [code for code in codes if chinese.gettext(code) == code] == []
+    # English keeps a one-word code as it is; a camel-cased one is written as words.
+    assert [code for code in codes if not english.gettext(code).islower()] == []
