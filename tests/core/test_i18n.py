@@ -128,3 +128,14 @@ def test_every_audited_action_has_a_name_people_read(platform: Platform) -> None
     names = catalogues.translator("zh_Hant")
     assert transparency.name_of("payments.bill.issued", names) == "開立帳單"
     assert transparency.name_of("nobody.thing.done", names) == "一筆異動"
+
+
+def test_every_module_s_name_is_a_text_translated_like_the_others(platform: Platform) -> None:
+    """A module's title is shown where people choose among modules (the transparency log's
+    filter): in Chinese on a Chinese page, in English on an English one, never both."""
+    catalogues = _catalogues(platform)
+    for module in platform.modules:
+        chinese = catalogues.gettext("zh_Hant", module.name).gettext(module.title)
+        english = catalogues.gettext("en", module.name).gettext(module.title)
+        assert re.search(r"[\u4e00-\u9fff]", chinese), module.name
+        assert not re.search(r"[\u4e00-\u9fff]", english), module.name

@@ -29,7 +29,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
 
 manifest = Manifest(
     name="opendata",
-    title="開放資料 Open data",
+    title=N_("Open data"),
     depends_on=("identity",),
     root_api=lazy("smartcity.modules.opendata.api:build_router"),
     pages=lazy("smartcity.modules.opendata.pages:build_router"),

@@ -32,7 +32,7 @@ def _staff_cards(principal: Principal) -> list[PortalCard]:
 
 manifest = Manifest(
     name="parking",
-    title="路邊停車 Roadside parking",
+    title=N_("Roadside parking"),
     depends_on=("identity", "sensors", "payments"),
     api=lazy("smartcity.modules.parking.api:build_router"),
     pages=lazy("smartcity.modules.parking.pages:build_router"),
