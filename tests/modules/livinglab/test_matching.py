@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from smartcity.modules.livinglab.matching import Meaning, Need, Offer, rank_offers
+from datetime import date
+
+from smartcity.modules.livinglab.matching import Meaning, Need, Offer, Site, rank_offers, rank_sites
 
 NEED = Need(
     id="need",
@@ -55,3 +57,19 @@ def test_meaning_far_closer_than_every_proposal_of_the_domain_crosses_it() -> No
     }
     ranked = rank_offers(NEED, [LOOK_ALIKE, elsewhere], meanings=meanings)
     assert ranked[0].id == "elsewhere"
+
+
+def test_a_field_s_kind_is_named_in_both_languages_in_the_reasons() -> None:
+    offer = Offer(
+        id="o", title="路口偵測", text="", domain="transport", field_kinds=frozenset({"road"})
+    )
+    site = Site(
+        id="s",
+        name="信義路",
+        kind="road",
+        department="DOT",
+        domains=frozenset(),
+        free_from=date(2026, 12, 8),
+    )
+    (ranked,) = rank_sites(offer, [site])
+    assert "場域類型相符 field kind fits: 道路 road" in ranked.reasons

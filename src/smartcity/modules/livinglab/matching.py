@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from smartcity.modules.livinglab.textindex import CONCEPTS, tokens
-from smartcity.modules.livinglab.values import DOMAIN_NAMES, Domain
+from smartcity.modules.livinglab.values import DOMAIN_NAMES, FIELD_KIND_NAMES, Domain, FieldKind
 from smartcity.modules.search.service import BM25
 
 TEXT_WEIGHT = 0.6
@@ -77,6 +77,13 @@ def _domain_label(domain: str) -> str:
         return DOMAIN_NAMES[Domain(domain)]
     except ValueError:
         return domain
+
+
+def _kind_label(kind: str) -> str:
+    try:
+        return FIELD_KIND_NAMES[FieldKind(kind)]
+    except ValueError:
+        return kind
 
 
 def _term_label(term: str) -> str:
@@ -149,7 +156,7 @@ def rank_offers(
             reasons.append("希望場域在徵案名單中 wants one of the candidate fields")
         elif offer.field_kinds & need.field_kinds:
             score += KIND_BONUS
-            kinds = ", ".join(sorted(offer.field_kinds & need.field_kinds))
+            kinds = "、".join(_kind_label(k) for k in sorted(offer.field_kinds & need.field_kinds))
             reasons.append(f"場域類型相符 field kind fits: {kinds}")
         if (
             need.closes_on
@@ -225,7 +232,7 @@ def rank_sites(offer: Offer, sites: list[Site]) -> list[Ranked]:
             reasons.append("提案指定此場域 asked for by the proposal")
         if site.kind in offer.field_kinds:
             score += 0.25
-            reasons.append(f"場域類型相符 field kind fits: {site.kind}")
+            reasons.append(f"場域類型相符 field kind fits: {_kind_label(site.kind)}")
         if offer.domain in site.domains:
             score += 0.15
             reasons.append(f"場域適用領域 field serves: {_domain_label(offer.domain)}")

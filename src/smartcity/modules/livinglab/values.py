@@ -201,6 +201,17 @@ FIELD_KIND_LABELS = {
 }
 """Each field kind's name on pages."""
 
+FIELD_KIND_NAMES = {
+    FieldKind.SCHOOL: "學校 school",
+    FieldKind.HOSPITAL: "醫院 hospital",
+    FieldKind.ROAD: "道路 road",
+    FieldKind.PARK: "公園 park",
+    FieldKind.MARKET: "市場 market",
+    FieldKind.BUILDING: "公有建築 public building",
+    FieldKind.OTHER: "其他場域 other site",
+}
+"""Each field kind's name in matching's reasons, which are written in both languages."""
+
 
 class CostBearer(StrEnum):
     """Who pays for the pilot."""
