@@ -286,12 +286,12 @@ def parking_map(session: Session, city: CityProfile) -> ParkingMap:
     ]
     segments = segments_availability(session)
     return ParkingMap(
-        width, height, drawn, districts, segments, segment_labels(drawn, segments, width, height)
+        width, height, drawn, districts, segments, segment_labels(drawn, segments, width)
     )
 
 
 def segment_labels(
-    bays: list[MapBay], segments: list[SegmentAvailability], width: int, height: int
+    bays: list[MapBay], segments: list[SegmentAvailability], width: int
 ) -> list[MapLabel]:
     """A label for each segment with bays: above or below a row of bays, beside a column,
     on the side with room, so that a reader knows which road the dots are."""
